@@ -1,0 +1,2981 @@
+/* grok.h - v0.1 - public domain (or MIT, see end of file) - grokking research in one C header
+
+   Trains the small models of the grokking papers (one-layer transformers on modular
+   arithmetic) on an ordinary CPU, exactly and reproducibly, with hand-written forward and
+   backward passes, AdamW with PyTorch's semantics, tasks, checkpoints and a training driver.
+
+   Do this:
+       #define GROK_IMPLEMENTATION
+   before you include this file in *one* C or C++ file to create the implementation.
+   Include grok.h before any other header in that file (it asks for POSIX.1-2008 so that
+   clock_gettime, isatty and mkdir are declared even under -std=c99), or compile that file
+   with -D_POSIX_C_SOURCE=200809L. Link with -lm -lpthread.
+
+   EXAMPLE (train modular addition mod 113 and print the final test accuracy)
+
+       #define GROK_IMPLEMENTATION
+       #include "grok.h"
+       int main(void) {
+           grok_config cfg = grok_config_modadd(113);        // seed 000's model
+           grok_data train, test;  grok_model m;  grok_train_opts o = grok_train_opts_default();
+           grok_task_modadd(&train, &test, 113, 0.3, 598);   // p, frac_train, data seed
+           if (grok_model_init(&m, &cfg, train.n) != GROK_OK) return puts(grok_last_error()), 1;
+           o.epochs = 25000;
+           grok_train(&m, &o, &train, &test);               // AdamW lr 1e-3 wd 1 betas .9 .98
+           printf("test acc %.4f\n", m.metrics.test_acc);
+           grok_model_free(&m); grok_data_free(&train); grok_data_free(&test);
+       }
+
+   CONFIGURATION MACROS (define before including the implementation)
+       GROK_STATIC              make every function static (private to one translation unit)
+       GROK_MALLOC(sz) / GROK_FREE(p)
+                                replace malloc/free; define both or neither
+       GROK_ASSERT(x)           internal invariants (default: assert); never used for user input
+
+   SHAPE LEGEND (used in every comment that states a shape)
+       B  batch (rows of the data set)         T  sequence length (n_ctx)
+       R  B*T, rows of the residual stream     C  d_model
+       H  n_heads          D  d_head           M  d_mlp
+       V  d_vocab_out (logits)                 Vin  d_vocab (tokens)
+       All arrays are row-major float32; (B,T,C) means C varies fastest.
+
+   ERRORS
+       Every fallible call returns a grok_status (GROK_OK == 0) and, on failure, records a
+       message that grok_last_error() returns (the message is global, not per thread).
+
+   DETERMINISM
+       The same seeds give the same bits for any thread count: no reduction is ever split
+       across threads (GEMMs partition the output, row sums run in a fixed order).
+
+   NOT THREAD-SAFE: use one grok_model from one thread at a time; grok.h itself uses a
+   persistent pool of worker threads (grok_threads_set, or the GROK_THREADS variable).
+*/
+#ifndef GROK_H_INCLUDED
+#define GROK_H_INCLUDED
+
+#if defined(GROK_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(GROK_STATIC) && defined(__GNUC__)
+#define GROKDEF static __attribute__((unused)) /* a program may use only part of the API */
+#elif defined(GROK_STATIC)
+#define GROKDEF static
+#else
+#define GROKDEF extern
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ================================================================ core ===== */
+
+typedef enum {
+    GROK_OK = 0,
+    GROK_ERR_ARG = -1,     /* an argument is invalid (NULL, out of range, inconsistent) */
+    GROK_ERR_NOMEM = -2,   /* an allocation failed or an arena is full */
+    GROK_ERR_IO = -3,      /* a file could not be opened, read or written */
+    GROK_ERR_FORMAT = -4,  /* a file is not what it claims to be */
+    GROK_ERR_NUMERIC = -5  /* a loss or parameter became NaN or infinite */
+} grok_status;
+
+GROKDEF const char *grok_last_error(void);       /* message of the last failure, "" if none */
+GROKDEF const char *grok_status_name(int status); /* "GROK_ERR_ARG", ... */
+
+/* Arena: one allocation carved into 64-byte-aligned pieces; nothing is freed alone.
+   The model takes all its buffers from one, so a training step allocates nothing. */
+typedef struct {
+    unsigned char *base;
+    size_t size, used;
+} grok_arena;
+
+GROKDEF int   grok_arena_init(grok_arena *a, size_t bytes);
+GROKDEF void *grok_arena_alloc(grok_arena *a, size_t bytes); /* NULL + error when full */
+GROKDEF void  grok_arena_free(grok_arena *a);
+
+/* RNG: xoshiro256** (Blackman & Vigna) seeded through splitmix64. uniform() takes the top 53
+   bits of one draw, so it is exact and identical everywhere; normal() is Box-Muller,
+   sqrt(-2 ln u1) cos(2 pi u2) with u1 = 1 - uniform(), in double, from two draws. */
+typedef struct { uint64_t s[4]; } grok_rng;
+
+GROKDEF void     grok_rng_seed(grok_rng *r, uint64_t seed);
+GROKDEF uint64_t grok_rng_u64(grok_rng *r);
+GROKDEF double   grok_rng_uniform(grok_rng *r);               /* [0, 1) */
+GROKDEF uint64_t grok_rng_below(grok_rng *r, uint64_t n);     /* [0, n), unbiased; n > 0 */
+GROKDEF double   grok_rng_normal(grok_rng *r);                /* mean 0, std 1 */
+GROKDEF void     grok_rng_shuffle(grok_rng *r, int *a, size_t n); /* Fisher-Yates from the end */
+
+/* Tensor: a float32 view of up to 4 dims over memory it does not own. Strides are in
+   elements; a contiguous (a,b,c) tensor has strides (b*c, c, 1). */
+#define GROK_MAX_DIMS 4
+typedef struct {
+    float *data;
+    int ndim;
+    int shape[GROK_MAX_DIMS];
+    long stride[GROK_MAX_DIMS];
+} grok_tensor;
+
+GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape); /* contiguous */
+GROKDEF long   grok_tensor_numel(const grok_tensor *t);
+GROKDEF int    grok_tensor_is_contiguous(const grok_tensor *t);
+/* t[i]: drops the first dimension. */
+GROKDEF int    grok_tensor_index(grok_tensor *out, const grok_tensor *t, int i);
+/* Narrows dimension dim to [start, start+len). */
+GROKDEF int    grok_tensor_slice(grok_tensor *out, const grok_tensor *t, int dim, int start, int len);
+/* Same data, new contiguous shape; t must be contiguous and the element counts equal. */
+GROKDEF int    grok_tensor_reshape(grok_tensor *out, const grok_tensor *t, int ndim, const int *shape);
+/* Element at idx[0..ndim-1] (no bounds check beyond GROK_ASSERT). */
+GROKDEF float *grok_tensor_at(const grok_tensor *t, const int *idx);
+
+/* ============================================================= kernels ===== */
+
+/* C (M,N) = alpha * op(A) (M,K) @ op(B) (K,N) + beta * C, row-major.
+   op(A) is A stored (M,K) when transA == 0, or A^T with A stored (K,M) otherwise; same for B.
+   beta == 0 overwrites C, ignoring its contents. Multithreaded and deterministic. */
+GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
+                       const float *A, int lda, const float *B, int ldb,
+                       float beta, float *C, int ldc);
+GROKDEF int  grok_threads_set(int n); /* n <= 0: GROK_THREADS, else the online CPU count */
+GROKDEF int  grok_threads_get(void);
+GROKDEF const char *grok_gemm_kernel_name(void); /* "avx512", "avx2" or "generic" */
+
+/* =============================================================== model ===== */
+
+typedef enum { GROK_ACT_RELU = 0, GROK_ACT_GELU = 1 } grok_act;   /* gelu: exact, erf */
+typedef enum { GROK_NORM_NONE = 0, GROK_NORM_LN = 1 } grok_norm;  /* LN: TransformerLens' */
+
+/* Mirrors TransformerLens' HookedTransformerConfig. Zero means "the default" where one
+   exists: d_vocab_out = d_vocab, init_range = 0.8/sqrt(d_model) (TransformerLens'
+   initializer_range), ln_eps = 1e-5. train_biases = 0 freezes every b_* parameter, as
+   the seeds do; grok_model_set_trainable() changes any parameter afterwards. */
+typedef struct {
+    int n_layers, n_heads, d_model, d_head, d_mlp;
+    int d_vocab, d_vocab_out, n_ctx;
+    grok_act act_fn;
+    grok_norm normalization;
+    uint64_t seed;
+    int train_biases;
+    double init_range;
+    double ln_eps;
+} grok_config;
+
+/* The canonical model of seed 000 for modulus p: 1 layer, 4 heads, d_model 128, d_head 32,
+   d_mlp 512, ReLU, no LayerNorm, d_vocab p+1 ('=' is token p), d_vocab_out p, n_ctx 3,
+   seed 999, biases frozen. */
+GROKDEF grok_config grok_config_modadd(int p);
+
+/* One row of the parameter table. Every parameter keeps its TransformerLens name and shape
+   and lives at `offset` floats into each of the model's same-layout buffers. */
+#define GROK_NAME_MAX 40
+typedef struct {
+    char name[GROK_NAME_MAX];
+    int ndim;
+    int shape[GROK_MAX_DIMS];
+    size_t offset, numel;
+    int trainable;
+} grok_param;
+
+typedef struct {
+    double train_loss, test_loss, train_acc, test_acc;
+} grok_metrics;
+
+/* AdamW with PyTorch's semantics; lr_schedule (may be NULL) returns the factor applied to lr
+   at optimizer step `step` (0-based), exactly like torch.optim.lr_scheduler.LambdaLR. */
+typedef struct {
+    double lr, weight_decay, beta1, beta2, eps;
+    double (*lr_schedule)(long step, void *ctx);
+    void *lr_schedule_ctx;
+} grok_adamw;
+
+GROKDEF grok_adamw grok_adamw_default(void); /* lr 1e-3, wd 1, betas (0.9, 0.98), eps 1e-8 */
+
+typedef struct grok__acts grok__acts;
+
+typedef struct {
+    grok_config cfg;
+    int n_params;
+    grok_param *params;     /* name/shape table, n_params rows */
+    size_t num_parameters;  /* floats in each buffer below */
+    float *weights, *grads; /* one contiguous buffer each, layout of `params` */
+    float *adam_m, *adam_v; /* AdamW moments, same layout */
+    grok_adamw opt;
+    long step;              /* optimizer steps taken */
+    long epoch;             /* epochs completed (training driver) */
+    grok_metrics metrics;   /* last evaluation */
+    int max_rows;           /* batch rows the activation buffers hold */
+    int general_path;       /* 1: never take the trimmed path (see grok_model_forward) */
+    grok__acts *acts;
+    grok_arena arena;
+} grok_model;
+
+/* Builds a model whose activation buffers hold up to max_batch sequences; initialises it:
+   every W_* ~ normal(0, init_range) in table order from cfg->seed, LayerNorm w = 1, every
+   bias 0 (TransformerLens' init, with grok.h's RNG). */
+GROKDEF int  grok_model_init(grok_model *m, const grok_config *cfg, int max_batch);
+GROKDEF void grok_model_free(grok_model *m);
+GROKDEF const grok_param *grok_model_param(const grok_model *m, const char *name);
+/* Sets trainable for every parameter whose name contains `substring`; returns how many. */
+GROKDEF int  grok_model_set_trainable(grok_model *m, const char *substring, int trainable);
+GROKDEF grok_tensor grok_model_tensor(const grok_model *m, float *buffer, const grok_param *p);
+
+/* Forward pass. tokens (B,T); targets (B,T) or NULL, -1 marking positions without a loss
+   term. logits_out (B,T,V) may be NULL. Loss = mean over target positions of
+   -log softmax(logits)[target], the log-softmax taken in float64; accuracy = fraction of
+   target positions whose argmax is the target. B <= max_batch.
+   One-layer models take a trimmed path when there are targets and logits_out is NULL: only
+   target positions go through the block's output side, and Q/K/V are computed once per
+   (position, token). It computes the same function (tests compare the two paths); set
+   m->general_path = 1 to compute every position, e.g. to read every activation. */
+GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targets, int B,
+                               double *loss, double *acc, float *logits_out);
+/* Backward pass of the last forward (which must have had targets): ADDS d loss / d param
+   into m->grads for every parameter, trainable or not. */
+GROKDEF int grok_model_backward(grok_model *m);
+GROKDEF void grok_model_zero_grad(grok_model *m);
+/* One AdamW step with m->opt on every trainable parameter; frozen ones are not touched. */
+GROKDEF int grok_model_adamw_step(grok_model *m);
+/* Forward only over n sequences in chunks of max_batch: loss and accuracy of the whole set. */
+GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
+                                double *loss, double *acc);
+
+/* =============================================================== tasks ===== */
+
+/* A data set of n sequences: tokens (n, n_ctx), targets (n, n_ctx) with -1 where a
+   position has no loss term. One allocation, freed by grok_data_free. */
+typedef struct {
+    int n, n_ctx;
+    int *tokens, *targets;
+} grok_data;
+
+GROKDEF int  grok_data_alloc(grok_data *d, int n, int n_ctx);
+GROKDEF void grok_data_free(grok_data *d);
+
+/* Seed 000's modular addition: all p*p sequences (a, b, '=') with '=' the token p, ordered
+   a-major (row a*p+b), label (a+b) mod p at the last position; a permutation of the rows by
+   grok_rng_shuffle from data_seed; the first floor(p*p*frac_train) rows train, the rest test. */
+GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train,
+                             uint64_t data_seed);
+
+/* =============================================================== train ===== */
+
+typedef struct {
+    long epochs;           /* full-batch epochs to reach (counting from m->epoch) */
+    long eval_every;       /* evaluate on train and test every N epochs (and at the end) */
+    long checkpoint_every; /* write a checkpoint every N epochs; 0: none */
+    const char *out_dir;   /* where metrics.csv and checkpoints go; NULL: write nothing */
+    int progress;          /* -1 auto (a live line if stderr is a terminal), 0 off, 1 lines */
+    int keep_history;      /* 1: keep every checkpoint (ckpt_EPOCH.grok), 0: only latest.grok */
+    /* Called after every evaluation; return nonzero to stop training early. */
+    int (*on_eval)(const grok_model *m, void *ctx);
+    void *on_eval_ctx;
+} grok_train_opts;
+
+GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckpt every 100 */
+
+/* Full-batch training: train must fit in m->max_rows. A NULL test skips test metrics. */
+GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
+                       const grok_data *test);
+
+/* ================================================================= I/O ===== */
+
+/* Checkpoint: little-endian binary, versioned (see GROK_CKPT_VERSION and the format comment
+   in the implementation): config, step, epoch, metrics, AdamW settings, weights and, if
+   with_optimizer, both AdamW moments. Written to path.tmp then renamed. */
+#define GROK_CKPT_VERSION 1
+GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer);
+/* Loads into an initialised model of the same config (its max_batch is kept). */
+GROKDEF int grok_checkpoint_load(grok_model *m, const char *path);
+/* Reads only the config of a checkpoint, e.g. to grok_model_init before loading. */
+GROKDEF int grok_checkpoint_config(grok_config *cfg, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GROK_H_INCLUDED */
+
+/* ===================================================================== */
+/* ======================== IMPLEMENTATION ============================= */
+/* ===================================================================== */
+#ifdef GROK_IMPLEMENTATION
+#ifndef GROK_IMPLEMENTATION_DONE
+#define GROK_IMPLEMENTATION_DONE
+
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <math.h>
+#include <errno.h>
+#include <time.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#if defined(GROK_MALLOC) && defined(GROK_FREE)
+#elif !defined(GROK_MALLOC) && !defined(GROK_FREE)
+#define GROK_MALLOC(sz) malloc(sz)
+#define GROK_FREE(p) free(p)
+#else
+#error "Define both GROK_MALLOC and GROK_FREE, or neither."
+#endif
+
+#ifndef GROK_ASSERT
+#include <assert.h>
+#define GROK_ASSERT(x) assert(x)
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+static char grok__error_message[512];
+
+/* Records a failure and returns its status, so that callers can `return grok__fail(...)`. */
+static int grok__fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(grok__error_message, sizeof grok__error_message, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+GROKDEF const char *grok_last_error(void) { return grok__error_message; }
+
+GROKDEF const char *grok_status_name(int status)
+{
+    switch (status) {
+    case GROK_OK: return "GROK_OK";
+    case GROK_ERR_ARG: return "GROK_ERR_ARG";
+    case GROK_ERR_NOMEM: return "GROK_ERR_NOMEM";
+    case GROK_ERR_IO: return "GROK_ERR_IO";
+    case GROK_ERR_FORMAT: return "GROK_ERR_FORMAT";
+    case GROK_ERR_NUMERIC: return "GROK_ERR_NUMERIC";
+    default: return "GROK_ERR_UNKNOWN";
+    }
+}
+
+/* ----------------------------------------------------------------- arena */
+
+#define GROK__ALIGN 64
+
+GROKDEF int grok_arena_init(grok_arena *a, size_t bytes)
+{
+    if (!a) return grok__fail(GROK_ERR_ARG, "grok_arena_init: NULL arena");
+    a->base = NULL;
+    a->size = a->used = 0;
+    /* One spare alignment unit lets the first piece start on a 64-byte boundary. */
+    a->base = (unsigned char *)GROK_MALLOC(bytes + GROK__ALIGN);
+    if (!a->base) return grok__fail(GROK_ERR_NOMEM, "grok_arena_init: cannot allocate %zu bytes", bytes);
+    a->size = bytes + GROK__ALIGN;
+    a->used = (size_t)((GROK__ALIGN - ((uintptr_t)a->base % GROK__ALIGN)) % GROK__ALIGN);
+    return GROK_OK;
+}
+
+GROKDEF void *grok_arena_alloc(grok_arena *a, size_t bytes)
+{
+    size_t start, rounded;
+    if (!a || !a->base) { grok__fail(GROK_ERR_ARG, "grok_arena_alloc: arena not initialised"); return NULL; }
+    start = a->used;
+    rounded = (bytes + GROK__ALIGN - 1) / GROK__ALIGN * GROK__ALIGN;
+    if (rounded < bytes || rounded > a->size - start) {
+        grok__fail(GROK_ERR_NOMEM, "grok_arena_alloc: %zu bytes requested, %zu free", bytes, a->size - start);
+        return NULL;
+    }
+    a->used = start + rounded;
+    memset(a->base + start, 0, rounded);
+    return a->base + start;
+}
+
+GROKDEF void grok_arena_free(grok_arena *a)
+{
+    if (!a) return;
+    GROK_FREE(a->base);
+    a->base = NULL;
+    a->size = a->used = 0;
+}
+
+/* ------------------------------------------------------------------- rng */
+
+static uint64_t grok__splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+GROKDEF void grok_rng_seed(grok_rng *r, uint64_t seed)
+{
+    int i;
+    for (i = 0; i < 4; i++) r->s[i] = grok__splitmix64(&seed);
+}
+
+static uint64_t grok__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+GROKDEF uint64_t grok_rng_u64(grok_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = grok__rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = grok__rotl(s[3], 45);
+    return result;
+}
+
+GROKDEF double grok_rng_uniform(grok_rng *r)
+{
+    return (double)(grok_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+GROKDEF uint64_t grok_rng_below(grok_rng *r, uint64_t n)
+{
+    /* Rejection keeps every value equally likely: drop draws from the incomplete last block. */
+    uint64_t limit, x;
+    if (n == 0) return 0;
+    limit = UINT64_MAX - UINT64_MAX % n;
+    do x = grok_rng_u64(r); while (x >= limit);
+    return x % n;
+}
+
+GROKDEF double grok_rng_normal(grok_rng *r)
+{
+    double u1 = 1.0 - grok_rng_uniform(r); /* (0, 1]: log never sees 0 */
+    double u2 = grok_rng_uniform(r);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
+}
+
+GROKDEF void grok_rng_shuffle(grok_rng *r, int *a, size_t n)
+{
+    size_t i;
+    for (i = n; i > 1; i--) {
+        size_t j = (size_t)grok_rng_below(r, (uint64_t)i);
+        int t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}
+
+/* --------------------------------------------------------------- tensors */
+
+GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape)
+{
+    grok_tensor t;
+    int i;
+    long s = 1;
+    memset(&t, 0, sizeof t);
+    GROK_ASSERT(ndim >= 0 && ndim <= GROK_MAX_DIMS);
+    t.data = data;
+    t.ndim = ndim;
+    for (i = ndim - 1; i >= 0; i--) {
+        t.shape[i] = shape[i];
+        t.stride[i] = s;
+        s *= shape[i];
+    }
+    return t;
+}
+
+GROKDEF long grok_tensor_numel(const grok_tensor *t)
+{
+    long n = 1;
+    int i;
+    for (i = 0; i < t->ndim; i++) n *= t->shape[i];
+    return n;
+}
+
+GROKDEF int grok_tensor_is_contiguous(const grok_tensor *t)
+{
+    long s = 1;
+    int i;
+    for (i = t->ndim - 1; i >= 0; i--) {
+        if (t->shape[i] != 1 && t->stride[i] != s) return 0;
+        s *= t->shape[i];
+    }
+    return 1;
+}
+
+GROKDEF int grok_tensor_index(grok_tensor *out, const grok_tensor *t, int i)
+{
+    int d;
+    if (!out || !t) return grok__fail(GROK_ERR_ARG, "grok_tensor_index: NULL tensor");
+    if (t->ndim < 1) return grok__fail(GROK_ERR_ARG, "grok_tensor_index: tensor has no dimension");
+    if (i < 0 || i >= t->shape[0])
+        return grok__fail(GROK_ERR_ARG, "grok_tensor_index: index %d outside [0, %d)", i, t->shape[0]);
+    out->data = t->data + (long)i * t->stride[0];
+    out->ndim = t->ndim - 1;
+    for (d = 0; d < GROK_MAX_DIMS; d++) {
+        out->shape[d] = d + 1 < t->ndim ? t->shape[d + 1] : 0;
+        out->stride[d] = d + 1 < t->ndim ? t->stride[d + 1] : 0;
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_tensor_slice(grok_tensor *out, const grok_tensor *t, int dim, int start, int len)
+{
+    if (!out || !t) return grok__fail(GROK_ERR_ARG, "grok_tensor_slice: NULL tensor");
+    if (dim < 0 || dim >= t->ndim)
+        return grok__fail(GROK_ERR_ARG, "grok_tensor_slice: dim %d outside [0, %d)", dim, t->ndim);
+    if (start < 0 || len < 0 || start > t->shape[dim] - len)
+        return grok__fail(GROK_ERR_ARG, "grok_tensor_slice: [%d, %d+%d) outside [0, %d)", start, start, len, t->shape[dim]);
+    *out = *t;
+    out->data = t->data + (long)start * t->stride[dim];
+    out->shape[dim] = len;
+    return GROK_OK;
+}
+
+GROKDEF int grok_tensor_reshape(grok_tensor *out, const grok_tensor *t, int ndim, const int *shape)
+{
+    long n = 1;
+    int i;
+    if (!out || !t || !shape) return grok__fail(GROK_ERR_ARG, "grok_tensor_reshape: NULL argument");
+    if (ndim < 0 || ndim > GROK_MAX_DIMS) return grok__fail(GROK_ERR_ARG, "grok_tensor_reshape: %d dims (at most %d)", ndim, GROK_MAX_DIMS);
+    if (!grok_tensor_is_contiguous(t)) return grok__fail(GROK_ERR_ARG, "grok_tensor_reshape: tensor is not contiguous");
+    for (i = 0; i < ndim; i++) {
+        if (shape[i] < 0) return grok__fail(GROK_ERR_ARG, "grok_tensor_reshape: negative size");
+        n *= shape[i];
+    }
+    if (n != grok_tensor_numel(t))
+        return grok__fail(GROK_ERR_ARG, "grok_tensor_reshape: %ld elements cannot become %ld", grok_tensor_numel(t), n);
+    *out = grok_tensor_make(t->data, ndim, shape);
+    return GROK_OK;
+}
+
+GROKDEF float *grok_tensor_at(const grok_tensor *t, const int *idx)
+{
+    long off = 0;
+    int i;
+    for (i = 0; i < t->ndim; i++) {
+        GROK_ASSERT(idx[i] >= 0 && idx[i] < t->shape[i]);
+        off += (long)idx[i] * t->stride[i];
+    }
+    return t->data + off;
+}
+
+/* --------------------------------------------------- GEMM and thread pool */
+/* ======================================================================
+   GEMM and thread pool
+   ----------------------------------------------------------------------
+   grok_gemm is a GotoBLAS/BLIS-style packed GEMM: B is packed into
+   KC x NC panels made of NR-wide strips, A into MC x KC blocks made of
+   MR-tall strips, and a register-blocked micro-kernel computes one
+   MR x NR tile of C per call.  Three micro-kernels exist (AVX-512 14x32,
+   AVX2+FMA 6x16, portable C 4x16), chosen at run time.
+
+   Determinism: each element of C is owned by exactly one thread, the K
+   loop is cut into blocks of the fixed size GROK__KC, and inside a block
+   every lane of the micro-kernel accumulates k = 0..kc-1 in order.  The
+   per-element arithmetic is therefore independent of the thread count
+   and of where the tile lies in a thread's sub-matrix; threads only
+   decide *which* tiles they compute.
+   ====================================================================== */
+
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__)
+#define GROK__X86 1
+#include <immintrin.h>
+#else
+#define GROK__X86 0
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+
+/* ---------------------------------------------------------------------
+   Thread pool: persistent workers, one job at a time.  Task t of a job
+   is run by participant t % nparts (participant 0 = the calling thread),
+   so no shared task counter is needed.  Workers spin briefly on the job
+   generation counter before sleeping on a condition variable, which
+   keeps the wake-up cost of back-to-back GEMMs in the microsecond range.
+   --------------------------------------------------------------------- */
+
+typedef void (*grok__task_fn)(void *ctx, int task, int ntasks);
+
+#define GROK__MAX_THREADS 64
+#define GROK__SPIN_ITERS 4000 /* ~50-100 us of pause, then sleep */
+
+static pthread_mutex_t grok__pool_busy = PTHREAD_MUTEX_INITIALIZER; /* held while a job runs or the pool is reconfigured */
+static pthread_mutex_t grok__pool_mu = PTHREAD_MUTEX_INITIALIZER;   /* protects the fields below */
+static pthread_cond_t grok__pool_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t grok__pool_done = PTHREAD_COND_INITIALIZER;
+static pthread_t grok__pool_th[GROK__MAX_THREADS];
+static int grok__pool_nthreads;     /* configured size incl. caller; 0 = not decided yet */
+static int grok__pool_nworkers;     /* workers actually running */
+static int grok__pool_atexit_done;
+static unsigned grok__pool_gen;     /* bumped once per job (and on quit) */
+static int grok__pool_pending;      /* workers that have not finished the current job */
+static int grok__pool_quit;
+static grok__task_fn grok__pool_fn;
+static void *grok__pool_ctx;
+static int grok__pool_ntasks;
+
+/* Spinning reads shared words outside the mutex, so it needs atomics;
+   without GNU atomics we just skip the spin phase and sleep directly. */
+#if defined(__GNUC__)
+#define GROK__ALOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define GROK__ASTORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#else
+#define GROK__ALOAD(p) (*(p))
+#define GROK__ASTORE(p, v) (*(p) = (v))
+#endif
+
+static void grok__cpu_relax(void)
+{
+#if GROK__X86
+    _mm_pause();
+#endif
+}
+
+/* Spins until *p != old or the budget runs out; the caller re-checks
+   under the mutex either way. */
+static void grok__spin_while_eq_u(const unsigned *p, unsigned old)
+{
+#if defined(__GNUC__)
+    int i;
+    for (i = 0; i < GROK__SPIN_ITERS && GROK__ALOAD(p) == old; i++) grok__cpu_relax();
+#else
+    (void)p; (void)old;
+#endif
+}
+
+static void grok__spin_while_ne_i(const int *p, int val)
+{
+#if defined(__GNUC__)
+    int i;
+    for (i = 0; i < GROK__SPIN_ITERS && GROK__ALOAD(p) != val; i++) grok__cpu_relax();
+#else
+    (void)p; (void)val;
+#endif
+}
+
+/* Default size: env GROK_THREADS, else online CPUs, clamped to [1, 64]. */
+static int grok__default_threads(void)
+{
+    const char *s = getenv("GROK_THREADS");
+    long n = s ? strtol(s, NULL, 10) : 0;
+#if defined(_SC_NPROCESSORS_ONLN)
+    if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    if (n <= 0) n = 1;
+    if (n > GROK__MAX_THREADS) n = GROK__MAX_THREADS;
+    return (int)n;
+}
+
+/* Number of participants a parallel_for will use (decides the default lazily). */
+static int grok__pool_size(void)
+{
+    int n;
+    pthread_mutex_lock(&grok__pool_mu);
+    if (grok__pool_nthreads == 0) grok__pool_nthreads = grok__default_threads();
+    n = grok__pool_nthreads;
+    pthread_mutex_unlock(&grok__pool_mu);
+    return n;
+}
+
+/* Worker loop; arg = participant index in [1, nworkers]. */
+static void *grok__pool_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    unsigned seen = 0;
+    for (;;) {
+        grok__task_fn fn;
+        void *ctx;
+        int t, ntasks, nparts;
+        grok__spin_while_eq_u(&grok__pool_gen, seen);
+        pthread_mutex_lock(&grok__pool_mu);
+        while (grok__pool_gen == seen && !grok__pool_quit)
+            pthread_cond_wait(&grok__pool_wake, &grok__pool_mu);
+        if (grok__pool_quit) {
+            pthread_mutex_unlock(&grok__pool_mu);
+            break;
+        }
+        seen = grok__pool_gen;
+        fn = grok__pool_fn;
+        ctx = grok__pool_ctx;
+        ntasks = grok__pool_ntasks;
+        nparts = grok__pool_nworkers + 1;
+        pthread_mutex_unlock(&grok__pool_mu);
+
+        for (t = id; t < ntasks; t += nparts) fn(ctx, t, ntasks);
+
+        pthread_mutex_lock(&grok__pool_mu);
+        GROK__ASTORE(&grok__pool_pending, grok__pool_pending - 1);
+        if (grok__pool_pending == 0) pthread_cond_signal(&grok__pool_done);
+        pthread_mutex_unlock(&grok__pool_mu);
+    }
+    return NULL;
+}
+
+static void grok__pool_shutdown(void);
+
+/* Starts nthreads-1 workers if none run.  Requires grok__pool_busy held.
+   If thread creation fails part-way, the pool just runs with fewer. */
+static void grok__pool_start(void)
+{
+    int i, n = grok__pool_size();
+    if (grok__pool_nworkers > 0 || n <= 1) return;
+    pthread_mutex_lock(&grok__pool_mu);
+    grok__pool_gen = 0;
+    grok__pool_quit = 0;
+    pthread_mutex_unlock(&grok__pool_mu);
+    for (i = 1; i < n; i++) {
+        if (pthread_create(&grok__pool_th[i], NULL, grok__pool_worker, (void *)(intptr_t)i) != 0) break;
+        pthread_mutex_lock(&grok__pool_mu);
+        grok__pool_nworkers = i;
+        pthread_mutex_unlock(&grok__pool_mu);
+    }
+    if (!grok__pool_atexit_done) {
+        grok__pool_atexit_done = 1;
+        atexit(grok__pool_shutdown);
+    }
+}
+
+/* Joins all workers.  Requires grok__pool_busy held. */
+static void grok__pool_stop(void)
+{
+    int i, nw = grok__pool_nworkers;
+    if (nw == 0) return;
+    pthread_mutex_lock(&grok__pool_mu);
+    grok__pool_quit = 1;
+    GROK__ASTORE(&grok__pool_gen, grok__pool_gen + 1);
+    pthread_cond_broadcast(&grok__pool_wake);
+    pthread_mutex_unlock(&grok__pool_mu);
+    for (i = 1; i <= nw; i++) pthread_join(grok__pool_th[i], NULL);
+    pthread_mutex_lock(&grok__pool_mu);
+    grok__pool_nworkers = 0;
+    grok__pool_quit = 0;
+    pthread_mutex_unlock(&grok__pool_mu);
+}
+
+/* Runs fn(ctx, t, ntasks) for t in [0, ntasks) on the pool and the calling
+   thread; returns when all are done.  Runs inline when there is a single
+   task or thread, and when a job is already in flight (nested call from a
+   task, or a second application thread), so it can never deadlock. */
+static void grok__parallel_for(grok__task_fn fn, void *ctx, int ntasks)
+{
+    int t, nparts;
+    if (ntasks <= 0) return;
+    if (ntasks == 1 || grok__pool_size() == 1 || pthread_mutex_trylock(&grok__pool_busy) != 0) {
+        for (t = 0; t < ntasks; t++) fn(ctx, t, ntasks);
+        return;
+    }
+    grok__pool_start();
+    nparts = grok__pool_nworkers + 1;
+    if (nparts > 1) {
+        pthread_mutex_lock(&grok__pool_mu);
+        grok__pool_fn = fn;
+        grok__pool_ctx = ctx;
+        grok__pool_ntasks = ntasks;
+        GROK__ASTORE(&grok__pool_pending, grok__pool_nworkers);
+        GROK__ASTORE(&grok__pool_gen, grok__pool_gen + 1);
+        pthread_cond_broadcast(&grok__pool_wake);
+        pthread_mutex_unlock(&grok__pool_mu);
+    }
+    for (t = 0; t < ntasks; t += nparts) fn(ctx, t, ntasks);
+    if (nparts > 1) {
+        grok__spin_while_ne_i(&grok__pool_pending, 0);
+        pthread_mutex_lock(&grok__pool_mu);
+        while (grok__pool_pending != 0) pthread_cond_wait(&grok__pool_done, &grok__pool_mu);
+        pthread_mutex_unlock(&grok__pool_mu);
+    }
+    pthread_mutex_unlock(&grok__pool_busy);
+}
+
+/* ---------------------------------------------------------------------
+   Per-thread packing workspace, owned through a pthread key so that any
+   thread (pool worker or application thread) gets its own grow-only,
+   64-byte aligned buffer, freed when the thread exits.
+   --------------------------------------------------------------------- */
+
+typedef struct {
+    void *raw;
+    float *buf;
+    size_t cap; /* floats */
+} grok__ws;
+
+static pthread_key_t grok__ws_key;
+static pthread_once_t grok__ws_once = PTHREAD_ONCE_INIT;
+static int grok__ws_key_ok;
+
+static void grok__ws_free(void *p)
+{
+    grok__ws *w = (grok__ws *)p;
+    if (w) {
+        free(w->raw);
+        free(w);
+    }
+}
+
+static void grok__ws_key_init(void)
+{
+    grok__ws_key_ok = pthread_key_create(&grok__ws_key, grok__ws_free) == 0;
+}
+
+/* Returns the calling thread's workspace with room for >= n floats, or NULL
+   if memory cannot be had (the caller then uses its no-memory path). */
+static float *grok__ws_get(size_t n)
+{
+    grok__ws *w;
+    pthread_once(&grok__ws_once, grok__ws_key_init);
+    if (!grok__ws_key_ok) return NULL;
+    w = (grok__ws *)pthread_getspecific(grok__ws_key);
+    if (!w) {
+        w = (grok__ws *)calloc(1, sizeof *w);
+        if (!w) return NULL;
+        if (pthread_setspecific(grok__ws_key, w) != 0) {
+            free(w);
+            return NULL;
+        }
+    }
+    if (w->cap < n) {
+        void *raw = malloc(n * sizeof(float) + 64);
+        if (!raw) return NULL;
+        free(w->raw);
+        w->raw = raw;
+        w->buf = (float *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+        w->cap = n;
+    }
+    return w->buf;
+}
+
+/* Joins the pool and frees the calling thread's workspace (worker
+   workspaces go with their threads).  Registered with atexit; the pool
+   restarts lazily if used again. */
+static void grok__pool_shutdown(void)
+{
+    pthread_mutex_lock(&grok__pool_busy);
+    grok__pool_stop();
+    if (grok__ws_key_ok) {
+        grok__ws_free(pthread_getspecific(grok__ws_key));
+        pthread_setspecific(grok__ws_key, NULL);
+    }
+    pthread_mutex_unlock(&grok__pool_busy);
+}
+
+/* n >= 1: use n threads (caller included); n <= 0: default.  Returns 1 if
+   n > 64, 2 if called while a parallel region runs (e.g. from a task). */
+GROKDEF int grok_threads_set(int n)
+{
+    if (n > GROK__MAX_THREADS) return 1;
+    if (n <= 0) n = grok__default_threads();
+    if (pthread_mutex_trylock(&grok__pool_busy) != 0) return 2;
+    if (n != grok__pool_nworkers + 1) grok__pool_stop();
+    pthread_mutex_lock(&grok__pool_mu);
+    grok__pool_nthreads = n;
+    pthread_mutex_unlock(&grok__pool_mu);
+    pthread_mutex_unlock(&grok__pool_busy);
+    return 0;
+}
+
+GROKDEF int grok_threads_get(void)
+{
+    return grok__pool_size();
+}
+
+/* ---------------------------------------------------------------------
+   Micro-kernels.  Contract (all kernels):
+     a: packed MR x kc strip, A(i,k) = a[k*MR + i] ("k-major", fn) or
+        a[i*GROK__KC + k] ("rows", fn_rows: packing non-transposed A is then
+        a plain row copy instead of a transpose)
+     b: packed kc x NR strip, B(k,j) = b[k*NR + j]
+     c: MR x NR tile with row stride ldc
+     acc[i][j] = sum_k A(i,k) * B(k,j)   (k ascending, one FMA chain per lane,
+                                          so both A layouts give identical bits)
+     c = alpha*acc             if beta == 0 (c not read)
+     c = alpha*acc + c         if beta == 1
+     c = alpha*acc + beta*c    otherwise
+   --------------------------------------------------------------------- */
+
+#define GROK__KC 256     /* K block: fixed, so sums never depend on threading */
+#define GROK__MR_MAX 14
+#define GROK__NR_MAX 32
+
+typedef void (*grok__ukernel_fn)(int kc, const float *a, const float *b, float *c,
+                                 ptrdiff_t ldc, float alpha, float beta);
+
+typedef struct {
+    const char *name;
+    int mr, nr; /* register tile */
+    int mc, nc; /* cache blocks: A block mc x KC, B panel KC x nc (~L2) */
+    grok__ukernel_fn fn;      /* A strip packed k-major: a[k*MR + i] */
+    grok__ukernel_fn fn_rows; /* A strip packed row-major, a[i*GROK__KC + k]; NULL if absent */
+} grok__kernel;
+
+/* Portable 4x16 kernel; the compiler may vectorise the j loops. */
+static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
+                              ptrdiff_t ldc, float alpha, float beta)
+{
+    float acc[4][16];
+    int i, j, k;
+    memset(acc, 0, sizeof acc);
+    for (k = 0; k < kc; k++, a += 4, b += 16)
+        for (i = 0; i < 4; i++)
+            for (j = 0; j < 16; j++) acc[i][j] += a[i] * b[j];
+    for (i = 0; i < 4; i++, c += ldc)
+        for (j = 0; j < 16; j++) {
+            float r = alpha * acc[i][j];
+            c[j] = beta == 0.0f ? r : beta == 1.0f ? r + c[j] : r + beta * c[j];
+        }
+}
+
+static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL };
+
+#if GROK__X86
+
+/* Stores one 16-wide row segment of a tile according to the beta contract. */
+__attribute__((target("avx512f")))
+static inline void grok__upd512(float *c, __m512 acc, __m512 va, __m512 vb, float beta)
+{
+    if (beta == 0.0f)
+        _mm512_storeu_ps(c, _mm512_mul_ps(va, acc));
+    else if (beta == 1.0f)
+        _mm512_storeu_ps(c, _mm512_fmadd_ps(va, acc, _mm512_loadu_ps(c)));
+    else
+        _mm512_storeu_ps(c, _mm512_fmadd_ps(va, acc, _mm512_mul_ps(vb, _mm512_loadu_ps(c))));
+}
+
+#define GROK__ROWS14(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+
+/* AVX-512 14x32 kernel body: 28 zmm accumulators + 2 B vectors + 1
+   broadcast fill the 32 registers; 28 FMAs per 16 loads keeps the FMA
+   pipes busy.  Row i's value for the current k is a[i*rs]; a advances by
+   step per k.  Inlined into each layout variant so rs and step become
+   constant displacements. */
+__attribute__((target("avx512f"), always_inline))
+static inline void grok__avx512_body(int kc, const float *a, const float *b, float *c,
+                                     ptrdiff_t ldc, float alpha, float beta,
+                                     const ptrdiff_t rs, const ptrdiff_t step)
+{
+#define GROK__Z(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
+#define GROK__F(i) { __m512 ai = _mm512_set1_ps(a[(i) * rs]);   \
+                     c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0); \
+                     c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1); }
+#define GROK__S(i) grok__upd512(c + (i) * ldc, c##i##0, va, vb, beta); \
+                   grok__upd512(c + (i) * ldc + 16, c##i##1, va, vb, beta);
+    GROK__ROWS14(GROK__Z)
+    int k;
+    for (k = 0; k < kc; k++, a += step, b += 32) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        GROK__ROWS14(GROK__F)
+    }
+    {
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        GROK__ROWS14(GROK__S)
+    }
+#undef GROK__Z
+#undef GROK__F
+#undef GROK__S
+}
+
+/* A strip packed k-major: a[k*14 + i]. */
+__attribute__((target("avx512f")))
+static void grok__ukr_avx512(int kc, const float *a, const float *b, float *c,
+                             ptrdiff_t ldc, float alpha, float beta)
+{
+    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, 1, 14);
+}
+
+/* A strip packed row-major: a[i*GROK__KC + k]. */
+__attribute__((target("avx512f")))
+static void grok__ukr_avx512_rows(int kc, const float *a, const float *b, float *c,
+                                  ptrdiff_t ldc, float alpha, float beta)
+{
+    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, GROK__KC, 1);
+}
+
+#undef GROK__ROWS14
+
+__attribute__((target("avx2,fma")))
+static inline void grok__upd256(float *c, __m256 acc, __m256 va, __m256 vb, float beta)
+{
+    if (beta == 0.0f)
+        _mm256_storeu_ps(c, _mm256_mul_ps(va, acc));
+    else if (beta == 1.0f)
+        _mm256_storeu_ps(c, _mm256_fmadd_ps(va, acc, _mm256_loadu_ps(c)));
+    else
+        _mm256_storeu_ps(c, _mm256_fmadd_ps(va, acc, _mm256_mul_ps(vb, _mm256_loadu_ps(c))));
+}
+
+#define GROK__ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+/* AVX2 6x16 kernel body: 12 ymm accumulators + 2 B vectors + 1 broadcast
+   of the 16 registers.  A indexing as in grok__avx512_body. */
+__attribute__((target("avx2,fma"), always_inline))
+static inline void grok__avx2_body(int kc, const float *a, const float *b, float *c,
+                                   ptrdiff_t ldc, float alpha, float beta,
+                                   const ptrdiff_t rs, const ptrdiff_t step)
+{
+#define GROK__Z(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();
+#define GROK__F(i) { __m256 ai = _mm256_broadcast_ss(a + (i) * rs);  \
+                     c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0); \
+                     c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1); }
+#define GROK__S(i) grok__upd256(c + (i) * ldc, c##i##0, va, vb, beta); \
+                   grok__upd256(c + (i) * ldc + 8, c##i##1, va, vb, beta);
+    GROK__ROWS6(GROK__Z)
+    int k;
+    for (k = 0; k < kc; k++, a += step, b += 16) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        GROK__ROWS6(GROK__F)
+    }
+    {
+        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+        GROK__ROWS6(GROK__S)
+    }
+#undef GROK__Z
+#undef GROK__F
+#undef GROK__S
+}
+
+__attribute__((target("avx2,fma")))
+static void grok__ukr_avx2(int kc, const float *a, const float *b, float *c,
+                           ptrdiff_t ldc, float alpha, float beta)
+{
+    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, 1, 6);
+}
+
+__attribute__((target("avx2,fma")))
+static void grok__ukr_avx2_rows(int kc, const float *a, const float *b, float *c,
+                                ptrdiff_t ldc, float alpha, float beta)
+{
+    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, GROK__KC, 1);
+}
+
+#undef GROK__ROWS6
+
+static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows };
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows };
+
+#endif /* GROK__X86 */
+
+static const grok__kernel *grok__kernel_sel = &grok__kernel_generic;
+static pthread_once_t grok__kernel_once = PTHREAD_ONCE_INIT;
+
+/* Picks the best kernel the CPU (and OS) supports; GROK_KERNEL=avx2|generic
+   may force a lower one. */
+static void grok__kernel_init(void)
+{
+#if GROK__X86
+    const char *env = getenv("GROK_KERNEL");
+    int want_generic = env && strcmp(env, "generic") == 0;
+    int want_avx2 = env && strcmp(env, "avx2") == 0;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && !want_avx2 && !want_generic)
+        grok__kernel_sel = &grok__kernel_avx512;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !want_generic)
+        grok__kernel_sel = &grok__kernel_avx2;
+#endif
+}
+
+static const grok__kernel *grok__kernel_get(void)
+{
+    pthread_once(&grok__kernel_once, grok__kernel_init);
+    return grok__kernel_sel;
+}
+
+GROKDEF const char *grok_gemm_kernel_name(void)
+{
+    return grok__kernel_get()->name;
+}
+
+/* ---------------------------------------------------------------------
+   Packing and the blocked driver
+   --------------------------------------------------------------------- */
+
+typedef struct {
+    int transA, transB, M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    int lda, ldb, ldc;
+    const grok__kernel *kr;
+    grok__ukernel_fn fn; /* kr->fn or kr->fn_rows, matching the A packing */
+    int arows;           /* A packed row-major (strip row stride GROK__KC) */
+    int mt, nt; /* tiles of MR rows / NR columns covering C */
+    int tm, tn; /* thread grid: tm row bands x tn column bands */
+} grok__gemm_job;
+
+static int grok__imin(int a, int b) { return a < b ? a : b; }
+static int grok__round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+/* Copies n floats.  Packing copies are short (14..256 floats) and often
+   wait on L3/DRAM; an explicit SSE loop keeps them overlappable, where
+   compilers tend to emit `rep movs` or a libc call. */
+static void grok__copy_floats(float *dst, const float *src, int n)
+{
+    int i = 0;
+#if GROK__X86
+    for (; i + 4 <= n; i += 4) _mm_storeu_ps(dst + i, _mm_loadu_ps(src + i));
+#endif
+    for (; i < n; i++) dst[i] = src[i];
+}
+
+/* Packing into k-major strips of width w (w = MR for A, NR for B):
+     dst[(s/w)*w*kc + k*w + j] = X(k, s + j)   for k < kc, s + j < len,
+   zero where s + j >= len, so kernels never see garbage in padding. */
+
+/* X(k, x) = src[k*ld + x]: each k is a contiguous source row, read in
+   order (op(A) for transposed A, op(B) for plain B). */
+static void grok__pack_kmajor_rows(float *dst, const float *src, int ld, int kc, int len, int w)
+{
+    int k, s;
+    for (k = 0; k < kc; k++) {
+        const float *row = src + (ptrdiff_t)k * ld;
+        for (s = 0; s < len; s += w) {
+            int n = grok__imin(w, len - s);
+            float *d = dst + (ptrdiff_t)s * kc + (ptrdiff_t)k * w;
+            grok__copy_floats(d, row + s, n);
+            if (n < w) memset(d + n, 0, (size_t)(w - n) * sizeof(float));
+        }
+    }
+}
+
+/* X(k, x) = src[x*ld + k]: a transpose (op(A) for plain A with the generic
+   kernel, op(B) for transposed B). */
+static void grok__pack_kmajor_cols(float *dst, const float *src, int ld, int kc, int len, int w)
+{
+    int k, s, j;
+    for (s = 0; s < len; s += w, dst += (ptrdiff_t)w * kc) {
+        int n = grok__imin(w, len - s);
+        for (j = 0; j < n; j++) {
+            const float *col = src + (ptrdiff_t)(s + j) * ld;
+            for (k = 0; k < kc; k++) dst[k * w + j] = col[k];
+        }
+        for (; j < w; j++)
+            for (k = 0; k < kc; k++) dst[k * w + j] = 0.0f;
+    }
+}
+
+/* Packs op(A)[i0 : i0+mc, p0 : p0+kc] into MR-tall strips: k-major as above,
+   or with g->arows row-major, dst[s*KC + i*KC + k] = op(A)[i0 + s + i, p0 + k]
+   (plain row copies; rows past mc zeroed). */
+static void grok__pack_a(const grok__gemm_job *g, int i0, int mc, int p0, int kc, float *dst)
+{
+    const int mr = g->kr->mr;
+    int s, i;
+    if (!g->arows) {
+        if (g->transA)
+            grok__pack_kmajor_rows(dst, g->A + (ptrdiff_t)p0 * g->lda + i0, g->lda, kc, mc, mr);
+        else
+            grok__pack_kmajor_cols(dst, g->A + (ptrdiff_t)i0 * g->lda + p0, g->lda, kc, mc, mr);
+        return;
+    }
+    for (s = 0; s < mc; s += mr, dst += (ptrdiff_t)mr * GROK__KC) {
+        int m = grok__imin(mr, mc - s);
+        for (i = 0; i < m; i++) {
+            const float *src = g->A + (ptrdiff_t)(i0 + s + i) * g->lda + p0;
+#if defined(__GNUC__)
+            int k;
+            if (i0 + s + mr + i < g->M) /* A streams from L3/DRAM: fetch the next strip early */
+                for (k = 0; k < kc; k += 16) __builtin_prefetch(src + (ptrdiff_t)mr * g->lda + k);
+#endif
+            grok__copy_floats(dst + i * GROK__KC, src, kc);
+        }
+        for (; i < mr; i++) memset(dst + i * GROK__KC, 0, (size_t)kc * sizeof(float));
+    }
+}
+
+/* Packs op(B)[p0 : p0+kc, j0 : j0+nc] into NR-wide k-major strips. */
+static void grok__pack_b(const grok__gemm_job *g, int p0, int kc, int j0, int nc, float *dst)
+{
+    if (!g->transB)
+        grok__pack_kmajor_rows(dst, g->B + (ptrdiff_t)p0 * g->ldb + j0, g->ldb, kc, nc, g->kr->nr);
+    else
+        grok__pack_kmajor_cols(dst, g->B + (ptrdiff_t)j0 * g->ldb + p0, g->ldb, kc, nc, g->kr->nr);
+}
+
+/* Partial tile (mrows < MR or ncols < NR, only at C's bottom/right edge):
+   run the full kernel on a zero-padded copy so the arithmetic per element
+   is exactly that of an interior tile. */
+static void grok__ukr_edge(const grok__gemm_job *g, int kc, const float *a, const float *b,
+                           float *c, int mrows, int ncols, float beta)
+{
+    float tmp[GROK__MR_MAX * GROK__NR_MAX];
+    const int nr = g->kr->nr;
+    int i;
+    memset(tmp, 0, sizeof tmp);
+    if (beta != 0.0f)
+        for (i = 0; i < mrows; i++) memcpy(tmp + i * nr, c + (ptrdiff_t)i * g->ldc, (size_t)ncols * sizeof(float));
+    g->fn(kc, a, b, tmp, nr, g->alpha, beta);
+    for (i = 0; i < mrows; i++) memcpy(c + (ptrdiff_t)i * g->ldc, tmp + i * nr, (size_t)ncols * sizeof(float));
+}
+
+/* Computes the sub-matrix C[m0:m1, n0:n1] (m0 a multiple of MR, n0 of NR)
+   with the Goto loop nest.  abuf holds an mc x KC packed A block, bbuf a
+   KC x nc packed B panel (mc, nc multiples of MR, NR).  The A strip stays
+   in L1 while the loop over B strips streams the panel from L2. */
+static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, int n1,
+                             int mc, int nc, float *abuf, float *bbuf)
+{
+    const grok__kernel *kr = g->kr;
+    int jc, pc, ic, ir, jr;
+    for (jc = n0; jc < n1; jc += nc) {
+        int ncur = grok__imin(nc, n1 - jc);
+        for (pc = 0; pc < g->K; pc += GROK__KC) {
+            int kc = grok__imin(GROK__KC, g->K - pc);
+            float beta = pc == 0 ? g->beta : 1.0f; /* later K blocks accumulate */
+            grok__pack_b(g, pc, kc, jc, ncur, bbuf);
+            for (ic = m0; ic < m1; ic += mc) {
+                int mcur = grok__imin(mc, m1 - ic);
+                grok__pack_a(g, ic, mcur, pc, kc, abuf);
+                for (ir = 0; ir < mcur; ir += kr->mr) {
+                    const float *ap = abuf + (ptrdiff_t)ir * (g->arows ? GROK__KC : kc);
+                    int mrows = grok__imin(kr->mr, mcur - ir);
+                    for (jr = 0; jr < ncur; jr += kr->nr) {
+                        const float *bp = bbuf + (ptrdiff_t)jr * kc;
+                        int ncols = grok__imin(kr->nr, ncur - jr);
+                        float *cp = g->C + (ptrdiff_t)(ic + ir) * g->ldc + jc + jr;
+                        if (mrows == kr->mr && ncols == kr->nr)
+                            g->fn(kc, ap, bp, cp, g->ldc, g->alpha, beta);
+                        else
+                            grok__ukr_edge(g, kc, ap, bp, cp, mrows, ncols, beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* No-memory path: the same loop nest with single-strip blocks packed on the
+   stack, hence bitwise the same results, just slower (B repacked per tile). */
+static void grok__gemm_range_nomem(const grok__gemm_job *g, int m0, int m1, int n0, int n1)
+{
+    float abuf[GROK__MR_MAX * GROK__KC], bbuf[GROK__KC * GROK__NR_MAX];
+    grok__gemm_range(g, m0, m1, n0, n1, g->kr->mr, g->kr->nr, abuf, bbuf);
+}
+
+/* Task t of tm*tn: the (t / tn, t % tn) cell of the thread grid, cut on
+   tile boundaries so every tile keeps its global position. */
+static void grok__gemm_task(void *ctx, int t, int ntasks)
+{
+    const grok__gemm_job *g = (const grok__gemm_job *)ctx;
+    const int mr = g->kr->mr, nr = g->kr->nr;
+    int bi = t / g->tn, bj = t % g->tn;
+    int m0 = (int)((int64_t)g->mt * bi / g->tm) * mr;
+    int m1 = grok__imin((int)((int64_t)g->mt * (bi + 1) / g->tm) * mr, g->M);
+    int n0 = (int)((int64_t)g->nt * bj / g->tn) * nr;
+    int n1 = grok__imin((int)((int64_t)g->nt * (bj + 1) / g->tn) * nr, g->N);
+    int kc, mc, nc;
+    size_t aoff;
+    float *buf;
+    (void)ntasks;
+    if (m0 >= m1 || n0 >= n1) return;
+    kc = grok__imin(GROK__KC, g->K);
+    mc = grok__imin(g->kr->mc, grok__round_up(m1 - m0, mr));
+    nc = grok__imin(g->kr->nc, grok__round_up(n1 - n0, nr));
+    aoff = (size_t)grok__round_up(mc * (g->arows ? GROK__KC : kc), 16); /* keeps B 64-byte aligned */
+    buf = grok__ws_get(aoff + (size_t)kc * nc);
+    if (buf)
+        grok__gemm_range(g, m0, m1, n0, n1, mc, nc, buf, buf + aoff);
+    else
+        grok__gemm_range_nomem(g, m0, m1, n0, n1);
+}
+
+/* Chooses the tm x tn thread grid (tm*tn <= nthreads) minimising the largest
+   per-thread tile area plus a packing term proportional to its perimeter
+   (each thread packs its own rows of A and columns of B). */
+static void grok__gemm_grid(grok__gemm_job *g, int nthreads)
+{
+    double best = -1.0;
+    int tm, tn;
+    g->tm = g->tn = 1;
+    for (tm = 1; tm <= nthreads && tm <= g->mt; tm++)
+        for (tn = 1; tm * tn <= nthreads && tn <= g->nt; tn++) {
+            double rows = (double)((g->mt + tm - 1) / tm) * g->kr->mr;
+            double cols = (double)((g->nt + tn - 1) / tn) * g->kr->nr;
+            double cost = rows * cols + 16.0 * (rows + cols);
+            if (best < 0.0 || cost < best) {
+                best = cost;
+                g->tm = tm;
+                g->tn = tn;
+            }
+        }
+}
+
+/* Below this many flops a GEMM runs on the calling thread: waking the pool
+   would cost more than it saves. */
+#define GROK__PAR_MIN_FLOPS 2.0e6
+
+/* C (M,N) = alpha * op(A) (M,K) @ op(B) (K,N) + beta * C, all row-major. */
+GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
+                       const float *A, int lda, const float *B, int ldb,
+                       float beta, float *C, int ldc)
+{
+    grok__gemm_job g;
+    int nthreads;
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { /* empty sum: C = beta*C, with beta == 0 ignoring old contents */
+        int i, j;
+        if (beta == 1.0f) return;
+        for (i = 0; i < M; i++)
+            for (j = 0; j < N; j++) {
+                float *c = C + (ptrdiff_t)i * ldc + j;
+                *c = beta == 0.0f ? 0.0f : beta * *c;
+            }
+        return;
+    }
+    g.transA = transA;
+    g.transB = transB;
+    g.M = M;
+    g.N = N;
+    g.K = K;
+    g.alpha = alpha;
+    g.beta = beta;
+    g.A = A;
+    g.B = B;
+    g.C = C;
+    g.lda = lda;
+    g.ldb = ldb;
+    g.ldc = ldc;
+    g.kr = grok__kernel_get();
+    g.arows = !transA && g.kr->fn_rows != NULL;
+    g.fn = g.arows ? g.kr->fn_rows : g.kr->fn;
+    g.mt = (M + g.kr->mr - 1) / g.kr->mr;
+    g.nt = (N + g.kr->nr - 1) / g.kr->nr;
+    nthreads = 2.0 * M * N * K < GROK__PAR_MIN_FLOPS ? 1 : grok__pool_size();
+    grok__gemm_grid(&g, nthreads);
+    grok__parallel_for(grok__gemm_task, &g, g.tm * g.tn);
+}
+
+
+/* ---------------------------------------------------------------- layers */
+/* Forward and backward side by side. Backward functions ADD into their gradient outputs.
+   Row-parallel loops split rows into fixed chunks; each row is computed by one thread, so
+   the result does not depend on the thread count. */
+
+#define GROK__ROW_TASKS 64
+#define GROK__MAX_CTX 1024 /* longest sequence; bounds a stack array in attention backward */
+
+static int grok__tasks_for(long rows) { return rows < GROK__ROW_TASKS ? (int)(rows > 0 ? rows : 1) : GROK__ROW_TASKS; }
+static long grok__chunk_lo(long n, int task, int ntasks) { return n * task / ntasks; }
+
+/* tokens (R), W_E (Vin,C), W_pos (T,C) -> out (R,C); row r sits at position r % T. */
+static void grok__embed_forward(float *out, const int *tokens, const float *W_E, const float *W_pos,
+                                int R, int T, int C)
+{
+    int r, c;
+    for (r = 0; r < R; r++) {
+        const float *e = W_E + (long)tokens[r] * C, *p = W_pos + (long)(r % T) * C;
+        float *o = out + (long)r * C;
+        for (c = 0; c < C; c++) o[c] = e[c] + p[c];
+    }
+}
+
+/* dout (R,C) -> dW_E (Vin,C) +=, dW_pos (T,C) += (serial: rows share gradient rows). */
+static void grok__embed_backward(float *dW_E, float *dW_pos, const float *dout, const int *tokens,
+                                 int R, int T, int C)
+{
+    int r, c;
+    for (r = 0; r < R; r++) {
+        const float *d = dout + (long)r * C;
+        float *de = dW_E + (long)tokens[r] * C, *dp = dW_pos + (long)(r % T) * C;
+        for (c = 0; c < C; c++) { de[c] += d[c]; dp[c] += d[c]; }
+    }
+}
+
+typedef struct {
+    float *out, *mean, *rstd, *dinp, *dw, *db;
+    const float *inp, *dout, *w, *b;
+    int R, C;
+    float eps;
+} grok__ln_args;
+
+static void grok__layernorm_forward_task(void *ctx, int task, int ntasks)
+{
+    const grok__ln_args *a = (const grok__ln_args *)ctx;
+    long r, lo = grok__chunk_lo(a->R, task, ntasks), hi = grok__chunk_lo(a->R, task + 1, ntasks);
+    int c, C = a->C;
+    for (r = lo; r < hi; r++) {
+        const float *x = a->inp + r * C;
+        float *o = a->out + r * C;
+        double mean = 0.0, var = 0.0;
+        float m, s;
+        for (c = 0; c < C; c++) mean += x[c];
+        m = (float)(mean / C);
+        for (c = 0; c < C; c++) var += (double)(x[c] - m) * (x[c] - m);
+        s = (float)(1.0 / sqrt(var / C + a->eps));
+        for (c = 0; c < C; c++) o[c] = (x[c] - m) * s * a->w[c] + a->b[c];
+        a->mean[r] = m;
+        a->rstd[r] = s;
+    }
+}
+
+/* TransformerLens' LayerNorm: (x - mean) / sqrt(mean((x - mean)^2) + eps) * w + b.
+   inp (R,C), w (C), b (C) -> out (R,C), mean (R), rstd (R). */
+static void grok__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                                    const float *w, const float *b, int R, int C, float eps)
+{
+    grok__ln_args a;
+    memset(&a, 0, sizeof a);
+    a.out = out; a.mean = mean; a.rstd = rstd; a.inp = inp; a.w = w; a.b = b; a.R = R; a.C = C; a.eps = eps;
+    grok__parallel_for(grok__layernorm_forward_task, &a, grok__tasks_for(R));
+}
+
+static void grok__layernorm_backward_task(void *ctx, int task, int ntasks)
+{
+    const grok__ln_args *a = (const grok__ln_args *)ctx;
+    long r, lo = grok__chunk_lo(a->R, task, ntasks), hi = grok__chunk_lo(a->R, task + 1, ntasks);
+    int c, C = a->C;
+    for (r = lo; r < hi; r++) {
+        const float *x = a->inp + r * C, *d = a->dout + r * C;
+        float *di = a->dinp + r * C;
+        float m = a->mean[r], s = a->rstd[r];
+        double sum_g = 0.0, sum_gx = 0.0;
+        float mg, mgx;
+        for (c = 0; c < C; c++) {
+            float g = d[c] * a->w[c];
+            sum_g += g;
+            sum_gx += (double)g * ((x[c] - m) * s);
+        }
+        mg = (float)(sum_g / C);
+        mgx = (float)(sum_gx / C);
+        for (c = 0; c < C; c++) {
+            float xhat = (x[c] - m) * s;
+            di[c] += (d[c] * a->w[c] - mg - xhat * mgx) * s;
+        }
+    }
+}
+
+/* dout (R,C), inp (R,C), mean, rstd (R), w (C) -> dinp (R,C) +=, dw (C) +=, db (C) +=. */
+static void grok__layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
+                                     const float *inp, const float *mean, const float *rstd,
+                                     const float *w, int R, int C)
+{
+    grok__ln_args a;
+    long r;
+    int c;
+    memset(&a, 0, sizeof a);
+    a.dinp = dinp; a.dout = dout; a.inp = inp; a.mean = (float *)mean; a.rstd = (float *)rstd;
+    a.w = w; a.R = R; a.C = C;
+    grok__parallel_for(grok__layernorm_backward_task, &a, grok__tasks_for(R));
+    for (r = 0; r < R; r++) {
+        const float *x = inp + r * C, *d = dout + r * C;
+        for (c = 0; c < C; c++) {
+            dw[c] += d[c] * ((x[c] - mean[r]) * rstd[r]);
+            db[c] += d[c];
+        }
+    }
+}
+
+/* inp (R,IC), weight (IC,OC), bias (OC) or NULL -> out (R,OC). */
+static void grok__matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                                 int R, int IC, int OC)
+{
+    int r;
+    if (bias) {
+        for (r = 0; r < R; r++) memcpy(out + (long)r * OC, bias, sizeof(float) * (size_t)OC);
+        grok_gemm(0, 0, R, OC, IC, 1.0f, inp, IC, weight, OC, 1.0f, out, OC);
+    } else {
+        grok_gemm(0, 0, R, OC, IC, 1.0f, inp, IC, weight, OC, 0.0f, out, OC);
+    }
+}
+
+/* dout (R,OC), inp (R,IC), weight (IC,OC) -> dinp (R,IC) (+= if accumulate, else =),
+   dweight (IC,OC) +=, dbias (OC) += (dbias may be NULL). */
+static void grok__matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                  const float *inp, const float *weight, int R, int IC, int OC,
+                                  int accumulate)
+{
+    long r;
+    int o;
+    if (dinp) grok_gemm(0, 1, R, IC, OC, 1.0f, dout, OC, weight, OC, accumulate ? 1.0f : 0.0f, dinp, IC);
+    grok_gemm(1, 0, IC, OC, R, 1.0f, inp, IC, dout, OC, 1.0f, dweight, OC);
+    if (dbias)
+        for (r = 0; r < R; r++)
+            for (o = 0; o < OC; o++) dbias[o] += dout[r * OC + o];
+}
+
+typedef struct {
+    float *out, *dinp;
+    const float *inp, *dout;
+    long n;
+    grok_act act;
+} grok__act_args;
+
+/* x > 0 ? value : 0, as a bit mask: ReLU's sign is a coin flip that a branch predictor loses,
+   and compilers keep the ternary as a branch (it differs from maxss on NaN and -0). */
+static float grok__mask_positive(float x, float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    bits &= 0u - (uint32_t)(x > 0.0f);
+    memcpy(&value, &bits, 4);
+    return value;
+}
+
+static float grok__gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+static float grok__gelu_grad(float x)
+{
+    return 0.5f * (1.0f + erff(x * 0.70710678118654752f)) + x * 0.39894228040143268f * expf(-0.5f * x * x);
+}
+
+static void grok__act_forward_task(void *ctx, int task, int ntasks)
+{
+    const grok__act_args *a = (const grok__act_args *)ctx;
+    long i, lo = grok__chunk_lo(a->n, task, ntasks), hi = grok__chunk_lo(a->n, task + 1, ntasks);
+    const float *in = a->inp;
+    float *out = a->out;
+    if (a->act == GROK_ACT_RELU)
+        for (i = lo; i < hi; i++) out[i] = grok__mask_positive(in[i], in[i]);
+    else
+        for (i = lo; i < hi; i++) out[i] = grok__gelu(in[i]);
+}
+
+static void grok__act_backward_task(void *ctx, int task, int ntasks)
+{
+    const grok__act_args *a = (const grok__act_args *)ctx;
+    long i, lo = grok__chunk_lo(a->n, task, ntasks), hi = grok__chunk_lo(a->n, task + 1, ntasks);
+    const float *in = a->inp, *dout = a->dout;
+    float *dinp = a->dinp;
+    if (a->act == GROK_ACT_RELU)
+        for (i = lo; i < hi; i++) dinp[i] = grok__mask_positive(in[i], dout[i]);
+    else
+        for (i = lo; i < hi; i++) dinp[i] = dout[i] * grok__gelu_grad(in[i]);
+}
+
+/* pre (n) -> post (n) = act(pre). */
+static void grok__act_forward(float *post, const float *pre, long n, grok_act act)
+{
+    grok__act_args a;
+    memset(&a, 0, sizeof a);
+    a.out = post; a.inp = pre; a.n = n; a.act = act;
+    grok__parallel_for(grok__act_forward_task, &a, grok__tasks_for(n / 256));
+}
+
+/* dpost (n), pre (n) -> dpre (n) = dpost * act'(pre) (overwrites; may alias dpost). */
+static void grok__act_backward(float *dpre, const float *dpost, const float *pre, long n, grok_act act)
+{
+    grok__act_args a;
+    memset(&a, 0, sizeof a);
+    a.dinp = dpre; a.dout = dpost; a.inp = pre; a.n = n; a.act = act;
+    grok__parallel_for(grok__act_backward_task, &a, grok__tasks_for(n / 256));
+}
+
+typedef struct {
+    float *z, *scores, *pattern, *dqkv;
+    const float *qkv, *dz, *pattern_in;
+    int B, T, H, D;
+} grok__attn_args;
+
+/* Causal attention of each sequence in one task's share of the batch.
+   q, k, v of row r, head h are qkv[r][0*H*D + h*D ..], [1*H*D + ..], [2*H*D + ..]. */
+static void grok__attention_forward_task(void *ctx, int task, int ntasks)
+{
+    const grok__attn_args *a = (const grok__attn_args *)ctx;
+    int T = a->T, H = a->H, D = a->D, HD = H * D, h, t, u, d;
+    long b, lo = grok__chunk_lo(a->B, task, ntasks), hi = grok__chunk_lo(a->B, task + 1, ntasks);
+    float scale = 1.0f / sqrtf((float)D);
+    for (b = lo; b < hi; b++) {
+        const float *qkv = a->qkv + b * T * 3 * HD;
+        for (h = 0; h < H; h++) {
+            float *sc = a->scores + ((b * H + h) * T) * T, *pat = a->pattern + ((b * H + h) * T) * T;
+            for (t = 0; t < T; t++) {
+                const float *q = qkv + (long)t * 3 * HD + h * D;
+                float *z = a->z + (b * T + t) * HD + h * D, mx = -INFINITY;
+                double sum = 0.0;
+                for (u = 0; u <= t; u++) {
+                    const float *k = qkv + (long)u * 3 * HD + HD + h * D;
+                    float s = 0.0f;
+                    for (d = 0; d < D; d++) s += q[d] * k[d];
+                    s *= scale;
+                    sc[t * T + u] = s;
+                    if (s > mx) mx = s;
+                }
+                for (u = 0; u <= t; u++) {
+                    pat[t * T + u] = expf(sc[t * T + u] - mx);
+                    sum += pat[t * T + u];
+                }
+                for (u = t + 1; u < T; u++) { sc[t * T + u] = -INFINITY; pat[t * T + u] = 0.0f; }
+                for (d = 0; d < D; d++) z[d] = 0.0f;
+                for (u = 0; u <= t; u++) {
+                    const float *v = qkv + (long)u * 3 * HD + 2 * HD + h * D;
+                    float p = pat[t * T + u] = (float)(pat[t * T + u] / sum);
+                    for (d = 0; d < D; d++) z[d] += p * v[d];
+                }
+            }
+        }
+    }
+}
+
+/* qkv (R, 3*H*D) -> scores, pattern (B,H,T,T) (masked scores -inf, pattern 0), z (R, H*D).
+   scores = q.k / sqrt(D). */
+static void grok__attention_forward(float *z, float *scores, float *pattern, const float *qkv,
+                                    int B, int T, int H, int D)
+{
+    grok__attn_args a;
+    memset(&a, 0, sizeof a);
+    a.z = z; a.scores = scores; a.pattern = pattern; a.qkv = qkv; a.B = B; a.T = T; a.H = H; a.D = D;
+    grok__parallel_for(grok__attention_forward_task, &a, grok__tasks_for(B));
+}
+
+static void grok__attention_backward_task(void *ctx, int task, int ntasks)
+{
+    const grok__attn_args *a = (const grok__attn_args *)ctx;
+    int T = a->T, H = a->H, D = a->D, HD = H * D, h, t, u, d;
+    long b, lo = grok__chunk_lo(a->B, task, ntasks), hi = grok__chunk_lo(a->B, task + 1, ntasks);
+    float scale = 1.0f / sqrtf((float)D);
+    for (b = lo; b < hi; b++) {
+        const float *qkv = a->qkv + b * T * 3 * HD;
+        float *dqkv = a->dqkv + b * T * 3 * HD;
+        memset(dqkv, 0, sizeof(float) * (size_t)T * 3 * HD);
+        for (h = 0; h < H; h++) {
+            const float *pat = a->pattern_in + ((b * H + h) * T) * T;
+            for (t = 0; t < T; t++) {
+                const float *q = qkv + (long)t * 3 * HD + h * D;
+                const float *dz = a->dz + (b * T + t) * HD + h * D;
+                float *dq = dqkv + (long)t * 3 * HD + h * D;
+                float dpat[GROK__MAX_CTX];
+                float dot = 0.0f;
+                for (u = 0; u <= t; u++) {
+                    const float *v = qkv + (long)u * 3 * HD + 2 * HD + h * D;
+                    float *dv = dqkv + (long)u * 3 * HD + 2 * HD + h * D, p = pat[t * T + u], s = 0.0f;
+                    for (d = 0; d < D; d++) { s += dz[d] * v[d]; dv[d] += p * dz[d]; }
+                    dpat[u] = s;
+                    dot += p * s;
+                }
+                for (u = 0; u <= t; u++) {
+                    const float *k = qkv + (long)u * 3 * HD + HD + h * D;
+                    float *dk = dqkv + (long)u * 3 * HD + HD + h * D;
+                    float ds = pat[t * T + u] * (dpat[u] - dot) * scale;
+                    for (d = 0; d < D; d++) { dq[d] += ds * k[d]; dk[d] += ds * q[d]; }
+                }
+            }
+        }
+    }
+}
+
+/* dz (R, H*D), qkv (R, 3*H*D), pattern (B,H,T,T) -> dqkv (R, 3*H*D) (overwritten). */
+static void grok__attention_backward(float *dqkv, const float *dz, const float *qkv, const float *pattern,
+                                     int B, int T, int H, int D)
+{
+    grok__attn_args a;
+    memset(&a, 0, sizeof a);
+    a.dqkv = dqkv; a.dz = dz; a.qkv = qkv; a.pattern_in = pattern; a.B = B; a.T = T; a.H = H; a.D = D;
+    grok__parallel_for(grok__attention_backward_task, &a, grok__tasks_for(B));
+}
+
+typedef struct {
+    float *dlogits;
+    double *row_loss;
+    int *row_correct;
+    const float *logits;
+    const int *targets;
+    int R, V;
+    double dscale;
+} grok__ce_args;
+
+/* Per row with a target: loss = logsumexp(x) - x[target] in double, and whether the argmax
+   (first maximum) is the target. With dlogits set, also d loss/d logits = (softmax - onehot)
+   * dscale; rows without a target get zero gradient. */
+static void grok__crossentropy_task(void *ctx, int task, int ntasks)
+{
+    const grok__ce_args *a = (const grok__ce_args *)ctx;
+    long r, lo = grok__chunk_lo(a->R, task, ntasks), hi = grok__chunk_lo(a->R, task + 1, ntasks);
+    int v, V = a->V;
+    for (r = lo; r < hi; r++) {
+        const float *x = a->logits + r * V;
+        float *dx = a->dlogits ? a->dlogits + r * V : NULL;
+        int target = a->targets[r], best = 0;
+        double mx, sum = 0.0, lse;
+        if (target < 0) {
+            if (dx) memset(dx, 0, sizeof(float) * (size_t)V);
+            continue;
+        }
+        for (v = 1; v < V; v++) if (x[v] > x[best]) best = v;
+        mx = x[best];
+        for (v = 0; v < V; v++) sum += exp((double)x[v] - mx);
+        lse = mx + log(sum);
+        if (a->row_loss) a->row_loss[r] = lse - (double)x[target];
+        if (a->row_correct) a->row_correct[r] = best == target;
+        if (dx)
+            for (v = 0; v < V; v++)
+                dx[v] = (float)((exp((double)x[v] - lse) - (v == target)) * a->dscale);
+    }
+}
+
+static void grok__crossentropy(float *dlogits, double *row_loss, int *row_correct, const float *logits,
+                               const int *targets, int R, int V, double dscale)
+{
+    grok__ce_args a;
+    a.dlogits = dlogits; a.row_loss = row_loss; a.row_correct = row_correct; a.logits = logits;
+    a.targets = targets; a.R = R; a.V = V; a.dscale = dscale;
+    grok__parallel_for(grok__crossentropy_task, &a, grok__tasks_for(R));
+}
+
+/* ----------------------------------------------------------------- model */
+
+enum { /* parameters of one block, in TransformerLens' state_dict order */
+    GROK__LN1_W, GROK__LN1_B, GROK__W_Q, GROK__W_K, GROK__W_V, GROK__W_O,
+    GROK__B_Q, GROK__B_K, GROK__B_V, GROK__B_O, GROK__LN2_W, GROK__LN2_B,
+    GROK__W_IN, GROK__B_IN, GROK__W_OUT, GROK__B_OUT, GROK__BLOCK_PARAMS
+};
+
+typedef struct {
+    float *resid_pre, *ln1_out, *ln1_mean, *ln1_rstd; /* ln1_out aliases resid_pre without LN */
+    float *qkv, *scores, *pattern, *z, *attn_out, *resid_mid;
+    float *ln2_out, *ln2_mean, *ln2_rstd, *mlp_pre, *mlp_post, *mlp_out;
+    float *wqkv, *bqkv; /* W_Q|W_K|W_V packed (C, 3*H*D) and b_Q|b_K|b_V (3*H*D) */
+} grok__layer_acts;
+
+struct grok__acts {
+    grok__layer_acts *layer;  /* n_layers */
+    float *resid_final, *lnf_out, *lnf_mean, *lnf_rstd, *logits;
+    int *tokens, *targets;    /* copies of the last forward's input, (R) */
+    double *row_loss;         /* (R) */
+    int *row_correct;         /* (R) */
+    int B, n_targets;         /* last forward */
+    double loss_sum;          /* last forward: summed loss and correct count over targets */
+    long n_correct;
+    int trimmed;              /* the last forward took the trimmed path */
+    /* trimmed path (n_layers == 1): tables per (position, token), query rows, scatter index */
+    float *e_tab, *x_tab, *x_tab_mean, *x_tab_rstd, *qkv_tab, *dtab, *de_tab, *dx_tab;
+    int *qrow, *qtarget;      /* (R): row of each target position, its target */
+    int *csr_off, *csr_ent;   /* (T*Vin + 1), (R*T): queries reading each table row, in order */
+    /* backward scratch */
+    float *dresid, *dln, *dqkv, *dz, *dmlp, *dlogits, *dwqkv;
+    /* parameter indices: block l's k-th parameter is params[block_idx[l*GROK__BLOCK_PARAMS + k]] */
+    int *block_idx;
+    int idx_W_E, idx_W_pos, idx_lnf_w, idx_lnf_b, idx_W_U, idx_b_U;
+};
+
+GROKDEF grok_config grok_config_modadd(int p)
+{
+    grok_config c;
+    memset(&c, 0, sizeof c);
+    c.n_layers = 1; c.n_heads = 4; c.d_model = 128; c.d_head = 32; c.d_mlp = 512;
+    c.d_vocab = p + 1; c.d_vocab_out = p; c.n_ctx = 3;
+    c.act_fn = GROK_ACT_RELU; c.normalization = GROK_NORM_NONE;
+    c.seed = 999;
+    return c;
+}
+
+GROKDEF grok_adamw grok_adamw_default(void)
+{
+    grok_adamw o;
+    memset(&o, 0, sizeof o);
+    o.lr = 1e-3; o.weight_decay = 1.0; o.beta1 = 0.9; o.beta2 = 0.98; o.eps = 1e-8;
+    return o;
+}
+
+/* Fills defaults for zero fields and checks that the configuration is consistent. */
+static int grok__config_resolve(grok_config *c)
+{
+    const long big = 1L << 20;
+    if (c->d_vocab_out == 0) c->d_vocab_out = c->d_vocab;
+    if (c->init_range == 0.0 && c->d_model > 0) c->init_range = 0.8 / sqrt((double)c->d_model);
+    if (c->ln_eps == 0.0) c->ln_eps = 1e-5;
+    if (c->n_layers < 1 || c->n_layers > 256) return grok__fail(GROK_ERR_ARG, "config: n_layers = %d, want 1..256", c->n_layers);
+    if (c->n_heads < 1 || c->d_model < 1 || c->d_head < 1 || c->d_mlp < 1)
+        return grok__fail(GROK_ERR_ARG, "config: n_heads, d_model, d_head, d_mlp must be >= 1 (got %d, %d, %d, %d)",
+                          c->n_heads, c->d_model, c->d_head, c->d_mlp);
+    if (c->d_model > big || c->d_mlp > big || (long)c->n_heads * c->d_head > big)
+        return grok__fail(GROK_ERR_ARG, "config: d_model, d_mlp and n_heads*d_head must be <= %ld", big);
+    if (c->d_vocab < 1 || c->d_vocab > big || c->d_vocab_out < 1 || c->d_vocab_out > big)
+        return grok__fail(GROK_ERR_ARG, "config: d_vocab = %d, d_vocab_out = %d, want 1..%ld", c->d_vocab, c->d_vocab_out, big);
+    if (c->n_ctx < 1 || c->n_ctx > GROK__MAX_CTX)
+        return grok__fail(GROK_ERR_ARG, "config: n_ctx = %d, want 1..%d", c->n_ctx, GROK__MAX_CTX);
+    if (c->act_fn != GROK_ACT_RELU && c->act_fn != GROK_ACT_GELU)
+        return grok__fail(GROK_ERR_ARG, "config: act_fn %d is neither GROK_ACT_RELU nor GROK_ACT_GELU", (int)c->act_fn);
+    if (c->normalization != GROK_NORM_NONE && c->normalization != GROK_NORM_LN)
+        return grok__fail(GROK_ERR_ARG, "config: normalization %d is neither GROK_NORM_NONE nor GROK_NORM_LN", (int)c->normalization);
+    if (!(c->init_range > 0.0) || !(c->ln_eps > 0.0))
+        return grok__fail(GROK_ERR_ARG, "config: init_range and ln_eps must be positive");
+    return GROK_OK;
+}
+
+static void grok__param_add(grok_model *m, const char *name, int ndim, int s0, int s1, int s2, int trainable)
+{
+    grok_param *p = &m->params[m->n_params++];
+    int i;
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->ndim = ndim;
+    p->shape[0] = s0; p->shape[1] = s1; p->shape[2] = s2;
+    p->numel = 1;
+    for (i = 0; i < ndim; i++) p->numel *= (size_t)p->shape[i];
+    p->offset = m->num_parameters;
+    /* Each tensor starts on a 16-float boundary so kernels may assume aligned rows. */
+    m->num_parameters += (p->numel + 15) / 16 * 16;
+    p->trainable = trainable;
+}
+
+/* Builds the name/shape table in TransformerLens' state_dict order. */
+static void grok__param_table(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    int C = c->d_model, H = c->n_heads, D = c->d_head, M = c->d_mlp, l, k;
+    int ln = c->normalization == GROK_NORM_LN, tb = c->train_biases != 0;
+    char name[GROK_NAME_MAX];
+    static const char *const block_names[GROK__BLOCK_PARAMS] = {
+        "ln1.w", "ln1.b", "attn.W_Q", "attn.W_K", "attn.W_V", "attn.W_O", "attn.b_Q", "attn.b_K",
+        "attn.b_V", "attn.b_O", "ln2.w", "ln2.b", "mlp.W_in", "mlp.b_in", "mlp.W_out", "mlp.b_out"};
+    m->n_params = 0;
+    m->num_parameters = 0;
+    a->idx_W_E = m->n_params; grok__param_add(m, "embed.W_E", 2, c->d_vocab, C, 0, 1);
+    a->idx_W_pos = m->n_params; grok__param_add(m, "pos_embed.W_pos", 2, c->n_ctx, C, 0, 1);
+    for (l = 0; l < c->n_layers; l++) {
+        for (k = 0; k < GROK__BLOCK_PARAMS; k++) {
+            int *idx = &a->block_idx[l * GROK__BLOCK_PARAMS + k];
+            int is_ln = k == GROK__LN1_W || k == GROK__LN1_B || k == GROK__LN2_W || k == GROK__LN2_B;
+            int is_bias = strstr(block_names[k], ".b_") != NULL;
+            *idx = -1;
+            if (is_ln && !ln) continue;
+            snprintf(name, sizeof name, "blocks.%d.%s", l, block_names[k]);
+            *idx = m->n_params;
+            switch (k) {
+            case GROK__W_Q: case GROK__W_K: case GROK__W_V: grok__param_add(m, name, 3, H, C, D, 1); break;
+            case GROK__W_O: grok__param_add(m, name, 3, H, D, C, 1); break;
+            case GROK__B_Q: case GROK__B_K: case GROK__B_V: grok__param_add(m, name, 2, H, D, 0, tb); break;
+            case GROK__W_IN: grok__param_add(m, name, 2, C, M, 0, 1); break;
+            case GROK__B_IN: grok__param_add(m, name, 1, M, 0, 0, tb); break;
+            case GROK__W_OUT: grok__param_add(m, name, 2, M, C, 0, 1); break;
+            default: grok__param_add(m, name, 1, C, 0, 0, is_bias ? tb : 1); break; /* ln w/b, b_O, b_out */
+            }
+        }
+    }
+    a->idx_lnf_w = a->idx_lnf_b = -1;
+    if (ln) {
+        a->idx_lnf_w = m->n_params; grok__param_add(m, "ln_final.w", 1, C, 0, 0, 1);
+        a->idx_lnf_b = m->n_params; grok__param_add(m, "ln_final.b", 1, C, 0, 0, 1);
+    }
+    a->idx_W_U = m->n_params; grok__param_add(m, "unembed.W_U", 2, C, c->d_vocab_out, 0, 1);
+    a->idx_b_U = m->n_params; grok__param_add(m, "unembed.b_U", 1, c->d_vocab_out, 0, 0, tb);
+}
+
+/* Pointer to block l's parameter k inside buffer buf (weights, grads, ...), NULL if absent. */
+static float *grok__bp(const grok_model *m, float *buf, int l, int k)
+{
+    int i = m->acts->block_idx[l * GROK__BLOCK_PARAMS + k];
+    return i < 0 ? NULL : buf + m->params[i].offset;
+}
+
+static float *grok__gp(const grok_model *m, float *buf, int idx)
+{
+    return idx < 0 ? NULL : buf + m->params[idx].offset;
+}
+
+/* Carves every buffer from the arena; with a->base == NULL it only counts the bytes. */
+static void *grok__take(grok_arena *a, size_t bytes)
+{
+    if (!a->base) { a->used += (bytes + GROK__ALIGN - 1) / GROK__ALIGN * GROK__ALIGN; return NULL; }
+    return grok_arena_alloc(a, bytes);
+}
+
+static void grok__layout(grok_model *m, grok_arena *ar)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    size_t R = (size_t)m->max_rows, C = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head;
+    size_t M = (size_t)c->d_mlp, V = (size_t)c->d_vocab_out, T = (size_t)c->n_ctx, H = (size_t)c->n_heads;
+    size_t B = R / T, f = sizeof(float), np = m->num_parameters;
+    int ln = c->normalization == GROK_NORM_LN, l;
+    m->weights = (float *)grok__take(ar, np * f);
+    m->grads = (float *)grok__take(ar, np * f);
+    m->adam_m = (float *)grok__take(ar, np * f);
+    m->adam_v = (float *)grok__take(ar, np * f);
+    for (l = 0; l < c->n_layers; l++) {
+        grok__layer_acts *L = &a->layer[l];
+        L->resid_pre = (float *)grok__take(ar, R * C * f);
+        if (ln) {
+            L->ln1_out = (float *)grok__take(ar, R * C * f);
+            L->ln1_mean = (float *)grok__take(ar, R * f);
+            L->ln1_rstd = (float *)grok__take(ar, R * f);
+            L->ln2_out = (float *)grok__take(ar, R * C * f);
+            L->ln2_mean = (float *)grok__take(ar, R * f);
+            L->ln2_rstd = (float *)grok__take(ar, R * f);
+        }
+        L->qkv = (float *)grok__take(ar, R * 3 * HD * f);
+        L->scores = (float *)grok__take(ar, B * H * T * T * f);
+        L->pattern = (float *)grok__take(ar, B * H * T * T * f);
+        L->z = (float *)grok__take(ar, R * HD * f);
+        L->attn_out = (float *)grok__take(ar, R * C * f);
+        L->resid_mid = (float *)grok__take(ar, R * C * f);
+        L->mlp_pre = (float *)grok__take(ar, R * M * f);
+        L->mlp_post = (float *)grok__take(ar, R * M * f);
+        L->mlp_out = (float *)grok__take(ar, R * C * f);
+        L->wqkv = (float *)grok__take(ar, C * 3 * HD * f);
+        L->bqkv = (float *)grok__take(ar, 3 * HD * f);
+        if (!ln) { L->ln1_out = L->resid_pre; L->ln2_out = L->resid_mid; }
+    }
+    a->resid_final = (float *)grok__take(ar, R * C * f);
+    if (ln) {
+        a->lnf_out = (float *)grok__take(ar, R * C * f);
+        a->lnf_mean = (float *)grok__take(ar, R * f);
+        a->lnf_rstd = (float *)grok__take(ar, R * f);
+    } else {
+        a->lnf_out = a->resid_final;
+    }
+    a->logits = (float *)grok__take(ar, R * V * f);
+    a->tokens = (int *)grok__take(ar, R * sizeof(int));
+    a->targets = (int *)grok__take(ar, R * sizeof(int));
+    a->row_loss = (double *)grok__take(ar, R * sizeof(double));
+    a->row_correct = (int *)grok__take(ar, R * sizeof(int));
+    a->dresid = (float *)grok__take(ar, R * C * f);
+    a->dln = (float *)grok__take(ar, R * C * f);
+    a->dqkv = (float *)grok__take(ar, R * 3 * HD * f);
+    a->dz = (float *)grok__take(ar, R * HD * f);
+    a->dmlp = (float *)grok__take(ar, R * M * f);
+    a->dlogits = (float *)grok__take(ar, R * V * f);
+    a->dwqkv = (float *)grok__take(ar, C * 3 * HD * f);
+    if (c->n_layers == 1) {
+        size_t Nt = T * (size_t)c->d_vocab;
+        a->e_tab = (float *)grok__take(ar, Nt * C * f);
+        a->qkv_tab = (float *)grok__take(ar, Nt * 3 * HD * f);
+        a->dtab = (float *)grok__take(ar, Nt * 3 * HD * f);
+        a->de_tab = (float *)grok__take(ar, Nt * C * f);
+        if (ln) {
+            a->x_tab = (float *)grok__take(ar, Nt * C * f);
+            a->x_tab_mean = (float *)grok__take(ar, Nt * f);
+            a->x_tab_rstd = (float *)grok__take(ar, Nt * f);
+            a->dx_tab = (float *)grok__take(ar, Nt * C * f);
+        } else {
+            a->x_tab = a->e_tab;
+            a->dx_tab = a->de_tab;
+        }
+        a->qrow = (int *)grok__take(ar, R * sizeof(int));
+        a->qtarget = (int *)grok__take(ar, R * sizeof(int));
+        a->csr_off = (int *)grok__take(ar, (Nt + 1) * sizeof(int));
+        a->csr_ent = (int *)grok__take(ar, R * T * sizeof(int));
+    }
+}
+
+static void grok__model_reset_init(grok_model *m)
+{
+    grok_rng rng;
+    int i;
+    size_t j;
+    grok_rng_seed(&rng, m->cfg.seed);
+    memset(m->weights, 0, sizeof(float) * m->num_parameters);
+    for (i = 0; i < m->n_params; i++) {
+        const grok_param *p = &m->params[i];
+        float *w = m->weights + p->offset;
+        if (strstr(p->name, ".W_"))
+            for (j = 0; j < p->numel; j++) w[j] = (float)(grok_rng_normal(&rng) * m->cfg.init_range);
+        else if (strstr(p->name, "ln") && p->name[strlen(p->name) - 1] == 'w')
+            for (j = 0; j < p->numel; j++) w[j] = 1.0f;
+    }
+}
+
+GROKDEF int grok_model_init(grok_model *m, const grok_config *cfg, int max_batch)
+{
+    grok_config c;
+    grok_arena count;
+    size_t table_bytes;
+    int st, n_params;
+    if (!m || !cfg) return grok__fail(GROK_ERR_ARG, "grok_model_init: NULL argument");
+    memset(m, 0, sizeof *m);
+    c = *cfg;
+    if ((st = grok__config_resolve(&c)) != GROK_OK) return st;
+    if (max_batch < 1 || (long)max_batch * c.n_ctx > (1L << 28))
+        return grok__fail(GROK_ERR_ARG, "grok_model_init: max_batch = %d, want 1..%ld", max_batch, (1L << 28) / c.n_ctx);
+    m->cfg = c;
+    m->opt = grok_adamw_default();
+    m->max_rows = max_batch * c.n_ctx;
+    n_params = 2 + c.n_layers * GROK__BLOCK_PARAMS + 4;
+    /* The table and the private pointers live in a small first allocation so that the big
+       arena can be sized from the table's offsets. */
+    table_bytes = sizeof(grok__acts) + sizeof(grok__layer_acts) * (size_t)c.n_layers
+                + sizeof(int) * (size_t)c.n_layers * GROK__BLOCK_PARAMS + sizeof(grok_param) * (size_t)n_params;
+    m->acts = (grok__acts *)GROK_MALLOC(table_bytes);
+    if (!m->acts) return grok__fail(GROK_ERR_NOMEM, "grok_model_init: cannot allocate %zu bytes", table_bytes);
+    memset(m->acts, 0, table_bytes);
+    m->acts->layer = (grok__layer_acts *)(m->acts + 1);
+    m->acts->block_idx = (int *)(m->acts->layer + c.n_layers);
+    m->params = (grok_param *)(m->acts->block_idx + c.n_layers * GROK__BLOCK_PARAMS);
+    grok__param_table(m);
+    memset(&count, 0, sizeof count);
+    grok__layout(m, &count);
+    if ((st = grok_arena_init(&m->arena, count.used)) != GROK_OK) {
+        GROK_FREE(m->acts);
+        memset(m, 0, sizeof *m);
+        return st;
+    }
+    grok__layout(m, &m->arena);
+    grok__model_reset_init(m);
+    return GROK_OK;
+}
+
+GROKDEF void grok_model_free(grok_model *m)
+{
+    if (!m) return;
+    grok_arena_free(&m->arena);
+    GROK_FREE(m->acts);
+    memset(m, 0, sizeof *m);
+}
+
+GROKDEF const grok_param *grok_model_param(const grok_model *m, const char *name)
+{
+    int i;
+    if (!m || !name || !m->params) { grok__fail(GROK_ERR_ARG, "grok_model_param: NULL argument"); return NULL; }
+    for (i = 0; i < m->n_params; i++)
+        if (strcmp(m->params[i].name, name) == 0) return &m->params[i];
+    grok__fail(GROK_ERR_ARG, "grok_model_param: no parameter named '%s'", name);
+    return NULL;
+}
+
+GROKDEF int grok_model_set_trainable(grok_model *m, const char *substring, int trainable)
+{
+    int i, n = 0;
+    if (!m || !substring || !m->params) { grok__fail(GROK_ERR_ARG, "grok_model_set_trainable: NULL argument"); return 0; }
+    for (i = 0; i < m->n_params; i++)
+        if (strstr(m->params[i].name, substring)) { m->params[i].trainable = trainable != 0; n++; }
+    return n;
+}
+
+GROKDEF grok_tensor grok_model_tensor(const grok_model *m, float *buffer, const grok_param *p)
+{
+    (void)m;
+    return grok_tensor_make(buffer + p->offset, p->ndim, p->shape);
+}
+
+GROKDEF void grok_model_zero_grad(grok_model *m)
+{
+    if (m && m->grads) memset(m->grads, 0, sizeof(float) * m->num_parameters);
+}
+
+/* W_Q, W_K, W_V (H,C,D) -> wqkv (C, 3*H*D): column s*H*D + h*D + d holds W_s[h][c][d]. */
+static void grok__qkv_pack(float *wqkv, float *bqkv, float *const W[3], float *const b[3], int C, int H, int D)
+{
+    int s, h, c, HD = H * D;
+    for (s = 0; s < 3; s++)
+        for (h = 0; h < H; h++) {
+            for (c = 0; c < C; c++)
+                memcpy(wqkv + (long)c * 3 * HD + s * HD + h * D, W[s] + ((long)h * C + c) * D, sizeof(float) * (size_t)D);
+            memcpy(bqkv + s * HD + h * D, b[s] + (long)h * D, sizeof(float) * (size_t)D);
+        }
+}
+
+/* dwqkv (C, 3*H*D) -> dW_Q, dW_K, dW_V (H,C,D) +=. */
+static void grok__qkv_unpack_add(float *const dW[3], const float *dwqkv, int C, int H, int D)
+{
+    int s, h, c, d, HD = H * D;
+    for (s = 0; s < 3; s++)
+        for (h = 0; h < H; h++)
+            for (c = 0; c < C; c++) {
+                const float *src = dwqkv + (long)c * 3 * HD + s * HD + h * D;
+                float *dst = dW[s] + ((long)h * C + c) * D;
+                for (d = 0; d < D; d++) dst[d] += src[d];
+            }
+}
+
+static int grok__check_tokens(const grok_model *m, const int *tokens, const int *targets, long R)
+{
+    long r;
+    for (r = 0; r < R; r++) {
+        if (tokens[r] < 0 || tokens[r] >= m->cfg.d_vocab)
+            return grok__fail(GROK_ERR_ARG, "token %d at row %ld, position %ld is outside [0, %d)",
+                              tokens[r], r / m->cfg.n_ctx, r % m->cfg.n_ctx, m->cfg.d_vocab);
+        if (targets && (targets[r] < -1 || targets[r] >= m->cfg.d_vocab_out))
+            return grok__fail(GROK_ERR_ARG, "target %d at row %ld, position %ld is outside [-1, %d)",
+                              targets[r], r / m->cfg.n_ctx, r % m->cfg.n_ctx, m->cfg.d_vocab_out);
+    }
+    return GROK_OK;
+}
+
+/* The trimmed path (one-layer models, forward with targets and without logits_out).
+   Only target positions reach the loss, so only their rows ("queries") go through W_O, the
+   MLP and the unembedding; and the block's input at a position depends on (position, token)
+   alone, so Q, K and V are computed once per table entry (T*Vin rows) and gathered. It is
+   the same function as the general path, in fewer FLOPs: the canonical model needs about a
+   quarter of the work. Query i is residual row qrow[i]; table row of (u, token v) is u*Vin+v. */
+
+typedef struct {
+    grok_model *m;
+    int n_q;
+} grok__trim_args;
+
+static int grok__tab_row(const grok_model *m, long r)
+{
+    return (int)(r % m->cfg.n_ctx) * m->cfg.d_vocab + m->acts->tokens[r];
+}
+
+/* qkv_tab (Nt, 3*H*D) -> scores, pattern (Q,H,T) (-inf and 0 past the query), z (Q, H*D). */
+static void grok__trim_attention_task(void *ctx, int task, int ntasks)
+{
+    const grok__trim_args *ta = (const grok__trim_args *)ctx;
+    const grok_model *m = ta->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, h, u, d;
+    long i, lo = grok__chunk_lo(ta->n_q, task, ntasks), hi = grok__chunk_lo(ta->n_q, task + 1, ntasks);
+    float scale = 1.0f / sqrtf((float)D);
+    for (i = lo; i < hi; i++) {
+        long r = a->qrow[i], first = r - r % T;
+        int t = (int)(r % T);
+        const float *qrow = a->qkv_tab + (long)grok__tab_row(m, r) * 3 * HD;
+        for (h = 0; h < H; h++) {
+            float *sc = L->scores + (i * H + h) * T, *pat = L->pattern + (i * H + h) * T;
+            float *z = L->z + i * HD + h * D, mx = -INFINITY;
+            double sum = 0.0;
+            for (u = 0; u <= t; u++) {
+                const float *k = a->qkv_tab + (long)grok__tab_row(m, first + u) * 3 * HD + HD + h * D;
+                float s = 0.0f;
+                for (d = 0; d < D; d++) s += qrow[h * D + d] * k[d];
+                sc[u] = s * scale;
+                if (sc[u] > mx) mx = sc[u];
+            }
+            for (u = 0; u <= t; u++) { pat[u] = expf(sc[u] - mx); sum += pat[u]; }
+            for (u = t + 1; u < T; u++) { sc[u] = -INFINITY; pat[u] = 0.0f; }
+            for (d = 0; d < D; d++) z[d] = 0.0f;
+            for (u = 0; u <= t; u++) {
+                const float *v = a->qkv_tab + (long)grok__tab_row(m, first + u) * 3 * HD + 2 * HD + h * D;
+                float p = pat[u] = (float)(pat[u] / sum);
+                for (d = 0; d < D; d++) z[d] += p * v[d];
+            }
+        }
+    }
+}
+
+static void grok__trim_forward(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__layer_acts *L = &a->layer[0];
+    grok__trim_args ta;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp;
+    int Vin = c->d_vocab, Nt = T * Vin, Q = 0, ln = c->normalization == GROK_NORM_LN, u, v, k;
+    long r, R = (long)a->B * T, i;
+    float eps = (float)c->ln_eps, *w = m->weights, *Wqkv[3], *bqkv[3];
+    const float *W_E = grok__gp(m, w, a->idx_W_E), *W_pos = grok__gp(m, w, a->idx_W_pos);
+    for (r = 0; r < R; r++)
+        if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
+    for (u = 0; u < T; u++)
+        for (v = 0; v < Vin; v++)
+            for (k = 0; k < C; k++) a->e_tab[((long)u * Vin + v) * C + k] = W_E[(long)v * C + k] + W_pos[(long)u * C + k];
+    if (ln) grok__layernorm_forward(a->x_tab, a->x_tab_mean, a->x_tab_rstd, a->e_tab,
+                                    grok__bp(m, w, 0, GROK__LN1_W), grok__bp(m, w, 0, GROK__LN1_B), Nt, C, eps);
+    Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
+    bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
+    grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
+    grok__matmul_forward(a->qkv_tab, a->x_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD);
+    ta.m = m;
+    ta.n_q = Q;
+    grok__parallel_for(grok__trim_attention_task, &ta, grok__tasks_for(Q));
+    grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, 0, GROK__W_O), grok__bp(m, w, 0, GROK__B_O), Q, HD, C);
+    for (i = 0; i < Q; i++) {
+        const float *e = a->e_tab + (long)grok__tab_row(m, a->qrow[i]) * C;
+        for (k = 0; k < C; k++) {
+            L->resid_pre[i * C + k] = e[k];
+            L->resid_mid[i * C + k] = e[k] + L->attn_out[i * C + k];
+        }
+    }
+    if (ln) grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
+                                    grok__bp(m, w, 0, GROK__LN2_W), grok__bp(m, w, 0, GROK__LN2_B), Q, C, eps);
+    grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), grok__bp(m, w, 0, GROK__B_IN), Q, C, M);
+    grok__act_forward(L->mlp_post, L->mlp_pre, (long)Q * M, c->act_fn);
+    grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), grok__bp(m, w, 0, GROK__B_OUT), Q, M, C);
+    for (i = 0; i < (long)Q * C; i++) a->resid_final[i] = L->resid_mid[i] + L->mlp_out[i];
+    if (ln) grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
+                                    grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), Q, C, eps);
+    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), Q, C, c->d_vocab_out);
+    grok__crossentropy(NULL, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, c->d_vocab_out, 0.0);
+}
+
+/* Per query: dpattern, the softmax backward ds (Q,H,T) into scores, dq (Q, H*D) into dqkv. */
+static void grok__trim_attention_backward_task(void *ctx, int task, int ntasks)
+{
+    const grok__trim_args *ta = (const grok__trim_args *)ctx;
+    const grok_model *m = ta->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, h, u, d;
+    long i, lo = grok__chunk_lo(ta->n_q, task, ntasks), hi = grok__chunk_lo(ta->n_q, task + 1, ntasks);
+    float scale = 1.0f / sqrtf((float)D);
+    for (i = lo; i < hi; i++) {
+        long r = a->qrow[i], first = r - r % T;
+        int t = (int)(r % T);
+        for (h = 0; h < H; h++) {
+            const float *pat = L->pattern + (i * H + h) * T, *dz = a->dz + i * HD + h * D;
+            float *ds = L->scores + (i * H + h) * T, *dq = a->dqkv + i * HD + h * D, dot = 0.0f;
+            for (u = 0; u <= t; u++) {
+                const float *v = a->qkv_tab + (long)grok__tab_row(m, first + u) * 3 * HD + 2 * HD + h * D;
+                float s = 0.0f;
+                for (d = 0; d < D; d++) s += dz[d] * v[d];
+                ds[u] = s;
+                dot += pat[u] * s;
+            }
+            for (d = 0; d < D; d++) dq[d] = 0.0f;
+            for (u = 0; u <= t; u++) {
+                const float *k = a->qkv_tab + (long)grok__tab_row(m, first + u) * 3 * HD + HD + h * D;
+                ds[u] = pat[u] * (ds[u] - dot) * scale;
+                for (d = 0; d < D; d++) dq[d] += ds[u] * k[d];
+            }
+        }
+    }
+}
+
+/* Per table row, in query order (so any thread count sums the same way): dtab (Nt, 3*H*D)
+   gathers dq, dk, dv of every query reading that row, de_tab (Nt, C) the residual gradient. */
+static void grok__trim_scatter_task(void *ctx, int task, int ntasks)
+{
+    const grok__trim_args *ta = (const grok__trim_args *)ctx;
+    const grok_model *m = ta->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, C = m->cfg.d_model;
+    int Vin = m->cfg.d_vocab, Nt = T * Vin, h, d, e;
+    long j, lo = grok__chunk_lo(Nt, task, ntasks), hi = grok__chunk_lo(Nt, task + 1, ntasks);
+    for (j = lo; j < hi; j++) {
+        float *dt = a->dtab + j * 3 * HD, *de = a->de_tab + j * C;
+        int u = (int)(j / Vin);
+        memset(dt, 0, sizeof(float) * 3 * (size_t)HD);
+        memset(de, 0, sizeof(float) * (size_t)C);
+        for (e = a->csr_off[j]; e < a->csr_off[j + 1]; e++) {
+            long i = a->csr_ent[e], r = a->qrow[i];
+            const float *q = a->qkv_tab + (long)grok__tab_row(m, r) * 3 * HD;
+            for (h = 0; h < H; h++) {
+                float ds = L->scores[(i * H + h) * T + u], p = L->pattern[(i * H + h) * T + u];
+                const float *dz = a->dz + i * HD + h * D;
+                float *dk = dt + HD + h * D, *dv = dt + 2 * HD + h * D;
+                for (d = 0; d < D; d++) { dk[d] += ds * q[h * D + d]; dv[d] += p * dz[d]; }
+            }
+            if (r % T == u) {
+                const float *dq = a->dqkv + i * HD, *dr = a->dresid + i * C;
+                for (d = 0; d < HD; d++) dt[d] += dq[d];
+                for (d = 0; d < C; d++) de[d] += dr[d];
+            }
+        }
+    }
+}
+
+static void grok__trim_backward(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__layer_acts *L = &a->layer[0];
+    grok__trim_args ta;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, ln = c->normalization == GROK_NORM_LN, j, s, k;
+    long i, e;
+    float *w = m->weights, *g = m->grads, *dW[3], *db[3];
+    float *dW_E = grok__gp(m, g, a->idx_W_E), *dW_pos = grok__gp(m, g, a->idx_W_pos);
+
+    grok__crossentropy(a->dlogits, NULL, NULL, a->logits, a->qtarget, Q, V, 1.0 / Q);
+    if (ln) {
+        grok__matmul_backward(a->dln, grok__gp(m, g, a->idx_W_U), grok__gp(m, g, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0);
+        memset(a->dresid, 0, sizeof(float) * (size_t)Q * C);
+        grok__layernorm_backward(a->dresid, grok__gp(m, g, a->idx_lnf_w), grok__gp(m, g, a->idx_lnf_b), a->dln,
+                                 a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), Q, C);
+    } else {
+        grok__matmul_backward(a->dresid, grok__gp(m, g, a->idx_W_U), grok__gp(m, g, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0);
+    }
+    grok__matmul_backward(a->dmlp, grok__bp(m, g, 0, GROK__W_OUT), grok__bp(m, g, 0, GROK__B_OUT), a->dresid,
+                          L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), Q, M, C, 0);
+    grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
+    if (ln) {
+        grok__matmul_backward(a->dln, grok__bp(m, g, 0, GROK__W_IN), grok__bp(m, g, 0, GROK__B_IN), a->dmlp,
+                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 0);
+        grok__layernorm_backward(a->dresid, grok__bp(m, g, 0, GROK__LN2_W), grok__bp(m, g, 0, GROK__LN2_B), a->dln,
+                                 L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, 0, GROK__LN2_W), Q, C);
+    } else {
+        grok__matmul_backward(a->dresid, grok__bp(m, g, 0, GROK__W_IN), grok__bp(m, g, 0, GROK__B_IN), a->dmlp,
+                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 1);
+    }
+    grok__matmul_backward(a->dz, grok__bp(m, g, 0, GROK__W_O), grok__bp(m, g, 0, GROK__B_O), a->dresid,
+                          L->z, grok__bp(m, w, 0, GROK__W_O), Q, HD, C, 0);
+    ta.m = m;
+    ta.n_q = Q;
+    grok__parallel_for(grok__trim_attention_backward_task, &ta, grok__tasks_for(Q));
+
+    /* Counting sort of (query, position) pairs by table row; queries stay in ascending order. */
+    memset(a->csr_off, 0, sizeof(int) * (size_t)(Nt + 1));
+    for (i = 0; i < Q; i++)
+        for (k = 0; k <= a->qrow[i] % T; k++) a->csr_off[grok__tab_row(m, a->qrow[i] - a->qrow[i] % T + k) + 1]++;
+    for (j = 0; j < Nt; j++) a->csr_off[j + 1] += a->csr_off[j];
+    for (i = 0; i < Q; i++)
+        for (k = 0; k <= a->qrow[i] % T; k++) {
+            int row = grok__tab_row(m, a->qrow[i] - a->qrow[i] % T + k);
+            a->csr_ent[a->csr_off[row]++] = (int)i;
+        }
+    for (j = Nt; j > 0; j--) a->csr_off[j] = a->csr_off[j - 1];
+    a->csr_off[0] = 0;
+    grok__parallel_for(grok__trim_scatter_task, &ta, grok__tasks_for(Nt));
+
+    memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
+    grok__matmul_backward(a->dx_tab, a->dwqkv, NULL, a->dtab, a->x_tab, L->wqkv, Nt, C, 3 * HD, !ln);
+    dW[0] = grok__bp(m, g, 0, GROK__W_Q); dW[1] = grok__bp(m, g, 0, GROK__W_K); dW[2] = grok__bp(m, g, 0, GROK__W_V);
+    grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
+    db[0] = grok__bp(m, g, 0, GROK__B_Q); db[1] = grok__bp(m, g, 0, GROK__B_K); db[2] = grok__bp(m, g, 0, GROK__B_V);
+    for (j = 0; j < Nt; j++)
+        for (s = 0; s < 3; s++)
+            for (k = 0; k < HD; k++) db[s][k] += a->dtab[((long)j * 3 + s) * HD + k];
+    if (ln) grok__layernorm_backward(a->de_tab, grok__bp(m, g, 0, GROK__LN1_W), grok__bp(m, g, 0, GROK__LN1_B), a->dx_tab,
+                                     a->e_tab, a->x_tab_mean, a->x_tab_rstd, grok__bp(m, w, 0, GROK__LN1_W), Nt, C);
+    for (j = 0; j < Nt; j++)
+        for (e = 0; e < C; e++) {
+            dW_E[(long)(j % Vin) * C + e] += a->de_tab[(long)j * C + e];
+            dW_pos[(long)(j / Vin) * C + e] += a->de_tab[(long)j * C + e];
+        }
+}
+
+/* Sums the per-row losses of rows with a target, in row order. */
+static void grok__loss_sum(grok__acts *a, const int *targets, long rows, double *loss, double *acc)
+{
+    long r;
+    a->loss_sum = 0.0;
+    a->n_correct = 0;
+    for (r = 0; r < rows; r++)
+        if (targets[r] >= 0) { a->loss_sum += a->row_loss[r]; a->n_correct += a->row_correct[r]; }
+    if (loss) *loss = a->n_targets ? a->loss_sum / a->n_targets : 0.0;
+    if (acc) *acc = a->n_targets ? (double)a->n_correct / a->n_targets : 0.0;
+}
+
+GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targets, int B,
+                               double *loss, double *acc, float *logits_out)
+{
+    const grok_config *c;
+    grok__acts *a;
+    int T, C, H, D, HD, M, V, R, l, r, st, ln;
+    float eps, *w;
+    if (!m || !m->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_model_forward: NULL argument");
+    c = &m->cfg; a = m->acts; w = m->weights;
+    T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;
+    ln = c->normalization == GROK_NORM_LN; eps = (float)c->ln_eps;
+    if (B < 1 || (long)B * T > m->max_rows)
+        return grok__fail(GROK_ERR_ARG, "grok_model_forward: batch %d, want 1..%d", B, m->max_rows / T);
+    R = B * T;
+    if ((st = grok__check_tokens(m, tokens, targets, R)) != GROK_OK) return st;
+    a->B = B;
+    memcpy(a->tokens, tokens, sizeof(int) * (size_t)R);
+    a->n_targets = 0;
+    for (r = 0; r < R; r++) {
+        a->targets[r] = targets ? targets[r] : -1;
+        a->n_targets += a->targets[r] >= 0;
+    }
+
+    a->trimmed = c->n_layers == 1 && targets && !logits_out && !m->general_path && a->n_targets > 0;
+    if (a->trimmed) {
+        grok__trim_forward(m);
+        grok__loss_sum(a, a->qtarget, a->n_targets, loss, acc);
+        return GROK_OK;
+    }
+    grok__embed_forward(a->layer[0].resid_pre, tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), R, T, C);
+    for (l = 0; l < c->n_layers; l++) {
+        grok__layer_acts *L = &a->layer[l];
+        float *next = l + 1 < c->n_layers ? a->layer[l + 1].resid_pre : a->resid_final;
+        float *Wqkv[3], *bqkv[3];
+        long i;
+        Wqkv[0] = grok__bp(m, w, l, GROK__W_Q); Wqkv[1] = grok__bp(m, w, l, GROK__W_K); Wqkv[2] = grok__bp(m, w, l, GROK__W_V);
+        bqkv[0] = grok__bp(m, w, l, GROK__B_Q); bqkv[1] = grok__bp(m, w, l, GROK__B_K); bqkv[2] = grok__bp(m, w, l, GROK__B_V);
+        if (ln) grok__layernorm_forward(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
+                                        grok__bp(m, w, l, GROK__LN1_W), grok__bp(m, w, l, GROK__LN1_B), R, C, eps);
+        grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
+        grok__matmul_forward(L->qkv, L->ln1_out, L->wqkv, L->bqkv, R, C, 3 * HD);
+        grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D);
+        grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, l, GROK__W_O), grok__bp(m, w, l, GROK__B_O), R, HD, C);
+        for (i = 0; i < (long)R * C; i++) L->resid_mid[i] = L->resid_pre[i] + L->attn_out[i];
+        if (ln) grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
+                                        grok__bp(m, w, l, GROK__LN2_W), grok__bp(m, w, l, GROK__LN2_B), R, C, eps);
+        grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, l, GROK__W_IN), grok__bp(m, w, l, GROK__B_IN), R, C, M);
+        grok__act_forward(L->mlp_post, L->mlp_pre, (long)R * M, c->act_fn);
+        grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), grok__bp(m, w, l, GROK__B_OUT), R, M, C);
+        for (i = 0; i < (long)R * C; i++) next[i] = L->resid_mid[i] + L->mlp_out[i];
+    }
+    if (ln) grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
+                                    grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), R, C, eps);
+    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V);
+    if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)R * V);
+
+    grok__crossentropy(NULL, a->row_loss, a->row_correct, a->logits, a->targets, R, V, 0.0);
+    grok__loss_sum(a, a->targets, R, loss, acc);
+    return GROK_OK;
+}
+
+GROKDEF int grok_model_backward(grok_model *m)
+{
+    const grok_config *c;
+    grok__acts *a;
+    int T, C, H, D, HD, M, V, R, B, l, ln;
+    float *w, *g;
+    if (!m || !m->acts) return grok__fail(GROK_ERR_ARG, "grok_model_backward: NULL model");
+    c = &m->cfg; a = m->acts; w = m->weights; g = m->grads;
+    if (a->B < 1 || a->n_targets < 1)
+        return grok__fail(GROK_ERR_ARG, "grok_model_backward: the last forward had no targets");
+    if (a->trimmed) {
+        grok__trim_backward(m);
+        return GROK_OK;
+    }
+    T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;
+    ln = c->normalization == GROK_NORM_LN; B = a->B; R = B * T;
+
+    grok__crossentropy(a->dlogits, NULL, NULL, a->logits, a->targets, R, V, 1.0 / a->n_targets);
+    if (ln) {
+        grok__matmul_backward(a->dln, grok__gp(m, g, a->idx_W_U), grok__gp(m, g, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0);
+        memset(a->dresid, 0, sizeof(float) * (size_t)R * C);
+        grok__layernorm_backward(a->dresid, grok__gp(m, g, a->idx_lnf_w), grok__gp(m, g, a->idx_lnf_b), a->dln,
+                                 a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), R, C);
+    } else {
+        grok__matmul_backward(a->dresid, grok__gp(m, g, a->idx_W_U), grok__gp(m, g, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0);
+    }
+    /* a->dresid now holds d loss / d resid_post of the last block; each block turns it into
+       d loss / d resid_pre in place (the residual stream passes gradients through unchanged). */
+    for (l = c->n_layers - 1; l >= 0; l--) {
+        grok__layer_acts *L = &a->layer[l];
+        float *dW[3];
+        /* MLP */
+        grok__matmul_backward(a->dmlp, grok__bp(m, g, l, GROK__W_OUT), grok__bp(m, g, l, GROK__B_OUT), a->dresid,
+                              L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), R, M, C, 0);
+        grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)R * M, c->act_fn);
+        if (ln) {
+            grok__matmul_backward(a->dln, grok__bp(m, g, l, GROK__W_IN), grok__bp(m, g, l, GROK__B_IN), a->dmlp,
+                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 0);
+            grok__layernorm_backward(a->dresid, grok__bp(m, g, l, GROK__LN2_W), grok__bp(m, g, l, GROK__LN2_B), a->dln,
+                                     L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, l, GROK__LN2_W), R, C);
+        } else {
+            grok__matmul_backward(a->dresid, grok__bp(m, g, l, GROK__W_IN), grok__bp(m, g, l, GROK__B_IN), a->dmlp,
+                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 1);
+        }
+        /* attention */
+        grok__matmul_backward(a->dz, grok__bp(m, g, l, GROK__W_O), grok__bp(m, g, l, GROK__B_O), a->dresid,
+                              L->z, grok__bp(m, w, l, GROK__W_O), R, HD, C, 0);
+        grok__attention_backward(a->dqkv, a->dz, L->qkv, L->pattern, B, T, H, D);
+        memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
+        grok__matmul_backward(ln ? a->dln : a->dresid, a->dwqkv, NULL, a->dqkv, L->ln1_out, L->wqkv, R, C, 3 * HD, !ln);
+        dW[0] = grok__bp(m, g, l, GROK__W_Q); dW[1] = grok__bp(m, g, l, GROK__W_K); dW[2] = grok__bp(m, g, l, GROK__W_V);
+        grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
+        {
+            float *db[3];
+            int s, i;
+            long r;
+            db[0] = grok__bp(m, g, l, GROK__B_Q); db[1] = grok__bp(m, g, l, GROK__B_K); db[2] = grok__bp(m, g, l, GROK__B_V);
+            for (r = 0; r < R; r++)
+                for (s = 0; s < 3; s++)
+                    for (i = 0; i < HD; i++) db[s][i] += a->dqkv[r * 3 * HD + s * HD + i];
+        }
+        if (ln) grok__layernorm_backward(a->dresid, grok__bp(m, g, l, GROK__LN1_W), grok__bp(m, g, l, GROK__LN1_B), a->dln,
+                                         L->resid_pre, L->ln1_mean, L->ln1_rstd, grok__bp(m, w, l, GROK__LN1_W), R, C);
+    }
+    grok__embed_backward(grok__gp(m, g, a->idx_W_E), grok__gp(m, g, a->idx_W_pos), a->dresid, a->tokens, R, T, C);
+    return GROK_OK;
+}
+
+/* ------------------------------------------------------------- optimizer */
+
+typedef struct {
+    float *p, *g, *m, *v;
+    long n;
+    float lr_wd_keep, one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps;
+} grok__adamw_args;
+
+static void grok__adamw_task(void *ctx, int task, int ntasks)
+{
+    const grok__adamw_args *a = (const grok__adamw_args *)ctx;
+    long i, lo = grok__chunk_lo(a->n, task, ntasks), hi = grok__chunk_lo(a->n, task + 1, ntasks);
+    for (i = lo; i < hi; i++) {
+        float g = a->g[i], m, v, denom;
+        a->p[i] *= a->lr_wd_keep;
+        m = a->m[i] + a->one_minus_beta1 * (g - a->m[i]); /* torch: exp_avg.lerp_(grad, 1 - beta1) */
+        v = a->v[i] * a->beta2 + a->one_minus_beta2 * g * g;
+        denom = sqrtf(v) / a->bc2_sqrt + a->eps;
+        a->p[i] += -a->step_size * m / denom; /* torch: p.addcdiv_(m, denom, value=-step_size) */
+        a->m[i] = m;
+        a->v[i] = v;
+    }
+}
+
+/* PyTorch's single-tensor AdamW (torch/optim/adamw.py) step t = step + 1, per element:
+     p *= 1 - lr*wd;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
+     p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+   with the scalars computed in double and the element math in float, as torch does. */
+GROKDEF int grok_model_adamw_step(grok_model *m)
+{
+    grok__adamw_args a;
+    const grok_adamw *o;
+    double lr, t;
+    int i;
+    if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
+    o = &m->opt;
+    if (!(o->lr >= 0.0) || !(o->weight_decay >= 0.0) || !(o->beta1 >= 0.0 && o->beta1 < 1.0) ||
+        !(o->beta2 >= 0.0 && o->beta2 < 1.0) || !(o->eps >= 0.0))
+        return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: need lr, wd, eps >= 0 and betas in [0, 1)");
+    lr = o->lr * (o->lr_schedule ? o->lr_schedule(m->step, o->lr_schedule_ctx) : 1.0);
+    if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "grok_model_adamw_step: learning rate %g at step %ld", lr, m->step);
+    t = (double)(m->step + 1);
+    a.lr_wd_keep = (float)(1.0 - lr * o->weight_decay);
+    a.one_minus_beta1 = (float)(1.0 - o->beta1);
+    a.beta2 = (float)o->beta2;
+    a.one_minus_beta2 = (float)(1.0 - o->beta2);
+    a.step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
+    a.bc2_sqrt = (float)sqrt(1.0 - pow(o->beta2, t));
+    a.eps = (float)o->eps;
+    for (i = 0; i < m->n_params; i++) {
+        const grok_param *p = &m->params[i];
+        if (!p->trainable) continue;
+        a.p = m->weights + p->offset; a.g = m->grads + p->offset;
+        a.m = m->adam_m + p->offset; a.v = m->adam_v + p->offset;
+        a.n = (long)p->numel;
+        grok__parallel_for(grok__adamw_task, &a, grok__tasks_for(a.n / 4096));
+    }
+    m->step++;
+    return GROK_OK;
+}
+
+GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
+                                double *loss, double *acc)
+{
+    double sum = 0.0;
+    long correct = 0, count = 0;
+    int start, B, st;
+    if (!m || !m->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: NULL argument");
+    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: %d sequences", n);
+    B = m->max_rows / m->cfg.n_ctx;
+    for (start = 0; start < n; start += B) {
+        int b = n - start < B ? n - start : B;
+        long off = (long)start * m->cfg.n_ctx;
+        if ((st = grok_model_forward(m, tokens + off, targets + off, b, NULL, NULL, NULL)) != GROK_OK) return st;
+        sum += m->acts->loss_sum;
+        correct += m->acts->n_correct;
+        count += m->acts->n_targets;
+    }
+    /* The buffers now hold a partial batch: a backward pass must follow a fresh forward. */
+    m->acts->n_targets = 0;
+    if (loss) *loss = count ? sum / count : 0.0;
+    if (acc) *acc = count ? (double)correct / count : 0.0;
+    return GROK_OK;
+}
+
+/* ----------------------------------------------------------------- tasks */
+
+GROKDEF int grok_data_alloc(grok_data *d, int n, int n_ctx)
+{
+    size_t cells;
+    if (!d) return grok__fail(GROK_ERR_ARG, "grok_data_alloc: NULL data");
+    memset(d, 0, sizeof *d);
+    if (n < 0 || n_ctx < 1 || (long)n * n_ctx > (1L << 30))
+        return grok__fail(GROK_ERR_ARG, "grok_data_alloc: %d sequences of %d tokens", n, n_ctx);
+    cells = (size_t)n * (size_t)n_ctx;
+    d->tokens = (int *)GROK_MALLOC(2 * cells * sizeof(int) + sizeof(int));
+    if (!d->tokens) return grok__fail(GROK_ERR_NOMEM, "grok_data_alloc: %d sequences of %d tokens", n, n_ctx);
+    d->targets = d->tokens + cells;
+    d->n = n;
+    d->n_ctx = n_ctx;
+    memset(d->targets, 0xff, cells * sizeof(int)); /* every int -1: no loss term yet */
+    return GROK_OK;
+}
+
+GROKDEF void grok_data_free(grok_data *d)
+{
+    if (!d) return;
+    GROK_FREE(d->tokens);
+    memset(d, 0, sizeof *d);
+}
+
+GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed)
+{
+    grok_rng rng;
+    int *perm, n, n_train, i, st;
+    if (!train || !test) return grok__fail(GROK_ERR_ARG, "grok_task_modadd: NULL data");
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "grok_task_modadd: p = %d, want 2..46340", p);
+    if (!(frac_train > 0.0 && frac_train < 1.0))
+        return grok__fail(GROK_ERR_ARG, "grok_task_modadd: frac_train = %g, want (0, 1)", frac_train);
+    n = p * p;
+    n_train = (int)((double)n * frac_train); /* Python's int(p*p*frac_train) */
+    if (n_train < 1 || n_train >= n)
+        return grok__fail(GROK_ERR_ARG, "grok_task_modadd: frac_train = %g leaves an empty split of %d pairs", frac_train, n);
+    perm = (int *)GROK_MALLOC(sizeof(int) * (size_t)n);
+    if (!perm) return grok__fail(GROK_ERR_NOMEM, "grok_task_modadd: %d pairs", n);
+    for (i = 0; i < n; i++) perm[i] = i;
+    grok_rng_seed(&rng, data_seed);
+    grok_rng_shuffle(&rng, perm, (size_t)n);
+    if ((st = grok_data_alloc(train, n_train, 3)) != GROK_OK || (st = grok_data_alloc(test, n - n_train, 3)) != GROK_OK) {
+        GROK_FREE(perm);
+        grok_data_free(train);
+        return st;
+    }
+    for (i = 0; i < n; i++) {
+        grok_data *d = i < n_train ? train : test;
+        int row = i < n_train ? i : i - n_train, a = perm[i] / p, b = perm[i] % p;
+        d->tokens[row * 3 + 0] = a;
+        d->tokens[row * 3 + 1] = b;
+        d->tokens[row * 3 + 2] = p;
+        d->targets[row * 3 + 2] = (a + b) % p;
+    }
+    GROK_FREE(perm);
+    return GROK_OK;
+}
+
+/* ------------------------------------------------------------ checkpoint */
+/* Format, version 1, every number little-endian:
+     "GROKCKPT" (8 bytes), u32 version, u32 flags (bit 0: AdamW moments present)
+     config:  i32 n_layers n_heads d_model d_head d_mlp d_vocab d_vocab_out n_ctx act_fn
+              normalization train_biases, u64 seed, f64 init_range ln_eps
+     state:   i64 step epoch, f64 train_loss test_loss train_acc test_acc,
+              f64 lr weight_decay beta1 beta2 eps
+     table:   i32 n_params, u64 num_parameters, n_params bytes of trainable flags
+     f32 weights[num_parameters], then if flags bit 0: f32 adam_m[...], f32 adam_v[...]
+     u64 FNV-1a hash of every byte before it. */
+
+typedef struct {
+    FILE *f;
+    uint64_t hash;
+    int failed;
+} grok__stream;
+
+static void grok__put(grok__stream *s, const void *data, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)data;
+    size_t i;
+    for (i = 0; i < n; i++) s->hash = (s->hash ^ b[i]) * 0x100000001B3ull;
+    if (!s->failed && fwrite(data, 1, n, s->f) != n) s->failed = 1;
+}
+
+static void grok__get(grok__stream *s, void *data, size_t n)
+{
+    unsigned char *b = (unsigned char *)data;
+    size_t i;
+    if (s->failed || fread(data, 1, n, s->f) != n) { s->failed = 1; memset(data, 0, n); return; }
+    for (i = 0; i < n; i++) s->hash = (s->hash ^ b[i]) * 0x100000001B3ull;
+}
+
+static int grok__little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
+
+/* Values of `size` bytes (4 or 8) in host order <-> little-endian, in place. */
+static void grok__swap_to_le(void *data, size_t count, size_t size)
+{
+    unsigned char *b = (unsigned char *)data, t;
+    size_t i, j;
+    if (grok__little_endian()) return;
+    for (i = 0; i < count; i++, b += size)
+        for (j = 0; j < size / 2; j++) { t = b[j]; b[j] = b[size - 1 - j]; b[size - 1 - j] = t; }
+}
+
+static void grok__put_u32(grok__stream *s, uint32_t v) { grok__swap_to_le(&v, 1, 4); grok__put(s, &v, 4); }
+static void grok__put_u64(grok__stream *s, uint64_t v) { grok__swap_to_le(&v, 1, 8); grok__put(s, &v, 8); }
+static void grok__put_f64(grok__stream *s, double v) { uint64_t u; memcpy(&u, &v, 8); grok__put_u64(s, u); }
+static uint32_t grok__get_u32(grok__stream *s) { uint32_t v; grok__get(s, &v, 4); grok__swap_to_le(&v, 1, 4); return v; }
+static uint64_t grok__get_u64(grok__stream *s) { uint64_t v; grok__get(s, &v, 8); grok__swap_to_le(&v, 1, 8); return v; }
+static double grok__get_f64(grok__stream *s) { uint64_t u = grok__get_u64(s); double v; memcpy(&v, &u, 8); return v; }
+
+static void grok__put_floats(grok__stream *s, const float *x, size_t n)
+{
+    float buf[1024];
+    size_t i, k;
+    for (i = 0; i < n; i += k) {
+        k = n - i < 1024 ? n - i : 1024;
+        memcpy(buf, x + i, k * 4);
+        grok__swap_to_le(buf, k, 4);
+        grok__put(s, buf, k * 4);
+    }
+}
+
+static void grok__get_floats(grok__stream *s, float *x, size_t n)
+{
+    grok__get(s, x, n * 4);
+    grok__swap_to_le(x, n, 4);
+}
+
+static const char grok__ckpt_magic[8] = {'G', 'R', 'O', 'K', 'C', 'K', 'P', 'T'};
+
+GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer)
+{
+    const grok_config *c;
+    grok__stream s;
+    char tmp[4096];
+    int i;
+    if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_checkpoint_save: NULL argument");
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return grok__fail(GROK_ERR_ARG, "grok_checkpoint_save: path too long");
+    c = &m->cfg;
+    s.f = fopen(tmp, "wb");
+    s.hash = 0xCBF29CE484222325ull;
+    s.failed = 0;
+    if (!s.f) return grok__fail(GROK_ERR_IO, "grok_checkpoint_save: cannot open %s: %s", tmp, strerror(errno));
+    grok__put(&s, grok__ckpt_magic, 8);
+    grok__put_u32(&s, GROK_CKPT_VERSION);
+    grok__put_u32(&s, with_optimizer ? 1u : 0u);
+    grok__put_u32(&s, (uint32_t)c->n_layers); grok__put_u32(&s, (uint32_t)c->n_heads);
+    grok__put_u32(&s, (uint32_t)c->d_model); grok__put_u32(&s, (uint32_t)c->d_head);
+    grok__put_u32(&s, (uint32_t)c->d_mlp); grok__put_u32(&s, (uint32_t)c->d_vocab);
+    grok__put_u32(&s, (uint32_t)c->d_vocab_out); grok__put_u32(&s, (uint32_t)c->n_ctx);
+    grok__put_u32(&s, (uint32_t)c->act_fn); grok__put_u32(&s, (uint32_t)c->normalization);
+    grok__put_u32(&s, (uint32_t)c->train_biases);
+    grok__put_u64(&s, c->seed);
+    grok__put_f64(&s, c->init_range); grok__put_f64(&s, c->ln_eps);
+    grok__put_u64(&s, (uint64_t)m->step); grok__put_u64(&s, (uint64_t)m->epoch);
+    grok__put_f64(&s, m->metrics.train_loss); grok__put_f64(&s, m->metrics.test_loss);
+    grok__put_f64(&s, m->metrics.train_acc); grok__put_f64(&s, m->metrics.test_acc);
+    grok__put_f64(&s, m->opt.lr); grok__put_f64(&s, m->opt.weight_decay);
+    grok__put_f64(&s, m->opt.beta1); grok__put_f64(&s, m->opt.beta2); grok__put_f64(&s, m->opt.eps);
+    grok__put_u32(&s, (uint32_t)m->n_params);
+    grok__put_u64(&s, (uint64_t)m->num_parameters);
+    for (i = 0; i < m->n_params; i++) { unsigned char t = (unsigned char)m->params[i].trainable; grok__put(&s, &t, 1); }
+    grok__put_floats(&s, m->weights, m->num_parameters);
+    if (with_optimizer) {
+        grok__put_floats(&s, m->adam_m, m->num_parameters);
+        grok__put_floats(&s, m->adam_v, m->num_parameters);
+    }
+    grok__put_u64(&s, s.hash);
+    if (fclose(s.f) != 0) s.failed = 1;
+    if (s.failed) {
+        remove(tmp);
+        return grok__fail(GROK_ERR_IO, "grok_checkpoint_save: writing %s failed", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return grok__fail(GROK_ERR_IO, "grok_checkpoint_save: cannot rename %s to %s: %s", tmp, path, strerror(e));
+    }
+    return GROK_OK;
+}
+
+/* Reads the header up to and including the config; leaves the stream after it. */
+static int grok__ckpt_header(grok__stream *s, const char *path, grok_config *c, uint32_t *flags)
+{
+    char magic[8];
+    uint32_t version;
+    grok__get(s, magic, 8);
+    if (s->failed || memcmp(magic, grok__ckpt_magic, 8) != 0)
+        return grok__fail(GROK_ERR_FORMAT, "%s is not a grok.h checkpoint (bad magic)", path);
+    version = grok__get_u32(s);
+    if (version != GROK_CKPT_VERSION)
+        return grok__fail(GROK_ERR_FORMAT, "%s: checkpoint version %u, this grok.h reads version %d", path, version, GROK_CKPT_VERSION);
+    *flags = grok__get_u32(s);
+    memset(c, 0, sizeof *c);
+    c->n_layers = (int)grok__get_u32(s); c->n_heads = (int)grok__get_u32(s);
+    c->d_model = (int)grok__get_u32(s); c->d_head = (int)grok__get_u32(s);
+    c->d_mlp = (int)grok__get_u32(s); c->d_vocab = (int)grok__get_u32(s);
+    c->d_vocab_out = (int)grok__get_u32(s); c->n_ctx = (int)grok__get_u32(s);
+    c->act_fn = (grok_act)grok__get_u32(s); c->normalization = (grok_norm)grok__get_u32(s);
+    c->train_biases = (int)grok__get_u32(s);
+    c->seed = grok__get_u64(s);
+    c->init_range = grok__get_f64(s); c->ln_eps = grok__get_f64(s);
+    if (s->failed) return grok__fail(GROK_ERR_FORMAT, "%s: truncated checkpoint header", path);
+    if (*flags > 1u) return grok__fail(GROK_ERR_FORMAT, "%s: unknown checkpoint flags %u", path, *flags);
+    return grok__config_resolve(c);
+}
+
+GROKDEF int grok_checkpoint_config(grok_config *cfg, const char *path)
+{
+    grok__stream s;
+    uint32_t flags;
+    int st;
+    if (!cfg || !path) return grok__fail(GROK_ERR_ARG, "grok_checkpoint_config: NULL argument");
+    s.f = fopen(path, "rb");
+    s.hash = 0xCBF29CE484222325ull;
+    s.failed = 0;
+    if (!s.f) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    st = grok__ckpt_header(&s, path, cfg, &flags);
+    fclose(s.f);
+    return st;
+}
+
+GROKDEF int grok_checkpoint_load(grok_model *m, const char *path)
+{
+    grok__stream s;
+    grok_config c;
+    grok_metrics met;
+    grok_adamw opt;
+    uint32_t flags, n_params;
+    uint64_t num, hash;
+    long step, epoch;
+    unsigned char *trainable = NULL;
+    float *staging = NULL;
+    size_t need;
+    int st = GROK_OK, i;
+    if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_checkpoint_load: NULL argument");
+    s.f = fopen(path, "rb");
+    s.hash = 0xCBF29CE484222325ull;
+    s.failed = 0;
+    if (!s.f) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if ((st = grok__ckpt_header(&s, path, &c, &flags)) != GROK_OK) goto done;
+    if (c.n_layers != m->cfg.n_layers || c.n_heads != m->cfg.n_heads || c.d_model != m->cfg.d_model ||
+        c.d_head != m->cfg.d_head || c.d_mlp != m->cfg.d_mlp || c.d_vocab != m->cfg.d_vocab ||
+        c.d_vocab_out != m->cfg.d_vocab_out || c.n_ctx != m->cfg.n_ctx || c.act_fn != m->cfg.act_fn ||
+        c.normalization != m->cfg.normalization) {
+        st = grok__fail(GROK_ERR_ARG, "%s: its model config differs from this model's (use grok_checkpoint_config)", path);
+        goto done;
+    }
+    step = (long)grok__get_u64(&s); epoch = (long)grok__get_u64(&s);
+    met.train_loss = grok__get_f64(&s); met.test_loss = grok__get_f64(&s);
+    met.train_acc = grok__get_f64(&s); met.test_acc = grok__get_f64(&s);
+    opt = m->opt;
+    opt.lr = grok__get_f64(&s); opt.weight_decay = grok__get_f64(&s);
+    opt.beta1 = grok__get_f64(&s); opt.beta2 = grok__get_f64(&s); opt.eps = grok__get_f64(&s);
+    n_params = grok__get_u32(&s);
+    num = grok__get_u64(&s);
+    if (s.failed || n_params != (uint32_t)m->n_params || num != (uint64_t)m->num_parameters) {
+        st = grok__fail(GROK_ERR_FORMAT, "%s: truncated, or its parameter table does not match the model", path);
+        goto done;
+    }
+    /* Everything is read into staging memory and checked before the model changes, so a
+       bad file leaves the model as it was. */
+    need = (size_t)num * (flags & 1u ? 3u : 1u);
+    trainable = (unsigned char *)GROK_MALLOC(n_params);
+    staging = (float *)GROK_MALLOC(need * sizeof(float));
+    if (!trainable || !staging) { st = grok__fail(GROK_ERR_NOMEM, "%s: cannot allocate staging memory", path); goto done; }
+    grok__get(&s, trainable, n_params);
+    grok__get_floats(&s, staging, need);
+    if (s.failed) { st = grok__fail(GROK_ERR_FORMAT, "%s: truncated checkpoint", path); goto done; }
+    {
+        uint64_t expect = s.hash;
+        hash = grok__get_u64(&s);
+        if (s.failed || hash != expect) { st = grok__fail(GROK_ERR_FORMAT, "%s: checksum mismatch (corrupt file)", path); goto done; }
+    }
+    if (fgetc(s.f) != EOF) { st = grok__fail(GROK_ERR_FORMAT, "%s: trailing bytes after the checksum", path); goto done; }
+    memcpy(m->weights, staging, (size_t)num * sizeof(float));
+    if (flags & 1u) {
+        memcpy(m->adam_m, staging + num, (size_t)num * sizeof(float));
+        memcpy(m->adam_v, staging + 2 * num, (size_t)num * sizeof(float));
+    } else {
+        memset(m->adam_m, 0, (size_t)num * sizeof(float));
+        memset(m->adam_v, 0, (size_t)num * sizeof(float));
+    }
+    for (i = 0; i < m->n_params; i++) m->params[i].trainable = trainable[i] != 0;
+    m->step = step; m->epoch = epoch; m->metrics = met; m->opt = opt;
+done:
+    GROK_FREE(trainable);
+    GROK_FREE(staging);
+    fclose(s.f);
+    return st;
+}
+
+/* -------------------------------------------------------------- training */
+
+GROKDEF grok_train_opts grok_train_opts_default(void)
+{
+    grok_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.epochs = 25000;
+    o.eval_every = 100;
+    o.checkpoint_every = 100;
+    o.progress = -1;
+    return o;
+}
+
+static double grok__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void grok__format_duration(char *buf, size_t n, double s)
+{
+    if (!(s >= 0.0) || s > 1e7) snprintf(buf, n, "?");
+    else if (s < 60.0) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600.0) snprintf(buf, n, "%dm%02ds", (int)(s / 60.0), (int)s % 60);
+    else snprintf(buf, n, "%dh%02dm", (int)(s / 3600.0), ((int)s / 60) % 60);
+}
+
+static int grok__mkdir(const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return grok__fail(GROK_ERR_IO, "cannot create directory %s: %s", dir, strerror(errno));
+    return GROK_OK;
+}
+
+GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    char path[4096], eta[32];
+    FILE *csv = NULL;
+    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
+    long first_epoch;
+    int st = GROK_OK, live, progress;
+    if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train: NULL argument");
+    if (train->n_ctx != m->cfg.n_ctx || (test && test->n_ctx != m->cfg.n_ctx))
+        return grok__fail(GROK_ERR_ARG, "grok_train: data has n_ctx %d, the model %d", train->n_ctx, m->cfg.n_ctx);
+    if (train->n < 1 || (long)train->n * train->n_ctx > m->max_rows)
+        return grok__fail(GROK_ERR_ARG, "grok_train: %d training sequences, the model holds 1..%d (max_batch)",
+                          train->n, m->max_rows / m->cfg.n_ctx);
+    if (test && test->n < 1) test = NULL;
+    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
+        return grok__fail(GROK_ERR_ARG, "grok_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (opts->out_dir) {
+        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) return st;
+        snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
+        /* A resumed run appends to the curve it continues. */
+        csv = fopen(path, m->epoch > 0 ? "a" : "w");
+        if (!csv) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        if (m->epoch == 0) fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds\n");
+    }
+    progress = opts->progress;
+    live = progress < 0 && isatty(fileno(stderr));
+    if (progress < 0) progress = 1;
+    first_epoch = m->epoch;
+    t0 = grok__now();
+    while (m->epoch < opts->epochs) {
+        int last, eval, ckpt;
+        grok_model_zero_grad(m);
+        if ((st = grok_model_forward(m, train->tokens, train->targets, train->n, &loss, &acc, NULL)) != GROK_OK) break;
+        if (!isfinite(loss)) {
+            st = grok__fail(GROK_ERR_NUMERIC, "grok_train: training loss is %g at epoch %ld", loss, m->epoch);
+            break;
+        }
+        if ((st = grok_model_backward(m)) != GROK_OK || (st = grok_model_adamw_step(m)) != GROK_OK) break;
+        m->epoch++;
+        last = m->epoch == opts->epochs;
+        eval = last || m->epoch % opts->eval_every == 0;
+        ckpt = opts->checkpoint_every > 0 && (last || m->epoch % opts->checkpoint_every == 0);
+        if (eval) {
+            double now, rate, lr;
+            /* Train metrics are those of this epoch's forward pass, before its update, as the seeds record them. */
+            m->metrics.train_loss = loss;
+            m->metrics.train_acc = acc;
+            if (test && (st = grok_model_evaluate(m, test->tokens, test->targets, test->n,
+                                                   &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
+            now = grok__now();
+            rate = (double)(m->epoch - first_epoch) / (now - t0 + 1e-9);
+            lr = m->opt.lr * (m->opt.lr_schedule ? m->opt.lr_schedule(m->step - 1, m->opt.lr_schedule_ctx) : 1.0);
+            if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f\n", m->epoch, m->metrics.train_loss,
+                             m->metrics.test_loss, m->metrics.train_acc, m->metrics.test_acc, lr, now - t0);
+            grok__format_duration(eta, sizeof eta, (double)(opts->epochs - m->epoch) / (rate + 1e-12));
+            if (progress && live) {
+                fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
+                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss,
+                        100.0 * m->metrics.test_acc, rate, eta);
+                if (last) fputc('\n', stderr);
+                fflush(stderr);
+            } else if (progress && (last || now - last_print >= 10.0)) {
+                fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
+                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss, m->metrics.test_acc, rate, eta);
+                last_print = now;
+            }
+            if (csv) fflush(csv);
+        }
+        if (ckpt && opts->out_dir) {
+            snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
+            if ((st = grok_checkpoint_save(m, path, 1)) != GROK_OK) break;
+            if (opts->keep_history) {
+                snprintf(path, sizeof path, "%s/ckpt_%06ld.grok", opts->out_dir, m->epoch);
+                if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
+            }
+        }
+        if (eval && opts->on_eval && opts->on_eval(m, opts->on_eval_ctx)) break;
+    }
+    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
+    return st;
+}
+
+#endif /* GROK_IMPLEMENTATION_DONE */
+#endif /* GROK_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+This software is available under 2 licenses -- choose whichever you prefer.
+------------------------------------------------------------------------------
+ALTERNATIVE A - MIT License
+Copyright (c) 2026 the grok.h authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+and associated documentation files (the "Software"), to deal in the Software without
+restriction, including without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+Software is furnished to do so, subject to the following conditions: The above copyright notice
+and this permission notice shall be included in all copies or substantial portions of the
+Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.
+------------------------------------------------------------------------------
+ALTERNATIVE B - Public Domain (www.unlicense.org)
+This is free and unencumbered software released into the public domain. Anyone is free to
+copy, modify, publish, use, compile, sell, or distribute this software, either in source code
+form or as a compiled binary, for any purpose, commercial or non-commercial, and by any means.
+------------------------------------------------------------------------------
+*/

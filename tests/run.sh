@@ -1,0 +1,55 @@
+#!/bin/sh
+# Runs every test of grok.h and prints one closing line "N passed, N failed".
+# 1. grok.h compiles warning-free as C99, C11 and C++ with gcc and clang, with GROK_STATIC,
+#    and split over two translation units; each build also runs.
+# 2. tests/test_grok (unit, gradient, optimiser, task, checkpoint and training tests).
+cd "$(dirname "$0")/.." || exit 1
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+WARN="-Wall -Wextra -Wpedantic -Werror"
+pass=0
+fail=0
+
+check_build() { # name, compile command...
+    name=$1; shift
+    if "$@" -o tests/compile_check_bin tests/compile_check.c -lm -lpthread 2>tests/compile_check_err && ./tests/compile_check_bin; then
+        pass=$((pass + 1)); echo "ok   build $name"
+    else
+        fail=$((fail + 1)); echo "FAIL build $name"; cat tests/compile_check_err
+    fi
+}
+
+for cc in gcc clang; do
+    if ! command -v $cc >/dev/null 2>&1; then echo "skip $cc: not installed"; continue; fi
+    cxx=g++; [ $cc = clang ] && cxx=clang++
+    for std in c99 c11; do
+        check_build "$cc -std=$std" $cc -std=$std -O1 $WARN
+        check_build "$cc -std=$std GROK_STATIC" $cc -std=$std -O1 $WARN -DGROK_STATIC
+    done
+    check_build "$cxx -std=c++11" $cxx -x c++ -std=c++11 -O1 $WARN
+    check_build "$cxx -std=c++17 GROK_STATIC" $cxx -x c++ -std=c++17 -O1 $WARN -DGROK_STATIC
+done
+# Two translation units: the declarations must link against one implementation.
+if $CC -std=c99 $WARN -O1 -c -DDECLARATIONS_ONLY -o tests/compile_check_a.o tests/compile_check.c 2>tests/compile_check_err &&
+   $CC -std=c99 $WARN -O1 -DTWO_UNITS -o tests/compile_check_bin tests/compile_check.c tests/compile_check_a.o -lm -lpthread 2>>tests/compile_check_err &&
+   ./tests/compile_check_bin; then
+    pass=$((pass + 1)); echo "ok   build two translation units"
+else
+    fail=$((fail + 1)); echo "FAIL build two translation units"; cat tests/compile_check_err
+fi
+rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
+
+./tests/test_grok > tests/test_grok.log 2>&1
+status=$?
+cat tests/test_grok.log
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' tests/test_grok.log | tail -n 1)
+rm -f tests/test_grok.log
+if [ -z "$line" ]; then
+    fail=$((fail + 1)); echo "FAIL tests/test_grok exited $status without its closing line"
+else
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    pass=$((pass + p)); fail=$((fail + f))
+    [ $status -ne 0 ] && [ "$f" -eq 0 ] && { fail=$((fail + 1)); echo "FAIL tests/test_grok exited $status"; }
+fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

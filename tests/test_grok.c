@@ -1,0 +1,550 @@
+/* Unit tests for grok.h. Each CHECK counts; the last line is "N passed, N failed" and the
+   exit status is nonzero when anything failed. */
+#define GROK_IMPLEMENTATION
+#include "../grok.h"
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+static int n_pass, n_fail;
+
+#define CHECK(cond, ...) do { \
+    if (cond) n_pass++; \
+    else { n_fail++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
+} while (0)
+
+/* ------------------------------------------------ double-precision reference model */
+/* An independent, deliberately plain implementation of the same transformer
+   (TransformerLens' formulas) in double, over a double copy of the weights laid out
+   like grok_model.weights. Used for the forward check and the finite differences. */
+
+static const double *ref_p(const grok_model *m, const double *w, const char *fmt, int l)
+{
+    char name[64];
+    const grok_param *p;
+    snprintf(name, sizeof name, fmt, l);
+    p = grok_model_param(m, name);
+    if (!p) { printf("reference: no parameter %s\n", name); exit(2); }
+    return w + p->offset;
+}
+
+static void ref_ln(double *out, const double *x, const double *w, const double *b, int C, double eps)
+{
+    double mean = 0, var = 0;
+    int c;
+    for (c = 0; c < C; c++) mean += x[c];
+    mean /= C;
+    for (c = 0; c < C; c++) var += (x[c] - mean) * (x[c] - mean);
+    var /= C;
+    for (c = 0; c < C; c++) out[c] = (x[c] - mean) / sqrt(var + eps) * w[c] + b[c];
+}
+
+static double ref_loss(const grok_model *m, const double *w, const int *tokens, const int *targets, int B,
+                       double *logits_out)
+{
+    const grok_config *cf = &m->cfg;
+    int T = cf->n_ctx, C = cf->d_model, H = cf->n_heads, D = cf->d_head, M = cf->d_mlp, V = cf->d_vocab_out;
+    int R = B * T, ln = cf->normalization == GROK_NORM_LN, l, r, b, t, u, h, d, c, k, count = 0;
+    double *resid = (double *)calloc((size_t)R * C, sizeof(double));
+    double *x = (double *)calloc((size_t)R * C, sizeof(double));
+    double *q = (double *)calloc((size_t)R * H * D, sizeof(double));
+    double *kk = (double *)calloc((size_t)R * H * D, sizeof(double));
+    double *v = (double *)calloc((size_t)R * H * D, sizeof(double));
+    double *z = (double *)calloc((size_t)R * H * D, sizeof(double));
+    double *hid = (double *)calloc((size_t)M, sizeof(double));
+    double *logit = (double *)calloc((size_t)V, sizeof(double));
+    double loss = 0;
+    const double *W_E = ref_p(m, w, "embed.W_E", 0), *W_pos = ref_p(m, w, "pos_embed.W_pos", 0);
+    for (r = 0; r < R; r++)
+        for (c = 0; c < C; c++) resid[r * C + c] = W_E[tokens[r] * C + c] + W_pos[(r % T) * C + c];
+    for (l = 0; l < cf->n_layers; l++) {
+        const double *W_Q = ref_p(m, w, "blocks.%d.attn.W_Q", l), *W_K = ref_p(m, w, "blocks.%d.attn.W_K", l);
+        const double *W_V = ref_p(m, w, "blocks.%d.attn.W_V", l), *W_O = ref_p(m, w, "blocks.%d.attn.W_O", l);
+        const double *b_Q = ref_p(m, w, "blocks.%d.attn.b_Q", l), *b_K = ref_p(m, w, "blocks.%d.attn.b_K", l);
+        const double *b_V = ref_p(m, w, "blocks.%d.attn.b_V", l), *b_O = ref_p(m, w, "blocks.%d.attn.b_O", l);
+        const double *W_in = ref_p(m, w, "blocks.%d.mlp.W_in", l), *b_in = ref_p(m, w, "blocks.%d.mlp.b_in", l);
+        const double *W_out = ref_p(m, w, "blocks.%d.mlp.W_out", l), *b_out = ref_p(m, w, "blocks.%d.mlp.b_out", l);
+        for (r = 0; r < R; r++) {
+            if (ln) ref_ln(x + r * C, resid + r * C, ref_p(m, w, "blocks.%d.ln1.w", l), ref_p(m, w, "blocks.%d.ln1.b", l), C, cf->ln_eps);
+            else memcpy(x + r * C, resid + r * C, sizeof(double) * C);
+        }
+        for (r = 0; r < R; r++)
+            for (h = 0; h < H; h++)
+                for (d = 0; d < D; d++) {
+                    double sq = b_Q[h * D + d], sk = b_K[h * D + d], sv = b_V[h * D + d];
+                    for (c = 0; c < C; c++) {
+                        sq += x[r * C + c] * W_Q[(h * C + c) * D + d];
+                        sk += x[r * C + c] * W_K[(h * C + c) * D + d];
+                        sv += x[r * C + c] * W_V[(h * C + c) * D + d];
+                    }
+                    q[(r * H + h) * D + d] = sq; kk[(r * H + h) * D + d] = sk; v[(r * H + h) * D + d] = sv;
+                }
+        for (b = 0; b < B; b++)
+            for (h = 0; h < H; h++)
+                for (t = 0; t < T; t++) {
+                    double s[64], mx = -1e300, sum = 0;
+                    for (u = 0; u <= t; u++) {
+                        double dot = 0;
+                        for (d = 0; d < D; d++) dot += q[((b * T + t) * H + h) * D + d] * kk[((b * T + u) * H + h) * D + d];
+                        s[u] = dot / sqrt((double)D);
+                        if (s[u] > mx) mx = s[u];
+                    }
+                    for (u = 0; u <= t; u++) { s[u] = exp(s[u] - mx); sum += s[u]; }
+                    for (d = 0; d < D; d++) {
+                        double acc = 0;
+                        for (u = 0; u <= t; u++) acc += s[u] / sum * v[((b * T + u) * H + h) * D + d];
+                        z[((b * T + t) * H + h) * D + d] = acc;
+                    }
+                }
+        for (r = 0; r < R; r++)
+            for (c = 0; c < C; c++) {
+                double o = b_O[c];
+                for (h = 0; h < H; h++)
+                    for (d = 0; d < D; d++) o += z[(r * H + h) * D + d] * W_O[(h * D + d) * C + c];
+                x[r * C + c] = o;
+            }
+        for (r = 0; r < R * C; r++) resid[r] += x[r];
+        for (r = 0; r < R; r++) {
+            double xn[256];
+            if (ln) ref_ln(xn, resid + r * C, ref_p(m, w, "blocks.%d.ln2.w", l), ref_p(m, w, "blocks.%d.ln2.b", l), C, cf->ln_eps);
+            else memcpy(xn, resid + r * C, sizeof(double) * C);
+            for (k = 0; k < M; k++) {
+                double s = b_in[k];
+                for (c = 0; c < C; c++) s += xn[c] * W_in[c * M + k];
+                hid[k] = cf->act_fn == GROK_ACT_RELU ? (s > 0 ? s : 0) : 0.5 * s * (1 + erf(s / sqrt(2.0)));
+            }
+            for (c = 0; c < C; c++) {
+                double s = b_out[c];
+                for (k = 0; k < M; k++) s += hid[k] * W_out[k * C + c];
+                x[r * C + c] = s;
+            }
+        }
+        for (r = 0; r < R * C; r++) resid[r] += x[r];
+    }
+    for (r = 0; r < R; r++) {
+        double xn[256], mx = -1e300, sum = 0;
+        const double *W_U = ref_p(m, w, "unembed.W_U", 0), *b_U = ref_p(m, w, "unembed.b_U", 0);
+        if (ln) ref_ln(xn, resid + r * C, ref_p(m, w, "ln_final.w", 0), ref_p(m, w, "ln_final.b", 0), C, cf->ln_eps);
+        else memcpy(xn, resid + r * C, sizeof(double) * C);
+        for (k = 0; k < V; k++) {
+            double s = b_U[k];
+            for (c = 0; c < C; c++) s += xn[c] * W_U[c * V + k];
+            logit[k] = s;
+            if (logits_out) logits_out[r * V + k] = s;
+            if (s > mx) mx = s;
+        }
+        if (targets[r] < 0) continue;
+        for (k = 0; k < V; k++) sum += exp(logit[k] - mx);
+        loss += mx + log(sum) - logit[targets[r]];
+        count++;
+    }
+    free(resid); free(x); free(q); free(kk); free(v); free(z); free(hid); free(logit);
+    return loss / count;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static grok_config small_config(int ln, grok_act act)
+{
+    grok_config c;
+    memset(&c, 0, sizeof c);
+    c.n_layers = 2; c.n_heads = 2; c.d_model = 8; c.d_head = 4; c.d_mlp = 16;
+    c.d_vocab = 7; c.d_vocab_out = 5; c.n_ctx = 4; c.act_fn = act;
+    c.normalization = ln ? GROK_NORM_LN : GROK_NORM_NONE; c.seed = 5; c.train_biases = 1;
+    return c;
+}
+
+/* Random weights everywhere (biases and LN too) so that every gradient is exercised. */
+static void randomise(grok_model *m, uint64_t seed)
+{
+    grok_rng r;
+    size_t i;
+    grok_rng_seed(&r, seed);
+    for (i = 0; i < m->num_parameters; i++) m->weights[i] = (float)(0.5 * grok_rng_normal(&r));
+}
+
+static void test_gradients(int ln, grok_act act)
+{
+    grok_config cfg = small_config(ln, act);
+    grok_model m;
+    const int B = 3;
+    int tokens[12] = {1, 6, 2, 0, 3, 3, 5, 6, 4, 0, 1, 2};
+    int targets[12] = {-1, 2, -1, 4, 0, -1, -1, 1, 3, 3, 2, -1};
+    double loss, acc, worst = 0, ref;
+    double *w;
+    float logits[12 * 5];
+    double rlogits[12 * 5], lerr = 0, lscale = 0;
+    int i, st;
+    size_t j;
+    st = grok_model_init(&m, &cfg, B);
+    CHECK(st == GROK_OK, "init: %s", grok_last_error());
+    if (st) return;
+    randomise(&m, 77 + ln * 2 + (int)act);
+    grok_model_zero_grad(&m);
+    CHECK(grok_model_forward(&m, tokens, targets, B, &loss, &acc, logits) == GROK_OK, "forward: %s", grok_last_error());
+    CHECK(grok_model_backward(&m) == GROK_OK, "backward: %s", grok_last_error());
+    w = (double *)malloc(sizeof(double) * m.num_parameters);
+    for (j = 0; j < m.num_parameters; j++) w[j] = m.weights[j];
+    ref = ref_loss(&m, w, tokens, targets, B, rlogits);
+    for (i = 0; i < 12 * 5; i++) if (fabs(logits[i] - rlogits[i]) > lerr) lerr = fabs(logits[i] - rlogits[i]);
+    for (i = 0; i < 12 * 5; i++) if (fabs(rlogits[i]) > lscale) lscale = fabs(rlogits[i]);
+    CHECK(fabs(loss - ref) <= 1e-5 * fabs(ref), "ln=%d act=%d: loss %.9g vs double reference %.9g", ln, (int)act, loss, ref);
+    CHECK(lerr <= 1e-5 * lscale, "ln=%d act=%d: logits differ from the double reference by %g (scale %g)", ln, (int)act, lerr, lscale);
+    for (i = 0; i < m.n_params; i++) {
+        const grok_param *p = &m.params[i];
+        double scale = 0, err = 0;
+        size_t k, n = p->numel < 24 ? p->numel : 24;
+        double fd[24];
+        const float *g = m.grads + p->offset;
+        for (k = 0; k < n; k++) {
+            size_t e = p->offset + k * p->numel / n;
+            double save = w[e], h = 1e-5, up, down;
+            w[e] = save + h; up = ref_loss(&m, w, tokens, targets, B, NULL);
+            w[e] = save - h; down = ref_loss(&m, w, tokens, targets, B, NULL);
+            w[e] = save;
+            fd[k] = (up - down) / (2 * h);
+            if (fabs(fd[k]) > scale) scale = fabs(fd[k]);
+        }
+        /* Errors are relative to the tensor's largest gradient, floored at 0.1 (the model's
+           gradients are O(1) here) because b_K's true gradient is 0: a bias on keys adds the same
+           q.b_K to every score of a query, which the softmax ignores. */
+        for (k = 0; k < n; k++) {
+            double e = fabs(g[k * p->numel / n] - fd[k]) / (scale > 0.1 ? scale : 0.1);
+            if (e > err) err = e;
+        }
+        if (err > worst) worst = err;
+        if (getenv("GROK_TEST_VERBOSE")) printf("  %-24s err %.2e scale %.2e\n", p->name, err, scale);
+        CHECK(err <= 1e-4, "ln=%d act=%d %s: max relative gradient error %.3g (scale %.3g)", ln, (int)act, p->name, err, scale);
+    }
+    printf("gradient check ln=%d act=%s: %d tensors, max relative error %.2e, loss diff %.1e\n", ln,
+           act == GROK_ACT_RELU ? "relu" : "gelu", m.n_params, worst, fabs(loss - ref));
+    free(w);
+    grok_model_free(&m);
+}
+
+/* The trimmed path (one layer) against the general all-positions path: same loss, same
+   logits at target positions, same accuracy, every gradient equal to float32 rounding. */
+static void test_trimmed(int ln, grok_act act)
+{
+    grok_config cfg = small_config(ln, act);
+    grok_model m;
+    enum { B = 5, T = 4 };
+    int tokens[B * T], targets[B * T], i, r, q, st;
+    double lt, at, lg, ag, worst = 0, lworst = 0;
+    float *grads_trim, logits[B * T * 5];
+    cfg.n_layers = 1;
+    st = grok_model_init(&m, &cfg, B);
+    CHECK(st == GROK_OK, "init: %s", grok_last_error());
+    if (st) return;
+    randomise(&m, 11 + ln);
+    for (i = 0; i < B * T; i++) {
+        tokens[i] = (i * 5 + 3) % 7;
+        targets[i] = (i % 3 == 1 || i % T == T - 1) ? (i * 3) % 5 : -1; /* 1 to 3 targets per row */
+    }
+    grads_trim = (float *)malloc(sizeof(float) * m.num_parameters);
+    grok_model_zero_grad(&m);
+    CHECK(grok_model_forward(&m, tokens, targets, B, &lt, &at, NULL) == GROK_OK && m.acts->trimmed, "trimmed forward taken");
+    grok_model_backward(&m);
+    memcpy(grads_trim, m.grads, sizeof(float) * m.num_parameters);
+    grok_model_zero_grad(&m);
+    CHECK(grok_model_forward(&m, tokens, targets, B, &lg, &ag, logits) == GROK_OK && !m.acts->trimmed, "general forward taken");
+    grok_model_backward(&m);
+    CHECK(fabs(lt - lg) <= 1e-6 * fabs(lg) && at == ag, "ln=%d act=%d: trimmed loss %.9g acc %.3f, general %.9g %.3f", ln, (int)act, lt, at, lg, ag);
+    /* logits of target rows: the trimmed forward keeps them compacted in query order */
+    grok_model_forward(&m, tokens, targets, B, NULL, NULL, NULL);
+    for (r = 0, q = 0; r < B * T; r++) {
+        if (targets[r] < 0) continue;
+        for (i = 0; i < 5; i++) {
+            double d = fabs(m.acts->logits[q * 5 + i] - logits[r * 5 + i]);
+            if (d > lworst) lworst = d;
+        }
+        q++;
+    }
+    CHECK(lworst <= 1e-5, "ln=%d act=%d: trimmed logits differ by %g", ln, (int)act, lworst);
+    for (i = 0; i < m.n_params; i++) {
+        const grok_param *p = &m.params[i];
+        double scale = 0, err = 0;
+        size_t k;
+        for (k = 0; k < p->numel; k++) if (fabs(m.grads[p->offset + k]) > scale) scale = fabs(m.grads[p->offset + k]);
+        for (k = 0; k < p->numel; k++) {
+            double e = fabs(m.grads[p->offset + k] - grads_trim[p->offset + k]) / (scale > 0.1 ? scale : 0.1);
+            if (e > err) err = e;
+        }
+        if (err > worst) worst = err;
+        CHECK(err <= 1e-5, "ln=%d act=%d %s: trimmed gradient differs by %.3g (scale %.3g)", ln, (int)act, p->name, err, scale);
+    }
+    printf("trimmed vs general ln=%d act=%s: loss diff %.1e, max gradient difference %.2e\n", ln,
+           act == GROK_ACT_RELU ? "relu" : "gelu", fabs(lt - lg), worst);
+    free(grads_trim);
+    grok_model_free(&m);
+}
+
+/* Values of PyTorch's AdamW written out by hand in double for one element. */
+static void test_adamw(void)
+{
+    grok_config cfg = small_config(0, GROK_ACT_RELU);
+    grok_model m;
+    const grok_param *wu, *bu;
+    double p = 0.3, mm = 0, vv = 0, lr = 0.01, wd = 0.5, b1 = 0.9, b2 = 0.98, eps = 1e-8;
+    float bias_before;
+    int s;
+    cfg.train_biases = 0;
+    if (grok_model_init(&m, &cfg, 1) != GROK_OK) { CHECK(0, "init"); return; }
+    wu = grok_model_param(&m, "unembed.W_U");
+    bu = grok_model_param(&m, "unembed.b_U");
+    CHECK(wu && bu && wu->trainable && !bu->trainable, "biases frozen by default");
+    m.opt.lr = lr; m.opt.weight_decay = wd; m.opt.beta1 = b1; m.opt.beta2 = b2; m.opt.eps = eps;
+    m.weights[wu->offset] = (float)p;
+    m.weights[bu->offset] = 0.25f;
+    bias_before = m.weights[bu->offset];
+    for (s = 1; s <= 4; s++) {
+        double g = 0.1 * s - 0.25, bc1 = 1 - pow(b1, s), bc2 = 1 - pow(b2, s);
+        grok_model_zero_grad(&m);
+        m.grads[wu->offset] = (float)g;
+        m.grads[bu->offset] = 1.0f;
+        CHECK(grok_model_adamw_step(&m) == GROK_OK, "adamw step");
+        p *= 1 - lr * wd;
+        mm = b1 * mm + (1 - b1) * g;
+        vv = b2 * vv + (1 - b2) * g * g;
+        p -= lr / bc1 * mm / (sqrt(vv) / sqrt(bc2) + eps);
+        CHECK(fabs(m.weights[wu->offset] - p) <= 1e-6 * fabs(p) + 1e-9, "adamw step %d: %.9g, by hand %.9g", s, m.weights[wu->offset], p);
+        CHECK(fabs(m.adam_m[wu->offset] - mm) <= 1e-6 * fabs(mm) + 1e-9, "adamw m step %d", s);
+        CHECK(fabs(m.adam_v[wu->offset] - vv) <= 1e-6 * fabs(vv) + 1e-12, "adamw v step %d", s);
+    }
+    CHECK(m.weights[bu->offset] == bias_before && m.adam_m[bu->offset] == 0.0f, "frozen bias untouched");
+    CHECK(m.step == 4, "step counter %ld", m.step);
+    grok_model_free(&m);
+}
+
+static double warmup(long step, void *ctx) { (void)ctx; return step / 10.0 < 1.0 ? step / 10.0 : 1.0; }
+
+static void test_schedule(void)
+{
+    grok_config cfg = small_config(0, GROK_ACT_RELU);
+    grok_model m;
+    const grok_param *wu;
+    float before;
+    if (grok_model_init(&m, &cfg, 1) != GROK_OK) { CHECK(0, "init"); return; }
+    wu = grok_model_param(&m, "unembed.W_U");
+    m.opt.lr_schedule = warmup;
+    m.opt.weight_decay = 0.1;
+    before = m.weights[wu->offset];
+    grok_model_zero_grad(&m);
+    m.grads[wu->offset] = 1.0f;
+    grok_model_adamw_step(&m); /* LambdaLR: factor 0 at step 0, so nothing moves */
+    CHECK(m.weights[wu->offset] == before, "warm-up step 0 leaves weights (%.9g vs %.9g)", m.weights[wu->offset], before);
+    grok_model_adamw_step(&m); /* factor 0.1: lr 1e-4; bias-corrected step of size ~lr */
+    CHECK(fabs(m.weights[wu->offset] - before + 1e-4) < 2e-5, "warm-up step 1 moves by lr*0.1 (%.9g -> %.9g)", before, m.weights[wu->offset]);
+    grok_model_free(&m);
+}
+
+static void test_split(void)
+{
+    grok_data tr, te, tr2, te2;
+    int p = 31, i, *seen, ok = 1, same = 1, differs = 0;
+    CHECK(grok_task_modadd(&tr, &te, p, 0.3, 598) == GROK_OK, "modadd: %s", grok_last_error());
+    CHECK(tr.n == (int)(p * p * 0.3) && te.n == p * p - tr.n, "split sizes %d + %d", tr.n, te.n);
+    seen = (int *)calloc((size_t)(p * p), sizeof(int));
+    for (i = 0; i < tr.n + te.n; i++) {
+        const grok_data *d = i < tr.n ? &tr : &te;
+        int row = i < tr.n ? i : i - tr.n, a = d->tokens[row * 3], b = d->tokens[row * 3 + 1];
+        if (d->tokens[row * 3 + 2] != p || d->targets[row * 3 + 2] != (a + b) % p ||
+            d->targets[row * 3] != -1 || d->targets[row * 3 + 1] != -1) ok = 0;
+        seen[a * p + b]++;
+    }
+    for (i = 0; i < p * p; i++) if (seen[i] != 1) ok = 0;
+    CHECK(ok, "every pair exactly once across train and test, labels (a+b) mod p at the last position");
+    grok_task_modadd(&tr2, &te2, p, 0.3, 598);
+    for (i = 0; i < tr.n * 3; i++) same &= tr.tokens[i] == tr2.tokens[i];
+    CHECK(same, "same data seed, same split");
+    grok_data_free(&tr2); grok_data_free(&te2);
+    grok_task_modadd(&tr2, &te2, p, 0.3, 599);
+    for (i = 0; i < tr.n * 3; i++) differs |= tr.tokens[i] != tr2.tokens[i];
+    CHECK(differs, "another data seed, another split");
+    CHECK(grok_task_modadd(&tr2, &te2, 1, 0.3, 1) == GROK_ERR_ARG && strlen(grok_last_error()) > 0, "p < 2 rejected");
+    CHECK(grok_task_modadd(&tr2, &te2, 31, 1.0, 1) == GROK_ERR_ARG, "frac_train 1 rejected");
+    CHECK(grok_task_modadd(&tr2, &te2, 31, 0.0, 1) == GROK_ERR_ARG, "frac_train 0 rejected");
+    free(seen);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
+static void test_rng(void)
+{
+    grok_rng r, r2;
+    uint64_t x = 0;
+    double sum = 0, sq = 0;
+    int i, perm[100], seen[100] = {0}, ok = 1;
+    CHECK(grok__splitmix64(&x) == 0xE220A8397B1DCDAFull, "splitmix64(0) first output");
+    grok_rng_seed(&r, 42); grok_rng_seed(&r2, 42);
+    for (i = 0; i < 1000; i++) ok &= grok_rng_u64(&r) == grok_rng_u64(&r2);
+    CHECK(ok, "same seed, same stream");
+    for (i = 0; i < 100000; i++) {
+        double u = grok_rng_uniform(&r), n = grok_rng_normal(&r);
+        if (!(u >= 0 && u < 1)) ok = 0;
+        sum += n; sq += n * n;
+    }
+    CHECK(ok, "uniform in [0, 1)");
+    CHECK(fabs(sum / 1e5) < 0.02 && fabs(sq / 1e5 - 1) < 0.02, "normal mean %.4f var %.4f", sum / 1e5, sq / 1e5);
+    for (i = 0; i < 100; i++) perm[i] = i;
+    grok_rng_shuffle(&r, perm, 100);
+    for (i = 0; i < 100; i++) seen[perm[i]]++;
+    for (i = 0; i < 100; i++) ok &= seen[i] == 1;
+    CHECK(ok, "shuffle is a permutation");
+    for (i = 0; i < 1000; i++) ok &= grok_rng_below(&r, 7) < 7;
+    CHECK(ok, "below(7) < 7");
+}
+
+static void test_tensor(void)
+{
+    float data[24];
+    int shape[3] = {2, 3, 4}, idx[2] = {2, 1}, shape2[2] = {6, 4};
+    grok_tensor t, row, col, re;
+    int i;
+    for (i = 0; i < 24; i++) data[i] = (float)i;
+    t = grok_tensor_make(data, 3, shape);
+    CHECK(grok_tensor_numel(&t) == 24 && grok_tensor_is_contiguous(&t), "make");
+    CHECK(grok_tensor_index(&row, &t, 1) == GROK_OK && row.ndim == 2 && row.data[0] == 12.0f, "index");
+    CHECK(*grok_tensor_at(&row, idx) == 21.0f, "at");
+    CHECK(grok_tensor_slice(&col, &t, 2, 1, 2) == GROK_OK && !grok_tensor_is_contiguous(&col) && col.shape[2] == 2, "slice");
+    CHECK(grok_tensor_reshape(&re, &col, 2, shape2) == GROK_ERR_ARG, "reshape of a strided view rejected");
+    CHECK(grok_tensor_reshape(&re, &t, 2, shape2) == GROK_OK && re.stride[0] == 4, "reshape");
+    CHECK(grok_tensor_index(&row, &t, 2) == GROK_ERR_ARG, "index out of range rejected");
+    CHECK(grok_tensor_slice(&col, &t, 1, 2, 2) == GROK_ERR_ARG, "slice out of range rejected");
+}
+
+static void test_errors(void)
+{
+    grok_config cfg = small_config(0, GROK_ACT_RELU);
+    grok_model m;
+    int tokens[4] = {0, 1, 9, 2}, targets[4] = {-1, -1, -1, 1};
+    cfg.n_ctx = 0;
+    CHECK(grok_model_init(&m, &cfg, 1) == GROK_ERR_ARG && strstr(grok_last_error(), "n_ctx"), "n_ctx 0 rejected: %s", grok_last_error());
+    cfg = small_config(0, GROK_ACT_RELU);
+    cfg.act_fn = (grok_act)7;
+    CHECK(grok_model_init(&m, &cfg, 1) == GROK_ERR_ARG, "bad act_fn rejected");
+    cfg = small_config(0, GROK_ACT_RELU);
+    CHECK(grok_model_init(&m, &cfg, 0) == GROK_ERR_ARG, "max_batch 0 rejected");
+    CHECK(grok_model_init(&m, &cfg, 1) == GROK_OK, "init");
+    CHECK(grok_model_forward(&m, tokens, targets, 1, NULL, NULL, NULL) == GROK_ERR_ARG && strstr(grok_last_error(), "token 9"),
+          "token out of range rejected: %s", grok_last_error());
+    tokens[2] = 2; targets[3] = 5;
+    CHECK(grok_model_forward(&m, tokens, targets, 1, NULL, NULL, NULL) == GROK_ERR_ARG, "target out of range rejected");
+    CHECK(grok_model_forward(&m, tokens, targets, 2, NULL, NULL, NULL) == GROK_ERR_ARG, "batch above max_batch rejected");
+    CHECK(grok_model_param(&m, "blocks.0.ln1.w") == NULL, "no LN parameters without LN");
+    CHECK(grok_model_param(&m, "blocks.1.attn.W_O") != NULL && grok_model_param(&m, "blocks.1.attn.W_O")->shape[1] == 4, "W_O (H, D, C)");
+    grok_model_free(&m);
+}
+
+static int train_small(grok_model *m, int threads, int epochs, double *test_acc, double *seconds)
+{
+    grok_data tr, te;
+    grok_config cfg = grok_config_modadd(31);
+    grok_train_opts o = grok_train_opts_default();
+    struct timespec t0, t1;
+    int st;
+    cfg.d_model = 64; cfg.d_head = 16; cfg.d_mlp = 256;
+    grok_threads_set(threads);
+    if (grok_task_modadd(&tr, &te, 31, 0.5, 7) != GROK_OK) return -1;
+    if (grok_model_init(m, &cfg, tr.n) != GROK_OK) return -1;
+    m->opt.lr = 1e-2;
+    o.epochs = epochs; o.eval_every = 50; o.checkpoint_every = 0; o.progress = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st = grok_train(m, &o, &tr, &te);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    *test_acc = m->metrics.test_acc;
+    grok_data_free(&tr); grok_data_free(&te);
+    return st;
+}
+
+static void test_integration_and_determinism(void)
+{
+    grok_model a, b;
+    double acc_a, acc_b, sa, sb;
+    int st = train_small(&a, 2, 1000, &acc_a, &sa);
+    CHECK(st == GROK_OK, "training: %s", grok_last_error());
+    CHECK(acc_a >= 0.95, "p=31 frac 0.5 reaches test accuracy %.4f (>= 0.95) in %.1f s", acc_a, sa);
+    printf("integration: p=31 frac 0.5, 1000 epochs: test acc %.4f in %.2f s\n", acc_a, sa);
+    st = train_small(&b, 1, 200, &acc_b, &sb);
+    CHECK(st == GROK_OK, "training: %s", grok_last_error());
+    {
+        grok_model c;
+        double acc_c, sc;
+        train_small(&c, 2, 200, &acc_c, &sc);
+        CHECK(memcmp(b.weights, c.weights, sizeof(float) * b.num_parameters) == 0 &&
+              memcmp(b.adam_v, c.adam_v, sizeof(float) * b.num_parameters) == 0,
+              "1 and 2 threads give the same bits after 200 epochs");
+        grok_model_free(&c);
+    }
+    grok_threads_set(0);
+    grok_model_free(&a); grok_model_free(&b);
+}
+
+static void test_checkpoint(void)
+{
+    grok_config cfg = small_config(1, GROK_ACT_GELU), got;
+    grok_model m, n;
+    const char *path = "/tmp/grok_test_ckpt.grok";
+    int tokens[4] = {1, 2, 3, 4}, targets[4] = {-1, -1, 0, 1};
+    FILE *f;
+    long size;
+    char *bytes;
+    grok_model_init(&m, &cfg, 1);
+    grok_model_init(&n, &cfg, 1);
+    randomise(&m, 3);
+    grok_model_forward(&m, tokens, targets, 1, NULL, NULL, NULL);
+    grok_model_backward(&m);
+    grok_model_adamw_step(&m);
+    m.epoch = 17; m.metrics.test_acc = 0.5;
+    grok_model_set_trainable(&m, "b_U", 0);
+    CHECK(grok_checkpoint_save(&m, path, 1) == GROK_OK, "save: %s", grok_last_error());
+    CHECK(grok_checkpoint_config(&got, path) == GROK_OK && got.d_mlp == 16 && got.normalization == GROK_NORM_LN, "config read back");
+    CHECK(grok_checkpoint_load(&n, path) == GROK_OK, "load: %s", grok_last_error());
+    CHECK(memcmp(m.weights, n.weights, sizeof(float) * m.num_parameters) == 0 &&
+          memcmp(m.adam_m, n.adam_m, sizeof(float) * m.num_parameters) == 0 &&
+          memcmp(m.adam_v, n.adam_v, sizeof(float) * m.num_parameters) == 0, "weights and moments round-trip");
+    CHECK(n.step == 1 && n.epoch == 17 && n.metrics.test_acc == 0.5 && !grok_model_param(&n, "unembed.b_U")->trainable,
+          "step, epoch, metrics, trainable flags round-trip");
+    /* Flip one byte in the middle: the checksum catches it and the model is unchanged. */
+    f = fopen(path, "rb"); fseek(f, 0, SEEK_END); size = ftell(f); fseek(f, 0, SEEK_SET);
+    bytes = (char *)malloc((size_t)size);
+    CHECK(fread(bytes, 1, (size_t)size, f) == (size_t)size, "read back");
+    fclose(f);
+    bytes[size / 2] ^= 0x40;
+    f = fopen(path, "wb"); fwrite(bytes, 1, (size_t)size, f); fclose(f);
+    randomise(&n, 9);
+    memcpy(m.weights, n.weights, sizeof(float) * m.num_parameters);
+    CHECK(grok_checkpoint_load(&n, path) == GROK_ERR_FORMAT && strstr(grok_last_error(), "checksum"), "corrupt file rejected: %s", grok_last_error());
+    CHECK(memcmp(m.weights, n.weights, sizeof(float) * m.num_parameters) == 0, "model unchanged by a rejected load");
+    f = fopen(path, "wb"); fwrite(bytes, 1, (size_t)size / 3, f); fclose(f);
+    CHECK(grok_checkpoint_load(&n, path) == GROK_ERR_FORMAT, "truncated file rejected: %s", grok_last_error());
+    f = fopen(path, "wb"); fwrite("NOTACKPT", 1, 8, f); fclose(f);
+    CHECK(grok_checkpoint_load(&n, path) == GROK_ERR_FORMAT && strstr(grok_last_error(), "magic"), "bad magic rejected");
+    CHECK(grok_checkpoint_load(&n, "/nonexistent/x.grok") == GROK_ERR_IO, "missing file: IO error");
+    free(bytes);
+    remove(path);
+    grok_model_free(&m); grok_model_free(&n);
+}
+
+int main(void)
+{
+    printf("grok.h tests, GEMM kernel %s, %d threads\n", grok_gemm_kernel_name(), grok_threads_get());
+    test_rng();
+    test_tensor();
+    test_errors();
+    test_gradients(0, GROK_ACT_RELU);
+    test_gradients(0, GROK_ACT_GELU);
+    test_gradients(1, GROK_ACT_RELU);
+    test_gradients(1, GROK_ACT_GELU);
+    test_trimmed(0, GROK_ACT_RELU);
+    test_trimmed(0, GROK_ACT_GELU);
+    test_trimmed(1, GROK_ACT_RELU);
+    test_trimmed(1, GROK_ACT_GELU);
+    test_adamw();
+    test_schedule();
+    test_split();
+    test_checkpoint();
+    test_integration_and_determinism();
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail != 0;
+}
