@@ -12,17 +12,18 @@ WARN = -Wall -Wextra -Wpedantic -Werror
 LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
 
-BINS = examples/modadd tests/test_grok
+TESTS = tests/test_grok tests/test_gemm
+BINS = examples/modadd $(TESTS)
 
 all: $(BINS)
 
 examples/%: examples/%.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
 
-tests/test_grok: tests/test_grok.c grok.h
+tests/%: tests/%.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
 
-test: tests/test_grok
+test: $(TESTS)
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
 run: examples/modadd

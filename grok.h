@@ -234,7 +234,8 @@ GROKDEF grok_tensor grok_model_tensor(const grok_model *m, float *buffer, const 
 GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targets, int B,
                                double *loss, double *acc, float *logits_out);
 /* Backward pass of the last forward (which must have had targets): ADDS d loss / d param
-   into m->grads for every parameter, trainable or not. */
+   into m->grads for every trainable parameter. Frozen ones are skipped, their gradients left
+   as they are (PyTorch leaves .grad None for requires_grad=False). */
 GROKDEF int grok_model_backward(grok_model *m);
 GROKDEF void grok_model_zero_grad(grok_model *m);
 /* One AdamW step with m->opt on every trainable parameter; frozen ones are not touched. */
@@ -555,6 +556,17 @@ GROKDEF float *grok_tensor_at(const grok_tensor *t, const int *idx)
         off += (long)idx[i] * t->stride[i];
     }
     return t->data + off;
+}
+
+/* x > 0 ? value : 0, as a bit mask: ReLU's sign is a coin flip that a branch predictor loses,
+   and compilers keep the ternary as a branch (it differs from maxss on NaN and -0). */
+static float grok__mask_positive(float x, float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    bits &= 0u - (uint32_t)(x > 0.0f);
+    memcpy(&value, &bits, 4);
+    return value;
 }
 
 /* --------------------------------------------------- GEMM and thread pool */
@@ -1085,9 +1097,20 @@ GROKDEF const char *grok_gemm_kernel_name(void)
    Packing and the blocked driver
    --------------------------------------------------------------------- */
 
+/* What a GEMM does to each finished tile of C while it is still in L1, so that the layers
+   need no separate pass over memory: c += bias[col]; then relu: c = c > 0 ? c : 0, or
+   mask: c = mask[row*ldm + col] > 0 ? c : 0 (ReLU's backward, given the ReLU's output). */
+typedef struct {
+    const float *bias;
+    int relu;
+    const float *mask;
+    int ldm;
+} grok__epilogue;
+
 typedef struct {
     int transA, transB, M, N, K;
     float alpha, beta;
+    const grok__epilogue *ep; /* NULL: none */
     const float *A, *B;
     float *C;
     int lda, ldb, ldc;
@@ -1203,6 +1226,24 @@ static void grok__ukr_edge(const grok__gemm_job *g, int kc, const float *a, cons
     for (i = 0; i < mrows; i++) memcpy(c + (ptrdiff_t)i * g->ldc, tmp + i * nr, (size_t)ncols * sizeof(float));
 }
 
+/* Applies g->ep to rows [i0, i0+rows) x columns [j0, j0+cols) of C. */
+static void grok__epilogue_apply(const grok__gemm_job *g, int i0, int rows, int j0, int cols)
+{
+    const grok__epilogue *ep = g->ep;
+    int i, j;
+    for (i = i0; i < i0 + rows; i++) {
+        float *c = g->C + (ptrdiff_t)i * g->ldc + j0;
+        if (ep->bias)
+            for (j = 0; j < cols; j++) c[j] += ep->bias[j0 + j];
+        if (ep->relu)
+            for (j = 0; j < cols; j++) c[j] = grok__mask_positive(c[j], c[j]);
+        if (ep->mask) {
+            const float *mk = ep->mask + (ptrdiff_t)i * ep->ldm + j0;
+            for (j = 0; j < cols; j++) c[j] = grok__mask_positive(mk[j], c[j]);
+        }
+    }
+}
+
 /* Computes the sub-matrix C[m0:m1, n0:n1] (m0 a multiple of MR, n0 of NR)
    with the Goto loop nest.  abuf holds an mc x KC packed A block, bbuf a
    KC x nc packed B panel (mc, nc multiples of MR, NR).  The A strip stays
@@ -1232,6 +1273,7 @@ static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, in
                             g->fn(kc, ap, bp, cp, g->ldc, g->alpha, beta);
                         else
                             grok__ukr_edge(g, kc, ap, bp, cp, mrows, ncols, beta);
+                        if (g->ep && pc + kc == g->K) grok__epilogue_apply(g, ic + ir, mrows, jc + jr, ncols);
                     }
                 }
             }
@@ -1299,22 +1341,26 @@ static void grok__gemm_grid(grok__gemm_job *g, int nthreads)
    would cost more than it saves. */
 #define GROK__PAR_MIN_FLOPS 2.0e6
 
-/* C (M,N) = alpha * op(A) (M,K) @ op(B) (K,N) + beta * C, all row-major. */
-GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
-                       const float *A, int lda, const float *B, int ldb,
-                       float beta, float *C, int ldc)
+/* C (M,N) = alpha * op(A) (M,K) @ op(B) (K,N) + beta * C, all row-major, then the epilogue
+   ep (may be NULL) on every element of C. */
+static void grok__gemm_ex(int transA, int transB, int M, int N, int K, float alpha,
+                          const float *A, int lda, const float *B, int ldb,
+                          float beta, float *C, int ldc, const grok__epilogue *ep)
 {
     grok__gemm_job g;
     int nthreads;
     if (M <= 0 || N <= 0) return;
     if (K <= 0) { /* empty sum: C = beta*C, with beta == 0 ignoring old contents */
         int i, j;
-        if (beta == 1.0f) return;
         for (i = 0; i < M; i++)
             for (j = 0; j < N; j++) {
                 float *c = C + (ptrdiff_t)i * ldc + j;
-                *c = beta == 0.0f ? 0.0f : beta * *c;
+                if (beta != 1.0f) *c = beta == 0.0f ? 0.0f : beta * *c;
             }
+        if (ep) {
+            g.C = C; g.ldc = ldc; g.ep = ep;
+            grok__epilogue_apply(&g, 0, M, 0, N);
+        }
         return;
     }
     g.transA = transA;
@@ -1330,6 +1376,7 @@ GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
     g.lda = lda;
     g.ldb = ldb;
     g.ldc = ldc;
+    g.ep = ep;
     g.kr = grok__kernel_get();
     g.arows = !transA && g.kr->fn_rows != NULL;
     g.fn = g.arows ? g.kr->fn_rows : g.kr->fn;
@@ -1338,6 +1385,13 @@ GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
     nthreads = 2.0 * M * N * K < GROK__PAR_MIN_FLOPS ? 1 : grok__pool_size();
     grok__gemm_grid(&g, nthreads);
     grok__parallel_for(grok__gemm_task, &g, g.tm * g.tn);
+}
+
+GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
+                       const float *A, int lda, const float *B, int ldb,
+                       float beta, float *C, int ldc)
+{
+    grok__gemm_ex(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }
 
 
@@ -1364,15 +1418,18 @@ static void grok__embed_forward(float *out, const int *tokens, const float *W_E,
     }
 }
 
-/* dout (R,C) -> dW_E (Vin,C) +=, dW_pos (T,C) += (serial: rows share gradient rows). */
+/* dout (R,C) -> dW_E (Vin,C) +=, dW_pos (T,C) += (serial: rows share gradient rows; either
+   may be NULL when frozen). Row r holds token tokens[r] at position r % T. */
 static void grok__embed_backward(float *dW_E, float *dW_pos, const float *dout, const int *tokens,
                                  int R, int T, int C)
 {
     int r, c;
     for (r = 0; r < R; r++) {
         const float *d = dout + (long)r * C;
-        float *de = dW_E + (long)tokens[r] * C, *dp = dW_pos + (long)(r % T) * C;
-        for (c = 0; c < C; c++) { de[c] += d[c]; dp[c] += d[c]; }
+        if (dW_E)
+            for (c = 0; c < C; c++) dW_E[(long)tokens[r] * C + c] += d[c];
+        if (dW_pos)
+            for (c = 0; c < C; c++) dW_pos[(long)(r % T) * C + c] += d[c];
     }
 }
 
@@ -1439,7 +1496,8 @@ static void grok__layernorm_backward_task(void *ctx, int task, int ntasks)
     }
 }
 
-/* dout (R,C), inp (R,C), mean, rstd (R), w (C) -> dinp (R,C) +=, dw (C) +=, db (C) +=. */
+/* dout (R,C), inp (R,C), mean, rstd (R), w (C) -> dinp (R,C) +=, dw (C) +=, db (C) +=
+   (dw, db NULL: frozen, skipped). */
 static void grok__layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                                      const float *inp, const float *mean, const float *rstd,
                                      const float *w, int R, int C)
@@ -1453,36 +1511,45 @@ static void grok__layernorm_backward(float *dinp, float *dw, float *db, const fl
     grok__parallel_for(grok__layernorm_backward_task, &a, grok__tasks_for(R));
     for (r = 0; r < R; r++) {
         const float *x = inp + r * C, *d = dout + r * C;
-        for (c = 0; c < C; c++) {
-            dw[c] += d[c] * ((x[c] - mean[r]) * rstd[r]);
-            db[c] += d[c];
-        }
+        if (dw)
+            for (c = 0; c < C; c++) dw[c] += d[c] * ((x[c] - mean[r]) * rstd[r]);
+        if (db)
+            for (c = 0; c < C; c++) db[c] += d[c];
     }
 }
 
-/* inp (R,IC), weight (IC,OC), bias (OC) or NULL -> out (R,OC). */
+/* inp (R,IC), weight (IC,OC), bias (OC) or NULL -> out (R,OC) = inp @ weight + bias, or
+   out += ... when accumulate (a residual add in the same pass); relu applies ReLU after. */
 static void grok__matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
-                                 int R, int IC, int OC)
+                                 int R, int IC, int OC, int accumulate, int relu)
 {
-    int r;
-    if (bias) {
-        for (r = 0; r < R; r++) memcpy(out + (long)r * OC, bias, sizeof(float) * (size_t)OC);
-        grok_gemm(0, 0, R, OC, IC, 1.0f, inp, IC, weight, OC, 1.0f, out, OC);
-    } else {
-        grok_gemm(0, 0, R, OC, IC, 1.0f, inp, IC, weight, OC, 0.0f, out, OC);
-    }
+    grok__epilogue ep;
+    memset(&ep, 0, sizeof ep);
+    ep.bias = bias;
+    ep.relu = relu;
+    grok__gemm_ex(0, 0, R, OC, IC, 1.0f, inp, IC, weight, OC, accumulate ? 1.0f : 0.0f, out, OC,
+                  bias || relu ? &ep : NULL);
 }
 
 /* dout (R,OC), inp (R,IC), weight (IC,OC) -> dinp (R,IC) (+= if accumulate, else =),
-   dweight (IC,OC) +=, dbias (OC) += (dbias may be NULL). */
+   dweight (IC,OC) +=, dbias (OC) +=. dinp, dweight, dbias may each be NULL (not wanted: a
+   frozen parameter). relu_inp: inp is a ReLU's output, and dinp is wanted with respect to
+   the ReLU's input (zero where inp is 0), fused into the GEMM. */
 static void grok__matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                                   const float *inp, const float *weight, int R, int IC, int OC,
-                                  int accumulate)
+                                  int accumulate, int relu_inp)
 {
     long r;
     int o;
-    if (dinp) grok_gemm(0, 1, R, IC, OC, 1.0f, dout, OC, weight, OC, accumulate ? 1.0f : 0.0f, dinp, IC);
-    grok_gemm(1, 0, IC, OC, R, 1.0f, inp, IC, dout, OC, 1.0f, dweight, OC);
+    if (dinp) {
+        grok__epilogue ep;
+        memset(&ep, 0, sizeof ep);
+        ep.mask = inp;
+        ep.ldm = IC;
+        grok__gemm_ex(0, 1, R, IC, OC, 1.0f, dout, OC, weight, OC, accumulate ? 1.0f : 0.0f, dinp, IC,
+                      relu_inp ? &ep : NULL);
+    }
+    if (dweight) grok_gemm(1, 0, IC, OC, R, 1.0f, inp, IC, dout, OC, 1.0f, dweight, OC);
     if (dbias)
         for (r = 0; r < R; r++)
             for (o = 0; o < OC; o++) dbias[o] += dout[r * OC + o];
@@ -1494,17 +1561,6 @@ typedef struct {
     long n;
     grok_act act;
 } grok__act_args;
-
-/* x > 0 ? value : 0, as a bit mask: ReLU's sign is a coin flip that a branch predictor loses,
-   and compilers keep the ternary as a branch (it differs from maxss on NaN and -0). */
-static float grok__mask_positive(float x, float value)
-{
-    uint32_t bits;
-    memcpy(&bits, &value, 4);
-    bits &= 0u - (uint32_t)(x > 0.0f);
-    memcpy(&value, &bits, 4);
-    return value;
-}
 
 static float grok__gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
 static float grok__gelu_grad(float x)
@@ -1734,6 +1790,7 @@ struct grok__acts {
     float *e_tab, *x_tab, *x_tab_mean, *x_tab_rstd, *qkv_tab, *dtab, *de_tab, *dx_tab;
     int *qrow, *qtarget;      /* (R): row of each target position, its target */
     int *csr_off, *csr_ent;   /* (T*Vin + 1), (R*T): queries reading each table row, in order */
+    int *tab_tokens;          /* (Vin*T): token of each table row, v for rows v*T..v*T+T-1 */
     /* backward scratch */
     float *dresid, *dln, *dqkv, *dz, *dmlp, *dlogits, *dwqkv;
     /* parameter indices: block l's k-th parameter is params[block_idx[l*GROK__BLOCK_PARAMS + k]] */
@@ -1858,6 +1915,17 @@ static float *grok__gp(const grok_model *m, float *buf, int idx)
     return idx < 0 ? NULL : buf + m->params[idx].offset;
 }
 
+/* Gradient of parameter idx, or NULL when it is absent or frozen: backward skips the work. */
+static float *grok__gg(const grok_model *m, int idx)
+{
+    return idx < 0 || !m->params[idx].trainable ? NULL : m->grads + m->params[idx].offset;
+}
+
+static float *grok__bg(const grok_model *m, int l, int k)
+{
+    return grok__gg(m, m->acts->block_idx[l * GROK__BLOCK_PARAMS + k]);
+}
+
 /* Carves every buffer from the arena; with a->base == NULL it only counts the bytes. */
 static void *grok__take(grok_arena *a, size_t bytes)
 {
@@ -1940,6 +2008,11 @@ static void grok__layout(grok_model *m, grok_arena *ar)
         a->qtarget = (int *)grok__take(ar, R * sizeof(int));
         a->csr_off = (int *)grok__take(ar, (Nt + 1) * sizeof(int));
         a->csr_ent = (int *)grok__take(ar, R * T * sizeof(int));
+        a->tab_tokens = (int *)grok__take(ar, Nt * sizeof(int));
+        if (a->tab_tokens) {
+            size_t j;
+            for (j = 0; j < Nt; j++) a->tab_tokens[j] = (int)(j / T);
+        }
     }
 }
 
@@ -2049,17 +2122,27 @@ static void grok__qkv_pack(float *wqkv, float *bqkv, float *const W[3], float *c
         }
 }
 
-/* dwqkv (C, 3*H*D) -> dW_Q, dW_K, dW_V (H,C,D) +=. */
+/* dwqkv (C, 3*H*D) -> dW_Q, dW_K, dW_V (H,C,D) += (NULL ones frozen, skipped). */
 static void grok__qkv_unpack_add(float *const dW[3], const float *dwqkv, int C, int H, int D)
 {
     int s, h, c, d, HD = H * D;
     for (s = 0; s < 3; s++)
-        for (h = 0; h < H; h++)
+        for (h = 0; dW[s] && h < H; h++)
             for (c = 0; c < C; c++) {
                 const float *src = dwqkv + (long)c * 3 * HD + s * HD + h * D;
                 float *dst = dW[s] + ((long)h * C + c) * D;
                 for (d = 0; d < D; d++) dst[d] += src[d];
             }
+}
+
+/* dqkv (R, 3*H*D) -> db_Q, db_K, db_V (H*D) += column sums, in row order (NULL: frozen). */
+static void grok__qkv_bias_backward(float *const db[3], const float *dqkv, long R, int HD)
+{
+    long r;
+    int s, i;
+    for (s = 0; s < 3; s++)
+        for (r = 0; db[s] && r < R; r++)
+            for (i = 0; i < HD; i++) db[s][i] += dqkv[r * 3 * HD + s * HD + i];
 }
 
 static int grok__check_tokens(const grok_model *m, const int *tokens, const int *targets, long R)
@@ -2079,9 +2162,11 @@ static int grok__check_tokens(const grok_model *m, const int *tokens, const int 
 /* The trimmed path (one-layer models, forward with targets and without logits_out).
    Only target positions reach the loss, so only their rows ("queries") go through W_O, the
    MLP and the unembedding; and the block's input at a position depends on (position, token)
-   alone, so Q, K and V are computed once per table entry (T*Vin rows) and gathered. It is
+   alone, so Q, K and V are computed once per table entry (Vin*T rows) and gathered. It is
    the same function as the general path, in fewer FLOPs: the canonical model needs about a
-   quarter of the work. Query i is residual row qrow[i]; table row of (u, token v) is u*Vin+v. */
+   quarter of the work. Query i is residual row qrow[i]; the table row of token v at position
+   u is v*T + u, laid out like a batch of Vin sequences (tab_tokens) so that the embedding's
+   forward and backward serve it unchanged. */
 
 typedef struct {
     grok_model *m;
@@ -2090,7 +2175,7 @@ typedef struct {
 
 static int grok__tab_row(const grok_model *m, long r)
 {
-    return (int)(r % m->cfg.n_ctx) * m->cfg.d_vocab + m->acts->tokens[r];
+    return m->acts->tokens[r] * m->cfg.n_ctx + (int)(r % m->cfg.n_ctx);
 }
 
 /* qkv_tab (Nt, 3*H*D) -> scores, pattern (Q,H,T) (-inf and 0 past the query), z (Q, H*D). */
@@ -2137,41 +2222,44 @@ static void grok__trim_forward(grok_model *m)
     grok__layer_acts *L = &a->layer[0];
     grok__trim_args ta;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp;
-    int Vin = c->d_vocab, Nt = T * Vin, Q = 0, ln = c->normalization == GROK_NORM_LN, u, v, k;
+    int Vin = c->d_vocab, Nt = T * Vin, Q = 0, ln = c->normalization == GROK_NORM_LN;
+    int relu = c->act_fn == GROK_ACT_RELU, k;
     long r, R = (long)a->B * T, i;
     float eps = (float)c->ln_eps, *w = m->weights, *Wqkv[3], *bqkv[3];
     const float *W_E = grok__gp(m, w, a->idx_W_E), *W_pos = grok__gp(m, w, a->idx_W_pos);
+    const float *b_O = grok__bp(m, w, 0, GROK__B_O), *b_out = grok__bp(m, w, 0, GROK__B_OUT);
     for (r = 0; r < R; r++)
         if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
-    for (u = 0; u < T; u++)
-        for (v = 0; v < Vin; v++)
-            for (k = 0; k < C; k++) a->e_tab[((long)u * Vin + v) * C + k] = W_E[(long)v * C + k] + W_pos[(long)u * C + k];
+    grok__embed_forward(a->e_tab, a->tab_tokens, W_E, W_pos, Nt, T, C);
     if (ln) grok__layernorm_forward(a->x_tab, a->x_tab_mean, a->x_tab_rstd, a->e_tab,
                                     grok__bp(m, w, 0, GROK__LN1_W), grok__bp(m, w, 0, GROK__LN1_B), Nt, C, eps);
     Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
     bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
     grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
-    grok__matmul_forward(a->qkv_tab, a->x_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD);
+    grok__matmul_forward(a->qkv_tab, a->x_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD, 0, 0);
     ta.m = m;
     ta.n_q = Q;
     grok__parallel_for(grok__trim_attention_task, &ta, grok__tasks_for(Q));
-    grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, 0, GROK__W_O), grok__bp(m, w, 0, GROK__B_O), Q, HD, C);
+    /* resid_mid = resid_pre + b_O, then += z @ W_O in the GEMM; resid_final likewise. */
     for (i = 0; i < Q; i++) {
         const float *e = a->e_tab + (long)grok__tab_row(m, a->qrow[i]) * C;
-        for (k = 0; k < C; k++) {
-            L->resid_pre[i * C + k] = e[k];
-            L->resid_mid[i * C + k] = e[k] + L->attn_out[i * C + k];
-        }
+        for (k = 0; k < C; k++) L->resid_mid[i * C + k] = e[k] + b_O[k];
     }
+    grok__matmul_forward(L->resid_mid, L->z, grok__bp(m, w, 0, GROK__W_O), NULL, Q, HD, C, 1, 0);
     if (ln) grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
                                     grok__bp(m, w, 0, GROK__LN2_W), grok__bp(m, w, 0, GROK__LN2_B), Q, C, eps);
-    grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), grok__bp(m, w, 0, GROK__B_IN), Q, C, M);
-    grok__act_forward(L->mlp_post, L->mlp_pre, (long)Q * M, c->act_fn);
-    grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), grok__bp(m, w, 0, GROK__B_OUT), Q, M, C);
-    for (i = 0; i < (long)Q * C; i++) a->resid_final[i] = L->resid_mid[i] + L->mlp_out[i];
+    /* ReLU is fused into W_in's GEMM: its backward needs only the output (post > 0 iff pre > 0). */
+    if (relu) {
+        grok__matmul_forward(L->mlp_post, L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), grok__bp(m, w, 0, GROK__B_IN), Q, C, M, 0, 1);
+    } else {
+        grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), grok__bp(m, w, 0, GROK__B_IN), Q, C, M, 0, 0);
+        grok__act_forward(L->mlp_post, L->mlp_pre, (long)Q * M, c->act_fn);
+    }
+    for (i = 0; i < (long)Q * C; i++) a->resid_final[i] = L->resid_mid[i] + b_out[i % C];
+    grok__matmul_forward(a->resid_final, L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), NULL, Q, M, C, 1, 0);
     if (ln) grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
                                     grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), Q, C, eps);
-    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), Q, C, c->d_vocab_out);
+    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), Q, C, c->d_vocab_out, 0, 0);
     grok__crossentropy(NULL, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, c->d_vocab_out, 0.0);
 }
 
@@ -2221,7 +2309,7 @@ static void grok__trim_scatter_task(void *ctx, int task, int ntasks)
     long j, lo = grok__chunk_lo(Nt, task, ntasks), hi = grok__chunk_lo(Nt, task + 1, ntasks);
     for (j = lo; j < hi; j++) {
         float *dt = a->dtab + j * 3 * HD, *de = a->de_tab + j * C;
-        int u = (int)(j / Vin);
+        int u = (int)(j % T);
         memset(dt, 0, sizeof(float) * 3 * (size_t)HD);
         memset(de, 0, sizeof(float) * (size_t)C);
         for (e = a->csr_off[j]; e < a->csr_off[j + 1]; e++) {
@@ -2249,36 +2337,36 @@ static void grok__trim_backward(grok_model *m)
     grok__layer_acts *L = &a->layer[0];
     grok__trim_args ta;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
-    int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, ln = c->normalization == GROK_NORM_LN, j, s, k;
-    long i, e;
-    float *w = m->weights, *g = m->grads, *dW[3], *db[3];
-    float *dW_E = grok__gp(m, g, a->idx_W_E), *dW_pos = grok__gp(m, g, a->idx_W_pos);
+    int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, ln = c->normalization == GROK_NORM_LN;
+    int relu = c->act_fn == GROK_ACT_RELU, j, k;
+    long i;
+    float *w = m->weights, *dW[3], *db[3];
 
     grok__crossentropy(a->dlogits, NULL, NULL, a->logits, a->qtarget, Q, V, 1.0 / Q);
     if (ln) {
-        grok__matmul_backward(a->dln, grok__gp(m, g, a->idx_W_U), grok__gp(m, g, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0);
+        grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
         memset(a->dresid, 0, sizeof(float) * (size_t)Q * C);
-        grok__layernorm_backward(a->dresid, grok__gp(m, g, a->idx_lnf_w), grok__gp(m, g, a->idx_lnf_b), a->dln,
+        grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
                                  a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), Q, C);
     } else {
-        grok__matmul_backward(a->dresid, grok__gp(m, g, a->idx_W_U), grok__gp(m, g, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0);
+        grok__matmul_backward(a->dresid, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
     }
-    grok__matmul_backward(a->dmlp, grok__bp(m, g, 0, GROK__W_OUT), grok__bp(m, g, 0, GROK__B_OUT), a->dresid,
-                          L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), Q, M, C, 0);
-    grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
+    grok__matmul_backward(a->dmlp, grok__bg(m, 0, GROK__W_OUT), grok__bg(m, 0, GROK__B_OUT), a->dresid,
+                          L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), Q, M, C, 0, relu);
+    if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
     if (ln) {
-        grok__matmul_backward(a->dln, grok__bp(m, g, 0, GROK__W_IN), grok__bp(m, g, 0, GROK__B_IN), a->dmlp,
-                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 0);
-        grok__layernorm_backward(a->dresid, grok__bp(m, g, 0, GROK__LN2_W), grok__bp(m, g, 0, GROK__LN2_B), a->dln,
+        grok__matmul_backward(a->dln, grok__bg(m, 0, GROK__W_IN), grok__bg(m, 0, GROK__B_IN), a->dmlp,
+                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 0, 0);
+        grok__layernorm_backward(a->dresid, grok__bg(m, 0, GROK__LN2_W), grok__bg(m, 0, GROK__LN2_B), a->dln,
                                  L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, 0, GROK__LN2_W), Q, C);
     } else {
-        grok__matmul_backward(a->dresid, grok__bp(m, g, 0, GROK__W_IN), grok__bp(m, g, 0, GROK__B_IN), a->dmlp,
-                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 1);
+        grok__matmul_backward(a->dresid, grok__bg(m, 0, GROK__W_IN), grok__bg(m, 0, GROK__B_IN), a->dmlp,
+                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 1, 0);
     }
-    grok__matmul_backward(a->dz, grok__bp(m, g, 0, GROK__W_O), grok__bp(m, g, 0, GROK__B_O), a->dresid,
-                          L->z, grok__bp(m, w, 0, GROK__W_O), Q, HD, C, 0);
+    grok__matmul_backward(a->dz, grok__bg(m, 0, GROK__W_O), grok__bg(m, 0, GROK__B_O), a->dresid,
+                          L->z, grok__bp(m, w, 0, GROK__W_O), Q, HD, C, 0, 0);
     ta.m = m;
     ta.n_q = Q;
     grok__parallel_for(grok__trim_attention_backward_task, &ta, grok__tasks_for(Q));
@@ -2298,20 +2386,14 @@ static void grok__trim_backward(grok_model *m)
     grok__parallel_for(grok__trim_scatter_task, &ta, grok__tasks_for(Nt));
 
     memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
-    grok__matmul_backward(a->dx_tab, a->dwqkv, NULL, a->dtab, a->x_tab, L->wqkv, Nt, C, 3 * HD, !ln);
-    dW[0] = grok__bp(m, g, 0, GROK__W_Q); dW[1] = grok__bp(m, g, 0, GROK__W_K); dW[2] = grok__bp(m, g, 0, GROK__W_V);
+    grok__matmul_backward(a->dx_tab, a->dwqkv, NULL, a->dtab, a->x_tab, L->wqkv, Nt, C, 3 * HD, !ln, 0);
+    dW[0] = grok__bg(m, 0, GROK__W_Q); dW[1] = grok__bg(m, 0, GROK__W_K); dW[2] = grok__bg(m, 0, GROK__W_V);
     grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
-    db[0] = grok__bp(m, g, 0, GROK__B_Q); db[1] = grok__bp(m, g, 0, GROK__B_K); db[2] = grok__bp(m, g, 0, GROK__B_V);
-    for (j = 0; j < Nt; j++)
-        for (s = 0; s < 3; s++)
-            for (k = 0; k < HD; k++) db[s][k] += a->dtab[((long)j * 3 + s) * HD + k];
-    if (ln) grok__layernorm_backward(a->de_tab, grok__bp(m, g, 0, GROK__LN1_W), grok__bp(m, g, 0, GROK__LN1_B), a->dx_tab,
+    db[0] = grok__bg(m, 0, GROK__B_Q); db[1] = grok__bg(m, 0, GROK__B_K); db[2] = grok__bg(m, 0, GROK__B_V);
+    grok__qkv_bias_backward(db, a->dtab, Nt, HD);
+    if (ln) grok__layernorm_backward(a->de_tab, grok__bg(m, 0, GROK__LN1_W), grok__bg(m, 0, GROK__LN1_B), a->dx_tab,
                                      a->e_tab, a->x_tab_mean, a->x_tab_rstd, grok__bp(m, w, 0, GROK__LN1_W), Nt, C);
-    for (j = 0; j < Nt; j++)
-        for (e = 0; e < C; e++) {
-            dW_E[(long)(j % Vin) * C + e] += a->de_tab[(long)j * C + e];
-            dW_pos[(long)(j / Vin) * C + e] += a->de_tab[(long)j * C + e];
-        }
+    grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->de_tab, a->tab_tokens, Nt, T, C);
 }
 
 /* Sums the per-row losses of rows with a target, in row order. */
@@ -2366,20 +2448,20 @@ GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targ
         if (ln) grok__layernorm_forward(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
                                         grok__bp(m, w, l, GROK__LN1_W), grok__bp(m, w, l, GROK__LN1_B), R, C, eps);
         grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
-        grok__matmul_forward(L->qkv, L->ln1_out, L->wqkv, L->bqkv, R, C, 3 * HD);
+        grok__matmul_forward(L->qkv, L->ln1_out, L->wqkv, L->bqkv, R, C, 3 * HD, 0, 0);
         grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D);
-        grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, l, GROK__W_O), grok__bp(m, w, l, GROK__B_O), R, HD, C);
+        grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, l, GROK__W_O), grok__bp(m, w, l, GROK__B_O), R, HD, C, 0, 0);
         for (i = 0; i < (long)R * C; i++) L->resid_mid[i] = L->resid_pre[i] + L->attn_out[i];
         if (ln) grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
                                         grok__bp(m, w, l, GROK__LN2_W), grok__bp(m, w, l, GROK__LN2_B), R, C, eps);
-        grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, l, GROK__W_IN), grok__bp(m, w, l, GROK__B_IN), R, C, M);
+        grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, l, GROK__W_IN), grok__bp(m, w, l, GROK__B_IN), R, C, M, 0, 0);
         grok__act_forward(L->mlp_post, L->mlp_pre, (long)R * M, c->act_fn);
-        grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), grok__bp(m, w, l, GROK__B_OUT), R, M, C);
+        grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), grok__bp(m, w, l, GROK__B_OUT), R, M, C, 0, 0);
         for (i = 0; i < (long)R * C; i++) next[i] = L->resid_mid[i] + L->mlp_out[i];
     }
     if (ln) grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
                                     grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), R, C, eps);
-    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V);
+    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V, 0, 0);
     if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)R * V);
 
     grok__crossentropy(NULL, a->row_loss, a->row_correct, a->logits, a->targets, R, V, 0.0);
@@ -2392,9 +2474,9 @@ GROKDEF int grok_model_backward(grok_model *m)
     const grok_config *c;
     grok__acts *a;
     int T, C, H, D, HD, M, V, R, B, l, ln;
-    float *w, *g;
+    float *w;
     if (!m || !m->acts) return grok__fail(GROK_ERR_ARG, "grok_model_backward: NULL model");
-    c = &m->cfg; a = m->acts; w = m->weights; g = m->grads;
+    c = &m->cfg; a = m->acts; w = m->weights;
     if (a->B < 1 || a->n_targets < 1)
         return grok__fail(GROK_ERR_ARG, "grok_model_backward: the last forward had no targets");
     if (a->trimmed) {
@@ -2406,54 +2488,47 @@ GROKDEF int grok_model_backward(grok_model *m)
 
     grok__crossentropy(a->dlogits, NULL, NULL, a->logits, a->targets, R, V, 1.0 / a->n_targets);
     if (ln) {
-        grok__matmul_backward(a->dln, grok__gp(m, g, a->idx_W_U), grok__gp(m, g, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0);
+        grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
         memset(a->dresid, 0, sizeof(float) * (size_t)R * C);
-        grok__layernorm_backward(a->dresid, grok__gp(m, g, a->idx_lnf_w), grok__gp(m, g, a->idx_lnf_b), a->dln,
+        grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
                                  a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), R, C);
     } else {
-        grok__matmul_backward(a->dresid, grok__gp(m, g, a->idx_W_U), grok__gp(m, g, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0);
+        grok__matmul_backward(a->dresid, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
     }
     /* a->dresid now holds d loss / d resid_post of the last block; each block turns it into
        d loss / d resid_pre in place (the residual stream passes gradients through unchanged). */
     for (l = c->n_layers - 1; l >= 0; l--) {
         grok__layer_acts *L = &a->layer[l];
-        float *dW[3];
+        float *dW[3], *db[3];
         /* MLP */
-        grok__matmul_backward(a->dmlp, grok__bp(m, g, l, GROK__W_OUT), grok__bp(m, g, l, GROK__B_OUT), a->dresid,
-                              L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), R, M, C, 0);
+        grok__matmul_backward(a->dmlp, grok__bg(m, l, GROK__W_OUT), grok__bg(m, l, GROK__B_OUT), a->dresid,
+                              L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), R, M, C, 0, 0);
         grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)R * M, c->act_fn);
         if (ln) {
-            grok__matmul_backward(a->dln, grok__bp(m, g, l, GROK__W_IN), grok__bp(m, g, l, GROK__B_IN), a->dmlp,
-                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 0);
-            grok__layernorm_backward(a->dresid, grok__bp(m, g, l, GROK__LN2_W), grok__bp(m, g, l, GROK__LN2_B), a->dln,
+            grok__matmul_backward(a->dln, grok__bg(m, l, GROK__W_IN), grok__bg(m, l, GROK__B_IN), a->dmlp,
+                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 0, 0);
+            grok__layernorm_backward(a->dresid, grok__bg(m, l, GROK__LN2_W), grok__bg(m, l, GROK__LN2_B), a->dln,
                                      L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, l, GROK__LN2_W), R, C);
         } else {
-            grok__matmul_backward(a->dresid, grok__bp(m, g, l, GROK__W_IN), grok__bp(m, g, l, GROK__B_IN), a->dmlp,
-                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 1);
+            grok__matmul_backward(a->dresid, grok__bg(m, l, GROK__W_IN), grok__bg(m, l, GROK__B_IN), a->dmlp,
+                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 1, 0);
         }
         /* attention */
-        grok__matmul_backward(a->dz, grok__bp(m, g, l, GROK__W_O), grok__bp(m, g, l, GROK__B_O), a->dresid,
-                              L->z, grok__bp(m, w, l, GROK__W_O), R, HD, C, 0);
+        grok__matmul_backward(a->dz, grok__bg(m, l, GROK__W_O), grok__bg(m, l, GROK__B_O), a->dresid,
+                              L->z, grok__bp(m, w, l, GROK__W_O), R, HD, C, 0, 0);
         grok__attention_backward(a->dqkv, a->dz, L->qkv, L->pattern, B, T, H, D);
         memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
-        grok__matmul_backward(ln ? a->dln : a->dresid, a->dwqkv, NULL, a->dqkv, L->ln1_out, L->wqkv, R, C, 3 * HD, !ln);
-        dW[0] = grok__bp(m, g, l, GROK__W_Q); dW[1] = grok__bp(m, g, l, GROK__W_K); dW[2] = grok__bp(m, g, l, GROK__W_V);
+        grok__matmul_backward(ln ? a->dln : a->dresid, a->dwqkv, NULL, a->dqkv, L->ln1_out, L->wqkv, R, C, 3 * HD, !ln, 0);
+        dW[0] = grok__bg(m, l, GROK__W_Q); dW[1] = grok__bg(m, l, GROK__W_K); dW[2] = grok__bg(m, l, GROK__W_V);
         grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
-        {
-            float *db[3];
-            int s, i;
-            long r;
-            db[0] = grok__bp(m, g, l, GROK__B_Q); db[1] = grok__bp(m, g, l, GROK__B_K); db[2] = grok__bp(m, g, l, GROK__B_V);
-            for (r = 0; r < R; r++)
-                for (s = 0; s < 3; s++)
-                    for (i = 0; i < HD; i++) db[s][i] += a->dqkv[r * 3 * HD + s * HD + i];
-        }
-        if (ln) grok__layernorm_backward(a->dresid, grok__bp(m, g, l, GROK__LN1_W), grok__bp(m, g, l, GROK__LN1_B), a->dln,
+        db[0] = grok__bg(m, l, GROK__B_Q); db[1] = grok__bg(m, l, GROK__B_K); db[2] = grok__bg(m, l, GROK__B_V);
+        grok__qkv_bias_backward(db, a->dqkv, R, HD);
+        if (ln) grok__layernorm_backward(a->dresid, grok__bg(m, l, GROK__LN1_W), grok__bg(m, l, GROK__LN1_B), a->dln,
                                          L->resid_pre, L->ln1_mean, L->ln1_rstd, grok__bp(m, w, l, GROK__LN1_W), R, C);
     }
-    grok__embed_backward(grok__gp(m, g, a->idx_W_E), grok__gp(m, g, a->idx_W_pos), a->dresid, a->tokens, R, T, C);
+    grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->dresid, a->tokens, R, T, C);
     return GROK_OK;
 }
 

@@ -2,7 +2,8 @@
 # Runs every test of grok.h and prints one closing line "N passed, N failed".
 # 1. grok.h compiles warning-free as C99, C11 and C++ with gcc and clang, with GROK_STATIC,
 #    and split over two translation units; each build also runs.
-# 2. tests/test_grok (unit, gradient, optimiser, task, checkpoint and training tests).
+# 2. tests/test_grok (unit, gradient, optimiser, task, checkpoint and training tests) and
+#    tests/test_gemm (GEMM against a double reference, every kernel, determinism, the pool).
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
 CXX=${CXX:-c++}
@@ -39,17 +40,19 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-./tests/test_grok > tests/test_grok.log 2>&1
-status=$?
-cat tests/test_grok.log
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' tests/test_grok.log | tail -n 1)
-rm -f tests/test_grok.log
-if [ -z "$line" ]; then
-    fail=$((fail + 1)); echo "FAIL tests/test_grok exited $status without its closing line"
-else
+for t in tests/test_grok tests/test_gemm; do
+    ./$t > $t.log 2>&1
+    status=$?
+    cat $t.log
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' $t.log | tail -n 1)
+    rm -f $t.log
+    if [ -z "$line" ]; then
+        fail=$((fail + 1)); echo "FAIL $t exited $status without its closing line"
+        continue
+    fi
     p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
     pass=$((pass + p)); fail=$((fail + f))
-    [ $status -ne 0 ] && [ "$f" -eq 0 ] && { fail=$((fail + 1)); echo "FAIL tests/test_grok exited $status"; }
-fi
+    [ $status -ne 0 ] && [ "$f" -eq 0 ] && { fail=$((fail + 1)); echo "FAIL $t exited $status"; }
+done
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -316,6 +316,34 @@ static void test_adamw(void)
     grok_model_free(&m);
 }
 
+/* Backward leaves frozen parameters' gradients alone (both paths), and fills the others. */
+static void test_frozen_gradients(void)
+{
+    int layers, tokens[8] = {1, 2, 3, 4, 5, 6, 0, 1}, targets[8] = {-1, -1, -1, 2, -1, 1, -1, 3}, i;
+    for (layers = 1; layers <= 2; layers++) {
+        grok_config cfg = small_config(0, GROK_ACT_RELU);
+        grok_model m;
+        int frozen_zero = 1, trained_nonzero = 1;
+        cfg.n_layers = layers;
+        cfg.train_biases = 0;
+        if (grok_model_init(&m, &cfg, 2) != GROK_OK) { CHECK(0, "init"); return; }
+        randomise(&m, 5);
+        grok_model_zero_grad(&m);
+        grok_model_forward(&m, tokens, targets, 2, NULL, NULL, NULL);
+        grok_model_backward(&m);
+        for (i = 0; i < m.n_params; i++) {
+            const grok_param *p = &m.params[i];
+            double sum = 0;
+            size_t k;
+            for (k = 0; k < p->numel; k++) sum += fabs(m.grads[p->offset + k]);
+            if (!p->trainable) frozen_zero &= sum == 0.0;
+            else trained_nonzero &= sum > 0.0;
+        }
+        CHECK(frozen_zero && trained_nonzero, "%d layer(s): frozen biases get no gradient, trained parameters do", layers);
+        grok_model_free(&m);
+    }
+}
+
 static double warmup(long step, void *ctx) { (void)ctx; return step / 10.0 < 1.0 ? step / 10.0 : 1.0; }
 
 static void test_schedule(void)
@@ -540,6 +568,7 @@ int main(void)
     test_trimmed(0, GROK_ACT_GELU);
     test_trimmed(1, GROK_ACT_RELU);
     test_trimmed(1, GROK_ACT_GELU);
+    test_frozen_gradients();
     test_adamw();
     test_schedule();
     test_split();

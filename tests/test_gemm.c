@@ -1,0 +1,234 @@
+/* Tests of grok.h's GEMM, its epilogues and its thread pool.
+   Usage: test_gemm [--small]
+   Without GROK_KERNEL set, re-runs itself once per kernel (avx512, avx2,
+   generic) via the environment and sums the results; with it set, tests
+   that kernel only.  --small keeps sizes tiny (for valgrind). */
+#define GROK_IMPLEMENTATION
+#include "../grok.h"
+
+static int n_pass, n_fail, small_mode;
+static uint64_t rng = 88172645463325252ull;
+
+static double urand(void) /* uniform in [-1, 1) */
+{
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (double)(rng >> 11) / 4503599627370496.0 - 1.0;
+}
+static int irand(int n) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (int)(rng % (uint64_t)n); }
+
+static void check(int ok, const char *fmt, const char *what, int ta, int tb, int M, int N, int K, double info)
+{
+    if (ok) { n_pass++; return; }
+    n_fail++;
+    printf("%s %-6s %s ta=%d tb=%d M=%d N=%d K=%d (%s=%.3g)\n", ok ? "PASS" : "FAIL",
+           grok_gemm_kernel_name(), what, ta, tb, M, N, K, fmt, info);
+}
+
+static float *alloc_fill(size_t n)
+{
+    float *p = (float *)malloc((n ? n : 1) * sizeof(float));
+    size_t i;
+    for (i = 0; i < n; i++) p[i] = (float)urand();
+    return p;
+}
+
+/* One correctness case: random A, B, C with row strides padded by `pad`,
+   compared against a double reference; C's padding must stay untouched. */
+static void run_case(int ta, int tb, int M, int N, int K, float alpha, float beta, int pad)
+{
+    int ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+    int lda = ac + pad, ldb = bc + pad + (pad ? 1 : 0), ldc = N + pad + (pad ? 2 : 0);
+    float *A = alloc_fill((size_t)ar * lda), *B = alloc_fill((size_t)br * ldb);
+    float *C = alloc_fill((size_t)M * ldc), *C0 = (float *)malloc(((size_t)M * ldc + 1) * sizeof(float));
+    double maxrel = 0.0;
+    int i, j, k, ok = 1;
+    if (beta == 0.0f)
+        for (i = 0; i < M * ldc; i++) C[i] = NAN;
+    if (M > 0) memcpy(C0, C, (size_t)M * ldc * sizeof(float));
+    grok_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    for (i = 0; i < M; i++) {
+        for (j = 0; j < N; j++) {
+            double s = 0.0, sa = 0.0, ref, bound, err, c0 = beta == 0.0f ? 0.0 : C0[(size_t)i * ldc + j];
+            for (k = 0; k < K; k++) {
+                double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                s += a * b;
+                sa += fabs(a * b);
+            }
+            ref = alpha * s + beta * c0;
+            bound = 2.0 * (K + 4) * 1.2e-7 * (fabs(alpha) * sa + fabs(beta * c0)) + 1e-30;
+            err = fabs((double)C[(size_t)i * ldc + j] - ref);
+            if (!(err <= bound)) ok = 0;
+            if (err / bound > maxrel) maxrel = err / bound;
+        }
+        for (j = N; j < ldc; j++) /* padding untouched (bitwise, NaN-safe) */
+            if (memcmp(&C[(size_t)i * ldc + j], &C0[(size_t)i * ldc + j], sizeof(float))) ok = 0;
+    }
+    {
+        char what[64];
+        snprintf(what, sizeof what, "a=%g b=%g pad=%d", alpha, beta, pad);
+        check(ok, "err/bound", what, ta, tb, M, N, K, maxrel);
+    }
+    free(A); free(B); free(C); free(C0);
+}
+
+/* Bitwise identity of C across thread counts 1,2,3,7 and across repeats. */
+static void run_determinism(int ta, int tb, int M, int N, int K)
+{
+    int ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+    float *A = alloc_fill((size_t)ar * ac), *B = alloc_fill((size_t)br * bc);
+    float *Cin = alloc_fill((size_t)M * N);
+    float *R = (float *)malloc((size_t)M * N * sizeof(float)), *C = (float *)malloc((size_t)M * N * sizeof(float));
+    static const int counts[] = { 1, 2, 3, 7, 2, 1 };
+    int t, ok = 1;
+    for (t = 0; t < 6; t++) {
+        grok_threads_set(counts[t]);
+        memcpy(C, Cin, (size_t)M * N * sizeof(float));
+        grok_gemm(ta, tb, M, N, K, 0.75f, A, ac, B, bc, 0.5f, C, N);
+        if (t == 0) memcpy(R, C, (size_t)M * N * sizeof(float));
+        else if (memcmp(R, C, (size_t)M * N * sizeof(float))) ok = 0;
+    }
+    grok_threads_set(0);
+    check(ok, "threads", "bitwise 1/2/3/7/repeat", ta, tb, M, N, K, 7);
+    free(A); free(B); free(Cin); free(R); free(C);
+}
+
+/* parallel_for: every task runs exactly once, also when nested. */
+typedef struct { int *hits; int n; } pf_ctx;
+static void pf_inner(void *ctx, int t, int n) { pf_ctx *c = (pf_ctx *)ctx; (void)n; __atomic_add_fetch(&c->hits[t], 1, __ATOMIC_RELAXED); }
+static void pf_outer(void *ctx, int t, int n)
+{
+    pf_ctx *c = (pf_ctx *)ctx;
+    (void)n;
+    __atomic_add_fetch(&c->hits[t], 1, __ATOMIC_RELAXED);
+    grok__parallel_for(pf_inner, c, c->n); /* nested: must run inline */
+}
+static void test_parallel_for(void)
+{
+    int hits[64], i, ok = 1, nt;
+    pf_ctx c;
+    c.hits = hits;
+    for (nt = 1; nt <= 4; nt++) {
+        grok_threads_set(nt);
+        c.n = 37;
+        memset(hits, 0, sizeof hits);
+        grok__parallel_for(pf_inner, &c, 37);
+        for (i = 0; i < 37; i++) if (hits[i] != 1) ok = 0;
+        c.n = 10;
+        memset(hits, 0, sizeof hits);
+        grok__parallel_for(pf_outer, &c, 10); /* each index: 1 outer + 10 nested */
+        for (i = 0; i < 10; i++) if (hits[i] != 11) ok = 0;
+    }
+    grok_threads_set(0);
+    n_pass += ok; n_fail += !ok;
+    if (!ok) printf("FAIL parallel_for (plain + nested, 1..4 threads)\n");
+}
+
+/* The fused epilogues equal the GEMM followed by the same operations done by hand, bitwise. */
+static void test_epilogue(void)
+{
+    const int M = 37, N = 45, K = 130;
+    float *A = alloc_fill((size_t)M * K), *B = alloc_fill((size_t)K * N), *bias = alloc_fill((size_t)N);
+    float *mask = alloc_fill((size_t)M * N), *C1 = alloc_fill((size_t)M * N), *C2 = alloc_fill((size_t)M * N);
+    grok__epilogue ep;
+    int i, j, ok = 1, beta;
+    for (beta = 0; beta < 2; beta++) {
+        memcpy(C2, C1, sizeof(float) * (size_t)M * N);
+        memset(&ep, 0, sizeof ep);
+        ep.bias = bias; ep.relu = 1;
+        grok__gemm_ex(0, 0, M, N, K, 1.0f, A, K, B, N, (float)beta, C1, N, &ep);
+        grok_gemm(0, 0, M, N, K, 1.0f, A, K, B, N, (float)beta, C2, N);
+        for (i = 0; i < M; i++)
+            for (j = 0; j < N; j++) {
+                float v = C2[i * N + j] + bias[j];
+                ok &= C1[i * N + j] == (v > 0.0f ? v : 0.0f);
+            }
+        memset(&ep, 0, sizeof ep);
+        ep.mask = mask; ep.ldm = N;
+        grok__gemm_ex(0, 1, M, N, K, 1.0f, A, K, B, K, (float)beta, C1, N, &ep);
+        memcpy(C2, C1, sizeof(float) * (size_t)M * N);
+        grok_gemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C2, N);
+        if (!beta)
+            for (i = 0; i < M * N; i++) ok &= C1[i] == (mask[i] > 0.0f ? C2[i] : 0.0f);
+    }
+    n_pass += ok; n_fail += !ok;
+    if (!ok) printf("FAIL epilogue (bias + relu, relu mask)\n");
+    free(A); free(B); free(bias); free(mask); free(C1); free(C2);
+}
+
+static int run_all(void)
+{
+    static const int sz_full[] = { 0, 1, 2, 3, 5, 7, 13, 14, 15, 16, 17, 29, 31, 32, 33, 47, 64, 97, 127, 129, 168, 169 };
+    static const int sz_small[] = { 0, 1, 2, 5, 13, 14, 15, 16, 17, 31, 32, 33 };
+    static const float alphas[] = { 1.0f, -0.5f, 2.5f };
+    static const float betas[] = { 0.0f, 1.0f, 0.3f };
+    const int *sz = small_mode ? sz_small : sz_full;
+    int nsz = small_mode ? (int)(sizeof sz_small / sizeof *sz_small) : (int)(sizeof sz_full / sizeof *sz_full);
+    int ta, tb, r;
+    test_parallel_for();
+    test_epilogue();
+    for (ta = 0; ta < 2; ta++)
+        for (tb = 0; tb < 2; tb++) {
+            /* random combos of the edge-prone sizes, all alpha/beta/stride variants */
+            for (r = 0; r < (small_mode ? 12 : 40); r++)
+                run_case(ta, tb, sz[irand(nsz)], sz[irand(nsz)], sz[irand(nsz)],
+                         alphas[irand(3)], betas[irand(3)], irand(2) * 3);
+            /* K crossing the K block, M/N crossing the cache blocks */
+            if (!small_mode) {
+                run_case(ta, tb, 37, 45, 257, 1.0f, 0.0f, 0);
+                run_case(ta, tb, 30, 70, 600, -0.5f, 0.3f, 5);
+                run_case(ta, tb, 337, 33, 300, 1.0f, 1.0f, 1);
+                run_case(ta, tb, 15, 1030, 40, 2.5f, 0.0f, 2);
+                run_case(ta, tb, 171, 530, 513, 1.0f, 0.3f, 0);
+            } else {
+                run_case(ta, tb, 15, 33, 260, 1.0f, 0.3f, 1);
+            }
+            run_case(ta, tb, 3, 4, 0, 1.0f, 0.3f, 1); /* K == 0: C = beta*C */
+            run_case(ta, tb, 3, 4, 0, 1.0f, 0.0f, 0);
+            if (!small_mode) {
+                run_determinism(ta, tb, 301, 517, 300);
+                run_determinism(ta, tb, 128, 113, 700);
+            } else {
+                run_determinism(ta, tb, 33, 70, 270);
+            }
+        }
+    if (!small_mode) {
+        run_determinism(0, 0, 3830, 113, 128);
+        run_determinism(1, 0, 128, 512, 3830);
+        run_determinism(0, 1, 1000, 128, 512);
+    }
+    return n_fail;
+}
+
+int main(int argc, char **argv)
+{
+    small_mode = argc > 1 && strcmp(argv[1], "--small") == 0;
+    if (!getenv("GROK_KERNEL")) {
+        /* Parent: one child per kernel; a kernel the CPU lacks falls back. */
+        static const char *kernels[] = { "avx512", "avx2", "generic" };
+        int k, tp = 0, tf = 0, bad = 0;
+        for (k = 0; k < 3; k++) {
+            char cmd[4096], line[512];
+            int p = 0, f = 0;
+            FILE *fp;
+            snprintf(cmd, sizeof cmd, "GROK_KERNEL=%s %s %s", kernels[k], argv[0], small_mode ? "--small" : "");
+            fp = popen(cmd, "r");
+            if (!fp) return 2;
+            while (fgets(line, sizeof line, fp)) {
+                char *q = strchr(line, ']');
+                if (line[0] != '[') fputs(line, stdout);
+                if (line[0] == '[' && q) sscanf(q + 1, "%d passed, %d failed", &p, &f);
+            }
+            if (pclose(fp) != 0 && f == 0) f = 1; /* crash counts as failure */
+            tp += p;
+            tf += f;
+            bad |= f != 0;
+        }
+        printf("gemm: avx512, avx2 and generic kernels (the CPU's best where it lacks one)\n");
+        printf("%d passed, %d failed\n", tp, tf);
+        return bad;
+    }
+    run_all();
+    printf("[%s] %d passed, %d failed\n", grok_gemm_kernel_name(), n_pass, n_fail);
+    return n_fail != 0;
+}
