@@ -909,12 +909,38 @@ GROKDEF int grok_threads_get(void)
 typedef void (*grok__ukernel_fn)(int kc, const float *a, const float *b, float *c,
                                  ptrdiff_t ldc, float alpha, float beta);
 
+/* What a GEMM does to each finished tile of C while it is still in L1, so that the layers
+   need no separate pass over memory: c += bias[col]; then relu: c = c > 0 ? c : 0, or
+   mask: c = mask[row*ldm + col] > 0 ? c : 0 (ReLU's backward, given the ReLU's output). */
+typedef struct {
+    const float *bias;
+    int relu;
+    const float *mask;
+    int ldm;
+} grok__epilogue;
+
+/* c (n) += bias; then ReLU, or the ReLU mask; each NULL/0 part skipped. Every variant gives
+   the same bits: max(c, 0) returns +0 for -0 and NaN, as grok__mask_positive does. */
+typedef void (*grok__epilogue_fn)(float *c, const float *bias, int relu, const float *mask, int n);
+
+static void grok__epilogue_generic(float *c, const float *bias, int relu, const float *mask, int n)
+{
+    int j;
+    if (bias)
+        for (j = 0; j < n; j++) c[j] += bias[j];
+    if (relu)
+        for (j = 0; j < n; j++) c[j] = grok__mask_positive(c[j], c[j]);
+    if (mask)
+        for (j = 0; j < n; j++) c[j] = grok__mask_positive(mask[j], c[j]);
+}
+
 typedef struct {
     const char *name;
     int mr, nr; /* register tile */
     int mc, nc; /* cache blocks: A block mc x KC, B panel KC x nc (~L2) */
     grok__ukernel_fn fn;      /* A strip packed k-major: a[k*MR + i] */
     grok__ukernel_fn fn_rows; /* A strip packed row-major, a[i*GROK__KC + k]; NULL if absent */
+    grok__epilogue_fn epilogue;
 } grok__kernel;
 
 /* Portable 4x16 kernel; the compiler may vectorise the j loops. */
@@ -934,7 +960,7 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
         }
 }
 
-static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL };
+static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, grok__epilogue_generic };
 
 #if GROK__X86
 
@@ -1058,8 +1084,38 @@ static void grok__ukr_avx2_rows(int kc, const float *a, const float *b, float *c
 
 #undef GROK__ROWS6
 
-static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows };
-static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows };
+__attribute__((target("avx2,fma")))
+static void grok__epilogue_avx2(float *c, const float *bias, int relu, const float *mask, int n)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_loadu_ps(c + j);
+        if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
+        if (relu) v = _mm256_max_ps(v, zero);
+        if (mask) v = _mm256_and_ps(v, _mm256_cmp_ps(_mm256_loadu_ps(mask + j), zero, _CMP_GT_OQ));
+        _mm256_storeu_ps(c + j, v);
+    }
+    grok__epilogue_generic(c + j, bias ? bias + j : NULL, relu, mask ? mask + j : NULL, n - j);
+}
+
+__attribute__((target("avx512f")))
+static void grok__epilogue_avx512(float *c, const float *bias, int relu, const float *mask, int n)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    int j;
+    for (j = 0; j < n; j += 16) {
+        __mmask16 k = (__mmask16)(n - j >= 16 ? 0xFFFF : (1u << (n - j)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(k, c + j);
+        if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + j));
+        if (relu) v = _mm512_max_ps(v, zero);
+        if (mask) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(k, mask + j), zero, _CMP_GT_OQ), v);
+        _mm512_mask_storeu_ps(c + j, k, v);
+    }
+}
+
+static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512 };
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__epilogue_avx2 };
 
 #endif /* GROK__X86 */
 
@@ -1096,16 +1152,6 @@ GROKDEF const char *grok_gemm_kernel_name(void)
 /* ---------------------------------------------------------------------
    Packing and the blocked driver
    --------------------------------------------------------------------- */
-
-/* What a GEMM does to each finished tile of C while it is still in L1, so that the layers
-   need no separate pass over memory: c += bias[col]; then relu: c = c > 0 ? c : 0, or
-   mask: c = mask[row*ldm + col] > 0 ? c : 0 (ReLU's backward, given the ReLU's output). */
-typedef struct {
-    const float *bias;
-    int relu;
-    const float *mask;
-    int ldm;
-} grok__epilogue;
 
 typedef struct {
     int transA, transB, M, N, K;
@@ -1227,21 +1273,13 @@ static void grok__ukr_edge(const grok__gemm_job *g, int kc, const float *a, cons
 }
 
 /* Applies g->ep to rows [i0, i0+rows) x columns [j0, j0+cols) of C. */
-static void grok__epilogue_apply(const grok__gemm_job *g, int i0, int rows, int j0, int cols)
+static void grok__epilogue_apply(const grok__gemm_job *g, grok__epilogue_fn fn, int i0, int rows, int j0, int cols)
 {
     const grok__epilogue *ep = g->ep;
-    int i, j;
-    for (i = i0; i < i0 + rows; i++) {
-        float *c = g->C + (ptrdiff_t)i * g->ldc + j0;
-        if (ep->bias)
-            for (j = 0; j < cols; j++) c[j] += ep->bias[j0 + j];
-        if (ep->relu)
-            for (j = 0; j < cols; j++) c[j] = grok__mask_positive(c[j], c[j]);
-        if (ep->mask) {
-            const float *mk = ep->mask + (ptrdiff_t)i * ep->ldm + j0;
-            for (j = 0; j < cols; j++) c[j] = grok__mask_positive(mk[j], c[j]);
-        }
-    }
+    int i;
+    for (i = i0; i < i0 + rows; i++)
+        fn(g->C + (ptrdiff_t)i * g->ldc + j0, ep->bias ? ep->bias + j0 : NULL, ep->relu,
+           ep->mask ? ep->mask + (ptrdiff_t)i * ep->ldm + j0 : NULL, cols);
 }
 
 /* Computes the sub-matrix C[m0:m1, n0:n1] (m0 a multiple of MR, n0 of NR)
@@ -1273,7 +1311,7 @@ static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, in
                             g->fn(kc, ap, bp, cp, g->ldc, g->alpha, beta);
                         else
                             grok__ukr_edge(g, kc, ap, bp, cp, mrows, ncols, beta);
-                        if (g->ep && pc + kc == g->K) grok__epilogue_apply(g, ic + ir, mrows, jc + jr, ncols);
+                        if (g->ep && pc + kc == g->K) grok__epilogue_apply(g, kr->epilogue, ic + ir, mrows, jc + jr, ncols);
                     }
                 }
             }
@@ -1359,7 +1397,7 @@ static void grok__gemm_ex(int transA, int transB, int M, int N, int K, float alp
             }
         if (ep) {
             g.C = C; g.ldc = ldc; g.ep = ep;
-            grok__epilogue_apply(&g, 0, M, 0, N);
+            grok__epilogue_apply(&g, grok__epilogue_generic, 0, M, 0, N);
         }
         return;
     }
@@ -1714,8 +1752,8 @@ static void grok__attention_backward(float *dqkv, const float *dz, const float *
 }
 
 typedef struct {
-    float *dlogits;
-    double *row_loss;
+    float *probs;
+    double *row_sum, *row_loss;
     int *row_correct;
     const float *logits;
     const int *targets;
@@ -1723,42 +1761,75 @@ typedef struct {
     double dscale;
 } grok__ce_args;
 
-/* Per row with a target: loss = logsumexp(x) - x[target] in double, and whether the argmax
-   (first maximum) is the target. With dlogits set, also d loss/d logits = (softmax - onehot)
-   * dscale; rows without a target get zero gradient. */
-static void grok__crossentropy_task(void *ctx, int task, int ntasks)
+/* Per row with a target: the softmax numerators e = exp(x - max) (float: each term only needs
+   float's relative precision) summed in double, loss = log(sum) - (x[target] - max) in double,
+   so that losses of 1e-7 and below keep their digits (seed 000), and whether the argmax (the
+   first maximum) is the target. */
+static void grok__crossentropy_forward_task(void *ctx, int task, int ntasks)
 {
     const grok__ce_args *a = (const grok__ce_args *)ctx;
     long r, lo = grok__chunk_lo(a->R, task, ntasks), hi = grok__chunk_lo(a->R, task + 1, ntasks);
     int v, V = a->V;
     for (r = lo; r < hi; r++) {
         const float *x = a->logits + r * V;
-        float *dx = a->dlogits ? a->dlogits + r * V : NULL;
+        float *e = a->probs + r * V, mx;
         int target = a->targets[r], best = 0;
-        double mx, sum = 0.0, lse;
-        if (target < 0) {
-            if (dx) memset(dx, 0, sizeof(float) * (size_t)V);
-            continue;
-        }
+        double sum = 0.0;
+        if (target < 0) continue;
         for (v = 1; v < V; v++) if (x[v] > x[best]) best = v;
         mx = x[best];
-        for (v = 0; v < V; v++) sum += exp((double)x[v] - mx);
-        lse = mx + log(sum);
-        if (a->row_loss) a->row_loss[r] = lse - (double)x[target];
-        if (a->row_correct) a->row_correct[r] = best == target;
-        if (dx)
-            for (v = 0; v < V; v++)
-                dx[v] = (float)((exp((double)x[v] - lse) - (v == target)) * a->dscale);
+        for (v = 0; v < V; v++) {
+            e[v] = expf(x[v] - mx);
+            sum += e[v];
+        }
+        a->row_sum[r] = sum;
+        a->row_loss[r] = log(sum) - ((double)x[target] - mx);
+        a->row_correct[r] = best == target;
     }
 }
 
-static void grok__crossentropy(float *dlogits, double *row_loss, int *row_correct, const float *logits,
-                               const int *targets, int R, int V, double dscale)
+/* logits (R,V), targets (R) -> probs (R,V) numerators, row_sum, row_loss, row_correct (R). */
+static void grok__crossentropy_forward(float *probs, double *row_sum, double *row_loss, int *row_correct,
+                                       const float *logits, const int *targets, int R, int V)
 {
     grok__ce_args a;
-    a.dlogits = dlogits; a.row_loss = row_loss; a.row_correct = row_correct; a.logits = logits;
-    a.targets = targets; a.R = R; a.V = V; a.dscale = dscale;
-    grok__parallel_for(grok__crossentropy_task, &a, grok__tasks_for(R));
+    memset(&a, 0, sizeof a);
+    a.probs = probs; a.row_sum = row_sum; a.row_loss = row_loss; a.row_correct = row_correct;
+    a.logits = logits; a.targets = targets; a.R = R; a.V = V;
+    grok__parallel_for(grok__crossentropy_forward_task, &a, grok__tasks_for(R));
+}
+
+static void grok__crossentropy_backward_task(void *ctx, int task, int ntasks)
+{
+    const grok__ce_args *a = (const grok__ce_args *)ctx;
+    long r, lo = grok__chunk_lo(a->R, task, ntasks), hi = grok__chunk_lo(a->R, task + 1, ntasks);
+    int v, V = a->V;
+    for (r = lo; r < hi; r++) {
+        float *d = a->probs + r * V;
+        int target = a->targets[r];
+        double scale, dtarget;
+        if (target < 0) {
+            memset(d, 0, sizeof(float) * (size_t)V);
+            continue;
+        }
+        /* sum >= 1 (the maximum's term is 1); p - 1 at the target is formed in double, where
+           it keeps its digits when p is within 1e-7 of 1. */
+        scale = a->dscale / a->row_sum[r];
+        dtarget = (double)d[target] * scale - a->dscale;
+        for (v = 0; v < V; v++) d[v] = (float)(d[v] * scale);
+        d[target] = (float)dtarget;
+    }
+}
+
+/* probs (R,V) from the forward -> in place d loss / d logits = (softmax - onehot) * dscale;
+   rows without a target get zero gradient. */
+static void grok__crossentropy_backward(float *probs, const double *row_sum, const int *targets, int R, int V,
+                                        double dscale)
+{
+    grok__ce_args a;
+    memset(&a, 0, sizeof a);
+    a.probs = probs; a.row_sum = (double *)row_sum; a.targets = targets; a.R = R; a.V = V; a.dscale = dscale;
+    grok__parallel_for(grok__crossentropy_backward_task, &a, grok__tasks_for(R));
 }
 
 /* ----------------------------------------------------------------- model */
@@ -1780,7 +1851,7 @@ struct grok__acts {
     grok__layer_acts *layer;  /* n_layers */
     float *resid_final, *lnf_out, *lnf_mean, *lnf_rstd, *logits;
     int *tokens, *targets;    /* copies of the last forward's input, (R) */
-    double *row_loss;         /* (R) */
+    double *row_loss, *row_sum; /* (R): loss and softmax denominator of each target row */
     int *row_correct;         /* (R) */
     int B, n_targets;         /* last forward */
     double loss_sum;          /* last forward: summed loss and correct count over targets */
@@ -1792,7 +1863,8 @@ struct grok__acts {
     int *csr_off, *csr_ent;   /* (T*Vin + 1), (R*T): queries reading each table row, in order */
     int *tab_tokens;          /* (Vin*T): token of each table row, v for rows v*T..v*T+T-1 */
     /* backward scratch */
-    float *dresid, *dln, *dqkv, *dz, *dmlp, *dlogits, *dwqkv;
+    float *dresid, *dln, *dqkv, *dz, *dmlp, *dwqkv;
+    float *dlogits;           /* the forward leaves softmax numerators here for the backward */
     /* parameter indices: block l's k-th parameter is params[block_idx[l*GROK__BLOCK_PARAMS + k]] */
     int *block_idx;
     int idx_W_E, idx_W_pos, idx_lnf_w, idx_lnf_b, idx_W_U, idx_b_U;
@@ -1981,6 +2053,7 @@ static void grok__layout(grok_model *m, grok_arena *ar)
     a->tokens = (int *)grok__take(ar, R * sizeof(int));
     a->targets = (int *)grok__take(ar, R * sizeof(int));
     a->row_loss = (double *)grok__take(ar, R * sizeof(double));
+    a->row_sum = (double *)grok__take(ar, R * sizeof(double));
     a->row_correct = (int *)grok__take(ar, R * sizeof(int));
     a->dresid = (float *)grok__take(ar, R * C * f);
     a->dln = (float *)grok__take(ar, R * C * f);
@@ -2260,7 +2333,7 @@ static void grok__trim_forward(grok_model *m)
     if (ln) grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
                                     grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), Q, C, eps);
     grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), Q, C, c->d_vocab_out, 0, 0);
-    grok__crossentropy(NULL, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, c->d_vocab_out, 0.0);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, c->d_vocab_out);
 }
 
 /* Per query: dpattern, the softmax backward ds (Q,H,T) into scores, dq (Q, H*D) into dqkv. */
@@ -2342,7 +2415,7 @@ static void grok__trim_backward(grok_model *m)
     long i;
     float *w = m->weights, *dW[3], *db[3];
 
-    grok__crossentropy(a->dlogits, NULL, NULL, a->logits, a->qtarget, Q, V, 1.0 / Q);
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
     if (ln) {
         grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
                               a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
@@ -2464,7 +2537,7 @@ GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targ
     grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V, 0, 0);
     if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)R * V);
 
-    grok__crossentropy(NULL, a->row_loss, a->row_correct, a->logits, a->targets, R, V, 0.0);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, R, V);
     grok__loss_sum(a, a->targets, R, loss, acc);
     return GROK_OK;
 }
@@ -2486,7 +2559,7 @@ GROKDEF int grok_model_backward(grok_model *m)
     T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;
     ln = c->normalization == GROK_NORM_LN; B = a->B; R = B * T;
 
-    grok__crossentropy(a->dlogits, NULL, NULL, a->logits, a->targets, R, V, 1.0 / a->n_targets);
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, R, V, 1.0 / a->n_targets);
     if (ln) {
         grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
                               a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
