@@ -2,6 +2,8 @@
 #   make            build everything
 #   make test       compile grok.h every supported way and run the unit tests
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its summary
+#   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
+#   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
 # CC, CXX, CFLAGS and LDLIBS may be overridden: make CC=clang CFLAGS="-O3"
 
@@ -23,6 +25,26 @@ examples/%: examples/%.c grok.h
 tests/%: tests/%.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
 
+BENCH = bench/peak bench/gemm bench/train
+
+bench/%: bench/%.c bench/bench_common.h grok.h
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
+
+# bench/gemm_openblas: the same as bench/gemm plus OpenBLAS's sgemm (apt-get install libopenblas-dev)
+bench/gemm_openblas: bench/gemm.c bench/bench_common.h grok.h
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_HAVE_CBLAS -o $@ bench/gemm.c -lopenblas $(LDLIBS)
+
+bench: $(BENCH)
+	@mkdir -p bench/results
+	./bench/peak
+	./bench/gemm
+	./bench/train
+
+bench-compare: bench/gemm_openblas bench/train
+	@mkdir -p bench/results
+	./bench/gemm_openblas
+	./bench/train
+
 test: $(TESTS)
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
@@ -30,7 +52,7 @@ run: examples/modadd
 	./examples/modadd --out $(OUT)
 
 clean:
-	rm -f $(BINS) tests/compile_check_*
+	rm -f $(BINS) $(BENCH) bench/gemm_openblas tests/compile_check_*
 	rm -rf runs
 
-.PHONY: all test run clean
+.PHONY: all test run clean bench bench-compare

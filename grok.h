@@ -244,6 +244,42 @@ GROKDEF int grok_model_adamw_step(grok_model *m);
 GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
                                 double *loss, double *acc);
 
+/* Hooks: callbacks on named activations (TransformerLens' hook names) that read or replace
+   them during the general path's forward, e.g. "blocks.0.attn.hook_pattern". act is a view
+   of the activation of the current forward call, batch first: hook_embed, hook_pos_embed,
+   blocks.{l}.hook_resid_pre/hook_attn_out/hook_resid_mid/hook_mlp_out/hook_resid_post (B,T,C);
+   blocks.{l}.attn.hook_q/hook_k/hook_v/hook_z (B,T,H,D); blocks.{l}.attn.hook_attn_scores and
+   hook_pattern (B,H,T,T) (masked scores are -inf); blocks.{l}.mlp.hook_pre/hook_post (B,T,M);
+   with LayerNorm also blocks.{l}.ln1.hook_normalized, ln2.hook_normalized and
+   ln_final.hook_normalized (B,T,C). A hook returns GROK_OK or an error that aborts the forward.
+   While hooks are registered the model takes the general path and backward is refused. */
+#define GROK_MAX_HOOKS 32
+typedef int (*grok_hook_fn)(grok_tensor *act, const char *name, void *ctx);
+GROKDEF int  grok_model_add_hook(grok_model *m, const char *name, grok_hook_fn fn, void *ctx);
+GROKDEF void grok_model_clear_hooks(grok_model *m);
+
+/* Ready-made hooks. ctx of the ablations: a grok_ablation naming one head (head >= 0, for the
+   attention hooks) or NULL for the whole activation. Mean ablation replaces each element by its
+   mean over the batch of the current forward call. */
+typedef struct { int head; } grok_ablation;
+GROKDEF int grok_hook_zero_ablate(grok_tensor *act, const char *name, void *ctx);
+GROKDEF int grok_hook_mean_ablate(grok_tensor *act, const char *name, void *ctx);
+/* ctx: grok_projection. Every vector along the last dimension (d) is projected onto the span
+   of the k orthonormal rows of basis (k, d), or with remove = 1 onto its complement. */
+typedef struct { const float *basis; int k, d, remove; } grok_projection;
+GROKDEF int grok_hook_project(grok_tensor *act, const char *name, void *ctx);
+
+/* Activation cache: runs the general path on B sequences (in chunks of max_batch) and keeps
+   every hook point whose name contains one of the comma-separated substrings of filter
+   (NULL: all) as a (B, ...) tensor it owns; registered hooks apply first. logits_out (B,T,V)
+   may be NULL. */
+typedef struct { char name[GROK_NAME_MAX]; grok_tensor t; } grok_cache_entry;
+typedef struct { int n, B; grok_cache_entry *entries; } grok_cache;
+GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int B, const char *filter,
+                           float *logits_out);
+GROKDEF const grok_tensor *grok_cache_get(const grok_cache *c, const char *name); /* NULL if absent */
+GROKDEF void grok_cache_free(grok_cache *c);
+
 /* =============================================================== tasks ===== */
 
 /* A data set of n sequences: tokens (n, n_ctx), targets (n, n_ctx) with -1 where a
@@ -1652,9 +1688,13 @@ typedef struct {
     float *z, *scores, *pattern, *dqkv;
     const float *qkv, *dz, *pattern_in;
     int B, T, H, D;
+    int phases; /* forward: GROK__ATTN_SCORES | GROK__ATTN_SOFTMAX | GROK__ATTN_MIX */
 } grok__attn_args;
 
-/* Causal attention of each sequence in one task's share of the batch.
+enum { GROK__ATTN_SCORES = 1, GROK__ATTN_SOFTMAX = 2, GROK__ATTN_MIX = 4, GROK__ATTN_ALL = 7 };
+
+/* Causal attention of each sequence in one task's share of the batch, in up to three phases
+   (separable so that hooks can see and change scores and pattern in between).
    q, k, v of row r, head h are qkv[r][0*H*D + h*D ..], [1*H*D + ..], [2*H*D + ..]. */
 static void grok__attention_forward_task(void *ctx, int task, int ntasks)
 {
@@ -1667,27 +1707,32 @@ static void grok__attention_forward_task(void *ctx, int task, int ntasks)
         for (h = 0; h < H; h++) {
             float *sc = a->scores + ((b * H + h) * T) * T, *pat = a->pattern + ((b * H + h) * T) * T;
             for (t = 0; t < T; t++) {
-                const float *q = qkv + (long)t * 3 * HD + h * D;
-                float *z = a->z + (b * T + t) * HD + h * D, mx = -INFINITY;
-                double sum = 0.0;
-                for (u = 0; u <= t; u++) {
-                    const float *k = qkv + (long)u * 3 * HD + HD + h * D;
-                    float s = 0.0f;
-                    for (d = 0; d < D; d++) s += q[d] * k[d];
-                    s *= scale;
-                    sc[t * T + u] = s;
-                    if (s > mx) mx = s;
+                float *srow = sc + t * T, *prow = pat + t * T;
+                if (a->phases & GROK__ATTN_SCORES) {
+                    const float *q = qkv + (long)t * 3 * HD + h * D;
+                    for (u = 0; u <= t; u++) {
+                        const float *k = qkv + (long)u * 3 * HD + HD + h * D;
+                        float s = 0.0f;
+                        for (d = 0; d < D; d++) s += q[d] * k[d];
+                        srow[u] = s * scale;
+                    }
+                    for (u = t + 1; u < T; u++) srow[u] = -INFINITY;
                 }
-                for (u = 0; u <= t; u++) {
-                    pat[t * T + u] = expf(sc[t * T + u] - mx);
-                    sum += pat[t * T + u];
+                if (a->phases & GROK__ATTN_SOFTMAX) {
+                    float mx = -INFINITY;
+                    double sum = 0.0;
+                    for (u = 0; u <= t; u++) if (srow[u] > mx) mx = srow[u];
+                    for (u = 0; u <= t; u++) { prow[u] = expf(srow[u] - mx); sum += prow[u]; }
+                    for (u = 0; u <= t; u++) prow[u] = (float)(prow[u] / sum);
+                    for (u = t + 1; u < T; u++) prow[u] = 0.0f;
                 }
-                for (u = t + 1; u < T; u++) { sc[t * T + u] = -INFINITY; pat[t * T + u] = 0.0f; }
-                for (d = 0; d < D; d++) z[d] = 0.0f;
-                for (u = 0; u <= t; u++) {
-                    const float *v = qkv + (long)u * 3 * HD + 2 * HD + h * D;
-                    float p = pat[t * T + u] = (float)(pat[t * T + u] / sum);
-                    for (d = 0; d < D; d++) z[d] += p * v[d];
+                if (a->phases & GROK__ATTN_MIX) {
+                    float *z = a->z + (b * T + t) * HD + h * D;
+                    for (d = 0; d < D; d++) z[d] = 0.0f;
+                    for (u = 0; u <= t; u++) {
+                        const float *v = qkv + (long)u * 3 * HD + 2 * HD + h * D;
+                        for (d = 0; d < D; d++) z[d] += prow[u] * v[d];
+                    }
                 }
             }
         }
@@ -1695,13 +1740,14 @@ static void grok__attention_forward_task(void *ctx, int task, int ntasks)
 }
 
 /* qkv (R, 3*H*D) -> scores, pattern (B,H,T,T) (masked scores -inf, pattern 0), z (R, H*D).
-   scores = q.k / sqrt(D). */
+   scores = q.k / sqrt(D). phases selects which of the three steps run. */
 static void grok__attention_forward(float *z, float *scores, float *pattern, const float *qkv,
-                                    int B, int T, int H, int D)
+                                    int B, int T, int H, int D, int phases)
 {
     grok__attn_args a;
     memset(&a, 0, sizeof a);
     a.z = z; a.scores = scores; a.pattern = pattern; a.qkv = qkv; a.B = B; a.T = T; a.H = H; a.D = D;
+    a.phases = phases;
     grok__parallel_for(grok__attention_forward_task, &a, grok__tasks_for(B));
 }
 
@@ -1857,6 +1903,12 @@ struct grok__acts {
     double loss_sum;          /* last forward: summed loss and correct count over targets */
     long n_correct;
     int trimmed;              /* the last forward took the trimmed path */
+    float *embed, *pos_embed; /* (R,C): hook_embed and hook_pos_embed of the general path */
+    struct { char name[GROK_NAME_MAX]; grok_hook_fn fn; void *ctx; } hooks[GROK_MAX_HOOKS];
+    int n_hooks;
+    grok_cache *capture;      /* grok_cache_run: where hook points are copied, at batch row capture_b0 */
+    const char *capture_filter;
+    int capture_b0;
     /* trimmed path (n_layers == 1): tables per (position, token), query rows, scatter index */
     float *e_tab, *x_tab, *x_tab_mean, *x_tab_rstd, *qkv_tab, *dtab, *de_tab, *dx_tab;
     int *qrow, *qtarget;      /* (R): row of each target position, its target */
@@ -2042,6 +2094,8 @@ static void grok__layout(grok_model *m, grok_arena *ar)
         if (!ln) { L->ln1_out = L->resid_pre; L->ln2_out = L->resid_mid; }
     }
     a->resid_final = (float *)grok__take(ar, R * C * f);
+    a->embed = (float *)grok__take(ar, R * C * f);
+    a->pos_embed = (float *)grok__take(ar, R * C * f);
     if (ln) {
         a->lnf_out = (float *)grok__take(ar, R * C * f);
         a->lnf_mean = (float *)grok__take(ar, R * f);
@@ -2469,6 +2523,356 @@ static void grok__trim_backward(grok_model *m)
     grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->de_tab, a->tab_tokens, Nt, T, C);
 }
 
+/* ----------------------------------------------------- hooks and the cache */
+
+/* Number of rows of a tensor's last dimension and the offset of row i (all other dims). */
+static long grok__tensor_rows(const grok_tensor *t)
+{
+    return t->ndim ? grok_tensor_numel(t) / (t->shape[t->ndim - 1] ? t->shape[t->ndim - 1] : 1) : 1;
+}
+
+static long grok__tensor_row_offset(const grok_tensor *t, long i)
+{
+    long off = 0;
+    int d;
+    for (d = t->ndim - 2; d >= 0; d--) {
+        off += (i % t->shape[d]) * t->stride[d];
+        i /= t->shape[d];
+    }
+    return off;
+}
+
+/* Does `name` contain one of the comma-separated substrings of filter (NULL: everything)? */
+static int grok__name_matches(const char *name, const char *filter)
+{
+    char part[GROK_NAME_MAX];
+    const char *p = filter;
+    if (!filter) return 1;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n > 0 && n < sizeof part) {
+            memcpy(part, p, n);
+            part[n] = '\0';
+            if (strstr(name, part)) return 1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+/* Copies act (b, ...) into the cache entry `name` at batch row b0, creating the entry
+   (B_total, ...) on first sight. */
+static int grok__cache_store(grok_cache *c, const char *name, const grok_tensor *act, int b0)
+{
+    grok_cache_entry *e = NULL;
+    long i, rows, per_b, last;
+    int k, shape[GROK_MAX_DIMS];
+    for (k = 0; k < c->n; k++)
+        if (strcmp(c->entries[k].name, name) == 0) { e = &c->entries[k]; break; }
+    if (!e) {
+        float *data;
+        long n = c->B;
+        for (k = 0; k < act->ndim; k++) shape[k] = k ? act->shape[k] : c->B;
+        for (k = 1; k < act->ndim; k++) n *= act->shape[k];
+        data = (float *)GROK_MALLOC(sizeof(float) * (size_t)n);
+        if (!data) return grok__fail(GROK_ERR_NOMEM, "grok_cache_run: %ld floats for %s", n, name);
+        e = &c->entries[c->n++];
+        snprintf(e->name, sizeof e->name, "%s", name);
+        e->t = grok_tensor_make(data, act->ndim, shape);
+    }
+    rows = grok__tensor_rows(act);
+    last = act->shape[act->ndim - 1];
+    per_b = rows / (act->shape[0] ? act->shape[0] : 1);
+    for (i = 0; i < rows; i++) {
+        const float *src = act->data + grok__tensor_row_offset(act, i);
+        float *dst = e->t.data + ((long)b0 * per_b + i) * last;
+        if (act->stride[act->ndim - 1] == 1) memcpy(dst, src, sizeof(float) * (size_t)last);
+        else for (k = 0; k < last; k++) dst[k] = src[k * act->stride[act->ndim - 1]];
+    }
+    return GROK_OK;
+}
+
+/* A hook point of the general forward: runs the hooks registered on its name, then copies
+   the activation into the cache being filled. fmt may hold one %d, the layer. */
+static int grok__hook_point(grok_model *m, grok_tensor t, const char *fmt, int l)
+{
+    grok__acts *a = m->acts;
+    char name[GROK_NAME_MAX];
+    int i, st;
+    if (!a->n_hooks && !a->capture) return GROK_OK;
+    snprintf(name, sizeof name, fmt, l);
+    for (i = 0; i < a->n_hooks; i++)
+        if (strcmp(a->hooks[i].name, name) == 0 && (st = a->hooks[i].fn(&t, name, a->hooks[i].ctx)) != GROK_OK)
+            return grok__fail(st, "hook on %s failed: %s", name, grok__error_message);
+    if (a->capture && grok__name_matches(name, a->capture_filter))
+        return grok__cache_store(a->capture, name, &t, a->capture_b0);
+    return GROK_OK;
+}
+
+static grok_tensor grok__view4(float *data, int d0, int d1, int d2, int d3, int ndim)
+{
+    int shape[4];
+    shape[0] = d0; shape[1] = d1; shape[2] = d2; shape[3] = d3;
+    return grok_tensor_make(data, ndim, shape);
+}
+
+GROKDEF int grok_model_add_hook(grok_model *m, const char *name, grok_hook_fn fn, void *ctx)
+{
+    grok__acts *a;
+    if (!m || !m->acts || !name || !fn) return grok__fail(GROK_ERR_ARG, "grok_model_add_hook: NULL argument");
+    a = m->acts;
+    if (a->n_hooks >= GROK_MAX_HOOKS) return grok__fail(GROK_ERR_ARG, "grok_model_add_hook: at most %d hooks", GROK_MAX_HOOKS);
+    if (strlen(name) >= GROK_NAME_MAX || !strstr(name, "hook_"))
+        return grok__fail(GROK_ERR_ARG, "grok_model_add_hook: '%s' is not a hook point name", name);
+    snprintf(a->hooks[a->n_hooks].name, GROK_NAME_MAX, "%s", name);
+    a->hooks[a->n_hooks].fn = fn;
+    a->hooks[a->n_hooks].ctx = ctx;
+    a->n_hooks++;
+    return GROK_OK;
+}
+
+GROKDEF void grok_model_clear_hooks(grok_model *m)
+{
+    if (m && m->acts) m->acts->n_hooks = 0;
+}
+
+/* The dimension that indexes heads in an attention hook point, or -1. */
+static int grok__head_dim(const char *name)
+{
+    if (strstr(name, "hook_attn_scores") || strstr(name, "hook_pattern")) return 1;
+    if (strstr(name, "attn.hook_q") || strstr(name, "attn.hook_k") || strstr(name, "attn.hook_v") ||
+        strstr(name, "attn.hook_z")) return 2;
+    return -1;
+}
+
+/* Restricts act to one head when ctx names one. */
+static int grok__ablation_view(grok_tensor *view, const grok_tensor *act, const char *name, void *ctx)
+{
+    const grok_ablation *ab = (const grok_ablation *)ctx;
+    int hd;
+    *view = *act;
+    if (!ab || ab->head < 0) return GROK_OK;
+    hd = grok__head_dim(name);
+    if (hd < 0) return grok__fail(GROK_ERR_ARG, "%s has no head dimension to ablate", name);
+    return grok_tensor_slice(view, act, hd, ab->head, 1);
+}
+
+GROKDEF int grok_hook_zero_ablate(grok_tensor *act, const char *name, void *ctx)
+{
+    grok_tensor v;
+    long i, rows;
+    int st, k;
+    if (!act || !name) return grok__fail(GROK_ERR_ARG, "grok_hook_zero_ablate: NULL argument");
+    if ((st = grok__ablation_view(&v, act, name, ctx)) != GROK_OK) return st;
+    rows = grok__tensor_rows(&v);
+    for (i = 0; i < rows; i++) {
+        float *row = v.data + grok__tensor_row_offset(&v, i);
+        for (k = 0; k < v.shape[v.ndim - 1]; k++) row[k * v.stride[v.ndim - 1]] = 0.0f;
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_hook_mean_ablate(grok_tensor *act, const char *name, void *ctx)
+{
+    grok_tensor v, one;
+    long i, rows, per_b;
+    int st, b, k, last;
+    double *mean;
+    if (!act || !name) return grok__fail(GROK_ERR_ARG, "grok_hook_mean_ablate: NULL argument");
+    if ((st = grok__ablation_view(&v, act, name, ctx)) != GROK_OK) return st;
+    if (v.ndim < 2 || v.shape[0] < 1) return grok__fail(GROK_ERR_ARG, "grok_hook_mean_ablate: %s has no batch", name);
+    grok_tensor_index(&one, &v, 0);
+    last = v.shape[v.ndim - 1];
+    per_b = grok__tensor_rows(&one);
+    rows = per_b * last;
+    mean = (double *)GROK_MALLOC(sizeof(double) * (size_t)rows);
+    if (!mean) return grok__fail(GROK_ERR_NOMEM, "grok_hook_mean_ablate: %ld doubles", rows);
+    memset(mean, 0, sizeof(double) * (size_t)rows);
+    for (b = 0; b < v.shape[0]; b++) {
+        grok_tensor_index(&one, &v, b);
+        for (i = 0; i < per_b; i++) {
+            const float *row = one.data + grok__tensor_row_offset(&one, i);
+            for (k = 0; k < last; k++) mean[i * last + k] += row[k * one.stride[one.ndim - 1]];
+        }
+    }
+    for (b = 0; b < v.shape[0]; b++) {
+        grok_tensor_index(&one, &v, b);
+        for (i = 0; i < per_b; i++) {
+            float *row = one.data + grok__tensor_row_offset(&one, i);
+            for (k = 0; k < last; k++) row[k * one.stride[one.ndim - 1]] = (float)(mean[i * last + k] / v.shape[0]);
+        }
+    }
+    GROK_FREE(mean);
+    return GROK_OK;
+}
+
+GROKDEF int grok_hook_project(grok_tensor *act, const char *name, void *ctx)
+{
+    const grok_projection *pr = (const grok_projection *)ctx;
+    long i, rows, s;
+    int j, bi, d;
+    double *dots;
+    if (!act || !name || !pr || !pr->basis) return grok__fail(GROK_ERR_ARG, "grok_hook_project: NULL argument");
+    d = act->shape[act->ndim - 1];
+    if (pr->d != d || pr->k < 1 || pr->k > d)
+        return grok__fail(GROK_ERR_ARG, "grok_hook_project: basis (%d, %d) for %s whose last dimension is %d", pr->k, pr->d, name, d);
+    dots = (double *)GROK_MALLOC(sizeof(double) * (size_t)pr->k);
+    if (!dots) return grok__fail(GROK_ERR_NOMEM, "grok_hook_project: %d doubles", pr->k);
+    rows = grok__tensor_rows(act);
+    s = act->stride[act->ndim - 1];
+    for (i = 0; i < rows; i++) {
+        float *x = act->data + grok__tensor_row_offset(act, i);
+        for (bi = 0; bi < pr->k; bi++) {
+            const float *b = pr->basis + (long)bi * d;
+            dots[bi] = 0.0;
+            for (j = 0; j < d; j++) dots[bi] += (double)x[j * s] * b[j];
+        }
+        for (j = 0; j < d; j++) {
+            double p = 0.0;
+            for (bi = 0; bi < pr->k; bi++) p += dots[bi] * pr->basis[(long)bi * d + j];
+            x[j * s] = (float)(pr->remove ? x[j * s] - p : p);
+        }
+    }
+    GROK_FREE(dots);
+    return GROK_OK;
+}
+
+/* ----- the cache */
+
+GROKDEF void grok_cache_free(grok_cache *c)
+{
+    int i;
+    if (!c) return;
+    for (i = 0; i < c->n; i++) GROK_FREE(c->entries[i].t.data);
+    GROK_FREE(c->entries);
+    memset(c, 0, sizeof *c);
+}
+
+GROKDEF const grok_tensor *grok_cache_get(const grok_cache *c, const char *name)
+{
+    int i;
+    if (!c || !name) { grok__fail(GROK_ERR_ARG, "grok_cache_get: NULL argument"); return NULL; }
+    for (i = 0; i < c->n; i++)
+        if (strcmp(c->entries[i].name, name) == 0) return &c->entries[i].t;
+    grok__fail(GROK_ERR_ARG, "grok_cache_get: no cached activation named '%s'", name);
+    return NULL;
+}
+
+/* Hook points per block (at most 16) plus the embeddings and ln_final. */
+#define GROK__HOOKS_PER_LAYER 16
+
+GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int B, const char *filter,
+                           float *logits_out)
+{
+    int start, chunk, st = GROK_OK, T;
+    size_t cap;
+    if (!c || !m || !m->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_cache_run: NULL argument");
+    memset(c, 0, sizeof *c);
+    if (B < 1) return grok__fail(GROK_ERR_ARG, "grok_cache_run: %d sequences", B);
+    T = m->cfg.n_ctx;
+    cap = (size_t)(m->cfg.n_layers + 1) * GROK__HOOKS_PER_LAYER;
+    c->entries = (grok_cache_entry *)GROK_MALLOC(sizeof(grok_cache_entry) * cap);
+    if (!c->entries) return grok__fail(GROK_ERR_NOMEM, "grok_cache_run: cache table");
+    c->B = B;
+    chunk = m->max_rows / T;
+    m->acts->capture = c;
+    m->acts->capture_filter = filter;
+    for (start = 0; start < B && st == GROK_OK; start += chunk) {
+        int b = B - start < chunk ? B - start : chunk;
+        m->acts->capture_b0 = start;
+        st = grok_model_forward(m, tokens + (long)start * T, NULL, b, NULL, NULL,
+                                logits_out ? logits_out + (long)start * T * m->cfg.d_vocab_out : NULL);
+    }
+    m->acts->capture = NULL;
+    m->acts->capture_filter = NULL;
+    if (st != GROK_OK) grok_cache_free(c);
+    return st;
+}
+
+/* The general path over R = B*T rows: every position, every activation kept, hook points. */
+static int grok__forward_general(grok_model *m, int B)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int R = B * T, ln = c->normalization == GROK_NORM_LN, l, st, k;
+    int hooked = a->n_hooks > 0 || a->capture != NULL;
+    float eps = (float)c->ln_eps, *w = m->weights;
+    const float *W_E = grok__gp(m, w, a->idx_W_E), *W_pos = grok__gp(m, w, a->idx_W_pos);
+    long i;
+#define GROK__HOOK(data, d1, d2, d3, nd, fmt) \
+    if (hooked && (st = grok__hook_point(m, grok__view4(data, B, d1, d2, d3, nd), fmt, l)) != GROK_OK) return st
+
+    l = 0;
+    for (i = 0; i < R; i++)
+        for (k = 0; k < C; k++) {
+            a->embed[i * C + k] = W_E[(long)a->tokens[i] * C + k];
+            a->pos_embed[i * C + k] = W_pos[(i % T) * C + k];
+        }
+    GROK__HOOK(a->embed, T, C, 0, 3, "hook_embed");
+    GROK__HOOK(a->pos_embed, T, C, 0, 3, "hook_pos_embed");
+    for (i = 0; i < (long)R * C; i++) a->layer[0].resid_pre[i] = a->embed[i] + a->pos_embed[i];
+    for (l = 0; l < c->n_layers; l++) {
+        grok__layer_acts *L = &a->layer[l];
+        float *next = l + 1 < c->n_layers ? a->layer[l + 1].resid_pre : a->resid_final;
+        float *Wqkv[3], *bqkv[3];
+        grok_tensor qkv;
+        GROK__HOOK(L->resid_pre, T, C, 0, 3, "blocks.%d.hook_resid_pre");
+        Wqkv[0] = grok__bp(m, w, l, GROK__W_Q); Wqkv[1] = grok__bp(m, w, l, GROK__W_K); Wqkv[2] = grok__bp(m, w, l, GROK__W_V);
+        bqkv[0] = grok__bp(m, w, l, GROK__B_Q); bqkv[1] = grok__bp(m, w, l, GROK__B_K); bqkv[2] = grok__bp(m, w, l, GROK__B_V);
+        if (ln) {
+            grok__layernorm_forward(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
+                                    grok__bp(m, w, l, GROK__LN1_W), grok__bp(m, w, l, GROK__LN1_B), R, C, eps);
+            GROK__HOOK(L->ln1_out, T, C, 0, 3, "blocks.%d.ln1.hook_normalized");
+        }
+        grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
+        grok__matmul_forward(L->qkv, L->ln1_out, L->wqkv, L->bqkv, R, C, 3 * HD, 0, 0);
+        if (hooked) {
+            /* q, k, v are (B,T,H,D) views into the packed (R, 3*H*D) rows */
+            static const char *const qkv_names[3] = {"blocks.%d.attn.hook_q", "blocks.%d.attn.hook_k", "blocks.%d.attn.hook_v"};
+            int s3;
+            for (s3 = 0; s3 < 3; s3++) {
+                qkv = grok__view4(L->qkv + s3 * HD, B, T, H, D, 4);
+                qkv.stride[0] = (long)T * 3 * HD; qkv.stride[1] = 3L * HD; qkv.stride[2] = D; qkv.stride[3] = 1;
+                if ((st = grok__hook_point(m, qkv, qkv_names[s3], l)) != GROK_OK) return st;
+            }
+            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_SCORES);
+            GROK__HOOK(L->scores, H, T, T, 4, "blocks.%d.attn.hook_attn_scores");
+            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_SOFTMAX);
+            GROK__HOOK(L->pattern, H, T, T, 4, "blocks.%d.attn.hook_pattern");
+            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_MIX);
+            GROK__HOOK(L->z, T, H, D, 4, "blocks.%d.attn.hook_z");
+        } else {
+            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_ALL);
+        }
+        grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, l, GROK__W_O), grok__bp(m, w, l, GROK__B_O), R, HD, C, 0, 0);
+        GROK__HOOK(L->attn_out, T, C, 0, 3, "blocks.%d.hook_attn_out");
+        for (i = 0; i < (long)R * C; i++) L->resid_mid[i] = L->resid_pre[i] + L->attn_out[i];
+        GROK__HOOK(L->resid_mid, T, C, 0, 3, "blocks.%d.hook_resid_mid");
+        if (ln) {
+            grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
+                                    grok__bp(m, w, l, GROK__LN2_W), grok__bp(m, w, l, GROK__LN2_B), R, C, eps);
+            GROK__HOOK(L->ln2_out, T, C, 0, 3, "blocks.%d.ln2.hook_normalized");
+        }
+        grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, l, GROK__W_IN), grok__bp(m, w, l, GROK__B_IN), R, C, M, 0, 0);
+        GROK__HOOK(L->mlp_pre, T, M, 0, 3, "blocks.%d.mlp.hook_pre");
+        grok__act_forward(L->mlp_post, L->mlp_pre, (long)R * M, c->act_fn);
+        GROK__HOOK(L->mlp_post, T, M, 0, 3, "blocks.%d.mlp.hook_post");
+        grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), grok__bp(m, w, l, GROK__B_OUT), R, M, C, 0, 0);
+        GROK__HOOK(L->mlp_out, T, C, 0, 3, "blocks.%d.hook_mlp_out");
+        for (i = 0; i < (long)R * C; i++) next[i] = L->resid_mid[i] + L->mlp_out[i];
+        GROK__HOOK(next, T, C, 0, 3, "blocks.%d.hook_resid_post");
+    }
+    if (ln) {
+        grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
+                                grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), R, C, eps);
+        GROK__HOOK(a->lnf_out, T, C, 0, 3, "ln_final.hook_normalized");
+    }
+#undef GROK__HOOK
+    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V, 0, 0);
+    return GROK_OK;
+}
+
 /* Sums the per-row losses of rows with a target, in row order. */
 static void grok__loss_sum(grok__acts *a, const int *targets, long rows, double *loss, double *acc)
 {
@@ -2486,12 +2890,10 @@ GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targ
 {
     const grok_config *c;
     grok__acts *a;
-    int T, C, H, D, HD, M, V, R, l, r, st, ln;
-    float eps, *w;
+    int T, V, R, r, st;
     if (!m || !m->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_model_forward: NULL argument");
-    c = &m->cfg; a = m->acts; w = m->weights;
-    T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;
-    ln = c->normalization == GROK_NORM_LN; eps = (float)c->ln_eps;
+    c = &m->cfg; a = m->acts;
+    T = c->n_ctx; V = c->d_vocab_out;
     if (B < 1 || (long)B * T > m->max_rows)
         return grok__fail(GROK_ERR_ARG, "grok_model_forward: batch %d, want 1..%d", B, m->max_rows / T);
     R = B * T;
@@ -2504,39 +2906,18 @@ GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targ
         a->n_targets += a->targets[r] >= 0;
     }
 
-    a->trimmed = c->n_layers == 1 && targets && !logits_out && !m->general_path && a->n_targets > 0;
+    a->trimmed = c->n_layers == 1 && targets && !logits_out && !m->general_path && a->n_targets > 0 &&
+                 !a->n_hooks && !a->capture;
     if (a->trimmed) {
         grok__trim_forward(m);
         grok__loss_sum(a, a->qtarget, a->n_targets, loss, acc);
         return GROK_OK;
     }
-    grok__embed_forward(a->layer[0].resid_pre, tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), R, T, C);
-    for (l = 0; l < c->n_layers; l++) {
-        grok__layer_acts *L = &a->layer[l];
-        float *next = l + 1 < c->n_layers ? a->layer[l + 1].resid_pre : a->resid_final;
-        float *Wqkv[3], *bqkv[3];
-        long i;
-        Wqkv[0] = grok__bp(m, w, l, GROK__W_Q); Wqkv[1] = grok__bp(m, w, l, GROK__W_K); Wqkv[2] = grok__bp(m, w, l, GROK__W_V);
-        bqkv[0] = grok__bp(m, w, l, GROK__B_Q); bqkv[1] = grok__bp(m, w, l, GROK__B_K); bqkv[2] = grok__bp(m, w, l, GROK__B_V);
-        if (ln) grok__layernorm_forward(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
-                                        grok__bp(m, w, l, GROK__LN1_W), grok__bp(m, w, l, GROK__LN1_B), R, C, eps);
-        grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
-        grok__matmul_forward(L->qkv, L->ln1_out, L->wqkv, L->bqkv, R, C, 3 * HD, 0, 0);
-        grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D);
-        grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, l, GROK__W_O), grok__bp(m, w, l, GROK__B_O), R, HD, C, 0, 0);
-        for (i = 0; i < (long)R * C; i++) L->resid_mid[i] = L->resid_pre[i] + L->attn_out[i];
-        if (ln) grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
-                                        grok__bp(m, w, l, GROK__LN2_W), grok__bp(m, w, l, GROK__LN2_B), R, C, eps);
-        grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, l, GROK__W_IN), grok__bp(m, w, l, GROK__B_IN), R, C, M, 0, 0);
-        grok__act_forward(L->mlp_post, L->mlp_pre, (long)R * M, c->act_fn);
-        grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), grok__bp(m, w, l, GROK__B_OUT), R, M, C, 0, 0);
-        for (i = 0; i < (long)R * C; i++) next[i] = L->resid_mid[i] + L->mlp_out[i];
+    if ((st = grok__forward_general(m, B)) != GROK_OK) {
+        a->n_targets = 0; /* no backward through a failed forward */
+        return st;
     }
-    if (ln) grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
-                                    grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), R, C, eps);
-    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V, 0, 0);
     if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)R * V);
-
     grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, R, V);
     grok__loss_sum(a, a->targets, R, loss, acc);
     return GROK_OK;
@@ -2552,6 +2933,8 @@ GROKDEF int grok_model_backward(grok_model *m)
     c = &m->cfg; a = m->acts; w = m->weights;
     if (a->B < 1 || a->n_targets < 1)
         return grok__fail(GROK_ERR_ARG, "grok_model_backward: the last forward had no targets");
+    if (a->n_hooks)
+        return grok__fail(GROK_ERR_ARG, "grok_model_backward: hooks are registered (grok_model_clear_hooks first)");
     if (a->trimmed) {
         grok__trim_backward(m);
         return GROK_OK;

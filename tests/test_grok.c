@@ -344,6 +344,100 @@ static void test_frozen_gradients(void)
     }
 }
 
+/* Hooks and the activation cache (issue: analysis). */
+static void test_hooks_cache(void)
+{
+    grok_config cfg = small_config(0, GROK_ACT_RELU);
+    grok_model m;
+    grok_cache cache, small;
+    grok_ablation head1;
+    enum { B = 6, T = 4, V = 5 };
+    int tokens[B * T], i, ok, b, t;
+    float logits_hooked[B * T * V], logits_zeroed[B * T * V], logits_cache[B * T * V], logits_plain[B * T * V];
+    const grok_param *wo;
+    const grok_tensor *pat, *emb, *pos, *pre, *z, *post;
+    for (i = 0; i < B * T; i++) tokens[i] = (i * 3 + 1) % 7;
+    cfg.n_layers = 1;
+    if (grok_model_init(&m, &cfg, 4) != GROK_OK) { CHECK(0, "init"); return; }
+    randomise(&m, 21);
+    /* the cache of all B sequences (two chunks of at most 4) against plain forwards */
+    CHECK(grok_cache_run(&cache, &m, tokens, B, NULL, logits_cache) == GROK_OK, "cache run: %s", grok_last_error());
+    grok_model_forward(&m, tokens, NULL, 4, NULL, NULL, logits_plain);
+    grok_model_forward(&m, tokens + 4 * T, NULL, 2, NULL, NULL, logits_plain + 4 * T * V);
+    CHECK(memcmp(logits_cache, logits_plain, sizeof logits_plain) == 0, "cached logits equal the plain forward's");
+    pat = grok_cache_get(&cache, "blocks.0.attn.hook_pattern");
+    emb = grok_cache_get(&cache, "hook_embed");
+    pos = grok_cache_get(&cache, "hook_pos_embed");
+    pre = grok_cache_get(&cache, "blocks.0.hook_resid_pre");
+    z = grok_cache_get(&cache, "blocks.0.attn.hook_z");
+    post = grok_cache_get(&cache, "blocks.0.hook_resid_post");
+    CHECK(pat && emb && pos && pre && z && post && grok_cache_get(&cache, "blocks.0.attn.hook_q") &&
+          grok_cache_get(&cache, "blocks.0.mlp.hook_post") && cache.n == 15, "every hook point cached (%d)", cache.n);
+    if (!(pat && emb && pos && pre && z && post)) { grok_model_free(&m); return; }
+    CHECK(pat->ndim == 4 && pat->shape[0] == B && pat->shape[1] == 2 && pat->shape[2] == T && pat->shape[3] == T,
+          "hook_pattern is (batch, head, q, k)");
+    CHECK(z->ndim == 4 && z->shape[0] == B && z->shape[1] == T && z->shape[2] == 2 && z->shape[3] == 4, "hook_z is (batch, pos, head, d_head)");
+    ok = 1;
+    for (i = 0; i < B * T * 8; i++) ok &= pre->data[i] == emb->data[i] + pos->data[i];
+    for (b = 0; b < B; b++)
+        for (t = 0; t < T; t++) {
+            double sum = 0;
+            int u;
+            for (u = 0; u < T; u++) sum += pat->data[((b * 2 + 1) * T + t) * T + u];
+            ok &= fabs(sum - 1) < 1e-6 && (t == T - 1 || pat->data[((b * 2 + 1) * T + t) * T + T - 1] == 0.0f);
+        }
+    CHECK(ok, "resid_pre = embed + pos_embed; pattern rows sum to 1 and are causal");
+    CHECK(grok_cache_get(&cache, "blocks.0.nope") == NULL && strstr(grok_last_error(), "nope"), "unknown name: NULL and a message");
+    grok_cache_free(&cache);
+    CHECK(grok_cache_run(&small, &m, tokens, B, "hook_pattern,mlp.hook_post", NULL) == GROK_OK && small.n == 2, "filtered cache");
+    grok_cache_free(&small);
+
+    /* zero-ablating head 1 through hook_z == zeroing W_O's head-1 slice */
+    head1.head = 1;
+    CHECK(grok_model_add_hook(&m, "blocks.0.attn.hook_z", grok_hook_zero_ablate, &head1) == GROK_OK, "add hook");
+    grok_model_forward(&m, tokens, NULL, 4, NULL, NULL, logits_hooked);
+    CHECK(grok_model_backward(&m) == GROK_ERR_ARG, "backward refused while hooks are registered");
+    grok_model_clear_hooks(&m);
+    wo = grok_model_param(&m, "blocks.0.attn.W_O");
+    memset(m.weights + wo->offset + 4 * 8, 0, sizeof(float) * 4 * 8);
+    grok_model_forward(&m, tokens, NULL, 4, NULL, NULL, logits_zeroed);
+    CHECK(memcmp(logits_hooked, logits_zeroed, sizeof(float) * 4 * T * V) == 0, "head ablation by hook == zero W_O slice, exactly");
+    CHECK(memcmp(logits_hooked, logits_plain, sizeof(float) * 4 * T * V) != 0, "and it changes the logits");
+
+    /* mean ablation: every sequence then carries the batch mean */
+    grok_model_add_hook(&m, "blocks.0.mlp.hook_post", grok_hook_mean_ablate, NULL);
+    grok_cache_run(&small, &m, tokens, 4, "mlp.hook_post", NULL);
+    ok = small.n == 1;
+    for (i = 0; ok && i < T * 16; i++) ok &= small.entries[0].t.data[i] == small.entries[0].t.data[3 * T * 16 + i];
+    CHECK(ok, "mean ablation makes every sequence equal");
+    grok_cache_free(&small);
+    grok_model_clear_hooks(&m);
+
+    /* projection out of span(e0, e1) of resid_mid leaves those coordinates 0; onto keeps only them */
+    {
+        float basis[2 * 8] = {0};
+        grok_projection pr;
+        const grok_tensor *mid;
+        basis[0] = 1.0f; basis[8 + 1] = 1.0f;
+        pr.basis = basis; pr.k = 2; pr.d = 8; pr.remove = 1;
+        grok_model_add_hook(&m, "blocks.0.hook_resid_mid", grok_hook_project, &pr);
+        grok_cache_run(&small, &m, tokens, 4, "hook_resid_mid", NULL);
+        mid = grok_cache_get(&small, "blocks.0.hook_resid_mid");
+        ok = mid != NULL;
+        for (i = 0; ok && i < 4 * T; i++) ok &= mid->data[i * 8] == 0.0f && mid->data[i * 8 + 1] == 0.0f && mid->data[i * 8 + 2] != 0.0f;
+        CHECK(ok, "projection out of a subspace");
+        grok_cache_free(&small);
+        grok_model_clear_hooks(&m);
+        pr.remove = 0;
+        pr.d = 7;
+        CHECK(grok_model_add_hook(&m, "blocks.0.hook_resid_mid", grok_hook_project, &pr) == GROK_OK &&
+              grok_model_forward(&m, tokens, NULL, 4, NULL, NULL, NULL) == GROK_ERR_ARG, "projection of the wrong width rejected: %s", grok_last_error());
+        grok_model_clear_hooks(&m);
+    }
+    CHECK(grok_model_add_hook(&m, "blocks.0.attn.W_Q", grok_hook_zero_ablate, NULL) == GROK_ERR_ARG, "a parameter name is not a hook point");
+    grok_model_free(&m);
+}
+
 static double warmup(long step, void *ctx) { (void)ctx; return step / 10.0 < 1.0 ? step / 10.0 : 1.0; }
 
 static void test_schedule(void)
@@ -389,6 +483,7 @@ static void test_split(void)
     grok_task_modadd(&tr2, &te2, p, 0.3, 599);
     for (i = 0; i < tr.n * 3; i++) differs |= tr.tokens[i] != tr2.tokens[i];
     CHECK(differs, "another data seed, another split");
+    grok_data_free(&tr2); grok_data_free(&te2);
     CHECK(grok_task_modadd(&tr2, &te2, 1, 0.3, 1) == GROK_ERR_ARG && strlen(grok_last_error()) > 0, "p < 2 rejected");
     CHECK(grok_task_modadd(&tr2, &te2, 31, 1.0, 1) == GROK_ERR_ARG, "frac_train 1 rejected");
     CHECK(grok_task_modadd(&tr2, &te2, 31, 0.0, 1) == GROK_ERR_ARG, "frac_train 0 rejected");
@@ -569,6 +664,7 @@ int main(void)
     test_trimmed(1, GROK_ACT_RELU);
     test_trimmed(1, GROK_ACT_GELU);
     test_frozen_gradients();
+    test_hooks_cache();
     test_adamw();
     test_schedule();
     test_split();

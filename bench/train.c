@@ -1,0 +1,123 @@
+/* bench/train: ms per epoch of the canonical run (seed 000's model, p = 113, 3830 training
+   rows, full batch: forward + backward + AdamW), the FLOPs the trimmed step executes, the
+   achieved GFLOP/s against this machine's peak measured in the same invocation, the projected
+   25,000-epoch run (evaluation and checkpoint every 100 epochs included), and PyTorch's time
+   for the same epoch at 1 and 2 threads (bench/torch_epoch.py) when python3-torch is there.
+   Usage: bench/train [epochs]   (writes bench/results/train.txt) */
+#define GROK_IMPLEMENTATION
+#include "../grok.h"
+#include "bench_common.h"
+#include <string.h>
+
+/* FLOPs of one trimmed training step (multiply-add = 2): GEMMs forward and backward (3 each,
+   the table's input gradient included), and the attention of the query rows. */
+static double step_flops(const grok_config *c, double Q)
+{
+    double C = c->d_model, HD = (double)c->n_heads * c->d_head, M = c->d_mlp, V = c->d_vocab_out;
+    double T = c->n_ctx, Nt = T * c->d_vocab;
+    double qkv_table = 6.0 * Nt * C * 3.0 * HD;
+    double attention = 12.0 * Q * T * HD; /* scores + mixing, forward, and their backward */
+    double W_O = 6.0 * Q * HD * C, mlp = 12.0 * Q * C * M, unembed = 6.0 * Q * C * V;
+    return qkv_table + attention + W_O + mlp + unembed;
+}
+
+/* Median ms per epoch of PyTorch at `threads`, or -1 when it cannot run. */
+static double torch_ms(int threads)
+{
+    char cmd[256], line[256];
+    double ms = -1.0;
+    FILE *f;
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 bench/torch_epoch.py --threads %d --epochs 20 2>/dev/null", threads);
+    f = popen(cmd, "r");
+    if (!f) return -1.0;
+    while (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "median_ms=");
+        if (p) ms = atof(p + 10);
+    }
+    pclose(f);
+    return ms;
+}
+
+static double time_epochs(grok_model *m, const grok_data *tr, int threads, int epochs, double *t)
+{
+    int e;
+    grok_threads_set(threads);
+    for (e = -10; e < epochs; e++) {
+        double t0 = bench_now();
+        grok_model_zero_grad(m);
+        grok_model_forward(m, tr->tokens, tr->targets, tr->n, NULL, NULL, NULL);
+        grok_model_backward(m);
+        grok_model_adamw_step(m);
+        if (e >= 0) t[e] = bench_now() - t0;
+    }
+    return bench_median(t, epochs) * 1e3;
+}
+
+int main(int argc, char **argv)
+{
+    int epochs = argc > 1 ? atoi(argv[1]) : 100, th;
+    grok_config cfg = grok_config_modadd(113);
+    grok_data tr, te;
+    grok_model m;
+    double *t, ms[2], peak[2], flops, eval_ms, ckpt_ms, projected, tms[2], t0;
+    FILE *out;
+    if (epochs < 5) epochs = 5;
+    t = (double *)malloc(sizeof(double) * (size_t)epochs);
+    if (grok_task_modadd(&tr, &te, 113, 0.3, 598) != GROK_OK || grok_model_init(&m, &cfg, tr.n) != GROK_OK) {
+        fprintf(stderr, "bench/train: %s\n", grok_last_error());
+        return 1;
+    }
+    flops = step_flops(&cfg, tr.n);
+    for (th = 1; th <= 2; th++) {
+        double wide = bench_peak_gflops(th, 1), narrow = bench_peak_gflops(th, 0);
+        peak[th - 1] = wide > narrow ? wide : narrow;
+        ms[th - 1] = time_epochs(&m, &tr, th, epochs, t);
+    }
+    t0 = bench_now();
+    grok_model_evaluate(&m, te.tokens, te.targets, te.n, NULL, NULL);
+    grok_model_evaluate(&m, tr.tokens, tr.targets, tr.n, NULL, NULL);
+    eval_ms = (bench_now() - t0) * 1e3;
+    t0 = bench_now();
+    grok_checkpoint_save(&m, "/tmp/grok_bench_ckpt.grok", 1);
+    ckpt_ms = (bench_now() - t0) * 1e3;
+    remove("/tmp/grok_bench_ckpt.grok");
+    projected = (25000.0 * ms[1] + 250.0 * (eval_ms + ckpt_ms)) / 1000.0;
+    tms[0] = torch_ms(1);
+    tms[1] = torch_ms(2);
+
+    printf("canonical epoch (p=113, 3830 rows, forward+backward+AdamW), median of %d epochs, kernel %s\n",
+           epochs, grok_gemm_kernel_name());
+    printf("FLOPs executed per step (trimmed path): %.3f GFLOP\n", flops * 1e-9);
+    printf("threads  ms/epoch  GFLOP/s  peak GFLOP/s  %% of peak\n");
+    for (th = 1; th <= 2; th++)
+        printf("%7d %9.2f %8.1f %13.1f %10.1f\n", th, ms[th - 1], flops / ms[th - 1] * 1e-6, peak[th - 1],
+               100.0 * flops / ms[th - 1] * 1e-6 / peak[th - 1]);
+    printf("evaluation of train+test %.1f ms, checkpoint %.1f ms, each every 100 epochs\n", eval_ms, ckpt_ms);
+    printf("projected 25,000-epoch run at 2 threads: %.0f s (%.1f min)\n", projected, projected / 60.0);
+    if (tms[0] > 0 && tms[1] > 0) {
+        double best = tms[0] < tms[1] ? tms[0] : tms[1];
+        printf("PyTorch %s: %.1f ms/epoch at 1 thread, %.1f at 2; grok.h (2 threads) is %.1fx faster than\n"
+               "PyTorch at 2 threads and %.1fx faster than PyTorch at its best thread count\n",
+               "(bench/torch_epoch.py)", tms[0], tms[1], tms[1] / ms[1], best / ms[1]);
+    } else {
+        printf("PyTorch: not installed (apt-get install python3-torch), no comparison\n");
+    }
+    out = fopen("bench/results/train.txt", "w");
+    if (out) {
+        fprintf(out, "epoch_ms_1t=%.3f epoch_ms_2t=%.3f gflop_per_step=%.4f peak_1t=%.1f peak_2t=%.1f eval_ms=%.2f ckpt_ms=%.2f "
+                     "projected_s=%.1f torch_ms_1t=%.2f torch_ms_2t=%.2f\n",
+                ms[0], ms[1], flops * 1e-9, peak[0], peak[1], eval_ms, ckpt_ms, projected, tms[0], tms[1]);
+        fclose(out);
+    }
+    if (tms[1] > 0)
+        printf("canonical epoch_ms=%.2f torch_ms=%.2f speedup=%.1f gflops=%.1f peak_pct=%.1f\n", ms[1], tms[1],
+               tms[1] / ms[1], flops / ms[1] * 1e-6, 100.0 * flops / ms[1] * 1e-6 / peak[1]);
+    else
+        printf("canonical epoch_ms=%.2f torch_ms=none speedup=none gflops=%.1f peak_pct=%.1f\n", ms[1],
+               flops / ms[1] * 1e-6, 100.0 * flops / ms[1] * 1e-6 / peak[1]);
+    grok_model_free(&m);
+    grok_data_free(&tr);
+    grok_data_free(&te);
+    free(t);
+    return 0;
+}
