@@ -1144,7 +1144,7 @@ static void grok__epilogue_avx512(float *c, const float *bias, int relu, const f
         __mmask16 k = (__mmask16)(n - j >= 16 ? 0xFFFF : (1u << (n - j)) - 1u);
         __m512 v = _mm512_maskz_loadu_ps(k, c + j);
         if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + j));
-        if (relu) v = _mm512_max_ps(v, zero);
+        if (relu) v = _mm512_mask_max_ps(v, 0xFFFF, v, zero); /* = max_ps; g++ 12 -O2 warns on max_ps's undefined source */
         if (mask) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(k, mask + j), zero, _CMP_GT_OQ), v);
         _mm512_mask_storeu_ps(c + j, k, v);
     }
@@ -1318,6 +1318,31 @@ static void grok__epilogue_apply(const grok__gemm_job *g, grok__epilogue_fn fn, 
            ep->mask ? ep->mask + (ptrdiff_t)i * ep->ldm + j0 : NULL, cols);
 }
 
+/* Starts loading what the tile at row i0, column j0 reads after its FMAs: C when beta != 0
+   and, on the last K block, the epilogue's mask. Both are usually cold (written by an earlier
+   layer), and without this the micro-kernel's tail waits on memory; with it the loads overlap
+   the kc FMAs. A tile row spans NR <= 32 floats: two cache lines. */
+static void grok__prefetch_tile(const grok__gemm_job *g, const float *c, int rows, float beta, int last_block,
+                                int i0, int j0)
+{
+#if defined(__GNUC__)
+    int i;
+    if (beta != 0.0f)
+        for (i = 0; i < rows; i++) {
+            __builtin_prefetch(c + (ptrdiff_t)i * g->ldc);
+            __builtin_prefetch(c + (ptrdiff_t)i * g->ldc + 16);
+        }
+    if (last_block && g->ep && g->ep->mask)
+        for (i = 0; i < rows; i++) {
+            const float *mk = g->ep->mask + (ptrdiff_t)(i0 + i) * g->ep->ldm + j0;
+            __builtin_prefetch(mk);
+            __builtin_prefetch(mk + 16);
+        }
+#else
+    (void)g; (void)c; (void)rows; (void)beta; (void)last_block; (void)i0; (void)j0;
+#endif
+}
+
 /* Computes the sub-matrix C[m0:m1, n0:n1] (m0 a multiple of MR, n0 of NR)
    with the Goto loop nest.  abuf holds an mc x KC packed A block, bbuf a
    KC x nc packed B panel (mc, nc multiples of MR, NR).  The A strip stays
@@ -1343,6 +1368,7 @@ static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, in
                         const float *bp = bbuf + (ptrdiff_t)jr * kc;
                         int ncols = grok__imin(kr->nr, ncur - jr);
                         float *cp = g->C + (ptrdiff_t)(ic + ir) * g->ldc + jc + jr;
+                        grok__prefetch_tile(g, cp, mrows, beta, pc + kc == g->K, ic + ir, jc + jr);
                         if (mrows == kr->mr && ncols == kr->nr)
                             g->fn(kc, ap, bp, cp, g->ldc, g->alpha, beta);
                         else
