@@ -14,7 +14,7 @@ WARN = -Wall -Wextra -Wpedantic -Werror
 LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
 
-TESTS = tests/test_grok tests/test_gemm
+TESTS = tests/test_grok tests/test_gemm tests/test_analysis
 BINS = examples/modadd $(TESTS)
 
 all: $(BINS)
@@ -25,7 +25,7 @@ examples/%: examples/%.c grok.h
 tests/%: tests/%.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
 
-BENCH = bench/peak bench/gemm bench/train
+BENCH = bench/peak bench/gemm bench/train bench/fft bench/svd
 
 bench/%: bench/%.c bench/bench_common.h grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
@@ -34,16 +34,26 @@ bench/%: bench/%.c bench/bench_common.h grok.h
 bench/gemm_openblas: bench/gemm.c bench/bench_common.h grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_HAVE_CBLAS -o $@ bench/gemm.c -lopenblas $(LDLIBS)
 
+# ... and bench/fft_fftw, bench/svd_lapacke against FFTW and LAPACK (libfftw3-dev, liblapacke-dev)
+bench/fft_fftw: bench/fft.c grok.h
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_HAVE_FFTW -o $@ bench/fft.c -lfftw3 $(LDLIBS)
+bench/svd_lapacke: bench/svd.c grok.h
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_HAVE_LAPACKE -o $@ bench/svd.c -llapacke -lopenblas $(LDLIBS)
+
 bench: $(BENCH)
 	@mkdir -p bench/results
 	./bench/peak
 	./bench/gemm
 	./bench/train
+	./bench/fft
+	./bench/svd
 
-bench-compare: bench/gemm_openblas bench/train
+bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 	@mkdir -p bench/results
 	./bench/gemm_openblas
 	./bench/train
+	./bench/fft_fftw
+	OPENBLAS_NUM_THREADS=1 ./bench/svd_lapacke
 
 test: $(TESTS)
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
@@ -52,7 +62,7 @@ run: examples/modadd
 	./examples/modadd --out $(OUT)
 
 clean:
-	rm -f $(BINS) $(BENCH) bench/gemm_openblas tests/compile_check_*
+	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_*
 	rm -rf runs
 
 .PHONY: all test run clean bench bench-compare

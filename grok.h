@@ -318,6 +318,76 @@ GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckp
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                        const grok_data *test);
 
+/* ============================================================ analysis ===== */
+
+/* ============================================================ analysis ===== */
+/* DFT (numpy conventions), the real Fourier basis of Z_p, SVD and least squares.
+   Complex arrays are interleaved doubles (re, im); "complex (n)" means 2n doubles.
+   The forward DFT is unnormalised, X[k] = sum_j x[j] exp(-2 pi i jk/n); the inverse carries
+   the 1/n. Frequencies are in np.fft.fftfreq order 0, 1, .., -1. All math is in double. */
+
+typedef struct grok_fft_plan grok_fft_plan; /* immutable after creation; one allocation */
+
+/* A plan for length n, 1 <= n <= 2^27: mixed radix (4, 2, 3, 5, other small primes) or, when
+   large prime factors make that slow, Bluestein through a 2.3.5-smooth length; any n costs
+   O(n log n). Twiddles are accurate to about an ulp (angles are reduced in integers). */
+GROKDEF int  grok_fft_plan_create(grok_fft_plan **plan, int n);
+GROKDEF void grok_fft_plan_free(grok_fft_plan *plan); /* NULL is fine */
+GROKDEF int  grok_fft_plan_size(const grok_fft_plan *plan); /* n, or 0 for NULL */
+/* In place on `count` complex vectors of length n: element j of vector c is the complex at
+   data[2*(c*dist + j*stride)]; stride >= 1 and dist >= 1 count complex elements (dist may be 0
+   when count is 1). inverse != 0 applies the 1/n-scaled inverse. Safe to call concurrently on
+   one plan: the scratch is one allocation per call. */
+GROKDEF int  grok_fft_execute(const grok_fft_plan *plan, double *data, long stride, long count,
+                              long dist, int inverse);
+/* data is a contiguous complex array of shape (shape[0], .., shape[ndim-1]), 1 <= ndim <= 8;
+   transforms along `axis` (np.fft.fft(data, axis=axis), or ifft). */
+GROKDEF int  grok_fft_axis(double *data, int ndim, const int *shape, int axis, int inverse);
+GROKDEF int  grok_fft2(double *data, int rows, int cols, int inverse); /* complex (rows,cols) */
+/* in (n) real -> out (n/2+1) complex, np.fft.rfft. */
+GROKDEF int  grok_rfft(double *out, const double *in, int n);
+/* in (n/2+1) complex -> out (n) real, np.fft.irfft(in, n): the imaginary parts of in[0] and,
+   for even n, of in[n/2] are ignored. */
+GROKDEF int  grok_irfft(double *out, const double *in, int n);
+GROKDEF int  grok_fftshift(double *data, int n);  /* complex (n), np.fft.fftshift */
+GROKDEF int  grok_ifftshift(double *data, int n); /* complex (n), np.fft.ifftshift */
+/* np.fft.fftfreq(n)[k]; NAN (and an error message) unless n >= 1 and 0 <= k < n. */
+GROKDEF double grok_fft_freq(int k, int n);
+/* float versions of grok_fft_axis and grok_rfft (interleaved float complex, double math). */
+GROKDEF int  grok_fft_axis_f(float *data, int ndim, const int *shape, int axis, int inverse);
+GROKDEF int  grok_rfft_f(float *out, const float *in, int n);
+
+/* The real Fourier basis of Z_p (seed 004's fourier_basis), F (p,p), orthonormal rows:
+   row 0 = 1/sqrt(p); rows 2k-1, 2k = cos, sin(2 pi k x/p) * sqrt(2/p) for k = 1..(p-1)/2;
+   for even p, row p-1 = (-1)^x / sqrt(p) ("cos p/2"). 1 <= p <= 46340 here and below. */
+GROKDEF int grok_fourier_basis(double *F, int p);
+/* Name of row k of that basis into buf (size n): "Const", "cos 1", "sin 1", .., and for even
+   p "cos p/2" for row p-1. GROK_ERR_ARG if buf is too small (it then holds a prefix). */
+GROKDEF int grok_fourier_basis_name(char *buf, size_t n, int k, int p);
+/* A (p,inner) -> out (p,inner) = F @ A, as a product with the basis (split by parity, half the
+   multiplications of F @ A; at p = 113 faster than FFTs). out must not overlap A. */
+GROKDEF int grok_fourier_1d(double *out, const double *A, int p, long inner);
+/* A (p,p,inner) -> out (p,p,inner), out[i,j,:] = sum_{x,y} F[i,x] F[j,y] A[x,y,:], the seeds'
+   fft2d (F A F^T over the first two axes). out must not overlap A. */
+GROKDEF int grok_fourier_2d(double *out, const double *A, int p, long inner);
+GROKDEF int grok_fourier_2d_f(float *out, const float *A, int p, long inner); /* double math */
+
+/* SVD of A (m,n), row-major: A = U diag(S) Vt with k = min(m,n), S (k) descending and >= 0.
+   full == 0: U (m,k), Vt (k,n); full != 0: U (m,m), Vt (n,n), completed to orthonormal bases.
+   U, S or Vt may be NULL when not wanted. Sign convention: in every column of U the entry of
+   largest magnitude (the first one on a tie) is positive, and Vt's rows follow from it; this
+   holds also when U is NULL (it is then computed internally if Vt is wanted). With full != 0
+   and m < n, Vt's rows k..n-1 also have their largest-magnitude entry positive.
+   Golub-Kahan bidiagonalisation and implicit-shift QR; GROK_ERR_NUMERIC if it fails to
+   converge or A holds a NaN or an infinity. */
+GROKDEF int grok_svd(double *U, double *S, double *Vt, const double *A, int m, int n, int full);
+/* Least squares by Householder QR: X (n,k), y (n) -> coef (k) minimising ||X coef - y||, n >= k.
+   r2 (may be NULL) = 1 - SS_res/SS_tot with SS_tot around the mean of y (if SS_tot == 0: 1 when
+   SS_res is 0 to working precision, else 0). GROK_ERR_NUMERIC if X is rank deficient to working
+   precision (a column within ~10 n eps, in angle, of the span of the columns before it);
+   GROK_ERR_ARG if n < k. */
+GROKDEF int grok_lstsq(double *coef, double *r2, const double *X, const double *y, int n, int k);
+
 /* ================================================================= I/O ===== */
 
 /* Checkpoint: little-endian binary, versioned (see GROK_CKPT_VERSION and the format comment
@@ -3424,10 +3494,20 @@ static void grok__format_duration(char *buf, size_t n, double s)
     else snprintf(buf, n, "%dh%02dm", (int)(s / 3600.0), ((int)s / 60) % 60);
 }
 
+/* mkdir -p: creates dir and any missing parents. */
 static int grok__mkdir(const char *dir)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return grok__fail(GROK_ERR_IO, "cannot create directory %s: %s", dir, strerror(errno));
+    char path[4096];
+    size_t i, n = strlen(dir);
+    if (n == 0 || n >= sizeof path) return grok__fail(GROK_ERR_ARG, "bad directory name '%s'", dir);
+    memcpy(path, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0') continue;
+        path[i] = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return grok__fail(GROK_ERR_IO, "cannot create directory %s: %s", path, strerror(errno));
+        path[i] = dir[i];
+    }
     return GROK_OK;
 }
 
@@ -3512,6 +3592,1298 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     return st;
 }
+
+/* -------------------------------------------------------------- analysis */
+
+/* ============================================================ analysis ===== */
+
+/* GCC/clang vector extensions let the butterflies and kernels below work on GROK__VL doubles
+   at once without intrinsics. The width follows the instruction set the file is compiled for
+   (2 doubles for plain x86-64 SSE2, 4 with -mavx, 8 with -mavx512f): a vector wider than the
+   registers is split through memory and runs several times slower. Other compilers get width
+   1 and the same code runs on plain doubles. Loads and stores go through GROK__VLD/GROK__VST
+   on unaligned double arrays, hence aligned(8) and may_alias. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__AVX512F__)
+typedef double grok__vd __attribute__((vector_size(64), aligned(8), may_alias));
+#define GROK__VL 8
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__AVX__)
+typedef double grok__vd __attribute__((vector_size(32), aligned(8), may_alias));
+#define GROK__VL 4
+#elif defined(__GNUC__) || defined(__clang__)
+typedef double grok__vd __attribute__((vector_size(16), aligned(8), may_alias));
+#define GROK__VL 2
+#else
+typedef double grok__vd;
+#define GROK__VL 1
+#endif
+#define GROK__VLD(p) (*(const grok__vd *)(const void *)(p))
+#define GROK__VST(p) (*(grok__vd *)(void *)(p))
+#define GROK__LONG_MAX ((long)(~0UL >> 1))
+#define GROK__EPS 2.220446049250313e-16 /* DBL_EPSILON */
+#define GROK__DMAX 1.7976931348623157e308 /* DBL_MAX: !(|x| <= GROK__DMAX) catches inf and NaN */
+
+/* cos and sin of 2 pi num/den, within an ulp or so for any num: the angle is reduced exactly
+   (in integers) to [0, pi/4] before cos/sin see it, so large arguments lose nothing. */
+static void grok__sincos2pi(int64_t num, int64_t den, double *c, double *s)
+{
+    int64_t r = num % den, x, rem;
+    int q;
+    double cs, sn;
+    if (r < 0) r += den;
+    x = 4 * r; /* the angle is (q + rem/den) quarter turns */
+    q = (int)(x / den);
+    rem = x - q * den;
+    if (2 * rem <= den) {
+        double a = 1.5707963267948966 * ((double)rem / (double)den);
+        cs = cos(a); sn = sin(a);
+    } else {
+        double a = 1.5707963267948966 * ((double)(den - rem) / (double)den);
+        cs = sin(a); sn = cos(a);
+    }
+    switch (q) {
+    case 0: *c = cs; *s = sn; break;
+    case 1: *c = -sn; *s = cs; break;
+    case 2: *c = -cs; *s = -sn; break;
+    default: *c = sn; *s = -cs; break;
+    }
+}
+
+/* 1 when the byte ranges [a, a+na) and [b, b+nb) share a byte. */
+static int grok__overlap(const void *a, size_t na, const void *b, size_t nb)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + nb && y < x + na;
+}
+
+/* ----------------------------------------------------------------- DFT
+
+   Plans follow pocketfft's complex FFT: n is factored into 4s, a 2 and odd primes; each
+   factor p is one Stockham pass (no bit reversal) that reads cc (l1, p, ido) and writes
+   ch (p, l1, ido), multiplying by the twiddles exp(+-2 pi i u l1 i/n) on the way out. Lengths
+   with a large prime factor use Bluestein's chirp-z through a 2.3.5-smooth length m >= 2n-1
+   when the cost estimate says so. Vectors are transformed GROK__VL at a time in a lane buffer
+   whose element j holds VL real parts then VL imaginary parts, so every butterfly is a vector
+   operation across the independent vectors. */
+
+#define GROK__FFT_E (2 * GROK__VL) /* doubles per element of a lane buffer */
+#define GROK__FFT_MAXF 32
+#define GROK__FFT_MAXN (1 << 27)
+
+struct grok_fft_plan {
+    int n, nfact, fact[GROK__FFT_MAXF];
+    long twofs[GROK__FFT_MAXF]; /* offset (complex) of each pass's twiddles in tw */
+    int maxg;                   /* largest factor > 5 (generic butterfly), 0 if none */
+    int m;                      /* Bluestein length, 0 for a direct plan */
+    double *tw;                 /* pass twiddles, then for generic passes the p roots */
+    double *chirp;              /* (n) complex exp(i pi j^2/n) */
+    double *bk;                 /* (m) complex DFT_m of the chirp's circular extension, / m */
+    struct grok_fft_plan *sub;  /* direct plan of length m */
+};
+
+/* fact (up to GROK__FFT_MAXF) = the factors of n: 4s, then a 2, then odd primes ascending;
+   returns their count. */
+static int grok__fft_factor(int n, int *fact)
+{
+    int nf = 0;
+    while (n % 4 == 0) { fact[nf++] = 4; n /= 4; }
+    if (n % 2 == 0) { fact[nf++] = 2; n /= 2; }
+    for (int p = 3; p * p <= n; p += 2)
+        while (n % p == 0) { fact[nf++] = p; n /= p; }
+    if (n > 1) fact[nf++] = n;
+    return nf;
+}
+
+/* pocketfft's estimate of the work of a direct plan: n times the sum of its factors, with
+   factors above 5 (generic O(p^2) butterflies) penalised. */
+static double grok__fft_cost(int n)
+{
+    double cost = 0;
+    int rest = n;
+    while (rest % 2 == 0) { cost += 2; rest /= 2; }
+    for (int p = 3; p * p <= rest; p += 2)
+        while (rest % p == 0) { cost += p <= 5 ? p : 1.1 * p; rest /= p; }
+    if (rest > 1) cost += rest <= 5 ? rest : 1.1 * rest;
+    return cost * n;
+}
+
+static int grok__fft_good_size(int n) /* smallest 2^a 3^b 5^c >= n */
+{
+    long best = 1;
+    while (best < n) best *= 2;
+    for (long f5 = 1; f5 < best; f5 *= 5)
+        for (long f35 = f5; f35 < best; f35 *= 3) {
+            long x = f35;
+            while (x < n) x *= 2;
+            if (x < best) best = x;
+        }
+    return (int)best;
+}
+
+/* Bluestein length for n, or 0 when the direct plan is expected to be faster. Two sub-FFTs
+   plus the chirp products cost about 1.5x their butterflies (pocketfft's fudge factor). */
+static int grok__fft_bluestein_len(int n, const int *fact, int nf)
+{
+    int lpf = nf ? fact[nf - 1] : 1, m;
+    if (n < 50 || (long)lpf * lpf <= n) return 0;
+    m = grok__fft_good_size(2 * n - 1);
+    return 2 * 1.5 * grok__fft_cost(m) < grok__fft_cost(n) ? m : 0;
+}
+
+/* Counts (tw == NULL) or fills the twiddles of a direct plan: pass s gets (p-1)(ido-1) values
+   exp(2 pi i u l1 i/n), u = 1..p-1, i = 1..ido-1, then, for p > 5, the p roots exp(2 pi i j/p). */
+static long grok__fft_twiddles(int n, const int *fact, int nf, double *tw, long *ofs)
+{
+    long cnt = 0, l1 = 1;
+    for (int s = 0; s < nf; s++) {
+        int ip = fact[s];
+        long ido = n / (l1 * ip);
+        ofs[s] = cnt;
+        if (tw)
+            for (int u = 1; u < ip; u++)
+                for (long i = 1; i < ido; i++) {
+                    double *w = tw + 2 * (cnt + (u - 1) * (ido - 1) + i - 1);
+                    grok__sincos2pi((int64_t)u * l1 * i, n, w, w + 1);
+                }
+        cnt += (ip - 1) * (ido - 1);
+        if (ip > 5) {
+            if (tw)
+                for (int j = 0; j < ip; j++) grok__sincos2pi(j, ip, tw + 2 * (cnt + j), tw + 2 * (cnt + j) + 1);
+            cnt += ip;
+        }
+        l1 *= ip;
+    }
+    return cnt;
+}
+
+/* A plan without Bluestein for n; tw (grok__fft_twiddles of n complex values) is filled. */
+static void grok__fft_direct_init(grok_fft_plan *pl, int n, double *tw)
+{
+    pl->n = n;
+    pl->nfact = grok__fft_factor(n, pl->fact);
+    pl->maxg = 0;
+    for (int s = 0; s < pl->nfact; s++)
+        if (pl->fact[s] > 5 && pl->fact[s] > pl->maxg) pl->maxg = pl->fact[s];
+    pl->m = 0;
+    pl->tw = tw;
+    pl->chirp = pl->bk = NULL;
+    pl->sub = NULL;
+    grok__fft_twiddles(n, pl->fact, pl->nfact, tw, pl->twofs);
+}
+
+/* Twiddle u of column i from a pass's wa (p-1, ido-1) complex (1 for i == 0), conjugated for
+   the forward sign. */
+static void grok__fft_tw(const double *wa, long ido, int u, long i, double sgn, double *wr, double *wi)
+{
+    if (i == 0) { *wr = 1; *wi = 0; return; }
+    wa += 2 * ((u - 1) * (ido - 1) + i - 1);
+    *wr = wa[0];
+    *wi = sgn * wa[1];
+}
+
+#define GROK__CC(a, b, c) (cc + GROK__FFT_E * ((a) + ido * ((b) + (long)cdim * (c))))
+#define GROK__CH(a, b, c) (ch + GROK__FFT_E * ((a) + ido * ((b) + l1 * (c))))
+/* y = (xr + i xi) (wr + i wi), lane-wise */
+#define GROK__CSTORE(y, xr, xi, wr, wi) \
+    (GROK__VST(y) = (xr) * (wr) - (xi) * (wi), GROK__VST((y) + GROK__VL) = (xr) * (wi) + (xi) * (wr))
+
+/* The passes for p = 2, 3, 4, 5: cc (l1, p, ido) and ch (p, l1, ido) in lane elements, wa
+   (p-1, ido-1) complex; sgn = -1 forward, +1 backward, the butterfly's roots exp(sgn 2 pi i/p). */
+static void grok__fft_pass2(long ido, long l1, const double *cc, double *ch, const double *wa, double sgn)
+{
+    const int cdim = 2;
+    for (long k = 0; k < l1; k++)
+        for (long i = 0; i < ido; i++) {
+            const double *x0 = GROK__CC(i, 0, k), *x1 = GROK__CC(i, 1, k);
+            double *y0 = GROK__CH(i, k, 0);
+            double w1r, w1i;
+            grok__vd ar = GROK__VLD(x0), ai = GROK__VLD(x0 + GROK__VL);
+            grok__vd br = GROK__VLD(x1), bi = GROK__VLD(x1 + GROK__VL);
+            grok__fft_tw(wa, ido, 1, i, sgn, &w1r, &w1i);
+            GROK__VST(y0) = ar + br;
+            GROK__VST(y0 + GROK__VL) = ai + bi;
+            GROK__CSTORE(GROK__CH(i, k, 1), ar - br, ai - bi, w1r, w1i);
+        }
+}
+
+static void grok__fft_pass3(long ido, long l1, const double *cc, double *ch, const double *wa, double sgn)
+{
+    const int cdim = 3;
+    const double cr = -0.5, ci = sgn * 0.86602540378443864676; /* exp(sgn 2 pi i/3) */
+    for (long k = 0; k < l1; k++)
+        for (long i = 0; i < ido; i++) {
+            const double *x0 = GROK__CC(i, 0, k), *x1 = GROK__CC(i, 1, k), *x2 = GROK__CC(i, 2, k);
+            double *y0 = GROK__CH(i, k, 0);
+            double w1r, w1i, w2r, w2i;
+            grok__vd x0r = GROK__VLD(x0), x0i = GROK__VLD(x0 + GROK__VL);
+            grok__vd x1r = GROK__VLD(x1), x1i = GROK__VLD(x1 + GROK__VL);
+            grok__vd x2r = GROK__VLD(x2), x2i = GROK__VLD(x2 + GROK__VL);
+            grok__vd ar = x1r + x2r, ai = x1i + x2i, br = x1r - x2r, bi = x1i - x2i;
+            grok__vd pr = x0r + cr * ar, pi = x0i + cr * ai, qr = -ci * bi, qi = ci * br;
+            grok__fft_tw(wa, ido, 1, i, sgn, &w1r, &w1i);
+            grok__fft_tw(wa, ido, 2, i, sgn, &w2r, &w2i);
+            GROK__VST(y0) = x0r + ar;
+            GROK__VST(y0 + GROK__VL) = x0i + ai;
+            GROK__CSTORE(GROK__CH(i, k, 1), pr + qr, pi + qi, w1r, w1i);
+            GROK__CSTORE(GROK__CH(i, k, 2), pr - qr, pi - qi, w2r, w2i);
+        }
+}
+
+static void grok__fft_pass4(long ido, long l1, const double *cc, double *ch, const double *wa, double sgn)
+{
+    const int cdim = 4;
+    for (long k = 0; k < l1; k++)
+        for (long i = 0; i < ido; i++) {
+            const double *x0 = GROK__CC(i, 0, k), *x1 = GROK__CC(i, 1, k);
+            const double *x2 = GROK__CC(i, 2, k), *x3 = GROK__CC(i, 3, k);
+            double *y0 = GROK__CH(i, k, 0);
+            double w1r, w1i, w2r, w2i, w3r, w3i;
+            grok__vd x0r = GROK__VLD(x0), x0i = GROK__VLD(x0 + GROK__VL);
+            grok__vd x1r = GROK__VLD(x1), x1i = GROK__VLD(x1 + GROK__VL);
+            grok__vd x2r = GROK__VLD(x2), x2i = GROK__VLD(x2 + GROK__VL);
+            grok__vd x3r = GROK__VLD(x3), x3i = GROK__VLD(x3 + GROK__VL);
+            grok__vd t1r = x0r + x2r, t1i = x0i + x2i, t2r = x0r - x2r, t2i = x0i - x2i;
+            grok__vd t3r = x1r + x3r, t3i = x1i + x3i;
+            grok__vd rr = -sgn * (x1i - x3i), ri = sgn * (x1r - x3r); /* sgn i (x1 - x3) */
+            grok__fft_tw(wa, ido, 1, i, sgn, &w1r, &w1i);
+            grok__fft_tw(wa, ido, 2, i, sgn, &w2r, &w2i);
+            grok__fft_tw(wa, ido, 3, i, sgn, &w3r, &w3i);
+            GROK__VST(y0) = t1r + t3r;
+            GROK__VST(y0 + GROK__VL) = t1i + t3i;
+            GROK__CSTORE(GROK__CH(i, k, 1), t2r + rr, t2i + ri, w1r, w1i);
+            GROK__CSTORE(GROK__CH(i, k, 2), t1r - t3r, t1i - t3i, w2r, w2i);
+            GROK__CSTORE(GROK__CH(i, k, 3), t2r - rr, t2i - ri, w3r, w3i);
+        }
+}
+
+static void grok__fft_pass5(long ido, long l1, const double *cc, double *ch, const double *wa, double sgn)
+{
+    const int cdim = 5;
+    const double c1 = 0.30901699437494742410, c2 = -0.80901699437494742410;  /* cos 2pi/5, 4pi/5 */
+    const double s1 = sgn * 0.95105651629515357212, s2 = sgn * 0.58778525229247312917; /* sin */
+    for (long k = 0; k < l1; k++)
+        for (long i = 0; i < ido; i++) {
+            const double *x0 = GROK__CC(i, 0, k), *x1 = GROK__CC(i, 1, k), *x2 = GROK__CC(i, 2, k);
+            const double *x3 = GROK__CC(i, 3, k), *x4 = GROK__CC(i, 4, k);
+            double *y0 = GROK__CH(i, k, 0);
+            double w1r, w1i, w2r, w2i, w3r, w3i, w4r, w4i;
+            grok__vd x0r = GROK__VLD(x0), x0i = GROK__VLD(x0 + GROK__VL);
+            grok__vd a1r = GROK__VLD(x1) + GROK__VLD(x4), a1i = GROK__VLD(x1 + GROK__VL) + GROK__VLD(x4 + GROK__VL);
+            grok__vd b1r = GROK__VLD(x1) - GROK__VLD(x4), b1i = GROK__VLD(x1 + GROK__VL) - GROK__VLD(x4 + GROK__VL);
+            grok__vd a2r = GROK__VLD(x2) + GROK__VLD(x3), a2i = GROK__VLD(x2 + GROK__VL) + GROK__VLD(x3 + GROK__VL);
+            grok__vd b2r = GROK__VLD(x2) - GROK__VLD(x3), b2i = GROK__VLD(x2 + GROK__VL) - GROK__VLD(x3 + GROK__VL);
+            /* y_u = p_u + i q_u and y_{5-u} = p_u - i q_u */
+            grok__vd p1r = x0r + c1 * a1r + c2 * a2r, p1i = x0i + c1 * a1i + c2 * a2i;
+            grok__vd q1r = s1 * b1r + s2 * b2r, q1i = s1 * b1i + s2 * b2i;
+            grok__vd p2r = x0r + c2 * a1r + c1 * a2r, p2i = x0i + c2 * a1i + c1 * a2i;
+            grok__vd q2r = s2 * b1r - s1 * b2r, q2i = s2 * b1i - s1 * b2i;
+            grok__fft_tw(wa, ido, 1, i, sgn, &w1r, &w1i);
+            grok__fft_tw(wa, ido, 2, i, sgn, &w2r, &w2i);
+            grok__fft_tw(wa, ido, 3, i, sgn, &w3r, &w3i);
+            grok__fft_tw(wa, ido, 4, i, sgn, &w4r, &w4i);
+            GROK__VST(y0) = x0r + a1r + a2r;
+            GROK__VST(y0 + GROK__VL) = x0i + a1i + a2i;
+            GROK__CSTORE(GROK__CH(i, k, 1), p1r - q1i, p1i + q1r, w1r, w1i);
+            GROK__CSTORE(GROK__CH(i, k, 4), p1r + q1i, p1i - q1r, w4r, w4i);
+            GROK__CSTORE(GROK__CH(i, k, 2), p2r - q2i, p2i + q2r, w2r, w2i);
+            GROK__CSTORE(GROK__CH(i, k, 3), p2r + q2i, p2i - q2r, w3r, w3i);
+        }
+}
+
+/* Any odd prime ip: O(ip^2) per butterfly, halved by pairing x_m with x_{ip-m} (their sum
+   meets the cosines, their difference the sines). roots holds exp(2 pi i j/ip); ab holds ip
+   elements: the sums at 1..h and the differences at ip-1..ip-h. */
+static void grok__fft_passg(long ido, long l1, int ip, const double *cc, double *ch, const double *wa,
+                            const double *roots, double sgn, double *ab)
+{
+    const int cdim = ip, h = (ip - 1) / 2;
+    for (long k = 0; k < l1; k++)
+        for (long i = 0; i < ido; i++) {
+            const double *x0 = GROK__CC(i, 0, k);
+            double *y0 = GROK__CH(i, k, 0);
+            grok__vd x0r = GROK__VLD(x0), x0i = GROK__VLD(x0 + GROK__VL), sr = x0r, si = x0i;
+            for (int m = 1; m <= h; m++) {
+                const double *xm = GROK__CC(i, m, k), *xn = GROK__CC(i, ip - m, k);
+                double *a = ab + GROK__FFT_E * m, *b = ab + GROK__FFT_E * (ip - m);
+                grok__vd ar = GROK__VLD(xm) + GROK__VLD(xn), ai = GROK__VLD(xm + GROK__VL) + GROK__VLD(xn + GROK__VL);
+                GROK__VST(a) = ar;
+                GROK__VST(a + GROK__VL) = ai;
+                GROK__VST(b) = GROK__VLD(xm) - GROK__VLD(xn);
+                GROK__VST(b + GROK__VL) = GROK__VLD(xm + GROK__VL) - GROK__VLD(xn + GROK__VL);
+                sr += ar;
+                si += ai;
+            }
+            GROK__VST(y0) = sr;
+            GROK__VST(y0 + GROK__VL) = si;
+            for (int u = 1; u <= h; u++) {
+                const double *a = ab + GROK__FFT_E, *b = ab + GROK__FFT_E * (ip - 1);
+                double c = roots[2 * u], s = sgn * roots[2 * u + 1], wr, wi;
+                grok__vd pr = x0r + c * GROK__VLD(a), pi = x0i + c * GROK__VLD(a + GROK__VL);
+                grok__vd qr = s * GROK__VLD(b), qi = s * GROK__VLD(b + GROK__VL);
+                int idx = u; /* u m mod ip */
+                for (int m = 2; m <= h; m++) {
+                    idx += u;
+                    if (idx >= ip) idx -= ip;
+                    c = roots[2 * idx];
+                    s = sgn * roots[2 * idx + 1];
+                    a = ab + GROK__FFT_E * m;
+                    b = ab + GROK__FFT_E * (ip - m);
+                    pr += c * GROK__VLD(a);
+                    pi += c * GROK__VLD(a + GROK__VL);
+                    qr += s * GROK__VLD(b);
+                    qi += s * GROK__VLD(b + GROK__VL);
+                }
+                grok__fft_tw(wa, ido, u, i, sgn, &wr, &wi);
+                GROK__CSTORE(GROK__CH(i, k, u), pr - qi, pi + qr, wr, wi);
+                grok__fft_tw(wa, ido, ip - u, i, sgn, &wr, &wi);
+                GROK__CSTORE(GROK__CH(i, k, ip - u), pr + qi, pi - qr, wr, wi);
+            }
+        }
+}
+
+#undef GROK__CC
+#undef GROK__CH
+
+/* Runs the passes of a direct plan over buf (n elements), ping-ponging with tmp (as large);
+   ab holds maxg elements. Returns whichever of buf and tmp holds the (unscaled) result. */
+static double *grok__fft_passes(const grok_fft_plan *pl, double *buf, double *tmp, double *ab, double sgn)
+{
+    double *p1 = buf, *p2 = tmp, *t;
+    long l1 = 1;
+    for (int s = 0; s < pl->nfact; s++) {
+        int ip = pl->fact[s];
+        long ido = pl->n / (l1 * ip);
+        const double *wa = pl->tw + 2 * pl->twofs[s];
+        switch (ip) {
+        case 2: grok__fft_pass2(ido, l1, p1, p2, wa, sgn); break;
+        case 3: grok__fft_pass3(ido, l1, p1, p2, wa, sgn); break;
+        case 4: grok__fft_pass4(ido, l1, p1, p2, wa, sgn); break;
+        case 5: grok__fft_pass5(ido, l1, p1, p2, wa, sgn); break;
+        default: grok__fft_passg(ido, l1, ip, p1, p2, wa, wa + 2 * (ip - 1) * (ido - 1), sgn, ab); break;
+        }
+        t = p1; p1 = p2; p2 = t;
+        l1 *= ip;
+    }
+    return p1;
+}
+
+/* Lane elements one call needs: the n gathered, then the work of a block (a ping-pong copy
+   and the generic butterfly's maxg, or Bluestein's two buffers of m). */
+static long grok__fft_work_elems(const grok_fft_plan *pl)
+{
+    return pl->m ? (long)pl->n + 2L * pl->m : 2L * pl->n + pl->maxg;
+}
+
+/* Transforms the VL vectors in buf (n elements), unscaled; work follows buf in the same
+   allocation. Bluestein: X_k = conj(b_k) sum_j (x_j conj(b_j)) b_{k-j}, b_j = exp(i pi j^2/n),
+   a circular convolution of length m; the inverse is the conjugate of the forward transform of
+   the conjugate. Returns where the result is. */
+static double *grok__fft_block(const grok_fft_plan *pl, double *buf, double *work, double sgn)
+{
+    const int n = pl->n, m = pl->m, E = GROK__FFT_E, L = GROK__VL;
+    double *a = work, *t = work + (long)E * m, *r;
+    if (!m) return grok__fft_passes(pl, buf, work, work + (long)E * n, sgn);
+    for (int j = 0; j < n; j++) {
+        const double *x = buf + (long)E * j;
+        double cr = pl->chirp[2 * j], ci = pl->chirp[2 * j + 1];
+        grok__vd xr = GROK__VLD(x), xi = -sgn * GROK__VLD(x + L); /* conj for the inverse */
+        GROK__VST(a + (long)E * j) = xr * cr + xi * ci;
+        GROK__VST(a + (long)E * j + L) = xi * cr - xr * ci;
+    }
+    memset(a + (long)E * n, 0, sizeof(double) * E * (size_t)(m - n));
+    r = grok__fft_passes(pl->sub, a, t, NULL, -1.0);
+    for (int j = 0; j < m; j++) {
+        double *y = r + (long)E * j, br = pl->bk[2 * j], bi = pl->bk[2 * j + 1];
+        grok__vd yr = GROK__VLD(y), yi = GROK__VLD(y + L);
+        GROK__CSTORE(y, yr, yi, br, bi);
+    }
+    r = grok__fft_passes(pl->sub, r, r == a ? t : a, NULL, 1.0);
+    for (int k = 0; k < n; k++) {
+        const double *y = r + (long)E * k;
+        double cr = pl->chirp[2 * k], ci = pl->chirp[2 * k + 1];
+        grok__vd yr = GROK__VLD(y), yi = GROK__VLD(y + L);
+        GROK__VST(buf + (long)E * k) = yr * cr + yi * ci;
+        GROK__VST(buf + (long)E * k + L) = -sgn * (yi * cr - yr * ci);
+    }
+    return buf;
+}
+
+/* (grok__fft_work_elems) lane elements, or NULL. */
+static double *grok__fft_alloc_work(const grok_fft_plan *pl)
+{
+    return (double *)GROK_MALLOC(sizeof(double) * GROK__FFT_E * (size_t)grok__fft_work_elems(pl));
+}
+
+GROKDEF int grok_fft_plan_create(grok_fft_plan **plan, int n)
+{
+    int fact[GROK__FFT_MAXF], nf, m;
+    long ofs[GROK__FFT_MAXF];
+    size_t hdr = (sizeof(grok_fft_plan) + 63) & ~(size_t)63, bytes;
+    char *mem;
+    grok_fft_plan *pl;
+    double *work, *r;
+    if (!plan) return grok__fail(GROK_ERR_ARG, "grok_fft_plan_create: plan is NULL");
+    *plan = NULL;
+    if (n < 1 || n > GROK__FFT_MAXN)
+        return grok__fail(GROK_ERR_ARG, "grok_fft_plan_create: n = %d, want 1..%d", n, GROK__FFT_MAXN);
+    nf = grok__fft_factor(n, fact);
+    m = grok__fft_bluestein_len(n, fact, nf);
+    if (m) {
+        int mfact[GROK__FFT_MAXF], mnf = grok__fft_factor(m, mfact);
+        bytes = 2 * hdr + sizeof(double) * (size_t)(2L * n + 2L * m + 2 * grok__fft_twiddles(m, mfact, mnf, NULL, ofs));
+    } else {
+        bytes = hdr + sizeof(double) * (size_t)(2 * grok__fft_twiddles(n, fact, nf, NULL, ofs));
+    }
+    mem = (char *)GROK_MALLOC(bytes);
+    if (!mem) return grok__fail(GROK_ERR_NOMEM, "grok_fft_plan_create: cannot allocate %zu bytes", bytes);
+    pl = (grok_fft_plan *)(void *)mem;
+    if (!m) {
+        grok__fft_direct_init(pl, n, (double *)(void *)(mem + hdr));
+        *plan = pl;
+        return GROK_OK;
+    }
+    pl->n = n;
+    pl->nfact = pl->maxg = 0;
+    pl->m = m;
+    pl->tw = NULL;
+    pl->chirp = (double *)(void *)(mem + hdr);
+    pl->bk = pl->chirp + 2L * n;
+    pl->sub = (grok_fft_plan *)(void *)(pl->bk + 2L * m);
+    grok__fft_direct_init(pl->sub, m, (double *)(void *)((char *)pl->sub + hdr));
+    for (int j = 0; j < n; j++) /* j^2 mod 2n keeps the angle exact */
+        grok__sincos2pi((int64_t)j * j % (2 * (int64_t)n), 2 * (int64_t)n, pl->chirp + 2 * j, pl->chirp + 2 * j + 1);
+    work = grok__fft_alloc_work(pl->sub);
+    if (!work) {
+        GROK_FREE(mem);
+        return grok__fail(GROK_ERR_NOMEM, "grok_fft_plan_create: cannot allocate the Bluestein scratch");
+    }
+    /* bk = DFT_m(b extended circularly: b_0..b_{n-1} at 0.., b_1..b_{n-1} at m-1..) / m, lane 0 */
+    memset(work, 0, sizeof(double) * GROK__FFT_E * (size_t)m);
+    for (int j = 0; j < n; j++) {
+        work[(long)GROK__FFT_E * j] = pl->chirp[2 * j];
+        work[(long)GROK__FFT_E * j + GROK__VL] = pl->chirp[2 * j + 1];
+        if (j > 0) {
+            work[(long)GROK__FFT_E * (m - j)] = pl->chirp[2 * j];
+            work[(long)GROK__FFT_E * (m - j) + GROK__VL] = pl->chirp[2 * j + 1];
+        }
+    }
+    r = grok__fft_passes(pl->sub, work, work + (long)GROK__FFT_E * m, NULL, -1.0);
+    for (int j = 0; j < m; j++) {
+        pl->bk[2 * j] = r[(long)GROK__FFT_E * j] / m;
+        pl->bk[2 * j + 1] = r[(long)GROK__FFT_E * j + GROK__VL] / m;
+    }
+    GROK_FREE(work);
+    *plan = pl;
+    return GROK_OK;
+}
+
+GROKDEF void grok_fft_plan_free(grok_fft_plan *plan) { GROK_FREE(plan); }
+
+GROKDEF int grok_fft_plan_size(const grok_fft_plan *plan) { return plan ? plan->n : 0; }
+
+/* Transforms `count` vectors of d (or of f, converting) through the lane buffer work
+   (grok__fft_work_elems elements); the inverse is scaled by 1/n on the way out. */
+static void grok__fft_many(const grok_fft_plan *pl, double *d, float *f, long stride, long count, long dist,
+                           int inverse, double *work)
+{
+    const int n = pl->n, E = GROK__FFT_E, L = GROK__VL;
+    const double scale = inverse ? 1.0 / n : 1.0;
+    double *buf = work, *r;
+    for (long c0 = 0; c0 < count; c0 += L) {
+        int nv = count - c0 < L ? (int)(count - c0) : L;
+        for (int j = 0; j < n; j++) { /* unused lanes are zero, so they stay finite */
+            double *e = buf + (long)E * j;
+            long o = 2 * (c0 * dist + j * stride);
+            for (int l = 0; l < nv; l++, o += 2 * dist) {
+                e[l] = d ? d[o] : f[o];
+                e[L + l] = d ? d[o + 1] : f[o + 1];
+            }
+            for (int l = nv; l < L; l++) e[l] = e[L + l] = 0;
+        }
+        r = grok__fft_block(pl, buf, work + (long)E * n, inverse ? 1.0 : -1.0);
+        for (int j = 0; j < n; j++) {
+            const double *e = r + (long)E * j;
+            long o = 2 * (c0 * dist + j * stride);
+            for (int l = 0; l < nv; l++, o += 2 * dist) {
+                if (d) { d[o] = e[l] * scale; d[o + 1] = e[L + l] * scale; }
+                else { f[o] = (float)(e[l] * scale); f[o + 1] = (float)(e[L + l] * scale); }
+            }
+        }
+    }
+}
+
+GROKDEF int grok_fft_execute(const grok_fft_plan *plan, double *data, long stride, long count, long dist, int inverse)
+{
+    double *work;
+    if (!plan || !data) return grok__fail(GROK_ERR_ARG, "grok_fft_execute: plan or data is NULL");
+    if (stride < 1 || count < 1 || dist < 0 || (count > 1 && dist == 0))
+        return grok__fail(GROK_ERR_ARG, "grok_fft_execute: stride %ld, count %ld, dist %ld: want stride >= 1, "
+                          "count >= 1, dist >= 1 (or 0 with count 1)", stride, count, dist);
+    if ((double)(count - 1) * (double)dist + (double)(plan->n - 1) * (double)stride >= (double)(GROK__LONG_MAX / 2))
+        return grok__fail(GROK_ERR_ARG, "grok_fft_execute: indices overflow a long");
+    work = grok__fft_alloc_work(plan);
+    if (!work) return grok__fail(GROK_ERR_NOMEM, "grok_fft_execute: cannot allocate scratch for n = %d", plan->n);
+    grok__fft_many(plan, data, NULL, stride, count, dist, inverse, work);
+    GROK_FREE(work);
+    return GROK_OK;
+}
+
+/* Both grok_fft_axis versions: data (outer, n, inner) as d or f, one plan and one scratch. */
+static int grok__fft_axis(double *d, float *f, int ndim, const int *shape, int axis, int inverse, const char *fn)
+{
+    long outer = 1, inner = 1, total = 1, n;
+    grok_fft_plan *pl;
+    double *work;
+    int st;
+    if (!d && !f) return grok__fail(GROK_ERR_ARG, "%s: data is NULL", fn);
+    if (!shape || ndim < 1 || ndim > 8) return grok__fail(GROK_ERR_ARG, "%s: ndim = %d (shape %s), want 1..8", fn, ndim, shape ? "given" : "NULL");
+    if (axis < 0 || axis >= ndim) return grok__fail(GROK_ERR_ARG, "%s: axis = %d, want 0..%d", fn, axis, ndim - 1);
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 1) return grok__fail(GROK_ERR_ARG, "%s: shape[%d] = %d, want >= 1", fn, i, shape[i]);
+        if (total > GROK__LONG_MAX / 4 / shape[i]) return grok__fail(GROK_ERR_ARG, "%s: the array is too large", fn);
+        total *= shape[i];
+        if (i < axis) outer *= shape[i];
+        if (i > axis) inner *= shape[i];
+    }
+    n = shape[axis];
+    if ((st = grok_fft_plan_create(&pl, (int)n)) != GROK_OK) return st;
+    if (!(work = grok__fft_alloc_work(pl))) {
+        grok_fft_plan_free(pl);
+        return grok__fail(GROK_ERR_NOMEM, "%s: cannot allocate scratch for n = %ld", fn, n);
+    }
+    if (inner == 1) /* vectors are contiguous rows */
+        grok__fft_many(pl, d, f, 1, outer, n, inverse, work);
+    else
+        for (long o = 0; o < outer; o++)
+            grok__fft_many(pl, d ? d + 2 * o * n * inner : NULL, f ? f + 2 * o * n * inner : NULL, inner, inner, 1,
+                           inverse, work);
+    GROK_FREE(work);
+    grok_fft_plan_free(pl);
+    return GROK_OK;
+}
+
+GROKDEF int grok_fft_axis(double *data, int ndim, const int *shape, int axis, int inverse)
+{
+    if (!data) return grok__fail(GROK_ERR_ARG, "grok_fft_axis: data is NULL");
+    return grok__fft_axis(data, NULL, ndim, shape, axis, inverse, "grok_fft_axis");
+}
+
+GROKDEF int grok_fft_axis_f(float *data, int ndim, const int *shape, int axis, int inverse)
+{
+    if (!data) return grok__fail(GROK_ERR_ARG, "grok_fft_axis_f: data is NULL");
+    return grok__fft_axis(NULL, data, ndim, shape, axis, inverse, "grok_fft_axis_f");
+}
+
+GROKDEF int grok_fft2(double *data, int rows, int cols, int inverse)
+{
+    int shape[2], st;
+    shape[0] = rows;
+    shape[1] = cols;
+    if (!data) return grok__fail(GROK_ERR_ARG, "grok_fft2: data is NULL");
+    if ((st = grok__fft_axis(data, NULL, 2, shape, 1, inverse, "grok_fft2")) != GROK_OK) return st;
+    return grok__fft_axis(data, NULL, 2, shape, 0, inverse, "grok_fft2");
+}
+
+/* in (n) real -> out (n/2+1) complex through the complex transform (imaginary parts zero);
+   double (id, od) or float (inf, of). */
+static int grok__rfft(double *od, float *of, const double *id, const float *inf, int n, const char *fn)
+{
+    grok_fft_plan *pl;
+    double *c;
+    int st;
+    if (n < 1) return grok__fail(GROK_ERR_ARG, "%s: n = %d, want >= 1", fn, n);
+    if ((st = grok_fft_plan_create(&pl, n)) != GROK_OK) return st;
+    c = (double *)GROK_MALLOC(sizeof(double) * (2 * (size_t)n + GROK__FFT_E * (size_t)grok__fft_work_elems(pl)));
+    if (!c) {
+        grok_fft_plan_free(pl);
+        return grok__fail(GROK_ERR_NOMEM, "%s: cannot allocate scratch for n = %d", fn, n);
+    }
+    for (int j = 0; j < n; j++) {
+        c[2 * j] = id ? id[j] : inf[j];
+        c[2 * j + 1] = 0;
+    }
+    grok__fft_many(pl, c, NULL, 1, 1, 0, 0, c + 2 * n);
+    for (int k = 0; k <= n / 2; k++) {
+        if (od) { od[2 * k] = c[2 * k]; od[2 * k + 1] = c[2 * k + 1]; }
+        else { of[2 * k] = (float)c[2 * k]; of[2 * k + 1] = (float)c[2 * k + 1]; }
+    }
+    GROK_FREE(c);
+    grok_fft_plan_free(pl);
+    return GROK_OK;
+}
+
+GROKDEF int grok_rfft(double *out, const double *in, int n)
+{
+    if (!out || !in) return grok__fail(GROK_ERR_ARG, "grok_rfft: out or in is NULL");
+    return grok__rfft(out, NULL, in, NULL, n, "grok_rfft");
+}
+
+GROKDEF int grok_rfft_f(float *out, const float *in, int n)
+{
+    if (!out || !in) return grok__fail(GROK_ERR_ARG, "grok_rfft_f: out or in is NULL");
+    return grok__rfft(NULL, out, NULL, in, n, "grok_rfft_f");
+}
+
+GROKDEF int grok_irfft(double *out, const double *in, int n)
+{
+    grok_fft_plan *pl;
+    double *c;
+    int st;
+    if (!out || !in) return grok__fail(GROK_ERR_ARG, "grok_irfft: out or in is NULL");
+    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_irfft: n = %d, want >= 1", n);
+    if ((st = grok_fft_plan_create(&pl, n)) != GROK_OK) return st;
+    c = (double *)GROK_MALLOC(sizeof(double) * (2 * (size_t)n + GROK__FFT_E * (size_t)grok__fft_work_elems(pl)));
+    if (!c) {
+        grok_fft_plan_free(pl);
+        return grok__fail(GROK_ERR_NOMEM, "grok_irfft: cannot allocate scratch for n = %d", n);
+    }
+    /* the Hermitian spectrum; the imaginary parts of bins 0 and n/2 only reach the imaginary
+       part of the result, which is dropped */
+    memcpy(c, in, sizeof(double) * 2 * (size_t)(n / 2 + 1));
+    for (int k = 1; 2 * k < n; k++) {
+        c[2 * (n - k)] = in[2 * k];
+        c[2 * (n - k) + 1] = -in[2 * k + 1];
+    }
+    grok__fft_many(pl, c, NULL, 1, 1, 0, 1, c + 2 * n);
+    for (int j = 0; j < n; j++) out[j] = c[2 * j];
+    GROK_FREE(c);
+    grok_fft_plan_free(pl);
+    return GROK_OK;
+}
+
+/* Rotates the complex vector right by s elements with three reversals (no scratch). */
+static void grok__fft_roll(double *data, int n, int s)
+{
+    int lo[3], hi[3];
+    lo[0] = 0; hi[0] = n - 1;
+    lo[1] = 0; hi[1] = s - 1;
+    lo[2] = s; hi[2] = n - 1;
+    for (int r = 0; r < 3; r++)
+        for (int i = lo[r], j = hi[r]; i < j; i++, j--) {
+            double tr = data[2 * i], ti = data[2 * i + 1];
+            data[2 * i] = data[2 * j];
+            data[2 * i + 1] = data[2 * j + 1];
+            data[2 * j] = tr;
+            data[2 * j + 1] = ti;
+        }
+}
+
+GROKDEF int grok_fftshift(double *data, int n)
+{
+    if (!data || n < 1) return grok__fail(GROK_ERR_ARG, "grok_fftshift: data %s, n = %d (want >= 1)", data ? "given" : "NULL", n);
+    grok__fft_roll(data, n, n / 2);
+    return GROK_OK;
+}
+
+GROKDEF int grok_ifftshift(double *data, int n)
+{
+    if (!data || n < 1) return grok__fail(GROK_ERR_ARG, "grok_ifftshift: data %s, n = %d (want >= 1)", data ? "given" : "NULL", n);
+    grok__fft_roll(data, n, n - n / 2);
+    return GROK_OK;
+}
+
+GROKDEF double grok_fft_freq(int k, int n)
+{
+    if (n < 1 || k < 0 || k >= n) {
+        grok__fail(GROK_ERR_ARG, "grok_fft_freq: k = %d, n = %d, want n >= 1 and 0 <= k < n", k, n);
+        return NAN;
+    }
+    return (double)(k <= (n - 1) / 2 ? k : k - n) / n;
+}
+
+/* ------------------------------------------------------- Fourier basis of Z_p */
+
+GROKDEF int grok_fourier_basis(double *F, int p)
+{
+    const double c0 = 1.0 / sqrt((double)p), c1 = sqrt(2.0 / p);
+    if (!F) return grok__fail(GROK_ERR_ARG, "grok_fourier_basis: F is NULL");
+    if (p < 1 || p > 46340) return grok__fail(GROK_ERR_ARG, "grok_fourier_basis: p = %d, want 1..46340", p);
+    for (int x = 0; x < p; x++) F[x] = c0;
+    for (int k = 1; 2 * k < p; k++)
+        for (int x = 0, idx = 0; x < p; x++, idx = (idx + k) % p) /* idx = k x mod p */
+            grok__sincos2pi(idx, p, F + (long)(2 * k - 1) * p + x, F + (long)(2 * k) * p + x);
+    for (int r = 1; r < p - (p % 2 == 0); r++)
+        for (int x = 0; x < p; x++) F[(long)r * p + x] *= c1;
+    if (p % 2 == 0)
+        for (int x = 0; x < p; x++) F[(long)(p - 1) * p + x] = x % 2 ? -c0 : c0;
+    return GROK_OK;
+}
+
+GROKDEF int grok_fourier_basis_name(char *buf, size_t n, int k, int p)
+{
+    int len;
+    if (!buf || n < 1) return grok__fail(GROK_ERR_ARG, "grok_fourier_basis_name: buf is NULL or empty");
+    buf[0] = 0;
+    if (p < 1 || k < 0 || k >= p) return grok__fail(GROK_ERR_ARG, "grok_fourier_basis_name: k = %d, p = %d, want 0 <= k < p", k, p);
+    if (k == 0) len = snprintf(buf, n, "Const");
+    else if (k == p - 1 && p % 2 == 0) len = snprintf(buf, n, "cos %d", p / 2);
+    else len = snprintf(buf, n, "%s %d", k % 2 ? "cos" : "sin", (k + 1) / 2);
+    if (len < 0 || (size_t)len >= n) return grok__fail(GROK_ERR_ARG, "grok_fourier_basis_name: buffer of %zu bytes is too small", n);
+    return GROK_OK;
+}
+
+/* F @ B for a (p, N) block B, N <= GROK__FB_NC, by parity: with S_x = B_x + B_{p-x} and
+   D_x = B_x - B_{p-x} (x = 1..h, h = (p-1)/2), Const, the cosines and for even p the
+   alternating row only see [B_0, S_1..S_h, B_{p/2}] and the sines only D_1..D_h, so two
+   blocks of about (p/2)^2 coefficients replace one of p^2. */
+#define GROK__FB_NC 64 /* columns per block, a multiple of the kernel's 2 VL */
+
+typedef struct {
+    int p, h, nc;   /* nc: inputs and rows of the cosine block, 1 + h (+1 for even p) */
+    int ncr, nsr;   /* rows of the cosine and sine blocks padded to a multiple of 4 */
+    double *gc;     /* (ncr, nc) */
+    double *gs;     /* (nsr, h) */
+    double *y;      /* (p, GROK__FB_NC): [B_0, S_1..S_h, (B_{p/2}), D_1..D_h] */
+    int *rc, *rs;   /* output row of each block row, -1 for the padding */
+} grok__fbasis;
+
+/* The two coefficient blocks for p and the scratch y, in one allocation (fb->gc owns it). */
+static int grok__fb_init(grok__fbasis *fb, int p, const char *fn)
+{
+    const double c0 = 1.0 / sqrt((double)p), c1 = sqrt(2.0 / p);
+    int h = (p - 1) / 2, nc = 1 + h + (p % 2 == 0), ncr = (nc + 3) / 4 * 4, nsr = (h + 3) / 4 * 4;
+    size_t nd = (size_t)ncr * nc + (size_t)nsr * h + (size_t)p * GROK__FB_NC;
+    double *mem = (double *)GROK_MALLOC(sizeof(double) * nd + sizeof(int) * (size_t)(ncr + nsr));
+    double *root;
+    if (!mem) return grok__fail(GROK_ERR_NOMEM, "%s: cannot allocate the basis for p = %d", fn, p);
+    fb->p = p; fb->h = h; fb->nc = nc; fb->ncr = ncr; fb->nsr = nsr;
+    fb->gc = mem;
+    fb->gs = mem + (size_t)ncr * nc;
+    fb->y = fb->gs + (size_t)nsr * h;
+    fb->rc = (int *)(void *)(mem + nd);
+    fb->rs = fb->rc + ncr;
+    root = fb->y; /* the p roots exp(2 pi i j/p), before y is used */
+    for (int j = 0; j < p; j++) grok__sincos2pi(j, p, root + 2 * j, root + 2 * j + 1);
+    memset(fb->gc, 0, sizeof(double) * ((size_t)ncr * nc + (size_t)nsr * h));
+    for (int r = 0; r < ncr; r++) fb->rc[r] = -1;
+    for (int r = 0; r < nsr; r++) fb->rs[r] = -1;
+    for (int x = 0; x < nc; x++) fb->gc[x] = c0; /* Const */
+    fb->rc[0] = 0;
+    for (int k = 1; k <= h; k++) {
+        double *gc = fb->gc + (size_t)k * nc, *gs = fb->gs + (size_t)(k - 1) * h;
+        gc[0] = c1;
+        for (int x = 1, idx = k; x <= h; x++, idx = (idx + k) % p) {
+            gc[x] = c1 * root[2 * idx];
+            gs[x - 1] = c1 * root[2 * idx + 1];
+        }
+        if (p % 2 == 0) gc[nc - 1] = k % 2 ? -c1 : c1; /* cos(pi k) at x = p/2 */
+        fb->rc[k] = 2 * k - 1;
+        fb->rs[k - 1] = 2 * k;
+    }
+    if (p % 2 == 0) { /* the alternating row (-1)^x */
+        double *gc = fb->gc + (size_t)(nc - 1) * nc;
+        for (int x = 0; x < nc - 1; x++) gc[x] = x % 2 ? -c0 : c0;
+        gc[nc - 1] = (p / 2) % 2 ? -c0 : c0;
+        fb->rc[nc - 1] = p - 1;
+    }
+    return GROK_OK;
+}
+
+/* out rows rmap[r] (r < R; -1 skips) = G (R, K) @ Y (K, GROK__FB_NC), first ncols columns.
+   R is a multiple of 4 and Y's columns are zero up to a multiple of 2 VL: the kernel is a
+   4 x 2VL tile of vector accumulators. out is double (od) or float (of), row stride ldo. */
+static void grok__fb_mul(double *od, float *of, long ldo, const int *rmap, const double *G, int R, int K,
+                         const double *Y, int ncols)
+{
+    const int L = GROK__VL, NC = GROK__FB_NC;
+    double t[4][2 * GROK__VL];
+    for (int r0 = 0; r0 < R; r0 += 4)
+        for (int c0 = 0; c0 < ncols; c0 += 2 * L) {
+            const double *g = G + (long)r0 * K, *y = Y + c0;
+            grok__vd y0 = GROK__VLD(y), y1 = GROK__VLD(y + L);
+            grok__vd a00 = g[0] * y0, a01 = g[0] * y1, a10 = g[K] * y0, a11 = g[K] * y1;
+            grok__vd a20 = g[2 * K] * y0, a21 = g[2 * K] * y1, a30 = g[3 * K] * y0, a31 = g[3 * K] * y1;
+            for (int k = 1; k < K; k++) {
+                double g0 = g[k], g1 = g[K + k], g2 = g[2 * K + k], g3 = g[3 * K + k];
+                y0 = GROK__VLD(y + (long)k * NC);
+                y1 = GROK__VLD(y + (long)k * NC + L);
+                a00 += g0 * y0; a01 += g0 * y1;
+                a10 += g1 * y0; a11 += g1 * y1;
+                a20 += g2 * y0; a21 += g2 * y1;
+                a30 += g3 * y0; a31 += g3 * y1;
+            }
+            GROK__VST(t[0]) = a00; GROK__VST(t[0] + L) = a01;
+            GROK__VST(t[1]) = a10; GROK__VST(t[1] + L) = a11;
+            GROK__VST(t[2]) = a20; GROK__VST(t[2] + L) = a21;
+            GROK__VST(t[3]) = a30; GROK__VST(t[3] + L) = a31;
+            for (int i = 0; i < 4; i++) {
+                int w = ncols - c0 < 2 * L ? ncols - c0 : 2 * L;
+                long o = (long)rmap[r0 + i] * ldo + c0;
+                if (rmap[r0 + i] < 0) continue;
+                for (int j = 0; j < w; j++) {
+                    if (od) od[o + j] = t[i][j];
+                    else of[o + j] = (float)t[i][j];
+                }
+            }
+        }
+}
+
+/* out (p, ncols) = F @ X (p, ncols), ncols <= GROK__FB_NC; X is double (xd) or float (xf)
+   with row stride ldx, out likewise with ldo. */
+static void grok__fb_apply(const grok__fbasis *fb, double *od, float *of, long ldo, const double *xd, const float *xf,
+                           long ldx, int ncols)
+{
+    const int p = fb->p, h = fb->h, nc = fb->nc, NC = GROK__FB_NC;
+    const int w = (ncols + 2 * GROK__VL - 1) / (2 * GROK__VL) * (2 * GROK__VL);
+    double *y = fb->y;
+#define GROK__FB_X(r, c) (xd ? xd[(long)(r) * ldx + (c)] : (double)xf[(long)(r) * ldx + (c)])
+    for (int c = 0; c < ncols; c++) y[c] = GROK__FB_X(0, c);
+    for (int x = 1; x <= h; x++)
+        for (int c = 0; c < ncols; c++) {
+            double a = GROK__FB_X(x, c), b = GROK__FB_X(p - x, c);
+            y[(long)x * NC + c] = a + b;
+            y[(long)(nc + x - 1) * NC + c] = a - b;
+        }
+    if (p % 2 == 0)
+        for (int c = 0; c < ncols; c++) y[(long)(nc - 1) * NC + c] = GROK__FB_X(p / 2, c);
+#undef GROK__FB_X
+    for (int r = 0; r < p; r++)
+        for (int c = ncols; c < w; c++) y[(long)r * NC + c] = 0;
+    grok__fb_mul(od, of, ldo, fb->rc, fb->gc, fb->ncr, nc, y, ncols);
+    if (h > 0) grok__fb_mul(od, of, ldo, fb->rs, fb->gs, fb->nsr, h, y + (long)nc * NC, ncols);
+}
+
+GROKDEF int grok_fourier_1d(double *out, const double *A, int p, long inner)
+{
+    grok__fbasis fb;
+    int st;
+    if (!out || !A) return grok__fail(GROK_ERR_ARG, "grok_fourier_1d: out or A is NULL");
+    if (p < 1 || inner < 1 || inner > GROK__LONG_MAX / 8 / p)
+        return grok__fail(GROK_ERR_ARG, "grok_fourier_1d: p = %d, inner = %ld, want both >= 1 (and not huge)", p, inner);
+    if (grok__overlap(out, sizeof(double) * (size_t)p * (size_t)inner, A, sizeof(double) * (size_t)p * (size_t)inner))
+        return grok__fail(GROK_ERR_ARG, "grok_fourier_1d: out overlaps A");
+    if ((st = grok__fb_init(&fb, p, "grok_fourier_1d")) != GROK_OK) return st;
+    for (long c0 = 0; c0 < inner; c0 += GROK__FB_NC) {
+        int nc = inner - c0 < GROK__FB_NC ? (int)(inner - c0) : GROK__FB_NC;
+        grok__fb_apply(&fb, out + c0, NULL, inner, A + c0, NULL, inner, nc);
+    }
+    GROK_FREE(fb.gc);
+    return GROK_OK;
+}
+
+/* Both 2-D versions, A (p, p, inner) -> out (p, p, inner) as doubles or floats: a block of
+   GROK__FB_NC inner columns at a time, the y axis into T (p, p, NC) doubles, then the x axis
+   from T into out. */
+static int grok__fourier_2d(double *od, float *of, const double *ad, const float *af, int p, long inner, const char *fn)
+{
+    const size_t es = od ? sizeof(double) : sizeof(float);
+    const long NC = GROK__FB_NC, pi = (long)p * inner;
+    grok__fbasis fb;
+    double *T;
+    int st;
+    if ((!od && !of) || (!ad && !af)) return grok__fail(GROK_ERR_ARG, "%s: out or A is NULL", fn);
+    if (p < 1 || p > 46340 || inner < 1 || inner > GROK__LONG_MAX / 8 / ((long)p * p))
+        return grok__fail(GROK_ERR_ARG, "%s: p = %d, inner = %ld, want p in 1..46340, inner >= 1 (and not huge)", fn, p, inner);
+    if (grok__overlap(od ? (const void *)od : (const void *)of, es * (size_t)pi * p,
+                      ad ? (const void *)ad : (const void *)af, es * (size_t)pi * p))
+        return grok__fail(GROK_ERR_ARG, "%s: out overlaps A", fn);
+    if ((st = grok__fb_init(&fb, p, fn)) != GROK_OK) return st;
+    T = (double *)GROK_MALLOC(sizeof(double) * (size_t)p * p * NC);
+    if (!T) {
+        GROK_FREE(fb.gc);
+        return grok__fail(GROK_ERR_NOMEM, "%s: cannot allocate %ld doubles", fn, (long)p * p * NC);
+    }
+    for (long c0 = 0; c0 < inner; c0 += NC) {
+        int nc = inner - c0 < NC ? (int)(inner - c0) : (int)NC;
+        for (long x = 0; x < p; x++) /* T[x, j, :] = sum_y F[j, y] A[x, y, c0:] */
+            grok__fb_apply(&fb, T + x * p * NC, NULL, NC, ad ? ad + x * pi + c0 : NULL, af ? af + x * pi + c0 : NULL,
+                           inner, nc);
+        for (long j = 0; j < p; j++) /* out[i, j, c0:] = sum_x F[i, x] T[x, j, :] */
+            grok__fb_apply(&fb, od ? od + j * inner + c0 : NULL, of ? of + j * inner + c0 : NULL, pi, T + j * NC, NULL,
+                           p * NC, nc);
+    }
+    GROK_FREE(T);
+    GROK_FREE(fb.gc);
+    return GROK_OK;
+}
+
+GROKDEF int grok_fourier_2d(double *out, const double *A, int p, long inner)
+{
+    if (!out || !A) return grok__fail(GROK_ERR_ARG, "grok_fourier_2d: out or A is NULL");
+    return grok__fourier_2d(out, NULL, A, NULL, p, inner, "grok_fourier_2d");
+}
+
+GROKDEF int grok_fourier_2d_f(float *out, const float *A, int p, long inner)
+{
+    if (!out || !A) return grok__fail(GROK_ERR_ARG, "grok_fourier_2d_f: out or A is NULL");
+    return grok__fourier_2d(NULL, out, NULL, A, p, inner, "grok_fourier_2d_f");
+}
+
+/* ------------------------------------------------------- SVD, least squares */
+
+static double grok__vdot(const double *a, const double *b, int n) /* a . b, a, b (n) */
+{
+    const int L = GROK__VL;
+    int i = 0;
+    double s = 0, t[GROK__VL];
+    if (n >= 2 * L) {
+        grok__vd s0 = GROK__VLD(a) * GROK__VLD(b), s1 = GROK__VLD(a + L) * GROK__VLD(b + L);
+        for (i = 2 * L; i + 2 * L <= n; i += 2 * L) {
+            s0 += GROK__VLD(a + i) * GROK__VLD(b + i);
+            s1 += GROK__VLD(a + i + L) * GROK__VLD(b + i + L);
+        }
+        GROK__VST(t) = s0 + s1;
+        for (int l = 0; l < L; l++) s += t[l];
+    }
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void grok__vaxpy(double *y, double alpha, const double *x, int n) /* y += alpha x */
+{
+    int i = 0;
+    for (; i + GROK__VL <= n; i += GROK__VL) GROK__VST(y + i) = GROK__VLD(y + i) + alpha * GROK__VLD(x + i);
+    for (; i < n; i++) y[i] += alpha * x[i];
+}
+
+static void grok__vrot(double *x, double *y, double c, double s, int n) /* (x, y) <- (c x + s y, c y - s x) */
+{
+    int i = 0;
+    for (; i + GROK__VL <= n; i += GROK__VL) {
+        grok__vd a = GROK__VLD(x + i), b = GROK__VLD(y + i);
+        GROK__VST(x + i) = c * a + s * b;
+        GROK__VST(y + i) = c * b - s * a;
+    }
+    for (; i < n; i++) {
+        double a = x[i], b = y[i];
+        x[i] = c * a + s * b;
+        y[i] = c * b - s * a;
+    }
+}
+
+/* Householder reflector (LAPACK's dlarfg) for the vector (alpha, x[0], x[inc], ..) of length
+   len+1: overwrites alpha with beta and x with v[1..] so that (I - tau v v^T)(alpha, x) =
+   (beta, 0, ..), v[0] = 1; returns tau (0 when x is already zero: no reflection). */
+static double grok__house(double *alpha, double *x, int len, long inc)
+{
+    double xn = 0, a = *alpha, beta, scale;
+    for (int i = 0; i < len; i++) xn += x[i * inc] * x[i * inc];
+    if (xn == 0) return 0;
+    beta = -copysign(sqrt(a * a + xn), a);
+    scale = 1 / (a - beta);
+    for (int i = 0; i < len; i++) x[i * inc] *= scale;
+    *alpha = beta;
+    return (beta - a) / beta;
+}
+
+/* Applies the reflector stored below W[k][k] (column k, rows k+1..r-1, v[0] = 1) from the left
+   to W[k:r, k+1:c]; W is (r, c) row-major, w is scratch (c). Row-wise, so it streams. */
+static void grok__house_left(double *W, int r, int c, int k, double tau, double *w)
+{
+    int nn = c - k - 1;
+    if (tau == 0 || nn <= 0) return;
+    memcpy(w, W + (long)k * c + k + 1, sizeof(double) * nn);
+    for (int i = k + 1; i < r; i++) grok__vaxpy(w, W[(long)i * c + k], W + (long)i * c + k + 1, nn);
+    grok__vaxpy(W + (long)k * c + k + 1, -tau, w, nn);
+    for (int i = k + 1; i < r; i++) grok__vaxpy(W + (long)i * c + k + 1, -tau * W[(long)i * c + k], w, nn);
+}
+
+/* W (r, c), r >= c, to upper bidiagonal d (c), e (c-1) by H_{c-1}..H_0 W G_0..G_{c-2}; the
+   reflectors stay in W (H_k below the diagonal in column k, G_k right of the superdiagonal in
+   row k), their taus in tauq, taup. */
+static void grok__svd_bidiag(double *W, int r, int c, double *d, double *e, double *tauq, double *taup, double *w)
+{
+    for (int k = 0; k < c; k++) {
+        double *wkk = W + (long)k * c + k;
+        tauq[k] = grok__house(wkk, wkk + c, r - k - 1, c);
+        d[k] = *wkk;
+        grok__house_left(W, r, c, k, tauq[k], w);
+        if (k + 1 >= c) continue;
+        taup[k] = grok__house(wkk + 1, wkk + 2, c - k - 2, 1);
+        e[k] = wkk[1];
+        if (taup[k] != 0)
+            for (int i = k + 1; i < r; i++) { /* row i of W[k+1:, k+1:] times G_k */
+                double *wi = W + (long)i * c + k + 1;
+                double s = taup[k] * (wi[0] + grok__vdot(wi + 1, wkk + 2, c - k - 2));
+                wi[0] -= s;
+                grok__vaxpy(wi + 1, -s, wkk + 2, c - k - 2);
+            }
+    }
+}
+
+/* Pt (np, r) = the first np rows of U^T = H_{c-1}..H_0, by backward accumulation (rows t < k
+   are still unit rows when H_k is applied); v is scratch (r). */
+static void grok__svd_form_u(double *Pt, int np, const double *W, int r, int c, const double *tauq, double *v)
+{
+    memset(Pt, 0, sizeof(double) * (size_t)np * r);
+    for (int t = 0; t < np; t++) Pt[(long)t * r + t] = 1;
+    for (int k = c - 1; k >= 0; k--) {
+        if (tauq[k] == 0) continue;
+        v[0] = 1;
+        for (int i = 1; i < r - k; i++) v[i] = W[(long)(k + i) * c + k];
+        for (int t = k; t < np; t++) {
+            double *row = Pt + (long)t * r + k;
+            grok__vaxpy(row, -tauq[k] * grok__vdot(row, v, r - k), v, r - k);
+        }
+    }
+}
+
+/* Qt (c, c) = V^T = G_{c-2}..G_0, likewise; v is scratch (c). */
+static void grok__svd_form_v(double *Qt, const double *W, int c, const double *taup, double *v)
+{
+    memset(Qt, 0, sizeof(double) * (size_t)c * c);
+    for (int t = 0; t < c; t++) Qt[(long)t * c + t] = 1;
+    for (int k = c - 2; k >= 0; k--) {
+        int len = c - k - 1;
+        if (taup[k] == 0) continue;
+        v[0] = 1;
+        for (int i = 1; i < len; i++) v[i] = W[(long)k * c + k + 1 + i];
+        for (int t = k + 1; t < c; t++) {
+            double *row = Qt + (long)t * c + k + 1;
+            grok__vaxpy(row, -taup[k] * grok__vdot(row, v, len), v, len);
+        }
+    }
+}
+
+/* c, s, r with (c s; -s c) (f, g) = (r, 0), r = hypot(f, g) >= 0. */
+static void grok__givens(double f, double g, double *c, double *s, double *r)
+{
+    double h = sqrt(f * f + g * g), inv;
+    if (h < 1e-150 || h > 1e150) h = hypot(f, g); /* the squares under- or overflowed */
+    if (h == 0) { *c = 1; *s = 0; *r = 0; return; }
+    inv = 1 / h;
+    *c = f * inv;
+    *s = g * inv;
+    *r = h;
+}
+
+/* Diagonalises the bidiagonal (d, e) of size c by implicit-shift QR (Golub-Kahan steps with
+   the Wilkinson shift; zero diagonals are chased out first). Left rotations act on the rows of
+   Pt (c rows of length ldp), right ones on the rows of Qt (length ldq); either may be NULL.
+   An e is negligible below eps (|d_i| + |d_{i+1}|) or eps ||B||, a d below eps ||B||. */
+static int grok__svd_bdsqr(double *d, double *e, int c, double *Pt, int ldp, double *Qt, int ldq)
+{
+    double bnorm = 0, tol, cs, sn, rr;
+    long it = 0, maxit = 6L * c * c + 100;
+    int hi = c - 1;
+    for (int i = 0; i < c; i++) {
+        double v = fabs(d[i]) + (i + 1 < c ? fabs(e[i]) : 0);
+        if (v > bnorm) bnorm = v;
+    }
+    tol = GROK__EPS * bnorm;
+#define GROK__SVD_TINY(i) (fabs(e[i]) <= tol || fabs(e[i]) <= GROK__EPS * (fabs(d[i]) + fabs(d[(i) + 1])))
+    while (hi > 0) {
+        int lo, z = -1;
+        if (GROK__SVD_TINY(hi - 1)) { e[hi - 1] = 0; hi--; continue; }
+        for (lo = hi - 1; lo > 0 && !GROK__SVD_TINY(lo - 1); lo--) {}
+        if (lo > 0) e[lo - 1] = 0;
+        if ((it += hi - lo) > maxit) return grok__fail(GROK_ERR_NUMERIC, "grok_svd: no convergence after %ld rotations", it);
+        for (int i = lo; i <= hi; i++)
+            if (fabs(d[i]) <= tol) z = i;
+        if (z >= 0 && z < hi) { /* zero row z: rotate e[z] into d[z+1..hi] from the left */
+            double f = e[z];
+            d[z] = 0;
+            e[z] = 0;
+            for (int j = z + 1; j <= hi; j++) {
+                grok__givens(d[j], f, &cs, &sn, &rr);
+                d[j] = rr;
+                if (Pt) grok__vrot(Pt + (long)j * ldp, Pt + (long)z * ldp, cs, sn, ldp);
+                if (j < hi) { f = -sn * e[j]; e[j] *= cs; }
+            }
+        } else if (z == hi) { /* zero last column: rotate e[hi-1] into d[hi-1..lo] from the right */
+            double f = e[hi - 1];
+            d[hi] = 0;
+            e[hi - 1] = 0;
+            for (int j = hi - 1; j >= lo; j--) {
+                grok__givens(d[j], f, &cs, &sn, &rr);
+                d[j] = rr;
+                if (Qt) grok__vrot(Qt + (long)j * ldq, Qt + (long)hi * ldq, cs, sn, ldq);
+                if (j > lo) { f = -sn * e[j - 1]; e[j - 1] *= cs; }
+            }
+        } else { /* a Golub-Kahan step on d[lo..hi] */
+            double dm = d[hi - 1], dn = d[hi], em = e[hi - 1], el = hi - 1 > lo ? e[hi - 2] : 0;
+            double t00 = dm * dm + el * el, t01 = dm * em, t11 = dn * dn + em * em;
+            double dl = 0.5 * (t00 - t11), den = dl + copysign(sqrt(dl * dl + t01 * t01), dl);
+            double mu = den != 0 ? t11 - t01 * t01 / den : t11; /* eigenvalue of T nearer t11 */
+            double f = d[lo] * d[lo] - mu, g = d[lo] * e[lo];
+            for (int k = lo; k < hi; k++) {
+                grok__givens(f, g, &cs, &sn, &rr); /* columns k, k+1 */
+                if (k > lo) e[k - 1] = rr;
+                f = cs * d[k] + sn * e[k];
+                e[k] = cs * e[k] - sn * d[k];
+                g = sn * d[k + 1];
+                d[k + 1] *= cs;
+                if (Qt) grok__vrot(Qt + (long)k * ldq, Qt + (long)(k + 1) * ldq, cs, sn, ldq);
+                grok__givens(f, g, &cs, &sn, &rr); /* rows k, k+1 */
+                d[k] = rr;
+                f = cs * e[k] + sn * d[k + 1];
+                d[k + 1] = cs * d[k + 1] - sn * e[k];
+                if (k + 1 < hi) { g = sn * e[k + 1]; e[k + 1] *= cs; }
+                if (Pt) grok__vrot(Pt + (long)k * ldp, Pt + (long)(k + 1) * ldp, cs, sn, ldp);
+            }
+            e[hi - 1] = f;
+        }
+    }
+#undef GROK__SVD_TINY
+    return GROK_OK;
+}
+
+static void grok__rows_swap(double *a, double *b, int n) /* a, b (n) */
+{
+    for (int i = 0; i < n; i++) { double t = a[i]; a[i] = b[i]; b[i] = t; }
+}
+
+/* Negates row (length n) when its entry of largest magnitude (the first on a tie) is negative;
+   returns 1 when it did. */
+static int grok__row_sign(double *row, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (fabs(row[i]) > fabs(row[best])) best = i;
+    if (row[best] >= 0) return 0;
+    for (int i = 0; i < n; i++) row[i] = -row[i];
+    return 1;
+}
+
+GROKDEF int grok_svd(double *U, double *S, double *Vt, const double *A, int m, int n, int full)
+{
+    /* B = A (tall) or A^T (wide), (r, c) with r >= c: B = P diag(d) Q^T. Pt holds columns of P
+       as rows (np of them), Qt those of Q; then U = P, Vt = Q^T for tall A and U = Q, Vt = P^T
+       for wide A. The sign convention needs U, so U's factor is formed whenever Vt is. */
+    const int wide = m < n, r = wide ? n : m, c = wide ? m : n;
+    const int needP = wide ? Vt != NULL : (U || Vt), needQ = wide ? (U || Vt) : Vt != NULL;
+    const int np = !needP ? 0 : (full && (wide ? Vt != NULL : U != NULL)) ? r : c;
+    const double nd = (double)r * c + (double)np * r + (double)(needQ ? c : 0) * c + 5.0 * r;
+    double amax = 0, *mem, *W, *Pt, *Qt, *d, *e, *tauq, *taup, *w;
+    int st;
+    if (!A) return grok__fail(GROK_ERR_ARG, "grok_svd: A is NULL");
+    if (m < 1 || n < 1) return grok__fail(GROK_ERR_ARG, "grok_svd: A is (%d, %d), want both >= 1", m, n);
+    mem = nd * sizeof(double) < (double)(GROK__LONG_MAX / 2) ? (double *)GROK_MALLOC(sizeof(double) * (size_t)nd) : NULL;
+    if (!mem) return grok__fail(GROK_ERR_NOMEM, "grok_svd: cannot allocate %.0f doubles of work for (%d, %d)", nd, m, n);
+    W = mem;
+    Pt = W + (size_t)r * c;
+    Qt = Pt + (size_t)np * r;
+    d = Qt + (size_t)(needQ ? c : 0) * c;
+    e = d + r;
+    tauq = e + r;
+    taup = tauq + r;
+    w = taup + r;
+    for (long i = 0; i < (long)m * n; i++) {
+        double a = fabs(A[i]);
+        if (!(a <= GROK__DMAX)) {
+            GROK_FREE(mem);
+            return grok__fail(GROK_ERR_NUMERIC, "grok_svd: A[%ld] = %g is not finite", i, A[i]);
+        }
+        if (a > amax) amax = a;
+    }
+    if (amax == 0) amax = 1;
+    for (int i = 0; i < m; i++) /* scaled to max |W| = 1, so no square in the iteration overflows */
+        for (int j = 0; j < n; j++) W[wide ? (long)j * c + i : (long)i * c + j] = A[(long)i * n + j] / amax;
+    grok__svd_bidiag(W, r, c, d, e, tauq, taup, w);
+    if (needP) grok__svd_form_u(Pt, np, W, r, c, tauq, w);
+    if (needQ) grok__svd_form_v(Qt, W, c, taup, w);
+    st = grok__svd_bdsqr(d, e, c, needP ? Pt : NULL, r, needQ ? Qt : NULL, c);
+    if (st != GROK_OK) {
+        GROK_FREE(mem);
+        return st;
+    }
+    for (int i = 0; i < c; i++) /* d >= 0, flipping Q's column */
+        if (d[i] < 0) {
+            d[i] = -d[i];
+            if (needQ) for (int j = 0; j < c; j++) Qt[(long)i * c + j] = -Qt[(long)i * c + j];
+        }
+    for (int i = 0; i < c; i++) { /* descending, by selection sort: at most c row swaps */
+        int b = i;
+        for (int j = i + 1; j < c; j++)
+            if (d[j] > d[b]) b = j;
+        if (b == i) continue;
+        { double t = d[i]; d[i] = d[b]; d[b] = t; }
+        if (needP) grok__rows_swap(Pt + (long)i * r, Pt + (long)b * r, r);
+        if (needQ) grok__rows_swap(Qt + (long)i * c, Qt + (long)b * c, c);
+    }
+    if (wide && needQ) /* U = Q: fix its columns, Vt's rows follow; completion rows of Vt alone */
+        for (int i = 0; i < c; i++) {
+            if (grok__row_sign(Qt + (long)i * c, c) && needP)
+                for (int j = 0; j < r; j++) Pt[(long)i * r + j] = -Pt[(long)i * r + j];
+        }
+    if (!wide && needP)
+        for (int i = 0; i < np; i++) {
+            if (grok__row_sign(Pt + (long)i * r, r) && needQ && i < c)
+                for (int j = 0; j < c; j++) Qt[(long)i * c + j] = -Qt[(long)i * c + j];
+        }
+    if (wide && needP)
+        for (int i = c; i < np; i++) grok__row_sign(Pt + (long)i * r, r);
+    if (S)
+        for (int i = 0; i < c; i++) S[i] = d[i] * amax;
+    if (!wide) {
+        if (U)
+            for (int i = 0; i < m; i++)
+                for (int t = 0; t < np; t++) U[(long)i * np + t] = Pt[(long)t * r + i];
+        if (Vt) memcpy(Vt, Qt, sizeof(double) * (size_t)c * c);
+    } else {
+        if (U)
+            for (int i = 0; i < m; i++)
+                for (int t = 0; t < c; t++) U[(long)i * c + t] = Qt[(long)t * c + i];
+        if (Vt) memcpy(Vt, Pt, sizeof(double) * (size_t)np * r);
+    }
+    GROK_FREE(mem);
+    return GROK_OK;
+}
+
+GROKDEF int grok_lstsq(double *coef, double *r2, const double *X, const double *y, int n, int k)
+{
+    double *Q, *z, *cn, *w, mean = 0, ss_res = 0, ss_tot = 0;
+    if (!coef || !X || !y) return grok__fail(GROK_ERR_ARG, "grok_lstsq: coef, X or y is NULL");
+    if (k < 1 || n < k || n > GROK__LONG_MAX / 8 / k)
+        return grok__fail(GROK_ERR_ARG, "grok_lstsq: X is (%d, %d), want n >= k >= 1", n, k);
+    Q = (double *)GROK_MALLOC(sizeof(double) * ((size_t)n * k + n + 2 * (size_t)k));
+    if (!Q) return grok__fail(GROK_ERR_NOMEM, "grok_lstsq: cannot allocate the work for X (%d, %d)", n, k);
+    z = Q + (size_t)n * k;
+    cn = z + n;
+    w = cn + k;
+    memcpy(Q, X, sizeof(double) * (size_t)n * k);
+    memcpy(z, y, sizeof(double) * (size_t)n);
+    for (int j = 0; j < k; j++) cn[j] = 0;
+    for (long i = 0; i < (long)n * k; i++) {
+        if (!(fabs(X[i]) <= GROK__DMAX)) {
+            GROK_FREE(Q);
+            return grok__fail(GROK_ERR_NUMERIC, "grok_lstsq: X[%ld] = %g is not finite", i, X[i]);
+        }
+        cn[i % k] += X[i] * X[i];
+    }
+    for (int i = 0; i < n; i++)
+        if (!(fabs(y[i]) <= GROK__DMAX)) {
+            GROK_FREE(Q);
+            return grok__fail(GROK_ERR_NUMERIC, "grok_lstsq: y[%d] = %g is not finite", i, y[i]);
+        }
+    for (int j = 0; j < k; j++) {
+        double *qjj = Q + (long)j * k + j, tau = grok__house(qjj, qjj + k, n - j - 1, k), s;
+        /* |R_jj| is the distance of column j from the span of the earlier ones */
+        if (fabs(*qjj) <= 10.0 * n * GROK__EPS * sqrt(cn[j])) {
+            double rjj = *qjj, norm = sqrt(cn[j]);
+            GROK_FREE(Q);
+            return grok__fail(GROK_ERR_NUMERIC, "grok_lstsq: X (%d, %d) is rank deficient: column %d is a combination of "
+                              "the earlier ones to working precision (|R[%d][%d]| = %g, column norm %g)", n, k, j, j, j, fabs(rjj), norm);
+        }
+        grok__house_left(Q, n, k, j, tau, w);
+        s = z[j];
+        for (int i = j + 1; i < n; i++) s += Q[(long)i * k + j] * z[i];
+        s *= tau;
+        z[j] -= s;
+        for (int i = j + 1; i < n; i++) z[i] -= s * Q[(long)i * k + j];
+    }
+    for (int j = k - 1; j >= 0; j--) { /* R coef = (Q^T y)[:k] */
+        double s = z[j];
+        for (int i = j + 1; i < k; i++) s -= Q[(long)j * k + i] * coef[i];
+        coef[j] = s / Q[(long)j * k + j];
+    }
+    if (r2) { /* a constant y (SS_tot = 0) fitted to rounding counts as SS_res = 0 */
+        double ss_y = 0;
+        for (int i = 0; i < n; i++) mean += y[i];
+        mean /= n;
+        for (int i = 0; i < n; i++) {
+            double res = y[i] - grok__vdot(X + (long)i * k, coef, k);
+            ss_res += res * res;
+            ss_tot += (y[i] - mean) * (y[i] - mean);
+            ss_y += y[i] * y[i];
+        }
+        if (ss_tot > 0) *r2 = 1 - ss_res / ss_tot;
+        else *r2 = ss_res <= (10.0 * n * GROK__EPS) * (10.0 * n * GROK__EPS) * ss_y ? 1 : 0;
+    }
+    GROK_FREE(Q);
+    return GROK_OK;
+}
+
+#undef GROK__CSTORE
 
 #endif /* GROK_IMPLEMENTATION_DONE */
 #endif /* GROK_IMPLEMENTATION */

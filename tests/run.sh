@@ -3,7 +3,8 @@
 # 1. grok.h compiles warning-free as C99, C11 and C++ with gcc and clang, with GROK_STATIC,
 #    and split over two translation units; each build also runs.
 # 2. tests/test_grok (unit, gradient, optimiser, task, checkpoint and training tests) and
-#    tests/test_gemm (GEMM against a double reference, every kernel, determinism, the pool).
+#    tests/test_gemm (GEMM against a double reference, every kernel, determinism, the pool) and
+#    tests/test_analysis (DFT, Fourier basis, SVD, least squares against direct references).
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
 CXX=${CXX:-c++}
@@ -40,7 +41,7 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis; do
     ./$t > $t.log 2>&1
     status=$?
     cat $t.log

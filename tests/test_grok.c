@@ -649,6 +649,54 @@ static void test_checkpoint(void)
     grok_model_free(&m); grok_model_free(&n);
 }
 
+/* The training driver: nested output directory, metrics.csv, checkpoints, history, and a
+   resumed run that gives the same bits as an uninterrupted one. */
+static void test_train_driver(void)
+{
+    grok_config cfg = grok_config_modadd(11);
+    grok_data tr, te;
+    grok_model a, b;
+    grok_train_opts o = grok_train_opts_default();
+    const char *dir = "/tmp/grok_test_run/nested/dir";
+    char line[256];
+    FILE *f;
+    int lines = 0;
+    cfg.d_model = 16; cfg.d_head = 4; cfg.d_mlp = 32;
+    system("rm -rf /tmp/grok_test_run");
+    grok_task_modadd(&tr, &te, 11, 0.5, 3);
+    grok_model_init(&a, &cfg, tr.n);
+    grok_model_init(&b, &cfg, tr.n);
+    o.epochs = 30; o.eval_every = 5; o.checkpoint_every = 10; o.progress = 0;
+    CHECK(grok_train(&a, &o, &tr, &te) == GROK_OK, "uninterrupted run: %s", grok_last_error());
+    o.epochs = 20; o.out_dir = dir; o.keep_history = 1;
+    CHECK(grok_train(&b, &o, &tr, &te) == GROK_OK, "run into a nested directory: %s", grok_last_error());
+    f = fopen("/tmp/grok_test_run/nested/dir/metrics.csv", "r");
+    while (f && fgets(line, sizeof line, f)) lines++;
+    if (f) fclose(f);
+    CHECK(lines == 1 + 4, "metrics.csv has a header and 4 rows (%d lines)", lines);
+    f = fopen("/tmp/grok_test_run/nested/dir/ckpt_000010.grok", "rb");
+    CHECK(f != NULL, "history checkpoint written");
+    if (f) fclose(f);
+    grok_model_free(&b);
+    grok_model_init(&b, &cfg, tr.n);
+    CHECK(grok_checkpoint_load(&b, "/tmp/grok_test_run/nested/dir/latest.grok") == GROK_OK && b.epoch == 20,
+          "latest.grok resumes at epoch 20: %s", grok_last_error());
+    o.epochs = 30;
+    CHECK(grok_train(&b, &o, &tr, &te) == GROK_OK, "resumed run");
+    CHECK(memcmp(a.weights, b.weights, sizeof(float) * a.num_parameters) == 0 && a.step == b.step,
+          "20 epochs + resume to 30 == 30 epochs, bit for bit");
+    lines = 0;
+    f = fopen("/tmp/grok_test_run/nested/dir/metrics.csv", "r");
+    while (f && fgets(line, sizeof line, f)) lines++;
+    if (f) fclose(f);
+    CHECK(lines == 1 + 6, "the resumed run appends to metrics.csv (%d lines)", lines);
+    o.eval_every = 0;
+    CHECK(grok_train(&b, &o, &tr, &te) == GROK_ERR_ARG, "eval_every 0 rejected");
+    system("rm -rf /tmp/grok_test_run");
+    grok_model_free(&a); grok_model_free(&b);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
 int main(void)
 {
     printf("grok.h tests, GEMM kernel %s, %d threads\n", grok_gemm_kernel_name(), grok_threads_get());
@@ -669,6 +717,7 @@ int main(void)
     test_schedule();
     test_split();
     test_checkpoint();
+    test_train_driver();
     test_integration_and_determinism();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;

@@ -1,0 +1,698 @@
+/* Tests of the analysis section: DFT against a long-double direct DFT, the Fourier basis of
+   Z_p against naive products, SVD and least squares against their definitions, and the error
+   paths. Every group prints the worst error it measured; the last line is "N passed, N failed"
+   and the exit status is nonzero on any failure. */
+#define GROK_IMPLEMENTATION
+#include "../grok.h"
+
+static int n_pass, n_fail;
+static double worst; /* worst error of the current group */
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (cond) n_pass++;                                                   \
+        else {                                                                \
+            n_fail++;                                                         \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                       \
+            printf(__VA_ARGS__);                                              \
+            printf("\n");                                                     \
+        }                                                                     \
+    } while (0)
+
+static void group_begin(void) { worst = 0; }
+static void group_end(const char *name, double bound)
+{
+    printf("%-28s worst %.3e (bound %.0e)\n", name, worst, bound);
+}
+static double track(double err)
+{
+    if (err > worst || err != err) worst = err;
+    return err;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static double urand(void) /* [-1, 1) */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 4503599627370496.0 - 1.0;
+}
+
+static double *rand_array(size_t n)
+{
+    double *a = (double *)malloc(sizeof(double) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) a[i] = urand();
+    return a;
+}
+
+static double max_abs(const double *a, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(a[i]) > m) m = fabs(a[i]);
+    return m;
+}
+
+static double max_diff(const double *a, const double *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(a[i] - b[i]) > m || a[i] != a[i] || b[i] != b[i]) m = a[i] != a[i] || b[i] != b[i] ? INFINITY : fabs(a[i] - b[i]);
+    return m;
+}
+
+static double rel_err(const double *x, const double *ref, size_t n)
+{
+    double s = max_abs(ref, n);
+    return max_diff(x, ref, n) / (s > 0 ? s : 1);
+}
+
+/* X = DFT of the complex x (n), in long double, sign -1 forward, +1 inverse (with 1/n). */
+static void dft_ref(double *X, const double *x, int n, int sign)
+{
+    const long double tau = 6.283185307179586476925286766559L;
+    long double *tab = (long double *)malloc(sizeof(long double) * 2 * n);
+    for (int j = 0; j < n; j++) {
+        tab[2 * j] = cosl(tau * j / n);
+        tab[2 * j + 1] = sign * sinl(tau * j / n);
+    }
+    for (int k = 0; k < n; k++) {
+        long double sr = 0, si = 0;
+        for (int j = 0, idx = 0; j < n; j++, idx = (idx + k) % n) {
+            sr += x[2 * j] * tab[2 * idx] - x[2 * j + 1] * tab[2 * idx + 1];
+            si += x[2 * j] * tab[2 * idx + 1] + x[2 * j + 1] * tab[2 * idx];
+        }
+        if (sign > 0) { sr /= n; si /= n; }
+        X[2 * k] = (double)sr;
+        X[2 * k + 1] = (double)si;
+    }
+    free(tab);
+}
+
+static int fft_vec(double *x, int n, int inverse) /* one contiguous vector through a fresh plan */
+{
+    grok_fft_plan *pl;
+    int st = grok_fft_plan_create(&pl, n);
+    if (st != GROK_OK) return st;
+    st = grok_fft_execute(pl, x, 1, 1, 0, inverse);
+    grok_fft_plan_free(pl);
+    return st;
+}
+
+static void test_dft_direct(void)
+{
+    int sizes[512 + 5], ns = 0;
+    for (int n = 1; n <= 512; n++) sizes[ns++] = n;
+    sizes[ns++] = 113; sizes[ns++] = 127; sizes[ns++] = 997; sizes[ns++] = 1009; sizes[ns++] = 2310;
+    group_begin();
+    for (int t = 0; t < ns; t++) {
+        int n = sizes[t];
+        double *x = rand_array(2 * (size_t)n), *y = (double *)malloc(sizeof(double) * 4 * n), *ref = y + 2 * n;
+        for (int inv = 0; inv <= 1; inv++) {
+            double err;
+            int st;
+            memcpy(y, x, sizeof(double) * 2 * n);
+            st = fft_vec(y, n, inv);
+            dft_ref(ref, x, n, inv ? 1 : -1);
+            err = track(rel_err(y, ref, 2 * (size_t)n));
+            CHECK(st == GROK_OK && err <= 1e-12, "DFT n = %d %s: status %d, rel err %.3e", n, inv ? "inverse" : "forward", st, err);
+        }
+        free(x);
+        free(y);
+    }
+    group_end("dft vs long double", 1e-12);
+}
+
+static void test_fft_roundtrip_strided(void)
+{
+    const int sizes[] = {1, 2, 3, 7, 16, 49, 60, 97, 113, 128, 211, 1009, 2310, 4096};
+    group_begin();
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        int n = sizes[t];
+        double *x = rand_array(2 * (size_t)n), *y = (double *)malloc(sizeof(double) * 2 * n), err;
+        memcpy(y, x, sizeof(double) * 2 * n);
+        fft_vec(y, n, 0);
+        fft_vec(y, n, 1);
+        err = track(rel_err(y, x, 2 * (size_t)n));
+        CHECK(err <= 1e-13, "inverse(forward(x)) n = %d: rel err %.3e", n, err);
+        free(x);
+        free(y);
+    }
+    /* 9 vectors (not a multiple of any lane count) with stride 3 and dist 2 interleaved in a
+       larger array; everything else must be left alone */
+    {
+        const int ns[] = {7, 16, 113};
+        for (size_t t = 0; t < 3; t++) {
+            int n = ns[t], count = 9;
+            long stride = 3 * count, dist = 2, len = (long)n * stride + 5;
+            double *a = rand_array(2 * (size_t)len), *b = (double *)malloc(sizeof(double) * 2 * len);
+            double *v = (double *)malloc(sizeof(double) * 2 * n), errv = 0, untouched = 0;
+            grok_fft_plan *pl;
+            int st;
+            memcpy(b, a, sizeof(double) * 2 * len);
+            grok_fft_plan_create(&pl, n);
+            st = grok_fft_execute(pl, b, stride, count, dist, 0);
+            for (int c = 0; c < count; c++) {
+                for (int j = 0; j < n; j++) {
+                    v[2 * j] = a[2 * (c * dist + j * stride)];
+                    v[2 * j + 1] = a[2 * (c * dist + j * stride) + 1];
+                }
+                grok_fft_execute(pl, v, 1, 1, 0, 0);
+                for (int j = 0; j < n; j++) {
+                    long o = 2 * (c * dist + j * stride);
+                    double e = fmax(fabs(b[o] - v[2 * j]), fabs(b[o + 1] - v[2 * j + 1]));
+                    if (e > errv) errv = e;
+                    a[o] = b[o]; /* so that the untouched check below ignores the vectors */
+                    a[o + 1] = b[o + 1];
+                }
+            }
+            untouched = max_diff(a, b, 2 * (size_t)len);
+            track(errv);
+            CHECK(st == GROK_OK && errv <= 1e-13 && untouched == 0, "strided n = %d: err %.3e vs contiguous, "
+                  "other elements changed by %.3e", n, errv, untouched);
+            grok_fft_plan_free(pl);
+            free(a); free(b); free(v);
+        }
+    }
+    group_end("fft roundtrip, strided", 1e-13);
+}
+
+static void test_fft_axis_2d(void)
+{
+    const int shape[3] = {4, 6, 113};
+    const long total = 4 * 6 * 113;
+    group_begin();
+    for (int axis = 0; axis < 3; axis++) {
+        double *a = rand_array(2 * (size_t)total), *b = (double *)malloc(sizeof(double) * 2 * total);
+        double *v = (double *)malloc(sizeof(double) * 2 * 113), err = 0, errf = 0;
+        float *f = (float *)malloc(sizeof(float) * 2 * total);
+        long st[3] = {6 * 113, 113, 1};
+        int s;
+        for (long i = 0; i < 2 * total; i++) f[i] = (float)a[i];
+        memcpy(b, a, sizeof(double) * 2 * total);
+        s = grok_fft_axis(b, 3, shape, axis, axis == 1);
+        CHECK(s == GROK_OK, "grok_fft_axis axis %d: %s", axis, grok_last_error());
+        s = grok_fft_axis_f(f, 3, shape, axis, axis == 1);
+        CHECK(s == GROK_OK, "grok_fft_axis_f axis %d: %s", axis, grok_last_error());
+        for (int i0 = 0; i0 < shape[0]; i0++) /* every vector along axis by hand */
+            for (int i1 = 0; i1 < shape[1]; i1++)
+                for (int i2 = 0; i2 < shape[2]; i2++) {
+                    int idx[3];
+                    long base;
+                    idx[0] = i0; idx[1] = i1; idx[2] = i2;
+                    if (idx[axis] != 0) continue;
+                    base = i0 * st[0] + i1 * st[1] + i2 * st[2];
+                    for (int j = 0; j < shape[axis]; j++) {
+                        v[2 * j] = a[2 * (base + j * st[axis])];
+                        v[2 * j + 1] = a[2 * (base + j * st[axis]) + 1];
+                    }
+                    fft_vec(v, shape[axis], axis == 1);
+                    for (int j = 0; j < shape[axis]; j++) {
+                        long o = 2 * (base + j * st[axis]);
+                        err = fmax(err, fmax(fabs(b[o] - v[2 * j]), fabs(b[o + 1] - v[2 * j + 1])));
+                        errf = fmax(errf, fmax(fabs(f[o] - v[2 * j]), fabs(f[o + 1] - v[2 * j + 1])) / (1 + fabs(v[2 * j]) + fabs(v[2 * j + 1])));
+                    }
+                }
+        track(err);
+        CHECK(err <= 1e-13, "grok_fft_axis axis %d: err %.3e vs per-vector transforms", axis, err);
+        CHECK(errf <= 1e-5, "grok_fft_axis_f axis %d: err %.3e vs double", axis, errf);
+        free(a); free(b); free(v); free(f);
+    }
+    {   /* fft2 against a naive separable DFT in long double, then back */
+        const int rows = 6, cols = 10;
+        double *a = rand_array(2 * rows * cols), *b = (double *)malloc(sizeof(double) * 2 * rows * cols);
+        double *ref = (double *)malloc(sizeof(double) * 2 * rows * cols), *v = (double *)malloc(sizeof(double) * 40);
+        double *w = v + 20, err;
+        memcpy(ref, a, sizeof(double) * 2 * rows * cols);
+        for (int r = 0; r < rows; r++) {
+            dft_ref(w, ref + 2 * r * cols, cols, -1);
+            memcpy(ref + 2 * r * cols, w, sizeof(double) * 2 * cols);
+        }
+        for (int c = 0; c < cols; c++) {
+            for (int r = 0; r < rows; r++) { v[2 * r] = ref[2 * (r * cols + c)]; v[2 * r + 1] = ref[2 * (r * cols + c) + 1]; }
+            dft_ref(w, v, rows, -1);
+            for (int r = 0; r < rows; r++) { ref[2 * (r * cols + c)] = w[2 * r]; ref[2 * (r * cols + c) + 1] = w[2 * r + 1]; }
+        }
+        memcpy(b, a, sizeof(double) * 2 * rows * cols);
+        CHECK(grok_fft2(b, rows, cols, 0) == GROK_OK, "grok_fft2: %s", grok_last_error());
+        err = track(rel_err(b, ref, 2 * rows * cols));
+        CHECK(err <= 1e-13, "grok_fft2 (6,10): rel err %.3e vs rows-then-columns", err);
+        grok_fft2(b, rows, cols, 1);
+        err = track(rel_err(b, a, 2 * rows * cols));
+        CHECK(err <= 1e-13, "grok_fft2 inverse: rel err %.3e", err);
+        free(a); free(b); free(ref); free(v);
+    }
+    group_end("fft axis, fft2", 1e-13);
+}
+
+static void test_rfft_shift(void)
+{
+    const int sizes[] = {1, 2, 3, 4, 5, 8, 9, 64, 113, 128, 1009};
+    group_begin();
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        int n = sizes[t], h = n / 2 + 1;
+        double *x = rand_array((size_t)n), *c = (double *)malloc(sizeof(double) * 2 * n);
+        double *X = (double *)malloc(sizeof(double) * 2 * h), *y = (double *)malloc(sizeof(double) * n), e1, e2, ef = 0;
+        float *xf = (float *)malloc(sizeof(float) * n), *Xf = (float *)malloc(sizeof(float) * 2 * h);
+        for (int j = 0; j < n; j++) { c[2 * j] = x[j]; c[2 * j + 1] = 0; xf[j] = (float)x[j]; }
+        fft_vec(c, n, 0);
+        CHECK(grok_rfft(X, x, n) == GROK_OK, "grok_rfft n = %d: %s", n, grok_last_error());
+        e1 = track(rel_err(X, c, 2 * (size_t)h));
+        CHECK(grok_irfft(y, X, n) == GROK_OK, "grok_irfft n = %d: %s", n, grok_last_error());
+        e2 = track(rel_err(y, x, (size_t)n));
+        CHECK(e1 <= 1e-14 && e2 <= 1e-13, "rfft n = %d: %.3e vs complex fft, irfft(rfft(x)) err %.3e", n, e1, e2);
+        grok_rfft_f(Xf, xf, n);
+        for (int k = 0; k < 2 * h; k++) ef = fmax(ef, fabs(Xf[k] - X[k]) / (1 + fabs(X[k])));
+        CHECK(ef <= 1e-5, "grok_rfft_f n = %d: err %.3e vs double", n, ef);
+        free(x); free(c); free(X); free(y); free(xf); free(Xf);
+    }
+    {   /* irfft ignores the imaginary parts numpy ignores */
+        double X[8] = {1, 5, 2, 3, -1, 2, 0.5, 7}, y[6], z[6], X2[8];
+        memcpy(X2, X, sizeof X);
+        X2[1] = 0; X2[7] = 0;
+        grok_irfft(y, X, 6);
+        grok_irfft(z, X2, 6);
+        CHECK(max_diff(y, z, 6) == 0, "irfft uses Im X[0] or Im X[n/2]");
+    }
+    {
+        double a5[10], a6[12];
+        const double s5[5] = {3, 4, 0, 1, 2}, i5[5] = {2, 3, 4, 0, 1}, s6[6] = {3, 4, 5, 0, 1, 2};
+        int ok = 1;
+        for (int j = 0; j < 5; j++) { a5[2 * j] = j; a5[2 * j + 1] = -j; }
+        grok_fftshift(a5, 5);
+        for (int j = 0; j < 5; j++) ok &= a5[2 * j] == s5[j] && a5[2 * j + 1] == -s5[j];
+        for (int j = 0; j < 5; j++) { a5[2 * j] = j; a5[2 * j + 1] = -j; }
+        grok_ifftshift(a5, 5);
+        for (int j = 0; j < 5; j++) ok &= a5[2 * j] == i5[j] && a5[2 * j + 1] == -i5[j];
+        for (int j = 0; j < 6; j++) { a6[2 * j] = j; a6[2 * j + 1] = -j; }
+        grok_fftshift(a6, 6);
+        for (int j = 0; j < 6; j++) ok &= a6[2 * j] == s6[j] && a6[2 * j + 1] == -s6[j];
+        grok_ifftshift(a6, 6);
+        for (int j = 0; j < 6; j++) ok &= a6[2 * j] == j && a6[2 * j + 1] == -j;
+        CHECK(ok, "fftshift/ifftshift of n = 5, 6 differ from numpy");
+    }
+    {
+        const double f5[5] = {0, 0.2, 0.4, -0.4, -0.2}, f6[6] = {0, 1 / 6.0, 2 / 6.0, -3 / 6.0, -2 / 6.0, -1 / 6.0};
+        double e = 0;
+        for (int k = 0; k < 5; k++) e = fmax(e, fabs(grok_fft_freq(k, 5) - f5[k]));
+        for (int k = 0; k < 6; k++) e = fmax(e, fabs(grok_fft_freq(k, 6) - f6[k]));
+        CHECK(e <= 1e-16 && grok_fft_freq(0, 1) == 0, "fft_freq differs from numpy by %.3e", e);
+    }
+    group_end("rfft, irfft, shifts", 1e-13);
+}
+
+/* ---------------------------------------------------------------- Fourier basis */
+
+static void test_fourier(void)
+{
+    group_begin();
+    for (int p = 1; p <= 130; p++) {
+        double *F = (double *)malloc(sizeof(double) * p * p), e = 0;
+        CHECK(grok_fourier_basis(F, p) == GROK_OK, "grok_fourier_basis p = %d: %s", p, grok_last_error());
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j < p; j++) {
+                double s = 0;
+                for (int x = 0; x < p; x++) s += F[i * p + x] * F[j * p + x];
+                e = fmax(e, fabs(s - (i == j)));
+            }
+        track(e);
+        CHECK(e <= 1e-12, "F F^T - I for p = %d: max %.3e", p, e);
+        if (p == 7 || p == 8) { /* the rows are the functions the names say */
+            const double tau = 6.283185307179586;
+            double d = 0;
+            for (int x = 0; x < p; x++) {
+                d = fmax(d, fabs(F[x] - 1 / sqrt((double)p)));
+                for (int k = 1; 2 * k < p; k++) {
+                    d = fmax(d, fabs(F[(2 * k - 1) * p + x] - sqrt(2.0 / p) * cos(tau * k * x / p)));
+                    d = fmax(d, fabs(F[2 * k * p + x] - sqrt(2.0 / p) * sin(tau * k * x / p)));
+                }
+                if (p == 8) d = fmax(d, fabs(F[7 * p + x] - (x % 2 ? -1 : 1) / sqrt(8.0)));
+            }
+            track(d);
+            CHECK(d <= 1e-14, "basis rows for p = %d differ from cos/sin by %.3e", p, d);
+        }
+        free(F);
+    }
+    {
+        const char *n5[5] = {"Const", "cos 1", "sin 1", "cos 2", "sin 2"};
+        const char *n6[6] = {"Const", "cos 1", "sin 1", "cos 2", "sin 2", "cos 3"};
+        char buf[32];
+        int ok = 1;
+        for (int k = 0; k < 5; k++) ok &= grok_fourier_basis_name(buf, sizeof buf, k, 5) == GROK_OK && !strcmp(buf, n5[k]);
+        for (int k = 0; k < 6; k++) ok &= grok_fourier_basis_name(buf, sizeof buf, k, 6) == GROK_OK && !strcmp(buf, n6[k]);
+        CHECK(ok, "basis names for p = 5, 6");
+        CHECK(grok_fourier_basis_name(buf, 4, 1, 5) == GROK_ERR_ARG && !strcmp(buf, "cos"), "a short buffer must fail and hold a prefix");
+    }
+    {   /* fourier_1d and fourier_2d against F @ A and F A F^T by hand */
+        const int ps[] = {1, 2, 5, 6, 11, 113}, inners[] = {1, 3, 70};
+        for (size_t a = 0; a < 6; a++)
+            for (size_t b = 0; b < 3; b++) {
+                int p = ps[a];
+                long in = inners[b], n2 = (long)p * p * in;
+                double *F = (double *)malloc(sizeof(double) * p * p), *A = rand_array((size_t)n2);
+                double *out = (double *)malloc(sizeof(double) * n2), *ref = (double *)malloc(sizeof(double) * n2);
+                double *T = (double *)malloc(sizeof(double) * n2), e1, e2, ef = 0;
+                float *Af = (float *)malloc(sizeof(float) * n2), *outf = (float *)malloc(sizeof(float) * n2);
+                grok_fourier_basis(F, p);
+                CHECK(grok_fourier_1d(out, A, p, in) == GROK_OK, "grok_fourier_1d: %s", grok_last_error());
+                for (int i = 0; i < p; i++)
+                    for (long c = 0; c < in; c++) {
+                        double s = 0;
+                        for (int x = 0; x < p; x++) s += F[i * p + x] * A[x * in + c];
+                        ref[i * in + c] = s;
+                    }
+                e1 = track(rel_err(out, ref, (size_t)p * in));
+                CHECK(e1 <= 1e-13, "fourier_1d p = %d inner = %ld: rel err %.3e", p, in, e1);
+                if (p == 113 && in == 70) { /* the naive 2-D product would be too slow */
+                    free(F); free(A); free(out); free(ref); free(T); free(Af); free(outf);
+                    continue;
+                }
+                for (int x = 0; x < p; x++) /* T[x, j] = sum_y F[j, y] A[x, y] */
+                    for (int j = 0; j < p; j++)
+                        for (long c = 0; c < in; c++) {
+                            double s = 0;
+                            for (int y = 0; y < p; y++) s += F[j * p + y] * A[(x * p + y) * in + c];
+                            T[(x * p + j) * in + c] = s;
+                        }
+                for (int i = 0; i < p; i++)
+                    for (int j = 0; j < p; j++)
+                        for (long c = 0; c < in; c++) {
+                            double s = 0;
+                            for (int x = 0; x < p; x++) s += F[i * p + x] * T[(x * p + j) * in + c];
+                            ref[(i * p + j) * in + c] = s;
+                        }
+                CHECK(grok_fourier_2d(out, A, p, in) == GROK_OK, "grok_fourier_2d: %s", grok_last_error());
+                e2 = track(rel_err(out, ref, (size_t)n2));
+                CHECK(e2 <= 1e-13, "fourier_2d p = %d inner = %ld: rel err %.3e", p, in, e2);
+                for (long i = 0; i < n2; i++) Af[i] = (float)A[i];
+                CHECK(grok_fourier_2d_f(outf, Af, p, in) == GROK_OK, "grok_fourier_2d_f: %s", grok_last_error());
+                for (long i = 0; i < n2; i++) ef = fmax(ef, fabs(outf[i] - ref[i]));
+                CHECK(ef <= 1e-5 * max_abs(ref, (size_t)n2), "fourier_2d_f p = %d inner = %ld: err %.3e", p, in, ef);
+                free(F); free(A); free(out); free(ref); free(T); free(Af); free(outf);
+            }
+    }
+    group_end("fourier basis", 1e-12);
+}
+
+/* -------------------------------------------------------------------- SVD */
+
+/* Checks A = U diag(S) Vt, orthonormality, order and the sign convention; returns the worst. */
+static void check_svd(const double *A, int m, int n, int full, const char *what)
+{
+    int k = m < n ? m : n, uc = full ? m : k, vr = full ? n : k, st;
+    double *U = (double *)malloc(sizeof(double) * m * uc), *S = (double *)malloc(sizeof(double) * k);
+    double *Vt = (double *)malloc(sizeof(double) * vr * n), *S2 = (double *)malloc(sizeof(double) * k);
+    double *U2 = (double *)malloc(sizeof(double) * m * uc), *V2 = (double *)malloc(sizeof(double) * vr * n);
+    double na = 0, nr = 0, eu = 0, ev = 0, rec, same;
+    int order = 1, sign = 1;
+    st = grok_svd(U, S, Vt, A, m, n, full);
+    CHECK(st == GROK_OK, "grok_svd %s: %s", what, grok_last_error());
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int t = 0; t < k; t++) s += U[i * uc + t] * S[t] * Vt[t * n + j];
+            na += A[i * n + j] * A[i * n + j];
+            nr += (A[i * n + j] - s) * (A[i * n + j] - s);
+        }
+    rec = sqrt(nr) / (na > 0 ? sqrt(na) : 1);
+    for (int a = 0; a < uc; a++)
+        for (int b = 0; b < uc; b++) {
+            double s = 0;
+            for (int i = 0; i < m; i++) s += U[i * uc + a] * U[i * uc + b];
+            eu = fmax(eu, fabs(s - (a == b)));
+        }
+    for (int a = 0; a < vr; a++)
+        for (int b = 0; b < vr; b++) {
+            double s = 0;
+            for (int j = 0; j < n; j++) s += Vt[a * n + j] * Vt[b * n + j];
+            ev = fmax(ev, fabs(s - (a == b)));
+        }
+    for (int t = 0; t < k; t++) order &= S[t] >= 0 && (t == 0 || S[t] <= S[t - 1]);
+    for (int t = 0; t < uc; t++) {
+        int b = 0;
+        for (int i = 1; i < m; i++)
+            if (fabs(U[i * uc + t]) > fabs(U[b * uc + t])) b = i;
+        sign &= U[b * uc + t] > 0;
+    }
+    track(fmax(rec, fmax(eu, ev)));
+    CHECK(rec <= 1e-12 && eu <= 1e-12 && ev <= 1e-12 && order && sign,
+          "svd %s (%d,%d) full=%d: ||A-USV||/||A|| %.3e, ||U'U-I|| %.3e, ||VV'-I|| %.3e, order %d, sign %d",
+          what, m, n, full, rec, eu, ev, order, sign);
+    /* leaving out U or Vt must not change what is returned */
+    grok_svd(NULL, S2, NULL, A, m, n, full);
+    same = max_diff(S, S2, (size_t)k);
+    grok_svd(U2, NULL, NULL, A, m, n, full);
+    same = fmax(same, max_diff(U, U2, (size_t)m * uc));
+    grok_svd(NULL, NULL, V2, A, m, n, full);
+    same = fmax(same, max_diff(Vt, V2, (size_t)vr * n));
+    CHECK(same <= 1e-13, "svd %s: results with U or Vt left out differ by %.3e", what, same);
+    free(U); free(S); free(Vt); free(S2); free(U2); free(V2);
+}
+
+/* Q (n, n) orthogonal: a product of n random Householder reflections. */
+static void rand_orthogonal(double *Q, int n)
+{
+    double *v = (double *)malloc(sizeof(double) * n);
+    for (int i = 0; i < n * n; i++) Q[i] = i % (n + 1) == 0;
+    for (int r = 0; r < n; r++) {
+        double nv = 0;
+        for (int i = 0; i < n; i++) { v[i] = urand(); nv += v[i] * v[i]; }
+        for (int j = 0; j < n; j++) { /* Q = (I - 2 v v^T / v^T v) Q */
+            double s = 0;
+            for (int i = 0; i < n; i++) s += v[i] * Q[i * n + j];
+            for (int i = 0; i < n; i++) Q[i * n + j] -= 2 * s / nv * v[i];
+        }
+    }
+    free(v);
+}
+
+static void test_svd(void)
+{
+    const int shapes[][2] = {{40, 30}, {30, 40}, {200, 17}, {17, 200}, {113, 128}, {128, 113}, {1, 1}, {1, 7}, {7, 1}, {2, 2}};
+    group_begin();
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int m = shapes[s][0], n = shapes[s][1];
+        double *A = rand_array((size_t)m * n);
+        check_svd(A, m, n, 0, "random");
+        if (m * n < 20000) check_svd(A, m, n, 1, "random");
+        free(A);
+    }
+    {   /* rank 3 (40, 30), its transpose, a zero matrix, and repeated columns */
+        double *A = (double *)calloc(40 * 30, sizeof(double)), *B = rand_array(40 * 3), *C = rand_array(3 * 30);
+        double *At = (double *)malloc(sizeof(double) * 40 * 30);
+        for (int i = 0; i < 40; i++)
+            for (int j = 0; j < 30; j++)
+                for (int t = 0; t < 3; t++) A[i * 30 + j] += B[i * 3 + t] * C[t * 30 + j];
+        for (int i = 0; i < 40; i++)
+            for (int j = 0; j < 30; j++) At[j * 40 + i] = A[i * 30 + j];
+        check_svd(A, 40, 30, 0, "rank 3");
+        check_svd(A, 40, 30, 1, "rank 3");
+        check_svd(At, 30, 40, 1, "rank 3 wide");
+        memset(A, 0, sizeof(double) * 40 * 30);
+        check_svd(A, 40, 30, 0, "zero");
+        check_svd(A, 30, 40, 1, "zero");
+        for (int i = 0; i < 40; i++)
+            for (int j = 0; j < 30; j++) A[i * 30 + j] = B[i * 3 + j % 3];
+        check_svd(A, 40, 30, 1, "repeated columns");
+        free(A); free(B); free(C); free(At);
+    }
+    {   /* entries near the ends of the double range give the same factors, scaled */
+        const double scale[2] = {1e-300, 1e300};
+        double *A = rand_array(40 * 30), *B = (double *)malloc(sizeof(double) * 40 * 30);
+        double S[30], Sb[30], U[40 * 30], Ub[40 * 30], e = 0;
+        grok_svd(U, S, NULL, A, 40, 30, 0);
+        for (int t = 0; t < 2; t++) {
+            for (int i = 0; i < 40 * 30; i++) B[i] = A[i] * scale[t];
+            CHECK(grok_svd(Ub, Sb, NULL, B, 40, 30, 0) == GROK_OK, "svd of A * %g: %s", scale[t], grok_last_error());
+            for (int i = 0; i < 30; i++) e = fmax(e, fabs(Sb[i] / scale[t] - S[i]) / S[0]);
+            e = fmax(e, max_diff(U, Ub, 40 * 30));
+        }
+        track(e);
+        CHECK(e <= 1e-13, "svd of A * 1e-300 and A * 1e300: factors differ from A's by %.3e", e);
+        free(A); free(B);
+    }
+    for (int z = 0; z < 6; z++) { /* upper bidiagonal with a zero on the diagonal: the chases */
+        double A[8 * 6];
+        memset(A, 0, sizeof A);
+        for (int i = 0; i < 6; i++) {
+            A[i * 6 + i] = i == z ? 0 : i + 1;
+            if (i < 5) A[i * 6 + i + 1] = 1;
+        }
+        check_svd(A, 6, 6, 0, "bidiagonal, zero d");
+        check_svd(A, 8, 6, 1, "bidiagonal, zero d, tall");
+    }
+    {   /* known singular values, spread over 1e-9..1e3 */
+        const int m = 25, n = 12;
+        double *P = (double *)malloc(sizeof(double) * m * m), *Q = (double *)malloc(sizeof(double) * n * n);
+        double *A = (double *)calloc(m * n, sizeof(double)), sv[12], S[12], e = 0;
+        rand_orthogonal(P, m);
+        rand_orthogonal(Q, n);
+        for (int t = 0; t < n; t++) sv[t] = pow(10.0, 3 - t);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                for (int t = 0; t < n; t++) A[i * n + j] += P[i * m + t] * sv[t] * Q[j * n + t];
+        grok_svd(NULL, S, NULL, A, m, n, 0);
+        for (int t = 0; t < n; t++) e = fmax(e, fabs(S[t] - sv[t]) / sv[0]);
+        track(e);
+        CHECK(e <= 1e-13, "known singular values: max |S - s| / s_max = %.3e", e);
+        check_svd(A, m, n, 1, "graded");
+        free(P); free(Q); free(A);
+    }
+    group_end("svd", 1e-12);
+}
+
+/* ------------------------------------------------------------ least squares */
+
+static void test_lstsq(void)
+{
+    const int n = 60, k = 5;
+    double *X = rand_array(n * k), *y = (double *)malloc(sizeof(double) * n), c[5], coef[5], r2, e;
+    int st;
+    group_begin();
+    for (int j = 0; j < k; j++) c[j] = j - 2.5;
+    for (int i = 0; i < n; i++) {
+        y[i] = 0;
+        for (int j = 0; j < k; j++) y[i] += X[i * k + j] * c[j];
+    }
+    st = grok_lstsq(coef, &r2, X, y, n, k);
+    e = track(max_diff(coef, c, k));
+    CHECK(st == GROK_OK && e <= 1e-10 && fabs(r2 - 1) <= 1e-12, "exact lstsq: status %d, coef err %.3e, r2 - 1 = %.3e", st, e, r2 - 1);
+    {   /* noisy: against the normal equations X^T X c = X^T y solved by Gaussian elimination */
+        double G[5][6], cn[5], ss_res = 0, ss_tot = 0, mean = 0, r2n;
+        for (int i = 0; i < n; i++) y[i] += 0.5 * urand();
+        for (int a = 0; a < k; a++) {
+            for (int b = 0; b < k; b++) {
+                G[a][b] = 0;
+                for (int i = 0; i < n; i++) G[a][b] += X[i * k + a] * X[i * k + b];
+            }
+            G[a][k] = 0;
+            for (int i = 0; i < n; i++) G[a][k] += X[i * k + a] * y[i];
+        }
+        for (int a = 0; a < k; a++)
+            for (int b = a + 1; b < k; b++) {
+                double f = G[b][a] / G[a][a];
+                for (int t = a; t <= k; t++) G[b][t] -= f * G[a][t];
+            }
+        for (int a = k - 1; a >= 0; a--) {
+            double s = G[a][k];
+            for (int t = a + 1; t < k; t++) s -= G[a][t] * cn[t];
+            cn[a] = s / G[a][a];
+        }
+        for (int i = 0; i < n; i++) mean += y[i] / n;
+        for (int i = 0; i < n; i++) {
+            double r = y[i];
+            for (int j = 0; j < k; j++) r -= X[i * k + j] * cn[j];
+            ss_res += r * r;
+            ss_tot += (y[i] - mean) * (y[i] - mean);
+        }
+        r2n = 1 - ss_res / ss_tot;
+        st = grok_lstsq(coef, &r2, X, y, n, k);
+        e = track(fmax(max_diff(coef, cn, k), fabs(r2 - r2n)));
+        CHECK(st == GROK_OK && e <= 1e-10 && r2 > 0 && r2 < 1, "noisy lstsq: status %d, err %.3e vs normal equations, r2 %.6f (%.6f)",
+              st, e, r2, r2n);
+    }
+    {   /* constant y with a constant column: SS_tot = 0 and SS_res = 0 */
+        for (int i = 0; i < n; i++) { X[i * k] = 1; y[i] = 3; }
+        st = grok_lstsq(coef, &r2, X, y, n, k);
+        CHECK(st == GROK_OK && r2 == 1 && fabs(coef[0] - 3) <= 1e-12, "constant y: status %d, r2 %g, coef[0] %g", st, r2, coef[0]);
+    }
+    for (int i = 0; i < n; i++) X[i * k + 3] = 2 * X[i * k + 1] - X[i * k + 2]; /* column 3 dependent */
+    st = grok_lstsq(coef, &r2, X, y, n, k);
+    CHECK(st == GROK_ERR_NUMERIC && strstr(grok_last_error(), "rank deficient"), "dependent column: status %d, '%s'", st, grok_last_error());
+    for (int i = 0; i < n; i++) X[i * k + 3] = 0;
+    st = grok_lstsq(coef, NULL, X, y, n, k);
+    CHECK(st == GROK_ERR_NUMERIC, "zero column: status %d", st);
+    free(X);
+    free(y);
+    group_end("lstsq", 1e-10);
+}
+
+/* ------------------------------------------------------------ error paths */
+
+#define CHECK_ARG(call, fn)                                                                           \
+    do {                                                                                              \
+        int st_ = (call);                                                                             \
+        CHECK(st_ == GROK_ERR_ARG && strstr(grok_last_error(), fn), "%s returned %d, message '%s'", #call, st_, \
+              grok_last_error());                                                                     \
+    } while (0)
+
+static void test_errors(void)
+{
+    grok_fft_plan *pl = NULL;
+    double d[64], o[64];
+    float f[16];
+    int shape[9] = {4, 4, 4, 4, 4, 4, 4, 4, 4}, bad[2] = {4, 0};
+    char buf[8];
+    int before = n_pass + n_fail;
+    memset(d, 0, sizeof d);
+    CHECK_ARG(grok_fft_plan_create(NULL, 8), "grok_fft_plan_create");
+    CHECK_ARG(grok_fft_plan_create(&pl, 0), "grok_fft_plan_create");
+    CHECK(pl == NULL, "a failed create must leave *plan NULL");
+    CHECK_ARG(grok_fft_plan_create(&pl, -5), "grok_fft_plan_create");
+    grok_fft_plan_create(&pl, 8);
+    CHECK_ARG(grok_fft_execute(NULL, d, 1, 1, 0, 0), "grok_fft_execute");
+    CHECK_ARG(grok_fft_execute(pl, NULL, 1, 1, 0, 0), "grok_fft_execute");
+    CHECK_ARG(grok_fft_execute(pl, d, 0, 1, 0, 0), "grok_fft_execute");
+    CHECK_ARG(grok_fft_execute(pl, d, 1, 0, 8, 0), "grok_fft_execute");
+    CHECK_ARG(grok_fft_execute(pl, d, 1, 2, 0, 0), "grok_fft_execute");
+    CHECK(grok_fft_plan_size(pl) == 8 && grok_fft_plan_size(NULL) == 0, "grok_fft_plan_size");
+    grok_fft_plan_free(pl);
+    grok_fft_plan_free(NULL);
+    CHECK_ARG(grok_fft_axis(NULL, 1, shape, 0, 0), "grok_fft_axis");
+    CHECK_ARG(grok_fft_axis(d, 0, shape, 0, 0), "grok_fft_axis");
+    CHECK_ARG(grok_fft_axis(d, 9, shape, 0, 0), "grok_fft_axis");
+    CHECK_ARG(grok_fft_axis(d, 2, shape, 2, 0), "grok_fft_axis");
+    CHECK_ARG(grok_fft_axis(d, 2, shape, -1, 0), "grok_fft_axis");
+    CHECK_ARG(grok_fft_axis(d, 2, bad, 0, 0), "grok_fft_axis");
+    CHECK_ARG(grok_fft_axis(d, 1, NULL, 0, 0), "grok_fft_axis");
+    CHECK_ARG(grok_fft_axis_f(NULL, 1, shape, 0, 0), "grok_fft_axis_f");
+    CHECK_ARG(grok_fft2(d, 0, 4, 0), "grok_fft2");
+    CHECK_ARG(grok_fft2(NULL, 4, 4, 0), "grok_fft2");
+    CHECK_ARG(grok_rfft(NULL, d, 4), "grok_rfft");
+    CHECK_ARG(grok_rfft(o, d, 0), "grok_rfft");
+    CHECK_ARG(grok_rfft_f(f, NULL, 4), "grok_rfft_f");
+    CHECK_ARG(grok_irfft(o, d, -1), "grok_irfft");
+    CHECK_ARG(grok_fftshift(NULL, 4), "grok_fftshift");
+    CHECK_ARG(grok_ifftshift(d, 0), "grok_ifftshift");
+    CHECK(grok_fft_freq(5, 5) != grok_fft_freq(5, 5) && strstr(grok_last_error(), "grok_fft_freq"), "fft_freq(5, 5) must be NAN");
+    CHECK(grok_fft_freq(0, 0) != grok_fft_freq(0, 0), "fft_freq(0, 0) must be NAN");
+    CHECK_ARG(grok_fourier_basis(NULL, 5), "grok_fourier_basis");
+    CHECK_ARG(grok_fourier_basis(d, 0), "grok_fourier_basis");
+    CHECK_ARG(grok_fourier_basis_name(NULL, 8, 0, 5), "grok_fourier_basis_name");
+    CHECK_ARG(grok_fourier_basis_name(buf, sizeof buf, 5, 5), "grok_fourier_basis_name");
+    CHECK_ARG(grok_fourier_1d(d, d, 4, 2), "grok_fourier_1d");
+    CHECK_ARG(grok_fourier_1d(d + 4, d, 4, 2), "grok_fourier_1d");
+    CHECK_ARG(grok_fourier_1d(o, NULL, 4, 2), "grok_fourier_1d");
+    CHECK_ARG(grok_fourier_1d(o, d, 0, 2), "grok_fourier_1d");
+    CHECK_ARG(grok_fourier_1d(o, d, 4, 0), "grok_fourier_1d");
+    CHECK_ARG(grok_fourier_2d(d, d, 4, 1), "grok_fourier_2d");
+    CHECK_ARG(grok_fourier_2d(d + 15, d, 4, 1), "grok_fourier_2d");
+    CHECK_ARG(grok_fourier_2d(o, d, -1, 1), "grok_fourier_2d");
+    CHECK_ARG(grok_fourier_2d_f(f, f, 2, 2), "grok_fourier_2d_f");
+    CHECK_ARG(grok_fourier_2d_f(NULL, f, 2, 2), "grok_fourier_2d_f");
+    CHECK_ARG(grok_svd(o, o, o, NULL, 2, 2, 0), "grok_svd");
+    CHECK_ARG(grok_svd(o, o, o, d, 0, 2, 0), "grok_svd");
+    CHECK_ARG(grok_svd(o, o, o, d, 2, -2, 0), "grok_svd");
+    CHECK_ARG(grok_lstsq(NULL, NULL, d, d, 4, 2), "grok_lstsq");
+    CHECK_ARG(grok_lstsq(o, NULL, d, NULL, 4, 2), "grok_lstsq");
+    CHECK_ARG(grok_lstsq(o, NULL, d, d, 4, 0), "grok_lstsq");
+    CHECK_ARG(grok_lstsq(o, NULL, d, d, 2, 4), "grok_lstsq");
+    d[3] = NAN;
+    CHECK(grok_svd(NULL, o, NULL, d, 4, 4, 0) == GROK_ERR_NUMERIC, "svd of a NaN must fail");
+    printf("%-28s %d checks\n", "error paths", n_pass + n_fail - before);
+}
+
+int main(void)
+{
+    test_dft_direct();
+    test_fft_roundtrip_strided();
+    test_fft_axis_2d();
+    test_rfft_shift();
+    test_fourier();
+    test_svd();
+    test_lstsq();
+    test_errors();
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail != 0;
+}
