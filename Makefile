@@ -14,7 +14,7 @@ WARN = -Wall -Wextra -Wpedantic -Werror
 LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
 
-TESTS = tests/test_grok tests/test_gemm tests/test_analysis
+TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress
 BINS = examples/modadd $(TESTS)
 
 all: $(BINS)

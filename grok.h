@@ -310,6 +310,17 @@ typedef struct {
     /* Called after every evaluation; return nonzero to stop training early. */
     int (*on_eval)(const grok_model *m, void *ctx);
     void *on_eval_ctx;
+    /* 1: at every evaluation also compute the progress measures of the modular-addition model
+       (1 layer, n_ctx 3, d_vocab = p+1, else GROK_ERR_ARG) and write them as extra columns of
+       metrics.csv: restricted_loss, excluded_loss (grok_modadd_restricted on the logits of all
+       p*p pairs), gini_W_E, gini_W_logit (grok_gini of the L2 norms of the p Fourier components
+       of W_E[:p] and of W_logit, see grok_fourier_norms, grok_wlogit_fourier_norms) and
+       sum_sq_weights (grok_weights_sumsq). Nothing but the current weights is used. The key
+       frequencies are key_freqs (n_key_freqs) or, when n_key_freqs is 0, those that
+       grok_key_freqs (min_share 0.05) derives from the current W_E at that evaluation. */
+    int progress_measures;
+    const int *key_freqs;
+    int n_key_freqs;
 } grok_train_opts;
 
 GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckpt every 100 */
@@ -387,6 +398,122 @@ GROKDEF int grok_svd(double *U, double *S, double *Vt, const double *A, int m, i
    precision (a column within ~10 n eps, in angle, of the span of the columns before it);
    GROK_ERR_ARG if n < k. */
 GROKDEF int grok_lstsq(double *coef, double *r2, const double *X, const double *y, int n, int k);
+
+/* ----- Analyses of the seed notebooks (issue 4, items 5-6). Every formula says which seed it
+   comes from: 000 (the dominant-frequency fit, reduce_matrix_fft, SVD of W_E), 001 (the
+   progress measures: excluded loss, cos(w(a+b-c)) fits) and 004 (ARENA: Fourier norms, neuron
+   clusters, restricted loss, W_logit, the ReLU-quadratic regression). The "modadd" functions
+   need the modular-addition shape: 1 layer, n_ctx 3, d_vocab = p+1 with p = d_vocab_out
+   ('=' is token p); their inputs are all p*p pairs in a-major order (row a*p+b) and the label
+   of row a*p+b is (a+b) mod p. In the Fourier basis of grok_fourier_basis, frequency k
+   (1 <= k <= (p-1)/2) is rows 2k-1 (cos) and 2k (sin). All outputs are double. */
+
+/* norms (p) = squared norm of every row of F @ W[:p] (seed 004: (fourier_basis @ W_E).pow(2)
+   .sum(1)). W is (>= p, n) when transpose == 0 (pass embed.W_E, its last row '=' is ignored), or
+   (n, p) when transpose != 0 and W^T is used (pass unembed.W_U). */
+GROKDEF int grok_fourier_norms(double *norms, const float *W, int p, int n, int transpose);
+/* Key frequencies from such norms. share[k-1] (k = 1..(p-1)/2, may be NULL) = (norms[2k-1] +
+   norms[2k]) / sum_{i >= 1} norms[i], the frequency's share of the non-constant norm. The key
+   frequencies are every k with share >= min_share, sorted by share descending (ties: smaller k
+   first), and always at least the largest one; freqs must hold (p-1)/2 ints, key_share (may be
+   NULL) receives their shares in the same order, *n_key their count. min_share 0.05 is what
+   examples/analyze and the training progress measures use. */
+GROKDEF int grok_key_freqs(int *freqs, double *key_share, int *n_key, double *share, const double *norms, int p,
+                           double min_share);
+/* SVD of W (rows, cols) (e.g. W_E[:p], seed 000): S (min(rows, cols)) descending; err (may be
+   NULL) = mean over the (rows, cols) entries of |(U - U_r) diag(S) V^T|, U_r = U with columns
+   r.. zeroed (seed 000: ((U-U_) @ diag(S) @ V.T).abs().mean()), 0 <= r <= min(rows, cols). */
+GROKDEF int grok_svd_truncation(double *S, double *err, const float *W, int rows, int cols, int r);
+/* Seed 000's analyze_and_plot on x (n >= 2): X = DFT(x); j = 1 + argmax_{i >= 1} |X[i]| (first on
+   a tie); if j > n/2, j = n - j; freq = j/n cycles per sample, amplitude = |X[j]| / (n/2),
+   phase = arg X[j]; the fit is amplitude * cos(2 pi freq t + phase). */
+GROKDEF int grok_dominant_freq(double *amplitude, double *freq, double *phase, const double *x, int n);
+/* Seed 000's reduce_matrix_fft on A (rows, cols) -> out (rows, cols): X = fft2(A); keep, of the
+   column X[:, 0], the 2 n_top + 1 entries of largest |.|, and of the row X[0, :] likewise (the
+   others of X are zeroed); out = real(ifft2). Ties are broken as a stable ascending argsort
+   would (numpy's default sort is not stable; the seed's ties are conjugate pairs). */
+GROKDEF int grok_reduce_matrix_fft(double *out, const double *A, int rows, int cols, int n_top);
+/* Gini coefficient of x (n >= 1, every x >= 0, not all 0) (Hurley & Rickard 2009): with c the
+   values sorted ascending, G = 1 - 2 sum_{k=1..n} (c_k / ||c||_1) (n - k + 1/2) / n. A one-hot
+   vector gives 1 - 1/n, a constant one 0. */
+GROKDEF int grok_gini(double *gini, const double *x, int n);
+/* Sum of the squares of every parameter of the model (biases and LayerNorm included). */
+GROKDEF int grok_weights_sumsq(double *sumsq, const grok_model *m);
+/* rows (p, p): rows[c*p + i] = the i-th input row a*p+b (in a-major order) with (a+b) mod p == c. */
+GROKDEF int grok_modadd_group_by_sum(int *rows, int p);
+/* Seed 004's ReLU-quadratic regression: y(x, y) = ReLU(A + f(x) + f(y)) with f = row 2k-1 of F
+   (sqrt(2/p) cos(2 pi k x / p)), fitted by least squares over the p*p points on the normalised
+   2-D terms const, cos x, cos y, cos x cos y (coef (4)); r2 of that fit, r2_linear (may be
+   NULL) of the fit without the quadratic term. The seed takes A = 0.5/sqrt(p), k = 42, p = 113
+   and finds 9.190, 6.807, 6.807, 3.566, r2 0.966 (0.849 without). */
+GROKDEF int grok_relu_quadratic_fit(double *coef, double *r2, double *r2_linear, int p, int k, double A);
+
+/* W_logit (M, p) = W_out @ W_U (seed 004; M = d_mlp), may be NULL; W_logit_fourier (M, p) =
+   W_logit @ F^T (may be NULL), its column 2k-1 / 2k the cos / sin of frequency k. Also for
+   any one-layer model with d_vocab_out = p. */
+GROKDEF int grok_modadd_wlogit(double *W_logit, double *W_logit_fourier, const grok_model *m);
+/* norms (p) = L2 norm of every column of W_logit @ F^T (the Fourier components of W_logit). */
+GROKDEF int grok_wlogit_fourier_norms(double *norms, const grok_model *m);
+/* Runs the model on all p*p pairs (in chunks of max_batch): logits (p*p, p) of the last
+   position (may be NULL), neuron activations acts (p*p, M) = blocks.0.mlp.hook_post at the last
+   position (may be NULL), resid_mid (p*p, C) = blocks.0.hook_resid_mid there (may be NULL),
+   attention of '=' onto a and b, to_a / to_b (H, p, p) = hook_pattern[:, h, 2, 0 / 1] as a
+   grid [h][a][b] (may be NULL). */
+GROKDEF int grok_modadd_run(float *logits, float *acts, float *resid_mid, double *to_a, double *to_b, grok_model *m);
+/* The 2-D spectrum of n grids (n, p, p): out[g] = F grid[g] F^T. */
+GROKDEF int grok_grids_fourier(double *out, const double *grids, int n, int p);
+
+/* Neurons (seed 004). acts (p*p, M) -> acts_fourier (p, p, M) (may be NULL) = fft2d of the
+   centred activations (mean over the p*p inputs subtracted); freq (M) = the frequency k in
+   1..(p-1)/2 whose nine const/linear/quadratic terms (rows and columns 0, 2k-1, 2k of the 2-D
+   spectrum) have the largest sum of squares, frac (M) = that sum over the sum of squares of the
+   whole spectrum (0 for a constant neuron). The seed's arrange_by_2d_freqs stops at k = p//2 - 1
+   (range(1, p//2)), against its own docstring; here every k up to (p-1)/2 is a candidate. With
+   min_frac > 0 (the seed: 0.85) a neuron with frac < min_frac gets freq -1, the "no frequency"
+   (always-firing) cluster. */
+GROKDEF int grok_neuron_freqs(int *freq, double *frac, double *acts_fourier, const float *acts, int p, int M,
+                              double min_frac);
+/* Seed 004's project_onto_frequency: every column of X (p*p, n) (rows a-major) projected onto the
+   span of the nine 2-D terms F[i] (x) F[j], i, j in {0, 2k-1, 2k}. out may equal X. */
+GROKDEF int grok_project_onto_freq(double *out, const double *X, int p, long n, int k);
+/* trig-sum directions (seed 004's get_trig_sum_directions): cos_dir, sin_dir (p*p), unit vectors
+   over the inputs (a-major), cos(w(a+b)) and sin(w(a+b)) with w = 2 pi k / p. */
+GROKDEF int grok_trig_sum_directions(double *cos_dir, double *sin_dir, int p, int k);
+
+/* Cross-entropy of logits (n, p) against labels (n) with a float64 log-softmax (the seeds'
+   cross_entropy_high_precision); rows (n_rows) picks rows, NULL: all n. */
+GROKDEF int grok_logits_loss(double *loss, const double *logits, const int *labels, int n, int p, const int *rows,
+                             int n_rows);
+/* Restricted and excluded logits and losses of the modadd logits (p*p, p) for key frequencies
+   freqs (nf). P = the projection of every logit column (over the p*p inputs) onto the span of
+   the trig-sum directions cos(w(a+b)), sin(w(a+b)) of the key frequencies (seed 004's
+   trig_logits). restricted = P + the per-output mean of (logits - P) over the inputs (seed 004's
+   test_logits bias correction; P's means are 0, so this adds back the original logits' means);
+   excluded = logits - P. restricted_loss: cross-entropy over all p*p pairs (seed 004's
+   utils.test_logits, mode 'all'); excluded_loss: over the training rows train_rows (n_train),
+   all pairs if NULL. Any output may be NULL. */
+GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_loss, double *restricted,
+                                   double *excluded, const float *logits, int p, const int *freqs, int nf,
+                                   const int *train_rows, int n_train);
+/* The neuron-level variants. excluded_loss (seed 001's excluded loss, cell 64): the neuron
+   activations minus their projections onto cos(w(a+b)) and sin(w(a+b)) of the key frequencies,
+   through W_out (+ b_out) into resid_mid, then W_U (+ b_U), cross-entropy on train_rows (the
+   seed's get_excluded_loss adds the cos term twice and drops sin, a slip; cell 64 does both).
+   Seed 004's cluster test with neuron_freq from grok_neuron_freqs (min_frac applied):
+   L_c = (the acts of cluster c projected onto its frequency's nine terms) @ W_logit, L_-1 = the
+   always-firing cluster unprojected; every loss below is over all pairs with the bias correction
+   against the original logits: restricted_loss = loss(sum_c L_c + L_-1), no_always_loss =
+   loss(sum_c L_c), ablated (n_clusters + 1) = loss(sum of all L but one), the clusters in order
+   of cluster_freqs (nc of them, e.g. the distinct frequencies found), the last one removing
+   L_-1. Any output may be NULL. */
+GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_loss, double *no_always_loss,
+                                      double *ablated, const grok_model *m, const float *acts, const float *resid_mid,
+                                      const float *logits, const int *neuron_freq, const int *cluster_freqs, int nc,
+                                      const int *freqs, int nf, const int *train_rows, int n_train);
+/* Seed 001's fit of the logits L (p, p, p) = logits[a*p+b, c] on cos(w_k(a+b-c)) for k =
+   1..(p-1)/2: with Q_k that cube divided by its norm, coeff[k-1] = <L, Q_k>, cos_sim[k-1] =
+   coeff / ||L||; residual_frac = ||L - sum_k coeff_k Q_k|| / ||L||. Any output may be NULL. */
+GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual_frac, const float *logits, int p);
 
 /* ================================================================= I/O ===== */
 
@@ -3511,8 +3638,19 @@ static int grok__mkdir(const char *dir)
     return GROK_OK;
 }
 
+struct grok__progress;
+static int  grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train);
+static int  grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out);
+static void grok__progress_free(struct grok__progress *pm);
+struct grok__progress {
+    int p, n_train, *tokens, *train_rows, *freqs, nf;
+    float *logits, *chunk;
+};
+
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
 {
+    struct grok__progress pm;
+    double pmv[5];
     char path[4096], eta[32];
     FILE *csv = NULL;
     double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
@@ -3527,13 +3665,20 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
     if (test && test->n < 1) test = NULL;
     if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
         return grok__fail(GROK_ERR_ARG, "grok_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    memset(&pm, 0, sizeof pm);
+    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) return st;
     if (opts->out_dir) {
-        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) return st;
+        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) { grok__progress_free(&pm); return st; }
         snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
         /* A resumed run appends to the curve it continues. */
         csv = fopen(path, m->epoch > 0 ? "a" : "w");
-        if (!csv) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-        if (m->epoch == 0) fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds\n");
+        if (!csv) {
+            grok__progress_free(&pm);
+            return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        }
+        if (m->epoch == 0)
+            fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
+                    ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
     }
     progress = opts->progress;
     live = progress < 0 && isatty(fileno(stderr));
@@ -3563,8 +3708,12 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
             now = grok__now();
             rate = (double)(m->epoch - first_epoch) / (now - t0 + 1e-9);
             lr = m->opt.lr * (m->opt.lr_schedule ? m->opt.lr_schedule(m->step - 1, m->opt.lr_schedule_ctx) : 1.0);
-            if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f\n", m->epoch, m->metrics.train_loss,
+            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv)) != GROK_OK) break;
+            if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", m->epoch, m->metrics.train_loss,
                              m->metrics.test_loss, m->metrics.train_acc, m->metrics.test_acc, lr, now - t0);
+            if (csv && opts->progress_measures)
+                fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
+            if (csv) fputc('\n', csv);
             grok__format_duration(eta, sizeof eta, (double)(opts->epochs - m->epoch) / (rate + 1e-12));
             if (progress && live) {
                 fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
@@ -3590,6 +3739,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         if (eval && opts->on_eval && opts->on_eval(m, opts->on_eval_ctx)) break;
     }
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
+    grok__progress_free(&pm);
     return st;
 }
 
@@ -4882,6 +5032,752 @@ GROKDEF int grok_lstsq(double *coef, double *r2, const double *X, const double *
     GROK_FREE(Q);
     return GROK_OK;
 }
+
+
+/* ------------------------------------------- analyses of the seed notebooks */
+
+#define GROK__NEW(type, n) ((type *)GROK_MALLOC(sizeof(type) * ((size_t)(n) > 0 ? (size_t)(n) : 1)))
+
+/* p of a modular-addition model (1 layer, n_ctx 3, d_vocab = d_vocab_out + 1), or 0 + error. */
+static int grok__modadd_p(const grok_model *m, const char *fn)
+{
+    if (!m || !m->weights) { grok__fail(GROK_ERR_ARG, "%s: NULL model", fn); return 0; }
+    if (m->cfg.n_layers != 1 || m->cfg.n_ctx != 3 || m->cfg.d_vocab != m->cfg.d_vocab_out + 1 || m->cfg.d_vocab_out < 3) {
+        grok__fail(GROK_ERR_ARG, "%s: needs the modular-addition shape (1 layer, n_ctx 3, d_vocab = p+1, p >= 3), "
+                   "got %d layers, n_ctx %d, d_vocab %d, d_vocab_out %d", fn, m->cfg.n_layers, m->cfg.n_ctx,
+                   m->cfg.d_vocab, m->cfg.d_vocab_out);
+        return 0;
+    }
+    return m->cfg.d_vocab_out;
+}
+
+static const float *grok__w(const grok_model *m, const char *name)
+{
+    const grok_param *pr = grok_model_param(m, name);
+    return pr ? m->weights + pr->offset : NULL;
+}
+
+GROKDEF int grok_fourier_norms(double *norms, const float *W, int p, int n, int transpose)
+{
+    double *A, *FA;
+    int st;
+    if (!norms || !W) return grok__fail(GROK_ERR_ARG, "grok_fourier_norms: norms or W is NULL");
+    if (p < 1 || p > 46340 || n < 1 || (long)n > GROK__LONG_MAX / 16 / p)
+        return grok__fail(GROK_ERR_ARG, "grok_fourier_norms: p = %d, n = %d", p, n);
+    A = GROK__NEW(double, 2 * (size_t)p * n);
+    if (!A) return grok__fail(GROK_ERR_NOMEM, "grok_fourier_norms: out of memory");
+    FA = A + (size_t)p * n;
+    for (long x = 0; x < p; x++)
+        for (long j = 0; j < n; j++) A[x * n + j] = transpose ? W[j * p + x] : W[x * n + j];
+    if ((st = grok_fourier_1d(FA, A, p, n)) == GROK_OK)
+        for (long i = 0; i < p; i++) {
+            double s = 0;
+            for (long j = 0; j < n; j++) s += FA[i * n + j] * FA[i * n + j];
+            norms[i] = s;
+        }
+    GROK_FREE(A);
+    return st;
+}
+
+GROKDEF int grok_key_freqs(int *freqs, double *key_share, int *n_key, double *share, const double *norms, int p,
+                           double min_share)
+{
+    int nf = (p - 1) / 2, cnt = 0;
+    double tot = 0, *sh;
+    if (!freqs || !n_key || !norms) return grok__fail(GROK_ERR_ARG, "grok_key_freqs: freqs, n_key or norms is NULL");
+    if (p < 3 || !(min_share >= 0)) return grok__fail(GROK_ERR_ARG, "grok_key_freqs: p = %d (want >= 3), min_share %g", p, min_share);
+    sh = GROK__NEW(double, nf);
+    if (!sh) return grok__fail(GROK_ERR_NOMEM, "grok_key_freqs: out of memory");
+    for (int i = 1; i < p; i++) tot += norms[i];
+    for (int k = 1; k <= nf; k++) sh[k - 1] = tot > 0 ? (norms[2 * k - 1] + norms[2 * k]) / tot : 0;
+    for (int k = 1; k <= nf; k++) /* insertion by share descending, smaller k first on ties */
+        if (sh[k - 1] >= min_share || k == 1) {
+            int j = cnt++;
+            while (j > 0 && sh[freqs[j - 1] - 1] < sh[k - 1]) { freqs[j] = freqs[j - 1]; j--; }
+            freqs[j] = k;
+        }
+    if (cnt > 1 && sh[freqs[cnt - 1] - 1] < min_share) cnt--; /* k = 1 was only a placeholder */
+    else if (cnt == 1 && freqs[0] == 1 && sh[0] < min_share) { /* none passed: the largest */
+        int best = 1;
+        for (int k = 2; k <= nf; k++) if (sh[k - 1] > sh[best - 1]) best = k;
+        freqs[0] = best;
+    }
+    *n_key = cnt;
+    if (key_share) for (int i = 0; i < cnt; i++) key_share[i] = sh[freqs[i] - 1];
+    if (share) memcpy(share, sh, sizeof(double) * (size_t)nf);
+    GROK_FREE(sh);
+    return GROK_OK;
+}
+
+GROKDEF int grok_svd_truncation(double *S, double *err, const float *W, int rows, int cols, int r)
+{
+    int k = rows < cols ? rows : cols, st;
+    double *A, *U, *Vt, *s;
+    if (!W || (!S && !err)) return grok__fail(GROK_ERR_ARG, "grok_svd_truncation: W is NULL or no output");
+    if (rows < 1 || cols < 1 || r < 0 || r > k || (long)rows * cols > GROK__LONG_MAX / 64)
+        return grok__fail(GROK_ERR_ARG, "grok_svd_truncation: W (%d, %d), r = %d", rows, cols, r);
+    A = GROK__NEW(double, (size_t)rows * cols + (size_t)rows * k + (size_t)k * cols + k);
+    if (!A) return grok__fail(GROK_ERR_NOMEM, "grok_svd_truncation: out of memory");
+    U = A + (size_t)rows * cols; Vt = U + (size_t)rows * k; s = Vt + (size_t)k * cols;
+    for (long i = 0; i < (long)rows * cols; i++) A[i] = W[i];
+    if ((st = grok_svd(U, s, Vt, A, rows, cols, 0)) == GROK_OK) {
+        if (S) memcpy(S, s, sizeof(double) * (size_t)k);
+        if (err) {
+            double tot = 0;
+            for (long i = 0; i < rows; i++)
+                for (long j = 0; j < cols; j++) {
+                    double v = 0;
+                    for (long l = r; l < k; l++) v += U[i * k + l] * s[l] * Vt[l * cols + j];
+                    tot += fabs(v);
+                }
+            *err = tot / ((double)rows * cols);
+        }
+    }
+    GROK_FREE(A);
+    return st;
+}
+
+GROKDEF int grok_dominant_freq(double *amplitude, double *freq, double *phase, const double *x, int n)
+{
+    double *X, best = -1;
+    int j = 1, st;
+    if (!amplitude || !freq || !phase || !x) return grok__fail(GROK_ERR_ARG, "grok_dominant_freq: NULL argument");
+    if (n < 2 || n > (1 << 27)) return grok__fail(GROK_ERR_ARG, "grok_dominant_freq: n = %d, want 2..2^27", n);
+    X = GROK__NEW(double, 2 * (size_t)n);
+    if (!X) return grok__fail(GROK_ERR_NOMEM, "grok_dominant_freq: out of memory");
+    for (int i = 0; i < n; i++) { X[2 * i] = x[i]; X[2 * i + 1] = 0; }
+    if ((st = grok_fft_axis(X, 1, &n, 0, 0)) == GROK_OK) {
+        for (int i = 1; i < n; i++) { /* np.argmax(amplitudes[1:]) + 1: the first maximum */
+            double a = hypot(X[2 * i], X[2 * i + 1]);
+            if (a > best) { best = a; j = i; }
+        }
+        if (j > n / 2.0) j = n - j; /* "handle aliasing for real-valued input" */
+        *freq = (double)j / n;
+        *amplitude = hypot(X[2 * j], X[2 * j + 1]) / (n / 2.0);
+        *phase = atan2(X[2 * j + 1], X[2 * j]);
+    }
+    GROK_FREE(X);
+    return st;
+}
+
+/* Stable ascending argsort of v (n) by value into idx (insertion sort: n is a matrix side). */
+static void grok__argsort(int *idx, const double *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        while (j > 0 && v[idx[j - 1]] > v[i]) { idx[j] = idx[j - 1]; j--; }
+        idx[j] = i;
+    }
+}
+
+GROKDEF int grok_reduce_matrix_fft(double *out, const double *A, int rows, int cols, int n_top)
+{
+    double *X, *Y, *mag;
+    int *idx, st, keep;
+    if (!out || !A) return grok__fail(GROK_ERR_ARG, "grok_reduce_matrix_fft: out or A is NULL");
+    if (rows < 1 || cols < 1 || n_top < 0 || (long)rows * cols > (1L << 26))
+        return grok__fail(GROK_ERR_ARG, "grok_reduce_matrix_fft: A (%d, %d), n_top = %d", rows, cols, n_top);
+    X = GROK__NEW(double, 4 * (size_t)rows * cols + rows + cols);
+    idx = GROK__NEW(int, rows + cols);
+    if (!X || !idx) { GROK_FREE(X); GROK_FREE(idx); return grok__fail(GROK_ERR_NOMEM, "grok_reduce_matrix_fft: out of memory"); }
+    Y = X + 2 * (size_t)rows * cols; mag = Y + 2 * (size_t)rows * cols;
+    for (long i = 0; i < (long)rows * cols; i++) { X[2 * i] = A[i]; X[2 * i + 1] = 0; Y[2 * i] = Y[2 * i + 1] = 0; }
+    if ((st = grok_fft2(X, rows, cols, 0)) == GROK_OK) {
+        for (int i = 0; i < rows; i++) mag[i] = hypot(X[2 * (long)i * cols], X[2 * (long)i * cols + 1]);
+        grok__argsort(idx, mag, rows);
+        keep = 2 * n_top + 1 < rows ? 2 * n_top + 1 : rows;
+        for (int t = rows - keep; t < rows; t++) {
+            long e = (long)idx[t] * cols;
+            Y[2 * e] = X[2 * e]; Y[2 * e + 1] = X[2 * e + 1];
+        }
+        for (int j = 0; j < cols; j++) mag[j] = hypot(X[2 * j], X[2 * j + 1]);
+        grok__argsort(idx, mag, cols);
+        keep = 2 * n_top + 1 < cols ? 2 * n_top + 1 : cols;
+        for (int t = cols - keep; t < cols; t++) { Y[2 * idx[t]] = X[2 * idx[t]]; Y[2 * idx[t] + 1] = X[2 * idx[t] + 1]; }
+        if ((st = grok_fft2(Y, rows, cols, 1)) == GROK_OK)
+            for (long i = 0; i < (long)rows * cols; i++) out[i] = Y[2 * i];
+    }
+    GROK_FREE(X); GROK_FREE(idx);
+    return st;
+}
+
+static int grok__cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+GROKDEF int grok_gini(double *gini, const double *x, int n)
+{
+    double *c, l1 = 0, s = 0;
+    if (!gini || !x) return grok__fail(GROK_ERR_ARG, "grok_gini: gini or x is NULL");
+    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_gini: n = %d", n);
+    for (int i = 0; i < n; i++) {
+        if (!(x[i] >= 0 && x[i] <= GROK__DMAX)) return grok__fail(GROK_ERR_ARG, "grok_gini: x[%d] = %g, want finite >= 0", i, x[i]);
+        l1 += x[i];
+    }
+    if (!(l1 > 0)) return grok__fail(GROK_ERR_ARG, "grok_gini: x is all zero");
+    c = GROK__NEW(double, n);
+    if (!c) return grok__fail(GROK_ERR_NOMEM, "grok_gini: out of memory");
+    memcpy(c, x, sizeof(double) * (size_t)n);
+    qsort(c, (size_t)n, sizeof(double), grok__cmp_double);
+    for (int k = 1; k <= n; k++) s += (c[k - 1] / l1) * ((n - k + 0.5) / n);
+    *gini = 1 - 2 * s;
+    GROK_FREE(c);
+    return GROK_OK;
+}
+
+GROKDEF int grok_weights_sumsq(double *sumsq, const grok_model *m)
+{
+    double s = 0;
+    if (!sumsq || !m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_weights_sumsq: NULL argument");
+    for (size_t i = 0; i < m->num_parameters; i++) s += (double)m->weights[i] * m->weights[i];
+    *sumsq = s;
+    return GROK_OK;
+}
+
+GROKDEF int grok_modadd_group_by_sum(int *rows, int p)
+{
+    int *cnt;
+    if (!rows) return grok__fail(GROK_ERR_ARG, "grok_modadd_group_by_sum: rows is NULL");
+    if (p < 1 || p > 46340) return grok__fail(GROK_ERR_ARG, "grok_modadd_group_by_sum: p = %d", p);
+    cnt = GROK__NEW(int, p);
+    if (!cnt) return grok__fail(GROK_ERR_NOMEM, "grok_modadd_group_by_sum: out of memory");
+    memset(cnt, 0, sizeof(int) * (size_t)p);
+    for (int a = 0; a < p; a++)
+        for (int b = 0; b < p; b++) {
+            int c = (a + b) % p;
+            rows[(long)c * p + cnt[c]++] = a * p + b;
+        }
+    GROK_FREE(cnt);
+    return GROK_OK;
+}
+
+GROKDEF int grok_relu_quadratic_fit(double *coef, double *r2, double *r2_linear, int p, int k, double A)
+{
+    double *F, *X, *X3, *y, c3[3];
+    long n = (long)p * p;
+    int st, idx = 2 * k - 1;
+    if (!coef || !r2) return grok__fail(GROK_ERR_ARG, "grok_relu_quadratic_fit: coef or r2 is NULL");
+    if (p < 3 || p > 4096 || k < 1 || k > (p - 1) / 2 || !(fabs(A) <= GROK__DMAX))
+        return grok__fail(GROK_ERR_ARG, "grok_relu_quadratic_fit: p = %d, k = %d (want 1..(p-1)/2), A = %g", p, k, A);
+    F = GROK__NEW(double, (size_t)p * p + 8 * (size_t)n);
+    if (!F) return grok__fail(GROK_ERR_NOMEM, "grok_relu_quadratic_fit: out of memory");
+    X = F + (size_t)p * p; X3 = X + 4 * n; y = X3 + 3 * n;
+    grok_fourier_basis(F, p);
+    for (long x = 0; x < p; x++)
+        for (long z = 0; z < p; z++) { /* fourier_2d_basis_term(i, j)[x, z] = F[i, x] F[j, z] */
+            long r = x * p + z;
+            double f0 = F[x], fx = F[idx * p + x], fz = F[idx * p + z], g0 = F[z], v = A + fx + fz;
+            X[4 * r + 0] = X3[3 * r + 0] = f0 * g0;
+            X[4 * r + 1] = X3[3 * r + 1] = fx * g0;
+            X[4 * r + 2] = X3[3 * r + 2] = f0 * fz;
+            X[4 * r + 3] = fx * fz;
+            y[r] = v > 0 ? v : 0;
+        }
+    st = grok_lstsq(coef, r2, X, y, (int)n, 4);
+    if (st == GROK_OK && r2_linear) st = grok_lstsq(c3, r2_linear, X3, y, (int)n, 3);
+    GROK_FREE(F);
+    return st;
+}
+
+GROKDEF int grok_modadd_wlogit(double *W_logit, double *W_logit_fourier, const grok_model *m)
+{
+    const float *Wout, *WU;
+    double *Wl, *F = NULL;
+    int p, M, C;
+    if (!m || !m->weights || (!W_logit && !W_logit_fourier)) return grok__fail(GROK_ERR_ARG, "grok_modadd_wlogit: NULL argument");
+    if (m->cfg.n_layers != 1) return grok__fail(GROK_ERR_ARG, "grok_modadd_wlogit: needs a one-layer model");
+    p = m->cfg.d_vocab_out; M = m->cfg.d_mlp; C = m->cfg.d_model;
+    Wout = grok__w(m, "blocks.0.mlp.W_out"); WU = grok__w(m, "unembed.W_U");
+    if (!Wout || !WU) return grok__fail(GROK_ERR_ARG, "grok_modadd_wlogit: no W_out or W_U");
+    Wl = W_logit ? W_logit : GROK__NEW(double, (size_t)M * p);
+    if (W_logit_fourier) F = GROK__NEW(double, (size_t)p * p);
+    if (!Wl || (W_logit_fourier && !F)) {
+        if (!W_logit) GROK_FREE(Wl);
+        GROK_FREE(F);
+        return grok__fail(GROK_ERR_NOMEM, "grok_modadd_wlogit: out of memory");
+    }
+    for (long i = 0; i < M; i++)
+        for (long z = 0; z < p; z++) {
+            double s = 0;
+            for (long c = 0; c < C; c++) s += (double)Wout[i * C + c] * WU[c * p + z];
+            Wl[i * p + z] = s;
+        }
+    if (W_logit_fourier) {
+        grok_fourier_basis(F, p);
+        for (long i = 0; i < M; i++)
+            for (long j = 0; j < p; j++)
+                W_logit_fourier[i * p + j] = grok__vdot(Wl + i * p, F + j * p, p);
+    }
+    if (!W_logit) GROK_FREE(Wl);
+    GROK_FREE(F);
+    return GROK_OK;
+}
+
+GROKDEF int grok_wlogit_fourier_norms(double *norms, const grok_model *m)
+{
+    double *Wf;
+    int st, p, M;
+    if (!norms || !m) return grok__fail(GROK_ERR_ARG, "grok_wlogit_fourier_norms: NULL argument");
+    p = m->cfg.d_vocab_out; M = m->cfg.d_mlp;
+    Wf = GROK__NEW(double, (size_t)M * p);
+    if (!Wf) return grok__fail(GROK_ERR_NOMEM, "grok_wlogit_fourier_norms: out of memory");
+    if ((st = grok_modadd_wlogit(NULL, Wf, m)) == GROK_OK)
+        for (long j = 0; j < p; j++) {
+            double s = 0;
+            for (long i = 0; i < M; i++) s += Wf[i * p + j] * Wf[i * p + j];
+            norms[j] = sqrt(s);
+        }
+    GROK_FREE(Wf);
+    return st;
+}
+
+static int *grok__modadd_tokens(int p)
+{
+    int *tok = GROK__NEW(int, 3 * (size_t)p * p);
+    if (!tok) return NULL;
+    for (long r = 0; r < (long)p * p; r++) { tok[3 * r] = (int)(r / p); tok[3 * r + 1] = (int)(r % p); tok[3 * r + 2] = p; }
+    return tok;
+}
+
+GROKDEF int grok_modadd_run(float *logits, float *acts, float *resid_mid, double *to_a, double *to_b, grok_model *m)
+{
+    int p = grok__modadd_p(m, "grok_modadd_run"), *tok, st, H, M, C;
+    long n;
+    float *lg = NULL;
+    char filter[96] = "";
+    grok_cache c;
+    const grok_tensor *t;
+    if (!p) return GROK_ERR_ARG;
+    if (!m->acts) return grok__fail(GROK_ERR_ARG, "grok_modadd_run: model has no activation buffers");
+    H = m->cfg.n_heads; M = m->cfg.d_mlp; C = m->cfg.d_model; n = (long)p * p;
+    if (acts) strcat(filter, "mlp.hook_post,");
+    if (resid_mid) strcat(filter, "hook_resid_mid,");
+    if (to_a || to_b || !filter[0]) strcat(filter, "attn.hook_pattern,");
+    tok = grok__modadd_tokens(p);
+    if (logits) lg = GROK__NEW(float, 3 * (size_t)n * p);
+    if (!tok || (logits && !lg)) { GROK_FREE(tok); GROK_FREE(lg); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_run: out of memory"); }
+    st = grok_cache_run(&c, m, tok, (int)n, filter, lg);
+    GROK_FREE(tok);
+    if (st != GROK_OK) { GROK_FREE(lg); return st; }
+    if (logits)
+        for (long r = 0; r < n; r++) memcpy(logits + r * p, lg + (3 * r + 2) * p, sizeof(float) * (size_t)p);
+    GROK_FREE(lg);
+    if (acts && (t = grok_cache_get(&c, "blocks.0.mlp.hook_post")) != NULL)
+        for (long r = 0; r < n; r++) memcpy(acts + r * M, t->data + (3 * r + 2) * M, sizeof(float) * (size_t)M);
+    else if (acts) st = GROK_ERR_ARG;
+    if (resid_mid && (t = grok_cache_get(&c, "blocks.0.hook_resid_mid")) != NULL)
+        for (long r = 0; r < n; r++) memcpy(resid_mid + r * C, t->data + (3 * r + 2) * C, sizeof(float) * (size_t)C);
+    else if (resid_mid) st = GROK_ERR_ARG;
+    if ((to_a || to_b) && (t = grok_cache_get(&c, "blocks.0.attn.hook_pattern")) != NULL) {
+        for (long r = 0; r < n; r++) /* pattern (B, H, T, T): query 2 ('='), key 0 (a) or 1 (b) */
+            for (long h = 0; h < H; h++) {
+                const float *q = t->data + ((r * H + h) * 3 + 2) * 3;
+                if (to_a) to_a[h * n + r] = q[0];
+                if (to_b) to_b[h * n + r] = q[1];
+            }
+    } else if (to_a || to_b) st = GROK_ERR_ARG;
+    grok_cache_free(&c);
+    return st;
+}
+
+GROKDEF int grok_grids_fourier(double *out, const double *grids, int n, int p)
+{
+    int st = GROK_OK;
+    if (!out || !grids) return grok__fail(GROK_ERR_ARG, "grok_grids_fourier: out or grids is NULL");
+    if (n < 1 || p < 1 || p > 46340) return grok__fail(GROK_ERR_ARG, "grok_grids_fourier: n = %d, p = %d", n, p);
+    for (long g = 0; g < n && st == GROK_OK; g++) st = grok_fourier_2d(out + g * p * p, grids + g * p * p, p, 1);
+    return st;
+}
+
+GROKDEF int grok_neuron_freqs(int *freq, double *frac, double *acts_fourier, const float *acts, int p, int M,
+                              double min_frac)
+{
+    double *A, *X;
+    long n = (long)p * p;
+    int st, nf = (p - 1) / 2;
+    if (!freq || !frac || !acts) return grok__fail(GROK_ERR_ARG, "grok_neuron_freqs: freq, frac or acts is NULL");
+    if (p < 3 || p > 4096 || M < 1 || (long)M > GROK__LONG_MAX / 16 / n)
+        return grok__fail(GROK_ERR_ARG, "grok_neuron_freqs: p = %d, M = %d", p, M);
+    A = GROK__NEW(double, (size_t)n * M * (acts_fourier ? 1 : 2));
+    if (!A) return grok__fail(GROK_ERR_NOMEM, "grok_neuron_freqs: out of memory");
+    X = acts_fourier ? acts_fourier : A + (size_t)n * M;
+    for (long j = 0; j < M; j++) { /* centre: subtract the mean over the p*p inputs (seed 004) */
+        double mean = 0;
+        for (long r = 0; r < n; r++) mean += acts[r * M + j];
+        mean /= n;
+        for (long r = 0; r < n; r++) A[r * M + j] = acts[r * M + j] - mean;
+    }
+    if ((st = grok_fourier_2d(X, A, p, M)) == GROK_OK)
+        for (long j = 0; j < M; j++) {
+            double tot = 0, best = -1;
+            int bk = 1;
+            for (long r = 0; r < n; r++) tot += X[r * M + j] * X[r * M + j];
+            for (int k = 1; k <= nf; k++) {
+                const long id[3] = {0, 2 * k - 1, 2 * k};
+                double s = 0;
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++) { double v = X[(id[a] * p + id[b]) * M + j]; s += v * v; }
+                if (s > best) { best = s; bk = k; } /* .max(0): the first maximum */
+            }
+            frac[j] = tot > 0 ? best / tot : 0;
+            freq[j] = frac[j] < min_frac ? -1 : bk;
+        }
+    GROK_FREE(A);
+    return st;
+}
+
+GROKDEF int grok_project_onto_freq(double *out, const double *X, int p, long n, int k)
+{
+    double *F, *R, *c;
+    long id[3];
+    if (!out || !X) return grok__fail(GROK_ERR_ARG, "grok_project_onto_freq: out or X is NULL");
+    if (p < 3 || p > 4096 || n < 1 || k < 1 || k > (p - 1) / 2 || n > GROK__LONG_MAX / 64 / p)
+        return grok__fail(GROK_ERR_ARG, "grok_project_onto_freq: p = %d, n = %ld, k = %d (want 1..(p-1)/2)", p, n, k);
+    F = GROK__NEW(double, (size_t)p * p + 3 * (size_t)p * n + 9 * (size_t)n);
+    if (!F) return grok__fail(GROK_ERR_NOMEM, "grok_project_onto_freq: out of memory");
+    R = F + (size_t)p * p; c = R + 3 * (size_t)p * n;
+    grok_fourier_basis(F, p);
+    id[0] = 0; id[1] = 2 * k - 1; id[2] = 2 * k;
+    memset(R, 0, sizeof(double) * 3 * (size_t)p * n);
+    memset(c, 0, sizeof(double) * 9 * (size_t)n);
+    for (int a = 0; a < 3; a++) /* R[a, y, :] = sum_x F[id_a, x] X[x, y, :] */
+        for (long x = 0; x < p; x++) {
+            double f = F[id[a] * p + x];
+            for (long y = 0; y < p; y++)
+                for (long j = 0; j < n; j++) R[(a * p + y) * n + j] += f * X[(x * p + y) * n + j];
+        }
+    for (int a = 0; a < 3; a++) /* c[a, b, :] = sum_y F[id_b, y] R[a, y, :] */
+        for (int b = 0; b < 3; b++)
+            for (long y = 0; y < p; y++) {
+                double f = F[id[b] * p + y];
+                for (long j = 0; j < n; j++) c[(a * 3 + b) * n + j] += f * R[(a * p + y) * n + j];
+            }
+    for (long x = 0; x < p; x++)
+        for (long y = 0; y < p; y++)
+            for (long j = 0; j < n; j++) {
+                double s = 0;
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++) s += c[(a * 3 + b) * n + j] * F[id[a] * p + x] * F[id[b] * p + y];
+                out[(x * p + y) * n + j] = s;
+            }
+    GROK_FREE(F);
+    return GROK_OK;
+}
+
+GROKDEF int grok_trig_sum_directions(double *cos_dir, double *sin_dir, int p, int k)
+{
+    double nc = 0, ns = 0;
+    long n = (long)p * p;
+    if (!cos_dir || !sin_dir) return grok__fail(GROK_ERR_ARG, "grok_trig_sum_directions: NULL output");
+    if (p < 3 || p > 46340 || k < 1 || k > (p - 1) / 2)
+        return grok__fail(GROK_ERR_ARG, "grok_trig_sum_directions: p = %d, k = %d (want 1..(p-1)/2)", p, k);
+    for (long r = 0; r < n; r++) { /* the angle reduced in integers: w (a+b) = 2 pi (k (a+b) mod p) / p */
+        double t = 2 * 3.14159265358979323846 * (double)(((long)k * (r / p + r % p)) % p) / p;
+        cos_dir[r] = cos(t); sin_dir[r] = sin(t);
+        nc += cos_dir[r] * cos_dir[r]; ns += sin_dir[r] * sin_dir[r];
+    }
+    nc = sqrt(nc); ns = sqrt(ns);
+    for (long r = 0; r < n; r++) { cos_dir[r] /= nc; sin_dir[r] /= ns; }
+    return GROK_OK;
+}
+
+GROKDEF int grok_logits_loss(double *loss, const double *logits, const int *labels, int n, int p, const int *rows,
+                             int n_rows)
+{
+    double s = 0;
+    int cnt = rows ? n_rows : n;
+    if (!loss || !logits || !labels) return grok__fail(GROK_ERR_ARG, "grok_logits_loss: NULL argument");
+    if (n < 1 || p < 1 || cnt < 1) return grok__fail(GROK_ERR_ARG, "grok_logits_loss: n = %d, p = %d, %d rows", n, p, cnt);
+    for (int i = 0; i < cnt; i++) {
+        int r = rows ? rows[i] : i;
+        const double *l;
+        double mx, se = 0;
+        if (r < 0 || r >= n || labels[r] < 0 || labels[r] >= p)
+            return grok__fail(GROK_ERR_ARG, "grok_logits_loss: row %d or its label out of range", r);
+        l = logits + (long)r * p;
+        mx = l[0];
+        for (int j = 1; j < p; j++) if (l[j] > mx) mx = l[j];
+        for (int j = 0; j < p; j++) se += exp(l[j] - mx);
+        s += mx + log(se) - l[labels[r]];
+    }
+    *loss = s / cnt;
+    return GROK_OK;
+}
+
+static int *grok__modadd_labels(int p)
+{
+    int *lab = GROK__NEW(int, (size_t)p * p);
+    if (lab) for (long r = 0; r < (long)p * p; r++) lab[r] = (int)((r / p + r % p) % p);
+    return lab;
+}
+
+/* P (n, cols) = projection of every column of L (n, cols) onto the unit trig-sum directions of
+   the nf frequencies (mutually orthogonal, so the projections add). */
+static int grok__trig_project(double *P, const double *L, int p, long cols, const int *freqs, int nf)
+{
+    long n = (long)p * p;
+    double *d = GROK__NEW(double, 2 * (size_t)n + cols), *dot;
+    int st = GROK_OK;
+    if (!d) return grok__fail(GROK_ERR_NOMEM, "trig-sum projection: out of memory");
+    dot = d + 2 * n;
+    memset(P, 0, sizeof(double) * (size_t)n * cols);
+    for (int f = 0; f < nf && st == GROK_OK; f++) {
+        if ((st = grok_trig_sum_directions(d, d + n, p, freqs[f])) != GROK_OK) break;
+        for (int s = 0; s < 2; s++) {
+            const double *v = d + s * n;
+            memset(dot, 0, sizeof(double) * (size_t)cols);
+            for (long r = 0; r < n; r++) for (long j = 0; j < cols; j++) dot[j] += v[r] * L[r * cols + j];
+            for (long r = 0; r < n; r++) for (long j = 0; j < cols; j++) P[r * cols + j] += dot[j] * v[r];
+        }
+    }
+    GROK_FREE(d);
+    return st;
+}
+
+/* seed 004's bias correction: X += mean over the n inputs of (orig - X), per output column. */
+static void grok__bias_correct(double *X, const double *orig, long n, long cols)
+{
+    for (long j = 0; j < cols; j++) {
+        double s = 0;
+        for (long r = 0; r < n; r++) s += orig[r * cols + j] - X[r * cols + j];
+        s /= n;
+        for (long r = 0; r < n; r++) X[r * cols + j] += s;
+    }
+}
+
+GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_loss, double *restricted,
+                                   double *excluded, const float *logits, int p, const int *freqs, int nf,
+                                   const int *train_rows, int n_train)
+{
+    long n = (long)p * p;
+    double *L, *P, *R, *E;
+    int *lab, st = GROK_OK;
+    if (!logits || !freqs) return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: logits or freqs is NULL");
+    if (p < 3 || p > 4096 || nf < 0 || nf > (p - 1) / 2 || (train_rows && n_train < 1))
+        return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: p = %d, nf = %d, n_train = %d", p, nf, n_train);
+    for (int f = 0; f < nf; f++)
+        for (int g = 0; g < f; g++)
+            if (freqs[f] == freqs[g]) return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: frequency %d twice", freqs[f]);
+    L = GROK__NEW(double, 4 * (size_t)n * p);
+    lab = grok__modadd_labels(p);
+    if (!L || !lab) { GROK_FREE(L); GROK_FREE(lab); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_restricted: out of memory"); }
+    P = L + (size_t)n * p;
+    R = restricted ? restricted : P + (size_t)n * p;
+    E = excluded ? excluded : P + 2 * (size_t)n * p;
+    for (long i = 0; i < n * p; i++) L[i] = logits[i];
+    if ((st = grok__trig_project(P, L, p, p, freqs, nf)) == GROK_OK) {
+        for (long i = 0; i < n * p; i++) { R[i] = P[i]; E[i] = L[i] - P[i]; }
+        grok__bias_correct(R, L, n, p);
+        if (restricted_loss) st = grok_logits_loss(restricted_loss, R, lab, (int)n, p, NULL, 0);
+        if (st == GROK_OK && excluded_loss) st = grok_logits_loss(excluded_loss, E, lab, (int)n, p, train_rows, n_train);
+    }
+    GROK_FREE(L); GROK_FREE(lab);
+    return st;
+}
+
+GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_loss, double *no_always_loss,
+                                      double *ablated, const grok_model *m, const float *acts, const float *resid_mid,
+                                      const float *logits, const int *neuron_freq, const int *cluster_freqs, int nc,
+                                      const int *freqs, int nf, const int *train_rows, int n_train)
+{
+    int p = grok__modadd_p(m, "grok_modadd_neuron_losses"), M, C, *lab = NULL, st = GROK_OK;
+    long n;
+    double *A = NULL, *Wl = NULL, *orig = NULL, *contrib = NULL, *tmp = NULL, *sel = NULL;
+    const float *Wout, *bout, *WU, *bU;
+    if (!p) return GROK_ERR_ARG;
+    if (!acts || !logits) return grok__fail(GROK_ERR_ARG, "grok_modadd_neuron_losses: acts or logits is NULL");
+    if (excluded_loss && (!resid_mid || !freqs || nf < 0 || nf > (p - 1) / 2))
+        return grok__fail(GROK_ERR_ARG, "grok_modadd_neuron_losses: the excluded loss needs resid_mid and 0..(p-1)/2 freqs");
+    if ((restricted_loss || no_always_loss || ablated) && (!neuron_freq || (nc > 0 && !cluster_freqs) || nc < 0))
+        return grok__fail(GROK_ERR_ARG, "grok_modadd_neuron_losses: the cluster losses need neuron_freq and cluster_freqs");
+    M = m->cfg.d_mlp; C = m->cfg.d_model; n = (long)p * p;
+    Wout = grok__w(m, "blocks.0.mlp.W_out"); bout = grok__w(m, "blocks.0.mlp.b_out");
+    WU = grok__w(m, "unembed.W_U"); bU = grok__w(m, "unembed.b_U");
+    lab = grok__modadd_labels(p);
+    A = GROK__NEW(double, 2 * (size_t)n * M);
+    Wl = GROK__NEW(double, (size_t)M * p);
+    orig = GROK__NEW(double, (size_t)n * p * 2);
+    if (!lab || !A || !Wl || !orig || !Wout || !WU) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_neuron_losses: out of memory"); goto done; }
+    tmp = orig + (size_t)n * p;
+    for (long i = 0; i < n * M; i++) A[i] = acts[i];
+    for (long i = 0; i < n * p; i++) orig[i] = logits[i];
+    if (excluded_loss) {
+        double *P = A + (size_t)n * M, *res = GROK__NEW(double, C);
+        if (!res) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_neuron_losses: out of memory"); goto done; }
+        if ((st = grok__trig_project(P, A, p, M, freqs, nf)) == GROK_OK) {
+            for (long r = 0; r < n; r++) { /* (acts - P) @ W_out + b_out + resid_mid, then @ W_U + b_U */
+                for (long c = 0; c < C; c++) res[c] = (double)resid_mid[r * C + c] + (bout ? bout[c] : 0);
+                for (long i = 0; i < M; i++) {
+                    double a = A[r * M + i] - P[r * M + i];
+                    if (a != 0) for (long c = 0; c < C; c++) res[c] += a * Wout[i * C + c];
+                }
+                for (long z = 0; z < p; z++) {
+                    double s = bU ? bU[z] : 0;
+                    for (long c = 0; c < C; c++) s += res[c] * WU[c * p + z];
+                    tmp[r * p + z] = s;
+                }
+            }
+            st = grok_logits_loss(excluded_loss, tmp, lab, (int)n, p, train_rows, train_rows ? n_train : 0);
+        }
+        GROK_FREE(res);
+        if (st != GROK_OK) goto done;
+    }
+    if (restricted_loss || no_always_loss || ablated) {
+        int *cols = GROK__NEW(int, M);
+        contrib = GROK__NEW(double, (size_t)(nc + 1) * n * p);
+        sel = GROK__NEW(double, (size_t)n * M);
+        if (!cols || !contrib || !sel) { GROK_FREE(cols); st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_neuron_losses: out of memory"); goto done; }
+        if ((st = grok_modadd_wlogit(Wl, NULL, m)) != GROK_OK) { GROK_FREE(cols); goto done; }
+        for (int c = 0; c <= nc && st == GROK_OK; c++) {
+            int f = c < nc ? cluster_freqs[c] : -1, k = 0;
+            double *L = contrib + (size_t)c * n * p;
+            for (int i = 0; i < M; i++) if (neuron_freq[i] == f) cols[k++] = i;
+            memset(L, 0, sizeof(double) * (size_t)n * p);
+            if (k == 0) continue;
+            for (long r = 0; r < n; r++) for (int i = 0; i < k; i++) sel[r * k + i] = A[r * M + cols[i]];
+            if (f != -1 && (st = grok_project_onto_freq(sel, sel, p, k, f)) != GROK_OK) break;
+            for (long r = 0; r < n; r++)
+                for (int i = 0; i < k; i++) {
+                    double a = sel[r * k + i];
+                    const double *w = Wl + (long)cols[i] * p;
+                    for (long z = 0; z < p; z++) L[r * p + z] += a * w[z];
+                }
+        }
+        GROK_FREE(cols);
+        if (st != GROK_OK) goto done;
+        for (int drop = -2; drop <= nc && st == GROK_OK; drop++) { /* -2: none; nc: the always-firing */
+            double *out = drop == -2 ? restricted_loss : drop == -1 ? no_always_loss : ablated ? ablated + drop : NULL;
+            if (!out) continue;
+            memset(tmp, 0, sizeof(double) * (size_t)n * p);
+            for (int c = 0; c <= nc; c++) {
+                if (c == drop || (drop == -1 && c == nc)) continue;
+                for (long i = 0; i < n * p; i++) tmp[i] += contrib[(size_t)c * n * p + i];
+            }
+            grok__bias_correct(tmp, orig, n, p);
+            st = grok_logits_loss(out, tmp, lab, (int)n, p, NULL, 0);
+        }
+    }
+done:
+    GROK_FREE(lab); GROK_FREE(A); GROK_FREE(Wl); GROK_FREE(orig); GROK_FREE(contrib); GROK_FREE(sel);
+    return st;
+}
+
+GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual_frac, const float *logits, int p)
+{
+    double *G, *H, *cs, ln = 0, res = 0;
+    int nf = (p - 1) / 2;
+    if (!logits) return grok__fail(GROK_ERR_ARG, "grok_modadd_cos_fit: logits is NULL");
+    if (p < 3 || p > 4096) return grok__fail(GROK_ERR_ARG, "grok_modadd_cos_fit: p = %d", p);
+    G = GROK__NEW(double, 3 * (size_t)p + nf);
+    if (!G) return grok__fail(GROK_ERR_NOMEM, "grok_modadd_cos_fit: out of memory");
+    H = G + p; cs = H + p;
+    memset(G, 0, sizeof(double) * 2 * (size_t)p);
+    /* Q_k[a,b,c] depends on d = (a+b-c) mod p only: <L, Q_k> = sum_d G[d] cos(w d) / ||cube_k|| */
+    for (long a = 0; a < p; a++)
+        for (long b = 0; b < p; b++)
+            for (long c = 0; c < p; c++) {
+                double v = logits[(a * p + b) * p + c];
+                G[(a + b - c + p) % p] += v;
+                ln += v * v;
+            }
+    ln = sqrt(ln);
+    for (int k = 1; k <= nf; k++) {
+        double nrm = 0, s = 0;
+        for (long d = 0; d < p; d++) {
+            double cv = cos(2 * 3.14159265358979323846 * (double)((k * d) % p) / p);
+            nrm += (double)p * p * cv * cv;
+            s += G[d] * cv;
+        }
+        nrm = sqrt(nrm);
+        cs[k - 1] = s / nrm;
+        if (coeff) coeff[k - 1] = cs[k - 1];
+        if (cos_sim) cos_sim[k - 1] = ln > 0 ? cs[k - 1] / ln : 0;
+        for (long d = 0; d < p; d++) H[d] += cs[k - 1] * cos(2 * 3.14159265358979323846 * (double)((k * d) % p) / p) / nrm;
+    }
+    if (residual_frac) {
+        for (long a = 0; a < p; a++)
+            for (long b = 0; b < p; b++)
+                for (long c = 0; c < p; c++) {
+                    double v = logits[(a * p + b) * p + c] - H[(a + b - c + p) % p];
+                    res += v * v;
+                }
+        *residual_frac = ln > 0 ? sqrt(res) / ln : 0;
+    }
+    GROK_FREE(G);
+    return GROK_OK;
+}
+
+/* ----- progress measures during training (grok_train_opts.progress_measures) */
+
+static void grok__progress_free(struct grok__progress *pm)
+{
+    GROK_FREE(pm->tokens); GROK_FREE(pm->train_rows); GROK_FREE(pm->freqs); GROK_FREE(pm->logits); GROK_FREE(pm->chunk);
+    memset(pm, 0, sizeof *pm);
+}
+
+static int grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train)
+{
+    int p = grok__modadd_p(m, "grok_train (progress_measures)");
+    memset(pm, 0, sizeof *pm);
+    if (!p) return GROK_ERR_ARG;
+    if (o->n_key_freqs < 0 || o->n_key_freqs > (p - 1) / 2 || (o->n_key_freqs > 0 && !o->key_freqs))
+        return grok__fail(GROK_ERR_ARG, "grok_train: n_key_freqs = %d, want 0..%d with key_freqs set", o->n_key_freqs, (p - 1) / 2);
+    for (int i = 0; i < o->n_key_freqs; i++)
+        if (o->key_freqs[i] < 1 || o->key_freqs[i] > (p - 1) / 2)
+            return grok__fail(GROK_ERR_ARG, "grok_train: key frequency %d outside 1..%d", o->key_freqs[i], (p - 1) / 2);
+    pm->p = p;
+    pm->n_train = train->n;
+    pm->tokens = grok__modadd_tokens(p);
+    pm->train_rows = GROK__NEW(int, train->n);
+    pm->freqs = GROK__NEW(int, (p - 1) / 2);
+    pm->logits = GROK__NEW(float, (size_t)p * p * p);
+    pm->chunk = GROK__NEW(float, (size_t)m->max_rows * p);
+    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->chunk) {
+        grok__progress_free(pm);
+        return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
+    }
+    for (int i = 0; i < train->n; i++) {
+        const int *t = train->tokens + (long)i * 3;
+        if (t[0] < 0 || t[0] >= p || t[1] < 0 || t[1] >= p) {
+            grok__progress_free(pm);
+            return grok__fail(GROK_ERR_ARG, "grok_train: training row %d is not a modular-addition pair", i);
+        }
+        pm->train_rows[i] = t[0] * p + t[1];
+    }
+    if (o->n_key_freqs > 0) { memcpy(pm->freqs, o->key_freqs, sizeof(int) * (size_t)o->n_key_freqs); pm->nf = o->n_key_freqs; }
+    return GROK_OK;
+}
+
+/* out: restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights */
+static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out)
+{
+    int p = pm->p, st = GROK_OK, chunk = m->max_rows / 3;
+    long n = (long)p * p;
+    double *nrm = GROK__NEW(double, p);
+    if (!nrm) return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
+    for (long s = 0; s < n && st == GROK_OK; s += chunk) { /* the general path, since there are no targets */
+        int b = n - s < chunk ? (int)(n - s) : chunk;
+        if ((st = grok_model_forward(m, pm->tokens + 3 * s, NULL, b, NULL, NULL, pm->chunk)) != GROK_OK) break;
+        for (long r = 0; r < b; r++) memcpy(pm->logits + (s + r) * p, pm->chunk + (3 * r + 2) * p, sizeof(float) * (size_t)p);
+    }
+    if (st == GROK_OK) st = grok_fourier_norms(nrm, grok__w(m, "embed.W_E"), p, m->cfg.d_model, 0);
+    if (st == GROK_OK && o->n_key_freqs == 0) st = grok_key_freqs(pm->freqs, NULL, &pm->nf, NULL, nrm, p, 0.05);
+    if (st == GROK_OK) st = grok_modadd_restricted(&out[0], &out[1], NULL, NULL, pm->logits, p, pm->freqs, pm->nf,
+                                                   pm->train_rows, pm->n_train);
+    if (st == GROK_OK) {
+        for (int i = 0; i < p; i++) nrm[i] = sqrt(nrm[i]);
+        st = grok_gini(&out[2], nrm, p);
+    }
+    if (st == GROK_OK) st = grok_wlogit_fourier_norms(nrm, m);
+    if (st == GROK_OK) st = grok_gini(&out[3], nrm, p);
+    if (st == GROK_OK) st = grok_weights_sumsq(&out[4], m);
+    GROK_FREE(nrm);
+    return st;
+}
+
+#undef GROK__NEW
 
 #undef GROK__CSTORE
 

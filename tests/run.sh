@@ -4,7 +4,8 @@
 #    and split over two translation units; each build also runs.
 # 2. tests/test_grok (unit, gradient, optimiser, task, checkpoint and training tests) and
 #    tests/test_gemm (GEMM against a double reference, every kernel, determinism, the pool) and
-#    tests/test_analysis (DFT, Fourier basis, SVD, least squares against direct references).
+#    tests/test_analysis (DFT, Fourier basis, SVD, least squares against direct references) and
+#    tests/test_progress (the seed analyses and progress measures, on a p = 31 model it trains).
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
 CXX=${CXX:-c++}
@@ -41,7 +42,7 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm tests/test_analysis; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress; do
     ./$t > $t.log 2>&1
     status=$?
     cat $t.log
