@@ -2,6 +2,7 @@
 #   make            build everything
 #   make test       compile grok.h every supported way and run the unit tests
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its summary
+#   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
@@ -15,7 +16,7 @@ LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
 
 TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress
-BINS = examples/modadd $(TESTS)
+BINS = examples/modadd examples/analyze $(TESTS)
 
 all: $(BINS)
 
@@ -61,8 +62,11 @@ test: $(TESTS)
 run: examples/modadd
 	./examples/modadd --out $(OUT)
 
+analyze: examples/analyze
+	./examples/analyze --ckpt $(OUT)/latest.grok
+
 clean:
 	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_*
 	rm -rf runs
 
-.PHONY: all test run clean bench bench-compare
+.PHONY: all test run analyze clean bench bench-compare
