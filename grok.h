@@ -5091,16 +5091,15 @@ GROKDEF int grok_key_freqs(int *freqs, double *key_share, int *n_key, double *sh
     for (int i = 1; i < p; i++) tot += norms[i];
     for (int k = 1; k <= nf; k++) sh[k - 1] = tot > 0 ? (norms[2 * k - 1] + norms[2 * k]) / tot : 0;
     for (int k = 1; k <= nf; k++) /* insertion by share descending, smaller k first on ties */
-        if (sh[k - 1] >= min_share || k == 1) {
+        if (sh[k - 1] >= min_share) {
             int j = cnt++;
             while (j > 0 && sh[freqs[j - 1] - 1] < sh[k - 1]) { freqs[j] = freqs[j - 1]; j--; }
             freqs[j] = k;
         }
-    if (cnt > 1 && sh[freqs[cnt - 1] - 1] < min_share) cnt--; /* k = 1 was only a placeholder */
-    else if (cnt == 1 && freqs[0] == 1 && sh[0] < min_share) { /* none passed: the largest */
+    if (cnt == 0) { /* none reaches min_share: the largest alone */
         int best = 1;
         for (int k = 2; k <= nf; k++) if (sh[k - 1] > sh[best - 1]) best = k;
-        freqs[0] = best;
+        freqs[cnt++] = best;
     }
     *n_key = cnt;
     if (key_share) for (int i = 0; i < cnt; i++) key_share[i] = sh[freqs[i] - 1];

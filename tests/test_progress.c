@@ -119,6 +119,10 @@ static void test_small_functions(void)
               "norms of freq 3 %g (%g), 7 %g (%g), const %g (%g)", nr[5] + nr[6], 2.0 * P, nr[13] + nr[14], 0.5 * P, nr[0], 0.09 * P);
         CHECK(grok_key_freqs(fr, ksh, &nk, sh, nr, P, 0.05) == GROK_OK && nk == 2 && fr[0] == 3 && fr[1] == 7 &&
               fabs(ksh[0] + ksh[1] + sh[1] - 1) < 1e-6, "key freqs %d: %d %d (want 3 7), shares %g %g", nk, fr[0], fr[1], ksh[0], ksh[1]);
+        CHECK(fabs(ksh[0] - 2 / 2.505) < 1e-6 && fabs(ksh[1] - 0.5 / 2.505) < 1e-6, "shares %.9f %.9f, want 2/2.505, 0.5/2.505",
+              ksh[0], ksh[1]);
+        CHECK(grok_key_freqs(fr, ksh, &nk, NULL, nr, P, 0.9) == GROK_OK && nk == 1 && fr[0] == 3,
+              "no frequency reaches min_share 0.9: the largest alone (%d: %d)", nk, fr[0]);
     }
     /* grouping by (a+b) mod p */
     {
