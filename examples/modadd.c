@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     milestones ms = {-1, -1};
     struct timespec t0, t1;
     struct rusage ru;
-    char first99[32];
+    char first50[32], first99[32];
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -108,11 +108,13 @@ int main(int argc, char **argv)
     seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (st != GROK_OK) fprintf(stderr, "modadd: training stopped at epoch %ld: %s\n", m.epoch, grok_last_error());
     getrusage(RUSAGE_SELF, &ru);
-    printf("test accuracy first >= 50%% at epoch %ld, >= 99%% at epoch %ld; %.1f s (%.2f ms/epoch); peak RSS %.1f MiB\n",
-           ms.first_50, ms.first_99, seconds, 1000.0 * seconds / (double)(m.epoch > 0 ? m.epoch : 1), ru.ru_maxrss / 1024.0);
-    printf("outputs: %s/metrics.csv, %s/latest.grok\n", out, out);
+    if (ms.first_50 >= 0) snprintf(first50, sizeof first50, "%ld", ms.first_50);
+    else snprintf(first50, sizeof first50, "none");
     if (ms.first_99 >= 0) snprintf(first99, sizeof first99, "%ld", ms.first_99);
     else snprintf(first99, sizeof first99, "none");
+    printf("test accuracy first >= 50%% at epoch %s, >= 99%% at epoch %s; %.1f s (%.2f ms/epoch); peak RSS %.1f MiB\n",
+           first50, first99, seconds, 1000.0 * seconds / (double)(m.epoch > 0 ? m.epoch : 1), ru.ru_maxrss / 1024.0);
+    printf("outputs: %s/metrics.csv, %s/latest.grok\n", out, out);
     printf("final epoch=%ld train_loss=%.6g test_loss=%.6g train_acc=%.4f test_acc=%.4f first_test_acc_99=%s seconds=%.1f\n",
            m.epoch, m.metrics.train_loss, m.metrics.test_loss, m.metrics.train_acc, m.metrics.test_acc, first99, seconds);
     grok_model_free(&m);
