@@ -247,6 +247,12 @@ int main(int argc, char **argv)
         grok_gini(&gL, nL, p);
         grok_weights_sumsq(&ss, &m);
         printf("Gini of the Fourier norms: W_E %.3f, W_logit %.3f; sum of squared weights %.1f\n", gE, gL, ss);
+        {
+            double pmv[5];
+            if (grok_modadd_progress(pmv, &m, &train, NULL, 0) != GROK_OK) return die("progress measures");
+            printf("progress measures as grok_train writes them (key freqs from W_E): restricted %.3e, excluded %.3e, "
+                   "gini W_E %.3f, gini W_logit %.3f, sum sq %.1f\n", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
+        }
         if ((f = open_csv(out, "cos_fit.csv", "k,coeff,cos_sim"))) {
             for (int k = 1; k <= (p - 1) / 2; k++) fprintf(f, "%d,%.9g,%.9g\n", k, co[k - 1], cs[k - 1]);
             fclose(f);

@@ -161,7 +161,7 @@ static void test_trained(void)
     const char *dir = "/tmp/grok_test_progress";
     int st, M, H, *trows, nk = 0, freqs[15] = {0}, nfreq[256], clusters[15], nc = 0;
     float *logits, *acts, *resid;
-    double *F, *Lres, *Lexc, rl, el, worst;
+    double *F, *Lres, *Lexc, rl, el, worst, last_pm[5] = {0, 0, 0, 0, 0};
     cfg.d_model = 64; cfg.d_head = 16; cfg.d_mlp = 256;
     M = cfg.d_mlp; H = cfg.n_heads;
     if (grok_task_modadd(&tr, &te, P, 0.5, 7) != GROK_OK || grok_model_init(&m, &cfg, tr.n) != GROK_OK) {
@@ -190,6 +190,7 @@ static void test_trained(void)
                 char *s = line, *e;
                 for (int i = 0; i < 12; i++) { v[i] = strtod(s, &e); ok &= e != s && isfinite(v[i]); s = e + (*e == ','); }
                 ok &= *s == '\n' || *s == '\0';
+                for (int i = 0; i < 5; i++) last_pm[i] = v[7 + i];
                 if (rows == 9)
                     printf("last metrics row: restricted %.3e excluded %.3e gini W_E %.3f gini W_logit %.3f sumsq %.1f\n",
                            v[7], v[8], v[9], v[10], v[11]);
@@ -198,6 +199,13 @@ static void test_trained(void)
             fclose(f);
             CHECK(rows == 10 && ok, "10 rows of 12 finite values (got %d rows, ok %d)", rows, ok);
         }
+    }
+    { /* the same measures on demand equal the last metrics.csv row (same weights, same code) */
+        double pmv[5];
+        CHECK(grok_modadd_progress(pmv, &m, &tr, NULL, 0) == GROK_OK && fabs(pmv[0] - last_pm[0]) <= 1e-8 * last_pm[0] &&
+              fabs(pmv[1] - last_pm[1]) <= 1e-8 * last_pm[1] && fabs(pmv[2] - last_pm[2]) < 1e-8 && fabs(pmv[3] - last_pm[3]) < 1e-8 &&
+              fabs(pmv[4] - last_pm[4]) <= 1e-8 * last_pm[4], "grok_modadd_progress %g %g %g %g %g vs csv %g %g %g %g %g",
+              pmv[0], pmv[1], pmv[2], pmv[3], pmv[4], last_pm[0], last_pm[1], last_pm[2], last_pm[3], last_pm[4]);
     }
     { /* refused for a non-modadd shape */
         grok_config c2 = cfg;
