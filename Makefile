@@ -1,7 +1,7 @@
 # grok.h - build the examples and tests, run the canonical grokking run.
 #   make            build everything
 #   make test       compile grok.h every supported way and run the unit tests
-#   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its summary
+#   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its analysis
 #   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
@@ -59,8 +59,10 @@ bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 test: $(TESTS)
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
-run: examples/modadd
+# The canonical run, then its report (the analysis of its final checkpoint).
+run: examples/modadd examples/analyze
 	./examples/modadd --out $(OUT)
+	./examples/analyze --ckpt $(OUT)/latest.grok
 
 analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
