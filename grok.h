@@ -537,6 +537,120 @@ GROKDEF int grok_checkpoint_load(grok_model *m, const char *path);
 /* Reads only the config of a checkpoint, e.g. to grok_model_init before loading. */
 GROKDEF int grok_checkpoint_config(grok_config *cfg, const char *path);
 
+/* ----- Interchange with Python: safetensors, .npy, data splits, run summaries.
+   A grok_array is a named, contiguous, host-order n-dimensional array of one dtype (0 <= ndim
+   <= 8; ndim 0 is a scalar). Readers are strict: every length, offset, dtype and shape is
+   checked (sizes without integer overflow) before anything is used, malformed input is
+   GROK_ERR_FORMAT with a message, and nothing is read or written out of bounds whatever the
+   file holds. Files are written to path.tmp and renamed. */
+typedef enum {
+    GROK_DT_F32 = 0, GROK_DT_F64, GROK_DT_I64, GROK_DT_I32,  /* read, written and converted */
+    GROK_DT_I16, GROK_DT_I8, GROK_DT_U8, GROK_DT_U16, GROK_DT_U32, GROK_DT_U64, GROK_DT_BOOL,
+    GROK_DT_F16, GROK_DT_BF16, GROK_DT_F8_E4M3, GROK_DT_F8_E5M2 /* read as bytes only */
+} grok_dtype;
+#define GROK_ARRAY_MAX_DIMS 8
+typedef struct {
+    const char *name;      /* may be NULL for .npy */
+    grok_dtype dtype;
+    int ndim;
+    int64_t shape[GROK_ARRAY_MAX_DIMS];
+    void *data;            /* product(shape) elements, contiguous, row-major, host byte order */
+} grok_array;
+
+GROKDEF size_t grok_dtype_size(grok_dtype dt);     /* bytes per element; 0 if unknown */
+GROKDEF const char *grok_dtype_name(grok_dtype dt); /* safetensors' name: "F32", "I64", .. */
+GROKDEF int64_t grok_array_numel(const grok_array *a);
+/* A float32 array over a contiguous tensor (no copy). */
+GROKDEF grok_array grok_array_of_tensor(const char *name, const grok_tensor *t);
+/* Converts a (F32, F64, I32 or I64) to float: out must hold n == numel(a) floats. */
+GROKDEF int grok_array_to_f32(float *out, int64_t n, const grok_array *a);
+/* Converts a (I32 or I64) to int64: out must hold n == numel(a) values. */
+GROKDEF int grok_array_to_i64(int64_t *out, int64_t n, const grok_array *a);
+
+/* .npy, format 1.0, 2.0 and 3.0 (numpy.save / numpy.load): descr '<f4', '<f8', '<i4', '<i8'
+   (or '>' big-endian), fortran_order False, any shape; the data must end the file. The
+   writer uses version 1.0 unless the header needs 2.0. grok_npy_load allocates a->data (free
+   with grok_array_free); a->name is NULL. */
+GROKDEF int  grok_npy_save(const char *path, const grok_array *a);
+GROKDEF int  grok_npy_save_tensor(const char *path, const grok_tensor *t); /* any strides */
+GROKDEF int  grok_npy_load(grok_array *a, const char *path);
+GROKDEF void grok_array_free(grok_array *a);
+
+/* safetensors (huggingface): u64 little-endian header length N (<= 100,000,000), N bytes of
+   JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ..,
+   "__metadata__": {"key": "value", ..}} (optional), then the data, offsets relative to its
+   start. The reader checks the JSON strictly (RFC 8259, UTF-8, no duplicate keys, integers as
+   integers) and that the tensors tile the data exactly (sorted by offset, no gap, no overlap,
+   end == data size, end - begin == numel * dtype size), as the reference implementation does.
+   The whole file is read; every array's data is its own 8-byte-aligned copy. */
+typedef struct {
+    int n;                 /* tensors, in file header order */
+    grok_array *arrays;
+    int n_meta;            /* __metadata__ pairs */
+    const char **meta_keys, **meta_values;
+    void *mem_;            /* one allocation behind all of the above */
+} grok_safetensors;
+GROKDEF int  grok_safetensors_load(grok_safetensors *st, const char *path);
+GROKDEF const grok_array *grok_safetensors_get(const grok_safetensors *st, const char *name); /* NULL: absent */
+GROKDEF const char *grok_safetensors_meta(const grok_safetensors *st, const char *key);       /* NULL: absent */
+GROKDEF void grok_safetensors_free(grok_safetensors *st);
+/* Writes n arrays (distinct names, any dtype) and n_meta metadata pairs (may be 0). The header
+   is padded with spaces to a multiple of 8 bytes and the data are laid out by element size,
+   largest first, so that each array is aligned to its element size (as the safetensors
+   library does); the header lists the arrays in the given order. */
+GROKDEF int  grok_safetensors_save(const char *path, const grok_array *arrays, int n,
+                                   const char *const *meta_keys, const char *const *meta_values, int n_meta);
+
+/* A model's parameters as safetensors with TransformerLens' names and shapes (embed.W_E
+   (d_vocab, d_model), blocks.0.attn.W_Q (n_heads, d_model, d_head), ..), F32, readable by
+   safetensors.torch.load_file and HookedTransformer.load_state_dict(.., strict=False) (the
+   file has no attn.mask / attn.IGNORE buffers). buffer: m->weights (NULL means that),
+   m->grads, m->adam_m or m->adam_v, all of the same layout. __metadata__ holds the config
+   under HookedTransformerConfig's names: format "grok.h", n_layers, n_heads, d_model, d_head,
+   d_mlp, d_vocab, d_vocab_out, n_ctx, act_fn ("relu"/"gelu"), normalization_type ("LN" or
+   "None"), eps, initializer_range, seed, and step, epoch. */
+GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, const float *buffer);
+/* Loads the weights of an initialised model from such a file, or from a TransformerLens
+   state_dict saved with safetensors.torch.save_file(model.state_dict(), path): every
+   parameter of the model must be present with its exact shape, dtype F32 or F64 (converted);
+   other keys (blocks.0.attn.mask, .IGNORE, ..) are ignored, but LayerNorm parameters in a
+   file for a model without LayerNorm, or an act_fn / normalization_type in __metadata__ that
+   differs from the model's, are errors. A failed load leaves the model unchanged. Optimizer
+   state, step and epoch are not touched. */
+GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path);
+/* The config of such a file: shapes give n_layers, n_heads, d_model, d_head, d_mlp, d_vocab,
+   d_vocab_out, n_ctx and the normalization (ln_final.w present); act_fn, eps,
+   initializer_range and seed come from __metadata__ when it has them (act_fn otherwise relu);
+   train_biases is 1. */
+GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path);
+
+/* A notebook's exact split of modular addition: row index i = a*p + b (a-major, the seeds'
+   dataset order) of the sequence (a, b, '=' = p) with label (a+b) mod p. train gets the rows
+   train_idx (n_train >= 1) in that order, test the rows test_idx (n_test), or, when test_idx
+   is NULL, every other row in ascending order. Indices must lie in [0, p*p) and appear once
+   across both lists. */
+GROKDEF int grok_task_modadd_from_indices(grok_data *train, grok_data *test, int p,
+                                          const int64_t *train_idx, long n_train,
+                                          const int64_t *test_idx, long n_test);
+/* The same from 1-D integer .npy files, e.g. np.save('train_idx.npy', train_indices.numpy());
+   test_path may be NULL (the complement). */
+GROKDEF int grok_task_modadd_from_npy(grok_data *train, grok_data *test, int p, const char *train_path,
+                                      const char *test_path);
+
+/* The run summary as JSON: {"config": {..HookedTransformerConfig names..}, "optimizer": {lr,
+   weight_decay, beta1, beta2, eps}, "step", "epoch", "final": {train_loss, test_loss,
+   train_acc, test_acc}, "first_epoch_test_acc_50", "first_epoch_test_acc_99" (null when
+   never reached or unknown, i.e. < 0), "seconds", "n_train", "n_test" (null when < 0), then
+   the extra pairs: a value that is a JSON number is written as one, any other as a string. */
+typedef struct {
+    long first_epoch_test_acc_50, first_epoch_test_acc_99; /* -1: not reached / unknown */
+    double seconds;                                       /* < 0: unknown (null) */
+    long n_train, n_test;                                 /* -1: unknown */
+    int n_extra;
+    const char *const *extra_keys, *const *extra_values;
+} grok_run_info;
+GROKDEF int grok_run_summary_save(const char *path, const grok_model *m, const grok_run_info *info);
+
 #ifdef __cplusplus
 }
 #endif
@@ -3601,6 +3715,1354 @@ done:
     GROK_FREE(staging);
     fclose(s.f);
     return st;
+}
+
+/* ------------------------------------------------------------------- I/O */
+/* safetensors, .npy, data splits from files, run summaries. Every reader checks sizes with
+   overflow-free arithmetic before it allocates or indexes anything. */
+
+static const struct { const char *name; size_t size; } grok__dtypes[] = {
+    {"F32", 4}, {"F64", 8}, {"I64", 8}, {"I32", 4}, {"I16", 2}, {"I8", 1}, {"U8", 1}, {"U16", 2},
+    {"U32", 4}, {"U64", 8}, {"BOOL", 1}, {"F16", 2}, {"BF16", 2}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
+#define GROK__N_DTYPES ((int)(sizeof grok__dtypes / sizeof grok__dtypes[0]))
+
+GROKDEF size_t grok_dtype_size(grok_dtype dt)
+{
+    return (int)dt >= 0 && (int)dt < GROK__N_DTYPES ? grok__dtypes[dt].size : 0;
+}
+
+GROKDEF const char *grok_dtype_name(grok_dtype dt)
+{
+    return (int)dt >= 0 && (int)dt < GROK__N_DTYPES ? grok__dtypes[dt].name : "?";
+}
+
+/* numel of ndim dims and its size in bytes (elem bytes each); 0 on overflow past 2^62 or a bad dim. */
+static int grok__array_bytes(uint64_t *numel, uint64_t *bytes, int ndim, const int64_t *shape, size_t elem)
+{
+    const uint64_t lim = (uint64_t)1 << 62;
+    uint64_t n = 1;
+    int i;
+    if (ndim < 0 || ndim > GROK_ARRAY_MAX_DIMS || elem == 0) return 0;
+    for (i = 0; i < ndim; i++) {
+        if (shape[i] < 0 || (uint64_t)shape[i] > lim) return 0;
+        if (shape[i] != 0 && n > lim / (uint64_t)shape[i]) return 0;
+        n *= (uint64_t)shape[i];
+    }
+    if (n > lim / elem) return 0;
+    *numel = n;
+    *bytes = n * elem;
+    return 1;
+}
+
+GROKDEF int64_t grok_array_numel(const grok_array *a)
+{
+    uint64_t n, b;
+    if (!a || !grok__array_bytes(&n, &b, a->ndim, a->shape, 1)) return -1;
+    return (int64_t)n;
+}
+
+GROKDEF grok_array grok_array_of_tensor(const char *name, const grok_tensor *t)
+{
+    grok_array a;
+    int i;
+    memset(&a, 0, sizeof a);
+    a.name = name;
+    a.dtype = GROK_DT_F32;
+    if (!t || !grok_tensor_is_contiguous(t)) { a.ndim = -1; return a; } /* rejected by the writers */
+    a.ndim = t->ndim;
+    for (i = 0; i < t->ndim; i++) a.shape[i] = t->shape[i];
+    a.data = t->data;
+    return a;
+}
+
+GROKDEF int grok_array_to_f32(float *out, int64_t n, const grok_array *a)
+{
+    int64_t i, numel = grok_array_numel(a);
+    if (!out || !a || numel < 0 || (numel > 0 && !a->data)) return grok__fail(GROK_ERR_ARG, "grok_array_to_f32: bad array");
+    if (numel != n)
+        return grok__fail(GROK_ERR_ARG, "grok_array_to_f32: %s has %lld elements, want %lld", a->name ? a->name : "array",
+                          (long long)numel, (long long)n);
+    switch (a->dtype) {
+    case GROK_DT_F32: memcpy(out, a->data, (size_t)n * 4); break;
+    case GROK_DT_F64: for (i = 0; i < n; i++) out[i] = (float)((const double *)a->data)[i]; break;
+    case GROK_DT_I64: for (i = 0; i < n; i++) out[i] = (float)((const int64_t *)a->data)[i]; break;
+    case GROK_DT_I32: for (i = 0; i < n; i++) out[i] = (float)((const int32_t *)a->data)[i]; break;
+    default:
+        return grok__fail(GROK_ERR_FORMAT, "%s: dtype %s, want F32, F64, I32 or I64", a->name ? a->name : "array",
+                          grok_dtype_name(a->dtype));
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_array_to_i64(int64_t *out, int64_t n, const grok_array *a)
+{
+    int64_t i, numel = grok_array_numel(a);
+    if (!out || !a || numel < 0 || (numel > 0 && !a->data)) return grok__fail(GROK_ERR_ARG, "grok_array_to_i64: bad array");
+    if (numel != n)
+        return grok__fail(GROK_ERR_ARG, "grok_array_to_i64: %s has %lld elements, want %lld", a->name ? a->name : "array",
+                          (long long)numel, (long long)n);
+    if (a->dtype == GROK_DT_I64) memcpy(out, a->data, (size_t)n * 8);
+    else if (a->dtype == GROK_DT_I32) for (i = 0; i < n; i++) out[i] = ((const int32_t *)a->data)[i];
+    else return grok__fail(GROK_ERR_FORMAT, "%s: dtype %s, want I32 or I64", a->name ? a->name : "array", grok_dtype_name(a->dtype));
+    return GROK_OK;
+}
+
+GROKDEF void grok_array_free(grok_array *a)
+{
+    if (!a) return;
+    GROK_FREE(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+/* Reverses the bytes of count values of `size` bytes each, in place. */
+static void grok__bswap(void *data, size_t count, size_t size)
+{
+    unsigned char *b = (unsigned char *)data, t;
+    size_t i, j;
+    for (i = 0; i < count; i++, b += size)
+        for (j = 0; j < size / 2; j++) { t = b[j]; b[j] = b[size - 1 - j]; b[size - 1 - j] = t; }
+}
+
+/* Writes count values of `size` bytes (host order) as little-endian. */
+static int grok__write_le(FILE *f, const void *data, size_t count, size_t size)
+{
+    unsigned char buf[4096];
+    const unsigned char *p = (const unsigned char *)data;
+    size_t per = sizeof buf / size, k;
+    if (count == 0) return 1;
+    if (grok__little_endian() || size == 1) return fwrite(data, size, count, f) == count;
+    while (count > 0) {
+        k = count < per ? count : per;
+        memcpy(buf, p, k * size);
+        grok__bswap(buf, k, size);
+        if (fwrite(buf, size, k, f) != k) return 0;
+        p += k * size;
+        count -= k;
+    }
+    return 1;
+}
+
+/* path.tmp for writing; grok__commit closes it and renames it over path (or removes it). */
+static FILE *grok__open_tmp(char *tmp, size_t n, const char *path, const char *who)
+{
+    FILE *f;
+    if (snprintf(tmp, n, "%s.tmp", path) >= (int)n) { grok__fail(GROK_ERR_ARG, "%s: path too long", who); return NULL; }
+    f = fopen(tmp, "wb");
+    if (!f) grok__fail(GROK_ERR_IO, "%s: cannot open %s: %s", who, tmp, strerror(errno));
+    return f;
+}
+
+static int grok__commit(FILE *f, int ok, const char *tmp, const char *path, const char *who)
+{
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) { remove(tmp); return grok__fail(GROK_ERR_IO, "%s: writing %s failed", who, tmp); }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return grok__fail(GROK_ERR_IO, "%s: cannot rename %s to %s: %s", who, tmp, path, strerror(e));
+    }
+    return GROK_OK;
+}
+
+/* The size of an open file, or -1. */
+static long grok__file_size(FILE *f)
+{
+    long n;
+    if (fseek(f, 0, SEEK_END) != 0) return -1;
+    n = ftell(f);
+    if (fseek(f, 0, SEEK_SET) != 0) return -1;
+    return n;
+}
+
+/* A growing string (no realloc hook in grok.h, so it moves by hand). */
+typedef struct { char *p; size_t n, cap; int oom; } grok__sbuf;
+
+static void grok__sb_add(grok__sbuf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        char *q;
+        while (cap < b->n + n + 1) cap *= 2;
+        q = (char *)GROK_MALLOC(cap);
+        if (!q) { b->oom = 1; return; }
+        if (b->p) memcpy(q, b->p, b->n);
+        GROK_FREE(b->p);
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void grok__sb_str(grok__sbuf *b, const char *s) { grok__sb_add(b, s, strlen(s)); }
+
+static void grok__sb_printf(grok__sbuf *b, const char *fmt, ...)
+{
+    char tmp[128];
+    int k;
+    va_list ap;
+    va_start(ap, fmt);
+    k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k < 0 || k >= (int)sizeof tmp) { b->oom = 1; return; } /* only short numbers go through here */
+    grok__sb_add(b, tmp, (size_t)k);
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid (overlong, surrogate, > U+10FFFF). */
+static size_t grok__utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len, i;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+    else return 0;
+    if (len > n) return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+static int grok__utf8_valid(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0, k;
+    while (i < n) {
+        if ((k = grok__utf8_len(u + i, n - i)) == 0) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* s as a JSON string literal. */
+static void grok__sb_json_str(grok__sbuf *b, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    grok__sb_add(b, "\"", 1);
+    for (; *u; u++) {
+        if (*u == '"' || *u == '\\') { char e[2]; e[0] = '\\'; e[1] = (char)*u; grok__sb_add(b, e, 2); }
+        else if (*u < 0x20) grok__sb_printf(b, "\\u%04x", (unsigned)*u);
+        else grok__sb_add(b, (const char *)u, 1);
+    }
+    grok__sb_add(b, "\"", 1);
+}
+
+/* Whether s is exactly one JSON number (RFC 8259 grammar). */
+static int grok__is_json_number(const char *s)
+{
+    if (*s == '-') s++;
+    if (*s == '0') s++;
+    else if (*s >= '1' && *s <= '9') while (*s >= '0' && *s <= '9') s++;
+    else return 0;
+    if (*s == '.') {
+        s++;
+        if (!(*s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!(*s >= '0' && *s <= '9')) return 0;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    return *s == '\0';
+}
+
+/* The shortest %g form of v that reads back as v (Python's repr, mostly), into buf (32). */
+static void grok__fmt_double(char *buf, double v)
+{
+    int prec;
+    for (prec = 1; prec < 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+    snprintf(buf, 32, "%.17g", v);
+}
+
+/* ---- .npy */
+
+static const char grok__npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+GROKDEF int grok_npy_save(const char *path, const grok_array *a)
+{
+    char tmp[4096], dict[512];
+    unsigned char pre[12];
+    size_t elem, pos, hlen, total, npre, grow;
+    uint64_t numel, bytes;
+    const char *descr;
+    FILE *f;
+    int i, ok;
+    if (!path || !a) return grok__fail(GROK_ERR_ARG, "grok_npy_save: NULL argument");
+    switch (a->dtype) {
+    case GROK_DT_F32: descr = "<f4"; break;
+    case GROK_DT_F64: descr = "<f8"; break;
+    case GROK_DT_I64: descr = "<i8"; break;
+    case GROK_DT_I32: descr = "<i4"; break;
+    default: return grok__fail(GROK_ERR_ARG, "grok_npy_save: dtype %s is not one of F32, F64, I32, I64", grok_dtype_name(a->dtype));
+    }
+    elem = grok_dtype_size(a->dtype);
+    if (!grok__array_bytes(&numel, &bytes, a->ndim, a->shape, elem) || (bytes > 0 && !a->data))
+        return grok__fail(GROK_ERR_ARG, "grok_npy_save: bad shape or NULL data (%s)", path);
+    pos = (size_t)snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
+    for (i = 0; i < a->ndim; i++)
+        pos += (size_t)snprintf(dict + pos, sizeof dict - pos, "%s%lld", i ? ", " : "", (long long)a->shape[i]);
+    pos += (size_t)snprintf(dict + pos, sizeof dict - pos, "%s), }", a->ndim == 1 ? "," : "");
+    /* version 1.0: magic, 2 version bytes, u16 length; header padded with spaces and ended by
+       '\n' so that the data starts on a multiple of 64 (always fits: the dict is < 512 bytes).
+       Like numpy, 21 - digits(shape[0]) spare spaces let the first axis grow in place, so the
+       bytes are numpy.save's. */
+    npre = 10;
+    grow = 0;
+    if (a->ndim > 0) {
+        char digits[24];
+        grow = 21 - (size_t)snprintf(digits, sizeof digits, "%lld", (long long)a->shape[0]);
+    }
+    total = (npre + pos + grow + 1 + 63) / 64 * 64;
+    hlen = total - npre;
+    memcpy(pre, grok__npy_magic, 6);
+    pre[6] = 1; pre[7] = 0;
+    pre[8] = (unsigned char)(hlen & 0xff); pre[9] = (unsigned char)(hlen >> 8);
+    if (!(f = grok__open_tmp(tmp, sizeof tmp, path, "grok_npy_save"))) return GROK_ERR_IO;
+    ok = fwrite(pre, 1, npre, f) == npre && fwrite(dict, 1, pos, f) == pos;
+    for (i = 0; ok && (size_t)i < hlen - pos - 1; i++) ok = fputc(' ', f) != EOF;
+    ok = ok && fputc('\n', f) != EOF;
+    ok = ok && grok__write_le(f, a->data, (size_t)numel, elem);
+    return grok__commit(f, ok, tmp, path, "grok_npy_save");
+}
+
+GROKDEF int grok_npy_save_tensor(const char *path, const grok_tensor *t)
+{
+    grok_array a;
+    float *packed;
+    long n, k, rest;
+    int i, idx[GROK_MAX_DIMS], st;
+    if (!path || !t || t->ndim < 0 || t->ndim > GROK_MAX_DIMS || !t->data)
+        return grok__fail(GROK_ERR_ARG, "grok_npy_save_tensor: bad argument");
+    if (grok_tensor_is_contiguous(t)) {
+        a = grok_array_of_tensor(NULL, t);
+        return grok_npy_save(path, &a);
+    }
+    n = grok_tensor_numel(t);
+    packed = (float *)GROK_MALLOC(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    if (!packed) return grok__fail(GROK_ERR_NOMEM, "grok_npy_save_tensor: %ld floats", n);
+    for (k = 0; k < n; k++) {
+        for (rest = k, i = t->ndim - 1; i >= 0; i--) { idx[i] = (int)(rest % t->shape[i]); rest /= t->shape[i]; }
+        packed[k] = *grok_tensor_at(t, idx);
+    }
+    memset(&a, 0, sizeof a);
+    a.dtype = GROK_DT_F32;
+    a.ndim = t->ndim;
+    for (i = 0; i < t->ndim; i++) a.shape[i] = t->shape[i];
+    a.data = packed;
+    st = grok_npy_save(path, &a);
+    GROK_FREE(packed);
+    return st;
+}
+
+/* Parser of numpy's header, a Python dict literal. */
+typedef struct { const char *s; size_t n, i; } grok__pyp;
+
+static void grok__py_ws(grok__pyp *p) { while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t')) p->i++; }
+
+/* A quoted string without escapes into out (size cap). */
+static int grok__py_str(grok__pyp *p, char *out, size_t cap)
+{
+    char q;
+    size_t k = 0;
+    if (p->i >= p->n || (p->s[p->i] != '\'' && p->s[p->i] != '"')) return 0;
+    q = p->s[p->i++];
+    while (p->i < p->n && p->s[p->i] != q) {
+        if (p->s[p->i] == '\\' || (unsigned char)p->s[p->i] < 0x20 || k + 1 >= cap) return 0;
+        out[k++] = p->s[p->i++];
+    }
+    if (p->i >= p->n) return 0;
+    p->i++;
+    out[k] = '\0';
+    return 1;
+}
+
+static int grok__py_int(grok__pyp *p, int64_t *v)
+{
+    int64_t x = 0;
+    size_t start = p->i;
+    while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9') {
+        if (x > (INT64_MAX - 9) / 10) return 0;
+        x = x * 10 + (p->s[p->i++] - '0');
+    }
+    if (p->i == start || (p->s[start] == '0' && p->i - start > 1)) return 0;
+    *v = x;
+    return 1;
+}
+
+GROKDEF int grok_npy_load(grok_array *a, const char *path)
+{
+    unsigned char pre[12];
+    char *hdr = NULL, key[32], descr[16];
+    grok__pyp p;
+    FILE *f;
+    long fsize;
+    size_t hlen, npre, elem = 0;
+    uint64_t numel, bytes;
+    int st = GROK_OK, have_descr = 0, have_fo = 0, have_shape = 0, swap = 0, ndim = 0;
+    int64_t shape[GROK_ARRAY_MAX_DIMS];
+    grok_dtype dt = GROK_DT_F32;
+    void *data = NULL;
+    if (!a || !path) return grok__fail(GROK_ERR_ARG, "grok_npy_load: NULL argument");
+    memset(a, 0, sizeof a[0]);
+    if (!(f = fopen(path, "rb"))) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    fsize = grok__file_size(f);
+    if (fsize < 0) { st = grok__fail(GROK_ERR_IO, "%s: cannot determine its size", path); goto done; }
+    if (fsize < 10 || fread(pre, 1, 10, f) != 10 || memcmp(pre, grok__npy_magic, 6) != 0) {
+        st = grok__fail(GROK_ERR_FORMAT, "%s is not a .npy file (bad magic)", path); goto done;
+    }
+    if ((pre[6] != 1 && pre[6] != 2 && pre[6] != 3) || pre[7] != 0) {
+        st = grok__fail(GROK_ERR_FORMAT, "%s: .npy version %d.%d, this grok.h reads 1.0, 2.0 and 3.0", path, pre[6], pre[7]); goto done;
+    }
+    if (pre[6] == 1) { hlen = (size_t)pre[8] | (size_t)pre[9] << 8; npre = 10; }
+    else {
+        if (fread(pre + 10, 1, 2, f) != 2) { st = grok__fail(GROK_ERR_FORMAT, "%s: truncated .npy header", path); goto done; }
+        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+        npre = 12;
+    }
+    if (hlen > (1u << 20) || (long)(npre + hlen) > fsize) {
+        st = grok__fail(GROK_ERR_FORMAT, "%s: .npy header length %lu exceeds the file (or 1 MiB)", path, (unsigned long)hlen); goto done;
+    }
+    hdr = (char *)GROK_MALLOC(hlen + 1);
+    if (!hdr) { st = grok__fail(GROK_ERR_NOMEM, "%s: header of %lu bytes", path, (unsigned long)hlen); goto done; }
+    if (fread(hdr, 1, hlen, f) != hlen) { st = grok__fail(GROK_ERR_FORMAT, "%s: truncated .npy header", path); goto done; }
+    hdr[hlen] = '\0';
+    p.s = hdr; p.n = hlen; p.i = 0;
+    /* {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), } then spaces and '\n' */
+    if (hlen == 0 || hdr[hlen - 1] != '\n') { st = grok__fail(GROK_ERR_FORMAT, "%s: .npy header does not end in a newline", path); goto done; }
+    p.n = hlen - 1;
+    grok__py_ws(&p);
+    if (p.i >= p.n || hdr[p.i++] != '{') goto bad;
+    for (;;) {
+        grok__py_ws(&p);
+        if (p.i < p.n && hdr[p.i] == '}') { p.i++; break; }
+        if (!grok__py_str(&p, key, sizeof key)) goto bad;
+        grok__py_ws(&p);
+        if (p.i >= p.n || hdr[p.i++] != ':') goto bad;
+        grok__py_ws(&p);
+        if (strcmp(key, "descr") == 0 && !have_descr) {
+            have_descr = 1;
+            if (!grok__py_str(&p, descr, sizeof descr)) goto bad;
+        } else if (strcmp(key, "fortran_order") == 0 && !have_fo) {
+            have_fo = 1;
+            if (p.n - p.i >= 5 && memcmp(hdr + p.i, "False", 5) == 0) p.i += 5;
+            else if (p.n - p.i >= 4 && memcmp(hdr + p.i, "True", 4) == 0) {
+                st = grok__fail(GROK_ERR_FORMAT, "%s: fortran_order True is not supported (save np.ascontiguousarray(x))", path);
+                goto done;
+            } else goto bad;
+        } else if (strcmp(key, "shape") == 0 && !have_shape) {
+            have_shape = 1;
+            if (p.i >= p.n || hdr[p.i++] != '(') goto bad;
+            for (;;) {
+                grok__py_ws(&p);
+                if (p.i < p.n && hdr[p.i] == ')') { p.i++; break; }
+                if (ndim == GROK_ARRAY_MAX_DIMS) {
+                    st = grok__fail(GROK_ERR_FORMAT, "%s: more than %d dimensions", path, GROK_ARRAY_MAX_DIMS); goto done;
+                }
+                if (!grok__py_int(&p, &shape[ndim])) goto bad;
+                ndim++;
+                grok__py_ws(&p);
+                if (p.i < p.n && hdr[p.i] == ',') { p.i++; continue; }
+                if (p.i < p.n && hdr[p.i] == ')' && ndim > 1) { p.i++; break; } /* (3) is not a tuple */
+                goto bad;
+            }
+        } else {
+            st = grok__fail(GROK_ERR_FORMAT, "%s: unexpected or repeated key '%s' in the .npy header", path, key); goto done;
+        }
+        grok__py_ws(&p);
+        if (p.i < p.n && hdr[p.i] == ',') { p.i++; continue; }
+        if (p.i < p.n && hdr[p.i] == '}') { p.i++; break; }
+        goto bad;
+    }
+    grok__py_ws(&p);
+    if (p.i != p.n) goto bad;
+    if (!have_descr || !have_fo || !have_shape) {
+        st = grok__fail(GROK_ERR_FORMAT, "%s: the .npy header lacks descr, fortran_order or shape", path); goto done;
+    }
+    if (strlen(descr) == 3 && (descr[0] == '<' || descr[0] == '>' || descr[0] == '=') &&
+        (descr[1] == 'f' || descr[1] == 'i') && (descr[2] == '4' || descr[2] == '8')) {
+        dt = descr[1] == 'f' ? (descr[2] == '4' ? GROK_DT_F32 : GROK_DT_F64) : (descr[2] == '4' ? GROK_DT_I32 : GROK_DT_I64);
+        swap = (descr[0] == '>') == grok__little_endian();
+        if (descr[0] == '=') swap = 0;
+    } else {
+        st = grok__fail(GROK_ERR_FORMAT, "%s: dtype '%s', this grok.h reads '<f4', '<f8', '<i4', '<i8'", path, descr); goto done;
+    }
+    elem = grok_dtype_size(dt);
+    if (!grok__array_bytes(&numel, &bytes, ndim, shape, elem)) {
+        st = grok__fail(GROK_ERR_FORMAT, "%s: shape too large", path); goto done;
+    }
+    if (bytes != (uint64_t)fsize - (uint64_t)(npre + hlen)) {
+        st = grok__fail(GROK_ERR_FORMAT, "%s: %llu bytes of data, the header describes %llu", path,
+                        (unsigned long long)((uint64_t)fsize - (uint64_t)(npre + hlen)), (unsigned long long)bytes);
+        goto done;
+    }
+    data = GROK_MALLOC((size_t)bytes + 8);
+    if (!data) { st = grok__fail(GROK_ERR_NOMEM, "%s: %llu bytes", path, (unsigned long long)bytes); goto done; }
+    if (fread(data, 1, (size_t)bytes, f) != (size_t)bytes) { st = grok__fail(GROK_ERR_IO, "%s: read failed", path); goto done; }
+    if (swap) grok__bswap(data, (size_t)numel, elem);
+    a->dtype = dt;
+    a->ndim = ndim;
+    memcpy(a->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    a->data = data;
+    data = NULL;
+    goto done;
+bad:
+    st = grok__fail(GROK_ERR_FORMAT, "%s: malformed .npy header near byte %lu: %.80s", path, (unsigned long)p.i, hdr);
+done:
+    GROK_FREE(data);
+    GROK_FREE(hdr);
+    fclose(f);
+    return st;
+}
+
+/* ---- safetensors */
+
+#define GROK__ST_MAX_HEADER 100000000u
+
+/* One tensor of a header being parsed: offsets into the string pool, not pointers yet. */
+typedef struct {
+    size_t name;
+    int dtype, ndim;
+    int64_t shape[GROK_ARRAY_MAX_DIMS];
+    uint64_t begin, end;
+} grok__st_entry;
+
+typedef struct {
+    const unsigned char *s;
+    size_t n, i;
+    const char *path;
+    char *pool;          /* decoded strings, each NUL-terminated; never longer than the header */
+    size_t pool_used;
+    grok__st_entry *e;   /* grows by doubling */
+    int n_e, cap_e;
+    size_t *meta;        /* key, value pool offsets */
+    int n_meta, cap_meta;
+} grok__json;
+
+static int grok__json_fail(grok__json *j, const char *what)
+{
+    return grok__fail(GROK_ERR_FORMAT, "%s: bad safetensors header: %s at byte %lu", j->path, what, (unsigned long)j->i);
+}
+
+static void grok__json_ws(grok__json *j)
+{
+    while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' || j->s[j->i] == '\r')) j->i++;
+}
+
+static int grok__json_char(grok__json *j, char c)
+{
+    grok__json_ws(j);
+    if (j->i < j->n && j->s[j->i] == (unsigned char)c) { j->i++; return 1; }
+    return 0;
+}
+
+static int grok__json_hex4(grok__json *j, uint32_t *v)
+{
+    int k;
+    *v = 0;
+    if (j->n - j->i < 4) return 0;
+    for (k = 0; k < 4; k++) {
+        unsigned c = j->s[j->i++];
+        *v <<= 4;
+        if (c >= '0' && c <= '9') *v |= c - '0';
+        else if (c >= 'a' && c <= 'f') *v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') *v |= c - 'A' + 10;
+        else return 0;
+    }
+    return 1;
+}
+
+/* A JSON string, decoded into the pool; *off receives its offset. */
+static int grok__json_string(grok__json *j, size_t *off)
+{
+    char *out = j->pool + j->pool_used;
+    size_t k = 0, len;
+    grok__json_ws(j);
+    if (j->i >= j->n || j->s[j->i] != '"') return grok__json_fail(j, "expected a string");
+    j->i++;
+    for (;;) {
+        unsigned c;
+        if (j->i >= j->n) return grok__json_fail(j, "unterminated string");
+        c = j->s[j->i];
+        if (c == '"') { j->i++; break; }
+        if (c < 0x20) return grok__json_fail(j, "control character in a string");
+        if (c == '\\') {
+            uint32_t cp, lo;
+            if (++j->i >= j->n) return grok__json_fail(j, "unterminated string");
+            c = j->s[j->i++];
+            switch (c) {
+            case '"': out[k++] = '"'; continue;
+            case '\\': out[k++] = '\\'; continue;
+            case '/': out[k++] = '/'; continue;
+            case 'b': out[k++] = '\b'; continue;
+            case 'f': out[k++] = '\f'; continue;
+            case 'n': out[k++] = '\n'; continue;
+            case 'r': out[k++] = '\r'; continue;
+            case 't': out[k++] = '\t'; continue;
+            case 'u': break;
+            default: return grok__json_fail(j, "bad escape in a string");
+            }
+            if (!grok__json_hex4(j, &cp)) return grok__json_fail(j, "bad \\u escape");
+            if (cp >= 0xDC00 && cp <= 0xDFFF) return grok__json_fail(j, "lone low surrogate");
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (j->n - j->i < 2 || j->s[j->i] != '\\' || j->s[j->i + 1] != 'u') return grok__json_fail(j, "lone high surrogate");
+                j->i += 2;
+                if (!grok__json_hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF) return grok__json_fail(j, "bad surrogate pair");
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (cp == 0) return grok__json_fail(j, "\\u0000 in a string is not supported");
+            /* the escape takes 6 (or 12) bytes, the UTF-8 at most 3 (or 4): the pool cannot overflow */
+            if (cp < 0x80) out[k++] = (char)cp;
+            else if (cp < 0x800) { out[k++] = (char)(0xC0 | cp >> 6); out[k++] = (char)(0x80 | (cp & 0x3F)); }
+            else if (cp < 0x10000) {
+                out[k++] = (char)(0xE0 | cp >> 12); out[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[k++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                out[k++] = (char)(0xF0 | cp >> 18); out[k++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                out[k++] = (char)(0x80 | ((cp >> 6) & 0x3F)); out[k++] = (char)(0x80 | (cp & 0x3F));
+            }
+            continue;
+        }
+        if ((len = grok__utf8_len(j->s + j->i, j->n - j->i)) == 0) return grok__json_fail(j, "invalid UTF-8");
+        memcpy(out + k, j->s + j->i, len);
+        k += len;
+        j->i += len;
+    }
+    out[k] = '\0';
+    *off = j->pool_used;
+    j->pool_used += k + 1;
+    return GROK_OK;
+}
+
+/* A non-negative JSON integer (no sign, fraction or exponent) < 2^63. */
+static int grok__json_uint(grok__json *j, uint64_t *v)
+{
+    uint64_t x = 0;
+    size_t start;
+    grok__json_ws(j);
+    start = j->i;
+    while (j->i < j->n && j->s[j->i] >= '0' && j->s[j->i] <= '9') {
+        if (x > ((uint64_t)INT64_MAX - 9) / 10) return grok__json_fail(j, "integer too large");
+        x = x * 10 + (uint64_t)(j->s[j->i++] - '0');
+    }
+    if (j->i == start) return grok__json_fail(j, "expected a non-negative integer");
+    if (j->s[start] == '0' && j->i - start > 1) return grok__json_fail(j, "leading zero in a number");
+    if (j->i < j->n && (j->s[j->i] == '.' || j->s[j->i] == 'e' || j->s[j->i] == 'E'))
+        return grok__json_fail(j, "expected an integer");
+    *v = x;
+    return GROK_OK;
+}
+
+/* Doubles an array of `size`-byte items holding *n of *cap; returns NULL when out of memory. */
+static void *grok__grow(void *old, int n, int *cap, size_t size)
+{
+    void *q;
+    int c = *cap ? *cap * 2 : 16;
+    if (*cap > (1 << 28)) return NULL;
+    q = GROK_MALLOC((size_t)c * size);
+    if (!q) return NULL;
+    if (old) memcpy(q, old, (size_t)n * size);
+    GROK_FREE(old);
+    *cap = c;
+    return q;
+}
+
+static int grok__json_tensor(grok__json *j, grok__st_entry *e)
+{
+    int have_dt = 0, have_shape = 0, have_off = 0, st, k;
+    size_t key;
+    if (!grok__json_char(j, '{')) return grok__json_fail(j, "expected '{' for a tensor");
+    if (grok__json_char(j, '}')) return grok__json_fail(j, "empty tensor description");
+    for (;;) {
+        const char *name;
+        if ((st = grok__json_string(j, &key)) != GROK_OK) return st;
+        name = j->pool + key;
+        j->pool_used = key; /* keys are not kept */
+        if (!grok__json_char(j, ':')) return grok__json_fail(j, "expected ':'");
+        if (strcmp(name, "dtype") == 0 && !have_dt) {
+            size_t v;
+            have_dt = 1;
+            if ((st = grok__json_string(j, &v)) != GROK_OK) return st;
+            e->dtype = -1;
+            for (k = 0; k < GROK__N_DTYPES; k++)
+                if (strcmp(j->pool + v, grok__dtypes[k].name) == 0) e->dtype = k;
+            if (e->dtype < 0) {
+                return grok__fail(GROK_ERR_FORMAT, "%s: unknown safetensors dtype \"%.20s\"", j->path, j->pool + v);
+            }
+            j->pool_used = v;
+        } else if (strcmp(name, "shape") == 0 && !have_shape) {
+            have_shape = 1;
+            if (!grok__json_char(j, '[')) return grok__json_fail(j, "expected '[' for shape");
+            e->ndim = 0;
+            if (!grok__json_char(j, ']')) {
+                for (;;) {
+                    uint64_t v;
+                    if (e->ndim == GROK_ARRAY_MAX_DIMS)
+                        return grok__fail(GROK_ERR_FORMAT, "%s: a tensor with more than %d dimensions", j->path, GROK_ARRAY_MAX_DIMS);
+                    if ((st = grok__json_uint(j, &v)) != GROK_OK) return st;
+                    e->shape[e->ndim++] = (int64_t)v;
+                    if (grok__json_char(j, ',')) continue;
+                    if (grok__json_char(j, ']')) break;
+                    return grok__json_fail(j, "expected ',' or ']' in shape");
+                }
+            }
+        } else if (strcmp(name, "data_offsets") == 0 && !have_off) {
+            have_off = 1;
+            if (!grok__json_char(j, '[')) return grok__json_fail(j, "expected '[' for data_offsets");
+            if ((st = grok__json_uint(j, &e->begin)) != GROK_OK) return st;
+            if (!grok__json_char(j, ',')) return grok__json_fail(j, "data_offsets needs two integers");
+            if ((st = grok__json_uint(j, &e->end)) != GROK_OK) return st;
+            if (!grok__json_char(j, ']')) return grok__json_fail(j, "data_offsets needs two integers");
+        } else {
+            return grok__json_fail(j, "unknown or repeated field in a tensor description");
+        }
+        if (grok__json_char(j, ',')) continue;
+        if (grok__json_char(j, '}')) break;
+        return grok__json_fail(j, "expected ',' or '}'");
+    }
+    if (!have_dt || !have_shape || !have_off) return grok__json_fail(j, "a tensor lacks dtype, shape or data_offsets");
+    return GROK_OK;
+}
+
+static int grok__json_header(grok__json *j)
+{
+    int st, have_meta = 0;
+    size_t key;
+    grok__json_ws(j);
+    if (j->i >= j->n || j->s[j->i] != '{') return grok__json_fail(j, "the header must be a JSON object");
+    j->i++;
+    if (!grok__json_char(j, '}')) {
+        for (;;) {
+            if ((st = grok__json_string(j, &key)) != GROK_OK) return st;
+            if (!grok__json_char(j, ':')) return grok__json_fail(j, "expected ':'");
+            if (strcmp(j->pool + key, "__metadata__") == 0) {
+                if (have_meta) return grok__json_fail(j, "repeated __metadata__");
+                have_meta = 1;
+                j->pool_used = key;
+                if (!grok__json_char(j, '{')) return grok__json_fail(j, "__metadata__ must be an object of strings");
+                if (!grok__json_char(j, '}')) {
+                    for (;;) {
+                        size_t k2, v;
+                        if ((st = grok__json_string(j, &k2)) != GROK_OK) return st;
+                        if (!grok__json_char(j, ':')) return grok__json_fail(j, "expected ':'");
+                        if ((st = grok__json_string(j, &v)) != GROK_OK) return st;
+                        if (j->n_meta == j->cap_meta &&
+                            !(j->meta = (size_t *)grok__grow(j->meta, j->n_meta, &j->cap_meta, 2 * sizeof(size_t)))) {
+                            return grok__fail(GROK_ERR_NOMEM, "%s: safetensors metadata", j->path);
+                        }
+                        j->meta[2 * j->n_meta] = k2;
+                        j->meta[2 * j->n_meta + 1] = v;
+                        j->n_meta++;
+                        if (grok__json_char(j, ',')) continue;
+                        if (grok__json_char(j, '}')) break;
+                        return grok__json_fail(j, "expected ',' or '}' in __metadata__");
+                    }
+                }
+            } else {
+                if (j->n_e == j->cap_e && !(j->e = (grok__st_entry *)grok__grow(j->e, j->n_e, &j->cap_e, sizeof(grok__st_entry))))
+                    return grok__fail(GROK_ERR_NOMEM, "%s: safetensors header", j->path);
+                memset(&j->e[j->n_e], 0, sizeof j->e[0]);
+                j->e[j->n_e].name = key;
+                if ((st = grok__json_tensor(j, &j->e[j->n_e])) != GROK_OK) return st;
+                j->n_e++;
+            }
+            if (grok__json_char(j, ',')) continue;
+            if (grok__json_char(j, '}')) break;
+            return grok__json_fail(j, "expected ',' or '}'");
+        }
+    }
+    grok__json_ws(j);
+    if (j->i != j->n) return grok__json_fail(j, "trailing characters after the header object");
+    return GROK_OK;
+}
+
+/* qsort keys: each row carries what its comparator needs. */
+typedef struct { const char *key; int idx; uint64_t begin, end; } grok__st_sort;
+static int grok__cmp_key(const void *a, const void *b)
+{
+    return strcmp(((const grok__st_sort *)a)->key, ((const grok__st_sort *)b)->key);
+}
+static int grok__cmp_off(const void *a, const void *b)
+{
+    const grok__st_sort *x = (const grok__st_sort *)a, *y = (const grok__st_sort *)b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    return x->idx - y->idx;
+}
+
+GROKDEF int grok_safetensors_load(grok_safetensors *st, const char *path)
+{
+    grok__json j;
+    FILE *f;
+    long fsize;
+    unsigned char len8[8], *hdr = NULL, *mem = NULL;
+    uint64_t hlen, data_size, pos;
+    grok__st_sort *sorted = NULL;
+    size_t total, data_off, arrays_bytes, meta_bytes, slot;
+    int s = GROK_OK, i, k;
+    if (!st || !path) return grok__fail(GROK_ERR_ARG, "grok_safetensors_load: NULL argument");
+    memset(st, 0, sizeof *st);
+    memset(&j, 0, sizeof j);
+    j.path = path;
+    if (!(f = fopen(path, "rb"))) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    fsize = grok__file_size(f);
+    if (fsize < 0) { s = grok__fail(GROK_ERR_IO, "%s: cannot determine its size", path); goto done; }
+    if (fsize < 8 || fread(len8, 1, 8, f) != 8) { s = grok__fail(GROK_ERR_FORMAT, "%s: too short for safetensors", path); goto done; }
+    for (hlen = 0, k = 7; k >= 0; k--) hlen = hlen << 8 | len8[k];
+    if (hlen > GROK__ST_MAX_HEADER || hlen > (uint64_t)fsize - 8) {
+        s = grok__fail(GROK_ERR_FORMAT, "%s: safetensors header length %llu exceeds the file (%ld bytes) or 100 MB", path,
+                       (unsigned long long)hlen, fsize);
+        goto done;
+    }
+    data_size = (uint64_t)fsize - 8 - hlen;
+    hdr = (unsigned char *)GROK_MALLOC((size_t)hlen + 1);
+    j.pool = (char *)GROK_MALLOC((size_t)hlen + 1);
+    if (!hdr || !j.pool) { s = grok__fail(GROK_ERR_NOMEM, "%s: header of %llu bytes", path, (unsigned long long)hlen); goto done; }
+    if (fread(hdr, 1, (size_t)hlen, f) != (size_t)hlen) { s = grok__fail(GROK_ERR_IO, "%s: read failed", path); goto done; }
+    j.s = hdr;
+    j.n = (size_t)hlen;
+    if ((s = grok__json_header(&j)) != GROK_OK) goto done;
+    /* Names unique; sizes consistent; the tensors tile the data exactly. */
+    sorted = (grok__st_sort *)GROK_MALLOC(sizeof(grok__st_sort) * (size_t)(j.n_e + j.n_meta + 1));
+    if (!sorted) { s = grok__fail(GROK_ERR_NOMEM, "%s: %d tensors", path, j.n_e); goto done; }
+    for (i = 0; i < j.n_meta; i++) { sorted[i].key = j.pool + j.meta[2 * i]; sorted[i].idx = i; }
+    qsort(sorted, (size_t)j.n_meta, sizeof sorted[0], grok__cmp_key);
+    for (i = 1; i < j.n_meta; i++)
+        if (strcmp(sorted[i - 1].key, sorted[i].key) == 0) {
+            s = grok__fail(GROK_ERR_FORMAT, "%s: duplicate __metadata__ key \"%.60s\"", path, sorted[i].key); goto done;
+        }
+    for (i = 0; i < j.n_e; i++) {
+        grok__st_entry *e = &j.e[i];
+        uint64_t numel, bytes;
+        sorted[i].key = j.pool + e->name; sorted[i].idx = i; sorted[i].begin = e->begin; sorted[i].end = e->end;
+        if (!grok__array_bytes(&numel, &bytes, e->ndim, e->shape, grok__dtypes[e->dtype].size)) {
+            s = grok__fail(GROK_ERR_FORMAT, "%s: tensor \"%.60s\" is too large", path, j.pool + e->name); goto done;
+        }
+        if (e->begin > e->end || e->end > data_size || e->end - e->begin != bytes) {
+            s = grok__fail(GROK_ERR_FORMAT, "%s: tensor \"%.60s\": data_offsets [%llu, %llu] do not hold %llu bytes within the "
+                           "%llu bytes of data", path, j.pool + e->name, (unsigned long long)e->begin,
+                           (unsigned long long)e->end, (unsigned long long)bytes, (unsigned long long)data_size);
+            goto done;
+        }
+    }
+    qsort(sorted, (size_t)j.n_e, sizeof sorted[0], grok__cmp_key);
+    for (i = 1; i < j.n_e; i++)
+        if (strcmp(sorted[i - 1].key, sorted[i].key) == 0) {
+            s = grok__fail(GROK_ERR_FORMAT, "%s: duplicate tensor name \"%.60s\"", path, sorted[i].key); goto done;
+        }
+    qsort(sorted, (size_t)j.n_e, sizeof sorted[0], grok__cmp_off);
+    for (pos = 0, i = 0; i < j.n_e; i++) {
+        if (sorted[i].begin != pos) {
+            s = grok__fail(GROK_ERR_FORMAT, "%s: tensor \"%.60s\" starts at %llu, the previous one ends at %llu (overlap or gap)",
+                           path, sorted[i].key, (unsigned long long)sorted[i].begin, (unsigned long long)pos);
+            goto done;
+        }
+        pos = sorted[i].end;
+    }
+    if (pos != data_size) {
+        s = grok__fail(GROK_ERR_FORMAT, "%s: the tensors cover %llu of the %llu bytes of data", path, (unsigned long long)pos,
+                       (unsigned long long)data_size);
+        goto done;
+    }
+    /* One block: arrays, metadata pointers, the data (each array 8-aligned), the strings. */
+    arrays_bytes = sizeof(grok_array) * (size_t)j.n_e;
+    arrays_bytes = (arrays_bytes + 7) / 8 * 8;
+    meta_bytes = 2 * sizeof(char *) * (size_t)j.n_meta;
+    data_off = arrays_bytes + meta_bytes;
+    total = data_off + (size_t)data_size + 8 * (size_t)j.n_e + j.pool_used + 1;
+    mem = (unsigned char *)GROK_MALLOC(total);
+    if (!mem) { s = grok__fail(GROK_ERR_NOMEM, "%s: %lu bytes", path, (unsigned long)total); goto done; }
+    st->arrays = (grok_array *)(void *)mem;
+    st->meta_keys = (const char **)(void *)(mem + arrays_bytes);
+    st->meta_values = st->meta_keys + j.n_meta;
+    slot = data_off;
+    /* sorted is in file order: read the data sequentially into 8-aligned slots */
+    for (i = 0; i < j.n_e; i++) {
+        grok__st_entry *e = &j.e[sorted[i].idx];
+        grok_array *a = &st->arrays[sorted[i].idx];
+        size_t bytes = (size_t)(e->end - e->begin);
+        memset(a, 0, sizeof *a);
+        a->dtype = (grok_dtype)e->dtype;
+        a->ndim = e->ndim;
+        memcpy(a->shape, e->shape, sizeof e->shape);
+        a->data = mem + slot;
+        if (bytes && fread(mem + slot, 1, bytes, f) != bytes) { s = grok__fail(GROK_ERR_IO, "%s: read failed", path); goto done; }
+        if (!grok__little_endian()) grok__bswap(mem + slot, bytes / grok__dtypes[e->dtype].size, grok__dtypes[e->dtype].size);
+        slot += (bytes + 7) / 8 * 8;
+    }
+    memcpy(mem + slot, j.pool, j.pool_used);
+    for (i = 0; i < j.n_e; i++) st->arrays[i].name = (const char *)mem + slot + j.e[i].name;
+    for (i = 0; i < j.n_meta; i++) {
+        st->meta_keys[i] = (const char *)mem + slot + j.meta[2 * i];
+        st->meta_values[i] = (const char *)mem + slot + j.meta[2 * i + 1];
+    }
+    st->n = j.n_e;
+    st->n_meta = j.n_meta;
+    st->mem_ = mem;
+    mem = NULL;
+done:
+    if (s != GROK_OK) memset(st, 0, sizeof *st);
+    GROK_FREE(mem);
+    GROK_FREE(sorted);
+    GROK_FREE(hdr);
+    GROK_FREE(j.pool);
+    GROK_FREE(j.e);
+    GROK_FREE(j.meta);
+    fclose(f);
+    return s;
+}
+
+GROKDEF const grok_array *grok_safetensors_get(const grok_safetensors *st, const char *name)
+{
+    int i;
+    if (!st || !name) return NULL;
+    for (i = 0; i < st->n; i++)
+        if (strcmp(st->arrays[i].name, name) == 0) return &st->arrays[i];
+    return NULL;
+}
+
+GROKDEF const char *grok_safetensors_meta(const grok_safetensors *st, const char *key)
+{
+    int i;
+    if (!st || !key) return NULL;
+    for (i = 0; i < st->n_meta; i++)
+        if (strcmp(st->meta_keys[i], key) == 0) return st->meta_values[i];
+    return NULL;
+}
+
+GROKDEF void grok_safetensors_free(grok_safetensors *st)
+{
+    if (!st) return;
+    GROK_FREE(st->mem_);
+    memset(st, 0, sizeof *st);
+}
+
+GROKDEF int grok_safetensors_save(const char *path, const grok_array *arrays, int n,
+                                  const char *const *meta_keys, const char *const *meta_values, int n_meta)
+{
+    grok__sbuf h;
+    char tmp[4096];
+    unsigned char len8[8];
+    uint64_t *bytes = NULL, off = 0, hlen;
+    int *order = NULL, i, k, ok, sizes[4] = {8, 4, 2, 1}, st = GROK_OK;
+    FILE *f;
+    memset(&h, 0, sizeof h);
+    if (!path || n < 0 || n_meta < 0 || (n > 0 && !arrays) || (n_meta > 0 && (!meta_keys || !meta_values)))
+        return grok__fail(GROK_ERR_ARG, "grok_safetensors_save: bad argument");
+    bytes = (uint64_t *)GROK_MALLOC(sizeof(uint64_t) * (size_t)(n + 1));
+    order = (int *)GROK_MALLOC(sizeof(int) * (size_t)(n + 1));
+    if (!bytes || !order) { st = grok__fail(GROK_ERR_NOMEM, "grok_safetensors_save: %d tensors", n); goto done; }
+    for (i = 0; i < n; i++) {
+        const grok_array *a = &arrays[i];
+        uint64_t numel;
+        if (!a->name || !grok__utf8_valid(a->name) || strcmp(a->name, "__metadata__") == 0 ||
+            !grok__array_bytes(&numel, &bytes[i], a->ndim, a->shape, grok_dtype_size(a->dtype)) || (bytes[i] && !a->data)) {
+            st = grok__fail(GROK_ERR_ARG, "grok_safetensors_save: array %d (%s): bad name, dtype, shape or data", i,
+                            a->name ? a->name : "NULL");
+            goto done;
+        }
+        for (k = 0; k < i; k++)
+            if (strcmp(arrays[k].name, a->name) == 0) {
+                st = grok__fail(GROK_ERR_ARG, "grok_safetensors_save: duplicate name %s", a->name); goto done;
+            }
+    }
+    for (i = 0; i < n_meta; i++)
+        if (!meta_keys[i] || !meta_values[i] || !grok__utf8_valid(meta_keys[i]) || !grok__utf8_valid(meta_values[i])) {
+            st = grok__fail(GROK_ERR_ARG, "grok_safetensors_save: metadata pair %d is NULL or not UTF-8", i); goto done;
+        }
+    /* The data goes by element size, largest first (stable), so every tensor is aligned to its
+       element size; the header lists the tensors in the caller's order. */
+    for (k = 0, i = 0; i < 4; i++) {
+        int t;
+        for (t = 0; t < n; t++)
+            if ((int)grok_dtype_size(arrays[t].dtype) == sizes[i]) order[k++] = t;
+    }
+    grok__sb_str(&h, "{");
+    if (n_meta > 0) {
+        grok__sb_str(&h, "\"__metadata__\":{");
+        for (i = 0; i < n_meta; i++) {
+            if (i) grok__sb_str(&h, ",");
+            grok__sb_json_str(&h, meta_keys[i]);
+            grok__sb_str(&h, ":");
+            grok__sb_json_str(&h, meta_values[i]);
+        }
+        grok__sb_str(&h, "}");
+    }
+    {
+        uint64_t *begin = (uint64_t *)GROK_MALLOC(sizeof(uint64_t) * (size_t)(n + 1));
+        if (!begin) { st = grok__fail(GROK_ERR_NOMEM, "grok_safetensors_save"); goto done; }
+        for (i = 0; i < n; i++) { begin[order[i]] = off; off += bytes[order[i]]; }
+        for (i = 0; i < n; i++) {
+            const grok_array *a = &arrays[i];
+            if (i || n_meta > 0) grok__sb_str(&h, ",");
+            grok__sb_json_str(&h, a->name);
+            grok__sb_str(&h, ":{\"dtype\":\"");
+            grok__sb_str(&h, grok_dtype_name(a->dtype));
+            grok__sb_str(&h, "\",\"shape\":[");
+            for (k = 0; k < a->ndim; k++) grok__sb_printf(&h, "%s%lld", k ? "," : "", (long long)a->shape[k]);
+            grok__sb_printf(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)begin[i],
+                            (unsigned long long)(begin[i] + bytes[i]));
+        }
+        GROK_FREE(begin);
+    }
+    grok__sb_str(&h, "}");
+    while (!h.oom && h.n % 8 != 0) grok__sb_str(&h, " ");
+    if (h.oom) { st = grok__fail(GROK_ERR_NOMEM, "grok_safetensors_save: header"); goto done; }
+    if (h.n > GROK__ST_MAX_HEADER) { st = grok__fail(GROK_ERR_ARG, "grok_safetensors_save: header over 100 MB"); goto done; }
+    hlen = h.n;
+    for (k = 0; k < 8; k++) len8[k] = (unsigned char)(hlen >> (8 * k));
+    if (!(f = grok__open_tmp(tmp, sizeof tmp, path, "grok_safetensors_save"))) { st = GROK_ERR_IO; goto done; }
+    ok = fwrite(len8, 1, 8, f) == 8 && fwrite(h.p, 1, h.n, f) == h.n;
+    for (i = 0; ok && i < n; i++) {
+        const grok_array *a = &arrays[order[i]];
+        size_t es = grok_dtype_size(a->dtype);
+        ok = grok__write_le(f, a->data, (size_t)(bytes[order[i]] / es), es);
+    }
+    st = grok__commit(f, ok, tmp, path, "grok_safetensors_save");
+done:
+    GROK_FREE(h.p);
+    GROK_FREE(bytes);
+    GROK_FREE(order);
+    return st;
+}
+
+/* ---- models as safetensors */
+
+GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, const float *buffer)
+{
+    grok_array *arr;
+    char vals[16][48], num[32];
+    const char *keys[16], *vp[16];
+    const grok_config *c;
+    int i, k, nm = 0, st;
+    if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_model_save_safetensors: NULL argument");
+    if (!buffer) buffer = m->weights;
+    c = &m->cfg;
+    arr = (grok_array *)GROK_MALLOC(sizeof(grok_array) * (size_t)m->n_params);
+    if (!arr) return grok__fail(GROK_ERR_NOMEM, "grok_model_save_safetensors");
+    for (i = 0; i < m->n_params; i++) {
+        const grok_param *p = &m->params[i];
+        memset(&arr[i], 0, sizeof arr[i]);
+        arr[i].name = p->name;
+        arr[i].dtype = GROK_DT_F32;
+        arr[i].ndim = p->ndim;
+        for (k = 0; k < p->ndim; k++) arr[i].shape[k] = p->shape[k];
+        arr[i].data = (void *)(buffer + p->offset);
+    }
+#define GROK__META(key, ...) do { keys[nm] = key; snprintf(vals[nm], sizeof vals[nm], __VA_ARGS__); vp[nm] = vals[nm]; nm++; } while (0)
+    GROK__META("format", "grok.h");
+    GROK__META("n_layers", "%d", c->n_layers); GROK__META("n_heads", "%d", c->n_heads);
+    GROK__META("d_model", "%d", c->d_model); GROK__META("d_head", "%d", c->d_head);
+    GROK__META("d_mlp", "%d", c->d_mlp); GROK__META("d_vocab", "%d", c->d_vocab);
+    GROK__META("d_vocab_out", "%d", c->d_vocab_out); GROK__META("n_ctx", "%d", c->n_ctx);
+    GROK__META("act_fn", "%s", c->act_fn == GROK_ACT_GELU ? "gelu" : "relu");
+    GROK__META("normalization_type", "%s", c->normalization == GROK_NORM_LN ? "LN" : "None");
+    grok__fmt_double(num, c->ln_eps); GROK__META("eps", "%s", num);
+    grok__fmt_double(num, c->init_range); GROK__META("initializer_range", "%s", num);
+    GROK__META("seed", "%llu", (unsigned long long)c->seed);
+    GROK__META("step", "%ld", m->step); GROK__META("epoch", "%ld", m->epoch);
+#undef GROK__META
+    st = grok_safetensors_save(path, arr, m->n_params, keys, vp, nm);
+    GROK_FREE(arr);
+    return st;
+}
+
+static int grok__ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path)
+{
+    grok_safetensors st;
+    float *staging = NULL;
+    const char *v;
+    int s, i, k;
+    if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_model_load_safetensors: NULL argument");
+    if ((s = grok_safetensors_load(&st, path)) != GROK_OK) return s;
+    if ((v = grok_safetensors_meta(&st, "act_fn")) != NULL &&
+        strcmp(v, m->cfg.act_fn == GROK_ACT_GELU ? "gelu" : "relu") != 0) {
+        s = grok__fail(GROK_ERR_FORMAT, "%s: act_fn \"%.20s\", the model's is %s", path, v, m->cfg.act_fn == GROK_ACT_GELU ? "gelu" : "relu");
+        goto done;
+    }
+    if ((v = grok_safetensors_meta(&st, "normalization_type")) != NULL &&
+        strcmp(v, m->cfg.normalization == GROK_NORM_LN ? "LN" : "None") != 0) {
+        s = grok__fail(GROK_ERR_FORMAT, "%s: normalization_type \"%.20s\", the model's is %s", path, v,
+                       m->cfg.normalization == GROK_NORM_LN ? "LN" : "None");
+        goto done;
+    }
+    if (m->cfg.normalization != GROK_NORM_LN)
+        for (i = 0; i < st.n; i++)
+            if (grok__ends_with(st.arrays[i].name, ".ln1.w") || grok__ends_with(st.arrays[i].name, ".ln2.w") ||
+                strcmp(st.arrays[i].name, "ln_final.w") == 0) {
+                s = grok__fail(GROK_ERR_FORMAT, "%s: holds LayerNorm weights (%s), the model has no LayerNorm", path, st.arrays[i].name);
+                goto done;
+            }
+    staging = (float *)GROK_MALLOC(sizeof(float) * (m->num_parameters ? m->num_parameters : 1));
+    if (!staging) { s = grok__fail(GROK_ERR_NOMEM, "grok_model_load_safetensors"); goto done; }
+    memcpy(staging, m->weights, sizeof(float) * m->num_parameters);
+    for (i = 0; i < m->n_params; i++) {
+        const grok_param *p = &m->params[i];
+        const grok_array *a = grok_safetensors_get(&st, p->name);
+        int same = a && a->ndim == p->ndim;
+        if (!a) { s = grok__fail(GROK_ERR_FORMAT, "%s: no tensor %s (a parameter of the model)", path, p->name); goto done; }
+        for (k = 0; same && k < p->ndim; k++) same = a->shape[k] == p->shape[k];
+        if (!same) {
+            char want[96], got[160];
+            size_t w = 0, g = 0;
+            for (k = 0; k < p->ndim; k++) w += (size_t)snprintf(want + w, sizeof want - w, "%s%d", k ? ", " : "", p->shape[k]);
+            for (k = 0; k < a->ndim && g < sizeof got - 24; k++)
+                g += (size_t)snprintf(got + g, sizeof got - g, "%s%lld", k ? ", " : "", (long long)a->shape[k]);
+            want[w] = '\0'; got[g < sizeof got ? g : sizeof got - 1] = '\0';
+            if (p->ndim == 0) want[0] = '\0';
+            if (a->ndim == 0) got[0] = '\0';
+            s = grok__fail(GROK_ERR_FORMAT, "%s: %s has shape (%s), the model's is (%s)", path, p->name, got, want);
+            goto done;
+        }
+        if (a->dtype != GROK_DT_F32 && a->dtype != GROK_DT_F64) {
+            s = grok__fail(GROK_ERR_FORMAT, "%s: %s has dtype %s, want F32 or F64", path, p->name, grok_dtype_name(a->dtype));
+            goto done;
+        }
+        if ((s = grok_array_to_f32(staging + p->offset, (int64_t)p->numel, a)) != GROK_OK) goto done;
+    }
+    memcpy(m->weights, staging, sizeof(float) * m->num_parameters);
+done:
+    GROK_FREE(staging);
+    grok_safetensors_free(&st);
+    return s;
+}
+
+/* Parses a whole decimal string as a double / unsigned; 0 if it is not one. */
+static int grok__parse_double(const char *s, double *v)
+{
+    char *end;
+    if (!s || !*s) return 0;
+    *v = strtod(s, &end);
+    return *end == '\0';
+}
+
+GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path)
+{
+    grok_safetensors st;
+    const grok_array *E, *P, *Q, *I, *U;
+    const char *v;
+    char name[64];
+    double d;
+    int s;
+    if (!cfg || !path) return grok__fail(GROK_ERR_ARG, "grok_safetensors_config: NULL argument");
+    memset(cfg, 0, sizeof *cfg);
+    if ((s = grok_safetensors_load(&st, path)) != GROK_OK) return s;
+    E = grok_safetensors_get(&st, "embed.W_E");
+    P = grok_safetensors_get(&st, "pos_embed.W_pos");
+    Q = grok_safetensors_get(&st, "blocks.0.attn.W_Q");
+    I = grok_safetensors_get(&st, "blocks.0.mlp.W_in");
+    U = grok_safetensors_get(&st, "unembed.W_U");
+    if (!E || !P || !Q || !I || !U || E->ndim != 2 || P->ndim != 2 || Q->ndim != 3 || I->ndim != 2 || U->ndim != 2 ||
+        E->shape[0] > INT32_MAX || E->shape[1] > INT32_MAX || P->shape[0] > INT32_MAX || Q->shape[0] > INT32_MAX ||
+        Q->shape[2] > INT32_MAX || I->shape[1] > INT32_MAX || U->shape[1] > INT32_MAX) {
+        s = grok__fail(GROK_ERR_FORMAT, "%s: not a transformer state dict (embed.W_E, pos_embed.W_pos, blocks.0.attn.W_Q, "
+                       "blocks.0.mlp.W_in or unembed.W_U missing or of the wrong rank)", path);
+        goto done;
+    }
+    cfg->d_vocab = (int)E->shape[0]; cfg->d_model = (int)E->shape[1];
+    cfg->n_ctx = (int)P->shape[0];
+    cfg->n_heads = (int)Q->shape[0]; cfg->d_head = (int)Q->shape[2];
+    cfg->d_mlp = (int)I->shape[1];
+    cfg->d_vocab_out = (int)U->shape[1];
+    for (cfg->n_layers = 0; cfg->n_layers < 256; cfg->n_layers++) {
+        snprintf(name, sizeof name, "blocks.%d.attn.W_Q", cfg->n_layers);
+        if (!grok_safetensors_get(&st, name)) break;
+    }
+    cfg->normalization = grok_safetensors_get(&st, "ln_final.w") ? GROK_NORM_LN : GROK_NORM_NONE;
+    cfg->act_fn = GROK_ACT_RELU;
+    cfg->train_biases = 1;
+    if ((v = grok_safetensors_meta(&st, "act_fn")) != NULL) {
+        if (strcmp(v, "gelu") == 0) cfg->act_fn = GROK_ACT_GELU;
+        else if (strcmp(v, "relu") != 0) {
+            s = grok__fail(GROK_ERR_FORMAT, "%s: act_fn \"%.20s\" (grok.h has relu and gelu)", path, v); goto done;
+        }
+    }
+    if ((v = grok_safetensors_meta(&st, "eps")) != NULL && grok__parse_double(v, &d)) cfg->ln_eps = d;
+    if ((v = grok_safetensors_meta(&st, "initializer_range")) != NULL && grok__parse_double(v, &d)) cfg->init_range = d;
+    if ((v = grok_safetensors_meta(&st, "seed")) != NULL) {
+        char *end;
+        unsigned long long u = strtoull(v, &end, 10);
+        if (*v && *end == '\0') cfg->seed = (uint64_t)u;
+    }
+    s = grok__config_resolve(cfg);
+done:
+    grok_safetensors_free(&st);
+    return s;
+}
+
+/* ---- data splits from files */
+
+GROKDEF int grok_task_modadd_from_indices(grok_data *train, grok_data *test, int p,
+                                          const int64_t *train_idx, long n_train,
+                                          const int64_t *test_idx, long n_test)
+{
+    unsigned char *seen;
+    long n, i, row;
+    int st;
+    if (!train || !test) return grok__fail(GROK_ERR_ARG, "grok_task_modadd_from_indices: NULL data");
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "grok_task_modadd_from_indices: p = %d, want 2..46340", p);
+    n = (long)p * p;
+    if (!train_idx || n_train < 1 || n_train > n || (test_idx && (n_test < 0 || n_test > n - n_train)))
+        return grok__fail(GROK_ERR_ARG, "grok_task_modadd_from_indices: %ld train and %ld test indices of %ld pairs", n_train,
+                          test_idx ? n_test : 0L, n);
+    if (!test_idx) n_test = n - n_train;
+    seen = (unsigned char *)GROK_MALLOC((size_t)n);
+    if (!seen) return grok__fail(GROK_ERR_NOMEM, "grok_task_modadd_from_indices: %ld pairs", n);
+    memset(seen, 0, (size_t)n);
+    for (i = 0; i < n_train + (test_idx ? n_test : 0); i++) {
+        int64_t x = i < n_train ? train_idx[i] : test_idx[i - n_train];
+        if (x < 0 || x >= n || seen[x]) {
+            GROK_FREE(seen);
+            return grok__fail(GROK_ERR_ARG, "grok_task_modadd_from_indices: %s index %lld at position %ld is %s", i < n_train ? "train" : "test",
+                              (long long)x, i < n_train ? i : i - n_train, x < 0 || x >= n ? "out of range [0, p*p)" : "repeated");
+        }
+        seen[x] = (unsigned char)(i < n_train ? 1 : 2);
+    }
+    if ((st = grok_data_alloc(train, (int)n_train, 3)) != GROK_OK || (st = grok_data_alloc(test, (int)n_test, 3)) != GROK_OK) {
+        GROK_FREE(seen);
+        grok_data_free(train);
+        return st;
+    }
+    for (i = 0, row = 0; i < n_train + n_test; i++) {
+        grok_data *d = i < n_train ? train : test;
+        int64_t x;
+        int r = (int)(i < n_train ? i : i - n_train), a, b;
+        if (i < n_train) x = train_idx[i];
+        else if (test_idx) x = test_idx[i - n_train];
+        else { while (seen[row]) row++; x = row++; }
+        a = (int)(x / p); b = (int)(x % p);
+        d->tokens[r * 3 + 0] = a;
+        d->tokens[r * 3 + 1] = b;
+        d->tokens[r * 3 + 2] = p;
+        d->targets[r * 3 + 2] = (a + b) % p;
+    }
+    GROK_FREE(seen);
+    return GROK_OK;
+}
+
+/* A 1-D integer .npy as int64 (allocated). */
+static int grok__npy_indices(int64_t **idx, long *n, const char *path)
+{
+    grok_array a;
+    int st;
+    *idx = NULL;
+    *n = 0;
+    if ((st = grok_npy_load(&a, path)) != GROK_OK) return st;
+    if (a.ndim != 1 || (a.dtype != GROK_DT_I64 && a.dtype != GROK_DT_I32) || a.shape[0] > (1L << 31)) {
+        grok_array_free(&a);
+        return grok__fail(GROK_ERR_FORMAT, "%s: want a 1-D int64 or int32 array of indices", path);
+    }
+    *idx = (int64_t *)GROK_MALLOC(sizeof(int64_t) * (size_t)(a.shape[0] + 1));
+    if (!*idx) { grok_array_free(&a); return grok__fail(GROK_ERR_NOMEM, "%s", path); }
+    *n = (long)a.shape[0];
+    st = grok_array_to_i64(*idx, a.shape[0], &a);
+    grok_array_free(&a);
+    return st;
+}
+
+GROKDEF int grok_task_modadd_from_npy(grok_data *train, grok_data *test, int p, const char *train_path,
+                                      const char *test_path)
+{
+    int64_t *tr = NULL, *te = NULL;
+    long ntr = 0, nte = 0;
+    int st;
+    if (!train || !test || !train_path) return grok__fail(GROK_ERR_ARG, "grok_task_modadd_from_npy: NULL argument");
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if ((st = grok__npy_indices(&tr, &ntr, train_path)) == GROK_OK &&
+        (!test_path || (st = grok__npy_indices(&te, &nte, test_path)) == GROK_OK))
+        st = grok_task_modadd_from_indices(train, test, p, tr, ntr, te, nte);
+    GROK_FREE(tr);
+    GROK_FREE(te);
+    return st;
+}
+
+/* ---- run summary */
+
+static void grok__sb_num(grok__sbuf *b, double v)
+{
+    char buf[32];
+    if (!isfinite(v)) { grok__sb_str(b, "null"); return; }
+    grok__fmt_double(buf, v);
+    grok__sb_str(b, buf);
+}
+
+GROKDEF int grok_run_summary_save(const char *path, const grok_model *m, const grok_run_info *info)
+{
+    grok__sbuf b;
+    const grok_config *c;
+    char tmp[4096];
+    FILE *f;
+    int i, ok;
+    if (!path || !m || !info || info->n_extra < 0 || (info->n_extra > 0 && (!info->extra_keys || !info->extra_values)))
+        return grok__fail(GROK_ERR_ARG, "grok_run_summary_save: bad argument");
+    for (i = 0; i < info->n_extra; i++)
+        if (!info->extra_keys[i] || !info->extra_values[i])
+            return grok__fail(GROK_ERR_ARG, "grok_run_summary_save: extra pair %d has a NULL string", i);
+    c = &m->cfg;
+    memset(&b, 0, sizeof b);
+    grok__sb_str(&b, "{\n  \"config\": {");
+    grok__sb_printf(&b, "\"n_layers\": %d, \"n_heads\": %d, \"d_model\": %d, \"d_head\": %d, \"d_mlp\": %d, ",
+                    c->n_layers, c->n_heads, c->d_model, c->d_head, c->d_mlp);
+    grok__sb_printf(&b, "\"d_vocab\": %d, \"d_vocab_out\": %d, \"n_ctx\": %d, ", c->d_vocab, c->d_vocab_out, c->n_ctx);
+    grok__sb_str(&b, c->act_fn == GROK_ACT_GELU ? "\"act_fn\": \"gelu\", " : "\"act_fn\": \"relu\", ");
+    grok__sb_str(&b, c->normalization == GROK_NORM_LN ? "\"normalization_type\": \"LN\", " : "\"normalization_type\": null, ");
+    grok__sb_str(&b, "\"eps\": "); grok__sb_num(&b, c->ln_eps);
+    grok__sb_str(&b, ", \"initializer_range\": "); grok__sb_num(&b, c->init_range);
+    grok__sb_printf(&b, ", \"seed\": %llu, \"train_biases\": %s},\n", (unsigned long long)c->seed, c->train_biases ? "true" : "false");
+    grok__sb_str(&b, "  \"optimizer\": {\"name\": \"AdamW\", \"lr\": "); grok__sb_num(&b, m->opt.lr);
+    grok__sb_str(&b, ", \"weight_decay\": "); grok__sb_num(&b, m->opt.weight_decay);
+    grok__sb_str(&b, ", \"beta1\": "); grok__sb_num(&b, m->opt.beta1);
+    grok__sb_str(&b, ", \"beta2\": "); grok__sb_num(&b, m->opt.beta2);
+    grok__sb_str(&b, ", \"eps\": "); grok__sb_num(&b, m->opt.eps);
+    grok__sb_printf(&b, "},\n  \"num_parameters\": %lu,\n  \"step\": %ld,\n  \"epoch\": %ld,\n", (unsigned long)m->num_parameters,
+                    m->step, m->epoch);
+    grok__sb_str(&b, "  \"final\": {\"train_loss\": "); grok__sb_num(&b, m->metrics.train_loss);
+    grok__sb_str(&b, ", \"test_loss\": "); grok__sb_num(&b, m->metrics.test_loss);
+    grok__sb_str(&b, ", \"train_acc\": "); grok__sb_num(&b, m->metrics.train_acc);
+    grok__sb_str(&b, ", \"test_acc\": "); grok__sb_num(&b, m->metrics.test_acc);
+    grok__sb_str(&b, "},\n  \"first_epoch_test_acc_50\": ");
+    if (info->first_epoch_test_acc_50 >= 0) grok__sb_printf(&b, "%ld", info->first_epoch_test_acc_50); else grok__sb_str(&b, "null");
+    grok__sb_str(&b, ",\n  \"first_epoch_test_acc_99\": ");
+    if (info->first_epoch_test_acc_99 >= 0) grok__sb_printf(&b, "%ld", info->first_epoch_test_acc_99); else grok__sb_str(&b, "null");
+    grok__sb_str(&b, ",\n  \"seconds\": ");
+    if (info->seconds >= 0) grok__sb_num(&b, info->seconds); else grok__sb_str(&b, "null");
+    grok__sb_str(&b, ",\n  \"n_train\": ");
+    if (info->n_train >= 0) grok__sb_printf(&b, "%ld", info->n_train); else grok__sb_str(&b, "null");
+    grok__sb_str(&b, ",\n  \"n_test\": ");
+    if (info->n_test >= 0) grok__sb_printf(&b, "%ld", info->n_test); else grok__sb_str(&b, "null");
+    for (i = 0; i < info->n_extra; i++) {
+        grok__sb_str(&b, ",\n  ");
+        grok__sb_json_str(&b, info->extra_keys[i]);
+        grok__sb_str(&b, ": ");
+        if (grok__is_json_number(info->extra_values[i])) grok__sb_str(&b, info->extra_values[i]);
+        else grok__sb_json_str(&b, info->extra_values[i]);
+    }
+    grok__sb_str(&b, "\n}\n");
+    if (b.oom) { GROK_FREE(b.p); return grok__fail(GROK_ERR_NOMEM, "grok_run_summary_save"); }
+    if (!(f = grok__open_tmp(tmp, sizeof tmp, path, "grok_run_summary_save"))) { GROK_FREE(b.p); return GROK_ERR_IO; }
+    ok = fwrite(b.p, 1, b.n, f) == b.n;
+    GROK_FREE(b.p);
+    return grok__commit(f, ok, tmp, path, "grok_run_summary_save");
 }
 
 /* -------------------------------------------------------------- training */
