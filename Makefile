@@ -1,6 +1,7 @@
 # grok.h - build the examples and tests, run the canonical grokking run.
 #   make            build everything
 #   make test       compile grok.h every supported way and run the unit tests
+#   make test-parity  grok.h against PyTorch and numpy (Debian's python3-torch, python3-numpy; skips without)
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its analysis
 #   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
@@ -59,6 +60,9 @@ bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 test: $(TESTS)
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
+test-parity:
+	CC="$(CC)" sh tests/parity/run.sh
+
 # The canonical run, then its report (the analysis of its final checkpoint).
 run: examples/modadd examples/analyze
 	./examples/modadd --out $(OUT)
@@ -68,7 +72,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_*
+	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
 	rm -rf runs
 
-.PHONY: all test run analyze clean bench bench-compare
+.PHONY: all test test-parity run analyze clean bench bench-compare
