@@ -4,7 +4,9 @@
    Usage: modadd [--p 113] [--frac 0.3] [--lr 1e-3] [--wd 1] [--epochs 25000] [--every 100]
                  [--seed 999] [--data-seed 598] [--threads N] [--out runs/modadd] [--help]
    Writes OUT/metrics.csv (every --every epochs) and OUT/latest.grok (weights + AdamW state,
-   every --every epochs); the last line on stdout is one summary for scripts. */
+   every --every epochs), and at the end OUT/summary.json (the run summary) and
+   OUT/model.safetensors (the weights under TransformerLens names, for PyTorch); the last line
+   on stdout is one summary for scripts. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>
@@ -114,7 +116,32 @@ int main(int argc, char **argv)
     else snprintf(first99, sizeof first99, "none");
     printf("test accuracy first >= 50%% at epoch %s, >= 99%% at epoch %s; %.1f s (%.2f ms/epoch); peak RSS %.1f MiB\n",
            first50, first99, seconds, 1000.0 * seconds / (double)(m.epoch > 0 ? m.epoch : 1), ru.ru_maxrss / 1024.0);
-    printf("outputs: %s/metrics.csv, %s/latest.grok\n", out, out);
+    {
+        static const char *const keys[4] = {"task", "p", "frac_train", "data_seed"};
+        char pbuf[32], fbuf[32], sbuf[32];
+        const char *values[4];
+        grok_run_info info;
+        char path[4096];
+        snprintf(pbuf, sizeof pbuf, "%d", p);
+        snprintf(fbuf, sizeof fbuf, "%.17g", frac);
+        snprintf(sbuf, sizeof sbuf, "%llu", data_seed);
+        values[0] = "modadd"; values[1] = pbuf; values[2] = fbuf; values[3] = sbuf;
+        memset(&info, 0, sizeof info);
+        info.first_epoch_test_acc_50 = ms.first_50;
+        info.first_epoch_test_acc_99 = ms.first_99;
+        info.seconds = seconds;
+        info.n_train = train.n;
+        info.n_test = test.n;
+        info.n_extra = 4;
+        info.extra_keys = keys;
+        info.extra_values = values;
+        snprintf(path, sizeof path, "%s/summary.json", out);
+        if (grok_run_summary_save(path, &m, &info) != GROK_OK) fprintf(stderr, "modadd: %s\n", grok_last_error());
+        snprintf(path, sizeof path, "%s/model.safetensors", out);
+        if (grok_model_save_safetensors(&m, path, m.weights) != GROK_OK) fprintf(stderr, "modadd: %s\n", grok_last_error());
+    }
+    printf("outputs: %s/metrics.csv, %s/latest.grok, %s/summary.json, %s/model.safetensors (TransformerLens names)\n",
+           out, out, out, out);
     printf("final epoch=%ld train_loss=%.6g test_loss=%.6g train_acc=%.4f test_acc=%.4f first_test_acc_99=%s seconds=%.1f\n",
            m.epoch, m.metrics.train_loss, m.metrics.test_loss, m.metrics.train_acc, m.metrics.test_acc, first99, seconds);
     grok_model_free(&m);
