@@ -1639,20 +1639,21 @@ static void grok__epilogue_apply(const grok__gemm_job *g, grok__epilogue_fn fn, 
            ep->mask ? ep->mask + (ptrdiff_t)i * ep->ldm + j0 : NULL, cols);
 }
 
-/* Starts loading what the tile at row i0, column j0 reads after its FMAs: C when beta != 0
-   and, on the last K block, the epilogue's mask. Both are usually cold (written by an earlier
-   layer), and without this the micro-kernel's tail waits on memory; with it the loads overlap
-   the kc FMAs. A tile row spans NR <= 32 floats: two cache lines. */
+/* Starts loading what the tile at row i0, column j0 touches after its FMAs: C (read when
+   beta != 0, else only written, which still needs the line) and, on the last K block, the
+   epilogue's mask. Both are usually cold (written by an earlier layer), and without this the
+   micro-kernel's tail waits on memory; with it the loads overlap the kc FMAs. A tile row
+   spans NR <= 32 floats: two cache lines. */
 static void grok__prefetch_tile(const grok__gemm_job *g, const float *c, int rows, float beta, int last_block,
                                 int i0, int j0)
 {
 #if defined(__GNUC__)
     int i;
-    if (beta != 0.0f)
-        for (i = 0; i < rows; i++) {
-            __builtin_prefetch(c + (ptrdiff_t)i * g->ldc);
-            __builtin_prefetch(c + (ptrdiff_t)i * g->ldc + 16);
-        }
+    (void)beta;
+    for (i = 0; i < rows; i++) {
+        __builtin_prefetch(c + (ptrdiff_t)i * g->ldc, 1);
+        __builtin_prefetch(c + (ptrdiff_t)i * g->ldc + 16, 1);
+    }
     if (last_block && g->ep && g->ep->mask)
         for (i = 0; i < rows; i++) {
             const float *mk = g->ep->mask + (ptrdiff_t)(i0 + i) * g->ep->ldm + j0;
@@ -1689,7 +1690,12 @@ static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, in
                         const float *bp = bbuf + (ptrdiff_t)jr * kc;
                         int ncols = grok__imin(kr->nr, ncur - jr);
                         float *cp = g->C + (ptrdiff_t)(ic + ir) * g->ldc + jc + jr;
-                        grok__prefetch_tile(g, cp, mrows, beta, pc + kc == g->K, ic + ir, jc + jr);
+                        int nir = jr + kr->nr < ncur ? ir : ir + kr->mr, njr = jr + kr->nr < ncur ? jr + kr->nr : 0;
+                        if (ir == 0 && jr == 0)
+                            grok__prefetch_tile(g, cp, mrows, beta, pc + kc == g->K, ic, jc);
+                        if (nir < mcur) /* one tile ahead: its lines get a whole tile's FMAs to arrive */
+                            grok__prefetch_tile(g, g->C + (ptrdiff_t)(ic + nir) * g->ldc + jc + njr,
+                                                grok__imin(kr->mr, mcur - nir), beta, pc + kc == g->K, ic + nir, jc + njr);
                         if (mrows == kr->mr && ncols == kr->nr)
                             g->fn(kc, ap, bp, cp, g->ldc, g->alpha, beta);
                         else
