@@ -1544,12 +1544,18 @@ static void grok__copy_floats(float *dst, const float *src, int n)
    zero where s + j >= len, so kernels never see garbage in padding. */
 
 /* X(k, x) = src[k*ld + x]: each k is a contiguous source row, read in
-   order (op(A) for transposed A, op(B) for plain B). */
+   order (op(A) for transposed A, op(B) for plain B); row k + GROK__PACK_AHEAD
+   is prefetched while row k is copied. */
+#define GROK__PACK_AHEAD 8
 static void grok__pack_kmajor_rows(float *dst, const float *src, int ld, int kc, int len, int w)
 {
     int k, s;
     for (k = 0; k < kc; k++) {
         const float *row = src + (ptrdiff_t)k * ld;
+#if defined(__GNUC__)
+        if (k + GROK__PACK_AHEAD < kc) /* rows stream from L3/DRAM: fetch a later one early */
+            for (s = 0; s < len; s += 16) __builtin_prefetch(row + (ptrdiff_t)GROK__PACK_AHEAD * ld + s);
+#endif
         for (s = 0; s < len; s += w) {
             int n = grok__imin(w, len - s);
             float *d = dst + (ptrdiff_t)s * kc + (ptrdiff_t)k * w;
