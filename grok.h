@@ -2,7 +2,18 @@
 
    Trains the small models of the grokking papers (one-layer transformers on modular
    arithmetic) on an ordinary CPU, exactly and reproducibly, with hand-written forward and
-   backward passes, AdamW with PyTorch's semantics, tasks, checkpoints and a training driver.
+   backward passes, AdamW with PyTorch's semantics, tasks, checkpoints and a training driver,
+   and takes them apart: activation cache and hooks, our own DFT and SVD, the Fourier analyses
+   and progress measures of the seed notebooks, safetensors and .npy interop.
+
+   CONTENTS (declarations and implementation follow the data's path)
+       core      errors, arena, RNG, tensor views
+       kernels   GEMM (AVX-512 / AVX2 / portable, run-time choice) and the thread pool
+       model     config, parameter table, forward/backward, hooks and the activation cache
+       train     AdamW, evaluation, the training driver
+       tasks     modular addition (grok_task_modadd)
+       analysis  DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses
+       I/O       checkpoints, safetensors, .npy, run summaries
 
    Do this:
        #define GROK_IMPLEMENTATION
