@@ -27,6 +27,19 @@ static __attribute__((unused)) double bench_median(double *t, int n)
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
+/* result = median over reps (<= 64) of the time of `inner` runs of stmt, in ms per run. */
+#define BENCH_TIME_MS(result, reps, inner, stmt)                                \
+    do {                                                                        \
+        double t_[64];                                                          \
+        int r_, i_;                                                             \
+        for (r_ = 0; r_ < (reps); r_++) {                                       \
+            double t0_ = bench_now();                                           \
+            for (i_ = 0; i_ < (inner); i_++) { stmt; }                          \
+            t_[r_] = (bench_now() - t0_) * 1e3 / (inner);                       \
+        }                                                                       \
+        (result) = bench_median(t_, (reps));                                    \
+    } while (0)
+
 /* FMA throughput of one core: 12 independent accumulators (4-cycle latency x 2 FMA ports +
    slack), 16 floats each, 2 flops per lane. Returns flops performed. */
 #if defined(__x86_64__) && defined(__GNUC__)

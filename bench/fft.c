@@ -4,39 +4,13 @@
      2-D: 113 x 113 over the first two axes of a (113, 113, 512) complex array (neuron acts)
    and the real Fourier basis as a matrix product on the same shapes (real data).
    Reports the median of several repetitions. */
-#define _POSIX_C_SOURCE 200809L
-#include <time.h>
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
+#include "bench_common.h"
 #ifdef GROK_HAVE_FFTW
 #include <fftw3.h>
 #endif
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median over reps of the time of `inner` calls, in ms per call. */
-#define TIME_MS(result, reps, inner, stmt)                                   \
-    do {                                                                     \
-        double t_[64];                                                       \
-        for (int r_ = 0; r_ < (reps); r_++) {                                \
-            double t0_ = now();                                              \
-            for (int i_ = 0; i_ < (inner); i_++) { stmt; }                   \
-            t_[r_] = (now() - t0_) * 1e3 / (inner);                          \
-        }                                                                    \
-        qsort(t_, (reps), sizeof(double), cmp_double);                       \
-        (result) = t_[(reps) / 2];                                           \
-    } while (0)
 
 static void fill(double *a, size_t n)
 {
@@ -84,15 +58,15 @@ int main(void)
         fftw_plan fp = fftw_plan_many_dft(1, &n, cols, (fftw_complex *)c1, NULL, cols, 1, (fftw_complex *)c1, NULL, cols, 1,
                                           FFTW_FORWARD, FFTW_MEASURE);
         fill(c1, 2 * n1);
-        TIME_MS(t_ref, 15, 20, fftw_execute(fp));
+        BENCH_TIME_MS(t_ref, 15, 20, fftw_execute(fp));
         fftw_destroy_plan(fp);
     }
 #endif
-    TIME_MS(t_ours, 15, 20, grok_fft_execute(pl, c1, cols, cols, 1, 0));
+    BENCH_TIME_MS(t_ours, 15, 20, grok_fft_execute(pl, c1, cols, cols, 1, 0));
     row("complex FFT, plan made beforehand", t_ours, t_ref);
-    TIME_MS(t, 15, 20, grok_fft_axis(c1, 2, shape1, 0, 0));
+    BENCH_TIME_MS(t, 15, 20, grok_fft_axis(c1, 2, shape1, 0, 0));
     row("complex FFT, grok_fft_axis (plans each call)", t, t_ref);
-    TIME_MS(t, 15, 20, grok_fourier_1d(o1, r1, p, cols));
+    BENCH_TIME_MS(t, 15, 20, grok_fourier_1d(o1, r1, p, cols));
     row("real basis, grok_fourier_1d (matmul)", t, t_ref);
 
     printf(" 2-D, 113 x 113 over the first two axes of (113, 113, 512)\n");
@@ -104,18 +78,18 @@ int main(void)
         fp = fftw_plan_many_dft(2, n, neurons, (fftw_complex *)c2, NULL, neurons, 1, (fftw_complex *)c2, NULL, neurons, 1,
                                 FFTW_FORWARD, FFTW_MEASURE);
         fill(c2, 2 * n2);
-        TIME_MS(t_ref, 5, 1, fftw_execute(fp));
+        BENCH_TIME_MS(t_ref, 5, 1, fftw_execute(fp));
         fftw_destroy_plan(fp);
     }
 #endif
-    TIME_MS(t_ours, 5, 1, {
+    BENCH_TIME_MS(t_ours, 5, 1, {
         for (int x = 0; x < p; x++) grok_fft_execute(pl, c2 + 2L * x * p * neurons, neurons, neurons, 1, 0);
         grok_fft_execute(pl, c2, (long)p * neurons, (long)p * neurons, 1, 0);
     });
     row("complex FFT, plan made beforehand", t_ours, t_ref);
-    TIME_MS(t, 5, 1, { grok_fft_axis(c2, 3, shape3, 1, 0); grok_fft_axis(c2, 3, shape3, 0, 0); });
+    BENCH_TIME_MS(t, 5, 1, { grok_fft_axis(c2, 3, shape3, 1, 0); grok_fft_axis(c2, 3, shape3, 0, 0); });
     row("complex FFT, grok_fft_axis x2", t, t_ref);
-    TIME_MS(t, 5, 1, grok_fourier_2d(o2, r2, p, neurons));
+    BENCH_TIME_MS(t, 5, 1, grok_fourier_2d(o2, r2, p, neurons));
     row("real basis, grok_fourier_2d (matmul)", t, t_ref);
 #ifdef GROK_HAVE_FFTW
     {   /* for scale: FFTW on the real data (r2c), the same information as the real basis */
@@ -125,7 +99,7 @@ int main(void)
         n[0] = p; n[1] = p;
         fp = fftw_plan_many_dft_r2c(2, n, neurons, r2, NULL, neurons, 1, (fftw_complex *)c2, NULL, neurons, 1, FFTW_MEASURE);
         fill(r2, n2);
-        TIME_MS(t_r2c, 5, 1, fftw_execute(fp));
+        BENCH_TIME_MS(t_r2c, 5, 1, fftw_execute(fp));
         printf("  %-44s %12s %9.3f ms\n", "FFTW real input (r2c), for scale", "", t_r2c);
         fftw_destroy_plan(fp);
     }

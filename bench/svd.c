@@ -2,38 +2,13 @@
    LAPACKE_dgesdd when built with -DGROK_HAVE_LAPACKE (-llapacke; run with one BLAS thread,
    e.g. OPENBLAS_NUM_THREADS=1). Both compute the thin U, S and Vt; the S-only rows compare
    grok_svd(NULL, S, NULL, ..) with jobz = 'N'. Reports the median of several repetitions. */
-#define _POSIX_C_SOURCE 200809L
-#include <time.h>
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
+#include "bench_common.h"
 #ifdef GROK_HAVE_LAPACKE
 #include <lapacke.h>
 #endif
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-#define TIME_MS(result, reps, stmt)                                          \
-    do {                                                                     \
-        double t_[64];                                                       \
-        for (int r_ = 0; r_ < (reps); r_++) {                                \
-            double t0_ = now();                                              \
-            stmt;                                                            \
-            t_[r_] = (now() - t0_) * 1e3;                                    \
-        }                                                                    \
-        qsort(t_, (reps), sizeof(double), cmp_double);                       \
-        (result) = t_[(reps) / 2];                                           \
-    } while (0)
 
 static void row(const char *what, double ours, double ref)
 {
@@ -61,21 +36,21 @@ int main(void)
 #endif
     );
     printf("  %-34s %12s %12s %7s\n", "", "grok", "dgesdd", "ratio");
-    TIME_MS(t1, 15, grok_svd(U, S, Vt, A, M, N, 0));
-    TIME_MS(tb, 3, for (int b = 0; b < BATCH; b++) grok_svd(U, S, Vt, A + (long)b * M * N, M, N, 0));
-    TIME_MS(ts, 15, grok_svd(NULL, S, NULL, A, M, N, 0));
+    BENCH_TIME_MS(t1, 15, 1, grok_svd(U, S, Vt, A, M, N, 0));
+    BENCH_TIME_MS(tb, 3, 1, for (int b = 0; b < BATCH; b++) grok_svd(U, S, Vt, A + (long)b * M * N, M, N, 0));
+    BENCH_TIME_MS(ts, 15, 1, grok_svd(NULL, S, NULL, A, M, N, 0));
 #ifdef GROK_HAVE_LAPACKE
     double diff = 0;
     {
         double *Ul = (double *)malloc(sizeof(double) * M * K), *Vl = (double *)malloc(sizeof(double) * K * N);
         /* dgesdd overwrites A: each call gets a fresh copy (the copy is ~1 us, inside the time) */
-        TIME_MS(r1, 15, (memcpy(W, A, sizeof(double) * M * N),
+        BENCH_TIME_MS(r1, 15, 1, (memcpy(W, A, sizeof(double) * M * N),
                          LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', M, N, W, N, S2, Ul, K, Vl, N)));
-        TIME_MS(rb, 3, for (int b = 0; b < BATCH; b++) {
+        BENCH_TIME_MS(rb, 3, 1, for (int b = 0; b < BATCH; b++) {
             memcpy(W, A + (long)b * M * N, sizeof(double) * M * N);
             LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', M, N, W, N, S2, Ul, K, Vl, N);
         });
-        TIME_MS(rs, 15, (memcpy(W, A, sizeof(double) * M * N),
+        BENCH_TIME_MS(rs, 15, 1, (memcpy(W, A, sizeof(double) * M * N),
                          LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', M, N, W, N, S2, NULL, K, NULL, N)));
         grok_svd(NULL, S, NULL, A, M, N, 0);
         for (int i = 0; i < K; i++) diff = fmax(diff, fabs(S[i] - S2[i]) / S2[0]);
