@@ -2,6 +2,7 @@
 #   make            build everything
 #   make test       compile grok.h every supported way and run the unit tests
 #   make test-parity  grok.h against PyTorch and numpy (Debian's python3-torch, python3-numpy; skips without)
+#   make test-browser report.html in headless Chromium (Debian's chromium; skips without)
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its analysis
 #   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
@@ -16,7 +17,7 @@ WARN = -Wall -Wextra -Wpedantic -Werror
 LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
 
-TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io
+TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots
 BINS = examples/modadd examples/analyze $(TESTS)
 
 all: $(BINS)
@@ -60,13 +61,17 @@ bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 test: $(TESTS)
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
+test-browser: examples/modadd
+	sh tests/browser/run.sh
+
 test-parity:
 	CC="$(CC)" sh tests/parity/run.sh
 
-# The canonical run, then its report (the analysis of its final checkpoint).
+# The canonical run, then its analysis; ends by printing the path of its report.html.
 run: examples/modadd examples/analyze
 	./examples/modadd --out $(OUT)
 	./examples/analyze --ckpt $(OUT)/latest.grok
+	@echo "report: $(OUT)/analysis/report.html (and $(OUT)/report.html from modadd)"
 
 analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
@@ -75,4 +80,4 @@ clean:
 	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
 	rm -rf runs
 
-.PHONY: all test test-parity run analyze clean bench bench-compare
+.PHONY: all test test-parity test-browser run analyze clean bench bench-compare

@@ -13,7 +13,7 @@
        train     AdamW, evaluation, the training driver
        tasks     modular addition (grok_task_modadd)
        analysis  DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses
-       I/O       checkpoints, safetensors, .npy, run summaries
+       I/O       checkpoints, safetensors, .npy, run summaries, SVG plots
 
    Do this:
        #define GROK_IMPLEMENTATION
@@ -535,6 +535,16 @@ GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual
    the training split (for the excluded loss); key frequencies freqs (nf), or nf = 0 to derive
    them from W_E (grok_key_freqs, min_share 0.05). Costs one forward over the p*p pairs. */
 GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *train, const int *freqs, int nf);
+/* report.html for a modular-addition model (1 layer, n_ctx 3, d_vocab p+1): one self-contained
+   HTML file (inline SVG, no scripts, nothing fetched) with the run's config and final metrics;
+   from metrics_csv (may be NULL or missing) train/test loss (log scale) and accuracy over epochs
+   with phase lines at the first epochs where train accuracy reaches 99% and test accuracy 50%
+   and 99%, and the progress-measure columns when present (restricted/excluded loss, Gini,
+   sum of squared weights); the Fourier norms of W_E and W_U, the singular values of W_E[:p], the
+   neurons (each neuron's best frequency vs the fraction of its variance it explains, coloured
+   by RMS activation; grok_neuron_freqs with min_frac 0), the attention
+   of '=' onto a per head (small multiples) and the key-frequency table. title may be NULL. */
+GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metrics_csv, const char *title);
 
 /* ================================================================= I/O ===== */
 
@@ -661,6 +671,45 @@ typedef struct {
     const char *const *extra_keys, *const *extra_values;
 } grok_run_info;
 GROKDEF int grok_run_summary_save(const char *path, const grok_model *m, const grok_run_info *info);
+
+/* ----- Plots: standalone SVG (no dependencies), for files or inline in HTML.
+   One description struct, zero meaning "default"; grok_plot_write writes one <svg> element.
+   HEATMAP: z is (n_panels, rows, cols), row 0 drawn at the top, one <rect> per cell, a colour
+     bar of GROK_PLOT_CBAR_STEPS <rect>s per panel. cmap GROK_CMAP_RDBU is diverging (blue <
+     0 < red, 0 is white #ffffff, ends #053061 and #67001f) and, when vmin == vmax, centred at
+     0 over +-max|z|; GROK_CMAP_VIRIDIS is sequential (#440154 .. #fde725) over [min, max]. NaN
+     cells are grey (#bdbdbd).
+   LINES: x (n), y (n_panels, n_series, n); one <path> per series and panel (NaN, or <= 0 under
+     log_y, breaks the line), a legend when names is given, dashed vertical lines at vlines with
+     their labels (phase boundaries).
+   SCATTER: x, y (n) and optional c (n) coloured with cmap (default viridis here) with a colour
+     bar; one <circle> per point with finite x, y. n_panels must be 1.
+   Small multiples: n_panels > 1 panels in panel_cols columns, all on one shared scale. */
+typedef enum { GROK_PLOT_HEATMAP = 1, GROK_PLOT_LINES = 2, GROK_PLOT_SCATTER = 3 } grok_plot_kind;
+typedef enum { GROK_CMAP_DEFAULT = 0, GROK_CMAP_RDBU = 1, GROK_CMAP_VIRIDIS = 2 } grok_cmap;
+#define GROK_PLOT_CBAR_STEPS 64
+typedef struct {
+    grok_plot_kind kind;
+    const char *title, *xlabel, *ylabel, *clabel; /* any may be NULL; escaped for XML */
+    int width, height;           /* of one panel in pixels; 0: 420 x 320 (100..4000) */
+    const double *z;             /* heatmap (n_panels, rows, cols) */
+    int rows, cols;
+    grok_cmap cmap;              /* heatmap default RdBu, scatter default viridis */
+    double vmin, vmax;           /* colour range; vmin == vmax: automatic */
+    const double *x, *y, *c;     /* lines: x (n), y (n_panels, n_series, n); scatter: x, y, c (n) */
+    int n, n_series;
+    const char *const *names;    /* n_series legend entries, or NULL */
+    int log_y;
+    const double *vlines;        /* n_vlines x positions, labels may be NULL */
+    const char *const *vline_labels;
+    int n_vlines;
+    int n_panels, panel_cols;    /* 0: 1 panel; columns default min(n_panels, 4) */
+    const char *const *panel_titles; /* n_panels, or NULL */
+} grok_plot;
+GROKDEF int grok_plot_write(FILE *f, const grok_plot *p);
+GROKDEF int grok_plot_save(const char *path, const grok_plot *p); /* a standalone .svg file */
+/* XML-escapes s (& < > " '; drops control characters XML cannot hold) onto f. */
+GROKDEF void grok_xml_escape(FILE *f, const char *s);
 
 #ifdef __cplusplus
 }
@@ -5101,6 +5150,296 @@ GROKDEF int grok_run_summary_save(const char *path, const grok_model *m, const g
     return grok__commit(f, ok, tmp, path, "grok_run_summary_save");
 }
 
+/* ----------------------------------------------------------------- plots */
+/* ColorBrewer RdBu (11 classes, reversed so that negative is blue) with a white centre, and
+   matplotlib's viridis at 9 stops; colours are interpolated linearly in sRGB. */
+static const unsigned char grok__rdbu[11][3] = {
+    {5, 48, 97}, {33, 102, 172}, {67, 147, 195}, {146, 197, 222}, {209, 229, 240}, {255, 255, 255},
+    {253, 219, 199}, {244, 165, 130}, {214, 96, 77}, {178, 24, 43}, {103, 0, 31}};
+static const unsigned char grok__viridis[9][3] = {
+    {68, 1, 84}, {71, 45, 123}, {59, 82, 139}, {44, 114, 142}, {33, 145, 140},
+    {40, 174, 128}, {94, 201, 98}, {173, 220, 48}, {253, 231, 37}};
+
+static void grok__cmap_hex(char hex[8], grok_cmap cmap, double t) /* t in [0, 1]; NaN: grey */
+{
+    const unsigned char(*s)[3] = cmap == GROK_CMAP_VIRIDIS ? grok__viridis : grok__rdbu;
+    int n = cmap == GROK_CMAP_VIRIDIS ? 9 : 11, i, k, c[3];
+    double u, fr;
+    if (t != t) { memcpy(hex, "#bdbdbd", 8); return; }
+    if (t < 0) t = 0;
+    if (t > 1) t = 1;
+    u = t * (n - 1);
+    i = (int)u;
+    if (i > n - 2) i = n - 2;
+    fr = u - i;
+    for (k = 0; k < 3; k++) c[k] = (int)floor(s[i][k] + fr * (s[i + 1][k] - s[i][k]) + 0.5);
+    snprintf(hex, 8, "#%02x%02x%02x", c[0] & 255, c[1] & 255, c[2] & 255);
+}
+
+GROKDEF void grok_xml_escape(FILE *f, const char *s)
+{
+    if (!f || !s) return;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '&') fputs("&amp;", f);
+        else if (ch == '<') fputs("&lt;", f);
+        else if (ch == '>') fputs("&gt;", f);
+        else if (ch == '"') fputs("&quot;", f);
+        else if (ch == '\'') fputs("&#39;", f);
+        else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') continue;
+        else fputc(ch, f);
+    }
+}
+
+static void grok__svg_text(FILE *f, double x, double y, const char *anchor, const char *attrs, const char *s)
+{
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s%s>", x, y, anchor, attrs ? " " : "", attrs ? attrs : "");
+    grok_xml_escape(f, s);
+    fputs("</text>\n", f);
+}
+
+/* Up to 12 "nice" ticks (1, 2, 5 x 10^k apart) within [lo, hi]. */
+static int grok__ticks(double *t, double lo, double hi)
+{
+    double range = hi - lo, step, mag, v;
+    int n = 0;
+    if (!(range > 0)) { t[0] = lo; return 1; }
+    step = range / 5;
+    mag = pow(10, floor(log10(step)));
+    step = step / mag < 1.5 ? mag : step / mag < 3.5 ? 2 * mag : step / mag < 7.5 ? 5 * mag : 10 * mag;
+    for (v = ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step && n < 12; v += step) t[n++] = fabs(v) < 1e-12 * step ? 0 : v;
+    return n;
+}
+
+static void grok__fmt(char *buf, size_t n, double v) { snprintf(buf, n, "%.4g", v); }
+
+struct grok__frame { double x0, y0, w, h; }; /* the plotting area of one panel */
+
+static void grok__axes(FILE *f, const struct grok__frame *fr, double xlo, double xhi, double ylo, double yhi, int log_y,
+                       const grok_plot *p, const char *title, int flip_y)
+{
+    double t[16];
+    char b[32];
+    int n, i;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", fr->x0,
+            fr->y0, fr->w, fr->h);
+    n = grok__ticks(t, xlo, xhi);
+    for (i = 0; i < n; i++) {
+        double px = fr->x0 + (xhi > xlo ? (t[i] - xlo) / (xhi - xlo) : 0.5) * fr->w;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", px, fr->y0 + fr->h, px,
+                fr->y0 + fr->h + 4);
+        grok__fmt(b, sizeof b, t[i]);
+        grok__svg_text(f, px, fr->y0 + fr->h + 15, "middle", NULL, b);
+    }
+    if (log_y) {
+        double e;
+        n = 0;
+        for (e = ceil(ylo - 1e-9); e <= yhi + 1e-9 && n < 16; e += yhi - ylo > 12 ? 2 : 1) t[n++] = e;
+    } else n = grok__ticks(t, ylo, yhi);
+    for (i = 0; i < n; i++) {
+        double fy = yhi > ylo ? (t[i] - ylo) / (yhi - ylo) : 0.5;
+        double py = flip_y ? fr->y0 + fy * fr->h : fr->y0 + fr->h - fy * fr->h;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", fr->x0 - 4, py, fr->x0, py);
+        if (log_y) snprintf(b, sizeof b, "1e%d", (int)t[i]);
+        else grok__fmt(b, sizeof b, t[i]);
+        grok__svg_text(f, fr->x0 - 6, py + 4, "end", NULL, b);
+    }
+    if (title) grok__svg_text(f, fr->x0 + fr->w / 2, fr->y0 - 10, "middle", "font-size=\"13\" font-weight=\"bold\"", title);
+    if (p->xlabel) grok__svg_text(f, fr->x0 + fr->w / 2, fr->y0 + fr->h + 32, "middle", NULL, p->xlabel);
+    if (p->ylabel) {
+        char tr[96];
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", fr->x0 - 44, fr->y0 + fr->h / 2);
+        grok__svg_text(f, fr->x0 - 44, fr->y0 + fr->h / 2, "middle", tr, p->ylabel);
+    }
+}
+
+static void grok__cbar(FILE *f, double x, double y, double h, grok_cmap cmap, double vmin, double vmax, const char *label)
+{
+    double t[16], step = h / GROK_PLOT_CBAR_STEPS;
+    char hex[8], b[32];
+    int i, n;
+    for (i = 0; i < GROK_PLOT_CBAR_STEPS; i++) {
+        grok__cmap_hex(hex, cmap, (i + 0.5) / GROK_PLOT_CBAR_STEPS);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.2f\" width=\"12\" height=\"%.2f\" fill=\"%s\"/>\n", x,
+                y + h - (i + 1) * step, step + 0.3, hex);
+    }
+    n = grok__ticks(t, vmin, vmax);
+    for (i = 0; i < n; i++) {
+        double py = y + h - (vmax > vmin ? (t[i] - vmin) / (vmax - vmin) : 0.5) * h;
+        grok__fmt(b, sizeof b, t[i]);
+        grok__svg_text(f, x + 15, py + 4, "start", NULL, b);
+    }
+    if (label) {
+        char tr[96];
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", x + 58, y + h / 2);
+        grok__svg_text(f, x + 58, y + h / 2, "middle", tr, label);
+    }
+}
+
+static const char *const grok__series_colours[10] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
+{
+    int np, pc, pr, W, H, i, j, k, q;
+    double lo = 0, hi = 0, xlo = 0, xhi = 0, cw, ch;
+    grok_cmap cmap;
+    long cells;
+    if (!f || !p) return grok__fail(GROK_ERR_ARG, "grok_plot_write: NULL argument");
+    np = p->n_panels ? p->n_panels : 1;
+    pc = p->panel_cols ? p->panel_cols : (np < 4 ? np : 4);
+    W = p->width ? p->width : 420;
+    H = p->height ? p->height : 320;
+    if (np < 1 || np > 4096 || pc < 1 || W < 100 || W > 4000 || H < 100 || H > 4000)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_write: bad panels (%d, %d columns) or size %d x %d", np, pc, W, H);
+    if (pc > np) pc = np;
+    pr = (np + pc - 1) / pc;
+    if (p->n_vlines < 0 || (p->n_vlines > 0 && !p->vlines))
+        return grok__fail(GROK_ERR_ARG, "grok_plot_write: n_vlines %d without vlines", p->n_vlines);
+    if (p->kind == GROK_PLOT_HEATMAP) {
+        if (!p->z || p->rows < 1 || p->cols < 1 || (double)p->rows * p->cols * np > 5e7)
+            return grok__fail(GROK_ERR_ARG, "grok_plot_write: heatmap needs z and 1 <= rows (%d), cols (%d)", p->rows, p->cols);
+        cmap = p->cmap ? p->cmap : GROK_CMAP_RDBU;
+    } else if (p->kind == GROK_PLOT_LINES) {
+        if (!p->x || !p->y || p->n < 1 || p->n_series < 1 || (double)p->n * p->n_series * np > 5e7)
+            return grok__fail(GROK_ERR_ARG, "grok_plot_write: lines need x, y, n >= 1 (%d) and n_series >= 1 (%d)", p->n,
+                              p->n_series);
+        cmap = GROK_CMAP_RDBU;
+    } else if (p->kind == GROK_PLOT_SCATTER) {
+        if (!p->x || !p->y || p->n < 1 || np != 1)
+            return grok__fail(GROK_ERR_ARG, "grok_plot_write: scatter needs x, y, n >= 1 (%d) and one panel", p->n);
+        cmap = p->cmap ? p->cmap : GROK_CMAP_VIRIDIS;
+    } else return grok__fail(GROK_ERR_ARG, "grok_plot_write: unknown kind %d", (int)p->kind);
+    if (cmap != GROK_CMAP_RDBU && cmap != GROK_CMAP_VIRIDIS) return grok__fail(GROK_ERR_ARG, "grok_plot_write: unknown cmap %d", (int)cmap);
+
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n", W * pc, H * pr, W * pc, H * pr);
+    if (p->title) grok__svg_text(f, W * pc / 2.0, 16, "middle", "font-size=\"14\" font-weight=\"bold\"", p->title);
+
+    if (p->kind == GROK_PLOT_HEATMAP || (p->kind == GROK_PLOT_SCATTER && p->c)) { /* colour range */
+        const double *v = p->kind == GROK_PLOT_HEATMAP ? p->z : p->c;
+        long nv = p->kind == GROK_PLOT_HEATMAP ? (long)np * p->rows * p->cols : p->n, r;
+        int any = 0;
+        if (p->vmin < p->vmax) { lo = p->vmin; hi = p->vmax; }
+        else {
+            for (r = 0; r < nv; r++) if (isfinite(v[r])) {
+                if (!any || v[r] < lo) lo = v[r];
+                if (!any || v[r] > hi) hi = v[r];
+                any = 1;
+            }
+            if (cmap == GROK_CMAP_RDBU) { hi = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi); lo = -hi; }
+            if (!(hi > lo)) { lo -= 1; hi += 1; }
+        }
+    }
+    cells = 0;
+    for (q = 0; q < np; q++) {
+        struct grok__frame fr;
+        const char *pt = p->panel_titles ? p->panel_titles[q] : NULL;
+        double ox = (q % pc) * W, oy = (q / pc) * H + (p->title ? 18 : 0);
+        char hex[8];
+        fr.x0 = ox + 62;
+        fr.y0 = oy + (pt ? 30 : 14);
+        fr.w = W - 62 - (p->kind == GROK_PLOT_LINES && !(p->kind == GROK_PLOT_SCATTER && p->c) ? 16 : 86);
+        fr.h = H - (fr.y0 - oy) - 44 - (p->title && q / pc == pr - 1 ? 18 : 0);
+        if (p->kind == GROK_PLOT_HEATMAP) {
+            const double *z = p->z + (long)q * p->rows * p->cols;
+            cw = fr.w / p->cols;
+            ch = fr.h / p->rows;
+            for (i = 0; i < p->rows; i++)
+                for (j = 0; j < p->cols; j++) {
+                    double v = z[(long)i * p->cols + j];
+                    grok__cmap_hex(hex, cmap, isfinite(v) ? (v - lo) / (hi - lo) : NAN);
+                    fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n", fr.x0 + j * cw,
+                            fr.y0 + i * ch, cw + 0.25, ch + 0.25, hex);
+                    cells++;
+                }
+            grok__axes(f, &fr, 0, p->cols - 1, 0, p->rows - 1, 0, p, pt, 1);
+            grok__cbar(f, fr.x0 + fr.w + 10, fr.y0, fr.h, cmap, lo, hi, p->clabel);
+        } else {
+            /* x and y ranges over every panel (shared scale) */
+            const double *y = p->y + (p->kind == GROK_PLOT_LINES ? (long)q * p->n_series * p->n : 0);
+            double ylo = 0, yhi = 0;
+            int ny = p->kind == GROK_PLOT_LINES ? p->n_series : 1, any = 0, anyx = 0;
+            long r, tot = p->kind == GROK_PLOT_LINES ? (long)np * p->n_series * p->n : p->n;
+            for (r = 0; r < p->n; r++) if (isfinite(p->x[r])) {
+                if (!anyx || p->x[r] < xlo) xlo = p->x[r];
+                if (!anyx || p->x[r] > xhi) xhi = p->x[r];
+                anyx = 1;
+            }
+            for (r = 0; r < tot; r++) {
+                double v = p->y[r];
+                if (!isfinite(v) || (p->log_y && !(v > 0))) continue;
+                v = p->log_y ? log10(v) : v;
+                if (!any || v < ylo) ylo = v;
+                if (!any || v > yhi) yhi = v;
+                any = 1;
+            }
+            if (!(xhi > xlo)) { xlo -= 1; xhi += 1; }
+            if (!(yhi > ylo)) { ylo -= 1; yhi += 1; }
+            else if (p->log_y) { ylo = floor(ylo); yhi = ceil(yhi); }
+            else { double pad = 0.04 * (yhi - ylo); ylo -= pad; yhi += pad; }
+            if (p->kind == GROK_PLOT_SCATTER && p->c) fr.w = W - 62 - 86;
+            grok__axes(f, &fr, xlo, xhi, ylo, yhi, p->log_y, p, pt, 0);
+            for (k = 0; k < p->n_vlines; k++) {
+                double px = fr.x0 + (p->vlines[k] - xlo) / (xhi - xlo) * fr.w;
+                if (!(px >= fr.x0 && px <= fr.x0 + fr.w)) continue;
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>\n",
+                        px, fr.y0, px, fr.y0 + fr.h);
+                if (p->vline_labels && p->vline_labels[k]) {
+                    char tr[96];
+                    snprintf(tr, sizeof tr, "fill=\"#555\" transform=\"rotate(-90 %.1f %.1f)\"", px - 3, fr.y0 + 4);
+                    grok__svg_text(f, px - 3, fr.y0 + 4, "end", tr, p->vline_labels[k]);
+                }
+            }
+            for (k = 0; k < ny; k++) {
+                const double *ys = y + (long)k * p->n;
+                int pen = 0;
+                if (p->kind == GROK_PLOT_LINES)
+                    fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" d=\"", grok__series_colours[k % 10]);
+                for (r = 0; r < p->n; r++) {
+                    double v = ys[r], px, py;
+                    if (!isfinite(v) || !isfinite(p->x[r]) || (p->log_y && !(v > 0))) { pen = 0; continue; }
+                    v = p->log_y ? log10(v) : v;
+                    px = fr.x0 + (p->x[r] - xlo) / (xhi - xlo) * fr.w;
+                    py = fr.y0 + fr.h - (v - ylo) / (yhi - ylo) * fr.h;
+                    if (p->kind == GROK_PLOT_LINES) { fprintf(f, "%s%.1f %.1f", pen ? " L" : " M", px, py); pen = 1; }
+                    else {
+                        double cv = p->c ? p->c[r] : NAN;
+                        if (p->c) grok__cmap_hex(hex, cmap, isfinite(cv) ? (cv - lo) / (hi - lo) : NAN);
+                        else memcpy(hex, "#1f77b4", 8);
+                        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.2\" fill=\"%s\" fill-opacity=\"0.8\"/>\n", px, py, hex);
+                    }
+                }
+                if (p->kind == GROK_PLOT_LINES) fputs("\"/>\n", f);
+            }
+            if (p->kind == GROK_PLOT_LINES && p->names && q == 0)
+                for (k = 0; k < p->n_series; k++) {
+                    double ly = fr.y0 + 10 + 14 * k;
+                    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"3\" fill=\"%s\"/>\n", fr.x0 + fr.w - 120,
+                            ly - 4, grok__series_colours[k % 10]);
+                    grok__svg_text(f, fr.x0 + fr.w - 102, ly, "start", NULL, p->names[k] ? p->names[k] : "");
+                }
+            if (p->kind == GROK_PLOT_SCATTER && p->c) grok__cbar(f, fr.x0 + fr.w + 10, fr.y0, fr.h, cmap, lo, hi, p->clabel);
+        }
+    }
+    (void)cells;
+    fputs("</svg>\n", f);
+    if (ferror(f)) return grok__fail(GROK_ERR_IO, "grok_plot_write: write failed");
+    return GROK_OK;
+}
+
+GROKDEF int grok_plot_save(const char *path, const grok_plot *p)
+{
+    FILE *f;
+    int st;
+    if (!path || !p) return grok__fail(GROK_ERR_ARG, "grok_plot_save: NULL argument");
+    if (!(f = fopen(path, "w"))) return grok__fail(GROK_ERR_IO, "grok_plot_save: cannot open %s: %s", path, strerror(errno));
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    st = grok_plot_write(f, p);
+    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_save: writing %s failed", path);
+    return st;
+}
+
 /* -------------------------------------------------------------- training */
 
 GROKDEF grok_train_opts grok_train_opts_default(void)
@@ -7296,6 +7635,245 @@ GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *tr
     if ((st = grok__progress_init(&pm, m, &o, train)) != GROK_OK) return st;
     st = grok__progress_eval(&pm, m, &o, out);
     grok__progress_free(&pm);
+    return st;
+}
+
+/* ---------------------------------------------------------------- report */
+typedef struct { int ncol; long nrow; char names[32][48]; double *v; } grok__csv;
+
+static int grok__csv_read(grok__csv *c, const char *path) /* numeric CSV with a header; 0: none */
+{
+    FILE *f;
+    char line[4096], *s, *e;
+    long cap = 0;
+    memset(c, 0, sizeof *c);
+    if (!path || !(f = fopen(path, "r"))) return 0;
+    if (fgets(line, sizeof line, f)) {
+        for (s = line; *s && c->ncol < 32;) {
+            size_t n = strcspn(s, ",\r\n");
+            snprintf(c->names[c->ncol++], 48, "%.*s", (int)(n < 47 ? n : 47), s);
+            s += n;
+            if (*s != ',') break;
+            s++;
+        }
+    }
+    while (c->ncol && fgets(line, sizeof line, f)) {
+        int j;
+        if (c->nrow == cap) {
+            double *nv = (double *)GROK_MALLOC(sizeof(double) * c->ncol * (cap = cap ? 2 * cap : 256));
+            if (!nv) break;
+            if (c->v) { memcpy(nv, c->v, sizeof(double) * c->ncol * c->nrow); GROK_FREE(c->v); }
+            c->v = nv;
+        }
+        for (j = 0, s = line; j < c->ncol; j++) {
+            c->v[c->nrow * c->ncol + j] = strtod(s, &e);
+            if (e == s) c->v[c->nrow * c->ncol + j] = NAN;
+            s = strchr(e, ',');
+            if (!s) { for (j++; j < c->ncol; j++) c->v[c->nrow * c->ncol + j] = NAN; break; }
+            s++;
+        }
+        c->nrow++;
+    }
+    fclose(f);
+    return c->nrow > 0;
+}
+
+static int grok__csv_col(const grok__csv *c, const char *name)
+{
+    int j;
+    for (j = 0; j < c->ncol; j++) if (!strcmp(c->names[j], name)) return j;
+    return -1;
+}
+
+/* Lines over epochs of the named columns (those present), with phase lines. */
+static void grok__report_lines(FILE *f, const grok__csv *c, const double *x, double *buf, const char *title, const char *ylabel,
+                               const char *const *cols, int ncols, int log_y, const double *vl, const char *const *vll, int nvl)
+{
+    const char *names[8];
+    int ns = 0, k, j;
+    grok_plot p;
+    for (k = 0; k < ncols && ns < 8; k++) {
+        long r;
+        if ((j = grok__csv_col(c, cols[k])) < 0) continue;
+        for (r = 0; r < c->nrow; r++) buf[ns * c->nrow + r] = c->v[r * c->ncol + j];
+        names[ns++] = cols[k];
+    }
+    if (!ns) return;
+    memset(&p, 0, sizeof p);
+    p.kind = GROK_PLOT_LINES; p.title = title; p.xlabel = "epoch"; p.ylabel = ylabel; p.x = x; p.y = buf;
+    p.n = (int)c->nrow; p.n_series = ns; p.names = names; p.log_y = log_y; p.vlines = vl; p.vline_labels = vll;
+    p.n_vlines = nvl; p.width = 460; p.height = 320;
+    fputs("<figure>", f);
+    grok_plot_write(f, &p);
+    fputs("</figure>\n", f);
+}
+
+GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metrics_csv, const char *title)
+{
+    grok_config *cfg;
+    int p, M, H, C, nk = 0, i, k, st = GROK_OK, *kf = NULL, *nfreq = NULL;
+    long N, r;
+    float *acts = NULL;
+    double *to_a = NULL, *nE = NULL, *nU = NULL, *ksh = NULL, *S = NULL, *frac = NULL, *fx = NULL, *rms = NULL, *buf = NULL;
+    grok__csv csv;
+    FILE *f;
+    char tmp[4200];
+    if (!path || !m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_modadd_report: NULL argument or model");
+    cfg = &m->cfg;
+    p = cfg->d_vocab_out; M = cfg->d_mlp; H = cfg->n_heads; C = cfg->d_model;
+    if (cfg->n_layers != 1 || cfg->n_ctx != 3 || cfg->d_vocab != p + 1 || p < 3)
+        return grok__fail(GROK_ERR_ARG, "grok_modadd_report: not a modular-addition model");
+    N = (long)p * p;
+    acts = (float *)GROK_MALLOC(sizeof(float) * N * M);
+    to_a = (double *)GROK_MALLOC(sizeof(double) * H * N);
+    nE = (double *)GROK_MALLOC(sizeof(double) * 2 * p);
+    nU = (double *)GROK_MALLOC(sizeof(double) * 2 * p);
+    ksh = (double *)GROK_MALLOC(sizeof(double) * p);
+    S = (double *)GROK_MALLOC(sizeof(double) * (p + C));
+    frac = (double *)GROK_MALLOC(sizeof(double) * M);
+    fx = (double *)GROK_MALLOC(sizeof(double) * (M + p + C));
+    rms = (double *)GROK_MALLOC(sizeof(double) * M);
+    kf = (int *)GROK_MALLOC(sizeof(int) * p);
+    nfreq = (int *)GROK_MALLOC(sizeof(int) * M);
+    memset(&csv, 0, sizeof csv);
+    if (!acts || !to_a || !nE || !nU || !ksh || !S || !frac || !fx || !rms || !kf || !nfreq) {
+        st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory");
+        goto done;
+    }
+    {
+        const float *W_E = m->weights + grok_model_param(m, "embed.W_E")->offset;
+        const float *W_U = m->weights + grok_model_param(m, "unembed.W_U")->offset;
+        if ((st = grok_fourier_norms(nE, W_E, p, C, 0)) != GROK_OK || (st = grok_fourier_norms(nU, W_U, p, C, 1)) != GROK_OK ||
+            (st = grok_key_freqs(kf, ksh, &nk, NULL, nE, p, 0.05)) != GROK_OK ||
+            (st = grok_svd_truncation(S, NULL, W_E, p, C, 0)) != GROK_OK ||
+            (st = grok_modadd_run(NULL, acts, NULL, to_a, NULL, m)) != GROK_OK ||
+            (st = grok_neuron_freqs(nfreq, frac, NULL, acts, p, M, 0)) != GROK_OK)
+            goto done;
+    }
+    for (i = 0; i < M; i++) {
+        double mean = 0, ss = 0;
+        for (r = 0; r < N; r++) mean += acts[r * M + i];
+        mean /= N;
+        for (r = 0; r < N; r++) ss += (acts[r * M + i] - mean) * (acts[r * M + i] - mean);
+        rms[i] = sqrt(ss / N);
+        fx[i] = nfreq[i];
+    }
+    grok__csv_read(&csv, metrics_csv);
+    if (!(f = fopen(path, "w"))) { st = grok__fail(GROK_ERR_IO, "grok_modadd_report: cannot open %s: %s", path, strerror(errno)); goto done; }
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
+    grok_xml_escape(f, title ? title : "grok.h report");
+    fputs("</title>\n<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}"
+          "h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}"
+          "figure{display:inline-block;margin:6px 12px 6px 0;vertical-align:top}"
+          "table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+          "th{background:#f4f4f4}p.note{color:#555;font-size:13px;max-width:900px}</style>\n</head><body>\n<h1>", f);
+    grok_xml_escape(f, title ? title : "grok.h report");
+    fputs("</h1>\n", f);
+    fprintf(f, "<h2>Run</h2>\n<table id=\"config\"><tr><th>p</th><th>n_layers</th><th>n_heads</th><th>d_model</th><th>d_head</th>"
+               "<th>d_mlp</th><th>act_fn</th><th>normalization</th><th>seed</th><th>epoch</th><th>step</th>"
+               "<th>train loss</th><th>test loss</th><th>train acc</th><th>test acc</th></tr>\n"
+               "<tr><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%llu</td>"
+               "<td>%ld</td><td>%ld</td><td>%.4g</td><td>%.4g</td><td>%.4f</td><td>%.4f</td></tr></table>\n",
+            p, cfg->n_layers, H, C, cfg->d_head, M, cfg->act_fn == GROK_ACT_GELU ? "gelu" : "relu",
+            cfg->normalization == GROK_NORM_LN ? "LN" : "none", (unsigned long long)cfg->seed, m->epoch, (long)m->step,
+            m->metrics.train_loss, m->metrics.test_loss, m->metrics.train_acc, m->metrics.test_acc);
+
+    fputs("<h2>Training</h2>\n", f);
+    if (csv.nrow > 0 && grok__csv_col(&csv, "epoch") >= 0 &&
+        (buf = (double *)GROK_MALLOC(sizeof(double) * (csv.nrow * 9 + 1))) != NULL) {
+        double *x = buf + 8 * csv.nrow, vl[3];
+        const char *vll[3], *lbl[3] = {"train acc 99%", "test acc 50%", "test acc 99%"}, *acc_col[3] = {"train_acc", "test_acc", "test_acc"};
+        const double thr[3] = {0.99, 0.5, 0.99};
+        int je = grok__csv_col(&csv, "epoch"), nvl = 0;
+        for (r = 0; r < csv.nrow; r++) x[r] = csv.v[r * csv.ncol + je];
+        for (k = 0; k < 3; k++) {
+            int j = grok__csv_col(&csv, acc_col[k]);
+            if (j < 0) continue;
+            for (r = 0; r < csv.nrow; r++)
+                if (csv.v[r * csv.ncol + j] >= thr[k]) { vl[nvl] = x[r]; vll[nvl++] = lbl[k]; break; }
+        }
+        {
+            const char *c1[2] = {"train_loss", "test_loss"}, *c2[2] = {"train_acc", "test_acc"};
+            const char *c3[4] = {"train_loss", "test_loss", "restricted_loss", "excluded_loss"};
+            const char *c4[2] = {"gini_W_E", "gini_W_logit"}, *c5[1] = {"sum_sq_weights"};
+            grok__report_lines(f, &csv, x, buf, "Loss", "cross-entropy", c1, 2, 1, vl, vll, nvl);
+            grok__report_lines(f, &csv, x, buf, "Accuracy", "accuracy", c2, 2, 0, vl, vll, nvl);
+            if (grok__csv_col(&csv, "restricted_loss") >= 0) {
+                fputs("<p class=\"note\">Progress measures (Nanda et al.): restricted loss keeps only the key frequencies' "
+                      "cos/sin(w(a+b)) in the logits, excluded loss removes them (training pairs).</p>\n", f);
+                grok__report_lines(f, &csv, x, buf, "Restricted and excluded loss", "cross-entropy", c3, 4, 1, vl, vll, nvl);
+                grok__report_lines(f, &csv, x, buf, "Gini of the Fourier norms", "Gini", c4, 2, 0, vl, vll, nvl);
+                grok__report_lines(f, &csv, x, buf, "Sum of squared weights", "sum of squares", c5, 1, 0, vl, vll, nvl);
+            }
+        }
+        fputs("<p class=\"note\">Dashed lines: the first evaluations where train accuracy reaches 99% and test accuracy "
+              "50% and 99%.</p>\n", f);
+    } else {
+        fputs("<p class=\"note\">No metrics.csv: nothing to plot over epochs.</p>\n", f);
+    }
+
+    fputs("<h2>Embedding in the Fourier basis</h2>\n", f);
+    {
+        grok_plot pl;
+        double *xs = fx + M, *ys = nE + p;
+        const char *nm[2] = {"W_E", "W_U"};
+        double se = 0, su = 0;
+        for (i = 1; i < p; i++) { se += nE[i]; su += nU[i]; }
+        for (i = 0; i < p; i++) { xs[i] = i; ys[i] = su > 0 ? nU[i] / su : 0; }
+        for (i = 0; i < p; i++) nU[i] = se > 0 ? nE[i] / se : 0; /* nU now: W_E shares, ys: W_U shares */
+        nU[0] = ys[0] = NAN; /* the constant component is left out */
+        memcpy(nU + p, ys, sizeof(double) * p);
+        memset(&pl, 0, sizeof pl);
+        pl.kind = GROK_PLOT_LINES; pl.title = "Norm per Fourier component (share of the non-constant norm)";
+        pl.xlabel = "component (2k-1: cos k, 2k: sin k)"; pl.ylabel = "share of squared norm"; pl.x = xs; pl.y = nU;
+        pl.n = p; pl.n_series = 2; pl.names = nm; pl.width = 560; pl.height = 320;
+        fputs("<figure>", f); grok_plot_write(f, &pl); fputs("</figure>\n", f);
+        for (i = 0; i < (p < C ? p : C); i++) xs[i] = i;
+        memset(&pl, 0, sizeof pl);
+        pl.kind = GROK_PLOT_LINES; pl.title = "Singular values of W_E[:p]"; pl.xlabel = "index"; pl.ylabel = "singular value";
+        pl.x = xs; pl.y = S; pl.n = p < C ? p : C; pl.n_series = 1; pl.log_y = 1; pl.width = 460; pl.height = 320;
+        fputs("<figure>", f); grok_plot_write(f, &pl); fputs("</figure>\n", f);
+        fputs("<table id=\"key-freqs\"><tr><th>key frequency k</th><th>W_E share</th><th>W_U share</th><th>neurons (frac &gt;= 0.85)</th></tr>\n", f);
+        for (k = 0; k < nk; k++) {
+            int cnt = 0;
+            for (i = 0; i < M; i++) cnt += nfreq[i] == kf[k] && frac[i] >= 0.85;
+            fprintf(f, "<tr><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%d</td></tr>\n", kf[k], 100 * ksh[k],
+                    100 * (nU[p + 2 * kf[k] - 1] + nU[p + 2 * kf[k]]), cnt);
+        }
+        fputs("</table>\n", f);
+    }
+
+    fputs("<h2>Neurons</h2>\n", f);
+    {
+        grok_plot pl;
+        memset(&pl, 0, sizeof pl);
+        pl.kind = GROK_PLOT_SCATTER; pl.title = "Neuron clusters"; pl.xlabel = "frequency k that explains the neuron best";
+        pl.ylabel = "fraction explained by k"; pl.clabel = "RMS activation"; pl.x = fx; pl.y = frac; pl.c = rms; pl.n = M;
+        pl.width = 560; pl.height = 360;
+        fputs("<figure>", f); grok_plot_write(f, &pl); fputs("</figure>\n", f);
+    }
+
+    fputs("<h2>Attention of '=' onto a, per head</h2>\n", f);
+    {
+        grok_plot pl;
+        char (*tt)[16] = (char (*)[16])GROK_MALLOC(16 * (size_t)H);
+        const char **tp = (const char **)GROK_MALLOC(sizeof(char *) * H);
+        if (tt && tp) {
+            for (i = 0; i < H; i++) { snprintf(tt[i], 16, "head %d", i); tp[i] = tt[i]; }
+            memset(&pl, 0, sizeof pl);
+            pl.kind = GROK_PLOT_HEATMAP; pl.z = to_a; pl.rows = p; pl.cols = p; pl.n_panels = H; pl.panel_titles = tp;
+            pl.cmap = GROK_CMAP_VIRIDIS; pl.vmin = 0; pl.vmax = 1; pl.xlabel = "b"; pl.ylabel = "a"; pl.clabel = "attention";
+            pl.width = 330; pl.height = 300;
+            fputs("<figure>", f); grok_plot_write(f, &pl); fputs("</figure>\n", f);
+        }
+        GROK_FREE(tt); GROK_FREE((void *)tp);
+    }
+    snprintf(tmp, sizeof tmp, "<p class=\"note\">Written by grok.h from the model at epoch %ld.</p>\n</body></html>\n", m->epoch);
+    fputs(tmp, f);
+    if (ferror(f) | (fclose(f) != 0)) st = grok__fail(GROK_ERR_IO, "grok_modadd_report: writing %s failed", path);
+done:
+    GROK_FREE(acts); GROK_FREE(to_a); GROK_FREE(nE); GROK_FREE(nU); GROK_FREE(ksh); GROK_FREE(S); GROK_FREE(frac);
+    GROK_FREE(fx); GROK_FREE(rms); GROK_FREE(kf); GROK_FREE(nfreq); GROK_FREE(buf); GROK_FREE(csv.v);
     return st;
 }
 

@@ -8,7 +8,9 @@
    checkpoint's directory + /analysis). The last two lines are for scripts:
        key_freqs=K1,K2,...
        loss original=X restricted=X excluded=X
-   (original and restricted over all p*p pairs, excluded over the training pairs). */
+   (original and restricted over all p*p pairs, excluded over the training pairs).
+   Also writes DIR/report.html (grok_modadd_report: plots of metrics.csv from the checkpoint's
+   directory, the Fourier, SVD, neuron and attention analyses; one self-contained file). */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>
@@ -26,7 +28,7 @@ static void usage(FILE *f)
             "  --p N          modulus; must match the checkpoint (default: read from it)\n"
             "  --frac X       training fraction of the split to rebuild (0.3, as modadd)\n"
             "  --data-seed N  split seed (598, as modadd)\n"
-            "  --out DIR      where the CSV files go (default: the checkpoint's directory/analysis)\n"
+            "  --out DIR      where the CSV files and report.html go (default: the checkpoint's directory/analysis)\n"
             "  --threads N    worker threads\n"
             "  --help         this text\n");
 }
@@ -264,6 +266,15 @@ int main(int argc, char **argv)
     }
     printf("\nCSV files in %s/ (fourier_norms, svd_W_E, attention, neurons, cos_fit, wlogit_fourier_norms); %.1f s\n", out,
            now_s() - t0);
+    { /* report.html: the plots and tables of the above, with the run's metrics.csv beside the checkpoint */
+        char mpath[4096], rpath[4200];
+        const char *slash = strrchr(ckpt, '/');
+        if (slash) snprintf(mpath, sizeof mpath, "%.*s/metrics.csv", (int)(slash - ckpt), ckpt);
+        else snprintf(mpath, sizeof mpath, "metrics.csv");
+        snprintf(rpath, sizeof rpath, "%s/report.html", out);
+        if (grok_modadd_report(rpath, &m, mpath, ckpt) != GROK_OK) return die("writing report.html");
+        printf("report: %s\n", rpath);
+    }
     printf("key_freqs=");
     for (int i = 0; i < nk; i++) printf("%s%d", i ? "," : "", kf[i]);
     printf("\nloss original=%.6g restricted=%.6g excluded=%.6g\n", loss_all, rl, el);

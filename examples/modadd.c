@@ -139,9 +139,16 @@ int main(int argc, char **argv)
         if (grok_run_summary_save(path, &m, &info) != GROK_OK) fprintf(stderr, "modadd: %s\n", grok_last_error());
         snprintf(path, sizeof path, "%s/model.safetensors", out);
         if (grok_model_save_safetensors(&m, path, m.weights) != GROK_OK) fprintf(stderr, "modadd: %s\n", grok_last_error());
+        {
+            char mpath[4096], title[128];
+            snprintf(mpath, sizeof mpath, "%s/metrics.csv", out);
+            snprintf(title, sizeof title, "modadd p=%d, frac %.3g, seed %llu", p, frac, seed);
+            snprintf(path, sizeof path, "%s/report.html", out);
+            if (grok_modadd_report(path, &m, mpath, title) != GROK_OK) fprintf(stderr, "modadd: %s\n", grok_last_error());
+        }
     }
-    printf("outputs: %s/metrics.csv, %s/latest.grok, %s/summary.json, %s/model.safetensors (TransformerLens names)\n",
-           out, out, out, out);
+    printf("outputs: %s/metrics.csv, %s/latest.grok, %s/summary.json, %s/model.safetensors (TransformerLens names), "
+           "%s/report.html\n", out, out, out, out, out);
     printf("final epoch=%ld train_loss=%.6g test_loss=%.6g train_acc=%.4f test_acc=%.4f first_test_acc_99=%s seconds=%.1f\n",
            m.epoch, m.metrics.train_loss, m.metrics.test_loss, m.metrics.train_acc, m.metrics.test_acc, first99, seconds);
     grok_model_free(&m);

@@ -6,6 +6,7 @@
 #    tests/test_gemm (GEMM against a double reference, every kernel, determinism, the pool) and
 #    tests/test_analysis (DFT, Fourier basis, SVD, least squares against direct references) and
 #    tests/test_progress (the seed analyses and progress measures, on a p = 31 model it trains).
+#    tests/test_plots (the SVG plots: well-formed, element counts, colours, arguments).
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
 CXX=${CXX:-c++}
@@ -42,7 +43,7 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots; do
     ./$t > $t.log 2>&1
     status=$?
     cat $t.log

@@ -1,0 +1,178 @@
+/* test_plots - grok.h's SVG plots: each kind is written to /tmp and read back; the test checks
+   that the file is well-formed (every tag closed, in order), counts the <rect>, <path> and
+   <circle> elements, the colours at known values (RdBu: 0 white, the ends #053061 / #67001f;
+   NaN grey), escaping, and that bad arguments fail with a message.
+   The last line is "N passed, N failed"; the exit status is nonzero when anything failed. */
+#define GROK_IMPLEMENTATION
+#include "../grok.h"
+#include <stdlib.h>
+#include <string.h>
+
+static int n_pass, n_fail;
+#define CHECK(cond, ...) do { \
+    if (cond) n_pass++; \
+    else { n_fail++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
+} while (0)
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    char *s;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    s = (char *)malloc(n + 1);
+    if (s && fread(s, 1, n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static int count(const char *s, const char *pat)
+{
+    int n = 0;
+    for (const char *q = strstr(s, pat); q; q = strstr(q + 1, pat)) n++;
+    return n;
+}
+
+/* Well-formed: tags balance as a stack, no raw '<' or '&' in text, attribute quotes pair up. */
+static int well_formed(const char *s)
+{
+    char stack[64][16];
+    int depth = 0, roots = 0;
+    const char *q = s;
+    if (!strncmp(q, "<?xml", 5)) { q = strstr(q, "?>"); if (!q) return 0; q += 2; }
+    while (*q) {
+        if (*q == '&') {
+            const char *e = strchr(q, ';');
+            if (!e || e - q > 6) return 0;
+            q = e + 1;
+            continue;
+        }
+        if (*q != '<') { if (*q == '>') return 0; q++; continue; }
+        {
+            int close = q[1] == '/', quotes = 0, n = 0;
+            const char *e = q + 1 + close;
+            char name[16];
+            while ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') || *e == '-') { if (n < 15) name[n++] = *e; e++; }
+            name[n] = 0;
+            if (!n) return 0;
+            while (*e && (*e != '>' || quotes % 2)) { if (*e == '"') quotes++; if (*e == '<') return 0; e++; }
+            if (!*e) return 0;
+            if (close) { if (!depth || strcmp(stack[--depth], name)) return 0; }
+            else if (e[-1] != '/') { if (depth == 64) return 0; if (!depth) roots++; strcpy(stack[depth++], name); }
+            else if (!depth) roots++;
+            q = e + 1;
+        }
+    }
+    return depth == 0 && roots == 1;
+}
+
+int main(void)
+{
+    grok_plot p;
+    char *s;
+    int st;
+
+    { /* heatmap, RdBu: 0 white, ends, NaN grey, escaped title */
+        double z[6] = {-2, 0, 2, NAN, 1, -1};
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_HEATMAP; p.z = z; p.rows = 2; p.cols = 3;
+        p.title = "W_E <in> \"Fourier\" & basis"; p.xlabel = "component"; p.ylabel = "row"; p.clabel = "value";
+        st = grok_plot_save("/tmp/grok_test_heatmap.svg", &p);
+        CHECK(st == GROK_OK, "heatmap save: %s", grok_last_error());
+        s = slurp("/tmp/grok_test_heatmap.svg");
+        CHECK(s && well_formed(s), "heatmap SVG is not well-formed");
+        if (s) {
+            CHECK(count(s, "<rect") == 6 + GROK_PLOT_CBAR_STEPS + 1, "heatmap rects %d", count(s, "<rect"));
+            CHECK(count(s, "fill=\"#ffffff\"") == 1, "0 is white: %d", count(s, "fill=\"#ffffff\""));
+            CHECK(count(s, "fill=\"#053061\"") == 1 && count(s, "fill=\"#67001f\"") == 1, "the ends of RdBu");
+            CHECK(count(s, "fill=\"#bdbdbd\"") == 1, "NaN grey");
+            CHECK(strstr(s, "W_E &lt;in&gt; &quot;Fourier&quot; &amp; basis") != NULL, "title escaped");
+            free(s);
+        }
+        p.cmap = GROK_CMAP_VIRIDIS; /* sequential: min and max are the ends */
+        st = grok_plot_save("/tmp/grok_test_heatmap_seq.svg", &p);
+        s = slurp("/tmp/grok_test_heatmap_seq.svg");
+        CHECK(st == GROK_OK && s && well_formed(s), "sequential heatmap");
+        if (s) {
+            CHECK(count(s, "fill=\"#440154\"") == 1 && count(s, "fill=\"#fde725\"") == 1, "viridis ends");
+            free(s);
+        }
+    }
+    { /* small multiples of heatmaps, one shared scale */
+        double z[4 * 3 * 5];
+        const char *titles[4] = {"head 0", "head 1", "head 2", "head 3"};
+        for (int i = 0; i < 60; i++) z[i] = i / 59.0 * 2 - 1;
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_HEATMAP; p.z = z; p.rows = 3; p.cols = 5; p.n_panels = 4; p.panel_cols = 2;
+        p.panel_titles = titles; p.width = 200; p.height = 180;
+        st = grok_plot_save("/tmp/grok_test_facets.svg", &p);
+        s = slurp("/tmp/grok_test_facets.svg");
+        CHECK(st == GROK_OK && s && well_formed(s), "facets: %s", grok_last_error());
+        if (s) {
+            CHECK(count(s, "<rect") == 4 * (15 + GROK_PLOT_CBAR_STEPS + 1), "facet rects %d", count(s, "<rect"));
+            CHECK(count(s, "fill=\"#053061\"") == 1 && count(s, "fill=\"#67001f\"") == 1, "shared scale: one min, one max");
+            CHECK(strstr(s, "width=\"400\" height=\"360\"") != NULL, "2 x 2 grid size");
+            free(s);
+        }
+    }
+    { /* lines, log-y, legend, phase lines, NaN breaks */
+        double x[5] = {0, 1, 2, 3, 4}, y[10] = {1, 0.1, NAN, 0.001, 1e-4, 2, 1, 0.5, 0.2, -1};
+        const char *names[2] = {"train", "test"}, *vl[2] = {"memorisation", "clean-up"};
+        double v[2] = {1.5, 3.5};
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_LINES; p.x = x; p.y = y; p.n = 5; p.n_series = 2; p.names = names; p.log_y = 1;
+        p.vlines = v; p.vline_labels = vl; p.n_vlines = 2; p.title = "loss"; p.xlabel = "epoch"; p.ylabel = "loss";
+        st = grok_plot_save("/tmp/grok_test_lines.svg", &p);
+        s = slurp("/tmp/grok_test_lines.svg");
+        CHECK(st == GROK_OK && s && well_formed(s), "lines: %s", grok_last_error());
+        if (s) {
+            CHECK(count(s, "<path") == 2, "one path per series: %d", count(s, "<path"));
+            CHECK(count(s, "stroke-dasharray") == 2, "two phase lines");
+            CHECK(strstr(s, ">memorisation<") && strstr(s, ">train<") && strstr(s, ">1e-4<"), "labels, legend, log ticks");
+            CHECK(count(s, " M") == 3, "NaN breaks the train line (3 moves): %d", count(s, " M"));
+            CHECK(!strstr(s, "nan") && !strstr(s, "inf"), "no nan/inf in the SVG");
+            free(s);
+        }
+        p.n_panels = 2; p.n = 5; p.n_series = 1; p.panel_cols = 0; /* small multiples of lines */
+        st = grok_plot_save("/tmp/grok_test_lines2.svg", &p);
+        s = slurp("/tmp/grok_test_lines2.svg");
+        CHECK(st == GROK_OK && s && well_formed(s) && count(s, "<path") == 2, "line facets");
+        free(s);
+    }
+    { /* scatter with a colour dimension */
+        double x[4] = {1, 2, 3, NAN}, y[4] = {0.5, 0.9, 0.99, 1}, c[4] = {0, 1, NAN, 2};
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_SCATTER; p.x = x; p.y = y; p.c = c; p.n = 4; p.xlabel = "frequency"; p.ylabel = "frac";
+        st = grok_plot_save("/tmp/grok_test_scatter.svg", &p);
+        s = slurp("/tmp/grok_test_scatter.svg");
+        CHECK(st == GROK_OK && s && well_formed(s), "scatter: %s", grok_last_error());
+        if (s) {
+            CHECK(count(s, "<circle") == 3, "one circle per finite point: %d", count(s, "<circle"));
+            CHECK(count(s, "fill=\"#440154\" fill-opacity") == 1 && count(s, "fill=\"#bdbdbd\" fill-opacity") == 1,
+                  "colour min and NaN");
+            free(s);
+        }
+    }
+    { /* bad arguments */
+        double z[1] = {0};
+        memset(&p, 0, sizeof p);
+        CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG && strstr(grok_last_error(), "kind"), "kind 0");
+        p.kind = GROK_PLOT_HEATMAP; p.z = z; p.rows = 0; p.cols = 1;
+        CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG, "rows 0");
+        p.rows = 1; p.width = 5;
+        CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG, "width 5");
+        p.width = 0; p.n_vlines = 1;
+        CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG, "vlines NULL");
+        p.n_vlines = 0; p.cmap = (grok_cmap)7;
+        CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG, "cmap 7");
+        p.cmap = GROK_CMAP_DEFAULT;
+        CHECK(grok_plot_write(NULL, &p) == GROK_ERR_ARG, "NULL file");
+        CHECK(grok_plot_save("/nonexistent-dir/x.svg", &p) == GROK_ERR_IO, "unwritable path");
+    }
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail != 0;
+}
