@@ -41,12 +41,14 @@ static void usage(FILE *f)
             "  --data-seed N  train/test split seed (598)\n"
             "  --threads N    worker threads (GROK_THREADS, else all cores)\n"
             "  --out DIR      output directory for metrics.csv and latest.grok (runs/modadd)\n"
+            "  --no-measures  skip the progress measures (restricted/excluded loss, Gini, sum of\n"
+            "                 squared weights) that metrics.csv and report.html otherwise carry\n"
             "  --help         this text\n");
 }
 
 int main(int argc, char **argv)
 {
-    int p = 113, threads = 0, i, st;
+    int p = 113, threads = 0, measures = 1, i, st;
     double frac = 0.3, lr = 1e-3, wd = 1.0, seconds;
     long epochs = 25000, every = 100;
     unsigned long long seed = 999, data_seed = 598;
@@ -63,6 +65,7 @@ int main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        if (!strcmp(a, "--no-measures")) { measures = 0; continue; }
         if (!v) { fprintf(stderr, "modadd: %s needs a value (or unknown option)\n", a); usage(stderr); return 2; }
         if (!strcmp(a, "--p")) p = atoi(v);
         else if (!strcmp(a, "--frac")) frac = atof(v);
@@ -99,6 +102,7 @@ int main(int argc, char **argv)
     opts.out_dir = out;
     opts.on_eval = on_eval;
     opts.on_eval_ctx = &ms;
+    opts.progress_measures = measures;
     printf("modadd: p=%d frac=%.3g (%d train, %d test) lr=%g wd=%g epochs=%ld seed=%llu data_seed=%llu\n",
            p, frac, train.n, test.n, lr, wd, epochs, seed, data_seed);
     printf("model: %zu parameters (%d tensors), %d threads, GEMM kernel %s, %.1f MiB in one arena\n",
