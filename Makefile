@@ -5,6 +5,7 @@
 #   make test-browser report.html in headless Chromium (Debian's chromium; skips without)
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its analysis
 #   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
+#   make test-asan  the unit tests under AddressSanitizer and UBSan
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
@@ -67,6 +68,16 @@ test-browser: examples/modadd
 test-parity:
 	CC="$(CC)" sh tests/parity/run.sh
 
+# The unit tests built with AddressSanitizer and UBSan (not part of make test: slower).
+test-asan:
+	@mkdir -p tests/asan
+	@for t in $(TESTS); do \
+	    $(CC) -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	        -o tests/asan/$${t#tests/} $$t.c $(LDLIBS) || exit 1; \
+	    echo "== $$t (asan, ubsan)"; ./tests/asan/$${t#tests/} > tests/asan/log 2>&1 || { cat tests/asan/log; exit 1; }; \
+	    tail -n 1 tests/asan/log; \
+	done
+
 # The canonical run, then its analysis; ends by printing the path of its report.html.
 run: examples/modadd examples/analyze
 	./examples/modadd --out $(OUT)
@@ -78,6 +89,6 @@ analyze: examples/analyze
 
 clean:
 	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
-	rm -rf runs
+	rm -rf runs tests/asan
 
-.PHONY: all test test-parity test-browser run analyze clean bench bench-compare
+.PHONY: all test test-parity test-browser test-asan run analyze clean bench bench-compare
