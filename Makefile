@@ -26,7 +26,7 @@ all: $(BINS)
 examples/%: examples/%.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
 
-tests/%: tests/%.c grok.h
+tests/%: tests/%.c tests/check.h grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
 
 BENCH = bench/peak bench/gemm bench/train bench/fft bench/svd

@@ -4,20 +4,9 @@
    and the exit status is nonzero on any failure. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
+#include "check.h"
 
-static int n_pass, n_fail;
 static double worst; /* worst error of the current group */
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (cond) n_pass++;                                                   \
-        else {                                                                \
-            n_fail++;                                                         \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                       \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-        }                                                                     \
-    } while (0)
 
 static void group_begin(void) { worst = 0; }
 static void group_end(const char *name, double bound)

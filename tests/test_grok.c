@@ -2,16 +2,10 @@
    exit status is nonzero when anything failed. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
+#include "check.h"
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-
-static int n_pass, n_fail;
-
-#define CHECK(cond, ...) do { \
-    if (cond) n_pass++; \
-    else { n_fail++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
 
 /* ------------------------------------------------ double-precision reference model */
 /* An independent, deliberately plain implementation of the same transformer

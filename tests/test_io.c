@@ -4,16 +4,10 @@
    was. The last line is "N passed, N failed"; the exit status is nonzero when anything failed. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
+#include "check.h"
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-
-static int n_pass, n_fail;
-
-#define CHECK(cond, ...) do { \
-    if (cond) n_pass++; \
-    else { n_fail++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf(" [%s]\n", grok_last_error()); } \
-} while (0)
 
 static char dir[256];
 

@@ -5,21 +5,11 @@
    is "N passed, N failed"; the exit status is nonzero on any failure. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
+#include "check.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int n_pass, n_fail;
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (cond) n_pass++;                                                   \
-        else {                                                                \
-            n_fail++;                                                         \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                       \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-        }                                                                     \
-    } while (0)
 #define PI 3.14159265358979323846
 
 static uint64_t rs = 88172645463325252ull;
