@@ -240,7 +240,9 @@ GROKDEF grok_tensor grok_model_tensor(const grok_model *m, float *buffer, const 
    target positions whose argmax is the target. B <= max_batch.
    One-layer models take a trimmed path when there are targets and logits_out is NULL: only
    target positions go through the block's output side, and Q/K/V are computed once per
-   (position, token). It computes the same function (tests compare the two paths); set
+   (position, token); without LayerNorm it also folds W_in and W_U into tables over those
+   (position, token) rows and merges W_out with W_U (the "folded" path, about half the FLOPs
+   of the canonical step). It computes the same function (tests compare the paths); set
    m->general_path = 1 to compute every position, e.g. to read every activation. */
 GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targets, int B,
                                double *loss, double *acc, float *logits_out);
@@ -1351,6 +1353,42 @@ static void grok__epilogue_generic(float *c, const float *bias, int relu, const 
         for (j = 0; j < n; j++) c[j] = grok__mask_positive(mask[j], c[j]);
 }
 
+/* Vector primitives of the folded training path (grok__fold_*), in the kernel's ISA.
+   madd: y[q] (n) += sum over e = 0..nx-1, in order, of alpha[e*ny + q] * x[e] (n), for
+   q < ny; one multiply-add per term, so it equals nx*ny separate axpys, but each x[e] is
+   loaded once and the y[q] stay in registers. dots: out[q] = x . y[q] (n), each summed in 16
+   lanes (lane l takes the elements l, l+16, ...) then over the lanes in order 0..15. The
+   AVX-512 and AVX2 variants fuse every multiply-add and give the same bits. */
+typedef void (*grok__madd_fn)(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n);
+/* scatter: madd's update of y[0..ny-1] and, for q < nt <= ny, dots[e*nt + q] = x[e] . t[q]
+   (summed in 16 lanes as described above), in one pass over each x[e]. */
+typedef void (*grok__scatter_fn)(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
+                                 const float *const *t, int nt, float *dots);
+
+static void grok__madd_generic(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
+{
+    int q, e, k;
+    for (q = 0; q < ny; q++)
+        for (e = 0; e < nx; e++)
+            for (k = 0; k < n; k++) y[q][k] += alpha[e * ny + q] * x[e][k];
+}
+
+static void grok__scatter_generic(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
+                                  const float *const *t, int nt, float *dots)
+{
+    int q, e, k, l;
+    for (e = 0; e < nx; e++) {
+        for (q = 0; q < ny; q++)
+            for (k = 0; k < n; k++) y[q][k] += alpha[e * ny + q] * x[e][k];
+        for (q = 0; q < nt; q++) {
+            float lane[16] = {0}, s = 0.0f;
+            for (k = 0; k < n; k++) lane[k % 16] += x[e][k] * t[q][k];
+            for (l = 0; l < 16; l++) s += lane[l];
+            dots[e * nt + q] = s;
+        }
+    }
+}
+
 typedef struct {
     const char *name;
     int mr, nr; /* register tile */
@@ -1358,6 +1396,8 @@ typedef struct {
     grok__ukernel_fn fn;      /* A strip packed k-major: a[k*MR + i] */
     grok__ukernel_fn fn_rows; /* A strip packed row-major, a[i*GROK__KC + k]; NULL if absent */
     grok__epilogue_fn epilogue;
+    grok__madd_fn madd;
+    grok__scatter_fn scatter;
 } grok__kernel;
 
 /* Portable 4x16 kernel; the compiler may vectorise the j loops. */
@@ -1377,7 +1417,8 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
         }
 }
 
-static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, grok__epilogue_generic };
+static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, grok__epilogue_generic,
+                                                   grok__madd_generic, grok__scatter_generic };
 
 #if GROK__X86
 
@@ -1531,8 +1572,192 @@ static void grok__epilogue_avx512(float *c, const float *bias, int relu, const f
     }
 }
 
-static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512 };
-static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__epilogue_avx2 };
+/* madd and dots sweep the columns once per group of 8, 4, 2 or 1 outputs, whose
+   accumulators are named registers (one function per group size, from the macros below). */
+#define GROK__Q1(X) X(0)
+#define GROK__Q2(X) X(0) X(1)
+#define GROK__Q4(X) X(0) X(1) X(2) X(3)
+#define GROK__Q8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define GROK__MADD_GROUPS(CALL, ny, maxq) {                                                   \
+        int q0_ = 0;                                                                          \
+        while (q0_ < (ny)) {                                                                  \
+            int left_ = (ny) - q0_;                                                           \
+            int nq_ = left_ >= 8 && (maxq) >= 8 ? 8 : left_ >= 4 ? 4 : left_ >= 2 ? 2 : 1;    \
+            CALL(nq_, q0_);                                                                   \
+            q0_ += nq_;                                                                       \
+        }                                                                                     \
+    }
+
+/* avx512: 16 columns per step, the tail masked (masked-off lanes are neither read nor written). */
+#define GROK__M512_MASK(k, n) (__mmask16)((n) - (k) >= 16 ? 0xFFFF : (1u << ((n) - (k))) - 1u)
+#define GROK__MA512_LOAD(i) __m512 acc##i = _mm512_maskz_loadu_ps(msk, y[i] + k);
+#define GROK__MA512_FMA(i) acc##i = _mm512_fmadd_ps(_mm512_set1_ps(al[i]), v, acc##i);
+#define GROK__MA512_STORE(i) _mm512_mask_storeu_ps(y[i] + k, msk, acc##i);
+#define GROK__MADD512(NAME, QL)                                                               \
+    __attribute__((target("avx512f")))                                                        \
+    static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n) \
+    {                                                                                         \
+        int e, k;                                                                             \
+        for (k = 0; k < n; k += 16) {                                                         \
+            __mmask16 msk = GROK__M512_MASK(k, n);                                            \
+            QL(GROK__MA512_LOAD)                                                              \
+            for (e = 0; e < nx; e++) {                                                        \
+                __m512 v = _mm512_maskz_loadu_ps(msk, x[e] + k);                              \
+                const float *al = alpha + (ptrdiff_t)e * ny;                                  \
+                QL(GROK__MA512_FMA)                                                           \
+            }                                                                                 \
+            QL(GROK__MA512_STORE)                                                             \
+        }                                                                                     \
+    }
+GROK__MADD512(grok__madd512_1, GROK__Q1)
+GROK__MADD512(grok__madd512_2, GROK__Q2)
+GROK__MADD512(grok__madd512_4, GROK__Q4)
+GROK__MADD512(grok__madd512_8, GROK__Q8)
+
+__attribute__((target("avx512f")))
+static void grok__madd_avx512(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
+{
+#define GROK__CALL(nq, q0)                                                                    \
+    if (nq == 8) grok__madd512_8(y + q0, ny, x, alpha + q0, nx, n);                           \
+    else if (nq == 4) grok__madd512_4(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else if (nq == 2) grok__madd512_2(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else grok__madd512_1(y + q0, ny, x, alpha + q0, nx, n);
+    GROK__MADD_GROUPS(GROK__CALL, ny, 8)
+#undef GROK__CALL
+}
+
+/* Finishes a 16-lane dot: elements k0..n-1 (fewer than 16) into lanes 0.., fused, then the
+   lanes in order. */
+static float grok__lanes_sum(float *lane, const float *x, const float *t, int k0, int n)
+{
+    float s = 0.0f;
+    int l;
+    for (l = 0; k0 + l < n; l++) lane[l] = fmaf(x[k0 + l], t[k0 + l], lane[l]);
+    for (l = 0; l < 16; l++) s += lane[l];
+    return s;
+}
+
+/* scatter, one x[e] at a time: the y rows are read-modify-written (they stay in L1), the nt
+   dot accumulators are registers (groups of 4); masked-off tail lanes keep their value. */
+#define GROK__SC512_ZERO(i) __m512 acc##i = _mm512_setzero_ps();
+#define GROK__SC512_FMA(i) acc##i = _mm512_mask3_fmadd_ps(v, _mm512_maskz_loadu_ps(msk, t[i] + k), acc##i, msk);
+#define GROK__SC512_OUT(i) { float lane[16]; _mm512_storeu_ps(lane, acc##i); dots[i] = grok__lanes_sum(lane, x, t[i], n, n); }
+#define GROK__DOTS512(NAME, QL)                                                               \
+    __attribute__((target("avx512f")))                                                        \
+    static void NAME(const float *x, int n, const float *const *t, float *dots)              \
+    {                                                                                         \
+        int k;                                                                                \
+        QL(GROK__SC512_ZERO)                                                                  \
+        for (k = 0; k < n; k += 16) {                                                         \
+            __mmask16 msk = GROK__M512_MASK(k, n);                                            \
+            __m512 v = _mm512_maskz_loadu_ps(msk, x + k);                                     \
+            QL(GROK__SC512_FMA)                                                               \
+        }                                                                                     \
+        QL(GROK__SC512_OUT)                                                                   \
+    }
+GROK__DOTS512(grok__dots512_1, GROK__Q1)
+GROK__DOTS512(grok__dots512_2, GROK__Q2)
+GROK__DOTS512(grok__dots512_4, GROK__Q4)
+
+__attribute__((target("avx512f")))
+static void grok__scatter_avx512(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
+                                 const float *const *t, int nt, float *dots)
+{
+    int e;
+    for (e = 0; e < nx; e++) {
+#define GROK__CALL(nq, q0)                                                                    \
+        if (nq == 4) grok__dots512_4(x[e], n, t + q0, dots + e * nt + q0);                    \
+        else if (nq == 2) grok__dots512_2(x[e], n, t + q0, dots + e * nt + q0);               \
+        else grok__dots512_1(x[e], n, t + q0, dots + e * nt + q0);
+        GROK__MADD_GROUPS(GROK__CALL, nt, 4)
+#undef GROK__CALL
+        grok__madd_avx512(y, ny, x + e, alpha + e * ny, 1, n);
+    }
+}
+
+/* avx2: 8 columns per step, the tail one column at a time with fmaf. */
+#define GROK__MA256_LOAD(i) __m256 acc##i = _mm256_loadu_ps(y[i] + k);
+#define GROK__MA256_FMA(i) acc##i = _mm256_fmadd_ps(_mm256_set1_ps(al[i]), v, acc##i);
+#define GROK__MA256_STORE(i) _mm256_storeu_ps(y[i] + k, acc##i);
+#define GROK__MADD256(NAME, QL, NQ)                                                           \
+    __attribute__((target("avx2,fma")))                                                      \
+    static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n) \
+    {                                                                                         \
+        int e, k, q;                                                                          \
+        for (k = 0; k + 8 <= n; k += 8) {                                                     \
+            QL(GROK__MA256_LOAD)                                                              \
+            for (e = 0; e < nx; e++) {                                                        \
+                __m256 v = _mm256_loadu_ps(x[e] + k);                                         \
+                const float *al = alpha + (ptrdiff_t)e * ny;                                  \
+                QL(GROK__MA256_FMA)                                                           \
+            }                                                                                 \
+            QL(GROK__MA256_STORE)                                                             \
+        }                                                                                     \
+        for (; k < n; k++)                                                                    \
+            for (q = 0; q < NQ; q++) {                                                        \
+                float acc = y[q][k];                                                          \
+                for (e = 0; e < nx; e++) acc = fmaf(alpha[(ptrdiff_t)e * ny + q], x[e][k], acc); \
+                y[q][k] = acc;                                                                \
+            }                                                                                 \
+    }
+GROK__MADD256(grok__madd256_1, GROK__Q1, 1)
+GROK__MADD256(grok__madd256_2, GROK__Q2, 2)
+GROK__MADD256(grok__madd256_4, GROK__Q4, 4)
+GROK__MADD256(grok__madd256_8, GROK__Q8, 8)
+
+__attribute__((target("avx2,fma")))
+static void grok__madd_avx2(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
+{
+#define GROK__CALL(nq, q0)                                                                    \
+    if (nq == 8) grok__madd256_8(y + q0, ny, x, alpha + q0, nx, n);                           \
+    else if (nq == 4) grok__madd256_4(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else if (nq == 2) grok__madd256_2(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else grok__madd256_1(y + q0, ny, x, alpha + q0, nx, n);
+    GROK__MADD_GROUPS(GROK__CALL, ny, 8)
+#undef GROK__CALL
+}
+
+#define GROK__SC256_ZERO(i) __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps();
+#define GROK__SC256_FMA(i) lo##i = _mm256_fmadd_ps(vl, _mm256_loadu_ps(t[i] + k), lo##i); \
+                           hi##i = _mm256_fmadd_ps(vh, _mm256_loadu_ps(t[i] + k + 8), hi##i);
+#define GROK__SC256_OUT(i) { float lane[16]; _mm256_storeu_ps(lane, lo##i); _mm256_storeu_ps(lane + 8, hi##i); \
+                             dots[i] = grok__lanes_sum(lane, x, t[i], k, n); }
+#define GROK__DOTS256(NAME, QL)                                                               \
+    __attribute__((target("avx2,fma")))                                                      \
+    static void NAME(const float *x, int n, const float *const *t, float *dots)              \
+    {                                                                                         \
+        int k;                                                                                \
+        QL(GROK__SC256_ZERO)                                                                  \
+        for (k = 0; k + 16 <= n; k += 16) {                                                   \
+            __m256 vl = _mm256_loadu_ps(x + k), vh = _mm256_loadu_ps(x + k + 8);             \
+            QL(GROK__SC256_FMA)                                                               \
+        }                                                                                     \
+        QL(GROK__SC256_OUT)                                                                   \
+    }
+GROK__DOTS256(grok__dots256_1, GROK__Q1)
+GROK__DOTS256(grok__dots256_2, GROK__Q2)
+GROK__DOTS256(grok__dots256_4, GROK__Q4)
+
+__attribute__((target("avx2,fma")))
+static void grok__scatter_avx2(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
+                               const float *const *t, int nt, float *dots)
+{
+    int e;
+    for (e = 0; e < nx; e++) {
+#define GROK__CALL(nq, q0)                                                                    \
+        if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                    \
+        else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);               \
+        else grok__dots256_1(x[e], n, t + q0, dots + e * nt + q0);
+        GROK__MADD_GROUPS(GROK__CALL, nt, 4)
+#undef GROK__CALL
+        grok__madd_avx2(y, ny, x + e, alpha + e * ny, 1, n);
+    }
+}
+
+static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512,
+                                                  grok__madd_avx512, grok__scatter_avx512 };
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__epilogue_avx2,
+                                                grok__madd_avx2, grok__scatter_avx2 };
 
 #endif /* GROK__X86 */
 
@@ -2341,6 +2566,16 @@ struct grok__acts {
     int *qrow, *qtarget;      /* (R): row of each target position, its target */
     int *csr_off, *csr_ent;   /* (T*Vin + 1), (R*T): queries reading each table row, in order */
     int *tab_tokens;          /* (Vin*T): token of each table row, v for rows v*T..v*T+T-1 */
+    /* folded path (one layer, no LayerNorm): see grok__fold_forward. S = M + V. */
+    float *fold_src, *dfold_src;  /* (Nsrc, C): W_O-mixed values, own embeddings, b_O, b_out */
+    float *fold_tab, *dfold_tab;  /* (Nsrc, S): fold_src @ [W_in | W_U] */
+    float *fold_v, *dfold_v;      /* (n_att, H*D): values of the attended table rows */
+    float *wcat, *dwcat;          /* (C, S): [W_in | W_U] */
+    float *wc, *dwc;              /* (M, V): W_out @ W_U */
+    float *fold_cst;              /* (S): what every query adds: b_O and b_out folded, b_in, b_U */
+    int *att_idx, *own_idx;       /* (Vin*T): compact index of a table row, -1 if unused */
+    int *att_rows, *own_rows;     /* (Vin*T): table row of each compact index */
+    int n_att, n_own;
     /* backward scratch */
     float *dresid, *dln, *dqkv, *dz, *dmlp, *dwqkv;
     float *dlogits;           /* the forward leaves softmax numerators here for the backward */
@@ -2555,8 +2790,24 @@ static void grok__layout(grok_model *m, grok_arena *ar)
             a->x_tab_rstd = (float *)grok__take(ar, Nt * f);
             a->dx_tab = (float *)grok__take(ar, Nt * C * f);
         } else {
+            size_t S = M + V, Nsrc = Nt * H + Nt + 2;
             a->x_tab = a->e_tab;
             a->dx_tab = a->de_tab;
+            a->fold_src = (float *)grok__take(ar, Nsrc * C * f);
+            a->dfold_src = (float *)grok__take(ar, Nsrc * C * f);
+            a->fold_tab = (float *)grok__take(ar, Nsrc * S * f);
+            a->dfold_tab = (float *)grok__take(ar, Nsrc * S * f);
+            a->fold_v = (float *)grok__take(ar, Nt * HD * f);
+            a->dfold_v = (float *)grok__take(ar, Nt * HD * f);
+            a->wcat = (float *)grok__take(ar, C * S * f);
+            a->dwcat = (float *)grok__take(ar, C * S * f);
+            a->wc = (float *)grok__take(ar, M * V * f);
+            a->dwc = (float *)grok__take(ar, M * V * f);
+            a->fold_cst = (float *)grok__take(ar, S * f);
+            a->att_idx = (int *)grok__take(ar, Nt * sizeof(int));
+            a->own_idx = (int *)grok__take(ar, Nt * sizeof(int));
+            a->att_rows = (int *)grok__take(ar, Nt * sizeof(int));
+            a->own_rows = (int *)grok__take(ar, Nt * sizeof(int));
         }
         a->qrow = (int *)grok__take(ar, R * sizeof(int));
         a->qtarget = (int *)grok__take(ar, R * sizeof(int));
@@ -2713,18 +2964,20 @@ static int grok__check_tokens(const grok_model *m, const int *tokens, const int 
     return GROK_OK;
 }
 
-/* The trimmed path (one-layer models, forward with targets and without logits_out).
+/* The trimmed path (one-layer models with LayerNorm, forward with targets and without
+   logits_out; without LayerNorm the folded path below goes further).
    Only target positions reach the loss, so only their rows ("queries") go through W_O, the
    MLP and the unembedding; and the block's input at a position depends on (position, token)
    alone, so Q, K and V are computed once per table entry (Vin*T rows) and gathered. It is
-   the same function as the general path, in fewer FLOPs: the canonical model needs about a
-   quarter of the work. Query i is residual row qrow[i]; the table row of token v at position
+   the same function as the general path, in fewer FLOPs (for the canonical shapes about a
+   quarter of the work). Query i is residual row qrow[i]; the table row of token v at position
    u is v*T + u, laid out like a batch of Vin sequences (tab_tokens) so that the embedding's
    forward and backward serve it unchanged. */
 
 typedef struct {
     grok_model *m;
     int n_q;
+    int want_z; /* the folded path needs only the pattern */
 } grok__trim_args;
 
 static int grok__tab_row(const grok_model *m, long r)
@@ -2759,11 +3012,12 @@ static void grok__trim_attention_task(void *ctx, int task, int ntasks)
             }
             for (u = 0; u <= t; u++) { pat[u] = expf(sc[u] - mx); sum += pat[u]; }
             for (u = t + 1; u < T; u++) { sc[u] = -INFINITY; pat[u] = 0.0f; }
+            for (u = 0; u <= t; u++) pat[u] = (float)(pat[u] / sum);
+            if (!ta->want_z) continue;
             for (d = 0; d < D; d++) z[d] = 0.0f;
             for (u = 0; u <= t; u++) {
                 const float *v = a->qkv_tab + (long)grok__tab_row(m, first + u) * 3 * HD + 2 * HD + h * D;
-                float p = pat[u] = (float)(pat[u] / sum);
-                for (d = 0; d < D; d++) z[d] += p * v[d];
+                for (d = 0; d < D; d++) z[d] += pat[u] * v[d];
             }
         }
     }
@@ -2776,8 +3030,7 @@ static void grok__trim_forward(grok_model *m)
     grok__layer_acts *L = &a->layer[0];
     grok__trim_args ta;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp;
-    int Vin = c->d_vocab, Nt = T * Vin, Q = 0, ln = c->normalization == GROK_NORM_LN;
-    int relu = c->act_fn == GROK_ACT_RELU, k;
+    int Vin = c->d_vocab, Nt = T * Vin, Q = 0, relu = c->act_fn == GROK_ACT_RELU, k;
     long r, R = (long)a->B * T, i;
     float eps = (float)c->ln_eps, *w = m->weights, *Wqkv[3], *bqkv[3];
     const float *W_E = grok__gp(m, w, a->idx_W_E), *W_pos = grok__gp(m, w, a->idx_W_pos);
@@ -2785,14 +3038,15 @@ static void grok__trim_forward(grok_model *m)
     for (r = 0; r < R; r++)
         if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
     grok__embed_forward(a->e_tab, a->tab_tokens, W_E, W_pos, Nt, T, C);
-    if (ln) grok__layernorm_forward(a->x_tab, a->x_tab_mean, a->x_tab_rstd, a->e_tab,
-                                    grok__bp(m, w, 0, GROK__LN1_W), grok__bp(m, w, 0, GROK__LN1_B), Nt, C, eps);
+    grok__layernorm_forward(a->x_tab, a->x_tab_mean, a->x_tab_rstd, a->e_tab,
+                            grok__bp(m, w, 0, GROK__LN1_W), grok__bp(m, w, 0, GROK__LN1_B), Nt, C, eps);
     Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
     bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
     grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
     grok__matmul_forward(a->qkv_tab, a->x_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD, 0, 0);
     ta.m = m;
     ta.n_q = Q;
+    ta.want_z = 1;
     grok__parallel_for(grok__trim_attention_task, &ta, grok__tasks_for(Q));
     /* resid_mid = resid_pre + b_O, then += z @ W_O in the GEMM; resid_final likewise. */
     for (i = 0; i < Q; i++) {
@@ -2801,8 +3055,8 @@ static void grok__trim_forward(grok_model *m)
         for (k = 0; k < C; k++) o[k] = e[k] + bo[k];
     }
     grok__matmul_forward(L->resid_mid, L->z, grok__bp(m, w, 0, GROK__W_O), NULL, Q, HD, C, 1, 0);
-    if (ln) grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
-                                    grok__bp(m, w, 0, GROK__LN2_W), grok__bp(m, w, 0, GROK__LN2_B), Q, C, eps);
+    grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
+                            grok__bp(m, w, 0, GROK__LN2_W), grok__bp(m, w, 0, GROK__LN2_B), Q, C, eps);
     /* ReLU is fused into W_in's GEMM: its backward needs only the output (post > 0 iff pre > 0). */
     if (relu) {
         grok__matmul_forward(L->mlp_post, L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), grok__bp(m, w, 0, GROK__B_IN), Q, C, M, 0, 1);
@@ -2816,8 +3070,8 @@ static void grok__trim_forward(grok_model *m)
         for (k = 0; k < C; k++) o[k] = x[k] + bo[k];
     }
     grok__matmul_forward(a->resid_final, L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), NULL, Q, M, C, 1, 0);
-    if (ln) grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
-                                    grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), Q, C, eps);
+    grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
+                            grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), Q, C, eps);
     grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), Q, C, c->d_vocab_out, 0, 0);
     grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, c->d_vocab_out);
 }
@@ -2889,48 +3143,12 @@ static void grok__trim_scatter_task(void *ctx, int task, int ntasks)
     }
 }
 
-static void grok__trim_backward(grok_model *m)
+/* Counting sort of (query, position) pairs by table row: csr_ent[csr_off[j]..csr_off[j+1])
+   are the queries reading table row j, in ascending order. */
+static void grok__trim_csr(grok_model *m)
 {
-    const grok_config *c = &m->cfg;
     grok__acts *a = m->acts;
-    grok__layer_acts *L = &a->layer[0];
-    grok__trim_args ta;
-    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
-    int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, ln = c->normalization == GROK_NORM_LN;
-    int relu = c->act_fn == GROK_ACT_RELU, j, k;
-    long i;
-    float *w = m->weights, *dW[3], *db[3];
-
-    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
-    if (ln) {
-        grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
-        memset(a->dresid, 0, sizeof(float) * (size_t)Q * C);
-        grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
-                                 a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), Q, C);
-    } else {
-        grok__matmul_backward(a->dresid, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
-    }
-    grok__matmul_backward(a->dmlp, grok__bg(m, 0, GROK__W_OUT), grok__bg(m, 0, GROK__B_OUT), a->dresid,
-                          L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), Q, M, C, 0, relu);
-    if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
-    if (ln) {
-        grok__matmul_backward(a->dln, grok__bg(m, 0, GROK__W_IN), grok__bg(m, 0, GROK__B_IN), a->dmlp,
-                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 0, 0);
-        grok__layernorm_backward(a->dresid, grok__bg(m, 0, GROK__LN2_W), grok__bg(m, 0, GROK__LN2_B), a->dln,
-                                 L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, 0, GROK__LN2_W), Q, C);
-    } else {
-        grok__matmul_backward(a->dresid, grok__bg(m, 0, GROK__W_IN), grok__bg(m, 0, GROK__B_IN), a->dmlp,
-                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 1, 0);
-    }
-    grok__matmul_backward(a->dz, grok__bg(m, 0, GROK__W_O), grok__bg(m, 0, GROK__B_O), a->dresid,
-                          L->z, grok__bp(m, w, 0, GROK__W_O), Q, HD, C, 0, 0);
-    ta.m = m;
-    ta.n_q = Q;
-    grok__parallel_for(grok__trim_attention_backward_task, &ta, grok__tasks_for(Q));
-
-    /* Counting sort of (query, position) pairs by table row; queries stay in ascending order. */
+    int T = m->cfg.n_ctx, Nt = T * m->cfg.d_vocab, Q = a->n_targets, i, j, k;
     memset(a->csr_off, 0, sizeof(int) * (size_t)(Nt + 1));
     for (i = 0; i < Q; i++)
         for (k = 0; k <= a->qrow[i] % T; k++) a->csr_off[grok__tab_row(m, a->qrow[i] - a->qrow[i] % T + k) + 1]++;
@@ -2938,20 +3156,412 @@ static void grok__trim_backward(grok_model *m)
     for (i = 0; i < Q; i++)
         for (k = 0; k <= a->qrow[i] % T; k++) {
             int row = grok__tab_row(m, a->qrow[i] - a->qrow[i] % T + k);
-            a->csr_ent[a->csr_off[row]++] = (int)i;
+            a->csr_ent[a->csr_off[row]++] = i;
         }
     for (j = Nt; j > 0; j--) a->csr_off[j] = a->csr_off[j - 1];
     a->csr_off[0] = 0;
+}
+
+static void grok__trim_backward(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__layer_acts *L = &a->layer[0];
+    grok__trim_args ta;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU;
+    float *w = m->weights, *dW[3], *db[3];
+
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
+    grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
+                          a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
+    memset(a->dresid, 0, sizeof(float) * (size_t)Q * C);
+    grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
+                             a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), Q, C);
+    grok__matmul_backward(a->dmlp, grok__bg(m, 0, GROK__W_OUT), grok__bg(m, 0, GROK__B_OUT), a->dresid,
+                          L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), Q, M, C, 0, relu);
+    if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
+    grok__matmul_backward(a->dln, grok__bg(m, 0, GROK__W_IN), grok__bg(m, 0, GROK__B_IN), a->dmlp,
+                          L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 0, 0);
+    grok__layernorm_backward(a->dresid, grok__bg(m, 0, GROK__LN2_W), grok__bg(m, 0, GROK__LN2_B), a->dln,
+                             L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, 0, GROK__LN2_W), Q, C);
+    grok__matmul_backward(a->dz, grok__bg(m, 0, GROK__W_O), grok__bg(m, 0, GROK__B_O), a->dresid,
+                          L->z, grok__bp(m, w, 0, GROK__W_O), Q, HD, C, 0, 0);
+    ta.m = m;
+    ta.n_q = Q;
+    ta.want_z = 1;
+    grok__parallel_for(grok__trim_attention_backward_task, &ta, grok__tasks_for(Q));
+
+    grok__trim_csr(m);
     grok__parallel_for(grok__trim_scatter_task, &ta, grok__tasks_for(Nt));
 
     memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
-    grok__matmul_backward(a->dx_tab, a->dwqkv, NULL, a->dtab, a->x_tab, L->wqkv, Nt, C, 3 * HD, !ln, 0);
+    grok__matmul_backward(a->dx_tab, a->dwqkv, NULL, a->dtab, a->x_tab, L->wqkv, Nt, C, 3 * HD, 0, 0);
     dW[0] = grok__bg(m, 0, GROK__W_Q); dW[1] = grok__bg(m, 0, GROK__W_K); dW[2] = grok__bg(m, 0, GROK__W_V);
     grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
     db[0] = grok__bg(m, 0, GROK__B_Q); db[1] = grok__bg(m, 0, GROK__B_K); db[2] = grok__bg(m, 0, GROK__B_V);
     grok__qkv_bias_backward(db, a->dtab, Nt, HD);
-    if (ln) grok__layernorm_backward(a->de_tab, grok__bg(m, 0, GROK__LN1_W), grok__bg(m, 0, GROK__LN1_B), a->dx_tab,
-                                     a->e_tab, a->x_tab_mean, a->x_tab_rstd, grok__bp(m, w, 0, GROK__LN1_W), Nt, C);
+    grok__layernorm_backward(a->de_tab, grok__bg(m, 0, GROK__LN1_W), grok__bg(m, 0, GROK__LN1_B), a->dx_tab,
+                             a->e_tab, a->x_tab_mean, a->x_tab_rstd, grok__bp(m, w, 0, GROK__LN1_W), Nt, C);
+    grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->de_tab, a->tab_tokens, Nt, T, C);
+}
+
+/* The folded path: the trimmed path for one-layer models without LayerNorm (the canonical
+   model). Without LayerNorm the residual stream is linear in what attention mixes, so W_in and
+   W_U fold into small tables instead of running over every query:
+       resid_mid_i = e_own + b_O + sum_{h,u} pattern_ihu * Y[row(u), h],  Y[j, h] = v[j, h] @ W_O[h]
+   and with S = [W_in | W_U] (C, M+V) each query's MLP input and the residual's share of its
+   logits are a weighted sum of rows of fold_tab = fold_src @ S, where fold_src stacks Y of the
+   attended table rows, the embeddings of the queries' own rows, b_O and b_out:
+       [pre_i | logits_i] = cst + fold_tab[own_i] + sum_{h,u} pattern_ihu * fold_tab[Y(row(u), h)]
+       logits_i += act(pre_i) @ (W_out @ W_U)
+   The same function as the general path; W_in's and W_out's GEMMs over the queries become
+   GEMMs over at most (H+1)*Vin*T table rows, and the MLP's output and the unembedding merge
+   into one (M, V) product. Backward runs the same steps in reverse, with the scatter of
+   query gradients onto table rows ordered by grok__trim_csr as in the trimmed path. */
+
+typedef struct {
+    grok_model *m;
+    int n_q, n_y; /* queries; Y rows (n_att * H), after which the own rows start */
+    const grok__kernel *kr;
+} grok__fold_args;
+
+/* Terms per madd/dots call: pointer lists live on the stack in batches of this size. */
+#define GROK__FOLD_BATCH 64
+static const float grok__fold_ones[GROK__FOLD_BATCH] = {
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1};
+
+/* fold_tab (Nsrc, S), pattern (Q,H,T) -> mlp_pre or mlp_post (Q,M), logits (Q,V). */
+static void grok__fold_gather_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, M = m->cfg.d_mlp, V = m->cfg.d_vocab_out, S = M + V, h, u, k, n, part;
+    int relu = m->cfg.act_fn == GROK_ACT_RELU;
+    const float *x[GROK__FOLD_BATCH];
+    float al[GROK__FOLD_BATCH];
+    long i, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
+    for (i = lo; i < hi; i++) {
+        long r = a->qrow[i], first = r - r % T;
+        int t = (int)(r % T);
+        float *pre = (relu ? L->mlp_post : L->mlp_pre) + i * M;
+        for (part = 0; part < 2; part++) { /* [pre | logits] = cst + own + sum of pattern * Y */
+            int off = part ? M : 0, w = part ? V : M;
+            float *y = part ? a->logits + i * V : pre;
+            memcpy(y, a->fold_cst + off, sizeof(float) * (size_t)w);
+            x[0] = a->fold_tab + (long)(fa->n_y + a->own_idx[grok__tab_row(m, r)]) * S + off;
+            al[0] = 1.0f;
+            n = 1;
+            for (u = 0; u <= t; u++) {
+                const float *row = a->fold_tab + (long)a->att_idx[grok__tab_row(m, first + u)] * H * S + off;
+                for (h = 0; h < H; h++, row += S) {
+                    if (n == GROK__FOLD_BATCH) { fa->kr->madd(&y, 1, x, al, n, w); n = 0; }
+                    x[n] = row;
+                    al[n++] = L->pattern[(i * H + h) * T + u];
+                }
+            }
+            fa->kr->madd(&y, 1, x, al, n, w);
+        }
+        if (relu)
+            fa->kr->epilogue(pre, NULL, 1, NULL, M);
+        else
+            for (k = 0; k < M; k++) L->mlp_post[i * M + k] = grok__gelu(pre[k]);
+    }
+}
+
+static void grok__fold_forward(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__layer_acts *L = &a->layer[0];
+    grok__trim_args ta;
+    grok__fold_args fa;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int S = M + V, Vin = c->d_vocab, Nt = T * Vin, Q = 0, j, h, k, nsrc;
+    long r, R = (long)a->B * T;
+    float *w = m->weights, *Wqkv[3], *bqkv[3], *cst = a->fold_cst, *src;
+    const float *W_O = grok__bp(m, w, 0, GROK__W_O), *W_in = grok__bp(m, w, 0, GROK__W_IN);
+    const float *W_out = grok__bp(m, w, 0, GROK__W_OUT), *W_U = grok__gp(m, w, a->idx_W_U);
+    const float *b_in = grok__bp(m, w, 0, GROK__B_IN), *b_U = grok__gp(m, w, a->idx_b_U);
+    for (r = 0; r < R; r++)
+        if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
+    grok__trim_csr(m);
+    /* Compact indices, in table order, of the rows some query attends to and of its own rows. */
+    a->n_att = a->n_own = 0;
+    for (j = 0; j < Nt; j++) {
+        int e, own = 0;
+        for (e = a->csr_off[j]; e < a->csr_off[j + 1] && !own; e++) own = a->qrow[a->csr_ent[e]] % T == j % T;
+        a->att_idx[j] = a->csr_off[j + 1] > a->csr_off[j] ? a->n_att : -1;
+        if (a->att_idx[j] >= 0) a->att_rows[a->n_att++] = j;
+        a->own_idx[j] = own ? a->n_own : -1;
+        if (own) a->own_rows[a->n_own++] = j;
+    }
+    grok__embed_forward(a->e_tab, a->tab_tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), Nt, T, C);
+    Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
+    bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
+    grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
+    grok__matmul_forward(a->qkv_tab, a->e_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD, 0, 0);
+    ta.m = m;
+    ta.n_q = Q;
+    ta.want_z = 0;
+    grok__parallel_for(grok__trim_attention_task, &ta, grok__tasks_for(Q));
+
+    /* fold_src: Y rows (n_att, H, C), own embeddings (n_own, C), b_O, b_out. */
+    fa.m = m; fa.n_q = Q; fa.n_y = a->n_att * H; fa.kr = grok__kernel_get();
+    for (j = 0; j < a->n_att; j++)
+        memcpy(a->fold_v + (long)j * HD, a->qkv_tab + (long)a->att_rows[j] * 3 * HD + 2 * HD, sizeof(float) * (size_t)HD);
+    for (h = 0; h < H; h++)
+        grok_gemm(0, 0, a->n_att, C, D, 1.0f, a->fold_v + h * D, HD, W_O + (long)h * D * C, C, 0.0f, a->fold_src + (long)h * C, H * C);
+    src = a->fold_src + (long)fa.n_y * C;
+    for (j = 0; j < a->n_own; j++, src += C) memcpy(src, a->e_tab + (long)a->own_rows[j] * C, sizeof(float) * (size_t)C);
+    memcpy(src, grok__bp(m, w, 0, GROK__B_O), sizeof(float) * (size_t)C);
+    memcpy(src + C, grok__bp(m, w, 0, GROK__B_OUT), sizeof(float) * (size_t)C);
+    nsrc = fa.n_y + a->n_own + 2;
+    for (k = 0; k < C; k++) {
+        memcpy(a->wcat + (long)k * S, W_in + (long)k * M, sizeof(float) * (size_t)M);
+        memcpy(a->wcat + (long)k * S + M, W_U + (long)k * V, sizeof(float) * (size_t)V);
+    }
+    grok_gemm(0, 0, nsrc, S, C, 1.0f, a->fold_src, C, a->wcat, S, 0.0f, a->fold_tab, S);
+    grok_gemm(0, 0, M, V, C, 1.0f, W_out, C, W_U, V, 0.0f, a->wc, V);
+    {
+        const float *tb_O = a->fold_tab + (long)(nsrc - 2) * S, *tb_out = a->fold_tab + (long)(nsrc - 1) * S;
+        for (k = 0; k < M; k++) cst[k] = tb_O[k] + b_in[k];
+        for (k = 0; k < V; k++) cst[M + k] = tb_O[M + k] + tb_out[M + k] + b_U[k];
+    }
+    grok__parallel_for(grok__fold_gather_task, &fa, grok__tasks_for(Q));
+    grok_gemm(0, 0, Q, V, M, 1.0f, L->mlp_post, M, a->wc, V, 1.0f, a->logits, V);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, V);
+}
+
+/* Per table row j, its queries in order, in batches: dfold_tab gets the gradients of j's
+   H Y rows (weight pattern) and of its own row (weight 1 for a query at j's position, 0 for
+   later ones), and scores gets d loss / d pattern = [dpre | dlogits] . fold_tab[Y] of every
+   (query, head) reading j, from the same pass over the query's gradient row. Heads go in
+   groups of up to 8. */
+#define GROK__FOLD_HEADS 8
+static void grok__fold_values_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, M = m->cfg.d_mlp, V = m->cfg.d_vocab_out;
+    int S = M + V, Nt = T * m->cfg.d_vocab, h, e, n;
+    const float *xm[GROK__FOLD_BATCH], *xv[GROK__FOLD_BATCH], *tm[GROK__FOLD_HEADS], *tv[GROK__FOLD_HEADS];
+    float al[GROK__FOLD_BATCH * (GROK__FOLD_HEADS + 1)];
+    float dm[GROK__FOLD_BATCH * GROK__FOLD_HEADS], dv[GROK__FOLD_BATCH * GROK__FOLD_HEADS];
+    float *ym[GROK__FOLD_HEADS + 1], *yv[GROK__FOLD_HEADS + 1];
+    long j, lo = grok__chunk_lo(Nt, task, ntasks), hi = grok__chunk_lo(Nt, task + 1, ntasks);
+    for (j = lo; j < hi; j++) {
+        int u = (int)(j % T), own = a->own_idx[j] >= 0, e0, h0;
+        if (a->att_idx[j] < 0) continue;
+        memset(a->dfold_tab + (long)a->att_idx[j] * H * S, 0, sizeof(float) * (size_t)H * S);
+        if (own) memset(a->dfold_tab + (long)(fa->n_y + a->own_idx[j]) * S, 0, sizeof(float) * (size_t)S);
+        for (e0 = a->csr_off[j]; e0 < a->csr_off[j + 1]; e0 += GROK__FOLD_BATCH) {
+            n = a->csr_off[j + 1] - e0 < GROK__FOLD_BATCH ? a->csr_off[j + 1] - e0 : GROK__FOLD_BATCH;
+            for (e = 0; e < n; e++) {
+                long i = a->csr_ent[e0 + e];
+                xm[e] = a->dmlp + i * M;
+                xv[e] = a->dlogits + i * V;
+            }
+            for (h0 = 0; h0 < H; h0 += GROK__FOLD_HEADS) {
+                int nh = H - h0 < GROK__FOLD_HEADS ? H - h0 : GROK__FOLD_HEADS, ny = nh + (own && h0 + nh == H);
+                for (h = 0; h < ny; h++) {
+                    ym[h] = h < nh ? a->dfold_tab + ((long)a->att_idx[j] * H + h0 + h) * S
+                                   : a->dfold_tab + (long)(fa->n_y + a->own_idx[j]) * S;
+                    yv[h] = ym[h] + M;
+                    if (h < nh) {
+                        tm[h] = a->fold_tab + ((long)a->att_idx[j] * H + h0 + h) * S;
+                        tv[h] = tm[h] + M;
+                    }
+                }
+                for (e = 0; e < n; e++) {
+                    long i = a->csr_ent[e0 + e];
+                    for (h = 0; h < nh; h++) al[e * ny + h] = L->pattern[(i * H + h0 + h) * T + u];
+                    if (ny > nh) al[e * ny + nh] = a->qrow[i] % T == u ? 1.0f : 0.0f;
+                }
+                fa->kr->scatter(ym, ny, xm, al, n, M, tm, nh, dm);
+                fa->kr->scatter(yv, ny, xv, al, n, V, tv, nh, dv);
+                for (e = 0; e < n; e++) {
+                    long i = a->csr_ent[e0 + e];
+                    for (h = 0; h < nh; h++) L->scores[(i * H + h0 + h) * T + u] = dm[e * nh + h] + dv[e * nh + h];
+                }
+            }
+        }
+    }
+}
+
+/* Per query: the softmax backward of d loss / d pattern (in scores) -> ds (Q,H,T) in place,
+   dq (Q, H*D) in dqkv. */
+static void grok__fold_attention_backward_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, h, u, u0, n;
+    const float *kx[GROK__FOLD_BATCH];
+    long i, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
+    float scale = 1.0f / sqrtf((float)D);
+    for (i = lo; i < hi; i++) {
+        long r = a->qrow[i], first = r - r % T;
+        int t = (int)(r % T);
+        for (h = 0; h < H; h++) {
+            const float *pat = L->pattern + (i * H + h) * T;
+            float *ds = L->scores + (i * H + h) * T, *dq = a->dqkv + i * HD + h * D, dot = 0.0f;
+            for (u = 0; u <= t; u++) dot += pat[u] * ds[u];
+            memset(dq, 0, sizeof(float) * (size_t)D);
+            for (u0 = 0; u0 <= t; u0 += GROK__FOLD_BATCH) {
+                n = t + 1 - u0 < GROK__FOLD_BATCH ? t + 1 - u0 : GROK__FOLD_BATCH;
+                for (u = 0; u < n; u++) {
+                    ds[u0 + u] = pat[u0 + u] * (ds[u0 + u] - dot) * scale;
+                    kx[u] = a->qkv_tab + (long)grok__tab_row(m, first + u0 + u) * 3 * HD + HD + h * D;
+                }
+                fa->kr->madd(&dq, 1, kx, ds + u0, n, D);
+            }
+        }
+    }
+}
+
+/* Per table row j, its queries in order: dtab (Nt, 3*H*D) gets dk and dq (dv comes later
+   from the Y rows). */
+static void grok__fold_keys_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, Nt = T * m->cfg.d_vocab, h, e, n, nown;
+    const float *xq[GROK__FOLD_BATCH], *xdq[GROK__FOLD_BATCH];
+    float ds[GROK__FOLD_BATCH];
+    long j, lo = grok__chunk_lo(Nt, task, ntasks), hi = grok__chunk_lo(Nt, task + 1, ntasks);
+    for (j = lo; j < hi; j++) {
+        float *dt = a->dtab + j * 3 * HD;
+        int u = (int)(j % T), e0;
+        memset(dt, 0, sizeof(float) * 3 * (size_t)HD);
+        for (e0 = a->csr_off[j]; e0 < a->csr_off[j + 1]; e0 += GROK__FOLD_BATCH) {
+            n = a->csr_off[j + 1] - e0 < GROK__FOLD_BATCH ? a->csr_off[j + 1] - e0 : GROK__FOLD_BATCH;
+            for (h = 0; h < H; h++) {
+                float *dk = dt + HD + h * D;
+                for (e = 0; e < n; e++) {
+                    long i = a->csr_ent[e0 + e];
+                    ds[e] = L->scores[(i * H + h) * T + u];
+                    xq[e] = a->qkv_tab + (long)grok__tab_row(m, a->qrow[i]) * 3 * HD + h * D;
+                }
+                fa->kr->madd(&dk, 1, xq, ds, n, D);
+            }
+            for (e = 0, nown = 0; e < n; e++) {
+                long i = a->csr_ent[e0 + e];
+                if (a->qrow[i] % T == u) xdq[nown++] = a->dqkv + i * HD;
+            }
+            fa->kr->madd(&dt, 1, xdq, grok__fold_ones, nown, HD);
+        }
+    }
+}
+
+/* Column sums over the queries, in query order: dfold_tab's b_O row [sum dpre | sum dlogits]
+   and b_out row [0 | sum dlogits]. Tasks split the columns. */
+static void grok__fold_colsum_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    int M = m->cfg.d_mlp, V = m->cfg.d_vocab_out, S = M + V, k, n, part;
+    int lo = (int)grok__chunk_lo(S, task, ntasks), hi = (int)grok__chunk_lo(S, task + 1, ntasks);
+    float *gO = a->dfold_tab + (long)(fa->n_y + a->n_own) * S, *gout = gO + S;
+    const float *x[GROK__FOLD_BATCH];
+    long i0;
+    memset(gO + lo, 0, sizeof(float) * (size_t)(hi - lo));
+    for (part = 0; part < 2; part++) { /* columns of dpre, then of dlogits */
+        int c0 = part ? M : 0, c1 = part ? S : M, from = lo > c0 ? lo : c0, to = hi < c1 ? hi : c1;
+        const float *base = part ? a->dlogits : a->dmlp;
+        float *y = gO + from;
+        if (from >= to) continue;
+        for (i0 = 0; i0 < fa->n_q; i0 += GROK__FOLD_BATCH) {
+            n = fa->n_q - i0 < GROK__FOLD_BATCH ? (int)(fa->n_q - i0) : GROK__FOLD_BATCH;
+            for (k = 0; k < n; k++) x[k] = base + (i0 + k) * (long)(c1 - c0) + from - c0;
+            fa->kr->madd(&y, 1, x, grok__fold_ones, n, to - from);
+        }
+    }
+    for (k = lo; k < hi; k++) gout[k] = k < M ? 0.0f : gO[k];
+}
+
+static void grok__fold_backward(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__layer_acts *L = &a->layer[0];
+    grok__fold_args fa;
+    grok__epilogue ep;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int S = M + V, Nt = T * c->d_vocab, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU, nsrc, j, h, k;
+    float *w = m->weights, *dW[3], *db[3], *gO, *gout, *dsrc_b;
+    const float *W_O = grok__bp(m, w, 0, GROK__W_O), *W_out = grok__bp(m, w, 0, GROK__W_OUT);
+    const float *W_U = grok__gp(m, w, a->idx_W_U);
+    float *dW_O = grok__bg(m, 0, GROK__W_O), *dW_in = grok__bg(m, 0, GROK__W_IN), *dW_out = grok__bg(m, 0, GROK__W_OUT);
+    float *dW_U = grok__gg(m, a->idx_W_U), *db_in = grok__bg(m, 0, GROK__B_IN), *db_U = grok__gg(m, a->idx_b_U);
+    float *db_O = grok__bg(m, 0, GROK__B_O), *db_out = grok__bg(m, 0, GROK__B_OUT);
+
+    fa.m = m; fa.n_q = Q; fa.n_y = a->n_att * H; fa.kr = grok__kernel_get();
+    nsrc = fa.n_y + a->n_own + 2;
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
+    /* logits = ... + mlp_post @ wc */
+    if (dW_out || dW_U) grok_gemm(1, 0, M, V, Q, 1.0f, L->mlp_post, M, a->dlogits, V, 0.0f, a->dwc, V);
+    memset(&ep, 0, sizeof ep);
+    ep.mask = L->mlp_post;
+    ep.ldm = M;
+    grok__gemm_ex(0, 1, Q, M, V, 1.0f, a->dlogits, V, a->wc, V, 0.0f, a->dmlp, M, relu ? &ep : NULL);
+    if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
+    if (dW_out) grok_gemm(0, 1, M, C, V, 1.0f, a->dwc, V, W_U, V, 1.0f, dW_out, C);
+    if (dW_U) grok_gemm(1, 0, C, V, M, 1.0f, W_out, C, a->dwc, V, 1.0f, dW_U, V);
+    /* [pre | logits] = cst + ...: the bias rows of dfold_tab, and b_in, b_U directly */
+    grok__parallel_for(grok__fold_colsum_task, &fa, 4);
+    gO = a->dfold_tab + (long)(nsrc - 2) * S;
+    gout = gO + S;
+    if (db_in) for (k = 0; k < M; k++) db_in[k] += gO[k];
+    if (db_U) for (k = 0; k < V; k++) db_U[k] += gout[M + k];
+    /* pattern and q, then everything that reaches table rows */
+    grok__parallel_for(grok__fold_values_task, &fa, grok__tasks_for(Nt));
+    grok__parallel_for(grok__fold_attention_backward_task, &fa, grok__tasks_for(Q));
+    grok__parallel_for(grok__fold_keys_task, &fa, grok__tasks_for(Nt));
+    /* fold_tab = fold_src @ [W_in | W_U] */
+    if (dW_in || dW_U) {
+        grok_gemm(1, 0, C, S, nsrc, 1.0f, a->fold_src, C, a->dfold_tab, S, 0.0f, a->dwcat, S);
+        for (k = 0; k < C; k++) {
+            const float *GROK__RESTRICT g = a->dwcat + (long)k * S;
+            int o;
+            if (dW_in) for (o = 0; o < M; o++) dW_in[(long)k * M + o] += g[o];
+            if (dW_U) for (o = 0; o < V; o++) dW_U[(long)k * V + o] += g[M + o];
+        }
+    }
+    grok_gemm(0, 1, nsrc, C, S, 1.0f, a->dfold_tab, S, a->wcat, S, 0.0f, a->dfold_src, C);
+    dsrc_b = a->dfold_src + (long)(nsrc - 2) * C;
+    if (db_O) for (k = 0; k < C; k++) db_O[k] += dsrc_b[k];
+    if (db_out) for (k = 0; k < C; k++) db_out[k] += dsrc_b[C + k];
+    /* Y[j, h] = v[j, h] @ W_O[h] */
+    for (h = 0; h < H; h++) {
+        if (dW_O) grok_gemm(1, 0, D, C, a->n_att, 1.0f, a->fold_v + h * D, HD, a->dfold_src + (long)h * C, H * C,
+                            1.0f, dW_O + (long)h * D * C, C);
+        grok_gemm(0, 1, a->n_att, D, C, 1.0f, a->dfold_src + (long)h * C, H * C, W_O + (long)h * D * C, C,
+                  0.0f, a->dfold_v + h * D, HD);
+    }
+    for (j = 0; j < a->n_att; j++)
+        memcpy(a->dtab + (long)a->att_rows[j] * 3 * HD + 2 * HD, a->dfold_v + (long)j * HD, sizeof(float) * (size_t)HD);
+    for (j = 0; j < Nt; j++) {
+        float *de = a->de_tab + (long)j * C;
+        if (a->own_idx[j] >= 0) memcpy(de, a->dfold_src + (long)(fa.n_y + a->own_idx[j]) * C, sizeof(float) * (size_t)C);
+        else memset(de, 0, sizeof(float) * (size_t)C);
+    }
+    /* the Q/K/V table and the embeddings, as in the trimmed path */
+    memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
+    grok__matmul_backward(a->de_tab, a->dwqkv, NULL, a->dtab, a->e_tab, L->wqkv, Nt, C, 3 * HD, 1, 0);
+    dW[0] = grok__bg(m, 0, GROK__W_Q); dW[1] = grok__bg(m, 0, GROK__W_K); dW[2] = grok__bg(m, 0, GROK__W_V);
+    grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
+    db[0] = grok__bg(m, 0, GROK__B_Q); db[1] = grok__bg(m, 0, GROK__B_K); db[2] = grok__bg(m, 0, GROK__B_V);
+    grok__qkv_bias_backward(db, a->dtab, Nt, HD);
     grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->de_tab, a->tab_tokens, Nt, T, C);
 }
 
@@ -3341,7 +3951,8 @@ GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targ
     a->trimmed = c->n_layers == 1 && targets && !logits_out && !m->general_path && a->n_targets > 0 &&
                  !a->n_hooks && !a->capture;
     if (a->trimmed) {
-        grok__trim_forward(m);
+        if (c->normalization == GROK_NORM_LN) grok__trim_forward(m);
+        else grok__fold_forward(m);
         grok__loss_sum(a, a->qtarget, a->n_targets, loss, acc);
         return GROK_OK;
     }
@@ -3368,7 +3979,8 @@ GROKDEF int grok_model_backward(grok_model *m)
     if (a->n_hooks)
         return grok__fail(GROK_ERR_ARG, "grok_model_backward: hooks are registered (grok_model_clear_hooks first)");
     if (a->trimmed) {
-        grok__trim_backward(m);
+        if (c->normalization == GROK_NORM_LN) grok__trim_backward(m);
+        else grok__fold_backward(m);
         return GROK_OK;
     }
     T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;

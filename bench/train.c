@@ -9,16 +9,36 @@
 #include "bench_common.h"
 #include <string.h>
 
-/* FLOPs of one trimmed training step (multiply-add = 2): GEMMs forward and backward (3 each,
-   the table's input gradient included), and the attention of the query rows. */
-static double step_flops(const grok_config *c, double Q)
+/* FLOPs of one training step on the folded path (grok.h's trimmed path for a one-layer model
+   without LayerNorm; multiply-add = 2), counted from what it executes for the data set d:
+   forward, then backward = twice the forward's GEMM work.
+   - Q/K/V table over Vin*T rows: 3 x 2*Nt*C*3HD
+   - attention of the Q query rows over their keys: scores, dq, dk: 3 x 2*Q*keys*D*H
+   - Y = v @ W_O over the n_att attended table rows: 3 x 2*n_att*HD*C
+   - fold_tab = fold_src @ [W_in | W_U] over n_att*H + n_own + 2 rows: 3 x 2*Nsrc*C*(M+V)
+   - W_out @ W_U: 3 x 2*M*C*V
+   - per query: gather, scatter and d pattern over (keys*H + 1) rows of M+V: 3 x 2*(keys*H+1)*(M+V)
+   - mlp_post @ (W_out W_U) and its two gradients: 3 x 2*Q*M*V */
+static double step_flops(const grok_config *c, const grok_data *d)
 {
-    double C = c->d_model, HD = (double)c->n_heads * c->d_head, M = c->d_mlp, V = c->d_vocab_out;
-    double T = c->n_ctx, Nt = T * c->d_vocab;
-    double qkv_table = 6.0 * Nt * C * 3.0 * HD;
-    double attention = 12.0 * Q * T * HD; /* scores + mixing, forward, and their backward */
-    double W_O = 6.0 * Q * HD * C, mlp = 12.0 * Q * C * M, unembed = 6.0 * Q * C * V;
-    return qkv_table + attention + W_O + mlp + unembed;
+    double C = c->d_model, H = c->n_heads, HD = H * c->d_head, M = c->d_mlp, V = c->d_vocab_out, S = M + V;
+    int T = c->n_ctx, Nt = T * c->d_vocab, i, u, n_att = 0, n_own = 0;
+    double Q = 0, keys = 0, flops;
+    char *att = (char *)calloc((size_t)Nt, 2);
+    for (i = 0; i < d->n * T; i++) {
+        int t = i % T, first = i - t;
+        if (d->targets[i] < 0) continue;
+        Q += 1;
+        keys += t + 1;
+        for (u = 0; u <= t; u++) att[d->tokens[first + u] * T + u] = 1;
+        att[Nt + d->tokens[i] * T + t] = 1;
+    }
+    for (i = 0; i < Nt; i++) { n_att += att[i]; n_own += att[Nt + i]; }
+    free(att);
+    flops = 3.0 * (2.0 * Nt * C * 3.0 * HD + 2.0 * keys * HD + 2.0 * n_att * HD * C
+                   + 2.0 * (n_att * H + n_own + 2) * C * S + 2.0 * M * C * V
+                   + 2.0 * (keys * H + Q) * S + 2.0 * Q * M * V);
+    return flops;
 }
 
 /* Median ms per epoch of PyTorch at `threads`, or -1 when it cannot run. */
@@ -67,7 +87,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench/train: %s\n", grok_last_error());
         return 1;
     }
-    flops = step_flops(&cfg, tr.n);
+    flops = step_flops(&cfg, &tr);
     for (th = 1; th <= 2; th++) {
         double wide = bench_peak_gflops(th, 1), narrow = bench_peak_gflops(th, 0);
         peak[th - 1] = wide > narrow ? wide : narrow;
@@ -87,7 +107,7 @@ int main(int argc, char **argv)
 
     printf("canonical epoch (p=113, 3830 rows, forward+backward+AdamW), median of %d epochs, kernel %s\n",
            epochs, grok_gemm_kernel_name());
-    printf("FLOPs executed per step (trimmed path): %.3f GFLOP\n", flops * 1e-9);
+    printf("FLOPs executed per step (folded path): %.3f GFLOP\n", flops * 1e-9);
     printf("threads  ms/epoch  GFLOP/s  peak GFLOP/s  %% of peak\n");
     for (th = 1; th <= 2; th++)
         printf("%7d %9.2f %8.1f %13.1f %10.1f\n", th, ms[th - 1], flops / ms[th - 1] * 1e-6, peak[th - 1],
