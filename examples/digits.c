@@ -114,6 +114,23 @@ static void position_name(char *buf, size_t cap, int t, int n)
     else snprintf(buf, cap, "z%d", 3 * n + 2 - t);
 }
 
+/* mkdir -p */
+static int mkdir_p(const char *dir)
+{
+    char buf[4096];
+    size_t i, len = strlen(dir);
+    if (len == 0 || len >= sizeof buf) return -1;
+    memcpy(buf, dir, len + 1);
+    for (i = 1; i <= len; i++)
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+            buf[i] = c;
+        }
+    return 0;
+}
+
 static int save_plot(const char *out, const char *file, const char *title, const curves *cv, int first_col, int n_series,
                      const char *const *names)
 {
@@ -218,7 +235,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "digits: %s\n", grok_last_error());
         return 1;
     }
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "digits: cannot create %s\n", out); return 1; }
+    if (mkdir_p(out) != 0) { fprintf(stderr, "digits: cannot create %s\n", out); return 1; }
     snprintf(path, sizeof path, "%s/losses.csv", out);
     if (!(csv = fopen(path, "w"))) { fprintf(stderr, "digits: cannot write %s\n", path); return 1; }
     fprintf(csv, "step,train_loss,lr,loss,row_acc");
