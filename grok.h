@@ -11,7 +11,7 @@
        kernels   GEMM (AVX-512 / AVX2 / portable, run-time choice) and the thread pool
        model     config, parameter table, forward/backward, hooks and the activation cache
        train     AdamW, evaluation, the training driver
-       tasks     modular addition (grok_task_modadd)
+       tasks     modular addition (grok_task_modadd), n-digit addition (grok_task_digits)
        analysis  DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses
        I/O       checkpoints, safetensors, .npy, run summaries, SVG plots
 
@@ -310,6 +310,87 @@ GROKDEF void grok_data_free(grok_data *d);
    grok_rng_shuffle from data_seed; the first floor(p*p*frac_train) rows train, the rest test. */
 GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train,
                              uint64_t data_seed);
+
+/* ----- n-digit addition (seed 002). A question is x + y = z in T = 3n+3 tokens: the n digits
+   of x (most significant first) at positions 0..n-1, '+' (token 10) at n, y at n+1..2n, '='
+   (token 11) at 2n+1 and the n+1 digits of z = x + y at 2n+2..3n+2, most significant first, so
+   z's first digit is the final carry: 77426+17611=095037. Position t predicts token t+1, so
+   the loss sits at the n+1 positions 2n+1..3n+1 (the seed's logits[:, -(n+2):-1]) with target
+   tokens[t+1] (its tokens[:, -(n+1):]) and every other target is -1; grok_model_forward's loss
+   is then the seed's training loss. Two indexings, both the seed's: answer token j (j = 0 the
+   leading digit, j = n the units; its per-token curves "tok j"), and column d (d = 0 the units,
+   its sub-task curves) made of x_d, y_d and z_d at positions n-1-d, 2n-d and 3n+2-d; column d
+   is answer token n-d, and answer token 0 (the final carry) belongs to no column. */
+#define GROK_DIGITS_PLUS 10
+#define GROK_DIGITS_EQUALS 11
+#define GROK_DIGITS_MAX 32 /* n_digits is 1..GROK_DIGITS_MAX */
+
+/* B fresh questions: every digit of x and y uniform in 0..9 (grok_rng_below(rng, 10), row by
+   row, x's digits then y's, most significant first), the answers and the targets. batch is
+   either zeroed, and then allocated here (free with grok_data_free), or holds B rows of 3n+3
+   tokens (grok_data_alloc or an earlier call), overwritten without allocating: a fresh batch
+   every training step allocates nothing. Called once with B = N it makes a fixed finite set. */
+GROKDEF int grok_task_digits(grok_data *batch, int n_digits, int B, grok_rng *rng);
+
+/* Seed 002's model for n digits: 1 layer, 4 heads, d_model 512, d_head 128, d_mlp 2048, ReLU,
+   d_vocab = d_vocab_out = 12 (as the seed runs it), n_ctx 3n+3, LayerNorm if use_ln (the seed's
+   LayerNorm modules are commented out, so it trains without), seed 129000, biases trained,
+   init_range 1/sqrt(d_model) (the seed's std for every matrix but W_U, whose std is
+   1/sqrt(d_vocab)). The seed's model has no attention or unembedding biases: for its exact
+   architecture freeze them after grok_model_init with grok_model_set_trainable(m, "b_", 0) and
+   then (m, "mlp.b_", 1), as examples/digits.c does. For n_digits outside 1..GROK_DIGITS_MAX
+   n_ctx is 0, which grok_model_init refuses. */
+GROKDEF grok_config grok_digits_config(int n_digits, int use_ln);
+/* Seed 002's optimizer: AdamW lr 1e-4, wd 0.1, betas (0.9, 0.98), eps 1e-8, warm-up
+   lr_schedule min(step/10, 1) (LambdaLR: the first step has factor 0). */
+GROKDEF grok_adamw grok_digits_adamw(void);
+
+/* Seed 002's sub-tasks of a column: BaseAdd when no carry comes in, else UseSum9 when
+   x_d + y_d == 9 (the incoming carry makes a 10 and passes a carry on), else UseCarry1.
+   Disjoint, and every column has exactly one. */
+enum { GROK_DIGITS_BASEADD = 0, GROK_DIGITS_USECARRY1 = 1, GROK_DIGITS_USESUM9 = 2 };
+typedef struct {
+    unsigned char base_add;   /* x_d + y_d, 0..18 (the seed's base_adds; sum9s is base_add == 9) */
+    unsigned char use_carry;  /* column d-1 carries into d, 0 for the units (use_carry1s) */
+    unsigned char make_carry; /* base_add + use_carry >= 10: d carries into d+1 (make_carry1s) */
+    unsigned char subtask;    /* GROK_DIGITS_BASEADD, _USECARRY1 or _USESUM9 (use_sum9s: USESUM9) */
+} grok_digits_column;
+/* cols (B, n_digits), column d = 0 the units, of the questions tokens (B, 3n+3), computed from
+   x and y alone; GROK_ERR_ARG if a row's x, y, '+' or '=' is not in place. */
+GROKDEF int grok_digits_columns(grok_digits_column *cols, const int *tokens, int B, int n_digits);
+
+/* The seed's loss curves of one batch. Every loss is -log softmax (in double) of an answer
+   token at the position that predicts it, averaged as the seed averages; a class with no case
+   in the batch is NAN with count 0 (the seed's plots repeat the previous step's value). */
+typedef struct {
+    int n_digits, B;
+    double loss;                        /* over all B*(n+1) answer tokens: the training loss */
+    double token[GROK_DIGITS_MAX + 1];  /* answer token j over the B rows (the seed's "tok j") */
+    double token_acc[GROK_DIGITS_MAX + 1]; /* fraction of rows whose argmax at token j is right */
+    double row_acc;                     /* fraction of rows with all n+1 answer tokens right */
+    /* [sub-task][d]: z_d over the rows whose column d has that sub-task (ba_/uc1_/us9_perdigit_loss) */
+    double column[3][GROK_DIGITS_MAX];
+    int column_count[3][GROK_DIGITS_MAX];
+    /* Over whole rows: baseadd_all, rows without any carry, the mean over their n column
+       digits (the leading 0 left out; ba_alldigits_loss); usecarry1_any, rows with a UseCarry1
+       column and no UseSum9 column, over all n+1 answer tokens (uc1_anydigits_loss);
+       usesum9_one / usesum9_two, rows with exactly one / two UseSum9 columns, over all n+1
+       (us9_onedigit_loss, us9_twodigits_loss). Rows with three or more UseSum9 columns are in
+       none of these, as in the seed. */
+    double baseadd_all, usecarry1_any, usesum9_one, usesum9_two;
+    int baseadd_all_count, usecarry1_any_count, usesum9_one_count, usesum9_two_count;
+} grok_digits_stats;
+/* From logits (B, 3n+3, V) (grok_model_forward's logits_out, V = d_vocab_out >= 10) of the
+   questions tokens (B, 3n+3) with their answers. Allocates nothing. */
+GROKDEF int grok_digits_losses(grok_digits_stats *s, const float *logits, int V, const int *tokens, int B,
+                               int n_digits);
+
+/* One row as the seed's tokens_to_string: "  77426\n +17611\n=095037". The answer is the
+   model's when logits (3n+3, V) of that row are given (digit j = the argmax at position 2n+1+j,
+   the first on a tie; a non-digit argmax shows as '+', '=' or '?'), else the row's own. buf
+   needs cap >= 3n+9 bytes. */
+GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const float *logits, int V,
+                               int n_digits);
 
 /* =============================================================== train ===== */
 
@@ -4176,6 +4257,209 @@ GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double fr
         d->targets[row * 3 + 2] = (a + b) % p;
     }
     GROK_FREE(perm);
+    return GROK_OK;
+}
+
+/* ---- n-digit addition (seed 002) */
+
+/* Checks that row tok (3n+3) is a question: digits for x and y, '+' and '=' in place, and
+   with answer != 0 also n+1 answer digits. */
+static int grok__digits_row_check(const int *tok, int n, int answer, long row, const char *who)
+{
+    int t, T = 3 * n + 3;
+    for (t = 0; t < (answer ? T : 2 * n + 2); t++) {
+        int want = t == n ? GROK_DIGITS_PLUS : t == 2 * n + 1 ? GROK_DIGITS_EQUALS : -1;
+        if (want >= 0 ? tok[t] != want : (tok[t] < 0 || tok[t] > 9))
+            return grok__fail(GROK_ERR_ARG, "%s: row %ld, position %d holds token %d, want %s", who, row, t, tok[t],
+                              want == GROK_DIGITS_PLUS ? "'+' (10)" : want == GROK_DIGITS_EQUALS ? "'=' (11)" : "a digit");
+    }
+    return GROK_OK;
+}
+
+/* Columns of one checked row, d = 0 the units: the carries propagate upwards from there. */
+static void grok__digits_row_columns(grok_digits_column *cols, const int *tok, int n)
+{
+    int d, carry = 0;
+    for (d = 0; d < n; d++) {
+        int base = tok[n - 1 - d] + tok[2 * n - d];
+        cols[d].base_add = (unsigned char)base;
+        cols[d].use_carry = (unsigned char)carry;
+        cols[d].make_carry = (unsigned char)(base + carry >= 10);
+        cols[d].subtask = (unsigned char)(!carry ? GROK_DIGITS_BASEADD : base == 9 ? GROK_DIGITS_USESUM9 : GROK_DIGITS_USECARRY1);
+        carry = cols[d].make_carry;
+    }
+}
+
+GROKDEF int grok_task_digits(grok_data *batch, int n_digits, int B, grok_rng *rng)
+{
+    int n = n_digits, T = 3 * n_digits + 3, b, t, d, st;
+    if (!batch || !rng) return grok__fail(GROK_ERR_ARG, "grok_task_digits: NULL argument");
+    if (n < 1 || n > GROK_DIGITS_MAX) return grok__fail(GROK_ERR_ARG, "grok_task_digits: n_digits = %d, want 1..%d", n, GROK_DIGITS_MAX);
+    if (B < 1) return grok__fail(GROK_ERR_ARG, "grok_task_digits: B = %d, want >= 1", B);
+    if (!batch->tokens) {
+        if ((st = grok_data_alloc(batch, B, T)) != GROK_OK) return st;
+    } else if (batch->n != B || batch->n_ctx != T || !batch->targets) {
+        return grok__fail(GROK_ERR_ARG, "grok_task_digits: batch holds %d rows of %d tokens, want %d of %d (or a zeroed grok_data)",
+                          batch->n, batch->n_ctx, B, T);
+    }
+    for (b = 0; b < B; b++) {
+        int *tok = batch->tokens + (long)b * T, *tgt = batch->targets + (long)b * T, carry = 0;
+        for (d = 0; d < n; d++) tok[d] = (int)grok_rng_below(rng, 10);
+        tok[n] = GROK_DIGITS_PLUS;
+        for (d = 0; d < n; d++) tok[n + 1 + d] = (int)grok_rng_below(rng, 10);
+        tok[2 * n + 1] = GROK_DIGITS_EQUALS;
+        for (d = 0; d < n; d++) {
+            int s = tok[n - 1 - d] + tok[2 * n - d] + carry;
+            tok[3 * n + 2 - d] = s % 10;
+            carry = s >= 10;
+        }
+        tok[2 * n + 2] = carry;
+        for (t = 0; t < T; t++) tgt[t] = t >= 2 * n + 1 && t < T - 1 ? tok[t + 1] : -1;
+    }
+    return GROK_OK;
+}
+
+GROKDEF grok_config grok_digits_config(int n_digits, int use_ln)
+{
+    grok_config c;
+    memset(&c, 0, sizeof c);
+    c.n_layers = 1; c.n_heads = 4; c.d_model = 512; c.d_head = 128; c.d_mlp = 2048;
+    c.d_vocab = 12; c.d_vocab_out = 12;
+    c.n_ctx = n_digits >= 1 && n_digits <= GROK_DIGITS_MAX ? 3 * n_digits + 3 : 0;
+    c.act_fn = GROK_ACT_RELU;
+    c.normalization = use_ln ? GROK_NORM_LN : GROK_NORM_NONE;
+    c.seed = 129000;
+    c.train_biases = 1;
+    c.init_range = 1.0 / sqrt(512.0);
+    return c;
+}
+
+static double grok__digits_warmup(long step, void *ctx)
+{
+    (void)ctx;
+    return step < 10 ? (double)step / 10.0 : 1.0;
+}
+
+GROKDEF grok_adamw grok_digits_adamw(void)
+{
+    grok_adamw o = grok_adamw_default();
+    o.lr = 1e-4;
+    o.weight_decay = 0.1;
+    o.lr_schedule = grok__digits_warmup;
+    return o;
+}
+
+GROKDEF int grok_digits_columns(grok_digits_column *cols, const int *tokens, int B, int n_digits)
+{
+    int b, st, T = 3 * n_digits + 3;
+    if (!cols || !tokens) return grok__fail(GROK_ERR_ARG, "grok_digits_columns: NULL argument");
+    if (n_digits < 1 || n_digits > GROK_DIGITS_MAX || B < 1)
+        return grok__fail(GROK_ERR_ARG, "grok_digits_columns: n_digits = %d (want 1..%d), B = %d", n_digits, GROK_DIGITS_MAX, B);
+    for (b = 0; b < B; b++) {
+        const int *tok = tokens + (long)b * T;
+        if ((st = grok__digits_row_check(tok, n_digits, 0, b, "grok_digits_columns")) != GROK_OK) return st;
+        grok__digits_row_columns(cols + (long)b * n_digits, tok, n_digits);
+    }
+    return GROK_OK;
+}
+
+/* Mean of sum over count, NAN for an empty class. */
+static double grok__mean_or_nan(double sum, long count) { return count > 0 ? sum / (double)count : NAN; }
+
+GROKDEF int grok_digits_losses(grok_digits_stats *s, const float *logits, int V, const int *tokens, int B,
+                               int n_digits)
+{
+    int n = n_digits, T = 3 * n_digits + 3, b, j, d, k, st;
+    double tok_sum[GROK_DIGITS_MAX + 1], col_sum[3][GROK_DIGITS_MAX], ba_sum = 0.0, uc_sum = 0.0, us_sum[2] = {0.0, 0.0};
+    long tok_right[GROK_DIGITS_MAX + 1], rows_right = 0;
+    if (!s || !logits || !tokens) return grok__fail(GROK_ERR_ARG, "grok_digits_losses: NULL argument");
+    memset(s, 0, sizeof *s);
+    if (n < 1 || n > GROK_DIGITS_MAX || B < 1 || V < 10)
+        return grok__fail(GROK_ERR_ARG, "grok_digits_losses: n_digits = %d (want 1..%d), B = %d, V = %d (want >= 10)", n,
+                          GROK_DIGITS_MAX, B, V);
+    memset(tok_sum, 0, sizeof tok_sum);
+    memset(col_sum, 0, sizeof col_sum);
+    memset(tok_right, 0, sizeof tok_right);
+    for (b = 0; b < B; b++) {
+        const int *tok = tokens + (long)b * T;
+        grok_digits_column cols[GROK_DIGITS_MAX];
+        double row_loss[GROK_DIGITS_MAX + 1], all = 0.0;
+        int n_carry = 0, n_sum9 = 0, right = 1;
+        if ((st = grok__digits_row_check(tok, n, 1, b, "grok_digits_losses")) != GROK_OK) return st;
+        grok__digits_row_columns(cols, tok, n);
+        for (j = 0; j <= n; j++) {
+            /* the seed's logits[:, -(n+2):-1] against tokens[:, -(n+1):], in double */
+            const float *lg = logits + ((long)b * T + 2 * n + 1 + j) * V;
+            double mx = lg[0], sum = 0.0;
+            int arg = 0;
+            for (k = 1; k < V; k++)
+                if (lg[k] > mx) { mx = lg[k]; arg = k; }
+            for (k = 0; k < V; k++) sum += exp((double)lg[k] - mx);
+            row_loss[j] = -((double)lg[tok[2 * n + 2 + j]] - mx - log(sum));
+            tok_sum[j] += row_loss[j];
+            all += row_loss[j];
+            if (arg == tok[2 * n + 2 + j]) tok_right[j]++;
+            else right = 0;
+        }
+        rows_right += right;
+        for (d = 0; d < n; d++) {
+            int c = cols[d].subtask;
+            col_sum[c][d] += row_loss[n - d];
+            s->column_count[c][d]++;
+            n_carry += cols[d].use_carry;
+            n_sum9 += c == GROK_DIGITS_USESUM9;
+        }
+        if (!n_carry) { ba_sum += (all - row_loss[0]) / n; s->baseadd_all_count++; }
+        else if (!n_sum9) { uc_sum += all / (n + 1); s->usecarry1_any_count++; }
+        else if (n_sum9 <= 2) {
+            us_sum[n_sum9 - 1] += all / (n + 1);
+            if (n_sum9 == 1) s->usesum9_one_count++;
+            else s->usesum9_two_count++;
+        }
+        s->loss += all;
+    }
+    s->n_digits = n;
+    s->B = B;
+    s->loss /= (double)B * (n + 1);
+    for (j = 0; j <= n; j++) {
+        s->token[j] = tok_sum[j] / B;
+        s->token_acc[j] = (double)tok_right[j] / B;
+    }
+    s->row_acc = (double)rows_right / B;
+    for (k = 0; k < 3; k++)
+        for (d = 0; d < n; d++) s->column[k][d] = grok__mean_or_nan(col_sum[k][d], s->column_count[k][d]);
+    s->baseadd_all = grok__mean_or_nan(ba_sum, s->baseadd_all_count);
+    s->usecarry1_any = grok__mean_or_nan(uc_sum, s->usecarry1_any_count);
+    s->usesum9_one = grok__mean_or_nan(us_sum[0], s->usesum9_one_count);
+    s->usesum9_two = grok__mean_or_nan(us_sum[1], s->usesum9_two_count);
+    return GROK_OK;
+}
+
+GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const float *logits, int V,
+                               int n_digits)
+{
+    int n = n_digits, i, k, st;
+    char *p = buf;
+    if (!buf || !tokens) return grok__fail(GROK_ERR_ARG, "grok_digits_string: NULL argument");
+    if (n < 1 || n > GROK_DIGITS_MAX) return grok__fail(GROK_ERR_ARG, "grok_digits_string: n_digits = %d, want 1..%d", n, GROK_DIGITS_MAX);
+    if (cap < (size_t)(3 * n + 9)) return grok__fail(GROK_ERR_ARG, "grok_digits_string: cap = %zu, want >= %d", cap, 3 * n + 9);
+    if (logits && V < 1) return grok__fail(GROK_ERR_ARG, "grok_digits_string: V = %d", V);
+    if ((st = grok__digits_row_check(tokens, n, logits == NULL, 0, "grok_digits_string")) != GROK_OK) return st;
+    *p++ = ' '; *p++ = ' ';
+    for (i = 0; i < n; i++) *p++ = (char)('0' + tokens[i]);
+    *p++ = '\n'; *p++ = ' '; *p++ = '+';
+    for (i = 0; i < n; i++) *p++ = (char)('0' + tokens[n + 1 + i]);
+    *p++ = '\n'; *p++ = '=';
+    for (i = 0; i <= n; i++) {
+        int tok = tokens[2 * n + 2 + i];
+        if (logits) {
+            const float *lg = logits + (long)(2 * n + 1 + i) * V;
+            for (tok = 0, k = 1; k < V; k++)
+                if (lg[k] > lg[tok]) tok = k;
+        }
+        *p++ = tok <= 9 ? (char)('0' + tok) : tok == GROK_DIGITS_PLUS ? '+' : tok == GROK_DIGITS_EQUALS ? '=' : '?';
+    }
+    *p = '\0';
     return GROK_OK;
 }
 
