@@ -461,7 +461,8 @@ static int report_write(const char *out, const char *csv, const char *header, in
     if (!(f = fopen(path, "w"))) { fprintf(stderr, "sweep: cannot open %s: %s\n", path, strerror(errno)); goto done; }
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>grok.h sweep</title>\n<style>"
           "body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222}figure{display:inline-block;margin:8px}"
-          "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+          "figcaption{text-align:center;font-weight:bold}div.t{overflow-x:auto}table{border-collapse:collapse;"
+          "font-size:12px;white-space:nowrap}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
           "th{background:#f0f0f0}</style></head><body>\n<h1>grok.h sweep</h1>\n", f);
     fprintf(f, "<p>%d runs from <code>", nf);
     grok_xml_escape(f, csv);
@@ -469,14 +470,26 @@ static int report_write(const char *out, const char *csv, const char *header, in
           "<b>memorisation</b> train &ge; 99% but test &lt; 99% at the end; <b>comprehension</b> both &ge; 99% at the "
           "end and test reached 99% no later than twice the epoch at which train did; <b>grokking</b> later than that. "
           "A cell pools every run with its two values (all other axes): its phase is the most frequent one, its "
-          "epochs the lower median of the epochs to grok (never counting as infinite).</p>\n<figure>", f);
+          "epochs the lower median of the epochs to grok (never counting as infinite).", f);
+    {
+        const char *vals[200];
+        int first = 1;
+        for (i = 0; i < N_AXES; i++) {
+            int n = distinct(vals, 200, fields, nf, i);
+            if (i == ax || i == ay || n < 2) continue;
+            fprintf(f, "%s%s (%d values)", first ? " Pooled here: " : ", ", axes[i].col, n);
+            first = 0;
+        }
+        if (!first) fputc('.', f);
+    }
+    fputs("</p>\n<figure><figcaption>phase</figcaption>", f);
     d.colour_by_phase = 1;
     d.title = NULL;
     if (grok_plot_phase_diagram(f, &d) != GROK_OK) fprintf(stderr, "sweep: %s\n", grok_last_error());
-    fputs("</figure><figure>", f);
+    fputs("</figure><figure><figcaption>epochs to grok</figcaption>", f);
     d.colour_by_phase = 0;
     if (grok_plot_phase_diagram(f, &d) != GROK_OK) fprintf(stderr, "sweep: %s\n", grok_last_error());
-    fputs("</figure>\n<table>\n<tr>", f);
+    fputs("</figure>\n<div class=\"t\"><table>\n<tr>", f);
     {
         char hb[ROW_MAX], *hf[N_COLS];
         int nh;
@@ -490,7 +503,7 @@ static int report_write(const char *out, const char *csv, const char *header, in
         for (i = 0; i < N_COLS; i++) { fputs("<td>", f); grok_xml_escape(f, fields[r][i]); fputs("</td>", f); }
         fputs("</tr>\n", f);
     }
-    fputs("</table>\n</body></html>\n", f);
+    fputs("</table></div>\n</body></html>\n", f);
     if (fclose(f) != 0) { fprintf(stderr, "sweep: writing %s failed\n", path); goto done; }
     printf("sweep: %s/phase.svg, %s/epochs.svg, %s/sweep.html\n", out, out, out);
     st = 0;
