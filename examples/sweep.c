@@ -309,48 +309,56 @@ static void table_free(table *t)
 }
 
 /* Reads results.csv's rows. A missing file is an empty table; a header that is not this
-   program's is an error (another sweep's file); a torn last line, written when a sweep was
-   killed, is cut off the file. */
+   program's is an error (another sweep's file, left alone); a torn last line, written when a
+   sweep was killed, is cut off the file. On failure the table is empty. */
 static int table_load(table *t, const char *path, const char *header)
 {
     FILE *f = fopen(path, "rb");
     long size, keep = 0;
     char line[ROW_MAX + 2];
-    int first = 1;
+    const char *why = NULL;
+    size_t len = 0;
     t->n = 0;
     t->rows = NULL;
     if (!f) return errno == ENOENT ? 0 : (fprintf(stderr, "sweep: cannot open %s: %s\n", path, strerror(errno)), -1);
-    while (fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
+    while (!why && fgets(line, sizeof line, f)) {
         char *copy, **grown;
-        if (len == 0 || line[len - 1] != '\n') break; /* torn (or overlong): dropped from here on */
-        keep += (long)len;
-        if (first) {
-            first = 0;
-            line[len - 1] = 0;
-            if (strcmp(line, header) != 0) {
-                fprintf(stderr, "sweep: %s has another header; give this sweep another --out\n", path);
-                fclose(f);
-                return -1;
+        len = strlen(line);
+        if (len == 0 || line[len - 1] != '\n') {
+            if (!feof(f)) why = "has a line longer than any row of a sweep";
+            break; /* the torn last line */
+        }
+        line[len - 1] = 0;
+        if (keep == 0 && strcmp(line, header) != 0) why = "has another header";
+        else if (keep > 0) {
+            if (!(copy = (char *)malloc(len)) || !(grown = (char **)realloc(t->rows, sizeof *grown * (size_t)(t->n + 1)))) {
+                free(copy);
+                why = "is too big to read";
+                break;
             }
-            continue;
+            memcpy(copy, line, len);
+            t->rows = grown;
+            t->rows[t->n++] = copy;
         }
-        if (!(copy = (char *)malloc(len)) || !(grown = (char **)realloc(t->rows, sizeof *grown * (size_t)(t->n + 1)))) {
-            free(copy);
-            fclose(f);
-            return -1;
-        }
-        memcpy(copy, line, len - 1);
-        copy[len - 1] = 0;
-        t->rows = grown;
-        t->rows[t->n++] = copy;
+        keep += (long)len;
+        len = 0;
     }
     fseek(f, 0, SEEK_END);
     size = ftell(f);
     fclose(f);
+    if (!why && size > keep && keep == 0 && strncmp(line, header, len) != 0) why = "has another header";
+    if (why) {
+        fprintf(stderr, "sweep: %s %s; give this sweep another --out\n", path, why);
+        table_free(t);
+        return -1;
+    }
     if (size > keep) {
         fprintf(stderr, "sweep: %s: cutting a torn last line (%ld bytes)\n", path, size - keep);
-        if (truncate(path, keep) != 0) { fprintf(stderr, "sweep: truncate %s: %s\n", path, strerror(errno)); return -1; }
+        if (truncate(path, keep) != 0) {
+            fprintf(stderr, "sweep: truncate %s: %s\n", path, strerror(errno));
+            table_free(t);
+            return -1;
+        }
     }
     return 0;
 }
@@ -383,7 +391,9 @@ static int distinct(const char **vals, int max, char ***fields, int nrows, int c
     int n = 0, r, k;
     for (r = 0; r < nrows; r++) {
         for (k = 0; k < n && strcmp(vals[k], fields[r][c]); k++) {}
-        if (k == n && n < max) vals[n++] = fields[r][c];
+        if (k < n) continue;
+        if (n == max) { fprintf(stderr, "sweep: %s has more than %d values; the diagram shows %d\n", axes[c].col, max, max); break; }
+        vals[n++] = fields[r][c];
     }
     qsort((void *)vals, (size_t)n, sizeof *vals, value_cmp);
     return n;
@@ -614,12 +624,14 @@ int main(int argc, char **argv)
         }
     for (a = 0; a < N_AXES; a++) total *= g.n[a];
     if (total > 10000000L) { if (rank == 0) fprintf(stderr, "sweep: %ld points is too many\n", total); SWEEP_EXIT(2); }
-    if (threads > 0) grok_threads_set(threads);
-    else if (getenv("GROK_THREADS") || local <= 1) grok_threads_set(0);
-    else if (getenv("SLURM_CPUS_PER_TASK")) grok_threads_set(atoi(getenv("SLURM_CPUS_PER_TASK")));
+    if (threads > 0) {
+        if (grok_threads_set(threads) != 0) { if (rank == 0) fprintf(stderr, "sweep: bad --threads %d\n", threads); SWEEP_EXIT(2); }
+    } else if (getenv("GROK_THREADS")) grok_threads_set(0);
+    else if (getenv("SLURM_CPUS_PER_TASK") && atoi(getenv("SLURM_CPUS_PER_TASK")) > 0)
+        grok_threads_set(atoi(getenv("SLURM_CPUS_PER_TASK")));
     else {
         grok_threads_set(0);
-        grok_threads_set(grok_threads_get() / local > 1 ? grok_threads_get() / local : 1);
+        if (local > 1) grok_threads_set(grok_threads_get() / local > 1 ? grok_threads_get() / local : 1);
     }
     header[0] = 0;
     for (a = 0; a < N_AXES; a++) { strcat(header, axes[a].col); strcat(header, ","); }
@@ -645,7 +657,7 @@ int main(int argc, char **argv)
             fflush(stdout);
             table_free(&done);
             if (!(f = fopen(csv, "a"))) { fprintf(stderr, "sweep: cannot open %s: %s\n", csv, strerror(errno)); rc = 1; }
-            else if (ftell(f) == 0) fprintf(f, "%s\n", header), fflush(f);
+            else if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0) fprintf(f, "%s\n", header), fflush(f);
         }
         if (rc) n_pending = 0;
     }

@@ -84,6 +84,9 @@ check "frac 1.5: exit 2 with a message" "[ $? -eq 2 ] && grep -q 'frac_train' '$
 mkdir -p "$T/other" && echo "a,b,c" > "$T/other/results.csv"
 ./examples/sweep $GRID --out "$T/other" > "$T/bad.log" 2>&1
 check "another sweep's results.csv: refused, left as it was" "[ $? -ne 0 ] && grep -q 'another header' '$T/bad.log' && [ \"\$(cat '$T/other/results.csv')\" = 'a,b,c' ]"
+printf 'a,b,c' > "$T/other/results.csv" # no newline: not mistaken for a torn line and cut
+./examples/sweep $GRID --out "$T/other" > "$T/bad.log" 2>&1
+check "a foreign one-line file without newline: refused, not cut" "[ $? -ne 0 ] && [ \"\$(cat '$T/other/results.csv')\" = 'a,b,c' ]"
 
 [ $fail -eq 0 ] && rm -rf "$T" || echo "outputs kept in $T"
 echo "$pass passed, $fail failed"
