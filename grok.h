@@ -13,7 +13,7 @@
        train     AdamW, evaluation, the training driver
        tasks     modular addition (grok_task_modadd)
        analysis  DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses
-       I/O       checkpoints, safetensors, .npy, run summaries, SVG plots
+       I/O       checkpoints, safetensors, .npy, run summaries, SVG plots, phase diagrams
 
    Do this:
        #define GROK_IMPLEMENTATION

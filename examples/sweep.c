@@ -559,7 +559,12 @@ static void usage(FILE *f)
             "usage: sweep [--AXIS v1,v2,..].. [options]\n"
             "Trains every point of a grid and draws its grokking phase diagram.\n"
             "Axes (default): ");
-    for (a = 0; a < N_AXES; a++) fprintf(f, "%s--%s %s", a ? ", " : "", axes[a].alias, axes[a].def);
+    for (a = 0; a < N_AXES; a++) {
+        const char *c;
+        fputs(a ? ", --" : "--", f);
+        for (c = axes[a].alias; *c; c++) fputc(*c == '_' ? '-' : *c, f);
+        fprintf(f, " %s", axes[a].def);
+    }
     fprintf(f, "\n(- and _ alike; frac is the column frac_train; tasks:");
     for (a = 0; a < N_TASKS; a++) fprintf(f, " %s", tasks[a].name);
     fprintf(f, ")\n"
