@@ -168,7 +168,7 @@ int main(void)
     { /* phase diagram coloured by phase: 2 rows x 3 cols, one cell without a run */
         const int ph[6] = {GROK_PHASE_CONFUSION, GROK_PHASE_MEMORISATION, GROK_PHASE_GROKKING,
                            GROK_PHASE_MEMORISATION, GROK_PHASE_COMPREHENSION, GROK_PHASE_NONE};
-        const double ep[6] = {NAN, -1, 12000, INFINITY, 300, NAN};
+        const double ep[6] = {NAN, -1, 12000, INFINITY, 300, NAN}, e2[6] = {100, 1000, 10000, NAN, -1, INFINITY};
         const char *rl[2] = {"0.3", "0.5"}, *cl[3] = {"0.1", "0.3", "1 <wd>"};
         grok_phase_diagram d;
         double y0 = 0, y1 = 0;
@@ -199,7 +199,6 @@ int main(void)
         }
         /* coloured by epochs: viridis over log10(epochs), the ends on the extreme cells */
         {
-            const double e2[6] = {100, 1000, 10000, NAN, -1, INFINITY};
             d.epochs = e2; d.colour_by_phase = 0; d.phase = NULL; d.title = NULL;
             st = grok_plot_phase_diagram_save("/tmp/grok_test_phase_epochs.svg", &d);
             s = slurp("/tmp/grok_test_phase_epochs.svg");
