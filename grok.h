@@ -741,8 +741,8 @@ GROKDEF const char *grok_phase_name(int phase);
 typedef struct {
     const char *title, *xlabel, *ylabel;  /* any may be NULL; escaped for XML */
     int rows, cols;                       /* 1..200 each: the y axis' values, the x axis' values */
-    const char *const *row_labels;        /* rows tick labels (the y values), or NULL: 0, 1, .. */
-    const char *const *col_labels;        /* cols tick labels (the x values), or NULL */
+    const char *const *row_labels;        /* row tick labels (the y values), or NULL: 0, 1, .. */
+    const char *const *col_labels;        /* column tick labels (the x values), or NULL */
     const double *epochs;                 /* (rows, cols) epochs to grok */
     const int *phase;                     /* (rows, cols) grok_phase */
     int colour_by_phase;

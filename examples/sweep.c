@@ -722,6 +722,5 @@ int main(int argc, char **argv)
     if (f && fclose(f) != 0) { fprintf(stderr, "sweep: writing %s failed\n", csv); rc = 1; }
     free(pending);
     if (rank == 0 && rc == 0 && report_write(out, csv, header, ax, ay) != 0) rc = 1;
-    (void)local;
     SWEEP_EXIT(rc);
 }
