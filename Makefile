@@ -6,6 +6,8 @@
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its analysis
 #   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
 #   make test-asan  the unit tests under AddressSanitizer and UBSan
+#   make sweep-mpi  examples/sweep_mpi, examples/sweep built with mpicc (built by make when mpicc is found)
+#   make test-sweep a tiny sweep serially, under mpirun -n 2 and 3 (when built), killed and resumed
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
@@ -17,14 +19,23 @@ CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wpedantic -Werror
 LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
+# MPI (Debian's openmpi-bin, libopenmpi-dev): examples/sweep_mpi is built when $(MPICC) is found
+MPICC ?= mpicc
+SWEEP_MPI = $(if $(shell command -v $(MPICC) 2>/dev/null),examples/sweep_mpi)
 
 TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits
-BINS = examples/modadd examples/analyze examples/digits $(TESTS)
+BINS = examples/modadd examples/analyze examples/digits examples/sweep $(SWEEP_MPI) $(TESTS)
 
 all: $(BINS)
 
 examples/%: examples/%.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
+
+# examples/sweep.c with -DGROK_MPI: rank 0 hands out the points, the other ranks train them
+examples/sweep_mpi: examples/sweep.c grok.h
+	$(MPICC) -std=c99 $(CFLAGS) $(WARN) -DGROK_MPI -o $@ examples/sweep.c $(LDLIBS)
+
+sweep-mpi: examples/sweep_mpi
 
 tests/%: tests/%.c tests/check.h grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
@@ -65,6 +76,9 @@ test: $(TESTS)
 test-browser: examples/modadd
 	sh tests/browser/run.sh
 
+test-sweep: examples/sweep $(SWEEP_MPI)
+	sh tests/sweep/run.sh
+
 test-parity:
 	CC="$(CC)" sh tests/parity/run.sh
 
@@ -88,7 +102,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
+	rm -f $(BINS) examples/sweep_mpi $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
 	rm -rf runs tests/asan
 
-.PHONY: all test test-parity test-browser test-asan run analyze clean bench bench-compare
+.PHONY: all test test-parity test-browser test-asan test-sweep sweep-mpi run analyze clean bench bench-compare

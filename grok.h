@@ -13,7 +13,7 @@
        train     AdamW, evaluation, the training driver
        tasks     modular addition (grok_task_modadd), n-digit addition (grok_task_digits)
        analysis  DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses
-       I/O       checkpoints, safetensors, .npy, run summaries, SVG plots
+       I/O       checkpoints, safetensors, .npy, run summaries, SVG plots, phase diagrams
 
    Do this:
        #define GROK_IMPLEMENTATION
@@ -793,6 +793,46 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p);
 GROKDEF int grok_plot_save(const char *path, const grok_plot *p); /* a standalone .svg file */
 /* XML-escapes s (& < > " '; drops control characters XML cannot hold) onto f. */
 GROKDEF void grok_xml_escape(FILE *f, const char *s);
+
+/* ----- Phase diagrams of sweeps (examples/sweep). The phase of one run comes from the first
+   evaluated epochs at which train and test accuracy reached 99% (epoch_train_99, the
+   memorisation epoch, and epoch_test_99, the grokking epoch; -1: never) and the final accuracies:
+     confusion      final train accuracy < 99%: not even the training set is fitted;
+     memorisation   final train accuracy >= 99%, final test accuracy < 99%;
+     comprehension  both >= 99% at the end and epoch_test_99 <= delay * epoch_train_99: the
+                    model generalises about as soon as it fits;
+     grokking       both >= 99% at the end and epoch_test_99 > delay * epoch_train_99.
+   delay <= 0 means 2. GROK_PHASE_NONE when an accuracy is NaN (the run failed before its first
+   evaluation) or an accuracy >= 99% comes without its epoch (< 1). */
+typedef enum {
+    GROK_PHASE_NONE = 0, GROK_PHASE_COMPREHENSION = 1, GROK_PHASE_GROKKING = 2,
+    GROK_PHASE_MEMORISATION = 3, GROK_PHASE_CONFUSION = 4
+} grok_phase;
+GROKDEF grok_phase grok_phase_classify(long epoch_train_99, long epoch_test_99, double train_acc, double test_acc,
+                                       double delay);
+/* "none", "comprehension", "grokking", "memorisation", "confusion"; "none" for any other value. */
+GROKDEF const char *grok_phase_name(int phase);
+/* The phase diagram: a grid of cells over two axes of a sweep (e.g. weight decay x training
+   fraction), row 0 at the bottom, one <rect> per cell. colour_by_phase = 0: colour = log10 of
+   epochs (the epochs to grok) on viridis with a colour bar (GROK_PLOT_CBAR_STEPS <rect>s) and a
+   grey (#bdbdbd) legend <rect> "never" for the cells whose value is not finite and > 0;
+   colour_by_phase = 1: one colour per phase (comprehension #4daf4a, grokking #377eb8,
+   memorisation #ff7f00, confusion #e41a1c, none #ffffff) and a legend of 4 <rect>s (a fifth,
+   "no run", when a cell is GROK_PHASE_NONE). Each cell is labelled with its phase's initial
+   (C, G, M, X; "-" for none) when phase is given and with its epochs when they are finite and
+   > 0. epochs may be NULL when colour_by_phase = 1 and phase may be NULL when it is 0. */
+typedef struct {
+    const char *title, *xlabel, *ylabel;  /* any may be NULL; escaped for XML */
+    int rows, cols;                       /* 1..200 each: the y axis' values, the x axis' values */
+    const char *const *row_labels;        /* row tick labels (the y values), or NULL: 0, 1, .. */
+    const char *const *col_labels;        /* column tick labels (the x values), or NULL */
+    const double *epochs;                 /* (rows, cols) epochs to grok */
+    const int *phase;                     /* (rows, cols) grok_phase */
+    int colour_by_phase;
+    int width, height;                    /* of the figure: 300..4000 x 200..4000; 0: from the cell count */
+} grok_phase_diagram;
+GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d);          /* one <svg> element */
+GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d); /* a .svg file */
 
 #ifdef __cplusplus
 }
@@ -6333,6 +6373,153 @@ GROKDEF int grok_plot_save(const char *path, const grok_plot *p)
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     st = grok_plot_write(f, p);
     if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_save: writing %s failed", path);
+    return st;
+}
+
+/* ------------------------------------------------------- phase diagrams */
+
+GROKDEF grok_phase grok_phase_classify(long epoch_train_99, long epoch_test_99, double train_acc, double test_acc,
+                                       double delay)
+{
+    if (train_acc != train_acc || test_acc != test_acc) return GROK_PHASE_NONE;
+    if (train_acc < 0.99) return GROK_PHASE_CONFUSION;
+    if (epoch_train_99 < 1) return GROK_PHASE_NONE;
+    if (test_acc < 0.99) return GROK_PHASE_MEMORISATION;
+    if (epoch_test_99 < 1) return GROK_PHASE_NONE;
+    if (!(delay > 0)) delay = 2;
+    return (double)epoch_test_99 <= delay * (double)epoch_train_99 ? GROK_PHASE_COMPREHENSION : GROK_PHASE_GROKKING;
+}
+
+static const char *const grok__phase_names[5] = {"none", "comprehension", "grokking", "memorisation", "confusion"};
+static const char *const grok__phase_colours[5] = {"#ffffff", "#4daf4a", "#377eb8", "#ff7f00", "#e41a1c"};
+
+GROKDEF const char *grok_phase_name(int phase)
+{
+    return phase >= 0 && phase <= 4 ? grok__phase_names[phase] : grok__phase_names[0];
+}
+
+/* Dark text on light fills, white on dark ones (Rec. 601 luma of "#rrggbb"). */
+static const char *grok__text_on(const char *hex)
+{
+    unsigned r = 0, g = 0, b = 0;
+    if (sscanf(hex, "#%2x%2x%2x", &r, &g, &b) != 3) return "#000000";
+    return 0.299 * r + 0.587 * g + 0.114 * b < 128 ? "#ffffff" : "#000000";
+}
+
+GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d)
+{
+    const double cell_w = 56, cell_h = 30, left = 76, bottom = 48, right = 150;
+    double top, cw, ch, lo = 0, hi = 0;
+    int W, H, i, j, any = 0, any_none = 0;
+    struct grok__frame fr;
+    char hex[8], b[32];
+    if (!f || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: NULL argument");
+    if (d->rows < 1 || d->rows > 200 || d->cols < 1 || d->cols > 200)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: rows %d and cols %d must be 1..200", d->rows, d->cols);
+    if (d->colour_by_phase ? !d->phase : !d->epochs)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: colour_by_phase %d needs %s", d->colour_by_phase,
+                          d->colour_by_phase ? "phase" : "epochs");
+    top = d->title ? 34 : 14;
+    W = d->width ? d->width : (int)(left + cell_w * (d->cols < 2 ? 2 : d->cols) + right);
+    H = d->height ? d->height : (int)(top + cell_h * d->rows + bottom);
+    if (!d->width && W > 4000) W = 4000;
+    if (!d->height) H = H < 200 ? 200 : H > 4000 ? 4000 : H;
+    if (W < 300 || W > 4000 || H < 200 || H > 4000)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: size %d x %d, want 300..4000 x 200..4000", W, H);
+    for (i = 0; i < d->rows * d->cols; i++) {
+        double e = d->epochs ? d->epochs[i] : NAN;
+        if (d->phase && (d->phase[i] < 0 || d->phase[i] > 4))
+            return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: cell %d has phase %d", i, d->phase[i]);
+        if (d->phase && d->phase[i] == GROK_PHASE_NONE) any_none = 1;
+        if (!(isfinite(e) && e > 0)) continue;
+        e = log10(e);
+        if (!any || e < lo) lo = e;
+        if (!any || e > hi) hi = e;
+        any = 1;
+    }
+    if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
+    fr.x0 = left;
+    fr.y0 = top;
+    fr.w = W - left - right;
+    fr.h = H - top - bottom;
+    cw = fr.w / d->cols;
+    ch = fr.h / d->rows;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n", W, H, W, H);
+    if (d->title) grok__svg_text(f, W / 2.0, 18, "middle", "font-size=\"14\" font-weight=\"bold\"", d->title);
+    for (i = 0; i < d->rows; i++)
+        for (j = 0; j < d->cols; j++) {
+            long c = (long)i * d->cols + j;
+            double e = d->epochs ? d->epochs[c] : NAN, x = fr.x0 + j * cw, y = fr.y0 + fr.h - (i + 1) * ch;
+            int ph = d->phase ? d->phase[c] : -1, has_e = isfinite(e) && e > 0;
+            if (d->colour_by_phase) memcpy(hex, grok__phase_colours[ph], 8);
+            else grok__cmap_hex(hex, GROK_CMAP_VIRIDIS, has_e ? (log10(e) - lo) / (hi - lo) : NAN);
+            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\"/>\n", x, y,
+                    cw, ch, hex);
+            if (has_e) {
+                if (e < 1e4) snprintf(b, sizeof b, "%.0f", e);
+                else if (e < 1e6) snprintf(b, sizeof b, "%.0fk", e / 1000);
+                else snprintf(b, sizeof b, "%.2g", e);
+            }
+            snprintf(hex, sizeof hex, "%s", grok__text_on(hex));
+            if (ph >= 0) {
+                char letter[2] = {"-CGMX"[ph], 0}, at[32];
+                snprintf(at, sizeof at, "fill=\"%s\"", hex);
+                grok__svg_text(f, x + cw / 2, y + ch / 2 + (has_e ? -2 : 4), "middle", at, letter);
+            }
+            if (has_e) {
+                char at[48];
+                snprintf(at, sizeof at, "fill=\"%s\" font-size=\"9\"", hex);
+                grok__svg_text(f, x + cw / 2, y + ch / 2 + (ph >= 0 ? 10 : 4), "middle", at, b);
+            }
+        }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", fr.x0,
+            fr.y0, fr.w, fr.h);
+    for (j = 0; j < d->cols; j++) {
+        if (!d->col_labels) snprintf(b, sizeof b, "%d", j);
+        grok__svg_text(f, fr.x0 + (j + 0.5) * cw, fr.y0 + fr.h + 15, "middle", NULL, d->col_labels ? d->col_labels[j] : b);
+    }
+    for (i = 0; i < d->rows; i++) {
+        if (!d->row_labels) snprintf(b, sizeof b, "%d", i);
+        grok__svg_text(f, fr.x0 - 6, fr.y0 + fr.h - (i + 0.5) * ch + 4, "end", NULL, d->row_labels ? d->row_labels[i] : b);
+    }
+    if (d->xlabel) grok__svg_text(f, fr.x0 + fr.w / 2, fr.y0 + fr.h + 34, "middle", NULL, d->xlabel);
+    if (d->ylabel) {
+        char tr[96];
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", fr.x0 - 58, fr.y0 + fr.h / 2);
+        grok__svg_text(f, fr.x0 - 58, fr.y0 + fr.h / 2, "middle", tr, d->ylabel);
+    }
+    if (d->colour_by_phase) {
+        int n = any_none ? 5 : 4;
+        for (i = 0; i < n; i++) {
+            int ph = i < 4 ? i + 1 : GROK_PHASE_NONE;
+            double y = fr.y0 + 4 + 18 * i;
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" stroke=\"#444\"/>\n",
+                    fr.x0 + fr.w + 12, y, grok__phase_colours[ph]);
+            grok__svg_text(f, fr.x0 + fr.w + 30, y + 10, "start", NULL, ph ? grok__phase_names[ph] : "no run");
+        }
+    } else {
+        double bh = fr.h - 24 > 40 ? fr.h - 24 : 40;
+        grok__cbar(f, fr.x0 + fr.w + 12, fr.y0, bh, GROK_CMAP_VIRIDIS, lo, hi, "log10 epochs to grok");
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#bdbdbd\"/>\n", fr.x0 + fr.w + 12,
+                fr.y0 + bh + 8);
+        grok__svg_text(f, fr.x0 + fr.w + 30, fr.y0 + bh + 18, "start", NULL, "never");
+    }
+    fputs("</svg>\n", f);
+    if (ferror(f)) return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram: write failed");
+    return GROK_OK;
+}
+
+GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d)
+{
+    FILE *f;
+    int st;
+    if (!path || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram_save: NULL argument");
+    if (!(f = fopen(path, "w")))
+        return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: cannot open %s: %s", path, strerror(errno));
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    st = grok_plot_phase_diagram(f, d);
+    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: writing %s failed", path);
     return st;
 }
 
