@@ -309,6 +309,63 @@ GROKDEF void grok_data_free(grok_data *d);
 GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train,
                              uint64_t data_seed);
 
+/* The modular binary operations of the seeds for grok_task_modop, over Z_p. */
+typedef enum {
+    GROK_OP_ADD = 0,  /* (a + b) mod p, seed 000 (grok_task_modadd) */
+    GROK_OP_SUB,      /* (a - b) mod p */
+    GROK_OP_MUL,      /* a b mod p */
+    GROK_OP_DIV,      /* a b^-1 mod p; p must be prime; the p pairs with b = 0 are left out */
+    GROK_OP_POW_SUM,  /* (a^m + b^n) mod p, seed 001 (m = n = 4) */
+    GROK_OP_SQ_SUM,   /* (a^2 + b^2) mod p */
+    GROK_OP_SQ_CROSS  /* (a^2 + a b + b^2) mod p */
+} grok_modop;
+
+/* A user's operation: the label of (a, b) in [0, p), or -1 to leave the pair out. */
+typedef int (*grok_modop_fn)(int a, int b, int p, void *ctx);
+
+/* Label of (a, b) under op (m, n: the exponents of GROK_OP_POW_SUM, >= 0, ignored otherwise),
+   or -1 for a pair that op leaves out (b = 0 under GROK_OP_DIV); -1 and an error for bad input. */
+GROKDEF int grok_modop_apply(grok_modop op, int a, int b, int p, int m, int n);
+/* Modular addition's data set for any operation: the sequences (a, b, '=' = p) of every kept
+   pair in a-major order, label at the last position, shuffled by grok_rng_shuffle from
+   data_seed; the first floor(N frac_train) of the N kept pairs train, the rest test.
+   GROK_OP_ADD gives grok_task_modadd's data, bit for bit. */
+GROKDEF int grok_task_modop(grok_data *train, grok_data *test, grok_modop op, int p, int m, int n,
+                            double frac_train, uint64_t data_seed);
+/* The same with the label from fn(a, b, p, ctx); a value outside [-1, p) is GROK_ERR_ARG. */
+GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                               double frac_train, uint64_t data_seed);
+
+/* Finite groups of seed 003 with elements 0..order-1. C_n: x∘y = (x + y) mod n. D_n (order 2n):
+   element r + s n is the rotation r followed by s reflections, [e, r, .., r^(n-1), s, rs, ..,
+   r^(n-1)s], and (x_r, x_s)∘(y_r, y_s) = ((x_r + y_r) mod n, y_s) when x_s = 0, else
+   ((x_r - y_r) mod n, (1 + y_s) mod 2) (seed 003's DihedralGroup.compose). S_n (n <= 6, order
+   n!): the permutations of 0..n-1 in lexicographic order, x∘y = the permutation i -> x(y(i)). */
+typedef enum { GROK_GROUP_CYCLIC = 0, GROK_GROUP_DIHEDRAL, GROK_GROUP_SYMMETRIC } grok_group_kind;
+#define GROK_GROUP_MAX_ORDER 4096
+typedef struct {
+    grok_group_kind kind;
+    int index;       /* n of C_n, D_n, S_n */
+    int order;       /* n, 2n, n! */
+    int identity;    /* 0 for all three */
+    int *table;      /* (order, order): table[x*order + y] = x∘y */
+    int *inverse;    /* (order): x∘inverse[x] = identity */
+    /* k such that elements 0..k-1 form the cyclic group Z_k with x∘y = (x + y) mod k (the largest
+       such prefix): n for C_n, the rotations n for D_n, 2 for S_n (n >= 2). The Fourier analyses
+       of nets (grok_net_fourier_norms, grok_net_neuron_freqs) work on it. */
+    int cyclic;
+    char name[16];   /* "C_113", "D_59", "S_5" */
+} grok_group;
+
+/* Builds the table (one allocation); order <= GROK_GROUP_MAX_ORDER, n >= 1, S_n: n <= 6. */
+GROKDEF int  grok_group_init(grok_group *g, grok_group_kind kind, int n);
+GROKDEF void grok_group_free(grok_group *g);
+/* Seed 003's data set in modular addition's layout: the order^2 sequences (x, y, '=') with
+   '=' the token order, a-major, label x∘y at the last position; shuffled and split like
+   grok_task_modop. */
+GROKDEF int  grok_task_group(grok_data *train, grok_data *test, const grok_group *g, double frac_train,
+                             uint64_t data_seed);
+
 /* =============================================================== train ===== */
 
 typedef struct {
@@ -3531,40 +3588,245 @@ GROKDEF void grok_data_free(grok_data *d)
     memset(d, 0, sizeof *d);
 }
 
-GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed)
+/* Rows (x, y, '=' = p) of every pair that fn keeps, a-major, shuffled from data_seed and split
+   at floor(N frac_train): modular addition's construction, shared by every pair task. */
+static int grok__task_pairs(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                            double frac_train, uint64_t data_seed, const char *who)
 {
     grok_rng rng;
-    int *perm, n, n_train, i, st;
-    if (!train || !test) return grok__fail(GROK_ERR_ARG, "grok_task_modadd: NULL data");
+    int *label, *keep, n = 0, n_train, i, st;
+    if (!train || !test) return grok__fail(GROK_ERR_ARG, "%s: NULL data", who);
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "grok_task_modadd: p = %d, want 2..46340", p);
+    if (!fn) return grok__fail(GROK_ERR_ARG, "%s: NULL operation", who);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "%s: p = %d, want 2..46340", who, p);
     if (!(frac_train > 0.0 && frac_train < 1.0))
-        return grok__fail(GROK_ERR_ARG, "grok_task_modadd: frac_train = %g, want (0, 1)", frac_train);
-    n = p * p;
-    n_train = (int)((double)n * frac_train); /* Python's int(p*p*frac_train) */
-    if (n_train < 1 || n_train >= n)
-        return grok__fail(GROK_ERR_ARG, "grok_task_modadd: frac_train = %g leaves an empty split of %d pairs", frac_train, n);
-    perm = (int *)GROK_MALLOC(sizeof(int) * (size_t)n);
-    if (!perm) return grok__fail(GROK_ERR_NOMEM, "grok_task_modadd: %d pairs", n);
-    for (i = 0; i < n; i++) perm[i] = i;
+        return grok__fail(GROK_ERR_ARG, "%s: frac_train = %g, want (0, 1)", who, frac_train);
+    label = (int *)GROK_MALLOC(sizeof(int) * 2 * (size_t)p * (size_t)p);
+    if (!label) return grok__fail(GROK_ERR_NOMEM, "%s: %d pairs", who, p * p);
+    keep = label + (size_t)p * p;
+    for (i = 0; i < p * p; i++) {
+        label[i] = fn(i / p, i % p, p, ctx);
+        if (label[i] < -1 || label[i] >= p) {
+            st = grok__fail(GROK_ERR_ARG, "%s: label %d for (%d, %d), want -1..%d", who, label[i], i / p, i % p, p - 1);
+            GROK_FREE(label);
+            return st;
+        }
+        if (label[i] >= 0) keep[n++] = i;
+    }
+    n_train = (int)((double)n * frac_train); /* Python's int(N*frac_train) */
+    if (n_train < 1 || n_train >= n) {
+        GROK_FREE(label);
+        return grok__fail(GROK_ERR_ARG, "%s: frac_train = %g leaves an empty split of %d pairs", who, frac_train, n);
+    }
     grok_rng_seed(&rng, data_seed);
-    grok_rng_shuffle(&rng, perm, (size_t)n);
+    grok_rng_shuffle(&rng, keep, (size_t)n);
     if ((st = grok_data_alloc(train, n_train, 3)) != GROK_OK || (st = grok_data_alloc(test, n - n_train, 3)) != GROK_OK) {
-        GROK_FREE(perm);
+        GROK_FREE(label);
         grok_data_free(train);
         return st;
     }
     for (i = 0; i < n; i++) {
         grok_data *d = i < n_train ? train : test;
-        int row = i < n_train ? i : i - n_train, a = perm[i] / p, b = perm[i] % p;
-        d->tokens[row * 3 + 0] = a;
-        d->tokens[row * 3 + 1] = b;
+        int row = i < n_train ? i : i - n_train;
+        d->tokens[row * 3 + 0] = keep[i] / p;
+        d->tokens[row * 3 + 1] = keep[i] % p;
         d->tokens[row * 3 + 2] = p;
-        d->targets[row * 3 + 2] = (a + b) % p;
+        d->targets[row * 3 + 2] = label[keep[i]];
     }
-    GROK_FREE(perm);
+    GROK_FREE(label);
     return GROK_OK;
+}
+
+static int grok__is_prime(int p)
+{
+    int d;
+    if (p < 2) return 0;
+    for (d = 2; d * d <= p; d++)
+        if (p % d == 0) return 0;
+    return 1;
+}
+
+/* x^e mod p, p <= 46340 so that products fit in 32 bits. */
+static int grok__powmod(int x, int e, int p)
+{
+    long r = 1 % p, b = x % p;
+    for (; e > 0; e >>= 1, b = b * b % p)
+        if (e & 1) r = r * b % p;
+    return (int)r;
+}
+
+typedef struct { grok_modop op; int m, n; } grok__modop_ctx;
+
+static int grok__modop_label(int a, int b, int p, void *ctx)
+{
+    const grok__modop_ctx *c = (const grok__modop_ctx *)ctx;
+    long la = a, lb = b;
+    switch (c->op) {
+    case GROK_OP_ADD: return (int)((la + lb) % p);
+    case GROK_OP_SUB: return (int)((la - lb + p) % p);
+    case GROK_OP_MUL: return (int)(la * lb % p);
+    case GROK_OP_DIV: return b == 0 ? -1 : (int)(la * grok__powmod(b, p - 2, p) % p); /* Fermat: b^(p-2) = b^-1 */
+    case GROK_OP_POW_SUM: return (grok__powmod(a, c->m, p) + grok__powmod(b, c->n, p)) % p;
+    case GROK_OP_SQ_SUM: return (int)((la * la + lb * lb) % p);
+    case GROK_OP_SQ_CROSS: return (int)(((la * la + la * lb) % p + lb * lb) % p);
+    }
+    return -2;
+}
+
+/* Checks an operation's arguments once, so that the label function only sees valid ones. */
+static int grok__modop_check(grok_modop op, int p, int m, int n, const char *who)
+{
+    if ((int)op < (int)GROK_OP_ADD || (int)op > (int)GROK_OP_SQ_CROSS) return grok__fail(GROK_ERR_ARG, "%s: unknown operation %d", who, (int)op);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "%s: p = %d, want 2..46340", who, p);
+    if (op == GROK_OP_DIV && !grok__is_prime(p))
+        return grok__fail(GROK_ERR_ARG, "%s: division needs a prime p (every b != 0 invertible), got %d", who, p);
+    if (op == GROK_OP_POW_SUM && (m < 0 || n < 0)) return grok__fail(GROK_ERR_ARG, "%s: exponents %d, %d, want >= 0", who, m, n);
+    return GROK_OK;
+}
+
+GROKDEF int grok_modop_apply(grok_modop op, int a, int b, int p, int m, int n)
+{
+    grok__modop_ctx c;
+    if (grok__modop_check(op, p, m, n, "grok_modop_apply") != GROK_OK) return -1;
+    if (a < 0 || a >= p || b < 0 || b >= p) {
+        grok__fail(GROK_ERR_ARG, "grok_modop_apply: (%d, %d), want 0..%d", a, b, p - 1);
+        return -1;
+    }
+    c.op = op; c.m = m; c.n = n;
+    return grok__modop_label(a, b, p, &c);
+}
+
+GROKDEF int grok_task_modop(grok_data *train, grok_data *test, grok_modop op, int p, int m, int n,
+                            double frac_train, uint64_t data_seed)
+{
+    grok__modop_ctx c;
+    int st;
+    if (train) memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    if ((st = grok__modop_check(op, p, m, n, "grok_task_modop")) != GROK_OK) return st;
+    c.op = op; c.m = m; c.n = n;
+    return grok__task_pairs(train, test, grok__modop_label, &c, p, frac_train, data_seed, "grok_task_modop");
+}
+
+GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                               double frac_train, uint64_t data_seed)
+{
+    return grok__task_pairs(train, test, fn, ctx, p, frac_train, data_seed, "grok_task_modop_fn");
+}
+
+/* ----- groups (seed 003) */
+
+/* Rank of the permutation x (n) in lexicographic order (its Lehmer code). */
+static int grok__perm_rank(const int *x, int n)
+{
+    int i, j, r = 0;
+    for (i = 0; i < n; i++) {
+        int smaller = 0;
+        for (j = i + 1; j < n; j++) smaller += x[j] < x[i];
+        r = r * (n - i) + smaller;
+    }
+    return r;
+}
+
+/* The permutation of rank r (n <= 6) into x. */
+static void grok__perm_unrank(int *x, int r, int n)
+{
+    int used[8] = {0}, code[8], i, j;
+    for (i = n - 1; i >= 0; i--) { code[i] = r % (n - i); r /= n - i; }
+    for (i = 0; i < n; i++) {
+        int k = code[i];
+        for (j = 0; j < n; j++)
+            if (!used[j] && k-- == 0) break;
+        x[i] = j;
+        used[j] = 1;
+    }
+}
+
+GROKDEF void grok_group_free(grok_group *g)
+{
+    if (!g) return;
+    GROK_FREE(g->table);
+    memset(g, 0, sizeof *g);
+}
+
+GROKDEF int grok_group_init(grok_group *g, grok_group_kind kind, int n)
+{
+    int N, x, y, k, fact = 1;
+    if (!g) return grok__fail(GROK_ERR_ARG, "grok_group_init: NULL group");
+    memset(g, 0, sizeof *g);
+    if (kind == GROK_GROUP_SYMMETRIC) {
+        if (n < 1 || n > 6) return grok__fail(GROK_ERR_ARG, "grok_group_init: S_%d, want n in 1..6", n);
+        for (k = 2; k <= n; k++) fact *= k;
+        N = fact;
+    } else if (kind == GROK_GROUP_CYCLIC || kind == GROK_GROUP_DIHEDRAL) {
+        int most = kind == GROK_GROUP_CYCLIC ? GROK_GROUP_MAX_ORDER : GROK_GROUP_MAX_ORDER / 2;
+        if (n < 1 || n > most) return grok__fail(GROK_ERR_ARG, "grok_group_init: n = %d, want 1..%d", n, most);
+        N = kind == GROK_GROUP_CYCLIC ? n : 2 * n;
+    } else {
+        return grok__fail(GROK_ERR_ARG, "grok_group_init: unknown kind %d", (int)kind);
+    }
+    g->table = (int *)GROK_MALLOC(sizeof(int) * ((size_t)N * N + (size_t)N));
+    if (!g->table) return grok__fail(GROK_ERR_NOMEM, "grok_group_init: table of order %d", N);
+    g->inverse = g->table + (size_t)N * N;
+    g->kind = kind;
+    g->index = n;
+    g->order = N;
+    snprintf(g->name, sizeof g->name, "%c_%d", kind == GROK_GROUP_CYCLIC ? 'C' : kind == GROK_GROUP_DIHEDRAL ? 'D' : 'S', n);
+    for (x = 0; x < N; x++)
+        for (y = 0; y < N; y++) {
+            int *z = &g->table[x * N + y];
+            if (kind == GROK_GROUP_CYCLIC) {
+                *z = (x + y) % n;
+            } else if (kind == GROK_GROUP_DIHEDRAL) {
+                int xr = x % n, xs = x >= n, yr = y % n, ys = y >= n;
+                *z = xs == 0 ? (xr + yr) % n + ys * n : (xr - yr + n) % n + ((1 + ys) % 2) * n;
+            } else {
+                int px[8], py[8], pz[8], i;
+                grok__perm_unrank(px, x, n);
+                grok__perm_unrank(py, y, n);
+                for (i = 0; i < n; i++) pz[i] = px[py[i]];
+                *z = grok__perm_rank(pz, n);
+            }
+        }
+    /* identity, inverses and the cyclic prefix follow from the table */
+    for (x = 0; x < N; x++) {
+        for (y = 0; y < N && g->table[x * N + y] == y; y++) {}
+        if (y == N) { g->identity = x; break; }
+    }
+    for (x = 0; x < N; x++)
+        for (y = 0; y < N; y++)
+            if (g->table[x * N + y] == g->identity) { g->inverse[x] = y; break; }
+    for (k = N; k > 1; k--) {
+        int ok = 1;
+        for (x = 0; x < k && ok; x++)
+            for (y = 0; y < k && ok; y++) ok = g->table[x * N + y] == (x + y) % k;
+        if (ok) break;
+    }
+    g->cyclic = k;
+    return GROK_OK;
+}
+
+static int grok__group_label(int a, int b, int p, void *ctx)
+{
+    return ((const grok_group *)ctx)->table[a * p + b];
+}
+
+GROKDEF int grok_task_group(grok_data *train, grok_data *test, const grok_group *g, double frac_train,
+                            uint64_t data_seed)
+{
+    if (train) memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "grok_task_group: NULL or uninitialised group");
+    return grok__task_pairs(train, test, grok__group_label, (void *)(uintptr_t)g, g->order, frac_train, data_seed,
+                            "grok_task_group");
+}
+
+GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed)
+{
+    grok__modop_ctx c;
+    c.op = GROK_OP_ADD; c.m = c.n = 1;
+    return grok__task_pairs(train, test, grok__modop_label, &c, p, frac_train, data_seed, "grok_task_modadd");
 }
 
 /* ------------------------------------------------------------ checkpoint */
