@@ -18,8 +18,8 @@ WARN = -Wall -Wextra -Wpedantic -Werror
 LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
 
-TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots
-BINS = examples/modadd examples/analyze $(TESTS)
+TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_tasks
+BINS = examples/modadd examples/analyze examples/power_sum examples/groups $(TESTS)
 
 all: $(BINS)
 
