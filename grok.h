@@ -4113,10 +4113,10 @@ static int grok__is_prime(int p)
     return 1;
 }
 
-/* x^e mod p, p <= 46340 so that products fit in 32 bits. */
+/* x^e mod p (p <= 46340). */
 static int grok__powmod(int x, int e, int p)
 {
-    long r = 1 % p, b = x % p;
+    int64_t r = 1 % p, b = x % p;
     for (; e > 0; e >>= 1, b = b * b % p)
         if (e & 1) r = r * b % p;
     return (int)r;
@@ -4127,7 +4127,7 @@ typedef struct { grok_modop op; int m, n; } grok__modop_ctx;
 static int grok__modop_label(int a, int b, int p, void *ctx)
 {
     const grok__modop_ctx *c = (const grok__modop_ctx *)ctx;
-    long la = a, lb = b;
+    int64_t la = a, lb = b; /* a^2 + ab + b^2 < 2^33 */
     switch (c->op) {
     case GROK_OP_ADD: return (int)((la + lb) % p);
     case GROK_OP_SUB: return (int)((la - lb + p) % p);
@@ -4135,7 +4135,7 @@ static int grok__modop_label(int a, int b, int p, void *ctx)
     case GROK_OP_DIV: return b == 0 ? -1 : (int)(la * grok__powmod(b, p - 2, p) % p); /* Fermat: b^(p-2) = b^-1 */
     case GROK_OP_POW_SUM: return (grok__powmod(a, c->m, p) + grok__powmod(b, c->n, p)) % p;
     case GROK_OP_SQ_SUM: return (int)((la * la + lb * lb) % p);
-    case GROK_OP_SQ_CROSS: return (int)(((la * la + la * lb) % p + lb * lb) % p);
+    case GROK_OP_SQ_CROSS: return (int)((la * la + la * lb + lb * lb) % p);
     }
     return -2;
 }

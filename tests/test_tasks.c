@@ -107,6 +107,14 @@ static void test_modops(void)
             grok_data_free(&tr); grok_data_free(&te);
         }
     CHECK(applied_ok, "grok_modop_apply == brute force on every pair");
+    { /* the largest prime grok.h takes: no overflow in squares and products */
+        const int big = 46337, pairs[4][2] = {{46336, 46335}, {46336, 46336}, {1, 46336}, {40000, 123}};
+        for (i = 0, applied_ok = 1; i < 4; i++)
+            for (o = GROK_OP_ADD; o <= GROK_OP_SQ_CROSS; o++)
+                applied_ok &= grok_modop_apply((grok_modop)o, pairs[i][0], pairs[i][1], big, 4, 4) ==
+                              brute_label((grok_modop)o, pairs[i][0], pairs[i][1], big, 4, 4);
+        CHECK(applied_ok, "p = 46337: every operation on pairs near p");
+    }
     /* composite p: everything but division */
     for (o = GROK_OP_ADD; o <= GROK_OP_SQ_CROSS; o++) {
         op_case c;
