@@ -150,7 +150,7 @@ int main(int argc, char **argv)
     grok_data train, test;
     struct timespec t0, t1;
 
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         if (!v) { fprintf(stderr, "groups: %s needs a value (or unknown option)\n", a); usage(stderr); return 2; }
@@ -173,7 +173,6 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--threads")) threads = atoi(v);
         else if (!strcmp(a, "--out")) out = v;
         else { fprintf(stderr, "groups: unknown option %s\n", a); usage(stderr); return 2; }
-        i++;
     }
     if (threads > 0 && grok_threads_set(threads) != 0) { fprintf(stderr, "groups: bad --threads %d\n", threads); return 2; }
     if (epochs < 1 || every < 1) { fprintf(stderr, "groups: --epochs and --every must be >= 1\n"); return 2; }

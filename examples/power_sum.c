@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     char first50[32], first99[32], path[4096];
 
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         if (!v) { fprintf(stderr, "power_sum: %s needs a value (or unknown option)\n", a); usage(stderr); return 2; }
@@ -82,7 +82,6 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--threads")) threads = atoi(v);
         else if (!strcmp(a, "--out")) out = v;
         else { fprintf(stderr, "power_sum: unknown option %s\n", a); usage(stderr); return 2; }
-        i++;
     }
     if (threads > 0 && grok_threads_set(threads) != 0) { fprintf(stderr, "power_sum: bad --threads %d\n", threads); return 2; }
     if (epochs < 1 || every < 1) { fprintf(stderr, "power_sum: --epochs and --every must be >= 1\n"); return 2; }
