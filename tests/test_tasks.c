@@ -446,6 +446,13 @@ static void test_net_cache_hooks(grok_net_kind kind)
     grok_net_forward(&net, tokens, NULL, 4, NULL, NULL, lzero);
     CHECK(memcmp(lhook, lzero, sizeof(float) * 4 * N) == 0 && memcmp(lhook, logits, sizeof(float) * 4 * N) != 0,
           "%s: neuron ablation by hook == zero W_U row, and it changes the logits", kname);
+    { /* a hook on out feeds the loss: zero logits give log N */
+        double loss = 0;
+        grok_net_add_hook(&net, "out", grok_hook_zero_ablate, NULL);
+        CHECK(grok_net_forward(&net, tokens, targets, 4, &loss, NULL, NULL) == GROK_OK && fabs(loss - log((double)N)) < 1e-12,
+              "%s: zero-ablated out gives loss log N (%.9g)", kname, loss);
+        grok_net_clear_hooks(&net);
+    }
     CHECK(grok_net_add_hook(&net, mlp ? "product" : "hidden", zero_neuron2, NULL) == GROK_ERR_ARG &&
           grok_net_add_hook(&net, "W_U", zero_neuron2, NULL) == GROK_ERR_ARG, "%s: unknown hook points refused", kname);
     tokens[0] = N;
