@@ -23,8 +23,8 @@ OUT ?= runs/modadd
 MPICC ?= mpicc
 SWEEP_MPI = $(if $(shell command -v $(MPICC) 2>/dev/null),examples/sweep_mpi)
 
-TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits
-BINS = examples/modadd examples/analyze examples/digits examples/sweep $(SWEEP_MPI) $(TESTS)
+TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks
+BINS = examples/modadd examples/analyze examples/digits examples/sweep $(SWEEP_MPI) examples/power_sum examples/groups $(TESTS)
 
 all: $(BINS)
 

@@ -10,8 +10,10 @@
        core      errors, arena, RNG, tensor views
        kernels   GEMM (AVX-512 / AVX2 / portable, run-time choice) and the thread pool
        model     config, parameter table, forward/backward, hooks and the activation cache
+       nets      seed 003's BilinearNet and OneLayerMLP (grok_net), same machinery
        train     AdamW, evaluation, the training driver
-       tasks     modular addition (grok_task_modadd), n-digit addition (grok_task_digits)
+       tasks     modular addition (grok_task_modadd), other modular operations (grok_task_modop),
+                 groups C_n, D_n, S_n (grok_group, grok_task_group), n-digit addition (grok_task_digits)
        analysis  DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses
        I/O       checkpoints, safetensors, .npy, run summaries, SVG plots, phase diagrams
 
@@ -293,6 +295,75 @@ GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int 
 GROKDEF const grok_tensor *grok_cache_get(const grok_cache *c, const char *name); /* NULL if absent */
 GROKDEF void grok_cache_free(grok_cache *c);
 
+/* ================================================================ nets ===== */
+/* The two models of seed 003 for group composition, with the transformer's machinery: one
+   buffer each for weights, gradients and AdamW moments with a name/shape table, hand-written
+   backward, hooks and the activation cache. Shapes (N = the group order n, E = embed_dim,
+   Hd = hidden_dim):
+     BilinearNet  W_E_a (N,E), W_E_b (N,E), W_U (E,N):
+       x_embed = W_E_a[a], y_embed = W_E_b[b] (B,E); product = x_embed * y_embed (B,E);
+       out = product @ W_U (B,N)
+     OneLayerMLP  W_E_a (N,E), W_E_b (N,E), W (2E,Hd), W_U (Hd,N):
+       x_embed, y_embed (B,E); embed_stack = [x_embed, y_embed] (B,2E);
+       hidden = ReLU(embed_stack @ W) (B,Hd); out = hidden @ W_U (B,N)
+   Init as the seed: every weight ~ normal(0, 1) / sqrt(fan), fan = E for W_E_a, W_E_b and the
+   bilinear W_U, 2E for W, Hd for the MLP's W_U, drawn in table order from cfg.seed with grok.h's
+   RNG. No biases. Hook names are the seed's HookPoint names: x_embed, y_embed, product (bilinear)
+   or embed_stack, hidden (MLP), and out (the logits). */
+typedef enum { GROK_NET_BILINEAR = 0, GROK_NET_MLP = 1 } grok_net_kind;
+
+typedef struct {
+    grok_net_kind kind;
+    int n;            /* group order: input vocabulary and logits */
+    int embed_dim;
+    int hidden_dim;   /* MLP only */
+    uint64_t seed;
+} grok_net_config;
+
+typedef struct grok__net_acts grok__net_acts;
+
+typedef struct {
+    grok_net_config cfg;
+    int n_params;
+    grok_param *params;     /* W_E_a, W_E_b, (W,) W_U */
+    size_t num_parameters;  /* floats in each buffer below */
+    float *weights, *grads; /* one contiguous buffer each, layout of `params` */
+    float *adam_m, *adam_v; /* AdamW moments, same layout */
+    grok_adamw opt;         /* grok_adamw_default() after init */
+    long step;              /* optimizer steps taken */
+    long epoch;             /* epochs completed (grok_net_train) */
+    grok_metrics metrics;   /* last evaluation */
+    int max_rows;           /* pairs (rows) the activation buffers hold */
+    grok__net_acts *acts;
+    grok_arena arena;
+} grok_net;
+
+GROKDEF int  grok_net_init(grok_net *net, const grok_net_config *cfg, int max_batch);
+GROKDEF void grok_net_free(grok_net *net);
+GROKDEF const grok_param *grok_net_param(const grok_net *net, const char *name);
+/* Forward pass over B rows of a grok_data-style (B,3) array: a = tokens[3i], b = tokens[3i+1]
+   (the '=' at tokens[3i+2] is not read), label targets[3i+2] (-1: no loss term); targets may be
+   NULL. Loss and accuracy as grok_model_forward (float64 log-softmax cross-entropy, mean over
+   rows with a label); logits_out (B,N) may be NULL. B <= max_batch. */
+GROKDEF int  grok_net_forward(grok_net *net, const int *tokens, const int *targets, int B, double *loss,
+                              double *acc, float *logits_out);
+/* ADDS d loss / d param of the last forward (which had labels) into net->grads. */
+GROKDEF int  grok_net_backward(grok_net *net);
+GROKDEF void grok_net_zero_grad(grok_net *net);
+GROKDEF int  grok_net_adamw_step(grok_net *net); /* the transformer's AdamW, with net->opt */
+/* Forward only over n rows in chunks of max_batch: loss and accuracy of the whole set. */
+GROKDEF int  grok_net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
+                               double *acc);
+/* Hooks on the net's hook points (grok_hook_fn as for the transformer; act is (B, ..), batch
+   first). They read or replace the activation; backward is refused while hooks are registered. */
+GROKDEF int  grok_net_add_hook(grok_net *net, const char *name, grok_hook_fn fn, void *ctx);
+GROKDEF void grok_net_clear_hooks(grok_net *net);
+/* The activation cache over B rows (chunks of max_batch): every hook point whose name contains
+   one of the comma-separated substrings of filter (NULL: all), (B, ..) tensors the cache owns;
+   read with grok_cache_get, free with grok_cache_free. logits_out (B,N) may be NULL. */
+GROKDEF int  grok_net_cache_run(grok_cache *c, grok_net *net, const int *tokens, int B, const char *filter,
+                                float *logits_out);
+
 /* =============================================================== tasks ===== */
 
 /* A data set of n sequences: tokens (n, n_ctx), targets (n, n_ctx) with -1 where a
@@ -309,6 +380,63 @@ GROKDEF void grok_data_free(grok_data *d);
    a-major (row a*p+b), label (a+b) mod p at the last position; a permutation of the rows by
    grok_rng_shuffle from data_seed; the first floor(p*p*frac_train) rows train, the rest test. */
 GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train,
+                             uint64_t data_seed);
+
+/* The modular binary operations of the seeds for grok_task_modop, over Z_p. */
+typedef enum {
+    GROK_OP_ADD = 0,  /* (a + b) mod p, seed 000 (grok_task_modadd) */
+    GROK_OP_SUB,      /* (a - b) mod p */
+    GROK_OP_MUL,      /* a b mod p */
+    GROK_OP_DIV,      /* a b^-1 mod p; p must be prime; the p pairs with b = 0 are left out */
+    GROK_OP_POW_SUM,  /* (a^m + b^n) mod p, seed 001 (m = n = 4) */
+    GROK_OP_SQ_SUM,   /* (a^2 + b^2) mod p */
+    GROK_OP_SQ_CROSS  /* (a^2 + a b + b^2) mod p */
+} grok_modop;
+
+/* A user's operation: the label of (a, b) in [0, p), or -1 to leave the pair out. */
+typedef int (*grok_modop_fn)(int a, int b, int p, void *ctx);
+
+/* Label of (a, b) under op (m, n: the exponents of GROK_OP_POW_SUM, >= 0, ignored otherwise),
+   or -1 for a pair that op leaves out (b = 0 under GROK_OP_DIV); -1 and an error for bad input. */
+GROKDEF int grok_modop_apply(grok_modop op, int a, int b, int p, int m, int n);
+/* Modular addition's data set for any operation: the sequences (a, b, '=' = p) of every kept
+   pair in a-major order, label at the last position, shuffled by grok_rng_shuffle from
+   data_seed; the first floor(N frac_train) of the N kept pairs train, the rest test.
+   GROK_OP_ADD gives grok_task_modadd's data, bit for bit. */
+GROKDEF int grok_task_modop(grok_data *train, grok_data *test, grok_modop op, int p, int m, int n,
+                            double frac_train, uint64_t data_seed);
+/* The same with the label from fn(a, b, p, ctx); a value outside [-1, p) is GROK_ERR_ARG. */
+GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                               double frac_train, uint64_t data_seed);
+
+/* Finite groups of seed 003 with elements 0..order-1. C_n: x∘y = (x + y) mod n. D_n (order 2n):
+   element r + s n is the rotation r followed by s reflections, [e, r, .., r^(n-1), s, rs, ..,
+   r^(n-1)s], and (x_r, x_s)∘(y_r, y_s) = ((x_r + y_r) mod n, y_s) when x_s = 0, else
+   ((x_r - y_r) mod n, (1 + y_s) mod 2) (seed 003's DihedralGroup.compose). S_n (n <= 6, order
+   n!): the permutations of 0..n-1 in lexicographic order, x∘y = the permutation i -> x(y(i)). */
+typedef enum { GROK_GROUP_CYCLIC = 0, GROK_GROUP_DIHEDRAL, GROK_GROUP_SYMMETRIC } grok_group_kind;
+#define GROK_GROUP_MAX_ORDER 4096
+typedef struct {
+    grok_group_kind kind;
+    int index;       /* n of C_n, D_n, S_n */
+    int order;       /* n, 2n, n! */
+    int identity;    /* 0 for all three */
+    int *table;      /* (order, order): table[x*order + y] = x∘y */
+    int *inverse;    /* (order): x∘inverse[x] = identity */
+    /* k such that elements 0..k-1 form the cyclic group Z_k with x∘y = (x + y) mod k (the largest
+       such prefix): n for C_n, the rotations n for D_n, 2 for S_n (n >= 2). The Fourier analyses
+       of nets (grok_net_fourier_norms, grok_net_neuron_freqs) work on it. */
+    int cyclic;
+    char name[16];   /* "C_113", "D_59", "S_5" */
+} grok_group;
+
+/* Builds the table (one allocation); order <= GROK_GROUP_MAX_ORDER, n >= 1, S_n: n <= 6. */
+GROKDEF int  grok_group_init(grok_group *g, grok_group_kind kind, int n);
+GROKDEF void grok_group_free(grok_group *g);
+/* Seed 003's data set in modular addition's layout: the order^2 sequences (x, y, '=') with
+   '=' the token order, a-major, label x∘y at the last position; shuffled and split like
+   grok_task_modop. */
+GROKDEF int  grok_task_group(grok_data *train, grok_data *test, const grok_group *g, double frac_train,
                              uint64_t data_seed);
 
 /* ----- n-digit addition (seed 002). A question is x + y = z in T = 3n+3 tokens: the n digits
@@ -424,6 +552,12 @@ GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckp
 /* Full-batch training: train must fit in m->max_rows. A NULL test skips test metrics. */
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                        const grok_data *test);
+/* The same full-batch loop for a net (grok_net): metrics.csv as grok_train writes it; checkpoints
+   (checkpoint_every, keep_history) are the weights as safetensors, OUT/latest.safetensors and
+   OUT/net_EPOCH.safetensors (grok_net_save_safetensors). on_eval is called with m = NULL: keep
+   the net in on_eval_ctx. progress_measures is for the modular-addition transformer only. */
+GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train,
+                           const grok_data *test);
 
 /* ============================================================ analysis ===== */
 
@@ -613,6 +747,18 @@ GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_
    1..(p-1)/2: with Q_k that cube divided by its norm, coeff[k-1] = <L, Q_k>, cos_sim[k-1] =
    coeff / ||L||; residual_frac = ||L - sum_k coeff_k Q_k|| / ||L||. Any output may be NULL. */
 GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual_frac, const float *logits, int p);
+/* The Fourier analyses of seed 003 on a net trained on a group whose elements 0..k-1 form Z_k
+   (grok_group.cyclic: k = n for C_n, the n rotations of D_n): norms_a, norms_b (k) =
+   grok_fourier_norms of W_E_a[:k] and W_E_b[:k], norms_u (k) = that of the first k columns of W_U
+   (seed 003's (W_E_a.T @ fourier_basis.T).pow(2).sum(0) and (W_U @ fourier_basis.T).pow(2)
+   .sum(0) over the subgroup). Any output may be NULL; pass them to grok_key_freqs. */
+GROKDEF int grok_net_fourier_norms(double *norms_a, double *norms_b, double *norms_u, const grok_net *net, int k);
+/* Neuron clusters over Z_k (3 <= k <= n): runs the net on the k*k pairs (a, b < k, a-major) through
+   the cache and hands the neurons, (k*k, M) = hidden (MLP, M = hidden_dim) or product (bilinear,
+   M = embed_dim), to grok_neuron_freqs: freq, frac (M) and min_frac as there (seed 004's centred
+   activations; seed 003 does not centre, so its fractions include the constant term). acts
+   (k*k, M) may be NULL. */
+GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net *net, int k, double min_frac);
 /* The progress measures of grok_train_opts.progress_measures for the model as it is now:
    out (5) = restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights; train is
    the training split (for the excluded loss); key frequencies freqs (nf), or nf = 0 to derive
@@ -727,6 +873,12 @@ GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path);
    initializer_range and seed come from __metadata__ when it has them (act_fn otherwise relu);
    train_biases is 1. */
 GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path);
+/* A net's weights (buffer: net->weights when NULL, or grads, adam_m, adam_v) as safetensors under
+   seed 003's names W_E_a, W_E_b, W, W_U (F32, the seed's shapes), readable by
+   safetensors.torch.load_file and OneLayerMLP / BilinearNet.load_state_dict; __metadata__:
+   format "grok.h", model ("BilinearNet" / "OneLayerMLP"), n, embed_dim, hidden_dim, seed, step,
+   epoch. */
+GROKDEF int grok_net_save_safetensors(const grok_net *net, const char *path, const float *buffer);
 
 /* A notebook's exact split of modular addition: row index i = a*p + b (a-major, the seeds'
    dataset order) of the sequence (a, b, '=' = p) with label (a+b) mod p. train gets the rows
@@ -2659,6 +2811,8 @@ enum { /* parameters of one block, in TransformerLens' state_dict order */
     GROK__W_IN, GROK__B_IN, GROK__W_OUT, GROK__B_OUT, GROK__BLOCK_PARAMS
 };
 
+typedef struct { char name[GROK_NAME_MAX]; grok_hook_fn fn; void *ctx; } grok__hook;
+
 typedef struct {
     float *resid_pre, *ln1_out, *ln1_mean, *ln1_rstd; /* ln1_out aliases resid_pre without LN */
     float *qkv, *scores, *pattern, *z, *attn_out, *resid_mid;
@@ -2677,7 +2831,7 @@ struct grok__acts {
     long n_correct;
     int trimmed;              /* the last forward took the trimmed path */
     float *embed, *pos_embed; /* (R,C): hook_embed and hook_pos_embed of the general path */
-    struct { char name[GROK_NAME_MAX]; grok_hook_fn fn; void *ctx; } hooks[GROK_MAX_HOOKS];
+    grok__hook hooks[GROK_MAX_HOOKS];
     int n_hooks;
     grok_cache *capture;      /* grok_cache_run: where hook points are copied, at batch row capture_b0 */
     const char *capture_filter;
@@ -2750,9 +2904,12 @@ static int grok__config_resolve(grok_config *c)
     return GROK_OK;
 }
 
-static void grok__param_add(grok_model *m, const char *name, int ndim, int s0, int s1, int s2, int trainable)
+/* Appends a row to a parameter table (the model's or a net's) whose buffers hold
+   *num_parameters floats so far. */
+static void grok__param_push(grok_param *params, int *n_params, size_t *num_parameters, const char *name, int ndim,
+                             int s0, int s1, int s2, int trainable)
 {
-    grok_param *p = &m->params[m->n_params++];
+    grok_param *p = &params[(*n_params)++];
     int i;
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
@@ -2760,10 +2917,15 @@ static void grok__param_add(grok_model *m, const char *name, int ndim, int s0, i
     p->shape[0] = s0; p->shape[1] = s1; p->shape[2] = s2;
     p->numel = 1;
     for (i = 0; i < ndim; i++) p->numel *= (size_t)p->shape[i];
-    p->offset = m->num_parameters;
+    p->offset = *num_parameters;
     /* Each tensor starts on a 16-float boundary so kernels may assume aligned rows. */
-    m->num_parameters += (p->numel + 15) / 16 * 16;
+    *num_parameters += (p->numel + 15) / 16 * 16;
     p->trainable = trainable;
+}
+
+static void grok__param_add(grok_model *m, const char *name, int ndim, int s0, int s1, int s2, int trainable)
+{
+    grok__param_push(m->params, &m->n_params, &m->num_parameters, name, ndim, s0, s1, s2, trainable);
 }
 
 /* Builds the name/shape table in TransformerLens' state_dict order. */
@@ -3757,19 +3919,26 @@ static int grok__cache_store(grok_cache *c, const char *name, const grok_tensor 
 
 /* A hook point of the general forward: runs the hooks registered on its name, then copies
    the activation into the cache being filled. fmt may hold one %d, the layer. */
+/* Runs the hooks registered on `name` over t, then copies t into the cache being filled
+   (capture, may be NULL) at batch row b0. Shared by the transformer and the nets. */
+static int grok__hooks_run(const grok__hook *hooks, int n_hooks, grok_cache *capture, const char *filter, int b0,
+                           grok_tensor t, const char *name)
+{
+    int i, st;
+    for (i = 0; i < n_hooks; i++)
+        if (strcmp(hooks[i].name, name) == 0 && (st = hooks[i].fn(&t, name, hooks[i].ctx)) != GROK_OK)
+            return grok__fail(st, "hook on %s failed: %s", name, grok__error_message);
+    if (capture && grok__name_matches(name, filter)) return grok__cache_store(capture, name, &t, b0);
+    return GROK_OK;
+}
+
 static int grok__hook_point(grok_model *m, grok_tensor t, const char *fmt, int l)
 {
     grok__acts *a = m->acts;
     char name[GROK_NAME_MAX];
-    int i, st;
     if (!a->n_hooks && !a->capture) return GROK_OK;
     snprintf(name, sizeof name, fmt, l);
-    for (i = 0; i < a->n_hooks; i++)
-        if (strcmp(a->hooks[i].name, name) == 0 && (st = a->hooks[i].fn(&t, name, a->hooks[i].ctx)) != GROK_OK)
-            return grok__fail(st, "hook on %s failed: %s", name, grok__error_message);
-    if (a->capture && grok__name_matches(name, a->capture_filter))
-        return grok__cache_store(a->capture, name, &t, a->capture_b0);
-    return GROK_OK;
+    return grok__hooks_run(a->hooks, a->n_hooks, a->capture, a->capture_filter, a->capture_b0, t, name);
 }
 
 static grok_tensor grok__view4(float *data, int d0, int d1, int d2, int d3, int ndim)
@@ -4181,20 +4350,18 @@ static void grok__adamw_task(void *ctx, int task, int ntasks)
      p *= 1 - lr*wd;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
      p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
    with the scalars computed in double and the element math in float, as torch does. */
-GROKDEF int grok_model_adamw_step(grok_model *m)
+static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param *params, int n_params, float *weights,
+                              float *grads, float *adam_m, float *adam_v, const char *who)
 {
     grok__adamw_args a;
-    const grok_adamw *o;
     double lr, t;
     int i;
-    if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
-    o = &m->opt;
     if (!(o->lr >= 0.0) || !(o->weight_decay >= 0.0) || !(o->beta1 >= 0.0 && o->beta1 < 1.0) ||
         !(o->beta2 >= 0.0 && o->beta2 < 1.0) || !(o->eps >= 0.0))
-        return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: need lr, wd, eps >= 0 and betas in [0, 1)");
-    lr = o->lr * (o->lr_schedule ? o->lr_schedule(m->step, o->lr_schedule_ctx) : 1.0);
-    if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "grok_model_adamw_step: learning rate %g at step %ld", lr, m->step);
-    t = (double)(m->step + 1);
+        return grok__fail(GROK_ERR_ARG, "%s: need lr, wd, eps >= 0 and betas in [0, 1)", who);
+    lr = o->lr * (o->lr_schedule ? o->lr_schedule(*step, o->lr_schedule_ctx) : 1.0);
+    if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "%s: learning rate %g at step %ld", who, lr, *step);
+    t = (double)(*step + 1);
     a.lr_wd_keep = (float)(1.0 - lr * o->weight_decay);
     a.one_minus_beta1 = (float)(1.0 - o->beta1);
     a.beta2 = (float)o->beta2;
@@ -4202,16 +4369,23 @@ GROKDEF int grok_model_adamw_step(grok_model *m)
     a.step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
     a.bc2_sqrt = (float)sqrt(1.0 - pow(o->beta2, t));
     a.eps = (float)o->eps;
-    for (i = 0; i < m->n_params; i++) {
-        const grok_param *p = &m->params[i];
+    for (i = 0; i < n_params; i++) {
+        const grok_param *p = &params[i];
         if (!p->trainable) continue;
-        a.p = m->weights + p->offset; a.g = m->grads + p->offset;
-        a.m = m->adam_m + p->offset; a.v = m->adam_v + p->offset;
+        a.p = weights + p->offset; a.g = grads + p->offset;
+        a.m = adam_m + p->offset; a.v = adam_v + p->offset;
         a.n = (long)p->numel;
         grok__parallel_for(grok__adamw_task, &a, grok__tasks_for(a.n / 4096));
     }
-    m->step++;
+    (*step)++;
     return GROK_OK;
+}
+
+GROKDEF int grok_model_adamw_step(grok_model *m)
+{
+    if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
+    return grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads, m->adam_m, m->adam_v,
+                              "grok_model_adamw_step");
 }
 
 GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
@@ -4236,6 +4410,355 @@ GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *tar
     if (loss) *loss = count ? sum / count : 0.0;
     if (acc) *acc = count ? (double)correct / count : 0.0;
     return GROK_OK;
+}
+
+/* ------------------------------------------------------------------ nets */
+
+struct grok__net_acts {
+    float *x, *y;              /* bilinear: x_embed, y_embed (B,E) */
+    float *stack, *dstack;     /* MLP: embed_stack (B,2E), x_embed and y_embed are its halves */
+    float *mid, *dmid;         /* the input of W_U: product (B,E) or hidden (B,Hd) */
+    float *logits;             /* (B,N) */
+    float *dlogits;            /* (B,N): softmax numerators after the forward, d loss / d logits after backward */
+    double *row_loss, *row_sum;
+    int *row_correct, *ia, *ib, *targets; /* (B) */
+    int B, n_targets;          /* last forward */
+    double loss_sum;
+    long n_correct;
+    grok__hook hooks[GROK_MAX_HOOKS];
+    int n_hooks;
+    grok_cache *capture;       /* grok_net_cache_run: where hook points are copied, at batch row capture_b0 */
+    const char *capture_filter;
+    int capture_b0;
+};
+
+/* Width of the activation W_U reads: embed_dim (bilinear) or hidden_dim (MLP). */
+static int grok__net_mid(const grok_net_config *c) { return c->kind == GROK_NET_MLP ? c->hidden_dim : c->embed_dim; }
+
+static const char *const grok__net_hooks[2][5] = {
+    {"x_embed", "y_embed", "product", "out", NULL},
+    {"x_embed", "y_embed", "embed_stack", "hidden", "out"}};
+
+/* Carves every buffer from the arena; with ar->base == NULL it only counts the bytes. */
+static void grok__net_layout(grok_net *net, grok_arena *ar)
+{
+    grok__net_acts *a = net->acts;
+    size_t B = (size_t)net->max_rows, E = (size_t)net->cfg.embed_dim, W = (size_t)grok__net_mid(&net->cfg);
+    size_t N = (size_t)net->cfg.n, f = sizeof(float), np = net->num_parameters;
+    net->weights = (float *)grok__take(ar, np * f);
+    net->grads = (float *)grok__take(ar, np * f);
+    net->adam_m = (float *)grok__take(ar, np * f);
+    net->adam_v = (float *)grok__take(ar, np * f);
+    if (net->cfg.kind == GROK_NET_MLP) {
+        a->stack = (float *)grok__take(ar, B * 2 * E * f);
+        a->dstack = (float *)grok__take(ar, B * 2 * E * f);
+    } else {
+        a->x = (float *)grok__take(ar, B * E * f);
+        a->y = (float *)grok__take(ar, B * E * f);
+    }
+    a->mid = (float *)grok__take(ar, B * W * f);
+    a->dmid = (float *)grok__take(ar, B * W * f);
+    a->logits = (float *)grok__take(ar, B * N * f);
+    a->dlogits = (float *)grok__take(ar, B * N * f);
+    a->row_loss = (double *)grok__take(ar, B * sizeof(double));
+    a->row_sum = (double *)grok__take(ar, B * sizeof(double));
+    a->row_correct = (int *)grok__take(ar, B * sizeof(int));
+    a->ia = (int *)grok__take(ar, B * sizeof(int));
+    a->ib = (int *)grok__take(ar, B * sizeof(int));
+    a->targets = (int *)grok__take(ar, B * sizeof(int));
+}
+
+GROKDEF int grok_net_init(grok_net *net, const grok_net_config *cfg, int max_batch)
+{
+    const long big = 1L << 20;
+    grok_net_config c;
+    grok_arena count;
+    grok_rng rng;
+    size_t table_bytes, j;
+    int st, i, E, W, mlp;
+    if (!net || !cfg) return grok__fail(GROK_ERR_ARG, "grok_net_init: NULL argument");
+    memset(net, 0, sizeof *net);
+    c = *cfg;
+    if (c.kind != GROK_NET_BILINEAR && c.kind != GROK_NET_MLP)
+        return grok__fail(GROK_ERR_ARG, "grok_net_init: kind %d is neither GROK_NET_BILINEAR nor GROK_NET_MLP", (int)c.kind);
+    mlp = c.kind == GROK_NET_MLP;
+    if (!mlp) c.hidden_dim = 0;
+    E = c.embed_dim; W = grok__net_mid(&c);
+    if (c.n < 1 || c.n > big || E < 1 || E > big || W < 1 || W > big || (long)c.n * E > (1L << 28) ||
+        (long)W * c.n > (1L << 28) || (long)2 * E * W > (1L << 28))
+        return grok__fail(GROK_ERR_ARG, "grok_net_init: n = %d, embed_dim = %d, hidden_dim = %d (want >= 1, products <= 2^28)",
+                          c.n, c.embed_dim, c.hidden_dim);
+    if (max_batch < 1 || (long)max_batch * (2L * E + W + c.n) > (1L << 28))
+        return grok__fail(GROK_ERR_ARG, "grok_net_init: max_batch = %d does not fit these sizes", max_batch);
+    net->cfg = c;
+    net->opt = grok_adamw_default();
+    net->max_rows = max_batch;
+    /* the table and the private pointers first, so that the arena is sized from the offsets */
+    table_bytes = sizeof(grok__net_acts) + 4 * sizeof(grok_param);
+    net->acts = (grok__net_acts *)GROK_MALLOC(table_bytes);
+    if (!net->acts) return grok__fail(GROK_ERR_NOMEM, "grok_net_init: cannot allocate %zu bytes", table_bytes);
+    memset(net->acts, 0, table_bytes);
+    net->params = (grok_param *)(net->acts + 1);
+    grok__param_push(net->params, &net->n_params, &net->num_parameters, "W_E_a", 2, c.n, E, 0, 1);
+    grok__param_push(net->params, &net->n_params, &net->num_parameters, "W_E_b", 2, c.n, E, 0, 1);
+    if (mlp) grok__param_push(net->params, &net->n_params, &net->num_parameters, "W", 2, 2 * E, W, 0, 1);
+    grok__param_push(net->params, &net->n_params, &net->num_parameters, "W_U", 2, W, c.n, 0, 1);
+    memset(&count, 0, sizeof count);
+    grok__net_layout(net, &count);
+    if ((st = grok_arena_init(&net->arena, count.used)) != GROK_OK) {
+        GROK_FREE(net->acts);
+        memset(net, 0, sizeof *net);
+        return st;
+    }
+    grok__net_layout(net, &net->arena);
+    /* seed 003: torch.randn(shape) / sqrt(fan), fan = embed_dim for the embeddings, else rows */
+    memset(net->weights, 0, sizeof(float) * net->num_parameters);
+    memset(net->grads, 0, sizeof(float) * net->num_parameters);
+    memset(net->adam_m, 0, sizeof(float) * net->num_parameters);
+    memset(net->adam_v, 0, sizeof(float) * net->num_parameters);
+    grok_rng_seed(&rng, c.seed);
+    for (i = 0; i < net->n_params; i++) {
+        const grok_param *p = &net->params[i];
+        double scale = 1.0 / sqrt((double)(i < 2 ? p->shape[1] : p->shape[0]));
+        for (j = 0; j < p->numel; j++) net->weights[p->offset + j] = (float)(grok_rng_normal(&rng) * scale);
+    }
+    return GROK_OK;
+}
+
+GROKDEF void grok_net_free(grok_net *net)
+{
+    if (!net) return;
+    grok_arena_free(&net->arena);
+    GROK_FREE(net->acts);
+    memset(net, 0, sizeof *net);
+}
+
+GROKDEF const grok_param *grok_net_param(const grok_net *net, const char *name)
+{
+    int i;
+    if (!net || !name || !net->params) { grok__fail(GROK_ERR_ARG, "grok_net_param: NULL argument"); return NULL; }
+    for (i = 0; i < net->n_params; i++)
+        if (strcmp(net->params[i].name, name) == 0) return &net->params[i];
+    grok__fail(GROK_ERR_ARG, "grok_net_param: no parameter named '%s'", name);
+    return NULL;
+}
+
+GROKDEF void grok_net_zero_grad(grok_net *net)
+{
+    if (net && net->grads) memset(net->grads, 0, sizeof(float) * net->num_parameters);
+}
+
+/* Gradient buffer of parameter i, or NULL when it is frozen. */
+static float *grok__net_grad(const grok_net *net, int i)
+{
+    return net->params[i].trainable ? net->grads + net->params[i].offset : NULL;
+}
+
+/* ia, ib (B), W_E_a, W_E_b (N,E) -> logits (B,N) through the net's hook points. */
+static int grok__net_forward_rows(grok_net *net, int B)
+{
+    grok__net_acts *a = net->acts;
+    const grok_net_config *c = &net->cfg;
+    int E = c->embed_dim, W = grok__net_mid(c), N = c->n, hooked = a->n_hooks > 0 || a->capture != NULL, st, i, k;
+    int mlp = c->kind == GROK_NET_MLP;
+    const float *W_E_a = net->weights + net->params[0].offset, *W_E_b = net->weights + net->params[1].offset;
+    const float *W_U = net->weights + net->params[net->n_params - 1].offset;
+    grok_tensor xt, yt;
+    int shape[2];
+#define GROK__NET_HOOK(t, name) \
+    if (hooked && (st = grok__hooks_run(a->hooks, a->n_hooks, a->capture, a->capture_filter, a->capture_b0, t, name)) != GROK_OK) return st
+    shape[0] = B; shape[1] = E;
+    if (mlp) {
+        /* x_embed and y_embed are the two halves of each embed_stack row (B,2E) */
+        for (i = 0; i < B; i++) {
+            memcpy(a->stack + (long)i * 2 * E, W_E_a + (long)a->ia[i] * E, sizeof(float) * (size_t)E);
+            memcpy(a->stack + (long)i * 2 * E + E, W_E_b + (long)a->ib[i] * E, sizeof(float) * (size_t)E);
+        }
+        xt = grok_tensor_make(a->stack, 2, shape);
+        yt = grok_tensor_make(a->stack + E, 2, shape);
+        xt.stride[0] = yt.stride[0] = 2L * E;
+    } else {
+        for (i = 0; i < B; i++) {
+            memcpy(a->x + (long)i * E, W_E_a + (long)a->ia[i] * E, sizeof(float) * (size_t)E);
+            memcpy(a->y + (long)i * E, W_E_b + (long)a->ib[i] * E, sizeof(float) * (size_t)E);
+        }
+        xt = grok_tensor_make(a->x, 2, shape);
+        yt = grok_tensor_make(a->y, 2, shape);
+    }
+    GROK__NET_HOOK(xt, "x_embed");
+    GROK__NET_HOOK(yt, "y_embed");
+    if (mlp) {
+        shape[1] = 2 * E;
+        GROK__NET_HOOK(grok_tensor_make(a->stack, 2, shape), "embed_stack");
+        /* embed_stack (B,2E), W (2E,Hd) -> hidden (B,Hd) = ReLU(embed_stack @ W) */
+        grok__matmul_forward(a->mid, a->stack, net->weights + net->params[2].offset, NULL, B, 2 * E, W, 0, 1);
+        shape[1] = W;
+        GROK__NET_HOOK(grok_tensor_make(a->mid, 2, shape), "hidden");
+    } else {
+        /* x_embed, y_embed (B,E) -> product (B,E) */
+        for (i = 0; i < B; i++)
+            for (k = 0; k < E; k++) a->mid[(long)i * E + k] = a->x[(long)i * E + k] * a->y[(long)i * E + k];
+        GROK__NET_HOOK(grok_tensor_make(a->mid, 2, shape), "product");
+    }
+    /* mid (B,W), W_U (W,N) -> out (B,N) */
+    grok__matmul_forward(a->logits, a->mid, W_U, NULL, B, W, N, 0, 0);
+    shape[1] = N;
+    GROK__NET_HOOK(grok_tensor_make(a->logits, 2, shape), "out");
+#undef GROK__NET_HOOK
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_forward(grok_net *net, const int *tokens, const int *targets, int B, double *loss,
+                             double *acc, float *logits_out)
+{
+    grok__net_acts *a;
+    int N, i, st;
+    if (!net || !net->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_net_forward: NULL argument");
+    a = net->acts;
+    N = net->cfg.n;
+    if (B < 1 || B > net->max_rows) return grok__fail(GROK_ERR_ARG, "grok_net_forward: batch %d, want 1..%d", B, net->max_rows);
+    for (i = 0; i < B; i++) {
+        int x = tokens[3 * i], y = tokens[3 * i + 1], t = targets ? targets[3 * i + 2] : -1;
+        if (x < 0 || x >= N || y < 0 || y >= N || t < -1 || t >= N)
+            return grok__fail(GROK_ERR_ARG, "grok_net_forward: row %d is (%d, %d) -> %d, want elements and labels in 0..%d",
+                              i, x, y, t, N - 1);
+    }
+    a->B = B;
+    a->n_targets = 0;
+    for (i = 0; i < B; i++) {
+        a->ia[i] = tokens[3 * i];
+        a->ib[i] = tokens[3 * i + 1];
+        a->targets[i] = targets ? targets[3 * i + 2] : -1;
+        a->n_targets += a->targets[i] >= 0;
+    }
+    if ((st = grok__net_forward_rows(net, B)) != GROK_OK) {
+        a->n_targets = 0; /* no backward through a failed forward */
+        return st;
+    }
+    if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)B * N);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, B, N);
+    a->loss_sum = 0.0;
+    a->n_correct = 0;
+    for (i = 0; i < B; i++)
+        if (a->targets[i] >= 0) { a->loss_sum += a->row_loss[i]; a->n_correct += a->row_correct[i]; }
+    if (loss) *loss = a->n_targets ? a->loss_sum / a->n_targets : 0.0;
+    if (acc) *acc = a->n_targets ? (double)a->n_correct / a->n_targets : 0.0;
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_backward(grok_net *net)
+{
+    grok__net_acts *a;
+    int B, E, W, N, i, k, mlp;
+    float *dW_E_a, *dW_E_b;
+    if (!net || !net->acts) return grok__fail(GROK_ERR_ARG, "grok_net_backward: NULL net");
+    a = net->acts;
+    if (a->B < 1 || a->n_targets < 1) return grok__fail(GROK_ERR_ARG, "grok_net_backward: the last forward had no targets");
+    if (a->n_hooks) return grok__fail(GROK_ERR_ARG, "grok_net_backward: hooks are registered (grok_net_clear_hooks first)");
+    B = a->B; E = net->cfg.embed_dim; W = grok__net_mid(&net->cfg); N = net->cfg.n;
+    mlp = net->cfg.kind == GROK_NET_MLP;
+    dW_E_a = grok__net_grad(net, 0);
+    dW_E_b = grok__net_grad(net, 1);
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, B, N, 1.0 / a->n_targets);
+    /* dlogits (B,N), mid (B,W), W_U (W,N) -> dmid (B,W) (before the ReLU for the MLP), dW_U += */
+    grok__matmul_backward(a->dmid, grok__net_grad(net, net->n_params - 1), NULL, a->dlogits, a->mid,
+                          net->weights + net->params[net->n_params - 1].offset, B, W, N, 0, mlp);
+    if (mlp) {
+        /* dhidden (B,Hd), embed_stack (B,2E), W (2E,Hd) -> dstack (B,2E), dW += */
+        grok__matmul_backward(a->dstack, grok__net_grad(net, 2), NULL, a->dmid, a->stack,
+                              net->weights + net->params[2].offset, B, 2 * E, W, 0, 0);
+        /* serial scatter: rows share embedding rows */
+        for (i = 0; i < B; i++)
+            for (k = 0; k < E; k++) {
+                if (dW_E_a) dW_E_a[(long)a->ia[i] * E + k] += a->dstack[(long)i * 2 * E + k];
+                if (dW_E_b) dW_E_b[(long)a->ib[i] * E + k] += a->dstack[(long)i * 2 * E + E + k];
+            }
+    } else {
+        /* dproduct (B,E) -> dW_E_a[a] += dproduct * y_embed, dW_E_b[b] += dproduct * x_embed */
+        for (i = 0; i < B; i++)
+            for (k = 0; k < E; k++) {
+                float d = a->dmid[(long)i * E + k];
+                if (dW_E_a) dW_E_a[(long)a->ia[i] * E + k] += d * a->y[(long)i * E + k];
+                if (dW_E_b) dW_E_b[(long)a->ib[i] * E + k] += d * a->x[(long)i * E + k];
+            }
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_adamw_step(grok_net *net)
+{
+    if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "grok_net_adamw_step: NULL net");
+    return grok__adamw_params(&net->opt, &net->step, net->params, net->n_params, net->weights, net->grads, net->adam_m,
+                              net->adam_v, "grok_net_adamw_step");
+}
+
+GROKDEF int grok_net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
+                              double *acc)
+{
+    double sum = 0.0;
+    long correct = 0, count = 0;
+    int start, st;
+    if (!net || !net->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_net_evaluate: NULL argument");
+    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_net_evaluate: %d rows", n);
+    for (start = 0; start < n; start += net->max_rows) {
+        int b = n - start < net->max_rows ? n - start : net->max_rows;
+        if ((st = grok_net_forward(net, tokens + 3L * start, targets + 3L * start, b, NULL, NULL, NULL)) != GROK_OK) return st;
+        sum += net->acts->loss_sum;
+        correct += net->acts->n_correct;
+        count += net->acts->n_targets;
+    }
+    net->acts->n_targets = 0; /* the buffers hold a partial set: backward needs a fresh forward */
+    if (loss) *loss = count ? sum / count : 0.0;
+    if (acc) *acc = count ? (double)correct / count : 0.0;
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_add_hook(grok_net *net, const char *name, grok_hook_fn fn, void *ctx)
+{
+    grok__net_acts *a;
+    int i, mlp;
+    if (!net || !net->acts || !name || !fn) return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: NULL argument");
+    a = net->acts;
+    mlp = net->cfg.kind == GROK_NET_MLP;
+    for (i = 0; i < 5 && grok__net_hooks[mlp][i]; i++)
+        if (strcmp(grok__net_hooks[mlp][i], name) == 0) break;
+    if (i == 5 || !grok__net_hooks[mlp][i])
+        return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: '%s' is not a hook point of %s", name, mlp ? "OneLayerMLP" : "BilinearNet");
+    if (a->n_hooks >= GROK_MAX_HOOKS) return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: at most %d hooks", GROK_MAX_HOOKS);
+    snprintf(a->hooks[a->n_hooks].name, GROK_NAME_MAX, "%s", name);
+    a->hooks[a->n_hooks].fn = fn;
+    a->hooks[a->n_hooks].ctx = ctx;
+    a->n_hooks++;
+    return GROK_OK;
+}
+
+GROKDEF void grok_net_clear_hooks(grok_net *net)
+{
+    if (net && net->acts) net->acts->n_hooks = 0;
+}
+
+GROKDEF int grok_net_cache_run(grok_cache *c, grok_net *net, const int *tokens, int B, const char *filter,
+                               float *logits_out)
+{
+    int start, st = GROK_OK;
+    if (!c || !net || !net->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_net_cache_run: NULL argument");
+    memset(c, 0, sizeof *c);
+    if (B < 1) return grok__fail(GROK_ERR_ARG, "grok_net_cache_run: %d rows", B);
+    c->entries = (grok_cache_entry *)GROK_MALLOC(sizeof(grok_cache_entry) * 5);
+    if (!c->entries) return grok__fail(GROK_ERR_NOMEM, "grok_net_cache_run: cache table");
+    c->B = B;
+    net->acts->capture = c;
+    net->acts->capture_filter = filter;
+    for (start = 0; start < B && st == GROK_OK; start += net->max_rows) {
+        int b = B - start < net->max_rows ? B - start : net->max_rows;
+        net->acts->capture_b0 = start;
+        st = grok_net_forward(net, tokens + 3L * start, NULL, b, NULL, NULL,
+                              logits_out ? logits_out + (long)start * net->cfg.n : NULL);
+    }
+    net->acts->capture = NULL;
+    net->acts->capture_filter = NULL;
+    if (st != GROK_OK) grok_cache_free(c);
+    return st;
 }
 
 /* ----------------------------------------------------------------- tasks */
@@ -4264,40 +4787,245 @@ GROKDEF void grok_data_free(grok_data *d)
     memset(d, 0, sizeof *d);
 }
 
-GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed)
+/* Rows (x, y, '=' = p) of every pair that fn keeps, a-major, shuffled from data_seed and split
+   at floor(N frac_train): modular addition's construction, shared by every pair task. */
+static int grok__task_pairs(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                            double frac_train, uint64_t data_seed, const char *who)
 {
     grok_rng rng;
-    int *perm, n, n_train, i, st;
-    if (!train || !test) return grok__fail(GROK_ERR_ARG, "grok_task_modadd: NULL data");
+    int *label, *keep, n = 0, n_train, i, st;
+    if (!train || !test) return grok__fail(GROK_ERR_ARG, "%s: NULL data", who);
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "grok_task_modadd: p = %d, want 2..46340", p);
+    if (!fn) return grok__fail(GROK_ERR_ARG, "%s: NULL operation", who);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "%s: p = %d, want 2..46340", who, p);
     if (!(frac_train > 0.0 && frac_train < 1.0))
-        return grok__fail(GROK_ERR_ARG, "grok_task_modadd: frac_train = %g, want (0, 1)", frac_train);
-    n = p * p;
-    n_train = (int)((double)n * frac_train); /* Python's int(p*p*frac_train) */
-    if (n_train < 1 || n_train >= n)
-        return grok__fail(GROK_ERR_ARG, "grok_task_modadd: frac_train = %g leaves an empty split of %d pairs", frac_train, n);
-    perm = (int *)GROK_MALLOC(sizeof(int) * (size_t)n);
-    if (!perm) return grok__fail(GROK_ERR_NOMEM, "grok_task_modadd: %d pairs", n);
-    for (i = 0; i < n; i++) perm[i] = i;
+        return grok__fail(GROK_ERR_ARG, "%s: frac_train = %g, want (0, 1)", who, frac_train);
+    label = (int *)GROK_MALLOC(sizeof(int) * 2 * (size_t)p * (size_t)p);
+    if (!label) return grok__fail(GROK_ERR_NOMEM, "%s: %d pairs", who, p * p);
+    keep = label + (size_t)p * p;
+    for (i = 0; i < p * p; i++) {
+        label[i] = fn(i / p, i % p, p, ctx);
+        if (label[i] < -1 || label[i] >= p) {
+            st = grok__fail(GROK_ERR_ARG, "%s: label %d for (%d, %d), want -1..%d", who, label[i], i / p, i % p, p - 1);
+            GROK_FREE(label);
+            return st;
+        }
+        if (label[i] >= 0) keep[n++] = i;
+    }
+    n_train = (int)((double)n * frac_train); /* Python's int(N*frac_train) */
+    if (n_train < 1 || n_train >= n) {
+        GROK_FREE(label);
+        return grok__fail(GROK_ERR_ARG, "%s: frac_train = %g leaves an empty split of %d pairs", who, frac_train, n);
+    }
     grok_rng_seed(&rng, data_seed);
-    grok_rng_shuffle(&rng, perm, (size_t)n);
+    grok_rng_shuffle(&rng, keep, (size_t)n);
     if ((st = grok_data_alloc(train, n_train, 3)) != GROK_OK || (st = grok_data_alloc(test, n - n_train, 3)) != GROK_OK) {
-        GROK_FREE(perm);
+        GROK_FREE(label);
         grok_data_free(train);
         return st;
     }
     for (i = 0; i < n; i++) {
         grok_data *d = i < n_train ? train : test;
-        int row = i < n_train ? i : i - n_train, a = perm[i] / p, b = perm[i] % p;
-        d->tokens[row * 3 + 0] = a;
-        d->tokens[row * 3 + 1] = b;
+        int row = i < n_train ? i : i - n_train;
+        d->tokens[row * 3 + 0] = keep[i] / p;
+        d->tokens[row * 3 + 1] = keep[i] % p;
         d->tokens[row * 3 + 2] = p;
-        d->targets[row * 3 + 2] = (a + b) % p;
+        d->targets[row * 3 + 2] = label[keep[i]];
     }
-    GROK_FREE(perm);
+    GROK_FREE(label);
     return GROK_OK;
+}
+
+static int grok__is_prime(int p)
+{
+    int d;
+    if (p < 2) return 0;
+    for (d = 2; d * d <= p; d++)
+        if (p % d == 0) return 0;
+    return 1;
+}
+
+/* x^e mod p (p <= 46340). */
+static int grok__powmod(int x, int e, int p)
+{
+    int64_t r = 1 % p, b = x % p;
+    for (; e > 0; e >>= 1, b = b * b % p)
+        if (e & 1) r = r * b % p;
+    return (int)r;
+}
+
+typedef struct { grok_modop op; int m, n; } grok__modop_ctx;
+
+static int grok__modop_label(int a, int b, int p, void *ctx)
+{
+    const grok__modop_ctx *c = (const grok__modop_ctx *)ctx;
+    int64_t la = a, lb = b; /* a^2 + ab + b^2 < 2^33 */
+    switch (c->op) {
+    case GROK_OP_ADD: return (int)((la + lb) % p);
+    case GROK_OP_SUB: return (int)((la - lb + p) % p);
+    case GROK_OP_MUL: return (int)(la * lb % p);
+    case GROK_OP_DIV: return b == 0 ? -1 : (int)(la * grok__powmod(b, p - 2, p) % p); /* Fermat: b^(p-2) = b^-1 */
+    case GROK_OP_POW_SUM: return (grok__powmod(a, c->m, p) + grok__powmod(b, c->n, p)) % p;
+    case GROK_OP_SQ_SUM: return (int)((la * la + lb * lb) % p);
+    case GROK_OP_SQ_CROSS: return (int)((la * la + la * lb + lb * lb) % p);
+    }
+    return -2;
+}
+
+/* Checks an operation's arguments once, so that the label function only sees valid ones. */
+static int grok__modop_check(grok_modop op, int p, int m, int n, const char *who)
+{
+    if ((int)op < (int)GROK_OP_ADD || (int)op > (int)GROK_OP_SQ_CROSS) return grok__fail(GROK_ERR_ARG, "%s: unknown operation %d", who, (int)op);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "%s: p = %d, want 2..46340", who, p);
+    if (op == GROK_OP_DIV && !grok__is_prime(p))
+        return grok__fail(GROK_ERR_ARG, "%s: division needs a prime p (every b != 0 invertible), got %d", who, p);
+    if (op == GROK_OP_POW_SUM && (m < 0 || n < 0)) return grok__fail(GROK_ERR_ARG, "%s: exponents %d, %d, want >= 0", who, m, n);
+    return GROK_OK;
+}
+
+GROKDEF int grok_modop_apply(grok_modop op, int a, int b, int p, int m, int n)
+{
+    grok__modop_ctx c;
+    if (grok__modop_check(op, p, m, n, "grok_modop_apply") != GROK_OK) return -1;
+    if (a < 0 || a >= p || b < 0 || b >= p) {
+        grok__fail(GROK_ERR_ARG, "grok_modop_apply: (%d, %d), want 0..%d", a, b, p - 1);
+        return -1;
+    }
+    c.op = op; c.m = m; c.n = n;
+    return grok__modop_label(a, b, p, &c);
+}
+
+GROKDEF int grok_task_modop(grok_data *train, grok_data *test, grok_modop op, int p, int m, int n,
+                            double frac_train, uint64_t data_seed)
+{
+    grok__modop_ctx c;
+    int st;
+    if (train) memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    if ((st = grok__modop_check(op, p, m, n, "grok_task_modop")) != GROK_OK) return st;
+    c.op = op; c.m = m; c.n = n;
+    return grok__task_pairs(train, test, grok__modop_label, &c, p, frac_train, data_seed, "grok_task_modop");
+}
+
+GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                               double frac_train, uint64_t data_seed)
+{
+    return grok__task_pairs(train, test, fn, ctx, p, frac_train, data_seed, "grok_task_modop_fn");
+}
+
+/* ----- groups (seed 003) */
+
+/* Rank of the permutation x (n) in lexicographic order (its Lehmer code). */
+static int grok__perm_rank(const int *x, int n)
+{
+    int i, j, r = 0;
+    for (i = 0; i < n; i++) {
+        int smaller = 0;
+        for (j = i + 1; j < n; j++) smaller += x[j] < x[i];
+        r = r * (n - i) + smaller;
+    }
+    return r;
+}
+
+/* The permutation of rank r (n <= 6) into x. */
+static void grok__perm_unrank(int *x, int r, int n)
+{
+    int used[8] = {0}, code[8], i, j;
+    for (i = n - 1; i >= 0; i--) { code[i] = r % (n - i); r /= n - i; }
+    for (i = 0; i < n; i++) {
+        int k = code[i];
+        for (j = 0; j < n; j++)
+            if (!used[j] && k-- == 0) break;
+        x[i] = j;
+        used[j] = 1;
+    }
+}
+
+GROKDEF void grok_group_free(grok_group *g)
+{
+    if (!g) return;
+    GROK_FREE(g->table);
+    memset(g, 0, sizeof *g);
+}
+
+GROKDEF int grok_group_init(grok_group *g, grok_group_kind kind, int n)
+{
+    int N, x, y, k, fact = 1;
+    if (!g) return grok__fail(GROK_ERR_ARG, "grok_group_init: NULL group");
+    memset(g, 0, sizeof *g);
+    if (kind == GROK_GROUP_SYMMETRIC) {
+        if (n < 1 || n > 6) return grok__fail(GROK_ERR_ARG, "grok_group_init: S_%d, want n in 1..6", n);
+        for (k = 2; k <= n; k++) fact *= k;
+        N = fact;
+    } else if (kind == GROK_GROUP_CYCLIC || kind == GROK_GROUP_DIHEDRAL) {
+        int most = kind == GROK_GROUP_CYCLIC ? GROK_GROUP_MAX_ORDER : GROK_GROUP_MAX_ORDER / 2;
+        if (n < 1 || n > most) return grok__fail(GROK_ERR_ARG, "grok_group_init: n = %d, want 1..%d", n, most);
+        N = kind == GROK_GROUP_CYCLIC ? n : 2 * n;
+    } else {
+        return grok__fail(GROK_ERR_ARG, "grok_group_init: unknown kind %d", (int)kind);
+    }
+    g->table = (int *)GROK_MALLOC(sizeof(int) * ((size_t)N * N + (size_t)N));
+    if (!g->table) return grok__fail(GROK_ERR_NOMEM, "grok_group_init: table of order %d", N);
+    g->inverse = g->table + (size_t)N * N;
+    g->kind = kind;
+    g->index = n;
+    g->order = N;
+    snprintf(g->name, sizeof g->name, "%c_%d", kind == GROK_GROUP_CYCLIC ? 'C' : kind == GROK_GROUP_DIHEDRAL ? 'D' : 'S', n);
+    for (x = 0; x < N; x++)
+        for (y = 0; y < N; y++) {
+            int *z = &g->table[x * N + y];
+            if (kind == GROK_GROUP_CYCLIC) {
+                *z = (x + y) % n;
+            } else if (kind == GROK_GROUP_DIHEDRAL) {
+                int xr = x % n, xs = x >= n, yr = y % n, ys = y >= n;
+                *z = xs == 0 ? (xr + yr) % n + ys * n : (xr - yr + n) % n + ((1 + ys) % 2) * n;
+            } else {
+                int px[8], py[8], pz[8], i;
+                grok__perm_unrank(px, x, n);
+                grok__perm_unrank(py, y, n);
+                for (i = 0; i < n; i++) pz[i] = px[py[i]];
+                *z = grok__perm_rank(pz, n);
+            }
+        }
+    /* identity, inverses and the cyclic prefix follow from the table */
+    for (x = 0; x < N; x++) {
+        for (y = 0; y < N && g->table[x * N + y] == y; y++) {}
+        if (y == N) { g->identity = x; break; }
+    }
+    for (x = 0; x < N; x++)
+        for (y = 0; y < N; y++)
+            if (g->table[x * N + y] == g->identity) { g->inverse[x] = y; break; }
+    for (k = N; k > 1; k--) {
+        int ok = 1;
+        for (x = 0; x < k && ok; x++)
+            for (y = 0; y < k && ok; y++) ok = g->table[x * N + y] == (x + y) % k;
+        if (ok) break;
+    }
+    g->cyclic = k;
+    return GROK_OK;
+}
+
+static int grok__group_label(int a, int b, int p, void *ctx)
+{
+    return ((const grok_group *)ctx)->table[a * p + b];
+}
+
+GROKDEF int grok_task_group(grok_data *train, grok_data *test, const grok_group *g, double frac_train,
+                            uint64_t data_seed)
+{
+    if (train) memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "grok_task_group: NULL or uninitialised group");
+    return grok__task_pairs(train, test, grok__group_label, (void *)(uintptr_t)g, g->order, frac_train, data_seed,
+                            "grok_task_group");
+}
+
+GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed)
+{
+    grok__modop_ctx c;
+    c.op = GROK_OP_ADD; c.m = c.n = 1;
+    return grok__task_pairs(train, test, grok__modop_label, &c, p, frac_train, data_seed, "grok_task_modadd");
 }
 
 /* ---- n-digit addition (seed 002) */
@@ -5799,6 +6527,35 @@ GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, c
     return st;
 }
 
+GROKDEF int grok_net_save_safetensors(const grok_net *net, const char *path, const float *buffer)
+{
+    grok_array arr[4];
+    char vals[8][48];
+    const char *keys[8], *vp[8];
+    int i, k, nm = 0;
+    if (!net || !net->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_net_save_safetensors: NULL argument");
+    if (!buffer) buffer = net->weights;
+    for (i = 0; i < net->n_params; i++) {
+        const grok_param *p = &net->params[i];
+        memset(&arr[i], 0, sizeof arr[i]);
+        arr[i].name = p->name;
+        arr[i].dtype = GROK_DT_F32;
+        arr[i].ndim = p->ndim;
+        for (k = 0; k < p->ndim; k++) arr[i].shape[k] = p->shape[k];
+        arr[i].data = (void *)(uintptr_t)(buffer + p->offset);
+    }
+#define GROK__META(key, ...) do { keys[nm] = key; snprintf(vals[nm], sizeof vals[nm], __VA_ARGS__); vp[nm] = vals[nm]; nm++; } while (0)
+    GROK__META("format", "grok.h");
+    GROK__META("model", "%s", net->cfg.kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet");
+    GROK__META("n", "%d", net->cfg.n);
+    GROK__META("embed_dim", "%d", net->cfg.embed_dim);
+    GROK__META("hidden_dim", "%d", net->cfg.hidden_dim);
+    GROK__META("seed", "%llu", (unsigned long long)net->cfg.seed);
+    GROK__META("step", "%ld", net->step); GROK__META("epoch", "%ld", net->epoch);
+#undef GROK__META
+    return grok_safetensors_save(path, arr, net->n_params, keys, vp, nm);
+}
+
 static int grok__ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -6568,6 +7325,56 @@ static int grok__mkdir(const char *dir)
     return GROK_OK;
 }
 
+/* Opens OUT/metrics.csv for a run at `epoch`: a new file with its header, or, for a resumed
+   run, the curve it continues. */
+static int grok__metrics_open(FILE **csv, const grok_train_opts *opts, long epoch)
+{
+    char path[4096];
+    int st;
+    if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) return st;
+    snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
+    *csv = fopen(path, epoch > 0 ? "a" : "w");
+    if (!*csv) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (epoch == 0)
+        fprintf(*csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
+                ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    return GROK_OK;
+}
+
+/* opts->progress resolved: 0 or 1, and *live = 1 for a live line on a terminal. */
+static int grok__progress_mode(const grok_train_opts *opts, int *live)
+{
+    *live = opts->progress < 0 && isatty(fileno(stderr));
+    return opts->progress < 0 ? 1 : opts->progress;
+}
+
+/* One evaluation's row of metrics.csv (csv may be NULL; pmv: the 5 progress measures or NULL)
+   and the progress line on stderr; the learning rate is that of the last step taken. */
+static void grok__train_log(FILE *csv, const grok_train_opts *opts, const grok_metrics *mt, const grok_adamw *opt,
+                            long step, long epoch, long first_epoch, double t0, double now, const double *pmv,
+                            int progress, int live, int last, double *last_print)
+{
+    char eta[32];
+    double rate = (double)(epoch - first_epoch) / (now - t0 + 1e-9);
+    double lr = opt->lr * (opt->lr_schedule ? opt->lr_schedule(step - 1, opt->lr_schedule_ctx) : 1.0);
+    if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", epoch, mt->train_loss, mt->test_loss, mt->train_acc,
+                     mt->test_acc, lr, now - t0);
+    if (csv && pmv) fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
+    if (csv) fputc('\n', csv);
+    grok__format_duration(eta, sizeof eta, (double)(opts->epochs - epoch) / (rate + 1e-12));
+    if (progress && live) {
+        fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
+                epoch, opts->epochs, mt->train_loss, mt->test_loss, 100.0 * mt->test_acc, rate, eta);
+        if (last) fputc('\n', stderr);
+        fflush(stderr);
+    } else if (progress && (last || now - *last_print >= 10.0)) {
+        fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
+                epoch, opts->epochs, mt->train_loss, mt->test_loss, mt->test_acc, rate, eta);
+        *last_print = now;
+    }
+    if (csv) fflush(csv);
+}
+
 struct grok__progress;
 static int  grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train);
 static int  grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out);
@@ -6581,7 +7388,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
 {
     struct grok__progress pm;
     double pmv[5];
-    char path[4096], eta[32];
+    char path[4096];
     FILE *csv = NULL;
     double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
     long first_epoch;
@@ -6597,22 +7404,11 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         return grok__fail(GROK_ERR_ARG, "grok_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
     memset(&pm, 0, sizeof pm);
     if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) return st;
-    if (opts->out_dir) {
-        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) { grok__progress_free(&pm); return st; }
-        snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
-        /* A resumed run appends to the curve it continues. */
-        csv = fopen(path, m->epoch > 0 ? "a" : "w");
-        if (!csv) {
-            grok__progress_free(&pm);
-            return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-        }
-        if (m->epoch == 0)
-            fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
-                    ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
+        grok__progress_free(&pm);
+        return st;
     }
-    progress = opts->progress;
-    live = progress < 0 && isatty(fileno(stderr));
-    if (progress < 0) progress = 1;
+    progress = grok__progress_mode(opts, &live);
     first_epoch = m->epoch;
     t0 = grok__now();
     while (m->epoch < opts->epochs) {
@@ -6629,34 +7425,16 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         eval = last || m->epoch % opts->eval_every == 0;
         ckpt = opts->checkpoint_every > 0 && (last || m->epoch % opts->checkpoint_every == 0);
         if (eval) {
-            double now, rate, lr;
+            double now;
             /* Train metrics are those of this epoch's forward pass, before its update, as the seeds record them. */
             m->metrics.train_loss = loss;
             m->metrics.train_acc = acc;
             if (test && (st = grok_model_evaluate(m, test->tokens, test->targets, test->n,
                                                    &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
             now = grok__now();
-            rate = (double)(m->epoch - first_epoch) / (now - t0 + 1e-9);
-            lr = m->opt.lr * (m->opt.lr_schedule ? m->opt.lr_schedule(m->step - 1, m->opt.lr_schedule_ctx) : 1.0);
             if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv)) != GROK_OK) break;
-            if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", m->epoch, m->metrics.train_loss,
-                             m->metrics.test_loss, m->metrics.train_acc, m->metrics.test_acc, lr, now - t0);
-            if (csv && opts->progress_measures)
-                fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
-            if (csv) fputc('\n', csv);
-            grok__format_duration(eta, sizeof eta, (double)(opts->epochs - m->epoch) / (rate + 1e-12));
-            if (progress && live) {
-                fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
-                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss,
-                        100.0 * m->metrics.test_acc, rate, eta);
-                if (last) fputc('\n', stderr);
-                fflush(stderr);
-            } else if (progress && (last || now - last_print >= 10.0)) {
-                fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
-                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss, m->metrics.test_acc, rate, eta);
-                last_print = now;
-            }
-            if (csv) fflush(csv);
+            grok__train_log(csv, opts, &m->metrics, &m->opt, m->step, m->epoch, first_epoch, t0, now,
+                            opts->progress_measures ? pmv : NULL, progress, live, last, &last_print);
         }
         if (ckpt && opts->out_dir) {
             snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
@@ -6670,6 +7448,62 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
     }
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     grok__progress_free(&pm);
+    return st;
+}
+
+GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    char path[4096];
+    FILE *csv = NULL;
+    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
+    long first_epoch;
+    int st = GROK_OK, live, progress;
+    if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train: NULL argument");
+    if (train->n_ctx != 3 || (test && test->n_ctx != 3))
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: data has n_ctx %d, a net reads rows (a, b, '=') of 3", train->n_ctx);
+    if (train->n < 1 || train->n > net->max_rows)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: %d training rows, the net holds 1..%d (max_batch)", train->n, net->max_rows);
+    if (test && test->n < 1) test = NULL;
+    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (opts->progress_measures)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: progress_measures are for the modular-addition transformer");
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, net->epoch)) != GROK_OK) return st;
+    progress = grok__progress_mode(opts, &live);
+    first_epoch = net->epoch;
+    t0 = grok__now();
+    while (net->epoch < opts->epochs) {
+        int last, eval, ckpt;
+        grok_net_zero_grad(net);
+        if ((st = grok_net_forward(net, train->tokens, train->targets, train->n, &loss, &acc, NULL)) != GROK_OK) break;
+        if (!isfinite(loss)) {
+            st = grok__fail(GROK_ERR_NUMERIC, "grok_net_train: training loss is %g at epoch %ld", loss, net->epoch);
+            break;
+        }
+        if ((st = grok_net_backward(net)) != GROK_OK || (st = grok_net_adamw_step(net)) != GROK_OK) break;
+        net->epoch++;
+        last = net->epoch == opts->epochs;
+        eval = last || net->epoch % opts->eval_every == 0;
+        ckpt = opts->checkpoint_every > 0 && (last || net->epoch % opts->checkpoint_every == 0);
+        if (eval) {
+            net->metrics.train_loss = loss; /* this epoch's forward, before its update, as in grok_train */
+            net->metrics.train_acc = acc;
+            if (test && (st = grok_net_evaluate(net, test->tokens, test->targets, test->n, &net->metrics.test_loss,
+                                                &net->metrics.test_acc)) != GROK_OK) break;
+            grok__train_log(csv, opts, &net->metrics, &net->opt, net->step, net->epoch, first_epoch, t0, grok__now(), NULL,
+                            progress, live, last, &last_print);
+        }
+        if (ckpt && opts->out_dir) {
+            snprintf(path, sizeof path, "%s/latest.safetensors", opts->out_dir);
+            if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
+            if (opts->keep_history) {
+                snprintf(path, sizeof path, "%s/net_%06ld.safetensors", opts->out_dir, net->epoch);
+                if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
+            }
+        }
+        if (eval && opts->on_eval && opts->on_eval(NULL, opts->on_eval_ctx)) break;
+    }
+    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     return st;
 }
 
@@ -8636,6 +9470,56 @@ GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual
     }
     GROK_FREE(G);
     return GROK_OK;
+}
+
+/* ----- the nets of seed 003 over a cyclic (sub)group */
+
+GROKDEF int grok_net_fourier_norms(double *norms_a, double *norms_b, double *norms_u, const grok_net *net, int k)
+{
+    const grok_param *pu;
+    float *U;
+    int E, st = GROK_OK;
+    if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "grok_net_fourier_norms: NULL net");
+    if (k < 1 || k > net->cfg.n) return grok__fail(GROK_ERR_ARG, "grok_net_fourier_norms: k = %d, want 1..%d", k, net->cfg.n);
+    E = net->cfg.embed_dim;
+    if (norms_a && (st = grok_fourier_norms(norms_a, net->weights + net->params[0].offset, k, E, 0)) != GROK_OK) return st;
+    if (norms_b && (st = grok_fourier_norms(norms_b, net->weights + net->params[1].offset, k, E, 0)) != GROK_OK) return st;
+    if (!norms_u) return GROK_OK;
+    pu = &net->params[net->n_params - 1];
+    U = GROK__NEW(float, (size_t)pu->shape[0] * k); /* W_U (rows, n) -> its first k columns (rows, k) */
+    if (!U) return grok__fail(GROK_ERR_NOMEM, "grok_net_fourier_norms: out of memory");
+    for (long r = 0; r < pu->shape[0]; r++)
+        memcpy(U + r * k, net->weights + pu->offset + r * net->cfg.n, sizeof(float) * (size_t)k);
+    st = grok_fourier_norms(norms_u, U, k, pu->shape[0], 1);
+    GROK_FREE(U);
+    return st;
+}
+
+GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net *net, int k, double min_frac)
+{
+    grok_cache c;
+    const grok_tensor *t;
+    const char *name;
+    int *tokens, st, M;
+    if (!freq || !frac || !net || !net->acts) return grok__fail(GROK_ERR_ARG, "grok_net_neuron_freqs: NULL argument");
+    if (k < 3 || k > net->cfg.n) return grok__fail(GROK_ERR_ARG, "grok_net_neuron_freqs: k = %d, want 3..%d", k, net->cfg.n);
+    name = net->cfg.kind == GROK_NET_MLP ? "hidden" : "product";
+    M = grok__net_mid(&net->cfg);
+    tokens = GROK__NEW(int, 3 * (size_t)k * k);
+    if (!tokens) return grok__fail(GROK_ERR_NOMEM, "grok_net_neuron_freqs: out of memory");
+    for (long i = 0; i < (long)k * k; i++) {
+        tokens[3 * i] = (int)(i / k);
+        tokens[3 * i + 1] = (int)(i % k);
+        tokens[3 * i + 2] = net->cfg.n;
+    }
+    st = grok_net_cache_run(&c, net, tokens, k * k, name, NULL);
+    GROK_FREE(tokens);
+    if (st != GROK_OK) return st;
+    if (!(t = grok_cache_get(&c, name))) { grok_cache_free(&c); return GROK_ERR_ARG; }
+    st = grok_neuron_freqs(freq, frac, NULL, t->data, k, M, min_frac);
+    if (st == GROK_OK && acts) memcpy(acts, t->data, sizeof(float) * (size_t)k * k * M);
+    grok_cache_free(&c);
+    return st;
 }
 
 /* ----- progress measures during training (grok_train_opts.progress_measures) */

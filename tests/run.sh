@@ -7,6 +7,8 @@
 #    tests/test_analysis (DFT, Fourier basis, SVD, least squares against direct references) and
 #    tests/test_progress (the seed analyses and progress measures, on a p = 31 model it trains).
 #    tests/test_plots (the SVG plots: well-formed, element counts, colours, arguments).
+#    tests/test_tasks (modular operations and groups against brute force, group axioms, the
+#    seed-003 nets against a double reference with finite differences, short runs).
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
 CXX=${CXX:-c++}
@@ -43,7 +45,7 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks; do
     ./$t > $t.log 2>&1
     status=$?
     cat $t.log
