@@ -34,12 +34,29 @@
 /* The task axis: a name and a builder with grok_task_modadd's signature. A new task is one
    line here; fourier = 1 when modular addition's progress measures apply to its model. */
 typedef int (*task_builder)(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed);
+#define MODOP_TASK(fn, op, m)                                                                      \
+    static int fn(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed) \
+    {                                                                                              \
+        return grok_task_modop(train, test, op, p, m, m, frac_train, data_seed);                   \
+    }
+MODOP_TASK(task_sub, GROK_OP_SUB, 1)
+MODOP_TASK(task_mul, GROK_OP_MUL, 1)
+MODOP_TASK(task_div, GROK_OP_DIV, 1)
+MODOP_TASK(task_pow4, GROK_OP_POW_SUM, 4)
+MODOP_TASK(task_sq_sum, GROK_OP_SQ_SUM, 1)
+MODOP_TASK(task_sq_cross, GROK_OP_SQ_CROSS, 1)
 static const struct {
     const char *name;
     task_builder build;
     int fourier;
 } tasks[] = {
-    {"add", grok_task_modadd, 1}, /* (a + b) mod p, seed 000 */
+    {"add", grok_task_modadd, 1},   /* (a + b) mod p, seed 000 */
+    {"sub", task_sub, 0},           /* (a - b) mod p */
+    {"mul", task_mul, 0},           /* (a * b) mod p */
+    {"div", task_div, 0},           /* (a / b) mod p, b != 0, p prime */
+    {"pow4", task_pow4, 0},         /* (a^4 + b^4) mod p, seed 001 */
+    {"sq_sum", task_sq_sum, 0},     /* (a^2 + b^2) mod p */
+    {"sq_cross", task_sq_cross, 0}, /* (a^2 + ab + b^2) mod p */
 };
 #define N_TASKS ((int)(sizeof tasks / sizeof tasks[0]))
 
