@@ -6,6 +6,7 @@
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its analysis
 #   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
 #   make test-asan  the unit tests under AddressSanitizer and UBSan
+#   make cuda       grok_cuda.o, tests/test_cuda, bench/train_cuda (nvcc; skipped with a note without it)
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
@@ -44,6 +45,31 @@ bench/fft_fftw: bench/fft.c grok.h
 bench/svd_lapacke: bench/svd.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_HAVE_LAPACKE -o $@ bench/svd.c -llapacke -lopenblas $(LDLIBS)
 
+# The CUDA companion (README, "CUDA companion"), when nvcc is on PATH or in /usr/local/cuda/bin.
+# --fmad=false is not optional: the kernels round like the CPU code they mirror.
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_ARCH ?= -arch=sm_75
+NVCCFLAGS ?= -O2 $(CUDA_ARCH)
+NVCC_ALL = -std=c++17 --fmad=false -Xcompiler -Wall,-Wextra -Werror all-warnings
+CUDA_LDLIBS = -L$(dir $(NVCC))../lib64 -lcudart -lcublas -lstdc++
+
+ifneq ($(NVCC),)
+cuda: grok_cuda.o tests/test_cuda bench/train_cuda
+
+grok_cuda.o: grok_cuda.cu grok.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -c -o $@ grok_cuda.cu
+
+tests/test_cuda: tests/test_cuda.cu grok_cuda.cu grok.h tests/check.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -o $@ tests/test_cuda.cu -lcublas $(LDLIBS)
+
+# bench/train with --device cuda: a C program linked with grok_cuda.o
+bench/train_cuda: bench/train.c bench/bench_common.h grok.h grok_cuda.o
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_CUDA -o $@ bench/train.c grok_cuda.o $(CUDA_LDLIBS) $(LDLIBS)
+else
+cuda:
+	@echo "make cuda: nvcc not found (PATH, /usr/local/cuda/bin): skipping grok_cuda.o, tests/test_cuda, bench/train_cuda"
+endif
+
 bench: $(BENCH)
 	@mkdir -p bench/results
 	./bench/peak
@@ -59,7 +85,7 @@ bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 	./bench/fft_fftw
 	OPENBLAS_NUM_THREADS=1 ./bench/svd_lapacke
 
-test: $(TESTS)
+test: $(TESTS) cuda
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
 test-browser: examples/modadd
@@ -88,7 +114,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
+	rm -f $(BINS) $(BENCH) grok_cuda.o tests/test_cuda bench/train_cuda bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
 	rm -rf runs tests/asan
 
-.PHONY: all test test-parity test-browser test-asan run analyze clean bench bench-compare
+.PHONY: all cuda test test-parity test-browser test-asan run analyze clean bench bench-compare

@@ -7,6 +7,8 @@
 #    tests/test_analysis (DFT, Fourier basis, SVD, least squares against direct references) and
 #    tests/test_progress (the seed analyses and progress measures, on a p = 31 model it trains).
 #    tests/test_plots (the SVG plots: well-formed, element counts, colours, arguments).
+#    tests/test_cuda (grok_cuda.cu against the CPU path; built by make cuda when nvcc exists,
+#    prints a skip line and checks only the device-free parts when there is no CUDA device).
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
 CXX=${CXX:-c++}
@@ -43,7 +45,8 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_cuda; do
+    if [ $t = tests/test_cuda ] && [ ! -x $t ]; then echo "skip tests/test_cuda: not built (make cuda needs nvcc)"; continue; fi
     ./$t > $t.log 2>&1
     status=$?
     cat $t.log
