@@ -125,66 +125,88 @@ static int gc_colsum_add(cublasHandle_t h, float *y, const float *A, int R, int 
     return GROK_OK;
 }
 
+/* The elementwise kernels are grid-stride loops over an item function (GC_HD) that the host
+   can call too: tests/test_cuda checks the items' index arithmetic against grok.h's CPU
+   functions on machines without a GPU. */
+#define GC_HD static __host__ __device__ inline
+#define GC_FOR(i, n) for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < (n); i += (long)gridDim.x * blockDim.x)
+
 __global__ void k_fill(float *x, long n, float v)
 {
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) x[i] = v;
+    GC_FOR(i, n) x[i] = v;
 }
 
-/* tokens (R), W_E (Vin,C), W_pos (T,C) or NULL -> out (R,C) = W_E[token] + W_pos[r % T]. */
+/* tokens (R), W_E (Vin,C), W_pos (T,C) or NULL -> out (R,C) = W_E[token] + W_pos[r % T];
+   item i = r*C + c. */
+GC_HD void gc_embed_forward_at(long i, float *out, const int *tokens, const float *W_E, const float *W_pos, int T, int C)
+{
+    long r = i / C, c = i % C;
+    float e = W_E[(long)tokens[r] * C + c];
+    out[i] = W_pos ? e + W_pos[(r % T) * C + c] : e;
+}
+
 __global__ void k_embed_forward(float *out, const int *tokens, const float *W_E, const float *W_pos, int R, int T,
                                 int C)
 {
-    long n = (long)R * C;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        long r = i / C, c = i % C;
-        float e = W_E[(long)tokens[r] * C + c];
-        out[i] = W_pos ? e + W_pos[(r % T) * C + c] : e;
-    }
+    GC_FOR(i, (long)R * C) gc_embed_forward_at(i, out, tokens, W_E, W_pos, T, C);
 }
 
 /* dout (R,C) -> dW_E (Vin,C) += the rows of each token. One block per vocabulary row v sums
    the rows rows[off[v] .. off[v+1]) (ascending: the CPU's order, so the same bits) into the
    row's gradient: a scatter-add without atomics. Launch with Vin blocks. */
+GC_HD void gc_embed_backward_at(int v, int c, float *dW_E, const float *dout, const int *off, const int *rows, int C)
+{
+    float acc = dW_E[(long)v * C + c];
+    for (int i = off[v]; i < off[v + 1]; i++) acc += dout[(long)rows[i] * C + c];
+    dW_E[(long)v * C + c] = acc;
+}
+
 __global__ void k_embed_backward(float *dW_E, const float *dout, const int *off, const int *rows, int Vin, int C)
 {
     int v = blockIdx.x;
     if (v >= Vin) return;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        float acc = dW_E[(long)v * C + c];
-        for (int i = off[v]; i < off[v + 1]; i++) acc += dout[(long)rows[i] * C + c];
-        dW_E[(long)v * C + c] = acc;
-    }
+    for (int c = threadIdx.x; c < C; c += blockDim.x) gc_embed_backward_at(v, c, dW_E, dout, off, rows, C);
 }
 
 /* y (R,N) -> y = res + (y + b) (res, b may be NULL): a GEMM's bias and residual add, in the
    CPU's order (bias in the GEMM's epilogue, then the residual). */
-__global__ void k_bias_residual(float *y, const float *b, const float *res, int R, int N)
+GC_HD void gc_bias_residual_at(long i, float *y, const float *b, const float *res, int N)
 {
-    long n = (long)R * N;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        float v = b ? y[i] + b[i % N] : y[i];
-        y[i] = res ? res[i] + v : v;
-    }
+    float v = b ? y[i] + b[i % N] : y[i];
+    y[i] = res ? res[i] + v : v;
 }
 
-__device__ float gc_gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
-__device__ float gc_gelu_grad(float x)
+__global__ void k_bias_residual(float *y, const float *b, const float *res, int R, int N)
+{
+    GC_FOR(i, (long)R * N) gc_bias_residual_at(i, y, b, res, N);
+}
+
+GC_HD float gc_gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+GC_HD float gc_gelu_grad(float x)
 {
     return 0.5f * (1.0f + erff(x * 0.70710678118654752f)) + x * 0.39894228040143268f * expf(-0.5f * x * x);
 }
 
-/* pre (n) -> post (n) = act(pre); act 0 ReLU, 1 GeLU (grok_act). */
+/* pre (n) -> post (n) = act(pre); act 0 ReLU (0 for NaN and -0, as grok.h), 1 GeLU. */
+GC_HD void gc_act_forward_at(long i, float *post, const float *pre, int act)
+{
+    post[i] = act == GROK_ACT_RELU ? (pre[i] > 0.0f ? pre[i] : 0.0f) : gc_gelu(pre[i]);
+}
+
 __global__ void k_act_forward(float *post, const float *pre, long n, int act)
 {
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x)
-        post[i] = act == GROK_ACT_RELU ? (pre[i] > 0.0f ? pre[i] : 0.0f) : gc_gelu(pre[i]);
+    GC_FOR(i, n) gc_act_forward_at(i, post, pre, act);
 }
 
 /* dpost (n), pre (n) -> dpre (n) = dpost * act'(pre) (may alias dpost). */
+GC_HD void gc_act_backward_at(long i, float *dpre, const float *dpost, const float *pre, int act)
+{
+    dpre[i] = act == GROK_ACT_RELU ? (pre[i] > 0.0f ? dpost[i] : 0.0f) : dpost[i] * gc_gelu_grad(pre[i]);
+}
+
 __global__ void k_act_backward(float *dpre, const float *dpost, const float *pre, long n, int act)
 {
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x)
-        dpre[i] = act == GROK_ACT_RELU ? (pre[i] > 0.0f ? dpost[i] : 0.0f) : dpost[i] * gc_gelu_grad(pre[i]);
+    GC_FOR(i, n) gc_act_backward_at(i, dpre, dpost, pre, act);
 }
 
 __device__ double gc_warp_sum(double v)
@@ -345,20 +367,23 @@ typedef struct {
 /* PyTorch's AdamW on every element whose mask byte is 1 (the trainable parameters; frozen
    ones and the table's padding are not touched), with the scalars of sched[*slot] (slot NULL:
    sched[0]). The element math is grok.h's, line for line; with --fmad=false the same bits. */
+GC_HD void gc_adamw_at(long i, float *p, const float *g, float *m, float *v, const unsigned char *mask, const gc_adam *a)
+{
+    if (!mask[i]) return;
+    float gi = g[i], mi, vi, denom, pi = p[i] * a->lr_wd_keep;
+    mi = m[i] + a->one_minus_beta1 * (gi - m[i]);
+    vi = v[i] * a->beta2 + a->one_minus_beta2 * gi * gi;
+    denom = sqrtf(vi) / a->bc2_sqrt + a->eps;
+    p[i] = pi + -a->step_size * mi / denom;
+    m[i] = mi;
+    v[i] = vi;
+}
+
 __global__ void k_adamw(float *p, const float *g, float *m, float *v, const unsigned char *mask, long n,
                         const gc_adam *sched, const int *slot)
 {
     const gc_adam a = sched[slot ? *slot : 0];
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        if (!mask[i]) continue;
-        float gi = g[i], mi, vi, denom, pi = p[i] * a.lr_wd_keep;
-        mi = m[i] + a.one_minus_beta1 * (gi - m[i]);
-        vi = v[i] * a.beta2 + a.one_minus_beta2 * gi * gi;
-        denom = sqrtf(vi) / a.bc2_sqrt + a.eps;
-        p[i] = pi + -a.step_size * mi / denom;
-        m[i] = mi;
-        v[i] = vi;
-    }
+    GC_FOR(i, n) gc_adamw_at(i, p, g, m, v, mask, &a);
 }
 
 __global__ void k_count(int *ctr) { *ctr += 1; }
@@ -389,61 +414,74 @@ static int gc_adam_scalars(gc_adam *a, const grok_adamw *o, long step)
 
 /* W_Q, W_K, W_V (H,C,D), b_Q, b_K, b_V (H,D) -> wqkv (C, 3*H*D), bqkv (3*H*D): column
    s*H*D + h*D + d holds W_s[h][c][d] (grok.h's qkv_pack). */
+GC_HD void gc_qkv_pack_at(long i, float *wqkv, float *bqkv, const float *Wq, const float *Wk, const float *Wv,
+                          const float *bq, const float *bk, const float *bv, int C, int H, int D)
+{
+    long HD = (long)H * D, n = (long)C * 3 * HD;
+    long col = i < n ? i % (3 * HD) : i - n, s = col / HD, h = (col % HD) / D, d = col % D;
+    if (i < n) {
+        long c = i / (3 * HD);
+        const float *W = s == 0 ? Wq : s == 1 ? Wk : Wv;
+        wqkv[i] = W[(h * C + c) * D + d];
+    } else {
+        const float *b = s == 0 ? bq : s == 1 ? bk : bv;
+        bqkv[col] = b[h * D + d];
+    }
+}
+
 __global__ void k_qkv_pack(float *wqkv, float *bqkv, const float *Wq, const float *Wk, const float *Wv,
                            const float *bq, const float *bk, const float *bv, int C, int H, int D)
 {
-    long HD = (long)H * D, n = (long)C * 3 * HD;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n + 3 * HD; i += (long)gridDim.x * blockDim.x) {
-        long col = i < n ? i % (3 * HD) : i - n, s = col / HD, h = (col % HD) / D, d = col % D;
-        if (i < n) {
-            long c = i / (3 * HD);
-            const float *W = s == 0 ? Wq : s == 1 ? Wk : Wv;
-            wqkv[i] = W[(h * C + c) * D + d];
-        } else {
-            const float *b = s == 0 ? bq : s == 1 ? bk : bv;
-            bqkv[col] = b[h * D + d];
-        }
-    }
+    GC_FOR(i, (long)C * 3 * H * D + 3L * H * D) gc_qkv_pack_at(i, wqkv, bqkv, Wq, Wk, Wv, bq, bk, bv, C, H, D);
 }
 
 /* dwqkv (C, 3*H*D) -> dW_Q, dW_K, dW_V (H,C,D) += (a NULL one is frozen, skipped). */
-__global__ void k_qkv_unpack_add(float *dWq, float *dWk, float *dWv, const float *dwqkv, int C, int H, int D)
+GC_HD void gc_qkv_unpack_add_at(long i, float *dWq, float *dWk, float *dWv, const float *dwqkv, int C, int H, int D)
 {
-    long HD = (long)H * D, n = (long)C * 3 * HD;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
-        long c = i / (3 * HD), col = i % (3 * HD), s = col / HD, h = (col % HD) / D, d = col % D;
-        float *dW = s == 0 ? dWq : s == 1 ? dWk : dWv;
-        if (dW) dW[(h * C + c) * D + d] += dwqkv[i];
-    }
+    long HD = (long)H * D;
+    long c = i / (3 * HD), col = i % (3 * HD), s = col / HD, h = (col % HD) / D, d = col % D;
+    float *dW = s == 0 ? dWq : s == 1 ? dWk : dWv;
+    if (dW) dW[(h * C + c) * D + d] += dwqkv[i];
 }
 
-/* Causal softmax in place, one thread per (b,h,t) row: scores (B,H,T,T) -> pattern (B,H,T,T),
-   0 above the diagonal (grok.h's attention softmax: max, expf, double sum, divide). */
+__global__ void k_qkv_unpack_add(float *dWq, float *dWk, float *dWv, const float *dwqkv, int C, int H, int D)
+{
+    GC_FOR(i, (long)C * 3 * H * D) gc_qkv_unpack_add_at(i, dWq, dWk, dWv, dwqkv, C, H, D);
+}
+
+/* Causal softmax in place, one thread per (b,h,t) row i: scores (B,H,T,T) -> pattern
+   (B,H,T,T), 0 above the diagonal (grok.h's attention softmax: max, expf, double sum, divide). */
+GC_HD void gc_attn_softmax_row(long i, float *pat, int T)
+{
+    float *row = pat + i * T, mx = -INFINITY;
+    int t = (int)(i % T), u;
+    double sum = 0.0;
+    for (u = 0; u <= t; u++) mx = row[u] > mx ? row[u] : mx;
+    for (u = 0; u <= t; u++) { row[u] = expf(row[u] - mx); sum += row[u]; }
+    for (u = 0; u <= t; u++) row[u] = (float)(row[u] / sum);
+    for (u = t + 1; u < T; u++) row[u] = 0.0f;
+}
+
 __global__ void k_attn_softmax(float *pat, long rows, int T)
 {
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < rows; i += (long)gridDim.x * blockDim.x) {
-        float *row = pat + i * T, mx = -INFINITY;
-        int t = (int)(i % T), u;
-        double sum = 0.0;
-        for (u = 0; u <= t; u++) mx = row[u] > mx ? row[u] : mx;
-        for (u = 0; u <= t; u++) { row[u] = expf(row[u] - mx); sum += row[u]; }
-        for (u = 0; u <= t; u++) row[u] = (float)(row[u] / sum);
-        for (u = t + 1; u < T; u++) row[u] = 0.0f;
-    }
+    GC_FOR(i, rows) gc_attn_softmax_row(i, pat, T);
 }
 
 /* pattern, dpattern (B,H,T,T) -> in place dscores = pattern * (dpattern - rowdot) * scale,
    rowdot = sum_u pattern * dpattern; 0 above the diagonal. One thread per row. */
+GC_HD void gc_attn_softmax_backward_row(long i, float *dpat, const float *pat, int T, float scale)
+{
+    float *d = dpat + i * T, dot = 0.0f;
+    const float *p = pat + i * T;
+    int t = (int)(i % T), u;
+    for (u = 0; u <= t; u++) dot += p[u] * d[u];
+    for (u = 0; u <= t; u++) d[u] = p[u] * (d[u] - dot) * scale;
+    for (u = t + 1; u < T; u++) d[u] = 0.0f;
+}
+
 __global__ void k_attn_softmax_backward(float *dpat, const float *pat, long rows, int T, float scale)
 {
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < rows; i += (long)gridDim.x * blockDim.x) {
-        float *d = dpat + i * T, dot = 0.0f;
-        const float *p = pat + i * T;
-        int t = (int)(i % T), u;
-        for (u = 0; u <= t; u++) dot += p[u] * d[u];
-        for (u = 0; u <= t; u++) d[u] = p[u] * (d[u] - dot) * scale;
-        for (u = t + 1; u < T; u++) d[u] = 0.0f;
-    }
+    GC_FOR(i, rows) gc_attn_softmax_backward_row(i, dpat, pat, T, scale);
 }
 
 /* ------------------------------------------------------ device state */

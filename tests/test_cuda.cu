@@ -4,14 +4,70 @@
    the model-level checks: forward logits, loss and accuracy, every parameter's gradient,
    frozen parameters untouched, AdamW steps (bitwise), determinism, training epochs with and
    without the CUDA graph, and grok_train_cuda's files against grok_train's.
-   Without a CUDA device (cudaGetDeviceCount = 0) only the device-free checks run (the API
-   fails cleanly with GROK_ERR_ARG, the CSR builder), a skip line says so, and the closing
-   line is "N passed, 0 failed" as for every test. */
+   Some checks need no device and run everywhere: the kernels' item functions (GC_HD) run on
+   the host against grok.h's CPU functions (index arithmetic, and the same bits where the math
+   is the same), the GEMM wrappers' row-major to column-major mapping through a host
+   column-major reference standing in for cuBLAS (a NULL handle selects it), the CSR builder,
+   and the API's clean GROK_ERR_ARG without a device. Without a CUDA device (cudaGetDeviceCount
+   = 0) a skip line says that the device comparisons did not run, and the closing line is
+   "N passed, 0 failed" as for every test. */
 #define GROK_IMPLEMENTATION
 #define GROK_CUDA
 #include "../grok.h"
 #include "check.h"
+#include <cublas_v2.h>
+
+/* cuBLAS as grok_cuda.cu calls it: the real library for a real handle, a plain column-major
+   reference on host memory for a NULL one (the BLAS definitions: op(A) is m x k, C is m x n,
+   element (i, j) of a matrix at i + j * ld). */
+static float cm_at(const float *A, int lda, int trans, int i, int j) { return trans ? A[j + (long)i * lda] : A[i + (long)j * lda]; }
+
+static cublasStatus_t test_sgemm_strided(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                         int k, const float *alpha, const float *A, int lda, long long sA,
+                                         const float *B, int ldb, long long sB, const float *beta, float *C, int ldc,
+                                         long long sC, int batch)
+{
+    if (h) return cublasSgemmStridedBatched(h, ta, tb, m, n, k, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC, batch);
+    for (int q = 0; q < batch; q++)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double acc = 0.0;
+                float *c = C + q * sC + i + (long)j * ldc;
+                for (int p = 0; p < k; p++)
+                    acc += (double)cm_at(A + q * sA, lda, ta != CUBLAS_OP_N, i, p) * cm_at(B + q * sB, ldb, tb != CUBLAS_OP_N, p, j);
+                *c = (float)(*alpha * acc + (*beta != 0.0f ? *beta * *c : 0.0f));
+            }
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+static cublasStatus_t test_sgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                                 const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta,
+                                 float *C, int ldc)
+{
+    if (h) return cublasSgemm_v2(h, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return test_sgemm_strided(h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+}
+
+static cublasStatus_t test_sgemv(cublasHandle_t h, cublasOperation_t t, int m, int n, const float *alpha, const float *A,
+                                 int lda, const float *x, int incx, const float *beta, float *y, int incy)
+{
+    if (h) return cublasSgemv_v2(h, t, m, n, alpha, A, lda, x, incx, beta, y, incy);
+    if (t != CUBLAS_OP_N) return CUBLAS_STATUS_NOT_SUPPORTED;
+    for (int i = 0; i < m; i++) {
+        double acc = 0.0;
+        for (int j = 0; j < n; j++) acc += (double)A[i + (long)j * lda] * x[(long)j * incx];
+        y[(long)i * incy] = (float)(*alpha * acc + (*beta != 0.0f ? *beta * y[(long)i * incy] : 0.0f));
+    }
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+#undef cublasSgemm
+#undef cublasSgemv
+#define cublasSgemm test_sgemm
+#define cublasSgemv test_sgemv
+#define cublasSgemmStridedBatched test_sgemm_strided
 #include "../grok_cuda.cu"
+#undef cublasSgemmStridedBatched
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -494,6 +550,173 @@ static void test_driver(void)
 
 /* --------------------------------------------------- what runs without a device */
 
+/* The kernels' item functions on the host against grok.h's CPU functions. */
+static void test_items_on_host(void)
+{
+    grok_rng rng;
+    const int B = 7, T = 4, R = B * T, C = 12, Vin = 9, H = 3, D = 4, M = 20;
+    const long HD = (long)H * D;
+    int tok[28], csr[2 * 9 + 1 + 28];
+    float *a = fnew(R * 64), *b = fnew(R * 64), *c = fnew(R * 64), *d = fnew(R * 64), *e = fnew(R * 64);
+    grok_rng_seed(&rng, 3);
+    for (int r = 0; r < R; r++) tok[r] = (int)grok_rng_below(&rng, Vin);
+
+    fill(a, Vin * C, &rng, 1.0); fill(b, T * C, &rng, 1.0);
+    grok__embed_forward(c, tok, a, b, R, T, C);
+    for (long i = 0; i < (long)R * C; i++) gc_embed_forward_at(i, d, tok, a, b, T, C);
+    CHECK(memcmp(c, d, sizeof(float) * R * C) == 0, "host: embed forward items differ from grok__embed_forward");
+
+    fill(a, R * C, &rng, 1.0); fill(b, Vin * C, &rng, 1.0); memcpy(c, b, sizeof(float) * Vin * C);
+    grok__embed_backward(b, NULL, a, tok, R, T, C);
+    gc_csr(csr, csr + Vin + 1, csr + Vin + 1 + R, tok, R, Vin);
+    for (int v = 0; v < Vin; v++)
+        for (int k = 0; k < C; k++) gc_embed_backward_at(v, k, c, a, csr, csr + Vin + 1, C);
+    CHECK(memcmp(b, c, sizeof(float) * Vin * C) == 0, "host: embed scatter-add items differ from grok__embed_backward");
+
+    fill(a, R * M, &rng, 1.0); fill(b, M, &rng, 1.0); fill(c, R * M, &rng, 1.0); memcpy(d, a, sizeof(float) * R * M);
+    for (long i = 0; i < (long)R * M; i++) gc_bias_residual_at(i, d, b, c, M);
+    {
+        int ok = 1;
+        for (long i = 0; i < (long)R * M; i++) ok &= d[i] == c[i] + (a[i] + b[i % M]);
+        CHECK(ok, "host: bias + residual items");
+    }
+
+    for (int act = 0; act < 2; act++) {
+        long n = (long)R * M;
+        fill(a, n, &rng, 2.0); a[0] = 0.0f; a[1] = -0.0f; a[2] = NAN; a[3] = INFINITY; a[4] = -INFINITY;
+        fill(b, n, &rng, 1.0);
+        grok__act_forward(c, a, n, (grok_act)act);
+        for (long i = 0; i < n; i++) gc_act_forward_at(i, d, a, act);
+        CHECK(memcmp(c + 5, d + 5, sizeof(float) * (n - 5)) == 0 && (act || memcmp(c, d, sizeof(float) * 5) == 0),
+              "host: activation %d forward items differ", act);
+        grok__act_backward(c, b, a, n, (grok_act)act);
+        for (long i = 0; i < n; i++) gc_act_backward_at(i, b, b, a, act);
+        CHECK(memcmp(c + 5, b + 5, sizeof(float) * (n - 5)) == 0 && (act || memcmp(c, b, sizeof(float) * 5) == 0),
+              "host: activation %d backward items differ", act);
+    }
+
+    {   /* Q/K/V packing */
+        float *W[3], *bb[3], *Wc[3];
+        long nw = (long)H * C * D, npk = (long)C * 3 * HD;
+        for (int s = 0; s < 3; s++) { W[s] = fnew(nw); bb[s] = fnew(HD); fill(W[s], nw, &rng, 1.0); fill(bb[s], HD, &rng, 1.0); }
+        grok__qkv_pack(c, d, W, bb, C, H, D);
+        for (long i = 0; i < npk + 3 * HD; i++) gc_qkv_pack_at(i, a, e, W[0], W[1], W[2], bb[0], bb[1], bb[2], C, H, D);
+        CHECK(memcmp(a, c, sizeof(float) * npk) == 0 && memcmp(e, d, sizeof(float) * 3 * HD) == 0, "host: qkv pack items");
+        fill(a, npk, &rng, 1.0);
+        Wc[0] = W[0]; Wc[1] = NULL; Wc[2] = W[2];
+        memcpy(c, W[0], sizeof(float) * nw); memcpy(d, W[2], sizeof(float) * nw); memcpy(e, W[1], sizeof(float) * nw);
+        grok__qkv_unpack_add(Wc, a, C, H, D);
+        for (long i = 0; i < npk; i++) gc_qkv_unpack_add_at(i, c, NULL, d, a, C, H, D);
+        CHECK(memcmp(c, W[0], sizeof(float) * nw) == 0 && memcmp(d, W[2], sizeof(float) * nw) == 0 &&
+              memcmp(e, W[1], sizeof(float) * nw) == 0, "host: qkv unpack-add items");
+        for (int s = 0; s < 3; s++) { free(W[s]); free(bb[s]); }
+    }
+
+    {   /* attention softmax rows (the same bits) and their backward (against double) */
+        long rows = (long)B * H * T, n = rows * T;
+        float scale = 0.5f;
+        double worst = 0.0;
+        fill(a, n, &rng, 2.0);
+        memcpy(c, a, sizeof(float) * n);
+        grok__attention_forward(e, a, b, e, B, T, H, D, GROK__ATTN_SOFTMAX);
+        for (long i = 0; i < rows; i++) gc_attn_softmax_row(i, c, T);
+        CHECK(memcmp(b, c, sizeof(float) * n) == 0, "host: softmax rows differ from grok.h's");
+        fill(d, n, &rng, 1.0);
+        memcpy(e, d, sizeof(float) * n);
+        for (long i = 0; i < rows; i++) gc_attn_softmax_backward_row(i, e, b, T, scale);
+        for (long i = 0; i < rows; i++) {
+            int t = (int)(i % T);
+            double dot = 0.0;
+            for (int u = 0; u <= t; u++) dot += (double)b[i * T + u] * d[i * T + u];
+            for (int u = 0; u < T; u++) {
+                double want = u <= t ? b[i * T + u] * (d[i * T + u] - dot) * scale : 0.0;
+                if (fabs(want - e[i * T + u]) > worst) worst = fabs(want - e[i * T + u]);
+            }
+        }
+        CHECK(worst < 1e-6, "host: softmax backward rows, error %g", worst);
+    }
+
+    {   /* AdamW: gc_adam_scalars and the item against grok_model_adamw_step, the same bits */
+        grok_config cfg = grok_config_modadd(7);
+        grok_model m1, m2;
+        unsigned char *mask;
+        cfg.d_model = 16; cfg.d_head = 4; cfg.d_mlp = 24;
+        grok_model_init(&m1, &cfg, 4); grok_model_init(&m2, &cfg, 4);
+        grok_model_set_trainable(&m1, "attn.W_V", 0);
+        grok_model_set_trainable(&m1, "b_U", 1);
+        fill(m1.grads, (long)m1.num_parameters, &rng, 1e-2);
+        memcpy(m2.grads, m1.grads, sizeof(float) * m1.num_parameters);
+        m1.opt.lr = 3e-3; m1.opt.lr_schedule = half_schedule;
+        m2.opt = m1.opt;
+        mask = (unsigned char *)calloc(m1.num_parameters, 1);
+        for (int i = 0; i < m1.n_params; i++)
+            if (m1.params[i].trainable) memset(mask + m1.params[i].offset, 1, m1.params[i].numel);
+        for (int k = 0; k < 3; k++) {
+            gc_adam sc;
+            CHECK(gc_adam_scalars(&sc, &m2.opt, m2.step) == GROK_OK, "gc_adam_scalars");
+            for (long i = 0; i < (long)m2.num_parameters; i++) gc_adamw_at(i, m2.weights, m2.grads, m2.adam_m, m2.adam_v, mask, &sc);
+            m2.step++;
+            grok_model_adamw_step(&m1);
+        }
+        CHECK(memcmp(m1.weights, m2.weights, sizeof(float) * m1.num_parameters) == 0 &&
+              memcmp(m1.adam_m, m2.adam_m, sizeof(float) * m1.num_parameters) == 0 &&
+              memcmp(m1.adam_v, m2.adam_v, sizeof(float) * m1.num_parameters) == 0,
+              "host: AdamW items differ from grok_model_adamw_step");
+        {
+            gc_adam sc;
+            m2.opt.beta1 = 1.0;
+            CHECK(gc_adam_scalars(&sc, &m2.opt, 0) == GROK_ERR_ARG, "beta1 = 1 is refused");
+        }
+        free(mask);
+        grok_model_free(&m1); grok_model_free(&m2);
+    }
+    free(a); free(b); free(c); free(d); free(e);
+}
+
+/* The GEMM wrappers' mapping of row-major calls onto column-major cuBLAS, through the host
+   reference (NULL handle), against grok_gemm: every transpose with padded leading dimensions,
+   the attention's strided-batched form, and the bias gradients' column sums. */
+static void test_gemm_mapping_on_host(void)
+{
+    grok_rng rng;
+    float *a = fnew(4096), *b = fnew(4096), *c = fnew(4096), *d = fnew(4096), *ones = fnew(64);
+    grok_rng_seed(&rng, 4);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            const int M = 9, N = 11, K = 7, lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
+            fill(a, 40 * lda, &rng, 1.0); fill(b, 40 * ldb, &rng, 1.0); fill(c, M * ldc, &rng, 1.0);
+            memcpy(d, c, sizeof(float) * M * ldc);
+            CHECK(gc_gemm(NULL, ta, tb, M, N, K, 0.75f, a, lda, b, ldb, 0.5f, c, ldc) == GROK_OK, "gc_gemm (host)");
+            grok_gemm(ta, tb, M, N, K, 0.75f, a, lda, b, ldb, 0.5f, d, ldc);
+            CHECK(rel_err(c, d, (long)M * ldc) < 1e-6, "host: gc_gemm(%d, %d) mapping: rel err %g", ta, tb,
+                  rel_err(c, d, (long)M * ldc));
+        }
+    {
+        const int B = 5, T = 3, H = 2, D = 4, HD = H * D;
+        float scale = 0.3f;
+        fill(a, (long)B * T * 3 * HD, &rng, 1.0);
+        for (int h = 0; h < H; h++)
+            gc_gemm_batched(NULL, 0, 1, T, T, D, scale, a + h * D, 3 * HD, (long)T * 3 * HD, a + HD + h * D, 3 * HD,
+                            (long)T * 3 * HD, 0.0f, c + (long)h * T * T, T, (long)H * T * T, B);
+        for (int bb = 0; bb < B; bb++)
+            for (int h = 0; h < H; h++)
+                grok_gemm(0, 1, T, T, D, scale, a + (long)bb * T * 3 * HD + h * D, 3 * HD,
+                          a + (long)bb * T * 3 * HD + HD + h * D, 3 * HD, 0.0f, d + ((long)bb * H + h) * T * T, T);
+        CHECK(rel_err(c, d, (long)B * H * T * T) < 1e-6, "host: gc_gemm_batched mapping: rel err %g",
+              rel_err(c, d, (long)B * H * T * T));
+    }
+    {
+        const int R = 13, N = 6, lda = 10;
+        for (int r = 0; r < R; r++) ones[r] = 1.0f;
+        fill(a, R * lda, &rng, 1.0); fill(c, N, &rng, 1.0); memcpy(d, c, sizeof(float) * N);
+        CHECK(gc_colsum_add(NULL, c, a + 2, R, N, lda, ones) == GROK_OK, "gc_colsum_add (host)");
+        for (int r = 0; r < R; r++)
+            for (int j = 0; j < N; j++) d[j] += a[2 + r * lda + j];
+        CHECK(rel_err(c, d, N) < 1e-6, "host: gc_colsum_add mapping: rel err %g", rel_err(c, d, N));
+    }
+    free(a); free(b); free(c); free(d); free(ones);
+}
+
 static void test_without_device(void)
 {
     grok_config cfg = grok_config_modadd(7);
@@ -532,6 +755,8 @@ static void test_without_device(void)
 int main(void)
 {
     int n = grok_cuda_available();
+    test_items_on_host();
+    test_gemm_mapping_on_host();
     if (n < 1) {
         test_without_device();
         printf("skip tests/test_cuda: no CUDA device (cudaGetDeviceCount = 0): compiled and linked only, "
