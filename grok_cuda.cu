@@ -209,57 +209,29 @@ __global__ void k_act_backward(float *dpre, const float *dpost, const float *pre
     GC_FOR(i, n) gc_act_backward_at(i, dpre, dpost, pre, act);
 }
 
-__device__ double gc_warp_sum(double v)
+/* Reductions across the lanes that share a row, in a fixed tree order: a warp for LayerNorm,
+   a block of GC_THREADS for cross-entropy. On the host (one lane per row: nl = 1) they return
+   their input and the row functions below run serially, in grok.h's order. */
+GC_HD double gc_warp_sum(double v)
 {
+#ifdef __CUDA_ARCH__
     for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    return __shfl_sync(0xffffffffu, v, 0);
+    v = __shfl_sync(0xffffffffu, v, 0);
+#endif
+    return v;
 }
 
-/* TransformerLens' LayerNorm, one warp per row (sums in double as on the CPU):
-   inp (R,C), w, b (C) -> out (R,C), mean, rstd (R). */
-__global__ void k_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
-                                    const float *b, int R, int C, float eps)
+GC_HD void gc_barrier(void)
 {
-    long r = (blockIdx.x * (long)blockDim.x + threadIdx.x) / 32;
-    int lane = threadIdx.x % 32;
-    if (r >= R) return; /* whole warps leave together: r is the same across a warp */
-    const float *x = inp + r * C;
-    double s = 0.0, var = 0.0;
-    for (int c = lane; c < C; c += 32) s += x[c];
-    float m = (float)(gc_warp_sum(s) / C);
-    for (int c = lane; c < C; c += 32) var += (double)(x[c] - m) * (x[c] - m);
-    float sd = (float)(1.0 / sqrt(gc_warp_sum(var) / C + eps));
-    for (int c = lane; c < C; c += 32) out[r * C + c] = (x[c] - m) * sd * w[c] + b[c];
-    if (lane == 0) { mean[r] = m; rstd[r] = sd; }
+#ifdef __CUDA_ARCH__
+    __syncthreads();
+#endif
 }
 
-/* dout (R,C), inp (R,C), mean, rstd (R), w (C) -> dinp (R,C) +=, and xg (R,C) = dout * xhat,
-   whose column sums are d w (taken by gc_colsum_add, as d b is from dout's). Warp per row. */
-__global__ void k_layernorm_backward(float *dinp, float *xg, const float *dout, const float *inp, const float *mean,
-                                     const float *rstd, const float *w, int R, int C)
+GC_HD double gc_block_sum(double v)
 {
-    long r = (blockIdx.x * (long)blockDim.x + threadIdx.x) / 32;
-    int lane = threadIdx.x % 32;
-    if (r >= R) return;
-    const float *x = inp + r * C, *d = dout + r * C;
-    float m = mean[r], s = rstd[r];
-    double sum_g = 0.0, sum_gx = 0.0;
-    for (int c = lane; c < C; c += 32) {
-        float g = d[c] * w[c];
-        sum_g += g;
-        sum_gx += (double)g * ((x[c] - m) * s);
-    }
-    float mg = (float)(gc_warp_sum(sum_g) / C), mgx = (float)(gc_warp_sum(sum_gx) / C);
-    for (int c = lane; c < C; c += 32) {
-        float xhat = (x[c] - m) * s;
-        dinp[r * C + c] += (d[c] * w[c] - mg - xhat * mgx) * s;
-        xg[r * C + c] = d[c] * xhat;
-    }
-}
-
-/* Block-wide reductions for GC_THREADS threads, in a fixed tree order. */
-__device__ double gc_block_sum(double v, double *sh)
-{
+#ifdef __CUDA_ARCH__
+    __shared__ double sh[GC_THREADS];
     sh[threadIdx.x] = v;
     __syncthreads();
     for (int o = GC_THREADS / 2; o > 0; o >>= 1) {
@@ -268,34 +240,23 @@ __device__ double gc_block_sum(double v, double *sh)
     }
     v = sh[0];
     __syncthreads();
+#endif
     return v;
 }
 
-/* Cross-entropy, one block per row with a target (grok.h's crossentropy_forward): the argmax
-   (first maximum), numerators e = expf(x - max) into probs, their sum in double, loss =
-   log(sum) - (x[target] - max) in double. logits, probs (R,V), targets (R) -> row_sum,
-   row_loss (R), row_correct (R). Launch with R blocks of GC_THREADS. */
-__global__ void k_ce_forward(float *probs, double *row_sum, double *row_loss, int *row_correct, const float *logits,
-                             const int *targets, int R, int V)
+/* (value, index) of each lane -> the block's largest value, on a tie the smallest index (the
+   first maximum); index -1 marks a lane without a value. */
+GC_HD void gc_block_argmax(float *value, int *index)
 {
+#ifdef __CUDA_ARCH__
     __shared__ float sv[GC_THREADS];
     __shared__ int si[GC_THREADS];
-    __shared__ double sd[GC_THREADS];
-    long r = blockIdx.x;
-    if (r >= R || targets[r] < 0) return; /* the whole block leaves: r is the block's */
-    const float *x = logits + r * V;
-    float *e = probs + r * V;
-    int best = -1;
-    float bv = 0.0f;
-    for (int v = threadIdx.x; v < V; v += GC_THREADS)
-        if (best < 0 || x[v] > bv) { bv = x[v]; best = v; }
-    sv[threadIdx.x] = bv;
-    si[threadIdx.x] = best;
+    sv[threadIdx.x] = *value;
+    si[threadIdx.x] = *index;
     __syncthreads();
     for (int o = GC_THREADS / 2; o > 0; o >>= 1) {
         if ((int)threadIdx.x < o) {
             int j = threadIdx.x + o;
-            /* the larger value, on a tie the smaller index: the first maximum, as the CPU */
             if (si[j] >= 0 && (si[threadIdx.x] < 0 || sv[j] > sv[threadIdx.x] ||
                                (sv[j] == sv[threadIdx.x] && si[j] < si[threadIdx.x]))) {
                 sv[threadIdx.x] = sv[j];
@@ -304,59 +265,151 @@ __global__ void k_ce_forward(float *probs, double *row_sum, double *row_loss, in
         }
         __syncthreads();
     }
-    float mx = sv[0];
-    int arg = si[0];
-    double sum = 0.0;
-    for (int v = threadIdx.x; v < V; v += GC_THREADS) {
-        e[v] = expf(x[v] - mx);
-        sum += e[v];
+    *value = sv[0];
+    *index = si[0];
+    __syncthreads();
+#else
+    (void)value; (void)index;
+#endif
+}
+
+/* TransformerLens' LayerNorm of row r by lanes lane, lane + nl, ..: sums in double as on the
+   CPU. inp (R,C), w, b (C) -> out (R,C), mean, rstd (R). */
+GC_HD void gc_layernorm_forward_row(long r, int lane, int nl, float *out, float *mean, float *rstd, const float *inp,
+                                    const float *w, const float *b, int C, float eps)
+{
+    const float *x = inp + r * C;
+    double s = 0.0, var = 0.0;
+    for (int c = lane; c < C; c += nl) s += x[c];
+    float m = (float)(gc_warp_sum(s) / C);
+    for (int c = lane; c < C; c += nl) var += (double)(x[c] - m) * (x[c] - m);
+    float sd = (float)(1.0 / sqrt(gc_warp_sum(var) / C + eps));
+    for (int c = lane; c < C; c += nl) out[r * C + c] = (x[c] - m) * sd * w[c] + b[c];
+    if (lane == 0) { mean[r] = m; rstd[r] = sd; }
+}
+
+/* One warp per row; launch (R + 3) / 4 blocks of GC_THREADS. */
+__global__ void k_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
+                                    const float *b, int R, int C, float eps)
+{
+    long r = (blockIdx.x * (long)blockDim.x + threadIdx.x) / 32;
+    if (r >= R) return; /* whole warps leave together: r is the same across a warp */
+    gc_layernorm_forward_row(r, threadIdx.x % 32, 32, out, mean, rstd, inp, w, b, C, eps);
+}
+
+/* dout (R,C), inp (R,C), mean, rstd (R), w (C) -> dinp (R,C) +=, and xg (R,C) = dout * xhat,
+   whose column sums are d w (taken by gc_colsum_add, as d b is from dout's). */
+GC_HD void gc_layernorm_backward_row(long r, int lane, int nl, float *dinp, float *xg, const float *dout,
+                                     const float *inp, const float *mean, const float *rstd, const float *w, int C)
+{
+    const float *x = inp + r * C, *d = dout + r * C;
+    float m = mean[r], s = rstd[r];
+    double sum_g = 0.0, sum_gx = 0.0;
+    for (int c = lane; c < C; c += nl) {
+        float g = d[c] * w[c];
+        sum_g += g;
+        sum_gx += (double)g * ((x[c] - m) * s);
     }
-    sum = gc_block_sum(sum, sd);
-    if (threadIdx.x == 0) {
-        int t = targets[r];
-        row_sum[r] = sum;
-        row_loss[r] = log(sum) - ((double)x[t] - mx);
-        row_correct[r] = arg == t;
+    float mg = (float)(gc_warp_sum(sum_g) / C), mgx = (float)(gc_warp_sum(sum_gx) / C);
+    for (int c = lane; c < C; c += nl) {
+        float xhat = (x[c] - m) * s;
+        dinp[r * C + c] += (d[c] * w[c] - mg - xhat * mgx) * s;
+        xg[r * C + c] = d[c] * xhat;
     }
 }
 
+__global__ void k_layernorm_backward(float *dinp, float *xg, const float *dout, const float *inp, const float *mean,
+                                     const float *rstd, const float *w, int R, int C)
+{
+    long r = (blockIdx.x * (long)blockDim.x + threadIdx.x) / 32;
+    if (r >= R) return;
+    gc_layernorm_backward_row(r, threadIdx.x % 32, 32, dinp, xg, dout, inp, mean, rstd, w, C);
+}
+
+/* Cross-entropy of row r, which has a target (grok.h's crossentropy_forward): the argmax
+   (first maximum), numerators e = expf(x - max) into probs, their sum in double, loss =
+   log(sum) - (x[target] - max) in double. logits, probs (R,V), targets (R) -> row_sum,
+   row_loss, row_correct (R). */
+GC_HD void gc_ce_forward_row(long r, int lane, int nl, float *probs, double *row_sum, double *row_loss,
+                             int *row_correct, const float *logits, const int *targets, int V)
+{
+    const float *x = logits + r * V;
+    float *e = probs + r * V, mx = 0.0f;
+    int best = -1;
+    double sum = 0.0;
+    for (int v = lane; v < V; v += nl)
+        if (best < 0 || x[v] > mx) { mx = x[v]; best = v; }
+    gc_block_argmax(&mx, &best);
+    for (int v = lane; v < V; v += nl) {
+        e[v] = expf(x[v] - mx);
+        sum += e[v];
+    }
+    sum = gc_block_sum(sum);
+    if (lane == 0) {
+        int t = targets[r];
+        row_sum[r] = sum;
+        row_loss[r] = log(sum) - ((double)x[t] - mx);
+        row_correct[r] = best == t;
+    }
+}
+
+/* One block per row: launch R blocks of GC_THREADS. */
+__global__ void k_ce_forward(float *probs, double *row_sum, double *row_loss, int *row_correct, const float *logits,
+                             const int *targets, int R, int V)
+{
+    long r = blockIdx.x;
+    if (r >= R || targets[r] < 0) return; /* the whole block leaves: r is the block's */
+    gc_ce_forward_row(r, threadIdx.x, GC_THREADS, probs, row_sum, row_loss, row_correct, logits, targets, V);
+}
+
 /* probs (R,V) numerators -> in place d loss / d logits = (softmax - onehot) * dscale, the
-   target's p - 1 formed in double; rows without a target get 0. R blocks of GC_THREADS. */
+   target's p - 1 formed in double; a row without a target gets 0. */
+GC_HD void gc_ce_backward_row(long r, int lane, int nl, float *probs, const double *row_sum, const int *targets, int V,
+                              double dscale)
+{
+    float *d = probs + r * V;
+    int t = targets[r];
+    if (t < 0) { /* the same for every lane of the row */
+        for (int v = lane; v < V; v += nl) d[v] = 0.0f;
+        return;
+    }
+    double scale = dscale / row_sum[r];
+    double dtarget = (double)d[t] * scale - dscale; /* read before any lane overwrites d[t] */
+    gc_barrier();
+    for (int v = lane; v < V; v += nl) d[v] = (float)(d[v] * scale);
+    gc_barrier();
+    if (lane == 0) d[t] = (float)dtarget;
+}
+
 __global__ void k_ce_backward(float *probs, const double *row_sum, const int *targets, int R, int V, double dscale)
 {
     long r = blockIdx.x;
     if (r >= R) return;
-    float *d = probs + r * V;
-    int t = targets[r];
-    if (t < 0) {
-        for (int v = threadIdx.x; v < V; v += GC_THREADS) d[v] = 0.0f;
-        return;
-    }
-    double scale = dscale / row_sum[r];
-    double dtarget = (double)d[t] * scale - dscale; /* read before any thread overwrites d[t] */
-    __syncthreads();
-    for (int v = threadIdx.x; v < V; v += GC_THREADS) d[v] = (float)(d[v] * scale);
-    __syncthreads();
-    if (threadIdx.x == 0) d[t] = (float)dtarget;
+    gc_ce_backward_row(r, threadIdx.x, GC_THREADS, probs, row_sum, targets, V, dscale);
 }
 
 /* row_loss, row_correct, targets (R) -> out[2*slot] (+)= summed loss, out[2*slot+1] (+)=
-   correct count over target rows; slot = *slot_ptr, or 0 when NULL. One block of GC_THREADS,
-   a fixed order: deterministic. */
-__global__ void k_loss_sum(double *out, const int *slot_ptr, const double *row_loss, const int *row_correct,
-                           const int *targets, int R, int accumulate)
+   correct count over target rows; slot = *slot_ptr, or 0 when NULL. */
+GC_HD void gc_loss_sum_lanes(int lane, int nl, double *out, const int *slot_ptr, const double *row_loss,
+                             const int *row_correct, const int *targets, int R, int accumulate)
 {
-    __shared__ double sh[GC_THREADS];
     double loss = 0.0, correct = 0.0;
-    for (int r = threadIdx.x; r < R; r += GC_THREADS)
+    for (int r = lane; r < R; r += nl)
         if (targets[r] >= 0) { loss += row_loss[r]; correct += row_correct[r]; }
-    loss = gc_block_sum(loss, sh);
-    correct = gc_block_sum(correct, sh);
-    if (threadIdx.x == 0) {
+    loss = gc_block_sum(loss);
+    correct = gc_block_sum(correct);
+    if (lane == 0) {
         double *o = out + 2 * (slot_ptr ? *slot_ptr : 0);
         o[0] = accumulate ? o[0] + loss : loss;
         o[1] = accumulate ? o[1] + correct : correct;
     }
+}
+
+/* One block of GC_THREADS, a fixed order: deterministic. */
+__global__ void k_loss_sum(double *out, const int *slot_ptr, const double *row_loss, const int *row_correct,
+                           const int *targets, int R, int accumulate)
+{
+    gc_loss_sum_lanes(threadIdx.x, GC_THREADS, out, slot_ptr, row_loss, row_correct, targets, R, accumulate);
 }
 
 /* The per-step scalars of AdamW, computed on the host exactly as grok_model_adamw_step does. */

@@ -636,6 +636,57 @@ static void test_items_on_host(void)
         CHECK(worst < 1e-6, "host: softmax backward rows, error %g", worst);
     }
 
+    {   /* LayerNorm rows, forward and backward: the same bits as grok.h's (dw, db from xg and
+           dout summed down the columns in row order, as gc_colsum_add does on the device) */
+        float *w = fnew(C), *bias = fnew(C), *mean = fnew(R), *rstd = fnew(R), *m2 = fnew(R), *r2 = fnew(R);
+        float *dw = fnew(C), *db = fnew(C), *dw2 = fnew(C), *db2 = fnew(C);
+        fill(a, R * C, &rng, 2.0); fill(w, C, &rng, 0.2); fill(bias, C, &rng, 0.2);
+        for (int k = 0; k < C; k++) { w[k] += 1.0f; a[k] += 4.0f; }
+        grok__layernorm_forward(c, mean, rstd, a, w, bias, R, C, 1e-5f);
+        for (long r = 0; r < R; r++) gc_layernorm_forward_row(r, 0, 1, d, m2, r2, a, w, bias, C, 1e-5f);
+        CHECK(memcmp(c, d, sizeof(float) * R * C) == 0 && memcmp(mean, m2, sizeof(float) * R) == 0 &&
+              memcmp(rstd, r2, sizeof(float) * R) == 0, "host: LayerNorm forward rows differ from grok.h's");
+        fill(b, R * C, &rng, 1.0);                                   /* dout */
+        fill(c, R * C, &rng, 1.0); memcpy(d, c, sizeof(float) * R * C); /* dinp, added into */
+        fill(dw, C, &rng, 1.0); memcpy(dw2, dw, sizeof(float) * C); fill(db, C, &rng, 1.0); memcpy(db2, db, sizeof(float) * C);
+        grok__layernorm_backward(c, dw, db, b, a, mean, rstd, w, R, C);
+        for (long r = 0; r < R; r++) gc_layernorm_backward_row(r, 0, 1, d, e, b, a, mean, rstd, w, C);
+        for (long r = 0; r < R; r++)
+            for (int k = 0; k < C; k++) { dw2[k] += e[r * C + k]; db2[k] += b[r * C + k]; }
+        CHECK(memcmp(c, d, sizeof(float) * R * C) == 0 && memcmp(dw, dw2, sizeof(float) * C) == 0 &&
+              memcmp(db, db2, sizeof(float) * C) == 0, "host: LayerNorm backward rows differ from grok.h's");
+        free(w); free(bias); free(mean); free(rstd); free(m2); free(r2); free(dw); free(db); free(dw2); free(db2);
+    }
+
+    {   /* cross-entropy rows and the loss sums: the same bits as grok.h's */
+        const int V = 17;
+        int tgt[28], rc[28], rc2[28], nt = 0, ok;
+        double rs[28], rl[28], rs2[28], rl2[28], out[4] = {0, 0, 0, 0}, lsum = 0.0, csum = 0.0, slot_loss;
+        int slot = 1;
+        for (int r = 0; r < R; r++) { tgt[r] = r % 3 == 0 ? -1 : (int)grok_rng_below(&rng, V); nt += tgt[r] >= 0; }
+        fill(a, R * V, &rng, 3.0);
+        a[2 * V + 4] = a[2 * V + 11] = 40.0f; /* a tie for the maximum (row 2 has a target) */
+        a[4 * V + 0] = NAN;                   /* a NaN logit: a NaN loss, on both */
+        grok__crossentropy_forward(c, rs, rl, rc, a, tgt, R, V);
+        for (long r = 0; r < R; r++)
+            if (tgt[r] >= 0) gc_ce_forward_row(r, 0, 1, d, rs2, rl2, rc2, a, tgt, V);
+        ok = 1;
+        for (int r = 0; r < R; r++)
+            if (tgt[r] >= 0 && (memcmp(c + r * V, d + r * V, sizeof(float) * V) != 0 || memcmp(&rs[r], &rs2[r], 8) != 0 ||
+                                memcmp(&rl[r], &rl2[r], 8) != 0 || rc[r] != rc2[r])) ok = 0;
+        CHECK(ok && rc2[2] == (tgt[2] == 4) && isnan(rl2[4]), "host: cross-entropy forward rows differ from grok.h's");
+        for (int r = 0; r < R; r++) if (tgt[r] >= 0 && r != 4) { lsum += rl[r]; csum += rc[r]; }
+        rl2[4] = 0.0; /* drop the NaN row for the sums */
+        gc_loss_sum_lanes(0, 1, out, &slot, rl2, rc2, tgt, R, 0);
+        slot_loss = out[2];
+        gc_loss_sum_lanes(0, 1, out, &slot, rl2, rc2, tgt, R, 1);
+        CHECK(out[0] == 0.0 && slot_loss == lsum && out[2] == 2 * lsum && out[3] == 2 * csum,
+              "host: loss sums into their slot, accumulating: %g %g vs %g %g", out[2], out[3], 2 * lsum, 2 * csum);
+        grok__crossentropy_backward(c, rs, tgt, R, V, 1.0 / nt);
+        for (long r = 0; r < R; r++) gc_ce_backward_row(r, 0, 1, d, rs2, tgt, V, 1.0 / nt);
+        CHECK(memcmp(c, d, sizeof(float) * R * V) == 0, "host: cross-entropy backward rows differ from grok.h's");
+    }
+
     {   /* AdamW: gc_adam_scalars and the item against grok_model_adamw_step, the same bits */
         grok_config cfg = grok_config_modadd(7);
         grok_model m1, m2;
