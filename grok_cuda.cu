@@ -565,6 +565,7 @@ struct grok_cuda {
     size_t np;                   /* floats in each parameter buffer (grok_model.num_parameters) */
     size_t *offset;              /* (n_params) the table's offsets */
     unsigned char *trainable;    /* (n_params) host copy of the flags the backward was set up with */
+    unsigned char *mask_h;       /* (np) host staging of mask */
     int idx_W_E, idx_W_pos, idx_lnf_w, idx_lnf_b, idx_W_U, idx_b_U;
     int *block_idx;              /* (n_layers * GC_BLOCK_PARAMS), -1 absent */
     cudaStream_t stream;
@@ -884,7 +885,7 @@ GROKDEF void grok_cuda_free(grok_cuda *g)
     cudaFreeHost(g->sched_h); cudaFreeHost(g->stats_h); cudaFreeHost(g->csr_h);
     if (g->blas) cublasDestroy(g->blas);
     if (g->stream) cudaStreamDestroy(g->stream);
-    free(g->layer); free(g->offset); free(g->trainable); free(g->block_idx);
+    free(g->layer); free(g->offset); free(g->trainable); free(g->block_idx); free(g->mask_h);
     free(g);
     cudaGetLastError(); /* frees of a half-built state may fail; nothing to report */
 }
@@ -905,7 +906,8 @@ static int gc_init(grok_cuda *g, const grok_model *m)
     g->trainable = (unsigned char *)calloc((size_t)m->n_params, 1);
     g->block_idx = (int *)calloc((size_t)c->n_layers * GC_BLOCK_PARAMS, sizeof(int));
     g->layer = (gc_layer *)calloc((size_t)c->n_layers, sizeof(gc_layer));
-    if (!g->offset || !g->trainable || !g->block_idx || !g->layer)
+    g->mask_h = (unsigned char *)calloc(g->np, 1);
+    if (!g->offset || !g->trainable || !g->block_idx || !g->layer || !g->mask_h)
         return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_init: out of host memory");
     for (int i = 0; i < m->n_params; i++) g->offset[i] = m->params[i].offset;
     g->idx_W_E = gc_param_index(m, "embed.W_E");
@@ -1003,7 +1005,6 @@ static int gc_same_shape(const grok_config *a, const grok_config *b)
 
 GROKDEF int grok_cuda_upload(grok_cuda *g, const grok_model *m)
 {
-    unsigned char *mask;
     int changed = 0;
     if (!g || !m || !m->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_upload: NULL argument");
     if (!gc_same_shape(&m->cfg, &g->cfg) || m->n_params != g->n_params || m->num_parameters != g->np)
@@ -1012,18 +1013,15 @@ GROKDEF int grok_cuda_upload(grok_cuda *g, const grok_model *m)
     CUDA_CHECK(cudaMemcpyAsync(g->g, m->grads, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
     CUDA_CHECK(cudaMemcpyAsync(g->am, m->adam_m, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
     CUDA_CHECK(cudaMemcpyAsync(g->av, m->adam_v, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
-    mask = (unsigned char *)calloc(g->np, 1);
-    if (!mask) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_upload: out of host memory");
+    memset(g->mask_h, 0, g->np);
     for (int i = 0; i < m->n_params; i++) {
         const grok_param *p = &m->params[i];
-        if (p->trainable) memset(mask + p->offset, 1, p->numel);
+        if (p->trainable) memset(g->mask_h + p->offset, 1, p->numel);
         changed |= g->trainable[i] != (unsigned char)(p->trainable != 0);
         g->trainable[i] = (unsigned char)(p->trainable != 0);
     }
-    cudaError_t e = cudaMemcpyAsync(g->mask, mask, g->np, cudaMemcpyHostToDevice, g->stream);
-    if (e == cudaSuccess) e = cudaStreamSynchronize(g->stream); /* mask is pageable and freed next */
-    free(mask);
-    if (e != cudaSuccess) return gc_cuda_status(e, "grok_cuda_upload", __FILE__, __LINE__);
+    CUDA_CHECK(cudaMemcpyAsync(g->mask, g->mask_h, g->np, cudaMemcpyHostToDevice, g->stream));
+    CUDA_CHECK(cudaStreamSynchronize(g->stream));
     /* The captured epoch skips frozen gradients by construction: recapture when they change. */
     if (changed && g->graph) {
         cudaGraphExecDestroy(g->graph);
