@@ -1120,19 +1120,25 @@ static int gc_data_set(grok_cuda *g, gc_data *d, const grok_data *src, int with_
     for (long r = 0; r < R; r++) d->n_targets += src->targets[r] >= 0;
     GC_ALLOC(d->tokens, R);
     GC_ALLOC(d->targets, R);
-    CUDA_CHECK(cudaMemcpy(d->tokens, src->tokens, sizeof(int) * (size_t)R, cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(d->targets, src->targets, sizeof(int) * (size_t)R, cudaMemcpyHostToDevice));
+    /* On the state's stream, which does not synchronise with the legacy default stream: a plain
+       cudaMemcpy from pageable memory may return before its DMA ends. */
+    CUDA_CHECK(cudaMemcpyAsync(d->tokens, src->tokens, sizeof(int) * (size_t)R, cudaMemcpyHostToDevice, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(d->targets, src->targets, sizeof(int) * (size_t)R, cudaMemcpyHostToDevice, g->stream));
     if (with_csr) {
         int *h = (int *)malloc(sizeof(int) * (2 * (size_t)Vin + 1 + (size_t)R));
         if (!h) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_set_data: out of host memory");
         gc_csr(h, h + Vin + 1, h + Vin + 1 + R, src->tokens, (int)R, Vin);
         cudaError_t e = cudaMalloc((void **)&d->off, sizeof(int) * (size_t)(Vin + 1));
         if (e == cudaSuccess) e = cudaMalloc((void **)&d->rows, sizeof(int) * (size_t)R);
-        if (e == cudaSuccess) e = cudaMemcpy(d->off, h, sizeof(int) * (size_t)(Vin + 1), cudaMemcpyHostToDevice);
-        if (e == cudaSuccess) e = cudaMemcpy(d->rows, h + Vin + 1, sizeof(int) * (size_t)R, cudaMemcpyHostToDevice);
+        if (e == cudaSuccess)
+            e = cudaMemcpyAsync(d->off, h, sizeof(int) * (size_t)(Vin + 1), cudaMemcpyHostToDevice, g->stream);
+        if (e == cudaSuccess)
+            e = cudaMemcpyAsync(d->rows, h + Vin + 1, sizeof(int) * (size_t)R, cudaMemcpyHostToDevice, g->stream);
+        if (e == cudaSuccess) e = cudaStreamSynchronize(g->stream); /* before h is freed */
         free(h);
         if (e != cudaSuccess) return gc_cuda_status(e, "grok_cuda_set_data", __FILE__, __LINE__);
     }
+    CUDA_CHECK(cudaStreamSynchronize(g->stream));
     return GROK_OK;
 }
 
