@@ -6,7 +6,7 @@
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its analysis
 #   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
 #   make test-asan  the unit tests under AddressSanitizer and UBSan
-#   make cuda       grok_cuda.o, tests/test_cuda, bench/train_cuda (nvcc; skipped with a note without it)
+#   make cuda       grok_cuda.o, tests/test_cuda, tests/test_cuda_host, bench/train_cuda (nvcc; else a note)
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
@@ -54,7 +54,7 @@ NVCC_ALL = -std=c++17 --fmad=false -Xcompiler -Wall,-Wextra -Werror all-warnings
 CUDA_LDLIBS = -L$(dir $(NVCC))../lib64 -lcudart -lcublas -lstdc++
 
 ifneq ($(NVCC),)
-cuda: grok_cuda.o tests/test_cuda bench/train_cuda
+cuda: grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda
 
 grok_cuda.o: grok_cuda.cu grok.h
 	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -c -o $@ grok_cuda.cu
@@ -62,12 +62,17 @@ grok_cuda.o: grok_cuda.cu grok.h
 tests/test_cuda: tests/test_cuda.cu grok_cuda.cu grok.h tests/check.h
 	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -o $@ tests/test_cuda.cu -lcublas $(LDLIBS)
 
+# The same test with the CUDA runtime, cuBLAS and the kernel launches served on the host
+# (tests/cuda_host.h): grok_cuda.cu's whole orchestration against the CPU path, without a GPU.
+tests/test_cuda_host: tests/test_cuda.cu tests/cuda_host.h tests/cuda_host_kernels.h grok_cuda.cu grok.h tests/check.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -DGROK_TEST_CUDA_HOST -o $@ tests/test_cuda.cu -lcublas $(LDLIBS)
+
 # bench/train with --device cuda: a C program linked with grok_cuda.o
 bench/train_cuda: bench/train.c bench/bench_common.h grok.h grok_cuda.o
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_CUDA -o $@ bench/train.c grok_cuda.o $(CUDA_LDLIBS) $(LDLIBS)
 else
 cuda:
-	@echo "make cuda: nvcc not found (PATH, /usr/local/cuda/bin): skipping grok_cuda.o, tests/test_cuda, bench/train_cuda"
+	@echo "make cuda: nvcc not found (PATH, /usr/local/cuda/bin): skipping grok_cuda.o, tests/test_cuda, tests/test_cuda_host, bench/train_cuda"
 endif
 
 bench: $(BENCH)
@@ -114,7 +119,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) $(BENCH) grok_cuda.o tests/test_cuda bench/train_cuda bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
+	rm -f $(BINS) $(BENCH) grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
 	rm -rf runs tests/asan
 
 .PHONY: all cuda test test-parity test-browser test-asan run analyze clean bench bench-compare

@@ -129,6 +129,11 @@ static int gc_colsum_add(cublasHandle_t h, float *y, const float *A, int R, int 
    can call too: tests/test_cuda checks the items' index arithmetic against grok.h's CPU
    functions on machines without a GPU. */
 #define GC_HD static __host__ __device__ inline
+/* Every launch goes through GC_LAUNCH, so that tests/test_cuda_host can run the same
+   orchestration with each kernel replaced by its item loop on the host. */
+#ifndef GC_LAUNCH
+#define GC_LAUNCH(kernel, grid, block, stream) kernel<<<(grid), (block), 0, (stream)>>>
+#endif
 #define GC_FOR(i, n) for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < (n); i += (long)gridDim.x * blockDim.x)
 
 __global__ void k_fill(float *x, long n, float v)
@@ -413,7 +418,7 @@ __global__ void k_loss_sum(double *out, const int *slot_ptr, const double *row_l
 }
 
 /* The per-step scalars of AdamW, computed on the host exactly as grok_model_adamw_step does. */
-typedef struct {
+typedef struct gc_adam {
     float lr_wd_keep, one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps, pad;
 } gc_adam;
 
@@ -611,23 +616,23 @@ static int gc_forward(grok_cuda *g, const int *tokens, int B)
     int R = B * T, ln = c->normalization == GROK_NORM_LN, l, s;
     float eps = (float)c->ln_eps, scale = 1.0f / sqrtf((float)D), *w = g->w;
     cudaStream_t st = g->stream;
-    k_embed_forward<<<gc_grid((long)R * C), 256, 0, st>>>(g->layer[0].resid_pre, tokens, gc_p(g, w, g->idx_W_E),
+    GC_LAUNCH(k_embed_forward, gc_grid((long)R * C), 256, st)(g->layer[0].resid_pre, tokens, gc_p(g, w, g->idx_W_E),
                                                           gc_p(g, w, g->idx_W_pos), R, T, C);
     LAUNCH_CHECK();
     for (l = 0; l < c->n_layers; l++) {
         gc_layer *L = &g->layer[l];
         float *next = l + 1 < c->n_layers ? g->layer[l + 1].resid_pre : g->resid_final;
         if (ln) {
-            k_layernorm_forward<<<(R + 3) / 4, GC_THREADS, 0, st>>>(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
+            GC_LAUNCH(k_layernorm_forward, (R + 3) / 4, GC_THREADS, st)(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
                                                                     gc_bp(g, w, l, GC_LN1_W), gc_bp(g, w, l, GC_LN1_B), R, C, eps);
             LAUNCH_CHECK();
         }
-        k_qkv_pack<<<gc_grid((long)C * 3 * HD + 3 * HD), 256, 0, st>>>(
+        GC_LAUNCH(k_qkv_pack, gc_grid((long)C * 3 * HD + 3 * HD), 256, st)(
             L->wqkv, L->bqkv, gc_bp(g, w, l, GC_W_Q), gc_bp(g, w, l, GC_W_K), gc_bp(g, w, l, GC_W_V),
             gc_bp(g, w, l, GC_B_Q), gc_bp(g, w, l, GC_B_K), gc_bp(g, w, l, GC_B_V), C, H, D);
         LAUNCH_CHECK();
         TRY(gc_gemm(g->blas, 0, 0, R, 3 * HD, C, 1.0f, L->ln1_out, C, L->wqkv, 3 * HD, 0.0f, L->qkv, 3 * HD));
-        k_bias_residual<<<gc_grid((long)R * 3 * HD), 256, 0, st>>>(L->qkv, L->bqkv, NULL, R, 3 * HD);
+        GC_LAUNCH(k_bias_residual, gc_grid((long)R * 3 * HD), 256, st)(L->qkv, L->bqkv, NULL, R, 3 * HD);
         LAUNCH_CHECK();
         /* attention, per head over the batch: scores (T,T) = q k^T * scale, then z = pattern v */
         for (s = 0; s < H; s++) {
@@ -635,36 +640,36 @@ static int gc_forward(grok_cuda *g, const int *tokens, int B)
             TRY(gc_gemm_batched(g->blas, 0, 1, T, T, D, scale, q, 3 * HD, (long)T * 3 * HD, k, 3 * HD,
                                 (long)T * 3 * HD, 0.0f, L->pattern + (long)s * T * T, T, (long)H * T * T, B));
         }
-        k_attn_softmax<<<gc_grid((long)B * H * T), 256, 0, st>>>(L->pattern, (long)B * H * T, T);
+        GC_LAUNCH(k_attn_softmax, gc_grid((long)B * H * T), 256, st)(L->pattern, (long)B * H * T, T);
         LAUNCH_CHECK();
         for (s = 0; s < H; s++)
             TRY(gc_gemm_batched(g->blas, 0, 0, T, D, T, 1.0f, L->pattern + (long)s * T * T, T, (long)H * T * T,
                                 L->qkv + 2 * HD + s * D, 3 * HD, (long)T * 3 * HD, 0.0f, L->z + s * D, HD, (long)T * HD, B));
         /* resid_mid = resid_pre + (z @ W_O + b_O) */
         TRY(gc_gemm(g->blas, 0, 0, R, C, HD, 1.0f, L->z, HD, gc_bp(g, w, l, GC_W_O), C, 0.0f, L->resid_mid, C));
-        k_bias_residual<<<gc_grid((long)R * C), 256, 0, st>>>(L->resid_mid, gc_bp(g, w, l, GC_B_O), L->resid_pre, R, C);
+        GC_LAUNCH(k_bias_residual, gc_grid((long)R * C), 256, st)(L->resid_mid, gc_bp(g, w, l, GC_B_O), L->resid_pre, R, C);
         LAUNCH_CHECK();
         if (ln) {
-            k_layernorm_forward<<<(R + 3) / 4, GC_THREADS, 0, st>>>(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
+            GC_LAUNCH(k_layernorm_forward, (R + 3) / 4, GC_THREADS, st)(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
                                                                     gc_bp(g, w, l, GC_LN2_W), gc_bp(g, w, l, GC_LN2_B), R, C, eps);
             LAUNCH_CHECK();
         }
         TRY(gc_gemm(g->blas, 0, 0, R, M, C, 1.0f, L->ln2_out, C, gc_bp(g, w, l, GC_W_IN), M, 0.0f, L->mlp_pre, M));
-        k_bias_residual<<<gc_grid((long)R * M), 256, 0, st>>>(L->mlp_pre, gc_bp(g, w, l, GC_B_IN), NULL, R, M);
+        GC_LAUNCH(k_bias_residual, gc_grid((long)R * M), 256, st)(L->mlp_pre, gc_bp(g, w, l, GC_B_IN), NULL, R, M);
         LAUNCH_CHECK();
-        k_act_forward<<<gc_grid((long)R * M), 256, 0, st>>>(L->mlp_post, L->mlp_pre, (long)R * M, (int)c->act_fn);
+        GC_LAUNCH(k_act_forward, gc_grid((long)R * M), 256, st)(L->mlp_post, L->mlp_pre, (long)R * M, (int)c->act_fn);
         LAUNCH_CHECK();
         TRY(gc_gemm(g->blas, 0, 0, R, C, M, 1.0f, L->mlp_post, M, gc_bp(g, w, l, GC_W_OUT), C, 0.0f, next, C));
-        k_bias_residual<<<gc_grid((long)R * C), 256, 0, st>>>(next, gc_bp(g, w, l, GC_B_OUT), L->resid_mid, R, C);
+        GC_LAUNCH(k_bias_residual, gc_grid((long)R * C), 256, st)(next, gc_bp(g, w, l, GC_B_OUT), L->resid_mid, R, C);
         LAUNCH_CHECK();
     }
     if (ln) {
-        k_layernorm_forward<<<(R + 3) / 4, GC_THREADS, 0, st>>>(g->lnf_out, g->lnf_mean, g->lnf_rstd, g->resid_final,
+        GC_LAUNCH(k_layernorm_forward, (R + 3) / 4, GC_THREADS, st)(g->lnf_out, g->lnf_mean, g->lnf_rstd, g->resid_final,
                                                                 gc_p(g, w, g->idx_lnf_w), gc_p(g, w, g->idx_lnf_b), R, C, eps);
         LAUNCH_CHECK();
     }
     TRY(gc_gemm(g->blas, 0, 0, R, V, C, 1.0f, g->lnf_out, C, gc_p(g, w, g->idx_W_U), V, 0.0f, g->logits, V));
-    k_bias_residual<<<gc_grid((long)R * V), 256, 0, st>>>(g->logits, gc_p(g, w, g->idx_b_U), NULL, R, V);
+    GC_LAUNCH(k_bias_residual, gc_grid((long)R * V), 256, st)(g->logits, gc_p(g, w, g->idx_b_U), NULL, R, V);
     LAUNCH_CHECK();
     return GROK_OK;
 }
@@ -683,7 +688,7 @@ static int gc_matmul_backward(grok_cuda *g, float *dinp, float *dweight, float *
 static int gc_layernorm_backward(grok_cuda *g, float *dinp, float *dw, float *db, const float *dout, const float *inp,
                                  const float *mean, const float *rstd, const float *w, int R, int C)
 {
-    k_layernorm_backward<<<(R + 3) / 4, GC_THREADS, 0, g->stream>>>(dinp, g->xg, dout, inp, mean, rstd, w, R, C);
+    GC_LAUNCH(k_layernorm_backward, (R + 3) / 4, GC_THREADS, g->stream)(dinp, g->xg, dout, inp, mean, rstd, w, R, C);
     LAUNCH_CHECK();
     TRY(gc_colsum_add(g->blas, dw, g->xg, R, C, C, g->ones));
     return gc_colsum_add(g->blas, db, dout, R, C, C, g->ones);
@@ -715,7 +720,7 @@ static int gc_backward(grok_cuda *g, const int *off, const int *rows, int B)
         /* MLP */
         TRY(gc_matmul_backward(g, g->dmlp, gc_bg(g, l, GC_W_OUT), gc_bg(g, l, GC_B_OUT), g->dresid, L->mlp_post,
                                gc_bp(g, w, l, GC_W_OUT), R, M, C, 0));
-        k_act_backward<<<gc_grid((long)R * M), 256, 0, st>>>(g->dmlp, g->dmlp, L->mlp_pre, (long)R * M, (int)c->act_fn);
+        GC_LAUNCH(k_act_backward, gc_grid((long)R * M), 256, st)(g->dmlp, g->dmlp, L->mlp_pre, (long)R * M, (int)c->act_fn);
         LAUNCH_CHECK();
         if (ln) {
             TRY(gc_matmul_backward(g, g->dln, gc_bg(g, l, GC_W_IN), gc_bg(g, l, GC_B_IN), g->dmlp, L->ln2_out,
@@ -738,7 +743,7 @@ static int gc_backward(grok_cuda *g, const int *off, const int *rows, int B)
             TRY(gc_gemm_batched(g->blas, 1, 0, T, D, T, 1.0f, L->pattern + (long)s * T * T, T, sp, dz, HD, (long)T * HD,
                                 0.0f, g->dqkv + 2 * HD + s * D, 3 * HD, sq, B));
         }
-        k_attn_softmax_backward<<<gc_grid((long)B * H * T), 256, 0, st>>>(g->dpat, L->pattern, (long)B * H * T, T, scale);
+        GC_LAUNCH(k_attn_softmax_backward, gc_grid((long)B * H * T), 256, st)(g->dpat, L->pattern, (long)B * H * T, T, scale);
         LAUNCH_CHECK();
         for (s = 0; s < H; s++) {
             const float *q = L->qkv + s * D, *k = L->qkv + HD + s * D, *ds = g->dpat + (long)s * T * T;
@@ -750,7 +755,7 @@ static int gc_backward(grok_cuda *g, const int *off, const int *rows, int B)
         /* Q/K/V projections: packed like the forward */
         if (dWq || dWk || dWv) {
             TRY(gc_gemm(g->blas, 1, 0, C, 3 * HD, R, 1.0f, L->ln1_out, C, g->dqkv, 3 * HD, 0.0f, g->dwqkv, 3 * HD));
-            k_qkv_unpack_add<<<gc_grid((long)C * 3 * HD), 256, 0, st>>>(dWq, dWk, dWv, g->dwqkv, C, H, D);
+            GC_LAUNCH(k_qkv_unpack_add, gc_grid((long)C * 3 * HD), 256, st)(dWq, dWk, dWv, g->dwqkv, C, H, D);
             LAUNCH_CHECK();
         }
         TRY(gc_gemm(g->blas, 0, 1, R, C, 3 * HD, 1.0f, g->dqkv, 3 * HD, L->wqkv, 3 * HD, ln ? 0.0f : 1.0f,
@@ -764,7 +769,7 @@ static int gc_backward(grok_cuda *g, const int *off, const int *rows, int B)
     }
     /* embeddings: W_E by the CSR scatter-add, W_pos (T*C) as column sums over the B sequences */
     if (gc_grad(g, g->idx_W_E)) {
-        k_embed_backward<<<c->d_vocab, GC_THREADS, 0, st>>>(gc_grad(g, g->idx_W_E), g->dresid, off, rows, c->d_vocab, C);
+        GC_LAUNCH(k_embed_backward, c->d_vocab, GC_THREADS, st)(gc_grad(g, g->idx_W_E), g->dresid, off, rows, c->d_vocab, C);
         LAUNCH_CHECK();
     }
     return gc_colsum_add(g->blas, gc_grad(g, g->idx_W_pos), g->dresid, B, T * C, T * C, g->ones);
@@ -774,10 +779,10 @@ static int gc_backward(grok_cuda *g, const int *off, const int *rows, int B)
 static int gc_loss(grok_cuda *g, const int *targets, int R, double *stats, const int *slot, int accumulate)
 {
     int V = g->cfg.d_vocab_out;
-    k_ce_forward<<<R, GC_THREADS, 0, g->stream>>>(g->dlogits, g->row_sum, g->row_loss, g->row_correct, g->logits,
+    GC_LAUNCH(k_ce_forward, R, GC_THREADS, g->stream)(g->dlogits, g->row_sum, g->row_loss, g->row_correct, g->logits,
                                                   targets, R, V);
     LAUNCH_CHECK();
-    k_loss_sum<<<1, GC_THREADS, 0, g->stream>>>(stats, slot, g->row_loss, g->row_correct, targets, R, accumulate);
+    GC_LAUNCH(k_loss_sum, 1, GC_THREADS, g->stream)(stats, slot, g->row_loss, g->row_correct, targets, R, accumulate);
     LAUNCH_CHECK();
     return GROK_OK;
 }
@@ -791,13 +796,13 @@ static int gc_epoch(grok_cuda *g)
     CUDA_CHECK(cudaMemsetAsync(g->g, 0, sizeof(float) * g->np, g->stream));
     TRY(gc_forward(g, d->tokens, d->n));
     TRY(gc_loss(g, d->targets, R, g->stats, g->ctr, 0));
-    k_ce_backward<<<R, GC_THREADS, 0, g->stream>>>(g->dlogits, g->row_sum, d->targets, R, g->cfg.d_vocab_out,
+    GC_LAUNCH(k_ce_backward, R, GC_THREADS, g->stream)(g->dlogits, g->row_sum, d->targets, R, g->cfg.d_vocab_out,
                                                    1.0 / d->n_targets);
     LAUNCH_CHECK();
     TRY(gc_backward(g, d->off, d->rows, d->n));
-    k_adamw<<<gc_grid((long)g->np), 256, 0, g->stream>>>(g->w, g->g, g->am, g->av, g->mask, (long)g->np, g->sched, g->ctr);
+    GC_LAUNCH(k_adamw, gc_grid((long)g->np), 256, g->stream)(g->w, g->g, g->am, g->av, g->mask, (long)g->np, g->sched, g->ctr);
     LAUNCH_CHECK();
-    k_count<<<1, 1, 0, g->stream>>>(g->ctr);
+    GC_LAUNCH(k_count, 1, 1, g->stream)(g->ctr);
     LAUNCH_CHECK();
     return GROK_OK;
 }
@@ -964,7 +969,7 @@ static int gc_init(grok_cuda *g, const grok_model *m)
     GC_ALLOC(g->dqkv, R * 3 * HD); GC_ALLOC(g->dz, R * HD); GC_ALLOC(g->dmlp, R * M); GC_ALLOC(g->dlogits, R * V);
     GC_ALLOC(g->dwqkv, C * 3 * HD); GC_ALLOC(g->dpat, B * H * T * T);
     GC_ALLOC(g->ones, R);
-    k_fill<<<gc_grid((long)R), 256, 0, g->stream>>>(g->ones, (long)R, 1.0f);
+    GC_LAUNCH(k_fill, gc_grid((long)R), 256, g->stream)(g->ones, (long)R, 1.0f);
     LAUNCH_CHECK();
     GC_ALLOC(g->row_sum, R); GC_ALLOC(g->row_loss, R); GC_ALLOC(g->row_correct, R);
     GC_ALLOC(g->stats, 2 * GC_WINDOW); GC_ALLOC(g->ctr, 1);
@@ -1089,7 +1094,7 @@ GROKDEF int grok_cuda_backward(grok_cuda *g)
     if (g->last_B < 1 || g->last_targets < 1)
         return GC_FAIL(GROK_ERR_ARG, "grok_cuda_backward: the last grok_cuda_forward had no targets");
     R = g->last_B * g->cfg.n_ctx;
-    k_ce_backward<<<R, GC_THREADS, 0, g->stream>>>(g->dlogits, g->row_sum, g->targets, R, g->cfg.d_vocab_out,
+    GC_LAUNCH(k_ce_backward, R, GC_THREADS, g->stream)(g->dlogits, g->row_sum, g->targets, R, g->cfg.d_vocab_out,
                                                    1.0 / g->last_targets);
     LAUNCH_CHECK();
     TRY(gc_backward(g, g->off, g->rows, g->last_B));
@@ -1103,7 +1108,7 @@ GROKDEF int grok_cuda_adamw_step(grok_cuda *g, grok_model *m)
     if (!g || !m) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_adamw_step: NULL argument");
     TRY(gc_adam_scalars(g->sched_h, &m->opt, m->step));
     CUDA_CHECK(cudaMemcpyAsync(g->sched, g->sched_h, sizeof(gc_adam), cudaMemcpyHostToDevice, g->stream));
-    k_adamw<<<gc_grid((long)g->np), 256, 0, g->stream>>>(g->w, g->g, g->am, g->av, g->mask, (long)g->np, g->sched, NULL);
+    GC_LAUNCH(k_adamw, gc_grid((long)g->np), 256, g->stream)(g->w, g->g, g->am, g->av, g->mask, (long)g->np, g->sched, NULL);
     LAUNCH_CHECK();
     CUDA_CHECK(cudaStreamSynchronize(g->stream));
     m->step++;
@@ -1194,10 +1199,12 @@ GROKDEF int grok_cuda_use_graph(grok_cuda *g, int on)
 static int gc_capture(grok_cuda *g)
 {
     cudaGraph_t graph = NULL;
-    int st;
-    CUDA_CHECK(cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal));
-    st = gc_epoch(g);
-    cudaError_t e = cudaStreamEndCapture(g->stream, &graph);
+    int st = GROK_ERR_IO;
+    cudaError_t e = cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal);
+    if (e == cudaSuccess) {
+        st = gc_epoch(g);
+        e = cudaStreamEndCapture(g->stream, &graph);
+    }
     if (st == GROK_OK && e == cudaSuccess) e = cudaGraphInstantiate(&g->graph, graph, 0);
     if (graph) cudaGraphDestroy(graph);
     cudaGetLastError();

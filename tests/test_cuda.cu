@@ -10,7 +10,10 @@
    column-major reference standing in for cuBLAS (a NULL handle selects it), the CSR builder,
    and the API's clean GROK_ERR_ARG without a device. Without a CUDA device (cudaGetDeviceCount
    = 0) a skip line says that the device comparisons did not run, and the closing line is
-   "N passed, 0 failed" as for every test. */
+   "N passed, 0 failed" as for every test.
+   Built with -DGROK_TEST_CUDA_HOST (tests/test_cuda_host) the CUDA runtime, cuBLAS and every
+   kernel launch are served on the host (tests/cuda_host.h), and the model, training and
+   driver checks run grok_cuda.cu's whole orchestration against the CPU path on any machine. */
 #define GROK_IMPLEMENTATION
 #define GROK_CUDA
 #include "../grok.h"
@@ -66,8 +69,13 @@ static cublasStatus_t test_sgemv(cublasHandle_t h, cublasOperation_t t, int m, i
 #define cublasSgemm test_sgemm
 #define cublasSgemv test_sgemv
 #define cublasSgemmStridedBatched test_sgemm_strided
+#ifdef GROK_TEST_CUDA_HOST
+#include "cuda_host.h"
+#endif
 #include "../grok_cuda.cu"
-#undef cublasSgemmStridedBatched
+#ifdef GROK_TEST_CUDA_HOST
+#include "cuda_host_kernels.h"
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +84,7 @@ static cublasHandle_t blas;
 
 /* ------------------------------------------------------------- helpers */
 
+#ifndef GROK_TEST_CUDA_HOST /* real device memory */
 static void *dput(const void *h, size_t bytes)
 {
     void *d = NULL;
@@ -90,6 +99,8 @@ static void dget(void *h, const void *d, size_t bytes)
     if (e == cudaSuccess) e = cudaMemcpy(h, d, bytes, cudaMemcpyDeviceToHost);
     CHECK(e == cudaSuccess, "device: %s", cudaGetErrorString(e));
 }
+
+#endif
 
 static void fill(float *x, long n, grok_rng *r, double scale)
 {
@@ -110,6 +121,7 @@ static double rel_err(const float *a, const float *b, long n)
 
 static float *fnew(long n) { return (float *)calloc((size_t)(n > 0 ? n : 1), sizeof(float)); }
 
+#ifndef GROK_TEST_CUDA_HOST
 /* ----------------------------------------------------- kernels, one by one */
 
 static void test_kernels(void)
@@ -344,6 +356,8 @@ static void test_kernels(void)
     free(h1); free(h2); free(ones);
 }
 
+#endif
+
 /* --------------------------------------------------- the model against the CPU */
 
 static double half_schedule(long step, void *ctx) { (void)ctx; return step % 2 ? 0.5 : 1.0; }
@@ -406,12 +420,25 @@ static void test_model(const char *label, grok_config cfg, int B, int all_positi
     CHECK(grok_model_backward(&m) == GROK_OK, "CPU backward");
     CHECK(grok_cuda_backward(g) == GROK_OK, "device backward");
     CHECK(grok_cuda_download(g, &m2) == GROK_OK, "download");
-    for (int i = 0; i < m.n_params; i++) {
-        const grok_param *p = &m.params[i];
-        const float *cg = m.grads + p->offset, *dg = m2.grads + p->offset;
-        if (p->trainable) CHECK(rel_err(dg, cg, (long)p->numel) < 1e-4, "%s: gradient of %s rel err %g", label, p->name,
-                                rel_err(dg, cg, (long)p->numel));
-        else CHECK(memcmp(dg, cg, sizeof(float) * p->numel) == 0, "%s: frozen %s was written", label, p->name);
+    {
+        /* Each parameter's error against its own scale, but at least 1e-3 of the largest
+           gradient: b_K's true gradient is 0 (a shift of every key's score by q.b_K leaves the
+           softmax unchanged), so both sides hold rounding noise there. */
+        double gmax = 0.0;
+        for (int i = 0; i < m.n_params; i++)
+            for (size_t j = 0; m.params[i].trainable && j < m.params[i].numel; j++)
+                gmax = fmax(gmax, fabs((double)m.grads[m.params[i].offset + j]));
+        for (int i = 0; i < m.n_params; i++) {
+            const grok_param *p = &m.params[i];
+            const float *cg = m.grads + p->offset, *dg = m2.grads + p->offset;
+            double diff = 0.0, scale = 1e-3 * gmax;
+            for (size_t j = 0; j < p->numel; j++) {
+                diff = fmax(diff, fabs((double)dg[j] - cg[j]));
+                scale = fmax(scale, fabs((double)cg[j]));
+            }
+            if (p->trainable) CHECK(diff <= 1e-4 * scale, "%s: gradient of %s: error %g, scale %g", label, p->name, diff, scale);
+            else CHECK(memcmp(dg, cg, sizeof(float) * p->numel) == 0, "%s: frozen %s was written", label, p->name);
+        }
     }
     CHECK(grok_cuda_backward(g) == GROK_ERR_ARG, "a second backward without a forward is refused");
 
@@ -814,10 +841,15 @@ int main(void)
                "the device comparisons did not run\n");
     } else {
         grok_config c1 = grok_config_modadd(13), c2 = c1, c3 = c1;
+#ifdef GROK_TEST_CUDA_HOST
+        printf("host emulation: grok_cuda.cu's orchestration with every kernel as its host loop, "
+               "cuBLAS as a column-major reference, no graph capture (tests/cuda_host.h)\n");
+#else
         struct cudaDeviceProp prop;
         if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) printf("device 0: %s\n", prop.name);
         CHECK(cublasCreate(&blas) == CUBLAS_STATUS_SUCCESS, "cublasCreate");
         test_kernels();
+#endif
         c1.d_model = 32; c1.d_head = 8; c1.d_mlp = 64;
         test_model("1 layer, ReLU, no LayerNorm, biases frozen", c1, 24, 0, NULL, NULL);
         c2.n_layers = 2; c2.d_model = 24; c2.n_heads = 3; c2.d_head = 8; c2.d_mlp = 40; c2.n_ctx = 5;
