@@ -108,6 +108,14 @@ test-asan:
 	    echo "== $$t (asan, ubsan)"; ./tests/asan/$${t#tests/} > tests/asan/log 2>&1 || { cat tests/asan/log; exit 1; }; \
 	    tail -n 1 tests/asan/log; \
 	done
+	@if [ -n "$(NVCC)" ]; then \
+	    $(NVCC) -O1 -g $(CUDA_ARCH) -std=c++17 --fmad=false -DGROK_TEST_CUDA_HOST \
+	        -Xcompiler -fsanitize=address,-fsanitize=undefined,-fno-sanitize-recover=all \
+	        -o tests/asan/test_cuda_host tests/test_cuda.cu -lcublas -lasan -lubsan $(LDLIBS) || exit 1; \
+	    echo "== tests/test_cuda_host (asan, ubsan: every device buffer is its own host allocation)"; \
+	    ./tests/asan/test_cuda_host > tests/asan/log 2>&1 || { cat tests/asan/log; exit 1; }; \
+	    tail -n 1 tests/asan/log; \
+	fi
 
 # The canonical run, then its analysis; ends by printing the path of its report.html.
 run: examples/modadd examples/analyze

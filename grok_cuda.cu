@@ -7,11 +7,13 @@
    it, the implementation file too), link grok_cuda.o with -lcudart -lcublas. The API is in
    grok.h's train section under #ifdef GROK_CUDA; grok_train_cuda there is the driver.
 
-   NOTHING HERE HAS RUN ON A GPU YET (none on the machines it was written on): it compiles and
-   links, and tests/test_cuda compares every kernel and the whole step with the CPU path on
-   the first machine that has one. It is written to be correct by construction: grid-stride
-   or one-block-per-row launches with bounds checks, every CUDA and cuBLAS status checked and
-   turned into a grok.h status with file and line (never an exit).
+   NOTHING HERE HAS RUN ON A GPU YET (none on the machines it was written on). It compiles and
+   links; tests/test_cuda compares every kernel and the whole step with the CPU path on the
+   first machine that has one; tests/test_cuda_host already runs this file's orchestration on
+   the CPU, every launch (GC_LAUNCH) served by the kernel's item or row functions (GC_HD)
+   and cuBLAS by a reference, against grok.h. It is written to be correct by construction:
+   grid-stride or one-block-per-row launches with bounds checks, every CUDA and cuBLAS status
+   checked and turned into a grok.h status with file and line (never an exit).
 
    --fmad=false keeps the kernels from contracting a*b+c into FMAs, so they round like the
    CPU code they mirror: AdamW is bitwise the CPU's for the same inputs, and elsewhere only
