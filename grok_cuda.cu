@@ -567,36 +567,35 @@ typedef struct {
 } gc_data;
 
 struct grok_cuda {
-    grok_config cfg;
+    /* ---- any model type (gc_init_common): parameters, optimizer, loss, data, graph */
     int n_params, max_rows;
-    size_t np;                   /* floats in each parameter buffer (grok_model.num_parameters) */
+    size_t np;                   /* floats in each parameter buffer (the host table's layout) */
     size_t *offset;              /* (n_params) the table's offsets */
     unsigned char *trainable;    /* (n_params) host copy of the flags the backward was set up with */
     unsigned char *mask_h;       /* (np) host staging of mask */
-    int idx_W_E, idx_W_pos, idx_lnf_w, idx_lnf_b, idx_W_U, idx_b_U;
-    int *block_idx;              /* (n_layers * GC_BLOCK_PARAMS), -1 absent */
     cudaStream_t stream;
     cublasHandle_t blas;
     void *blas_ws;               /* cuBLAS's workspace, set so that graph capture allocates nothing */
-    /* device memory */
-    float *w, *g, *am, *av;      /* weights, grads, AdamW moments: grok_model's layout */
-    unsigned char *mask;         /* (np) 1 where AdamW updates */
-    gc_layer *layer;             /* host array of device pointers, n_layers */
-    float *resid_final, *lnf_out, *lnf_mean, *lnf_rstd, *logits;
-    float *dresid, *dln, *dqkv, *dz, *dmlp, *dlogits, *dwqkv, *dpat, *xg, *ones;
-    double *row_sum, *row_loss, *stats; /* stats: (GC_WINDOW, 2) losses and correct counts */
-    int *row_correct, *tokens, *targets, *off, *rows, *ctr;
-    gc_adam *sched;              /* (GC_WINDOW) */
+    float *w, *g, *am, *av;      /* device: weights, grads, AdamW moments */
+    unsigned char *mask;         /* device (np): 1 where AdamW updates */
+    float *logits, *dlogits, *ones; /* device: (R,V) twice, (R) ones for column sums */
+    double *row_sum, *row_loss, *stats; /* device: (R), (R), (GC_WINDOW, 2) losses and correct counts */
+    int *row_correct, *tokens, *targets, *off, *rows, *ctr; /* device: a forward's input and CSR */
+    gc_adam *sched;              /* device (GC_WINDOW) */
     gc_data train, test;
-    /* pinned host memory */
-    gc_adam *sched_h;
+    gc_adam *sched_h;            /* pinned host memory */
     double *stats_h;
     int *csr_h;                  /* (Vin + 1 + max_rows + Vin) off, rows, fill counters */
-    /* last forward through grok_cuda_forward */
-    int last_B, last_targets;
-    /* the training epoch as a CUDA graph */
-    int use_graph;
+    int last_B, last_targets;    /* last forward through grok_cuda_forward */
+    int use_graph;               /* the training epoch as a CUDA graph */
     cudaGraphExec_t graph;
+    /* ---- the transformer (gc_init_transformer) */
+    grok_config cfg;
+    int idx_W_E, idx_W_pos, idx_lnf_w, idx_lnf_b, idx_W_U, idx_b_U;
+    int *block_idx;              /* (n_layers * GC_BLOCK_PARAMS), -1 absent */
+    gc_layer *layer;             /* host array of device pointers, n_layers */
+    float *resid_final, *lnf_out, *lnf_mean, *lnf_rstd;
+    float *dresid, *dln, *dqkv, *dz, *dmlp, *dwqkv, *dpat, *xg;
 };
 
 static float *gc_p(const grok_cuda *g, float *buf, int idx) { return idx < 0 ? NULL : buf + g->offset[idx]; }
@@ -823,10 +822,10 @@ GROKDEF int grok_cuda_available(void)
     return n;
 }
 
-static int gc_param_index(const grok_model *m, const char *name)
+static int gc_param_index(const grok_param *params, int n_params, const char *name)
 {
-    for (int i = 0; i < m->n_params; i++)
-        if (strcmp(m->params[i].name, name) == 0) return i;
+    for (int i = 0; i < n_params; i++)
+        if (strcmp(params[i].name, name) == 0) return i;
     return -1;
 }
 
@@ -897,42 +896,22 @@ GROKDEF void grok_cuda_free(grok_cuda *g)
     cudaGetLastError(); /* frees of a half-built state may fail; nothing to report */
 }
 
-static int gc_init(grok_cuda *g, const grok_model *m)
+/* What every model type needs: the stream and cuBLAS, the parameter buffers in the layout of
+   the host's table (np floats each), AdamW's mask and schedule, the loss buffers, and input
+   staging for max_rows rows over a vocabulary of Vin tokens and V outputs. */
+static int gc_init_common(grok_cuda *g, const grok_param *params, int n_params, size_t np, int max_rows, int Vin, int V)
 {
-    const grok_config *c = &m->cfg;
-    size_t R = (size_t)m->max_rows, C = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head;
-    size_t M = (size_t)c->d_mlp, V = (size_t)c->d_vocab_out, T = (size_t)c->n_ctx, H = (size_t)c->n_heads, B = R / T;
-    int ln = c->normalization == GROK_NORM_LN, l, k, ws_bytes = 32 << 20;
-    char name[GROK_NAME_MAX + 16];
-    g->cfg = *c;
-    g->n_params = m->n_params;
-    g->max_rows = m->max_rows;
-    g->np = m->num_parameters;
+    size_t R = (size_t)max_rows;
+    int ws_bytes = 32 << 20;
+    g->n_params = n_params;
+    g->max_rows = max_rows;
+    g->np = np;
     g->use_graph = 1;
-    g->offset = (size_t *)calloc((size_t)m->n_params, sizeof(size_t));
-    g->trainable = (unsigned char *)calloc((size_t)m->n_params, 1);
-    g->block_idx = (int *)calloc((size_t)c->n_layers * GC_BLOCK_PARAMS, sizeof(int));
-    g->layer = (gc_layer *)calloc((size_t)c->n_layers, sizeof(gc_layer));
-    g->mask_h = (unsigned char *)calloc(g->np, 1);
-    if (!g->offset || !g->trainable || !g->block_idx || !g->layer || !g->mask_h)
-        return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_init: out of host memory");
-    for (int i = 0; i < m->n_params; i++) g->offset[i] = m->params[i].offset;
-    g->idx_W_E = gc_param_index(m, "embed.W_E");
-    g->idx_W_pos = gc_param_index(m, "pos_embed.W_pos");
-    g->idx_lnf_w = gc_param_index(m, "ln_final.w");
-    g->idx_lnf_b = gc_param_index(m, "ln_final.b");
-    g->idx_W_U = gc_param_index(m, "unembed.W_U");
-    g->idx_b_U = gc_param_index(m, "unembed.b_U");
-    for (l = 0; l < c->n_layers; l++)
-        for (k = 0; k < GC_BLOCK_PARAMS; k++) {
-            snprintf(name, sizeof name, "blocks.%d.%s", l, gc_block_names[k]);
-            g->block_idx[l * GC_BLOCK_PARAMS + k] = gc_param_index(m, name);
-            if (g->block_idx[l * GC_BLOCK_PARAMS + k] < 0 && (ln || (k != GC_LN1_W && k != GC_LN1_B && k != GC_LN2_W && k != GC_LN2_B)))
-                return GC_FAIL(GROK_ERR_ARG, "grok_cuda_init: the model has no parameter %s", name);
-        }
-    if (g->idx_W_E < 0 || g->idx_W_pos < 0 || g->idx_W_U < 0 || g->idx_b_U < 0 || (ln && (g->idx_lnf_w < 0 || g->idx_lnf_b < 0)))
-        return GC_FAIL(GROK_ERR_ARG, "grok_cuda_init: the model's parameter table is not a transformer's");
-
+    g->offset = (size_t *)calloc((size_t)n_params, sizeof(size_t));
+    g->trainable = (unsigned char *)calloc((size_t)n_params, 1);
+    g->mask_h = (unsigned char *)calloc(np, 1);
+    if (!g->offset || !g->trainable || !g->mask_h) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_init: out of host memory");
+    for (int i = 0; i < n_params; i++) g->offset[i] = params[i].offset;
     CUDA_CHECK(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
     CUBLAS_CHECK(cublasCreate(&g->blas));
     CUBLAS_CHECK(cublasSetStream(g->blas, g->stream));
@@ -940,10 +919,52 @@ static int gc_init(grok_cuda *g, const grok_model *m)
     CUBLAS_CHECK(cublasSetMathMode(g->blas, CUBLAS_DEFAULT_MATH));
     TRY(gc_alloc(&g->blas_ws, (size_t)ws_bytes));
     CUBLAS_CHECK(cublasSetWorkspace(g->blas, g->blas_ws, (size_t)ws_bytes));
+    GC_ALLOC(g->w, 4 * np);
+    g->g = g->w + np; g->am = g->g + np; g->av = g->am + np;
+    GC_ALLOC(g->mask, np);
+    GC_ALLOC(g->logits, R * V); GC_ALLOC(g->dlogits, R * V);
+    GC_ALLOC(g->ones, R);
+    GC_LAUNCH(k_fill, gc_grid((long)R), 256, g->stream)(g->ones, (long)R, 1.0f);
+    LAUNCH_CHECK();
+    GC_ALLOC(g->row_sum, R); GC_ALLOC(g->row_loss, R); GC_ALLOC(g->row_correct, R);
+    GC_ALLOC(g->stats, 2 * GC_WINDOW); GC_ALLOC(g->ctr, 1);
+    GC_ALLOC(g->sched, GC_WINDOW);
+    GC_ALLOC(g->tokens, R); GC_ALLOC(g->targets, R);
+    GC_ALLOC(g->off, (size_t)Vin + 1); GC_ALLOC(g->rows, R);
+    CUDA_CHECK(cudaMallocHost((void **)&g->sched_h, sizeof(gc_adam) * GC_WINDOW));
+    CUDA_CHECK(cudaMallocHost((void **)&g->stats_h, sizeof(double) * 2 * GC_WINDOW));
+    CUDA_CHECK(cudaMallocHost((void **)&g->csr_h, sizeof(int) * (2 * (size_t)Vin + 1 + R)));
+    CUDA_CHECK(cudaMemsetAsync(g->ctr, 0, sizeof(int), g->stream));
+    return GROK_OK;
+}
 
-    GC_ALLOC(g->w, 4 * g->np);
-    g->g = g->w + g->np; g->am = g->g + g->np; g->av = g->am + g->np;
-    GC_ALLOC(g->mask, g->np);
+/* The transformer's parameter indices (by grok.h's names) and activations. */
+static int gc_init_transformer(grok_cuda *g, const grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    size_t R = (size_t)m->max_rows, C = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head;
+    size_t M = (size_t)c->d_mlp, T = (size_t)c->n_ctx, H = (size_t)c->n_heads, B = R / T;
+    int ln = c->normalization == GROK_NORM_LN, l, k;
+    char name[GROK_NAME_MAX + 16];
+    g->cfg = *c;
+    g->block_idx = (int *)calloc((size_t)c->n_layers * GC_BLOCK_PARAMS, sizeof(int));
+    g->layer = (gc_layer *)calloc((size_t)c->n_layers, sizeof(gc_layer));
+    if (!g->block_idx || !g->layer) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_init: out of host memory");
+    g->idx_W_E = gc_param_index(m->params, m->n_params, "embed.W_E");
+    g->idx_W_pos = gc_param_index(m->params, m->n_params, "pos_embed.W_pos");
+    g->idx_lnf_w = gc_param_index(m->params, m->n_params, "ln_final.w");
+    g->idx_lnf_b = gc_param_index(m->params, m->n_params, "ln_final.b");
+    g->idx_W_U = gc_param_index(m->params, m->n_params, "unembed.W_U");
+    g->idx_b_U = gc_param_index(m->params, m->n_params, "unembed.b_U");
+    for (l = 0; l < c->n_layers; l++)
+        for (k = 0; k < GC_BLOCK_PARAMS; k++) {
+            snprintf(name, sizeof name, "blocks.%d.%s", l, gc_block_names[k]);
+            g->block_idx[l * GC_BLOCK_PARAMS + k] = gc_param_index(m->params, m->n_params, name);
+            if (g->block_idx[l * GC_BLOCK_PARAMS + k] < 0 && (ln || (k != GC_LN1_W && k != GC_LN1_B && k != GC_LN2_W && k != GC_LN2_B)))
+                return GC_FAIL(GROK_ERR_ARG, "grok_cuda_init: the model has no parameter %s", name);
+        }
+    if (g->idx_W_E < 0 || g->idx_W_pos < 0 || g->idx_W_U < 0 || g->idx_b_U < 0 || (ln && (g->idx_lnf_w < 0 || g->idx_lnf_b < 0)))
+        return GC_FAIL(GROK_ERR_ARG, "grok_cuda_init: the model's parameter table is not a transformer's");
     for (l = 0; l < c->n_layers; l++) {
         gc_layer *L = &g->layer[l];
         GC_ALLOC(L->resid_pre, R * C);
@@ -966,22 +987,45 @@ static int gc_init(grok_cuda *g, const grok_model *m)
     GC_ALLOC(g->resid_final, R * C);
     if (ln) { GC_ALLOC(g->lnf_out, R * C); GC_ALLOC(g->lnf_mean, R); GC_ALLOC(g->lnf_rstd, R); }
     else g->lnf_out = g->resid_final;
-    GC_ALLOC(g->logits, R * V);
     GC_ALLOC(g->dresid, R * C); GC_ALLOC(g->dln, R * C); GC_ALLOC(g->xg, R * C);
-    GC_ALLOC(g->dqkv, R * 3 * HD); GC_ALLOC(g->dz, R * HD); GC_ALLOC(g->dmlp, R * M); GC_ALLOC(g->dlogits, R * V);
+    GC_ALLOC(g->dqkv, R * 3 * HD); GC_ALLOC(g->dz, R * HD); GC_ALLOC(g->dmlp, R * M);
     GC_ALLOC(g->dwqkv, C * 3 * HD); GC_ALLOC(g->dpat, B * H * T * T);
-    GC_ALLOC(g->ones, R);
-    GC_LAUNCH(k_fill, gc_grid((long)R), 256, g->stream)(g->ones, (long)R, 1.0f);
-    LAUNCH_CHECK();
-    GC_ALLOC(g->row_sum, R); GC_ALLOC(g->row_loss, R); GC_ALLOC(g->row_correct, R);
-    GC_ALLOC(g->stats, 2 * GC_WINDOW); GC_ALLOC(g->ctr, 1);
-    GC_ALLOC(g->sched, GC_WINDOW);
-    GC_ALLOC(g->tokens, R); GC_ALLOC(g->targets, R);
-    GC_ALLOC(g->off, (size_t)c->d_vocab + 1); GC_ALLOC(g->rows, R);
-    CUDA_CHECK(cudaMallocHost((void **)&g->sched_h, sizeof(gc_adam) * GC_WINDOW));
-    CUDA_CHECK(cudaMallocHost((void **)&g->stats_h, sizeof(double) * 2 * GC_WINDOW));
-    CUDA_CHECK(cudaMallocHost((void **)&g->csr_h, sizeof(int) * (2 * (size_t)c->d_vocab + 1 + R)));
-    CUDA_CHECK(cudaMemsetAsync(g->ctr, 0, sizeof(int), g->stream));
+    return GROK_OK;
+}
+
+/* The host's buffers (the table's layout) and trainable flags to the device. */
+static int gc_upload_buffers(grok_cuda *g, const grok_param *params, const float *w, const float *gr, const float *am,
+                             const float *av)
+{
+    int changed = 0;
+    CUDA_CHECK(cudaMemcpyAsync(g->w, w, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(g->g, gr, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(g->am, am, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(g->av, av, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
+    memset(g->mask_h, 0, g->np);
+    for (int i = 0; i < g->n_params; i++) {
+        const grok_param *p = &params[i];
+        if (p->trainable) memset(g->mask_h + p->offset, 1, p->numel);
+        changed |= g->trainable[i] != (unsigned char)(p->trainable != 0);
+        g->trainable[i] = (unsigned char)(p->trainable != 0);
+    }
+    CUDA_CHECK(cudaMemcpyAsync(g->mask, g->mask_h, g->np, cudaMemcpyHostToDevice, g->stream));
+    CUDA_CHECK(cudaStreamSynchronize(g->stream));
+    /* The captured epoch skips frozen gradients by construction: recapture when they change. */
+    if (changed && g->graph) {
+        cudaGraphExecDestroy(g->graph);
+        g->graph = NULL;
+    }
+    return GROK_OK;
+}
+
+static int gc_download_buffers(grok_cuda *g, float *w, float *gr, float *am, float *av)
+{
+    CUDA_CHECK(cudaMemcpyAsync(w, g->w, sizeof(float) * g->np, cudaMemcpyDeviceToHost, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(gr, g->g, sizeof(float) * g->np, cudaMemcpyDeviceToHost, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(am, g->am, sizeof(float) * g->np, cudaMemcpyDeviceToHost, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(av, g->av, sizeof(float) * g->np, cudaMemcpyDeviceToHost, g->stream));
+    CUDA_CHECK(cudaStreamSynchronize(g->stream));
     return GROK_OK;
 }
 
@@ -995,7 +1039,9 @@ GROKDEF int grok_cuda_init(grok_cuda **out, const grok_model *m)
     if (grok_cuda_available() < 1) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_init: no CUDA device");
     g = (grok_cuda *)calloc(1, sizeof *g);
     if (!g) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_init: out of host memory");
-    if ((st = gc_init(g, m)) != GROK_OK || (st = grok_cuda_upload(g, m)) != GROK_OK) {
+    if ((st = gc_init_common(g, m->params, m->n_params, m->num_parameters, m->max_rows, m->cfg.d_vocab,
+                             m->cfg.d_vocab_out)) != GROK_OK ||
+        (st = gc_init_transformer(g, m)) != GROK_OK || (st = grok_cuda_upload(g, m)) != GROK_OK) {
         grok_cuda_free(g);
         return st;
     }
@@ -1012,41 +1058,17 @@ static int gc_same_shape(const grok_config *a, const grok_config *b)
 
 GROKDEF int grok_cuda_upload(grok_cuda *g, const grok_model *m)
 {
-    int changed = 0;
     if (!g || !m || !m->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_upload: NULL argument");
     if (!gc_same_shape(&m->cfg, &g->cfg) || m->n_params != g->n_params || m->num_parameters != g->np)
         return GC_FAIL(GROK_ERR_ARG, "grok_cuda_upload: not the model this device state was made for");
-    CUDA_CHECK(cudaMemcpyAsync(g->w, m->weights, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
-    CUDA_CHECK(cudaMemcpyAsync(g->g, m->grads, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
-    CUDA_CHECK(cudaMemcpyAsync(g->am, m->adam_m, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
-    CUDA_CHECK(cudaMemcpyAsync(g->av, m->adam_v, sizeof(float) * g->np, cudaMemcpyHostToDevice, g->stream));
-    memset(g->mask_h, 0, g->np);
-    for (int i = 0; i < m->n_params; i++) {
-        const grok_param *p = &m->params[i];
-        if (p->trainable) memset(g->mask_h + p->offset, 1, p->numel);
-        changed |= g->trainable[i] != (unsigned char)(p->trainable != 0);
-        g->trainable[i] = (unsigned char)(p->trainable != 0);
-    }
-    CUDA_CHECK(cudaMemcpyAsync(g->mask, g->mask_h, g->np, cudaMemcpyHostToDevice, g->stream));
-    CUDA_CHECK(cudaStreamSynchronize(g->stream));
-    /* The captured epoch skips frozen gradients by construction: recapture when they change. */
-    if (changed && g->graph) {
-        cudaGraphExecDestroy(g->graph);
-        g->graph = NULL;
-    }
-    return GROK_OK;
+    return gc_upload_buffers(g, m->params, m->weights, m->grads, m->adam_m, m->adam_v);
 }
 
 GROKDEF int grok_cuda_download(grok_cuda *g, grok_model *m)
 {
     if (!g || !m || !m->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_download: NULL argument");
     if (m->num_parameters != g->np) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_download: not the model of this device state");
-    CUDA_CHECK(cudaMemcpyAsync(m->weights, g->w, sizeof(float) * g->np, cudaMemcpyDeviceToHost, g->stream));
-    CUDA_CHECK(cudaMemcpyAsync(m->grads, g->g, sizeof(float) * g->np, cudaMemcpyDeviceToHost, g->stream));
-    CUDA_CHECK(cudaMemcpyAsync(m->adam_m, g->am, sizeof(float) * g->np, cudaMemcpyDeviceToHost, g->stream));
-    CUDA_CHECK(cudaMemcpyAsync(m->adam_v, g->av, sizeof(float) * g->np, cudaMemcpyDeviceToHost, g->stream));
-    CUDA_CHECK(cudaStreamSynchronize(g->stream));
-    return GROK_OK;
+    return gc_download_buffers(g, m->weights, m->grads, m->adam_m, m->adam_v);
 }
 
 GROKDEF int grok_cuda_zero_grad(grok_cuda *g)
