@@ -23,7 +23,12 @@
 
    Layout of this file: errors; shared kernels (GEMM wrappers, gather/scatter, activations,
    LayerNorm, cross-entropy, AdamW: what a second model type reuses); the transformer's
-   forward and backward; the public API and the training window. */
+   forward and backward; the public API and the training window. A second model type (seed
+   003's nets) adds its init beside gc_init_transformer, its forward and backward beside
+   gc_forward and gc_backward, a kind switch where those are called (grok_cuda_forward,
+   grok_cuda_backward, grok_cuda_evaluate, gc_epoch) and public init/upload/download taking
+   its struct; gc_init_common, gc_upload_buffers, the loss, AdamW and the epoch window are
+   shared. */
 #ifndef GROK_CUDA
 #define GROK_CUDA
 #endif
