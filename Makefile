@@ -8,6 +8,7 @@
 #   make test-asan  the unit tests under AddressSanitizer and UBSan
 #   make sweep-mpi  examples/sweep_mpi, examples/sweep built with mpicc (built by make when mpicc is found)
 #   make test-sweep a tiny sweep serially, under mpirun -n 2 and 3 (when built), killed and resumed
+#   make cuda       grok_cuda.o, tests/test_cuda, tests/test_cuda_host, bench/train_cuda (nvcc; else a note)
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
@@ -55,6 +56,36 @@ bench/fft_fftw: bench/fft.c grok.h
 bench/svd_lapacke: bench/svd.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_HAVE_LAPACKE -o $@ bench/svd.c -llapacke -lopenblas $(LDLIBS)
 
+# The CUDA companion (README, "CUDA companion"), when nvcc is on PATH or in /usr/local/cuda/bin.
+# --fmad=false is not optional: the kernels round like the CPU code they mirror.
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_ARCH ?= -arch=sm_75
+NVCCFLAGS ?= -O2 $(CUDA_ARCH)
+NVCC_ALL = -std=c++17 --fmad=false -Xcompiler -Wall,-Wextra -Werror all-warnings
+CUDA_LDLIBS = -L$(dir $(NVCC))../lib64 -lcudart -lcublas -lstdc++
+
+ifneq ($(NVCC),)
+cuda: grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda
+
+grok_cuda.o: grok_cuda.cu grok.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -c -o $@ grok_cuda.cu
+
+tests/test_cuda: tests/test_cuda.cu grok_cuda.cu grok.h tests/check.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -o $@ tests/test_cuda.cu -lcublas $(LDLIBS)
+
+# The same test with the CUDA runtime, cuBLAS and the kernel launches served on the host
+# (tests/cuda_host.h): grok_cuda.cu's whole orchestration against the CPU path, without a GPU.
+tests/test_cuda_host: tests/test_cuda.cu tests/cuda_host.h tests/cuda_host_kernels.h grok_cuda.cu grok.h tests/check.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -DGROK_TEST_CUDA_HOST -o $@ tests/test_cuda.cu -lcublas $(LDLIBS)
+
+# bench/train with --device cuda: a C program linked with grok_cuda.o
+bench/train_cuda: bench/train.c bench/bench_common.h grok.h grok_cuda.o
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_CUDA -o $@ bench/train.c grok_cuda.o $(CUDA_LDLIBS) $(LDLIBS)
+else
+cuda:
+	@echo "make cuda: nvcc not found (PATH, /usr/local/cuda/bin): skipping grok_cuda.o, tests/test_cuda, tests/test_cuda_host, bench/train_cuda"
+endif
+
 bench: $(BENCH)
 	@mkdir -p bench/results
 	./bench/peak
@@ -70,7 +101,7 @@ bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 	./bench/fft_fftw
 	OPENBLAS_NUM_THREADS=1 ./bench/svd_lapacke
 
-test: $(TESTS)
+test: $(TESTS) cuda
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
 test-browser: examples/modadd
@@ -91,6 +122,14 @@ test-asan:
 	    echo "== $$t (asan, ubsan)"; ./tests/asan/$${t#tests/} > tests/asan/log 2>&1 || { cat tests/asan/log; exit 1; }; \
 	    tail -n 1 tests/asan/log; \
 	done
+	@if [ -n "$(NVCC)" ]; then \
+	    $(NVCC) -O1 -g $(CUDA_ARCH) -std=c++17 --fmad=false -DGROK_TEST_CUDA_HOST \
+	        -Xcompiler -fsanitize=address,-fsanitize=undefined,-fno-sanitize-recover=all \
+	        -o tests/asan/test_cuda_host tests/test_cuda.cu -lcublas -lasan -lubsan $(LDLIBS) || exit 1; \
+	    echo "== tests/test_cuda_host (asan, ubsan: every device buffer is its own host allocation)"; \
+	    ./tests/asan/test_cuda_host > tests/asan/log 2>&1 || { cat tests/asan/log; exit 1; }; \
+	    tail -n 1 tests/asan/log; \
+	fi
 
 # The canonical run, then its analysis; ends by printing the path of its report.html.
 run: examples/modadd examples/analyze
@@ -102,7 +141,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) examples/sweep_mpi $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
+	rm -f $(BINS) examples/sweep_mpi $(BENCH) grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
 	rm -rf runs tests/asan
 
-.PHONY: all test test-parity test-browser test-asan test-sweep sweep-mpi run analyze clean bench bench-compare
+.PHONY: all cuda test test-parity test-browser test-asan test-sweep sweep-mpi run analyze clean bench bench-compare

@@ -44,6 +44,7 @@
        GROK_MALLOC(sz) / GROK_FREE(p)
                                 replace malloc/free; define both or neither
        GROK_ASSERT(x)           internal invariants (default: assert); never used for user input
+       GROK_CUDA                the CUDA companion's API and grok_train_cuda (grok_cuda.cu, README)
 
    SHAPE LEGEND (used in every comment that states a shape)
        B  batch (rows of the data set)         T  sequence length (n_ctx)
@@ -559,6 +560,58 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
    the net in on_eval_ctx. progress_measures is for the modular-addition transformer only. */
 GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train,
                            const grok_data *test);
+
+#ifdef GROK_CUDA
+/* ----- CUDA companion (grok_cuda.cu beside this file; README, "CUDA companion"). Define
+   GROK_CUDA wherever grok.h is included (not with GROK_STATIC) and link grok_cuda.o (make
+   cuda) with -lcudart -lcublas. The device keeps a copy of a transformer grok_model: weights,
+   gradients and AdamW moments in grok_model's layout, and its activations for m->max_rows
+   rows. Forward and backward are the general path's function (every position; hooks do not
+   apply), AdamW is grok_model_adamw_step's. Device memory running out is GROK_ERR_NOMEM; any
+   other CUDA or cuBLAS failure is GROK_ERR_IO, the message naming the call, file and line.
+   Not yet run on a GPU (README). */
+#ifdef GROK_STATIC
+#error "GROK_CUDA links grok_cuda.o against grok.h's functions, which GROK_STATIC makes private"
+#endif
+typedef struct grok_cuda grok_cuda;
+GROKDEF int  grok_cuda_available(void); /* CUDA devices present; 0 when none or no driver */
+/* Device state for m (a transformer from grok_model_init), with m's buffers uploaded. */
+GROKDEF int  grok_cuda_init(grok_cuda **g, const grok_model *m);
+GROKDEF void grok_cuda_free(grok_cuda *g);
+/* Weights, gradients, moments and trainable flags to the device; weights, gradients and
+   moments back into m (e.g. before grok_checkpoint_save). */
+GROKDEF int  grok_cuda_upload(grok_cuda *g, const grok_model *m);
+GROKDEF int  grok_cuda_download(grok_cuda *g, grok_model *m);
+/* grok_model_forward, _backward, _zero_grad and _adamw_step on the device, with host arrays
+   in and out. adamw_step uses m->opt at step m->step and advances m->step. */
+GROKDEF int  grok_cuda_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss,
+                               double *acc, float *logits_out);
+GROKDEF int  grok_cuda_backward(grok_cuda *g);
+GROKDEF int  grok_cuda_zero_grad(grok_cuda *g);
+GROKDEF int  grok_cuda_adamw_step(grok_cuda *g, grok_model *m);
+/* Copies train (which must fit in m->max_rows) and test (may be NULL) to the device. */
+GROKDEF int  grok_cuda_set_data(grok_cuda *g, const grok_data *train, const grok_data *test);
+/* Loss and accuracy of the resident training (split 0) or test (split 1) set. */
+GROKDEF int  grok_cuda_evaluate(grok_cuda *g, int split, double *loss, double *acc);
+/* n full-batch epochs (zero_grad, forward, backward, AdamW) on the resident training set,
+   advancing m->step and m->epoch; loss, acc: the last epoch's forward. The host waits once
+   per 1024 epochs, to read the losses: a non-finite one is GROK_ERR_NUMERIC naming its
+   epoch (the device has then gone on to the end of that window). m's buffers are not
+   updated (grok_cuda_download). With graphs on (the default) the epoch is captured once as a
+   CUDA graph and replayed; if capture fails the same kernels are launched one by one. */
+GROKDEF int  grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *loss, double *acc);
+GROKDEF int  grok_cuda_use_graph(grok_cuda *g, int on);
+GROKDEF int  grok_cuda_graph_active(const grok_cuda *g); /* 1 if epochs run as a captured graph */
+/* grok_train on the device: the same contract, metrics.csv, progress lines, progress measures
+   (computed on the CPU from the downloaded weights) and checkpoints. The device state is
+   downloaded into m before every evaluation's measures, on_eval and checkpoint, and at the
+   end; m is uploaded again after on_eval, so changes made there (opt, trainable flags,
+   weights) take effect. GROK_CUDA_GRAPH=0 in the environment turns the epoch graph off. */
+GROKDEF int  grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train,
+                             const grok_data *test);
+/* For grok_cuda.cu: records message as grok_last_error() and returns status. */
+GROKDEF int  grok_cuda_fail(int status, const char *message);
+#endif
 
 /* ============================================================ analysis ===== */
 
@@ -7508,6 +7561,119 @@ GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const gro
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     return st;
 }
+
+#ifdef GROK_CUDA
+GROKDEF int grok_cuda_fail(int status, const char *message) { return grok__fail(status, "%s", message); }
+
+/* grok_train's loop with the epochs on the device (grok_cuda.cu): between two evaluations or
+   checkpoints the device runs alone (grok_cuda_train_epochs); m is brought up to date only
+   where the host reads it. metrics.csv and the progress lines are grok_train's. */
+GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    struct grok__progress pm;
+    double pmv[5];
+    char path[4096], eta[32];
+    const char *graph_env = getenv("GROK_CUDA_GRAPH");
+    FILE *csv = NULL;
+    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
+    long first_epoch;
+    int st = GROK_OK, live, progress;
+    grok_cuda *g = NULL;
+    if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train_cuda: NULL argument");
+    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
+        return grok__fail(GROK_ERR_ARG, "grok_train_cuda: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (test && test->n < 1) test = NULL;
+    if ((st = grok_cuda_init(&g, m)) != GROK_OK) return st;
+    if ((st = grok_cuda_set_data(g, train, test)) != GROK_OK) { grok_cuda_free(g); return st; }
+    if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
+    memset(&pm, 0, sizeof pm);
+    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) { grok_cuda_free(g); return st; }
+    if (opts->out_dir) {
+        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) { grok__progress_free(&pm); grok_cuda_free(g); return st; }
+        snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
+        csv = fopen(path, m->epoch > 0 ? "a" : "w");
+        if (!csv) {
+            grok__progress_free(&pm);
+            grok_cuda_free(g);
+            return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        }
+        if (m->epoch == 0)
+            fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
+                    ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    }
+    progress = opts->progress;
+    live = progress < 0 && isatty(fileno(stderr));
+    if (progress < 0) progress = 1;
+    first_epoch = m->epoch;
+    t0 = grok__now();
+    while (m->epoch < opts->epochs) {
+        int last, eval, ckpt;
+        /* run to the next epoch that evaluates or checkpoints, or to the end */
+        long n = opts->eval_every - m->epoch % opts->eval_every;
+        if (opts->checkpoint_every > 0 && opts->checkpoint_every - m->epoch % opts->checkpoint_every < n)
+            n = opts->checkpoint_every - m->epoch % opts->checkpoint_every;
+        if (opts->epochs - m->epoch < n) n = opts->epochs - m->epoch;
+        if ((st = grok_cuda_train_epochs(g, m, n, &loss, &acc)) != GROK_OK) break;
+        last = m->epoch == opts->epochs;
+        eval = last || m->epoch % opts->eval_every == 0;
+        ckpt = opts->checkpoint_every > 0 && (last || m->epoch % opts->checkpoint_every == 0);
+        if ((eval && (opts->progress_measures || opts->on_eval)) || (ckpt && opts->out_dir))
+            if ((st = grok_cuda_download(g, m)) != GROK_OK) break;
+        if (eval) {
+            double now, rate, lr;
+            m->metrics.train_loss = loss;
+            m->metrics.train_acc = acc;
+            if (test && (st = grok_cuda_evaluate(g, 1, &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
+            now = grok__now();
+            rate = (double)(m->epoch - first_epoch) / (now - t0 + 1e-9);
+            lr = m->opt.lr * (m->opt.lr_schedule ? m->opt.lr_schedule(m->step - 1, m->opt.lr_schedule_ctx) : 1.0);
+            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv)) != GROK_OK) break;
+            if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", m->epoch, m->metrics.train_loss,
+                             m->metrics.test_loss, m->metrics.train_acc, m->metrics.test_acc, lr, now - t0);
+            if (csv && opts->progress_measures)
+                fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
+            if (csv) fputc('\n', csv);
+            grok__format_duration(eta, sizeof eta, (double)(opts->epochs - m->epoch) / (rate + 1e-12));
+            if (progress && live) {
+                fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
+                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss,
+                        100.0 * m->metrics.test_acc, rate, eta);
+                if (last) fputc('\n', stderr);
+                fflush(stderr);
+            } else if (progress && (last || now - last_print >= 10.0)) {
+                fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
+                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss, m->metrics.test_acc, rate, eta);
+                last_print = now;
+            }
+            if (csv) fflush(csv);
+        }
+        if (ckpt && opts->out_dir) {
+            snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
+            if ((st = grok_checkpoint_save(m, path, 1)) != GROK_OK) break;
+            if (opts->keep_history) {
+                snprintf(path, sizeof path, "%s/ckpt_%06ld.grok", opts->out_dir, m->epoch);
+                if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
+            }
+        }
+        if (eval && opts->on_eval) {
+            if (opts->on_eval(m, opts->on_eval_ctx)) break;
+            if ((st = grok_cuda_upload(g, m)) != GROK_OK) break;
+        }
+    }
+    /* m ends as the device's state, also after a failure (keeping the first message) */
+    if (st == GROK_OK) st = grok_cuda_download(g, m);
+    else {
+        char first[sizeof grok__error_message];
+        memcpy(first, grok__error_message, sizeof first);
+        (void)grok_cuda_download(g, m);
+        memcpy(grok__error_message, first, sizeof first);
+    }
+    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
+    grok__progress_free(&pm);
+    grok_cuda_free(g);
+    return st;
+}
+#endif
 
 /* -------------------------------------------------------------- analysis */
 

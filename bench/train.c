@@ -3,7 +3,10 @@
    achieved GFLOP/s against this machine's peak measured in the same invocation, the projected
    25,000-epoch run (evaluation and checkpoint every 100 epochs included), and PyTorch's time
    for the same epoch at 1 and 2 threads (bench/torch_epoch.py) when python3-torch is there.
-   Usage: bench/train [epochs]   (writes bench/results/train.txt) */
+   Usage: bench/train [epochs]   (writes bench/results/train.txt)
+   bench/train_cuda [epochs] --device cuda (make cuda: this file built with GROK_CUDA and linked
+   with grok_cuda.o): ms per epoch on the CUDA device, with and without the epoch's CUDA graph,
+   and the GFLOP/s of the general path it executes (writes bench/results/train_cuda.txt). */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include "bench_common.h"
@@ -73,9 +76,93 @@ static double time_epochs(grok_model *m, const grok_data *tr, int threads, int e
     return bench_median(t, epochs) * 1e3;
 }
 
+#ifdef GROK_CUDA
+/* FLOPs of one general-path training step, every position (what the device executes): per
+   layer the Q/K/V, W_O, W_in and W_out GEMMs (2 forward + 4 backward per multiply-add pair)
+   and per sequence and head the four (T,T,D) attention products forward and backward. */
+static double general_step_flops(const grok_config *c, double B)
+{
+    double T = c->n_ctx, R = B * T, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D;
+    double M = c->d_mlp, V = c->d_vocab_out;
+    double layer = 6.0 * R * (3.0 * C * HD + HD * C + 2.0 * C * M) + 12.0 * B * H * T * T * D;
+    return c->n_layers * layer + 6.0 * R * C * V;
+}
+
+static int bench_cuda(int epochs)
+{
+    grok_config cfg = grok_config_modadd(113);
+    grok_data tr, te;
+    grok_model m;
+    grok_cuda *g = NULL;
+    double ms[2], flops, t0, eval_ms;
+    int graph[2], k;
+    FILE *out;
+    if (grok_task_modadd(&tr, &te, 113, 0.3, 598) != GROK_OK || grok_model_init(&m, &cfg, tr.n) != GROK_OK ||
+        grok_cuda_init(&g, &m) != GROK_OK || grok_cuda_set_data(g, &tr, &te) != GROK_OK) {
+        fprintf(stderr, "bench/train --device cuda: %s\n", grok_last_error());
+        return 1;
+    }
+    flops = general_step_flops(&cfg, tr.n);
+    for (k = 0; k < 2; k++) { /* k = 0 with the epoch graph, 1 without */
+        grok_cuda_use_graph(g, k == 0);
+        if (grok_cuda_train_epochs(g, &m, 10, NULL, NULL) != GROK_OK) break; /* warm-up, and the capture */
+        graph[k] = grok_cuda_graph_active(g);
+        t0 = bench_now();
+        if (grok_cuda_train_epochs(g, &m, epochs, NULL, NULL) != GROK_OK) break;
+        ms[k] = (bench_now() - t0) * 1e3 / epochs;
+    }
+    if (k < 2) {
+        fprintf(stderr, "bench/train --device cuda: %s\n", grok_last_error());
+        return 1;
+    }
+    t0 = bench_now();
+    grok_cuda_evaluate(g, 1, NULL, NULL);
+    grok_cuda_evaluate(g, 0, NULL, NULL);
+    eval_ms = (bench_now() - t0) * 1e3;
+    printf("canonical epoch (p=113, 3830 rows, forward+backward+AdamW) on the CUDA device, mean of %d epochs\n", epochs);
+    printf("FLOPs executed per step (general path, every position): %.3f GFLOP\n", flops * 1e-9);
+    printf("epoch graph  ms/epoch  GFLOP/s\n");
+    for (k = 0; k < 2; k++)
+        printf("%-11s %9.3f %8.1f\n", k == 0 ? (graph[0] ? "on" : "on (failed)") : "off", ms[k], flops / ms[k] * 1e-6);
+    printf("evaluation of train+test %.2f ms; projected 25,000-epoch run %.1f s\n", eval_ms,
+           (25000.0 * ms[0] + 250.0 * eval_ms) / 1000.0);
+    out = fopen("bench/results/train_cuda.txt", "w");
+    if (out) {
+        fprintf(out, "epoch_ms_graph=%.4f epoch_ms_nograph=%.4f graph_active=%d gflop_per_step=%.4f eval_ms=%.3f\n", ms[0],
+                ms[1], graph[0], flops * 1e-9, eval_ms);
+        fclose(out);
+    }
+    grok_cuda_free(g);
+    grok_model_free(&m);
+    grok_data_free(&tr);
+    grok_data_free(&te);
+    return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
-    int epochs = argc > 1 ? atoi(argv[1]) : 100, th;
+    int epochs = 100, th, i, cuda = 0;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
+            i++;
+            cuda = strcmp(argv[i], "cuda") == 0;
+            if (!cuda && strcmp(argv[i], "cpu") != 0) {
+                fprintf(stderr, "bench/train: --device cpu or cuda, not '%s'\n", argv[i]);
+                return 2;
+            }
+        } else {
+            epochs = atoi(argv[i]);
+        }
+    }
+    if (cuda) {
+#ifdef GROK_CUDA
+        return bench_cuda(epochs < 5 ? 5 : epochs);
+#else
+        fprintf(stderr, "bench/train: built without GROK_CUDA; make cuda builds bench/train_cuda\n");
+        return 2;
+#endif
+    }
     grok_config cfg = grok_config_modadd(113);
     grok_data tr, te;
     grok_model m;
