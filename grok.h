@@ -2904,6 +2904,10 @@ struct grok__acts {
     float *fold_cst;              /* (S): what every query adds: b_O and b_out folded, b_in, b_U */
     int *att_idx, *own_idx;       /* (Vin*T): compact index of a table row, -1 if unused */
     int *att_rows, *own_rows;     /* (Vin*T): table row of each compact index */
+    /* the attended rows dealt to the pool's threads for grok__fold_values_task, heaviest first
+       to the least loaded: thread p's rows are fold_rows[fold_part[p] .. fold_part[p+1]) */
+    int *fold_rows, *fold_part, n_parts;
+    long long *fold_keys;         /* (Vin*T) scratch: (entries << 32) | table row */
     int n_att, n_own;
     /* backward scratch */
     float *dresid, *dln, *dqkv, *dz, *dmlp, *dwqkv;
@@ -3145,6 +3149,9 @@ static void grok__layout(grok_model *m, grok_arena *ar)
             a->own_idx = (int *)grok__take(ar, Nt * sizeof(int));
             a->att_rows = (int *)grok__take(ar, Nt * sizeof(int));
             a->own_rows = (int *)grok__take(ar, Nt * sizeof(int));
+            a->fold_rows = (int *)grok__take(ar, Nt * sizeof(int));
+            a->fold_part = (int *)grok__take(ar, (GROK__MAX_THREADS + 1) * sizeof(int));
+            a->fold_keys = (long long *)grok__take(ar, Nt * sizeof(long long));
         }
         a->qrow = (int *)grok__take(ar, R * sizeof(int));
         a->qtarget = (int *)grok__take(ar, R * sizeof(int));
@@ -3609,6 +3616,40 @@ static void grok__fold_gather_task(void *ctx, int task, int ntasks)
     }
 }
 
+static int grok__fold_key_desc(const void *x, const void *y)
+{
+    long long a = *(const long long *)x, b = *(const long long *)y;
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Deals the attended table rows to the pool's threads, the most read first to the least loaded
+   (a row's backward work grows with the queries reading it, and in modular addition the '='
+   row alone is read by every query). Which thread does a row changes no result. */
+static void grok__fold_deal(grok__acts *a, int Nt)
+{
+    long long load[GROK__MAX_THREADS];
+    int P = grok__pool_size(), n = 0, i, p;
+    if (P > GROK__MAX_THREADS) P = GROK__MAX_THREADS;
+    for (i = 0; i < Nt; i++)
+        if (a->att_idx[i] >= 0) a->fold_keys[n++] = ((long long)(a->csr_off[i + 1] - a->csr_off[i]) << 32) | i;
+    qsort(a->fold_keys, (size_t)n, sizeof *a->fold_keys, grok__fold_key_desc);
+    for (p = 0; p < P; p++) load[p] = 0;
+    for (i = 0; i < n; i++) { /* the thread in the key's high bits, then its rows in order */
+        int best = 0;
+        for (p = 1; p < P; p++) if (load[p] < load[best]) best = p;
+        load[best] += a->fold_keys[i] >> 32;
+        a->fold_keys[i] = ((long long)best << 32) | (a->fold_keys[i] & 0xFFFFFFFFLL);
+    }
+    qsort(a->fold_keys, (size_t)n, sizeof *a->fold_keys, grok__fold_key_desc);
+    for (p = 0; p <= P; p++) a->fold_part[p] = 0;
+    for (i = 0; i < n; i++) {
+        a->fold_rows[n - 1 - i] = (int)(a->fold_keys[i] & 0xFFFFFFFFLL);
+        a->fold_part[(a->fold_keys[i] >> 32) + 1]++;
+    }
+    for (p = 0; p < P; p++) a->fold_part[p + 1] += a->fold_part[p];
+    a->n_parts = P;
+}
+
 static void grok__fold_forward(grok_model *m)
 {
     const grok_config *c = &m->cfg;
@@ -3636,6 +3677,7 @@ static void grok__fold_forward(grok_model *m)
         a->own_idx[j] = own ? a->n_own : -1;
         if (own) a->own_rows[a->n_own++] = j;
     }
+    grok__fold_deal(a, Nt);
     grok__embed_forward(a->e_tab, a->tab_tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), Nt, T, C);
     Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
     bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
@@ -3686,15 +3728,16 @@ static void grok__fold_values_task(void *ctx, int task, int ntasks)
     const grok__acts *a = m->acts;
     const grok__layer_acts *L = &a->layer[0];
     int T = m->cfg.n_ctx, H = m->cfg.n_heads, M = m->cfg.d_mlp, V = m->cfg.d_vocab_out;
-    int S = M + V, Nt = T * m->cfg.d_vocab, h, e, n;
+    int S = M + V, h, e, n;
     const float *xm[GROK__FOLD_BATCH], *xv[GROK__FOLD_BATCH], *tm[GROK__FOLD_HEADS], *tv[GROK__FOLD_HEADS];
     float al[GROK__FOLD_BATCH * (GROK__FOLD_HEADS + 1)];
     float dm[GROK__FOLD_BATCH * GROK__FOLD_HEADS], dv[GROK__FOLD_BATCH * GROK__FOLD_HEADS];
     float *ym[GROK__FOLD_HEADS + 1], *yv[GROK__FOLD_HEADS + 1];
-    long j, lo = grok__chunk_lo(Nt, task, ntasks), hi = grok__chunk_lo(Nt, task + 1, ntasks);
-    for (j = lo; j < hi; j++) {
+    int k;
+    (void)ntasks;
+    for (k = a->fold_part[task]; k < a->fold_part[task + 1]; k++) {
+        long j = a->fold_rows[k];
         int u = (int)(j % T), own = a->own_idx[j] >= 0, e0, h0;
-        if (a->att_idx[j] < 0) continue;
         memset(a->dfold_tab + (long)a->att_idx[j] * H * S, 0, sizeof(float) * (size_t)H * S);
         if (own) memset(a->dfold_tab + (long)(fa->n_y + a->own_idx[j]) * S, 0, sizeof(float) * (size_t)S);
         for (e0 = a->csr_off[j]; e0 < a->csr_off[j + 1]; e0 += GROK__FOLD_BATCH) {
@@ -3861,7 +3904,7 @@ static void grok__fold_backward(grok_model *m)
     if (db_in) for (k = 0; k < M; k++) db_in[k] += gO[k];
     if (db_U) for (k = 0; k < V; k++) db_U[k] += gout[M + k];
     /* pattern and q, then everything that reaches table rows */
-    grok__parallel_for(grok__fold_values_task, &fa, grok__tasks_for(Nt));
+    grok__parallel_for(grok__fold_values_task, &fa, a->n_parts);
     grok__parallel_for(grok__fold_attention_backward_task, &fa, grok__tasks_for(Q));
     grok__parallel_for(grok__fold_keys_task, &fa, grok__tasks_for(Nt));
     /* fold_tab = fold_src @ [W_in | W_U] */
