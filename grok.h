@@ -3842,33 +3842,6 @@ static void grok__fold_keys_task(void *ctx, int task, int ntasks)
     }
 }
 
-/* Column sums over the queries, in query order: dfold_tab's b_O row [sum dpre | sum dlogits]
-   and b_out row [0 | sum dlogits]. Tasks split the columns. */
-static void grok__fold_colsum_task(void *ctx, int task, int ntasks)
-{
-    const grok__fold_args *fa = (const grok__fold_args *)ctx;
-    const grok_model *m = fa->m;
-    const grok__acts *a = m->acts;
-    int M = m->cfg.d_mlp, V = m->cfg.d_vocab_out, S = M + V, k, n, part;
-    int lo = (int)grok__chunk_lo(S, task, ntasks), hi = (int)grok__chunk_lo(S, task + 1, ntasks);
-    float *gO = a->dfold_tab + (long)(fa->n_y + a->n_own) * S, *gout = gO + S;
-    const float *x[GROK__FOLD_BATCH];
-    long i0;
-    memset(gO + lo, 0, sizeof(float) * (size_t)(hi - lo));
-    for (part = 0; part < 2; part++) { /* columns of dpre, then of dlogits */
-        int c0 = part ? M : 0, c1 = part ? S : M, from = lo > c0 ? lo : c0, to = hi < c1 ? hi : c1;
-        const float *base = part ? a->dlogits : a->dmlp;
-        float *y = gO + from;
-        if (from >= to) continue;
-        for (i0 = 0; i0 < fa->n_q; i0 += GROK__FOLD_BATCH) {
-            n = fa->n_q - i0 < GROK__FOLD_BATCH ? (int)(fa->n_q - i0) : GROK__FOLD_BATCH;
-            for (k = 0; k < n; k++) x[k] = base + (i0 + k) * (long)(c1 - c0) + from - c0;
-            fa->kr->madd(&y, 1, x, grok__fold_ones, n, to - from);
-        }
-    }
-    for (k = lo; k < hi; k++) gout[k] = k < M ? 0.0f : gO[k];
-}
-
 static void grok__fold_backward(grok_model *m)
 {
     const grok_config *c = &m->cfg;
@@ -3898,13 +3871,22 @@ static void grok__fold_backward(grok_model *m)
     if (dW_out) grok_gemm(0, 1, M, C, V, 1.0f, a->dwc, V, W_U, V, 1.0f, dW_out, C);
     if (dW_U) grok_gemm(1, 0, C, V, M, 1.0f, W_out, C, a->dwc, V, 1.0f, dW_U, V);
     /* [pre | logits] = cst + ...: the bias rows of dfold_tab, and b_in, b_U directly */
-    grok__parallel_for(grok__fold_colsum_task, &fa, 4);
-    gO = a->dfold_tab + (long)(nsrc - 2) * S;
-    gout = gO + S;
-    if (db_in) for (k = 0; k < M; k++) db_in[k] += gO[k];
-    if (db_U) for (k = 0; k < V; k++) db_U[k] += gout[M + k];
     /* pattern and q, then everything that reaches table rows */
     grok__parallel_for(grok__fold_values_task, &fa, a->n_parts);
+    /* [pre | logits] = cst + ...: b_O's row of dfold_tab is [sum dpre | sum dlogits] over the
+       queries and b_out's [0 | sum dlogits]. Every query has one own row, so the sums are those
+       of the own rows' gradients (with one own row, as in modular addition, a copy). */
+    gO = a->dfold_tab + (long)(nsrc - 2) * S;
+    gout = gO + S;
+    memcpy(gO, a->dfold_tab + (long)fa.n_y * S, sizeof(float) * (size_t)S);
+    for (j = 1; j < a->n_own; j++) {
+        const float *GROK__RESTRICT g = a->dfold_tab + (long)(fa.n_y + j) * S;
+        for (k = 0; k < S; k++) gO[k] += g[k];
+    }
+    memset(gout, 0, sizeof(float) * (size_t)M);
+    memcpy(gout + M, gO + M, sizeof(float) * (size_t)V);
+    if (db_in) for (k = 0; k < M; k++) db_in[k] += gO[k];
+    if (db_U) for (k = 0; k < V; k++) db_U[k] += gout[M + k];
     grok__parallel_for(grok__fold_attention_backward_task, &fa, grok__tasks_for(Q));
     grok__parallel_for(grok__fold_keys_task, &fa, grok__tasks_for(Nt));
     /* fold_tab = fold_src @ [W_in | W_U] */
