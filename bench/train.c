@@ -1,5 +1,5 @@
 /* bench/train: ms per epoch of the canonical run (seed 000's model, p = 113, 3830 training
-   rows, full batch: forward + backward + AdamW), the FLOPs the trimmed step executes, the
+   rows, full batch: forward + backward + AdamW), the FLOPs the folded step executes, the
    achieved GFLOP/s against this machine's peak measured in the same invocation, the projected
    25,000-epoch run (evaluation and checkpoint every 100 epochs included), and PyTorch's time
    for the same epoch at 1 and 2 threads (bench/torch_epoch.py) when python3-torch is there.
