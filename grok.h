@@ -1941,17 +1941,24 @@ GROK__MADD512(grok__madd512_2, GROK__Q2)
 GROK__MADD512(grok__madd512_4, GROK__Q4)
 GROK__MADD512(grok__madd512_8, GROK__Q8)
 
-__attribute__((target("avx512f")))
-static void grok__madd_avx512(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
-{
-#define GROK__CALL(nq, q0)                                                                    \
+/* One ISA's madd from its group functions NAME##_8, _4, _2, _1. */
+#define GROK__MADD(NAME, TARGET, GROUP)                                                       \
+    __attribute__((target(TARGET)))                                                           \
+    static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n) \
+    {                                                                                         \
+        GROK__MADD_GROUPS(GROK__MADD_CALL_##GROUP, ny, 8)                                     \
+    }
+#define GROK__MADD_CALL_512(nq, q0)                                                           \
     if (nq == 8) grok__madd512_8(y + q0, ny, x, alpha + q0, nx, n);                           \
     else if (nq == 4) grok__madd512_4(y + q0, ny, x, alpha + q0, nx, n);                      \
     else if (nq == 2) grok__madd512_2(y + q0, ny, x, alpha + q0, nx, n);                      \
     else grok__madd512_1(y + q0, ny, x, alpha + q0, nx, n);
-    GROK__MADD_GROUPS(GROK__CALL, ny, 8)
-#undef GROK__CALL
-}
+#define GROK__MADD_CALL_256(nq, q0)                                                           \
+    if (nq == 8) grok__madd256_8(y + q0, ny, x, alpha + q0, nx, n);                           \
+    else if (nq == 4) grok__madd256_4(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else if (nq == 2) grok__madd256_2(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else grok__madd256_1(y + q0, ny, x, alpha + q0, nx, n);
+GROK__MADD(grok__madd_avx512, "avx512f", 512)
 
 /* Finishes a 16-lane dot: elements k0..n-1 (fewer than 16) into lanes 0.., fused, then the
    lanes in order. */
@@ -1986,21 +1993,28 @@ GROK__DOTS512(grok__dots512_1, GROK__Q1)
 GROK__DOTS512(grok__dots512_2, GROK__Q2)
 GROK__DOTS512(grok__dots512_4, GROK__Q4)
 
-__attribute__((target("avx512f")))
-static void grok__scatter_avx512(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
-                                 const float *const *t, int nt, float *dots)
-{
-    int e;
-    for (e = 0; e < nx; e++) {
-#define GROK__CALL(nq, q0)                                                                    \
-        if (nq == 4) grok__dots512_4(x[e], n, t + q0, dots + e * nt + q0);                    \
-        else if (nq == 2) grok__dots512_2(x[e], n, t + q0, dots + e * nt + q0);               \
-        else grok__dots512_1(x[e], n, t + q0, dots + e * nt + q0);
-        GROK__MADD_GROUPS(GROK__CALL, nt, 4)
-#undef GROK__CALL
-        grok__madd_avx512(y, ny, x + e, alpha + e * ny, 1, n);
+/* One ISA's scatter from its dots (groups of 4, 2, 1) and its madd. */
+#define GROK__SCATTER(NAME, TARGET, DOTS, MADD)                                               \
+    __attribute__((target(TARGET)))                                                           \
+    static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n, \
+                     const float *const *t, int nt, float *dots)                              \
+    {                                                                                         \
+        int e;                                                                                \
+        for (e = 0; e < nx; e++) {                                                            \
+            GROK__MADD_GROUPS(GROK__SCATTER_CALL(DOTS), nt, 4)                                \
+            MADD(y, ny, x + e, alpha + e * ny, 1, n);                                         \
+        }                                                                                     \
     }
-}
+#define GROK__SCATTER_CALL(DOTS) GROK__SCATTER_CALL_##DOTS
+#define GROK__SCATTER_CALL_512(nq, q0)                                                        \
+    if (nq == 4) grok__dots512_4(x[e], n, t + q0, dots + e * nt + q0);                        \
+    else if (nq == 2) grok__dots512_2(x[e], n, t + q0, dots + e * nt + q0);                   \
+    else grok__dots512_1(x[e], n, t + q0, dots + e * nt + q0);
+#define GROK__SCATTER_CALL_256(nq, q0)                                                        \
+    if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                        \
+    else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);                   \
+    else grok__dots256_1(x[e], n, t + q0, dots + e * nt + q0);
+GROK__SCATTER(grok__scatter_avx512, "avx512f", 512, grok__madd_avx512)
 
 /* avx2: 8 columns per step, the tail one column at a time with fmaf. */
 #define GROK__MA256_LOAD(i) __m256 acc##i = _mm256_loadu_ps(y[i] + k);
@@ -2032,17 +2046,7 @@ GROK__MADD256(grok__madd256_2, GROK__Q2, 2)
 GROK__MADD256(grok__madd256_4, GROK__Q4, 4)
 GROK__MADD256(grok__madd256_8, GROK__Q8, 8)
 
-__attribute__((target("avx2,fma")))
-static void grok__madd_avx2(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
-{
-#define GROK__CALL(nq, q0)                                                                    \
-    if (nq == 8) grok__madd256_8(y + q0, ny, x, alpha + q0, nx, n);                           \
-    else if (nq == 4) grok__madd256_4(y + q0, ny, x, alpha + q0, nx, n);                      \
-    else if (nq == 2) grok__madd256_2(y + q0, ny, x, alpha + q0, nx, n);                      \
-    else grok__madd256_1(y + q0, ny, x, alpha + q0, nx, n);
-    GROK__MADD_GROUPS(GROK__CALL, ny, 8)
-#undef GROK__CALL
-}
+GROK__MADD(grok__madd_avx2, "avx2,fma", 256)
 
 #define GROK__SC256_ZERO(i) __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps();
 #define GROK__SC256_FMA(i) lo##i = _mm256_fmadd_ps(vl, _mm256_loadu_ps(t[i] + k), lo##i); \
@@ -2065,21 +2069,7 @@ GROK__DOTS256(grok__dots256_1, GROK__Q1)
 GROK__DOTS256(grok__dots256_2, GROK__Q2)
 GROK__DOTS256(grok__dots256_4, GROK__Q4)
 
-__attribute__((target("avx2,fma")))
-static void grok__scatter_avx2(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
-                               const float *const *t, int nt, float *dots)
-{
-    int e;
-    for (e = 0; e < nx; e++) {
-#define GROK__CALL(nq, q0)                                                                    \
-        if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                    \
-        else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);               \
-        else grok__dots256_1(x[e], n, t + q0, dots + e * nt + q0);
-        GROK__MADD_GROUPS(GROK__CALL, nt, 4)
-#undef GROK__CALL
-        grok__madd_avx2(y, ny, x + e, alpha + e * ny, 1, n);
-    }
-}
+GROK__SCATTER(grok__scatter_avx2, "avx2,fma", 256, grok__madd_avx2)
 
 static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512,
                                                   grok__madd_avx512, grok__scatter_avx512 };
@@ -3229,14 +3219,20 @@ GROKDEF void grok_model_free(grok_model *m)
     memset(m, 0, sizeof *m);
 }
 
-GROKDEF const grok_param *grok_model_param(const grok_model *m, const char *name)
+/* The row of a parameter table named `name`, or NULL and an error naming the caller. */
+static const grok_param *grok__param_find(const grok_param *params, int n_params, const char *name, const char *caller)
 {
     int i;
-    if (!m || !name || !m->params) { grok__fail(GROK_ERR_ARG, "grok_model_param: NULL argument"); return NULL; }
-    for (i = 0; i < m->n_params; i++)
-        if (strcmp(m->params[i].name, name) == 0) return &m->params[i];
-    grok__fail(GROK_ERR_ARG, "grok_model_param: no parameter named '%s'", name);
+    if (!name || !params) { grok__fail(GROK_ERR_ARG, "%s: NULL argument", caller); return NULL; }
+    for (i = 0; i < n_params; i++)
+        if (strcmp(params[i].name, name) == 0) return &params[i];
+    grok__fail(GROK_ERR_ARG, "%s: no parameter named '%s'", caller, name);
     return NULL;
+}
+
+GROKDEF const grok_param *grok_model_param(const grok_model *m, const char *name)
+{
+    return grok__param_find(m ? m->params : NULL, m ? m->n_params : 0, name, "grok_model_param");
 }
 
 GROKDEF int grok_model_set_trainable(grok_model *m, const char *substring, int trainable)
@@ -4614,12 +4610,7 @@ GROKDEF void grok_net_free(grok_net *net)
 
 GROKDEF const grok_param *grok_net_param(const grok_net *net, const char *name)
 {
-    int i;
-    if (!net || !name || !net->params) { grok__fail(GROK_ERR_ARG, "grok_net_param: NULL argument"); return NULL; }
-    for (i = 0; i < net->n_params; i++)
-        if (strcmp(net->params[i].name, name) == 0) return &net->params[i];
-    grok__fail(GROK_ERR_ARG, "grok_net_param: no parameter named '%s'", name);
-    return NULL;
+    return grok__param_find(net ? net->params : NULL, net ? net->n_params : 0, name, "grok_net_param");
 }
 
 GROKDEF void grok_net_zero_grad(grok_net *net)
