@@ -44,7 +44,8 @@
        GROK_MALLOC(sz) / GROK_FREE(p)
                                 replace malloc/free; define both or neither
        GROK_ASSERT(x)           internal invariants (default: assert); never used for user input
-       GROK_CUDA                the CUDA companion's API and grok_train_cuda (grok_cuda.cu, README)
+       GROK_CUDA                the CUDA companion's API, grok_train_cuda and grok_net_train_cuda
+                                (grok_cuda.cu, README)
 
    SHAPE LEGEND (used in every comment that states a shape)
        B  batch (rows of the data set)         T  sequence length (n_ctx)

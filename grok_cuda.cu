@@ -23,13 +23,12 @@
    kernel uses floating-point atomics, so a run repeats bit for bit.
 
    Layout of this file: errors; shared kernels (GEMM wrappers, gather/scatter, activations,
-   LayerNorm, cross-entropy, AdamW: what a second model type reuses); the transformer's
-   forward and backward; the public API and the training window. A second model type (seed
-   003's nets) adds its init beside gc_init_transformer, its forward and backward beside
-   gc_forward and gc_backward, a kind switch where those are called (grok_cuda_forward,
-   grok_cuda_backward, grok_cuda_evaluate, gc_epoch) and public init/upload/download taking
-   its struct; gc_init_common, gc_upload_buffers, the loss, AdamW and the epoch window are
-   shared. */
+   LayerNorm, cross-entropy, AdamW); the transformer's kernels, the nets' (the bilinear
+   product); the device state; the transformer's forward and backward, the nets'; the public
+   API and the training window; the nets' API. g->net switches the model type where the shared
+   code calls a forward or backward (gc_epoch, grok_cuda_backward, grok_cuda_evaluate,
+   grok_cuda_set_data); gc_init_common, gc_upload_buffers, the loss, AdamW (gc_adamw_step)
+   and the epoch window (gc_train_epochs) are shared. */
 #ifndef GROK_CUDA
 #define GROK_CUDA
 #endif

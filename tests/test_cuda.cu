@@ -353,6 +353,24 @@ static void test_kernels(void)
         for (int s = 0; s < 3; s++) { free(W[s]); free(bb[s]); free(dW[s]); free(dWd[s]); cudaFree(dev[s]); cudaFree(dev[3 + s]); }
         cudaFree(d_a); cudaFree(d_b);
     }
+
+    {   /* BilinearNet's product and its backward: the same bits as grok_net's (xy (2R,24)
+           fits the R*64 host buffers) */
+        long n = (long)R * 24;
+        int ok = 1;
+        fill(a, 2 * n, &rng, 1.0); fill(b, n, &rng, 1.0);
+        d_a = (float *)dput(a, sizeof(float) * 2 * n); d_b = (float *)dput(b, sizeof(float) * n);
+        d_c = (float *)dput(NULL, sizeof(float) * 2 * n);
+        k_bilinear_forward<<<gc_grid(n), 256>>>(d_c, d_a, n);
+        dget(c, d_c, sizeof(float) * n);
+        for (long i = 0; i < n; i++) ok &= c[i] == a[i] * a[n + i];
+        CHECK(ok, "k_bilinear_forward differs from x_embed * y_embed");
+        k_bilinear_backward<<<gc_grid(n), 256>>>(d_c, d_b, d_a, n);
+        dget(c, d_c, sizeof(float) * 2 * n);
+        for (long i = 0; i < n; i++) ok &= c[i] == b[i] * a[n + i] && c[n + i] == b[i] * a[i];
+        CHECK(ok, "k_bilinear_backward differs from grok_net_backward's products");
+        cudaFree(d_a); cudaFree(d_b); cudaFree(d_c);
+    }
     cudaFree(d_tok); cudaFree(d_tgt); cudaFree(d_ones);
     free(tok); free(tgt); free(a); free(b); free(c); free(d); free(e); free(w); free(bias); free(mean); free(rstd);
     free(h1); free(h2); free(ones);
