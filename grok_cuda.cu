@@ -1439,9 +1439,10 @@ static int gc_capture(grok_cuda *g)
 }
 
 /* n epochs on the resident training set with opt, from optimizer step *step and epoch *epoch
-   (both advanced): the training window of any model type. who names the caller. */
+   (both advanced): the training window of any model type. who names the entry point in
+   argument errors, driver the training driver in a non-finite loss's. */
 static int gc_train_epochs(grok_cuda *g, const grok_adamw *opt, long *step, long *epoch, long n, double *loss,
-                           double *acc, const char *who)
+                           double *acc, const char *who, const char *driver)
 {
     if (g->train.n < 1) return GC_FAIL(GROK_ERR_ARG, "%s: no training set (grok_cuda_set_data)", who);
     if (g->train.n_targets < 1) return GC_FAIL(GROK_ERR_ARG, "%s: the training set has no targets", who);
@@ -1463,7 +1464,7 @@ static int gc_train_epochs(grok_cuda *g, const grok_adamw *opt, long *step, long
                 long bad = *epoch + i;
                 *epoch += k;
                 *step += k;
-                return GC_FAIL(GROK_ERR_NUMERIC, "%s: training loss is %g at epoch %ld", who,
+                return GC_FAIL(GROK_ERR_NUMERIC, "%s: training loss is %g at epoch %ld", driver,
                                g->stats_h[2 * i] / g->train.n_targets, bad);
             }
         *epoch += k;
@@ -1479,7 +1480,7 @@ GROKDEF int grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *
 {
     if (!g || !m || n < 0) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_train_epochs: NULL argument or n < 0");
     TRY(gc_kind(g, 0, "grok_cuda_train_epochs"));
-    return gc_train_epochs(g, &m->opt, &m->step, &m->epoch, n, loss, acc, "grok_train_cuda");
+    return gc_train_epochs(g, &m->opt, &m->step, &m->epoch, n, loss, acc, "grok_cuda_train_epochs", "grok_train_cuda");
 }
 
 GROKDEF int grok_cuda_graph_active(const grok_cuda *g) { return g && g->use_graph && g->graph != NULL; }
@@ -1596,7 +1597,8 @@ GROKDEF int grok_cuda_net_train_epochs(grok_cuda *g, grok_net *net, long n, doub
 {
     if (!g || !net || n < 0) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_train_epochs: NULL argument or n < 0");
     TRY(gc_kind(g, 1, "grok_cuda_net_train_epochs"));
-    return gc_train_epochs(g, &net->opt, &net->step, &net->epoch, n, loss, acc, "grok_net_train_cuda");
+    return gc_train_epochs(g, &net->opt, &net->step, &net->epoch, n, loss, acc, "grok_cuda_net_train_epochs",
+                           "grok_net_train_cuda");
 }
 
 } /* extern "C" */

@@ -752,7 +752,8 @@ static void test_net_training(grok_net_kind kind)
     }
     nd.weights[grok_net_param(&nd, "W_U")->offset] = NAN;
     CHECK(grok_cuda_net_upload(g, &nd) == GROK_OK, "upload");
-    CHECK(grok_cuda_net_train_epochs(g, &nd, 4, NULL, NULL) == GROK_ERR_NUMERIC && strstr(grok_last_error(), "epoch 8"),
+    CHECK(grok_cuda_net_train_epochs(g, &nd, 4, NULL, NULL) == GROK_ERR_NUMERIC && strstr(grok_last_error(), "epoch 8") &&
+          strstr(grok_last_error(), "grok_net_train_cuda"),
           "a NaN loss is reported: %s", grok_last_error());
     CHECK(grok_cuda_train_epochs(g, NULL, 1, NULL, NULL) == GROK_ERR_ARG, "train_epochs(NULL model)");
 done:
