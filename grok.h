@@ -44,7 +44,8 @@
        GROK_MALLOC(sz) / GROK_FREE(p)
                                 replace malloc/free; define both or neither
        GROK_ASSERT(x)           internal invariants (default: assert); never used for user input
-       GROK_CUDA                the CUDA companion's API and grok_train_cuda (grok_cuda.cu, README)
+       GROK_CUDA                the CUDA companion's API, grok_train_cuda and grok_net_train_cuda
+                                (grok_cuda.cu, README)
 
    SHAPE LEGEND (used in every comment that states a shape)
        B  batch (rows of the data set)         T  sequence length (n_ctx)
@@ -609,6 +610,24 @@ GROKDEF int  grok_cuda_graph_active(const grok_cuda *g); /* 1 if epochs run as a
    weights) take effect. GROK_CUDA_GRAPH=0 in the environment turns the epoch graph off. */
 GROKDEF int  grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                              const grok_data *test);
+/* The same for seed 003's nets (grok_net): a device state made by grok_cuda_net_init holds the
+   net's weights, gradients, AdamW moments and activations for net->max_rows pairs. Forward and
+   backward are grok_net_forward's and _backward's functions (hooks do not apply), AdamW is
+   grok_net_adamw_step's. grok_cuda_free, _zero_grad, _backward, _set_data (rows (a, b, '=')
+   as for grok_net_train), _evaluate and _use_graph take either kind of state; the functions
+   taking a grok_model refuse a net's state with GROK_ERR_ARG, and these a transformer's. */
+GROKDEF int  grok_cuda_net_init(grok_cuda **g, const grok_net *net);
+GROKDEF int  grok_cuda_net_upload(grok_cuda *g, const grok_net *net);
+GROKDEF int  grok_cuda_net_download(grok_cuda *g, grok_net *net);
+GROKDEF int  grok_cuda_net_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss,
+                                   double *acc, float *logits_out);
+GROKDEF int  grok_cuda_net_adamw_step(grok_cuda *g, grok_net *net);
+GROKDEF int  grok_cuda_net_train_epochs(grok_cuda *g, grok_net *net, long n, double *loss, double *acc);
+/* grok_net_train on the device: the same contract, metrics.csv, progress lines and
+   checkpoints. net is downloaded before on_eval and every checkpoint, and at the end, and
+   uploaded again after on_eval. GROK_CUDA_GRAPH=0 turns the epoch graph off. */
+GROKDEF int  grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, const grok_data *train,
+                                 const grok_data *test);
 /* For grok_cuda.cu: records message as grok_last_error() and returns status. */
 GROKDEF int  grok_cuda_fail(int status, const char *message);
 #endif
@@ -7686,6 +7705,76 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
     }
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     grok__progress_free(&pm);
+    grok_cuda_free(g);
+    return st;
+}
+
+/* grok_net_train's loop with the epochs on the device, as grok_train_cuda does it for a
+   transformer. */
+GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    char path[4096];
+    const char *graph_env = getenv("GROK_CUDA_GRAPH");
+    FILE *csv = NULL;
+    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
+    long first_epoch;
+    int st = GROK_OK, live, progress;
+    grok_cuda *g = NULL;
+    if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: NULL argument");
+    if (test && test->n < 1) test = NULL;
+    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (opts->progress_measures)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: progress_measures are for the modular-addition transformer");
+    if ((st = grok_cuda_net_init(&g, net)) != GROK_OK) return st;
+    if ((st = grok_cuda_set_data(g, train, test)) != GROK_OK) { grok_cuda_free(g); return st; }
+    if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, net->epoch)) != GROK_OK) { grok_cuda_free(g); return st; }
+    progress = grok__progress_mode(opts, &live);
+    first_epoch = net->epoch;
+    t0 = grok__now();
+    while (net->epoch < opts->epochs) {
+        int last, eval, ckpt;
+        /* run to the next epoch that evaluates or checkpoints, or to the end */
+        long n = opts->eval_every - net->epoch % opts->eval_every;
+        if (opts->checkpoint_every > 0 && opts->checkpoint_every - net->epoch % opts->checkpoint_every < n)
+            n = opts->checkpoint_every - net->epoch % opts->checkpoint_every;
+        if (opts->epochs - net->epoch < n) n = opts->epochs - net->epoch;
+        if ((st = grok_cuda_net_train_epochs(g, net, n, &loss, &acc)) != GROK_OK) break;
+        last = net->epoch == opts->epochs;
+        eval = last || net->epoch % opts->eval_every == 0;
+        ckpt = opts->checkpoint_every > 0 && (last || net->epoch % opts->checkpoint_every == 0);
+        if ((eval && opts->on_eval) || (ckpt && opts->out_dir))
+            if ((st = grok_cuda_net_download(g, net)) != GROK_OK) break;
+        if (eval) {
+            net->metrics.train_loss = loss; /* this epoch's forward, before its update, as in grok_net_train */
+            net->metrics.train_acc = acc;
+            if (test && (st = grok_cuda_evaluate(g, 1, &net->metrics.test_loss, &net->metrics.test_acc)) != GROK_OK) break;
+            grok__train_log(csv, opts, &net->metrics, &net->opt, net->step, net->epoch, first_epoch, t0, grok__now(), NULL,
+                            progress, live, last, &last_print);
+        }
+        if (ckpt && opts->out_dir) {
+            snprintf(path, sizeof path, "%s/latest.safetensors", opts->out_dir);
+            if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
+            if (opts->keep_history) {
+                snprintf(path, sizeof path, "%s/net_%06ld.safetensors", opts->out_dir, net->epoch);
+                if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
+            }
+        }
+        if (eval && opts->on_eval) {
+            if (opts->on_eval(NULL, opts->on_eval_ctx)) break;
+            if ((st = grok_cuda_net_upload(g, net)) != GROK_OK) break;
+        }
+    }
+    /* net ends as the device's state, also after a failure (keeping the first message) */
+    if (st == GROK_OK) st = grok_cuda_net_download(g, net);
+    else {
+        char first[sizeof grok__error_message];
+        memcpy(first, grok__error_message, sizeof first);
+        (void)grok_cuda_net_download(g, net);
+        memcpy(grok__error_message, first, sizeof first);
+    }
+    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     grok_cuda_free(g);
     return st;
 }
