@@ -7607,7 +7607,7 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
 {
     struct grok__progress pm;
     double pmv[5];
-    char path[4096], eta[32];
+    char path[4096];
     const char *graph_env = getenv("GROK_CUDA_GRAPH");
     FILE *csv = NULL;
     double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
@@ -7623,22 +7623,12 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
     if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
     memset(&pm, 0, sizeof pm);
     if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) { grok_cuda_free(g); return st; }
-    if (opts->out_dir) {
-        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) { grok__progress_free(&pm); grok_cuda_free(g); return st; }
-        snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
-        csv = fopen(path, m->epoch > 0 ? "a" : "w");
-        if (!csv) {
-            grok__progress_free(&pm);
-            grok_cuda_free(g);
-            return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-        }
-        if (m->epoch == 0)
-            fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
-                    ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
+        grok__progress_free(&pm);
+        grok_cuda_free(g);
+        return st;
     }
-    progress = opts->progress;
-    live = progress < 0 && isatty(fileno(stderr));
-    if (progress < 0) progress = 1;
+    progress = grok__progress_mode(opts, &live);
     first_epoch = m->epoch;
     t0 = grok__now();
     while (m->epoch < opts->epochs) {
@@ -7655,32 +7645,14 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
         if ((eval && (opts->progress_measures || opts->on_eval)) || (ckpt && opts->out_dir))
             if ((st = grok_cuda_download(g, m)) != GROK_OK) break;
         if (eval) {
-            double now, rate, lr;
+            double now;
             m->metrics.train_loss = loss;
             m->metrics.train_acc = acc;
             if (test && (st = grok_cuda_evaluate(g, 1, &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
             now = grok__now();
-            rate = (double)(m->epoch - first_epoch) / (now - t0 + 1e-9);
-            lr = m->opt.lr * (m->opt.lr_schedule ? m->opt.lr_schedule(m->step - 1, m->opt.lr_schedule_ctx) : 1.0);
             if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv)) != GROK_OK) break;
-            if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", m->epoch, m->metrics.train_loss,
-                             m->metrics.test_loss, m->metrics.train_acc, m->metrics.test_acc, lr, now - t0);
-            if (csv && opts->progress_measures)
-                fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
-            if (csv) fputc('\n', csv);
-            grok__format_duration(eta, sizeof eta, (double)(opts->epochs - m->epoch) / (rate + 1e-12));
-            if (progress && live) {
-                fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
-                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss,
-                        100.0 * m->metrics.test_acc, rate, eta);
-                if (last) fputc('\n', stderr);
-                fflush(stderr);
-            } else if (progress && (last || now - last_print >= 10.0)) {
-                fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
-                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss, m->metrics.test_acc, rate, eta);
-                last_print = now;
-            }
-            if (csv) fflush(csv);
+            grok__train_log(csv, opts, &m->metrics, &m->opt, m->step, m->epoch, first_epoch, t0, now,
+                            opts->progress_measures ? pmv : NULL, progress, live, last, &last_print);
         }
         if (ckpt && opts->out_dir) {
             snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
