@@ -548,7 +548,13 @@ typedef struct {
     int progress_measures;
     const int *key_freqs;
     int n_key_freqs;
+    /* GROK_DEVICE_CPU (0, the default) or GROK_DEVICE_CUDA: grok_train and grok_net_train then
+       run the epochs on the GPU through grok_train_cuda / grok_net_train_cuda (a program built
+       with GROK_CUDA and grok_cuda.o; otherwise, or with no device, GROK_ERR_ARG). */
+    int device;
 } grok_train_opts;
+
+enum { GROK_DEVICE_CPU = 0, GROK_DEVICE_CUDA = 1 };
 
 GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckpt every 100 */
 
@@ -7474,6 +7480,22 @@ struct grok__progress {
     float *logits; /* (p*p, p) */
 };
 
+/* GROK_OK for the CPU, 1 to hand the run to the CUDA companion, or an error. */
+static int grok__device_choice(const grok_train_opts *opts, const char *caller)
+{
+    if (opts->device == GROK_DEVICE_CPU) return GROK_OK;
+#ifdef GROK_CUDA
+    if (opts->device == GROK_DEVICE_CUDA) return 1;
+#endif
+    return grok__fail(GROK_ERR_ARG, "%s: device %d, want GROK_DEVICE_CPU%s", caller, opts->device,
+#ifdef GROK_CUDA
+                      " or GROK_DEVICE_CUDA"
+#else
+                      " (GROK_DEVICE_CUDA needs a program built with GROK_CUDA and grok_cuda.o)"
+#endif
+    );
+}
+
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
 {
     struct grok__progress pm;
@@ -7484,6 +7506,12 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
     long first_epoch;
     int st = GROK_OK, live, progress;
     if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train: NULL argument");
+    if ((st = grok__device_choice(opts, "grok_train")) != GROK_OK) {
+#ifdef GROK_CUDA
+        if (st == 1) return grok_train_cuda(m, opts, train, test);
+#endif
+        return st;
+    }
     if (train->n_ctx != m->cfg.n_ctx || (test && test->n_ctx != m->cfg.n_ctx))
         return grok__fail(GROK_ERR_ARG, "grok_train: data has n_ctx %d, the model %d", train->n_ctx, m->cfg.n_ctx);
     if (train->n < 1 || (long)train->n * train->n_ctx > m->max_rows)
@@ -7549,6 +7577,12 @@ GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const gro
     long first_epoch;
     int st = GROK_OK, live, progress;
     if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train: NULL argument");
+    if ((st = grok__device_choice(opts, "grok_net_train")) != GROK_OK) {
+#ifdef GROK_CUDA
+        if (st == 1) return grok_net_train_cuda(net, opts, train, test);
+#endif
+        return st;
+    }
     if (train->n_ctx != 3 || (test && test->n_ctx != 3))
         return grok__fail(GROK_ERR_ARG, "grok_net_train: data has n_ctx %d, a net reads rows (a, b, '=') of 3", train->n_ctx);
     if (train->n < 1 || train->n > net->max_rows)

@@ -591,6 +591,14 @@ static void test_driver(void)
     CHECK(grok_checkpoint_load(&ml, path) == GROK_OK, "latest.grok loads");
     CHECK(ml.epoch == 12 && memcmp(ml.weights, md.weights, sizeof(float) * md.num_parameters) == 0 &&
           memcmp(ml.adam_v, md.adam_v, sizeof(float) * md.num_parameters) == 0, "the checkpoint holds the final state");
+    /* the device as a choice in the run options: grok_train hands the run to grok_train_cuda */
+    grok_model_free(&ml);
+    grok_model_init(&ml, &cfg, tr.n);
+    o.out_dir = NULL;
+    o.device = GROK_DEVICE_CUDA;
+    CHECK(grok_train(&ml, &o, &tr, &te) == GROK_OK && ml.epoch == 12 &&
+          memcmp(ml.weights, md.weights, sizeof(float) * md.num_parameters) == 0,
+          "grok_train with device GROK_DEVICE_CUDA is grok_train_cuda: %s", grok_last_error());
     grok_model_free(&mc); grok_model_free(&md); grok_model_free(&ml);
     grok_data_free(&tr); grok_data_free(&te);
 }
@@ -1092,6 +1100,9 @@ static void test_without_device(void)
     CHECK(strstr(grok_last_error(), "no CUDA device") != NULL, "message: %s", grok_last_error());
     o.epochs = 3; o.progress = 0;
     CHECK(grok_train_cuda(&m, &o, &tr, &te) == GROK_ERR_ARG && m.epoch == 0, "grok_train_cuda without a device");
+    o.device = GROK_DEVICE_CUDA;
+    CHECK(grok_train(&m, &o, &tr, &te) == GROK_ERR_ARG && m.epoch == 0, "grok_train on GROK_DEVICE_CUDA without a device");
+    o.device = GROK_DEVICE_CPU;
     CHECK(grok_cuda_forward(NULL, tokens, NULL, 1, NULL, NULL, NULL) == GROK_ERR_ARG, "forward(NULL)");
     CHECK(grok_cuda_backward(NULL) == GROK_ERR_ARG && grok_cuda_zero_grad(NULL) == GROK_ERR_ARG &&
           grok_cuda_adamw_step(NULL, &m) == GROK_ERR_ARG && grok_cuda_download(NULL, &m) == GROK_ERR_ARG &&

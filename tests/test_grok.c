@@ -661,6 +661,10 @@ static void test_train_driver(void)
     grok_model_init(&a, &cfg, tr.n);
     grok_model_init(&b, &cfg, tr.n);
     o.epochs = 30; o.eval_every = 5; o.checkpoint_every = 10; o.progress = 0;
+    o.device = GROK_DEVICE_CUDA; /* this program is built without GROK_CUDA */
+    CHECK(grok_train(&a, &o, &tr, &te) == GROK_ERR_ARG && a.epoch == 0 && strstr(grok_last_error(), "GROK_CUDA"),
+          "GROK_DEVICE_CUDA without the companion: %s", grok_last_error());
+    o.device = GROK_DEVICE_CPU;
     CHECK(grok_train(&a, &o, &tr, &te) == GROK_OK, "uninterrupted run: %s", grok_last_error());
     o.epochs = 20; o.out_dir = dir; o.keep_history = 1;
     CHECK(grok_train(&b, &o, &tr, &te) == GROK_OK, "run into a nested directory: %s", grok_last_error());
