@@ -53,6 +53,10 @@
    ERRORS
        Every fallible call returns a grok_status (GROK_OK == 0) and, on failure, records a
        message that grok_last_error() returns (the message is global, not per thread).
+       Arguments are checked on entry (NULL pointers, sizes, configs, tokens and targets in
+       range, shapes that must agree): a refused call returns GROK_ERR_ARG and changes nothing.
+       Calls without a status (the RNG, grok_gemm, tensor views) record the message and return
+       0, NULL or an empty tensor. Library code never aborts, exits or prints on bad input.
 
    DETERMINISM
        The same seeds give the same bits for any thread count: no reduction is ever split
@@ -111,7 +115,8 @@ GROKDEF void  grok_arena_free(grok_arena *a);
 
 /* RNG: xoshiro256** (Blackman & Vigna) seeded through splitmix64. uniform() takes the top 53
    bits of one draw, so it is exact and identical everywhere; normal() is Box-Muller,
-   sqrt(-2 ln u1) cos(2 pi u2) with u1 = 1 - uniform(), in double, from two draws. */
+   sqrt(-2 ln u1) cos(2 pi u2) with u1 = 1 - uniform(), in double, from two draws. A NULL rng
+   (or n = 0 for below) records an error and gives 0; shuffle then does nothing. */
 typedef struct { uint64_t s[4]; } grok_rng;
 
 GROKDEF void     grok_rng_seed(grok_rng *r, uint64_t seed);
@@ -131,7 +136,8 @@ typedef struct {
     long stride[GROK_MAX_DIMS];
 } grok_tensor;
 
-GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape); /* contiguous */
+/* Contiguous. A bad ndim or shape (NULL, negative size) gives a tensor with data NULL and an error. */
+GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape);
 GROKDEF long   grok_tensor_numel(const grok_tensor *t);
 GROKDEF int    grok_tensor_is_contiguous(const grok_tensor *t);
 /* t[i]: drops the first dimension. */
@@ -140,14 +146,15 @@ GROKDEF int    grok_tensor_index(grok_tensor *out, const grok_tensor *t, int i);
 GROKDEF int    grok_tensor_slice(grok_tensor *out, const grok_tensor *t, int dim, int start, int len);
 /* Same data, new contiguous shape; t must be contiguous and the element counts equal. */
 GROKDEF int    grok_tensor_reshape(grok_tensor *out, const grok_tensor *t, int ndim, const int *shape);
-/* Element at idx[0..ndim-1] (no bounds check beyond GROK_ASSERT). */
+/* Element at idx[0..ndim-1]; NULL and an error when an index is outside the shape. */
 GROKDEF float *grok_tensor_at(const grok_tensor *t, const int *idx);
 
 /* ============================================================= kernels ===== */
 
 /* C (M,N) = alpha * op(A) (M,K) @ op(B) (K,N) + beta * C, row-major.
    op(A) is A stored (M,K) when transA == 0, or A^T with A stored (K,M) otherwise; same for B.
-   beta == 0 overwrites C, ignoring its contents. Multithreaded and deterministic. */
+   beta == 0 overwrites C, ignoring its contents. Multithreaded and deterministic. Negative sizes,
+   a leading dimension too small or a NULL matrix record an error and leave C as it was. */
 GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
                        const float *A, int lda, const float *B, int ldb,
                        float beta, float *C, int ldc);
@@ -784,6 +791,7 @@ GROKDEF int grok_arena_init(grok_arena *a, size_t bytes)
     if (!a) return grok__fail(GROK_ERR_ARG, "grok_arena_init: NULL arena");
     a->base = NULL;
     a->size = a->used = 0;
+    if (bytes > (size_t)-1 - GROK__ALIGN) return grok__fail(GROK_ERR_NOMEM, "grok_arena_init: %zu bytes is too many", bytes);
     /* One spare alignment unit lets the first piece start on a 64-byte boundary. */
     a->base = (unsigned char *)GROK_MALLOC(bytes + GROK__ALIGN);
     if (!a->base) return grok__fail(GROK_ERR_NOMEM, "grok_arena_init: cannot allocate %zu bytes", bytes);
@@ -828,6 +836,7 @@ static uint64_t grok__splitmix64(uint64_t *x)
 GROKDEF void grok_rng_seed(grok_rng *r, uint64_t seed)
 {
     int i;
+    if (!r) { grok__fail(GROK_ERR_ARG, "grok_rng_seed: NULL rng"); return; }
     for (i = 0; i < 4; i++) r->s[i] = grok__splitmix64(&seed);
 }
 
@@ -835,9 +844,11 @@ static uint64_t grok__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)
 
 GROKDEF uint64_t grok_rng_u64(grok_rng *r)
 {
-    uint64_t *s = r->s;
-    uint64_t result = grok__rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
+    uint64_t *s, result, t;
+    if (!r) { grok__fail(GROK_ERR_ARG, "grok_rng_u64: NULL rng"); return 0; }
+    s = r->s;
+    result = grok__rotl(s[1] * 5, 7) * 9;
+    t = s[1] << 17;
     s[2] ^= s[0];
     s[3] ^= s[1];
     s[1] ^= s[2];
@@ -849,6 +860,7 @@ GROKDEF uint64_t grok_rng_u64(grok_rng *r)
 
 GROKDEF double grok_rng_uniform(grok_rng *r)
 {
+    if (!r) { grok__fail(GROK_ERR_ARG, "grok_rng_uniform: NULL rng"); return 0.0; }
     return (double)(grok_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
@@ -856,7 +868,7 @@ GROKDEF uint64_t grok_rng_below(grok_rng *r, uint64_t n)
 {
     /* Rejection keeps every value equally likely: drop draws from the incomplete last block. */
     uint64_t limit, x;
-    if (n == 0) return 0;
+    if (!r || n == 0) { grok__fail(GROK_ERR_ARG, "grok_rng_below: %s", r ? "n = 0" : "NULL rng"); return 0; }
     limit = UINT64_MAX - UINT64_MAX % n;
     do x = grok_rng_u64(r); while (x >= limit);
     return x % n;
@@ -864,14 +876,17 @@ GROKDEF uint64_t grok_rng_below(grok_rng *r, uint64_t n)
 
 GROKDEF double grok_rng_normal(grok_rng *r)
 {
-    double u1 = 1.0 - grok_rng_uniform(r); /* (0, 1]: log never sees 0 */
-    double u2 = grok_rng_uniform(r);
+    double u1, u2;
+    if (!r) { grok__fail(GROK_ERR_ARG, "grok_rng_normal: NULL rng"); return 0.0; }
+    u1 = 1.0 - grok_rng_uniform(r); /* (0, 1]: log never sees 0 */
+    u2 = grok_rng_uniform(r);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
 }
 
 GROKDEF void grok_rng_shuffle(grok_rng *r, int *a, size_t n)
 {
     size_t i;
+    if (!r || (!a && n > 0)) { grok__fail(GROK_ERR_ARG, "grok_rng_shuffle: NULL %s", r ? "array" : "rng"); return; }
     for (i = n; i > 1; i--) {
         size_t j = (size_t)grok_rng_below(r, (uint64_t)i);
         int t = a[i - 1];
@@ -888,7 +903,12 @@ GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape)
     int i;
     long s = 1;
     memset(&t, 0, sizeof t);
-    GROK_ASSERT(ndim >= 0 && ndim <= GROK_MAX_DIMS);
+    if (ndim < 0 || ndim > GROK_MAX_DIMS || (ndim > 0 && !shape)) {
+        grok__fail(GROK_ERR_ARG, "grok_tensor_make: %d dims (want 0..%d) or NULL shape", ndim, GROK_MAX_DIMS);
+        return t;
+    }
+    for (i = 0; i < ndim; i++)
+        if (shape[i] < 0) { grok__fail(GROK_ERR_ARG, "grok_tensor_make: size %d of dim %d", shape[i], i); return t; }
     t.data = data;
     t.ndim = ndim;
     for (i = ndim - 1; i >= 0; i--) {
@@ -903,6 +923,7 @@ GROKDEF long grok_tensor_numel(const grok_tensor *t)
 {
     long n = 1;
     int i;
+    if (!t) { grok__fail(GROK_ERR_ARG, "grok_tensor_numel: NULL tensor"); return -1; }
     for (i = 0; i < t->ndim; i++) n *= t->shape[i];
     return n;
 }
@@ -911,6 +932,7 @@ GROKDEF int grok_tensor_is_contiguous(const grok_tensor *t)
 {
     long s = 1;
     int i;
+    if (!t) { grok__fail(GROK_ERR_ARG, "grok_tensor_is_contiguous: NULL tensor"); return 0; }
     for (i = t->ndim - 1; i >= 0; i--) {
         if (t->shape[i] != 1 && t->stride[i] != s) return 0;
         s *= t->shape[i];
@@ -968,8 +990,12 @@ GROKDEF float *grok_tensor_at(const grok_tensor *t, const int *idx)
 {
     long off = 0;
     int i;
+    if (!t || !t->data || (t->ndim > 0 && !idx)) { grok__fail(GROK_ERR_ARG, "grok_tensor_at: NULL argument"); return NULL; }
     for (i = 0; i < t->ndim; i++) {
-        GROK_ASSERT(idx[i] >= 0 && idx[i] < t->shape[i]);
+        if (idx[i] < 0 || idx[i] >= t->shape[i]) {
+            grok__fail(GROK_ERR_ARG, "grok_tensor_at: index %d of dim %d outside [0, %d)", idx[i], i, t->shape[i]);
+            return NULL;
+        }
         off += (long)idx[i] * t->stride[i];
     }
     return t->data + off;
@@ -1884,6 +1910,12 @@ GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
                        const float *A, int lda, const float *B, int ldb,
                        float beta, float *C, int ldc)
 {
+    if (M < 0 || N < 0 || K < 0 || (M > 0 && N > 0 && (!C || ldc < N)) ||
+        (M > 0 && N > 0 && K > 0 && (!A || !B || lda < (transA ? M : K) || ldb < (transB ? K : N)))) {
+        grok__fail(GROK_ERR_ARG, "grok_gemm: M %d N %d K %d, lda %d ldb %d ldc %d (or a NULL matrix): C left as it was",
+                   M, N, K, lda, ldb, ldc);
+        return;
+    }
     grok__gemm_ex(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }
 
@@ -2391,6 +2423,8 @@ static int grok__config_resolve(grok_config *c)
         return grok__fail(GROK_ERR_ARG, "config: normalization %d is neither GROK_NORM_NONE nor GROK_NORM_LN", (int)c->normalization);
     if (!(c->init_range > 0.0) || !(c->ln_eps > 0.0))
         return grok__fail(GROK_ERR_ARG, "config: init_range and ln_eps must be positive");
+    if (c->train_biases != 0 && c->train_biases != 1)
+        return grok__fail(GROK_ERR_ARG, "config: train_biases = %d, want 0 or 1", c->train_biases);
     return GROK_OK;
 }
 
@@ -2655,6 +2689,12 @@ GROKDEF int grok_model_set_trainable(grok_model *m, const char *substring, int t
 
 GROKDEF grok_tensor grok_model_tensor(const grok_model *m, float *buffer, const grok_param *p)
 {
+    if (!buffer || !p) {
+        grok_tensor t;
+        memset(&t, 0, sizeof t);
+        grok__fail(GROK_ERR_ARG, "grok_model_tensor: NULL %s", buffer ? "parameter" : "buffer");
+        return t;
+    }
     (void)m;
     return grok_tensor_make(buffer + p->offset, p->ndim, p->shape);
 }
@@ -3489,6 +3529,7 @@ GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *tar
     int start, B, st;
     if (!m || !m->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: NULL argument");
     if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: %d sequences", n);
+    if ((st = grok__check_tokens(m, tokens, targets, (long)n * m->cfg.n_ctx)) != GROK_OK) return st;
     B = m->max_rows / m->cfg.n_ctx;
     for (start = 0; start < n; start += B) {
         int b = n - start < B ? n - start : B;
@@ -5494,6 +5535,16 @@ struct grok__progress {
     float *logits, *chunk;
 };
 
+/* Every token and target of d in range for m, with the split named in the message. */
+static int grok__train_check_data(const grok_model *m, const grok_data *d, const char *which)
+{
+    char why[sizeof grok__error_message];
+    if (!d->tokens || !d->targets) return grok__fail(GROK_ERR_ARG, "grok_train: the %s data has no tokens or targets", which);
+    if (grok__check_tokens(m, d->tokens, d->targets, (long)d->n * d->n_ctx) == GROK_OK) return GROK_OK;
+    memcpy(why, grok__error_message, sizeof why);
+    return grok__fail(GROK_ERR_ARG, "grok_train: %s data: %s", which, why);
+}
+
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
 {
     struct grok__progress pm;
@@ -5510,6 +5561,10 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         return grok__fail(GROK_ERR_ARG, "grok_train: %d training sequences, the model holds 1..%d (max_batch)",
                           train->n, m->max_rows / m->cfg.n_ctx);
     if (test && test->n < 1) test = NULL;
+    /* Bad data is refused before the first epoch, not at the first evaluation. */
+    if ((st = grok__train_check_data(m, train, "training")) != GROK_OK ||
+        (test && (st = grok__train_check_data(m, test, "test")) != GROK_OK))
+        return st;
     if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
         return grok__fail(GROK_ERR_ARG, "grok_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
     memset(&pm, 0, sizeof pm);
@@ -7403,9 +7458,15 @@ GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_los
     if (!logits || !freqs) return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: logits or freqs is NULL");
     if (p < 3 || p > 4096 || nf < 0 || nf > (p - 1) / 2 || (train_rows && n_train < 1))
         return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: p = %d, nf = %d, n_train = %d", p, nf, n_train);
-    for (int f = 0; f < nf; f++)
+    for (int f = 0; f < nf; f++) {
+        if (freqs[f] < 1 || freqs[f] > (p - 1) / 2)
+            return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: frequency %d outside 1..%d", freqs[f], (p - 1) / 2);
         for (int g = 0; g < f; g++)
             if (freqs[f] == freqs[g]) return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: frequency %d twice", freqs[f]);
+    }
+    for (int i = 0; train_rows && i < n_train; i++)
+        if (train_rows[i] < 0 || train_rows[i] >= n)
+            return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: train row %d outside [0, %ld)", train_rows[i], n);
     L = GROK__NEW(double, 4 * (size_t)n * p);
     lab = grok__modadd_labels(p);
     if (!L || !lab) { GROK_FREE(L); GROK_FREE(lab); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_restricted: out of memory"); }
