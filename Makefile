@@ -6,6 +6,9 @@
 #   make run        the canonical run of seed 000 (p=113, 25,000 epochs), then its analysis
 #   make analyze    examples/analyze on the canonical run's runs/modadd/latest.grok
 #   make test-asan  the unit tests under AddressSanitizer and UBSan
+#   make test-valgrind  the unit tests under valgrind memcheck (no errors, no leaks)
+#   make fuzz       libFuzzer on the checkpoint, safetensors and .npy readers (clang; FUZZ_SECONDS each)
+#   make lint       cppcheck on grok.h
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
@@ -18,7 +21,7 @@ WARN = -Wall -Wextra -Wpedantic -Werror
 LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
 
-TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_robust
+TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_robust tests/test_corpus
 BINS = examples/modadd examples/analyze $(TESTS)
 
 all: $(BINS)
@@ -78,6 +81,26 @@ test-asan:
 	    tail -n 1 tests/asan/log; \
 	done
 
+# libFuzzer (clang's -fsanitize=fuzzer) on the three file readers, FUZZ_SECONDS each, seeded with
+# valid files (tests/test_corpus --seeds) and tests/corpus; new inputs go to tests/fuzz/corpus_*,
+# a crash to tests/fuzz/crash-* (add it to tests/corpus once fixed).
+FUZZ_SECONDS ?= 10
+FUZZ = tests/fuzz/fuzz_ckpt tests/fuzz/fuzz_safetensors tests/fuzz/fuzz_npy
+FUZZ_CC ?= clang
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_model.h grok.h
+	$(FUZZ_CC) -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) -o $@ $< $(LDLIBS)
+
+fuzz: $(FUZZ) tests/test_corpus
+	./tests/test_corpus --seeds tests/fuzz/seeds
+	@for t in ckpt safetensors npy; do \
+	    mkdir -p tests/fuzz/corpus_$$t; \
+	    echo "== fuzz_$$t, $(FUZZ_SECONDS) s"; \
+	    ./tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=tests/fuzz/ \
+	        tests/fuzz/corpus_$$t tests/fuzz/seeds/$$t tests/corpus/$$t > tests/fuzz/log 2>&1 || { tail -n 40 tests/fuzz/log; exit 1; }; \
+	    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units)' tests/fuzz/log; \
+	done; echo "fuzz: no failing input"
+
 # The canonical run, then its analysis; ends by printing the path of its report.html.
 run: examples/modadd examples/analyze
 	./examples/modadd --out $(OUT)
@@ -88,7 +111,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) $(BENCH) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
-	rm -rf runs tests/asan
+	rm -f $(BINS) $(BENCH) $(FUZZ) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
+	rm -rf runs tests/asan tests/valgrind tests/fuzz/seeds tests/fuzz/corpus_*
 
-.PHONY: all test test-parity test-browser test-asan run analyze clean bench bench-compare
+.PHONY: all test test-parity test-browser test-asan test-valgrind fuzz lint run analyze clean bench bench-compare

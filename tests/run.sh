@@ -43,7 +43,7 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_robust; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_robust tests/test_corpus; do
     ./$t > $t.log 2>&1
     status=$?
     cat $t.log
