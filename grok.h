@@ -345,7 +345,18 @@ typedef struct {
 
 GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckpt every 100 */
 
-/* Full-batch training: train must fit in m->max_rows. A NULL test skips test metrics. */
+/* Full-batch training: train must fit in m->max_rows. A NULL test skips test metrics. Every
+   token and target of train and test is checked before the first epoch (GROK_ERR_ARG).
+   Resuming: grok_checkpoint_load of a checkpoint written with its optimizer state (latest.grok)
+   and grok_train to a later opts->epochs gives the same bits as a run that never stopped (the
+   driver draws no random numbers; the AdamW moments, step and epoch are in the checkpoint).
+   NaN guard: training stops with GROK_ERR_NUMERIC when the loss, a gradient (after backward,
+   before the update) or a parameter (after the update) is NaN or infinite; the message names the
+   epoch (m->epoch, the epochs completed before it) and the tensor, e.g. "grok_train: epoch 812:
+   the gradient of blocks.0.mlp.W_in is not finite (element 17 = nan); stopped before the update,
+   latest.grok (epoch 800) kept". The check is one pass over the gradients and one over the
+   weights per epoch, before any checkpoint of the epoch is written, so out_dir/latest.grok
+   stays the last good one. */
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                        const grok_data *test);
 
@@ -557,7 +568,9 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
 
 /* Checkpoint: little-endian binary, versioned (see GROK_CKPT_VERSION and the format comment
    in the implementation): config, step, epoch, metrics, AdamW settings, weights and, if
-   with_optimizer, both AdamW moments. Written to path.tmp then renamed. */
+   with_optimizer, both AdamW moments. Crash-safe: written to path.tmp, fsync'ed, renamed over
+   path, and the directory fsync'ed, so that path always holds a complete checkpoint (the old
+   one or the new one) whenever the process or the machine stops. */
 #define GROK_CKPT_VERSION 1
 GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer);
 /* Loads into an initialised model of the same config (its max_batch is kept). */
@@ -738,6 +751,7 @@ GROKDEF void grok_xml_escape(FILE *f, const char *s);
 #include <time.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #if defined(GROK_MALLOC) && defined(GROK_FREE)
@@ -3680,6 +3694,24 @@ static void grok__get_floats(grok__stream *s, float *x, size_t n)
 
 static const char grok__ckpt_magic[8] = {'G', 'R', 'O', 'K', 'C', 'K', 'P', 'T'};
 
+/* fsync of the directory holding path, so that a rename into it is durable. */
+static int grok__fsync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    int fd, e = 0;
+    if (n >= sizeof dir) return grok__fail(GROK_ERR_ARG, "path too long: %s", path);
+    if (slash && n == 0) n = 1; /* a file in "/" */
+    memcpy(dir, slash ? path : ".", slash ? n : 1);
+    dir[slash ? n : 1] = '\0';
+    fd = open(dir, O_RDONLY);
+    if (fd < 0) return grok__fail(GROK_ERR_IO, "cannot open directory %s: %s", dir, strerror(errno));
+    if (fsync(fd) != 0 && errno != EINVAL) e = errno; /* EINVAL: a file system that cannot sync a directory */
+    close(fd);
+    return e ? grok__fail(GROK_ERR_IO, "cannot sync directory %s: %s", dir, strerror(e)) : GROK_OK;
+}
+
 GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer)
 {
     const grok_config *c;
@@ -3719,6 +3751,9 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
         grok__put_floats(&s, m->adam_v, m->num_parameters);
     }
     grok__put_u64(&s, s.hash);
+    /* The bytes reach the disk before the rename makes them the checkpoint, and the rename
+       reaches it before we return: a crash at any point leaves the old file or the new one. */
+    if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0) s.failed = 1;
     if (fclose(s.f) != 0) s.failed = 1;
     if (s.failed) {
         remove(tmp);
@@ -3729,7 +3764,7 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
         remove(tmp);
         return grok__fail(GROK_ERR_IO, "grok_checkpoint_save: cannot rename %s to %s: %s", tmp, path, strerror(e));
     }
-    return GROK_OK;
+    return grok__fsync_dir(path);
 }
 
 /* Reads the header up to and including the config; leaves the stream after it. */
@@ -5535,6 +5570,40 @@ struct grok__progress {
     float *logits, *chunk;
 };
 
+/* "the last checkpoint (epoch E) is kept" for the NaN guard's messages; buf holds it. */
+static const char *grok__last_ckpt(char *buf, size_t n, long epoch)
+{
+    if (epoch < 0) snprintf(buf, n, "no checkpoint written in this run");
+    else snprintf(buf, n, "latest.grok (epoch %ld) kept", epoch);
+    return buf;
+}
+
+/* The NaN guard: one pass over buf (m->grads with trainable_only, or m->weights) that names a
+   parameter holding a NaN or an infinity, the last in table order: backward fills gradients from
+   the unembedding down, so that is where it first met one. No allocation. */
+static int grok__check_finite(const grok_model *m, const float *buf, int trainable_only, const char *what, long last_ckpt,
+                              const char *when)
+{
+    char kept[64];
+    int i;
+    for (i = m->n_params - 1; i >= 0; i--) {
+        const grok_param *p = &m->params[i];
+        const float *x = buf + p->offset;
+        size_t k;
+        uint32_t u, bad = 0;
+        if (trainable_only && !p->trainable) continue;
+        for (k = 0; k < p->numel; k++) { /* bit 31 of (exponent + 1) is set only by an all-ones exponent */
+            memcpy(&u, x + k, 4);
+            bad |= ((u & 0x7f800000u) + 0x00800000u) & 0x80000000u;
+        }
+        if (!bad) continue;
+        for (k = 0; k < p->numel && isfinite(x[k]); k++) {}
+        return grok__fail(GROK_ERR_NUMERIC, "grok_train: epoch %ld: %s %s is not finite (element %zu = %g); stopped %s, %s",
+                          m->epoch, what, p->name, k, (double)x[k], when, grok__last_ckpt(kept, sizeof kept, last_ckpt));
+    }
+    return GROK_OK;
+}
+
 /* Every token and target of d in range for m, with the split named in the message. */
 static int grok__train_check_data(const grok_model *m, const grok_data *d, const char *which)
 {
@@ -5549,10 +5618,10 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
 {
     struct grok__progress pm;
     double pmv[5];
-    char path[4096], eta[32];
+    char path[4096], eta[32], kept[64];
     FILE *csv = NULL;
     double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
-    long first_epoch;
+    long first_epoch, last_ckpt = -1;
     int st = GROK_OK, live, progress;
     if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train: NULL argument");
     if (train->n_ctx != m->cfg.n_ctx || (test && test->n_ctx != m->cfg.n_ctx))
@@ -5592,10 +5661,14 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         grok_model_zero_grad(m);
         if ((st = grok_model_forward(m, train->tokens, train->targets, train->n, &loss, &acc, NULL)) != GROK_OK) break;
         if (!isfinite(loss)) {
-            st = grok__fail(GROK_ERR_NUMERIC, "grok_train: training loss is %g at epoch %ld", loss, m->epoch);
+            st = grok__fail(GROK_ERR_NUMERIC, "grok_train: epoch %ld: the training loss is %g; stopped before the update, %s",
+                            m->epoch, loss, grok__last_ckpt(kept, sizeof kept, last_ckpt));
             break;
         }
-        if ((st = grok_model_backward(m)) != GROK_OK || (st = grok_model_adamw_step(m)) != GROK_OK) break;
+        if ((st = grok_model_backward(m)) != GROK_OK) break;
+        if ((st = grok__check_finite(m, m->grads, 1, "the gradient of", last_ckpt, "before the update")) != GROK_OK) break;
+        if ((st = grok_model_adamw_step(m)) != GROK_OK) break;
+        if ((st = grok__check_finite(m, m->weights, 0, "parameter", last_ckpt, "after the update")) != GROK_OK) break;
         m->epoch++;
         last = m->epoch == opts->epochs;
         eval = last || m->epoch % opts->eval_every == 0;
@@ -5633,6 +5706,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         if (ckpt && opts->out_dir) {
             snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
             if ((st = grok_checkpoint_save(m, path, 1)) != GROK_OK) break;
+            last_ckpt = m->epoch;
             if (opts->keep_history) {
                 snprintf(path, sizeof path, "%s/ckpt_%06ld.grok", opts->out_dir, m->epoch);
                 if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
