@@ -774,10 +774,12 @@ static char grok__error_message[512];
 /* Records a failure and returns its status, so that callers can `return grok__fail(...)`. */
 static int grok__fail(int status, const char *fmt, ...)
 {
+    char msg[sizeof grok__error_message]; /* an argument may be the message being replaced */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(grok__error_message, sizeof grok__error_message, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(grok__error_message, msg, sizeof msg);
     return status;
 }
 
@@ -3086,6 +3088,7 @@ static int grok__hook_point(grok_model *m, grok_tensor t, const char *fmt, int l
     char name[GROK_NAME_MAX];
     int i, st;
     if (!a->n_hooks && !a->capture) return GROK_OK;
+    /* cppcheck-suppress wrongPrintfScanfArgNum ; the formats without %d ignore l */
     snprintf(name, sizeof name, fmt, l);
     for (i = 0; i < a->n_hooks; i++)
         if (strcmp(a->hooks[i].name, name) == 0 && (st = a->hooks[i].fn(&t, name, a->hooks[i].ctx)) != GROK_OK)
@@ -5607,11 +5610,9 @@ static int grok__check_finite(const grok_model *m, const float *buf, int trainab
 /* Every token and target of d in range for m, with the split named in the message. */
 static int grok__train_check_data(const grok_model *m, const grok_data *d, const char *which)
 {
-    char why[sizeof grok__error_message];
     if (!d->tokens || !d->targets) return grok__fail(GROK_ERR_ARG, "grok_train: the %s data has no tokens or targets", which);
     if (grok__check_tokens(m, d->tokens, d->targets, (long)d->n * d->n_ctx) == GROK_OK) return GROK_OK;
-    memcpy(why, grok__error_message, sizeof why);
-    return grok__fail(GROK_ERR_ARG, "grok_train: %s data: %s", which, why);
+    return grok__fail(GROK_ERR_ARG, "grok_train: %s data: %s", which, grok__error_message);
 }
 
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
@@ -6220,7 +6221,9 @@ static void grok__fft_many(const grok_fft_plan *pl, double *d, float *f, long st
             double *e = buf + (long)E * j;
             long o = 2 * (c0 * dist + j * stride);
             for (int l = 0; l < nv; l++, o += 2 * dist) {
+                /* cppcheck-suppress nullPointer ; exactly one of d and f is set */
                 e[l] = d ? d[o] : f[o];
+                /* cppcheck-suppress nullPointer ; exactly one of d and f is set */
                 e[L + l] = d ? d[o + 1] : f[o + 1];
             }
             for (int l = nv; l < L; l++) e[l] = e[L + l] = 0;
@@ -6552,9 +6555,11 @@ static void grok__fb_apply(const grok__fbasis *fb, double *od, float *of, long l
     const int w = (ncols + 2 * GROK__VL - 1) / (2 * GROK__VL) * (2 * GROK__VL);
     double *y = fb->y;
 #define GROK__FB_X(r, c) (xd ? xd[(long)(r) * ldx + (c)] : (double)xf[(long)(r) * ldx + (c)])
+    /* cppcheck-suppress nullPointer ; GROK__FB_X reads xd when it is set, else xf */
     for (int c = 0; c < ncols; c++) y[c] = GROK__FB_X(0, c);
     for (int x = 1; x <= h; x++)
         for (int c = 0; c < ncols; c++) {
+            /* cppcheck-suppress nullPointer ; GROK__FB_X reads xd when it is set, else xf */
             double a = GROK__FB_X(x, c), b = GROK__FB_X(p - x, c);
             y[(long)x * NC + c] = a + b;
             y[(long)(nc + x - 1) * NC + c] = a - b;

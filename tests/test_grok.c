@@ -574,23 +574,32 @@ static int train_small(grok_model *m, int threads, int epochs, double *test_acc,
     return st;
 }
 
+/* GROK_TEST_QUICK=1 (make test-valgrind) shortens the training runs: 300 epochs instead of 1000
+   (memorised, test accuracy well above chance, not yet grokked) and 50 instead of 200. */
+static int quick(void) { const char *q = getenv("GROK_TEST_QUICK"); return q && *q && *q != '0'; }
+
 static void test_integration_and_determinism(void)
 {
     grok_model a, b;
     double acc_a, acc_b, sa, sb;
-    int st = train_small(&a, 2, 1000, &acc_a, &sa);
+    int epochs = quick() ? 300 : 1000, det_epochs = quick() ? 50 : 200;
+    int st = train_small(&a, 2, epochs, &acc_a, &sa);
     CHECK(st == GROK_OK, "training: %s", grok_last_error());
-    CHECK(acc_a >= 0.95, "p=31 frac 0.5 reaches test accuracy %.4f (>= 0.95) in %.1f s", acc_a, sa);
-    printf("integration: p=31 frac 0.5, 1000 epochs: test acc %.4f in %.2f s\n", acc_a, sa);
-    st = train_small(&b, 1, 200, &acc_b, &sb);
+    if (quick())
+        CHECK(a.metrics.train_acc == 1.0 && acc_a >= 0.4, "p=31 frac 0.5, 300 epochs: train accuracy %.4f (1), test %.4f (>= 0.4)",
+              a.metrics.train_acc, acc_a);
+    else
+        CHECK(acc_a >= 0.95, "p=31 frac 0.5 reaches test accuracy %.4f (>= 0.95) in %.1f s", acc_a, sa);
+    printf("integration: p=31 frac 0.5, %d epochs: test acc %.4f in %.2f s\n", epochs, acc_a, sa);
+    st = train_small(&b, 1, det_epochs, &acc_b, &sb);
     CHECK(st == GROK_OK, "training: %s", grok_last_error());
     {
         grok_model c;
         double acc_c, sc;
-        train_small(&c, 2, 200, &acc_c, &sc);
+        train_small(&c, 2, det_epochs, &acc_c, &sc);
         CHECK(memcmp(b.weights, c.weights, sizeof(float) * b.num_parameters) == 0 &&
               memcmp(b.adam_v, c.adam_v, sizeof(float) * b.num_parameters) == 0,
-              "1 and 2 threads give the same bits after 200 epochs");
+              "1 and 2 threads give the same bits after %d epochs", det_epochs);
         grok_model_free(&c);
     }
     grok_threads_set(0);

@@ -196,6 +196,14 @@ static void test_gemm_args(void)
 
 static int dummy_hook(grok_tensor *act, const char *name, void *ctx) { (void)act; (void)name; (void)ctx; return GROK_OK; }
 
+/* A hook that fails with its own message, which the forward's message must quote intact (the
+   message is formatted from itself: grok__fail must not read the buffer it writes). */
+static int failing_hook(grok_tensor *act, const char *name, void *ctx)
+{
+    (void)act; (void)ctx;
+    return grok__fail(GROK_ERR_ARG, "my hook refuses %s", name);
+}
+
 static void test_config(void)
 {
     grok_config c = tiny_config();
@@ -339,6 +347,10 @@ static void test_model_calls(void)
     for (i = 0; i < GROK_MAX_HOOKS; i++) grok_model_add_hook(&m, "hook_embed", dummy_hook, NULL);
     BADM(grok_model_add_hook(&m, "hook_embed", dummy_hook, NULL), "hooks", "hook 33");
     BADM(grok_model_backward(&m), "hooks", "backward with hooks");
+    grok_model_clear_hooks(&m);
+    grok_model_add_hook(&m, "blocks.0.hook_resid_pre", failing_hook, NULL);
+    BADM(grok_model_forward(&m, tok, NULL, 2, NULL, NULL, logits), "hook on blocks.0.hook_resid_pre failed: my hook refuses "
+         "blocks.0.hook_resid_pre", "a failing hook's message quoted intact");
     grok_model_clear_hooks(&m);
     grok_model_clear_hooks(NULL);
     BAD(grok_hook_zero_ablate(NULL, "blocks.0.attn.hook_z", NULL), "zero ablate NULL act");
