@@ -112,7 +112,7 @@ fuzz: $(FUZZ) tests/test_corpus
 	    echo "== fuzz_$$t, $(FUZZ_SECONDS) s"; \
 	    ./tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=tests/fuzz/ \
 	        tests/fuzz/corpus_$$t tests/fuzz/seeds/$$t tests/corpus/$$t > tests/fuzz/log 2>&1 || { tail -n 40 tests/fuzz/log; exit 1; }; \
-	    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units)' tests/fuzz/log; \
+	    grep -E 'stat::number_of_executed_units' tests/fuzz/log; \
 	done; echo "fuzz: no failing input"
 
 # The canonical run, then its analysis; ends by printing the path of its report.html.

@@ -1331,7 +1331,7 @@ static void grok__pool_shutdown(void)
    n > 64, 2 if called while a parallel region runs (e.g. from a task). */
 GROKDEF int grok_threads_set(int n)
 {
-    if (n > GROK__MAX_THREADS) return 1;
+    if (n > GROK__MAX_THREADS) { grok__fail(GROK_ERR_ARG, "grok_threads_set: %d threads, at most %d", n, GROK__MAX_THREADS); return 1; }
     if (n <= 0) n = grok__default_threads();
     if (pthread_mutex_trylock(&grok__pool_busy) != 0) return 2;
     if (n != grok__pool_nworkers + 1) grok__pool_stop();
@@ -3501,6 +3501,12 @@ static void grok__adamw_task(void *ctx, int task, int ntasks)
     }
 }
 
+static int grok__adamw_valid(const grok_adamw *o)
+{
+    return o->lr >= 0.0 && o->weight_decay >= 0.0 && o->beta1 >= 0.0 && o->beta1 < 1.0 && o->beta2 >= 0.0 &&
+           o->beta2 < 1.0 && o->eps >= 0.0;
+}
+
 /* PyTorch's single-tensor AdamW (torch/optim/adamw.py) step t = step + 1, per element:
      p *= 1 - lr*wd;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
      p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
@@ -3513,9 +3519,7 @@ GROKDEF int grok_model_adamw_step(grok_model *m)
     int i;
     if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
     o = &m->opt;
-    if (!(o->lr >= 0.0) || !(o->weight_decay >= 0.0) || !(o->beta1 >= 0.0 && o->beta1 < 1.0) ||
-        !(o->beta2 >= 0.0 && o->beta2 < 1.0) || !(o->eps >= 0.0))
-        return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: need lr, wd, eps >= 0 and betas in [0, 1)");
+    if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: need lr, wd, eps >= 0 and betas in [0, 1)");
     lr = o->lr * (o->lr_schedule ? o->lr_schedule(m->step, o->lr_schedule_ctx) : 1.0);
     if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "grok_model_adamw_step: learning rate %g at step %ld", lr, m->step);
     t = (double)(m->step + 1);
@@ -5637,6 +5641,8 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         return st;
     if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
         return grok__fail(GROK_ERR_ARG, "grok_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (!grok__adamw_valid(&m->opt))
+        return grok__fail(GROK_ERR_ARG, "grok_train: m->opt needs lr, weight_decay, eps >= 0 and betas in [0, 1)");
     memset(&pm, 0, sizeof pm);
     if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) return st;
     if (opts->out_dir) {

@@ -170,6 +170,8 @@ static void test_core(void)
     idx[2] = 3;
     CHECK(grok_tensor_at(&t, idx) == data + 23, "at() in bounds still works");
     CHECK(strcmp(grok_status_name(12345), "GROK_ERR_UNKNOWN") == 0, "unknown status named");
+    MARK();
+    CHECK(grok_threads_set(1000) == 1 && MSG_SET(), "1000 threads refused with a message");
 }
 
 /* --------------------------------------------------------------- kernels */
@@ -447,6 +449,21 @@ static void test_tasks_train(void)
     }
     o.progress_measures = 1; o.n_key_freqs = -1;
     BAD(grok_train(&m, &o, &tr, &te), "negative n_key_freqs");
+    {
+        int kf[2] = {1, 4};
+        o.key_freqs = kf; o.n_key_freqs = 2;
+        BAD(grok_train(&m, &o, &tr, &te), "key frequency 4 of p = 7");
+        o.key_freqs = NULL;
+    }
+    o.progress_measures = 0; o.n_key_freqs = 0;
+    watched_model = NULL; /* the optimizer settings differ from the snapshot on purpose */
+    m.opt.lr = -1e-3;
+    BADM(grok_train(&m, &o, &tr, &te), "lr", "a negative learning rate");
+    m.opt.lr = s.opt.lr; m.opt.beta2 = 1.5;
+    BADM(grok_train(&m, &o, &tr, &te), "betas", "beta2 1.5");
+    m.opt.beta2 = s.opt.beta2;
+    CHECK(snap_same(&s, &m), "bad optimizer settings refused before any gradient is computed");
+    watched_model = &m;
     o.progress_measures = 0; o.n_key_freqs = 0;
     watched_model = NULL;
     CHECK(snap_same(&s, &m), "model unchanged by refused training");
