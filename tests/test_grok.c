@@ -574,19 +574,19 @@ static int train_small(grok_model *m, int threads, int epochs, double *test_acc,
     return st;
 }
 
-/* GROK_TEST_QUICK=1 (make test-valgrind) shortens the training runs: 300 epochs instead of 1000
-   (memorised, test accuracy well above chance, not yet grokked) and 50 instead of 200. */
+/* GROK_TEST_QUICK=1 (make test-valgrind) shortens the training runs: 100 epochs instead of 1000
+   (memorised, test accuracy well above chance 1/31, not yet grokked) and 20 instead of 200. */
 static int quick(void) { const char *q = getenv("GROK_TEST_QUICK"); return q && *q && *q != '0'; }
 
 static void test_integration_and_determinism(void)
 {
     grok_model a, b;
     double acc_a, acc_b, sa, sb;
-    int epochs = quick() ? 300 : 1000, det_epochs = quick() ? 50 : 200;
+    int epochs = quick() ? 100 : 1000, det_epochs = quick() ? 20 : 200;
     int st = train_small(&a, 2, epochs, &acc_a, &sa);
     CHECK(st == GROK_OK, "training: %s", grok_last_error());
     if (quick())
-        CHECK(a.metrics.train_acc == 1.0 && acc_a >= 0.4, "p=31 frac 0.5, 300 epochs: train accuracy %.4f (1), test %.4f (>= 0.4)",
+        CHECK(a.metrics.train_acc == 1.0 && acc_a >= 0.25, "p=31 frac 0.5, 100 epochs: train accuracy %.4f (1), test %.4f (>= 0.25)",
               a.metrics.train_acc, acc_a);
     else
         CHECK(acc_a >= 0.95, "p=31 frac 0.5 reaches test accuracy %.4f (>= 0.95) in %.1f s", acc_a, sa);

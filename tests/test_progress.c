@@ -161,9 +161,9 @@ static void test_trained(void)
         return;
     }
     m.opt.lr = 1e-2;
-    /* GROK_TEST_QUICK=1 (make test-valgrind): 200 epochs, still 10 evaluations; nothing below
+    /* GROK_TEST_QUICK=1 (make test-valgrind): 100 epochs, still 10 evaluations; nothing below
        depends on the model having grokked */
-    o.epochs = quick ? 200 : 1000; o.eval_every = quick ? 20 : 100; o.checkpoint_every = 0; o.progress = 0; o.out_dir = dir;
+    o.epochs = quick ? 100 : 1000; o.eval_every = quick ? 10 : 100; o.checkpoint_every = 0; o.progress = 0; o.out_dir = dir;
     o.progress_measures = 1;
     st = grok_train(&m, &o, &tr, &te);
     CHECK(st == GROK_OK, "training with progress measures: %s", grok_last_error());
