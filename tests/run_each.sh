@@ -14,7 +14,9 @@ for t in "$@"; do
     $wrap ./$t > "$log" 2>&1
     status=$?
     cat "$log"
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    # test_gemm run with GROK_KERNEL set prefixes its line with "[kernel] "
+    line=$(grep -E '^(\[[a-z0-9]+\] )?[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    line=${line#\[*\] }
     if [ -z "$line" ]; then
         fail=$((fail + 1)); echo "FAIL $t exited $status without its closing line"
         continue
