@@ -9,6 +9,9 @@
 #   make test-valgrind  the unit tests under valgrind memcheck (no errors, no leaks)
 #   make fuzz       libFuzzer on the checkpoint, safetensors and .npy readers (clang; FUZZ_SECONDS each)
 #   make lint       cppcheck on grok.h
+#   make sweep-mpi  examples/sweep_mpi, examples/sweep built with mpicc (built by make when mpicc is found)
+#   make test-sweep a tiny sweep serially, under mpirun -n 2 and 3 (when built), killed and resumed
+#   make cuda       grok_cuda.o, tests/test_cuda, tests/test_cuda_host, bench/train_cuda (nvcc; else a note)
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
 #   make clean
@@ -20,14 +23,23 @@ CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wpedantic -Werror
 LDLIBS ?= -lm -lpthread
 OUT ?= runs/modadd
+# MPI (Debian's openmpi-bin, libopenmpi-dev): examples/sweep_mpi is built when $(MPICC) is found
+MPICC ?= mpicc
+SWEEP_MPI = $(if $(shell command -v $(MPICC) 2>/dev/null),examples/sweep_mpi)
 
-TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_robust tests/test_corpus
-BINS = examples/modadd examples/analyze $(TESTS)
+TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks tests/test_robust tests/test_corpus
+BINS = examples/modadd examples/analyze examples/digits examples/sweep $(SWEEP_MPI) examples/power_sum examples/groups $(TESTS)
 
 all: $(BINS)
 
 examples/%: examples/%.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
+
+# examples/sweep.c with -DGROK_MPI: rank 0 hands out the points, the other ranks train them
+examples/sweep_mpi: examples/sweep.c grok.h
+	$(MPICC) -std=c99 $(CFLAGS) $(WARN) -DGROK_MPI -o $@ examples/sweep.c $(LDLIBS)
+
+sweep-mpi: examples/sweep_mpi
 
 tests/%: tests/%.c tests/check.h grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
@@ -47,6 +59,36 @@ bench/fft_fftw: bench/fft.c grok.h
 bench/svd_lapacke: bench/svd.c grok.h
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_HAVE_LAPACKE -o $@ bench/svd.c -llapacke -lopenblas $(LDLIBS)
 
+# The CUDA companion (README, "CUDA companion"), when nvcc is on PATH or in /usr/local/cuda/bin.
+# --fmad=false is not optional: the kernels round like the CPU code they mirror.
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_ARCH ?= -arch=sm_75
+NVCCFLAGS ?= -O2 $(CUDA_ARCH)
+NVCC_ALL = -std=c++17 --fmad=false -Xcompiler -Wall,-Wextra -Werror all-warnings
+CUDA_LDLIBS = -L$(dir $(NVCC))../lib64 -lcudart -lcublas -lstdc++
+
+ifneq ($(NVCC),)
+cuda: grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda
+
+grok_cuda.o: grok_cuda.cu grok.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -c -o $@ grok_cuda.cu
+
+tests/test_cuda: tests/test_cuda.cu grok_cuda.cu grok.h tests/check.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -o $@ tests/test_cuda.cu -lcublas $(LDLIBS)
+
+# The same test with the CUDA runtime, cuBLAS and the kernel launches served on the host
+# (tests/cuda_host.h): grok_cuda.cu's whole orchestration against the CPU path, without a GPU.
+tests/test_cuda_host: tests/test_cuda.cu tests/cuda_host.h tests/cuda_host_kernels.h grok_cuda.cu grok.h tests/check.h
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ALL) -DGROK_TEST_CUDA_HOST -o $@ tests/test_cuda.cu -lcublas $(LDLIBS)
+
+# bench/train with --device cuda: a C program linked with grok_cuda.o
+bench/train_cuda: bench/train.c bench/bench_common.h grok.h grok_cuda.o
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -DGROK_CUDA -o $@ bench/train.c grok_cuda.o $(CUDA_LDLIBS) $(LDLIBS)
+else
+cuda:
+	@echo "make cuda: nvcc not found (PATH, /usr/local/cuda/bin): skipping grok_cuda.o, tests/test_cuda, tests/test_cuda_host, bench/train_cuda"
+endif
+
 bench: $(BENCH)
 	@mkdir -p bench/results
 	./bench/peak
@@ -62,11 +104,14 @@ bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 	./bench/fft_fftw
 	OPENBLAS_NUM_THREADS=1 ./bench/svd_lapacke
 
-test: $(TESTS)
+test: $(TESTS) cuda
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
 test-browser: examples/modadd
 	sh tests/browser/run.sh
+
+test-sweep: examples/sweep $(SWEEP_MPI)
+	sh tests/sweep/run.sh
 
 test-parity:
 	CC="$(CC)" sh tests/parity/run.sh
@@ -78,7 +123,13 @@ test-asan:
 	    $(CC) -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	        -o tests/asan/$${t#tests/} $$t.c $(LDLIBS) || exit 1; \
 	done
-	@sh tests/run_each.sh "" $(patsubst tests/%,tests/asan/%,$(TESTS))
+	@if [ -n "$(NVCC)" ]; then \
+	    $(NVCC) -O1 -g $(CUDA_ARCH) -std=c++17 --fmad=false -DGROK_TEST_CUDA_HOST \
+	        -Xcompiler -fsanitize=address,-fsanitize=undefined,-fno-sanitize-recover=all \
+	        -o tests/asan/test_cuda_host tests/test_cuda.cu -lcublas -lasan -lubsan $(LDLIBS) || exit 1; \
+	fi
+	@# tests/test_cuda_host (with nvcc): every device buffer is its own host allocation, so an overrun shows
+	@sh tests/run_each.sh "" $(patsubst tests/%,tests/asan/%,$(TESTS)) $(if $(NVCC),tests/asan/test_cuda_host)
 
 # The unit tests under valgrind's memcheck: any error or leak (definite, indirect, possible) fails.
 # GROK_TEST_QUICK=1 shortens the long training runs inside the tests, and GROK_KERNEL=generic
@@ -127,7 +178,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) $(BENCH) $(FUZZ) bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
+	rm -f $(BINS) examples/sweep_mpi $(BENCH) $(FUZZ) grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity
 	rm -rf runs tests/asan tests/valgrind tests/fuzz/seeds tests/fuzz/corpus_*
 
-.PHONY: all test test-parity test-browser test-asan test-valgrind fuzz lint run analyze clean bench bench-compare
+.PHONY: all cuda test test-parity test-browser test-asan test-valgrind fuzz lint test-sweep sweep-mpi run analyze clean bench bench-compare

@@ -10,10 +10,12 @@
        core      errors, arena, RNG, tensor views
        kernels   GEMM (AVX-512 / AVX2 / portable, run-time choice) and the thread pool
        model     config, parameter table, forward/backward, hooks and the activation cache
+       nets      seed 003's BilinearNet and OneLayerMLP (grok_net), same machinery
        train     AdamW, evaluation, the training driver
-       tasks     modular addition (grok_task_modadd)
+       tasks     modular addition (grok_task_modadd), other modular operations (grok_task_modop),
+                 groups C_n, D_n, S_n (grok_group, grok_task_group), n-digit addition (grok_task_digits)
        analysis  DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses
-       I/O       checkpoints, safetensors, .npy, run summaries, SVG plots
+       I/O       checkpoints, safetensors, .npy, run summaries, SVG plots, phase diagrams
 
    Do this:
        #define GROK_IMPLEMENTATION
@@ -42,6 +44,7 @@
        GROK_MALLOC(sz) / GROK_FREE(p)
                                 replace malloc/free; define both or neither
        GROK_ASSERT(x)           internal invariants (default: assert); never used for user input
+       GROK_CUDA                the CUDA companion's API and grok_train_cuda (grok_cuda.cu, README)
 
    SHAPE LEGEND (used in every comment that states a shape)
        B  batch (rows of the data set)         T  sequence length (n_ctx)
@@ -247,7 +250,9 @@ GROKDEF grok_tensor grok_model_tensor(const grok_model *m, float *buffer, const 
    target positions whose argmax is the target. B <= max_batch.
    One-layer models take a trimmed path when there are targets and logits_out is NULL: only
    target positions go through the block's output side, and Q/K/V are computed once per
-   (position, token). It computes the same function (tests compare the two paths); set
+   (position, token); without LayerNorm it also folds W_in and W_U into tables over those
+   (position, token) rows and merges W_out with W_U (the "folded" path, about half the FLOPs
+   of the canonical step). It computes the same function (tests compare the paths); set
    m->general_path = 1 to compute every position, e.g. to read every activation. */
 GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targets, int B,
                                double *loss, double *acc, float *logits_out);
@@ -298,6 +303,75 @@ GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int 
 GROKDEF const grok_tensor *grok_cache_get(const grok_cache *c, const char *name); /* NULL if absent */
 GROKDEF void grok_cache_free(grok_cache *c);
 
+/* ================================================================ nets ===== */
+/* The two models of seed 003 for group composition, with the transformer's machinery: one
+   buffer each for weights, gradients and AdamW moments with a name/shape table, hand-written
+   backward, hooks and the activation cache. Shapes (N = the group order n, E = embed_dim,
+   Hd = hidden_dim):
+     BilinearNet  W_E_a (N,E), W_E_b (N,E), W_U (E,N):
+       x_embed = W_E_a[a], y_embed = W_E_b[b] (B,E); product = x_embed * y_embed (B,E);
+       out = product @ W_U (B,N)
+     OneLayerMLP  W_E_a (N,E), W_E_b (N,E), W (2E,Hd), W_U (Hd,N):
+       x_embed, y_embed (B,E); embed_stack = [x_embed, y_embed] (B,2E);
+       hidden = ReLU(embed_stack @ W) (B,Hd); out = hidden @ W_U (B,N)
+   Init as the seed: every weight ~ normal(0, 1) / sqrt(fan), fan = E for W_E_a, W_E_b and the
+   bilinear W_U, 2E for W, Hd for the MLP's W_U, drawn in table order from cfg.seed with grok.h's
+   RNG. No biases. Hook names are the seed's HookPoint names: x_embed, y_embed, product (bilinear)
+   or embed_stack, hidden (MLP), and out (the logits). */
+typedef enum { GROK_NET_BILINEAR = 0, GROK_NET_MLP = 1 } grok_net_kind;
+
+typedef struct {
+    grok_net_kind kind;
+    int n;            /* group order: input vocabulary and logits */
+    int embed_dim;
+    int hidden_dim;   /* MLP only */
+    uint64_t seed;
+} grok_net_config;
+
+typedef struct grok__net_acts grok__net_acts;
+
+typedef struct {
+    grok_net_config cfg;
+    int n_params;
+    grok_param *params;     /* W_E_a, W_E_b, (W,) W_U */
+    size_t num_parameters;  /* floats in each buffer below */
+    float *weights, *grads; /* one contiguous buffer each, layout of `params` */
+    float *adam_m, *adam_v; /* AdamW moments, same layout */
+    grok_adamw opt;         /* grok_adamw_default() after init */
+    long step;              /* optimizer steps taken */
+    long epoch;             /* epochs completed (grok_net_train) */
+    grok_metrics metrics;   /* last evaluation */
+    int max_rows;           /* pairs (rows) the activation buffers hold */
+    grok__net_acts *acts;
+    grok_arena arena;
+} grok_net;
+
+GROKDEF int  grok_net_init(grok_net *net, const grok_net_config *cfg, int max_batch);
+GROKDEF void grok_net_free(grok_net *net);
+GROKDEF const grok_param *grok_net_param(const grok_net *net, const char *name);
+/* Forward pass over B rows of a grok_data-style (B,3) array: a = tokens[3i], b = tokens[3i+1]
+   (the '=' at tokens[3i+2] is not read), label targets[3i+2] (-1: no loss term); targets may be
+   NULL. Loss and accuracy as grok_model_forward (float64 log-softmax cross-entropy, mean over
+   rows with a label); logits_out (B,N) may be NULL. B <= max_batch. */
+GROKDEF int  grok_net_forward(grok_net *net, const int *tokens, const int *targets, int B, double *loss,
+                              double *acc, float *logits_out);
+/* ADDS d loss / d param of the last forward (which had labels) into net->grads. */
+GROKDEF int  grok_net_backward(grok_net *net);
+GROKDEF void grok_net_zero_grad(grok_net *net);
+GROKDEF int  grok_net_adamw_step(grok_net *net); /* the transformer's AdamW, with net->opt */
+/* Forward only over n rows in chunks of max_batch: loss and accuracy of the whole set. */
+GROKDEF int  grok_net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
+                               double *acc);
+/* Hooks on the net's hook points (grok_hook_fn as for the transformer; act is (B, ..), batch
+   first). They read or replace the activation; backward is refused while hooks are registered. */
+GROKDEF int  grok_net_add_hook(grok_net *net, const char *name, grok_hook_fn fn, void *ctx);
+GROKDEF void grok_net_clear_hooks(grok_net *net);
+/* The activation cache over B rows (chunks of max_batch): every hook point whose name contains
+   one of the comma-separated substrings of filter (NULL: all), (B, ..) tensors the cache owns;
+   read with grok_cache_get, free with grok_cache_free. logits_out (B,N) may be NULL. */
+GROKDEF int  grok_net_cache_run(grok_cache *c, grok_net *net, const int *tokens, int B, const char *filter,
+                                float *logits_out);
+
 /* =============================================================== tasks ===== */
 
 /* A data set of n sequences: tokens (n, n_ctx), targets (n, n_ctx) with -1 where a
@@ -315,6 +389,144 @@ GROKDEF void grok_data_free(grok_data *d);
    grok_rng_shuffle from data_seed; the first floor(p*p*frac_train) rows train, the rest test. */
 GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train,
                              uint64_t data_seed);
+
+/* The modular binary operations of the seeds for grok_task_modop, over Z_p. */
+typedef enum {
+    GROK_OP_ADD = 0,  /* (a + b) mod p, seed 000 (grok_task_modadd) */
+    GROK_OP_SUB,      /* (a - b) mod p */
+    GROK_OP_MUL,      /* a b mod p */
+    GROK_OP_DIV,      /* a b^-1 mod p; p must be prime; the p pairs with b = 0 are left out */
+    GROK_OP_POW_SUM,  /* (a^m + b^n) mod p, seed 001 (m = n = 4) */
+    GROK_OP_SQ_SUM,   /* (a^2 + b^2) mod p */
+    GROK_OP_SQ_CROSS  /* (a^2 + a b + b^2) mod p */
+} grok_modop;
+
+/* A user's operation: the label of (a, b) in [0, p), or -1 to leave the pair out. */
+typedef int (*grok_modop_fn)(int a, int b, int p, void *ctx);
+
+/* Label of (a, b) under op (m, n: the exponents of GROK_OP_POW_SUM, >= 0, ignored otherwise),
+   or -1 for a pair that op leaves out (b = 0 under GROK_OP_DIV); -1 and an error for bad input. */
+GROKDEF int grok_modop_apply(grok_modop op, int a, int b, int p, int m, int n);
+/* Modular addition's data set for any operation: the sequences (a, b, '=' = p) of every kept
+   pair in a-major order, label at the last position, shuffled by grok_rng_shuffle from
+   data_seed; the first floor(N frac_train) of the N kept pairs train, the rest test.
+   GROK_OP_ADD gives grok_task_modadd's data, bit for bit. */
+GROKDEF int grok_task_modop(grok_data *train, grok_data *test, grok_modop op, int p, int m, int n,
+                            double frac_train, uint64_t data_seed);
+/* The same with the label from fn(a, b, p, ctx); a value outside [-1, p) is GROK_ERR_ARG. */
+GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                               double frac_train, uint64_t data_seed);
+
+/* Finite groups of seed 003 with elements 0..order-1. C_n: x∘y = (x + y) mod n. D_n (order 2n):
+   element r + s n is the rotation r followed by s reflections, [e, r, .., r^(n-1), s, rs, ..,
+   r^(n-1)s], and (x_r, x_s)∘(y_r, y_s) = ((x_r + y_r) mod n, y_s) when x_s = 0, else
+   ((x_r - y_r) mod n, (1 + y_s) mod 2) (seed 003's DihedralGroup.compose). S_n (n <= 6, order
+   n!): the permutations of 0..n-1 in lexicographic order, x∘y = the permutation i -> x(y(i)). */
+typedef enum { GROK_GROUP_CYCLIC = 0, GROK_GROUP_DIHEDRAL, GROK_GROUP_SYMMETRIC } grok_group_kind;
+#define GROK_GROUP_MAX_ORDER 4096
+typedef struct {
+    grok_group_kind kind;
+    int index;       /* n of C_n, D_n, S_n */
+    int order;       /* n, 2n, n! */
+    int identity;    /* 0 for all three */
+    int *table;      /* (order, order): table[x*order + y] = x∘y */
+    int *inverse;    /* (order): x∘inverse[x] = identity */
+    /* k such that elements 0..k-1 form the cyclic group Z_k with x∘y = (x + y) mod k (the largest
+       such prefix): n for C_n, the rotations n for D_n, 2 for S_n (n >= 2). The Fourier analyses
+       of nets (grok_net_fourier_norms, grok_net_neuron_freqs) work on it. */
+    int cyclic;
+    char name[16];   /* "C_113", "D_59", "S_5" */
+} grok_group;
+
+/* Builds the table (one allocation); order <= GROK_GROUP_MAX_ORDER, n >= 1, S_n: n <= 6. */
+GROKDEF int  grok_group_init(grok_group *g, grok_group_kind kind, int n);
+GROKDEF void grok_group_free(grok_group *g);
+/* Seed 003's data set in modular addition's layout: the order^2 sequences (x, y, '=') with
+   '=' the token order, a-major, label x∘y at the last position; shuffled and split like
+   grok_task_modop. */
+GROKDEF int  grok_task_group(grok_data *train, grok_data *test, const grok_group *g, double frac_train,
+                             uint64_t data_seed);
+
+/* ----- n-digit addition (seed 002). A question is x + y = z in T = 3n+3 tokens: the n digits
+   of x (most significant first) at positions 0..n-1, '+' (token 10) at n, y at n+1..2n, '='
+   (token 11) at 2n+1 and the n+1 digits of z = x + y at 2n+2..3n+2, most significant first, so
+   z's first digit is the final carry: 77426+17611=095037. Position t predicts token t+1, so
+   the loss sits at the n+1 positions 2n+1..3n+1 (the seed's logits[:, -(n+2):-1]) with target
+   tokens[t+1] (its tokens[:, -(n+1):]) and every other target is -1; grok_model_forward's loss
+   is then the seed's training loss. Two indexings, both the seed's: answer token j (j = 0 the
+   leading digit, j = n the units; its per-token curves "tok j"), and column d (d = 0 the units,
+   its sub-task curves) made of x_d, y_d and z_d at positions n-1-d, 2n-d and 3n+2-d; column d
+   is answer token n-d, and answer token 0 (the final carry) belongs to no column. */
+#define GROK_DIGITS_PLUS 10
+#define GROK_DIGITS_EQUALS 11
+#define GROK_DIGITS_MAX 32 /* n_digits is 1..GROK_DIGITS_MAX */
+
+/* B fresh questions: every digit of x and y uniform in 0..9 (grok_rng_below(rng, 10), row by
+   row, x's digits then y's, most significant first), the answers and the targets. batch is
+   either zeroed, and then allocated here (free with grok_data_free), or holds B rows of 3n+3
+   tokens (grok_data_alloc or an earlier call), overwritten without allocating: a fresh batch
+   every training step allocates nothing. Called once with B = N it makes a fixed finite set. */
+GROKDEF int grok_task_digits(grok_data *batch, int n_digits, int B, grok_rng *rng);
+
+/* Seed 002's model for n digits: 1 layer, 4 heads, d_model 512, d_head 128, d_mlp 2048, ReLU,
+   d_vocab = d_vocab_out = 12 (as the seed runs it), n_ctx 3n+3, LayerNorm if use_ln (the seed's
+   LayerNorm modules are commented out, so it trains without), seed 129000, biases trained,
+   init_range 1/sqrt(d_model) (the seed's std for every matrix but W_U, whose std is
+   1/sqrt(d_vocab)). The seed's model has no attention or unembedding biases: for its exact
+   architecture freeze them after grok_model_init with grok_model_set_trainable(m, "b_", 0) and
+   then (m, "mlp.b_", 1), as examples/digits.c does. For n_digits outside 1..GROK_DIGITS_MAX
+   n_ctx is 0, which grok_model_init refuses. */
+GROKDEF grok_config grok_digits_config(int n_digits, int use_ln);
+/* Seed 002's optimizer: AdamW lr 1e-4, wd 0.1, betas (0.9, 0.98), eps 1e-8, warm-up
+   lr_schedule min(step/10, 1) (LambdaLR: the first step has factor 0). */
+GROKDEF grok_adamw grok_digits_adamw(void);
+
+/* Seed 002's sub-tasks of a column: BaseAdd when no carry comes in, else UseSum9 when
+   x_d + y_d == 9 (the incoming carry makes a 10 and passes a carry on), else UseCarry1.
+   Disjoint, and every column has exactly one. */
+enum { GROK_DIGITS_BASEADD = 0, GROK_DIGITS_USECARRY1 = 1, GROK_DIGITS_USESUM9 = 2 };
+typedef struct {
+    unsigned char base_add;   /* x_d + y_d, 0..18 (the seed's base_adds; sum9s is base_add == 9) */
+    unsigned char use_carry;  /* column d-1 carries into d, 0 for the units (use_carry1s) */
+    unsigned char make_carry; /* base_add + use_carry >= 10: d carries into d+1 (make_carry1s) */
+    unsigned char subtask;    /* GROK_DIGITS_BASEADD, _USECARRY1 or _USESUM9 (use_sum9s: USESUM9) */
+} grok_digits_column;
+/* cols (B, n_digits), column d = 0 the units, of the questions tokens (B, 3n+3), computed from
+   x and y alone; GROK_ERR_ARG if a row's x, y, '+' or '=' is not in place. */
+GROKDEF int grok_digits_columns(grok_digits_column *cols, const int *tokens, int B, int n_digits);
+
+/* The seed's loss curves of one batch. Every loss is -log softmax (in double) of an answer
+   token at the position that predicts it, averaged as the seed averages; a class with no case
+   in the batch is NAN with count 0 (the seed's plots repeat the previous step's value). */
+typedef struct {
+    int n_digits, B;
+    double loss;                        /* over all B*(n+1) answer tokens: the training loss */
+    double token[GROK_DIGITS_MAX + 1];  /* answer token j over the B rows (the seed's "tok j") */
+    double token_acc[GROK_DIGITS_MAX + 1]; /* fraction of rows whose argmax at token j is right */
+    double row_acc;                     /* fraction of rows with all n+1 answer tokens right */
+    /* [sub-task][d]: z_d over the rows whose column d has that sub-task (ba_/uc1_/us9_perdigit_loss) */
+    double column[3][GROK_DIGITS_MAX];
+    int column_count[3][GROK_DIGITS_MAX];
+    /* Over whole rows: baseadd_all, rows without any carry, the mean over their n column
+       digits (the leading 0 left out; ba_alldigits_loss); usecarry1_any, rows with a UseCarry1
+       column and no UseSum9 column, over all n+1 answer tokens (uc1_anydigits_loss);
+       usesum9_one / usesum9_two, rows with exactly one / two UseSum9 columns, over all n+1
+       (us9_onedigit_loss, us9_twodigits_loss). Rows with three or more UseSum9 columns are in
+       none of these, as in the seed. */
+    double baseadd_all, usecarry1_any, usesum9_one, usesum9_two;
+    int baseadd_all_count, usecarry1_any_count, usesum9_one_count, usesum9_two_count;
+} grok_digits_stats;
+/* From logits (B, 3n+3, V) (grok_model_forward's logits_out, V = d_vocab_out >= 10) of the
+   questions tokens (B, 3n+3) with their answers. Allocates nothing. */
+GROKDEF int grok_digits_losses(grok_digits_stats *s, const float *logits, int V, const int *tokens, int B,
+                               int n_digits);
+
+/* One row as the seed's tokens_to_string: "  77426\n +17611\n=095037". The answer is the
+   model's when logits (3n+3, V) of that row are given (digit j = the argmax at position 2n+1+j,
+   the first on a tie; a non-digit argmax shows as '+', '=' or '?'), else the row's own. buf
+   needs cap >= 3n+9 bytes. */
+GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const float *logits, int V,
+                               int n_digits);
 
 /* =============================================================== train ===== */
 
@@ -336,8 +548,9 @@ typedef struct {
        sum_sq_weights (grok_weights_sumsq). Nothing but the current weights is used. The key
        frequencies are key_freqs (n_key_freqs) or, when n_key_freqs is 0, those that
        grok_key_freqs (min_share 0.05) derives from the current W_E at that evaluation. Cost:
-       one general-path forward over the p*p pairs per evaluation (about 0.3 s for the canonical
-       p = 113 model on 2 cores, under 10% of training time at eval_every 100). */
+       one forward over the p*p pairs (the trimmed path when the model takes it) and the
+       restricted/excluded losses per evaluation: about 0.1 s of CPU for the canonical p = 113
+       model, under 1 ms per epoch at eval_every 100. */
     int progress_measures;
     const int *key_freqs;
     int n_key_freqs;
@@ -359,6 +572,64 @@ GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckp
    stays the last good one. */
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                        const grok_data *test);
+/* The same full-batch loop for a net (grok_net): metrics.csv as grok_train writes it; checkpoints
+   (checkpoint_every, keep_history) are the weights as safetensors, OUT/latest.safetensors and
+   OUT/net_EPOCH.safetensors (grok_net_save_safetensors). on_eval is called with m = NULL: keep
+   the net in on_eval_ctx. progress_measures is for the modular-addition transformer only. */
+GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train,
+                           const grok_data *test);
+
+#ifdef GROK_CUDA
+/* ----- CUDA companion (grok_cuda.cu beside this file; README, "CUDA companion"). Define
+   GROK_CUDA wherever grok.h is included (not with GROK_STATIC) and link grok_cuda.o (make
+   cuda) with -lcudart -lcublas. The device keeps a copy of a transformer grok_model: weights,
+   gradients and AdamW moments in grok_model's layout, and its activations for m->max_rows
+   rows. Forward and backward are the general path's function (every position; hooks do not
+   apply), AdamW is grok_model_adamw_step's. Device memory running out is GROK_ERR_NOMEM; any
+   other CUDA or cuBLAS failure is GROK_ERR_IO, the message naming the call, file and line.
+   Not yet run on a GPU (README). */
+#ifdef GROK_STATIC
+#error "GROK_CUDA links grok_cuda.o against grok.h's functions, which GROK_STATIC makes private"
+#endif
+typedef struct grok_cuda grok_cuda;
+GROKDEF int  grok_cuda_available(void); /* CUDA devices present; 0 when none or no driver */
+/* Device state for m (a transformer from grok_model_init), with m's buffers uploaded. */
+GROKDEF int  grok_cuda_init(grok_cuda **g, const grok_model *m);
+GROKDEF void grok_cuda_free(grok_cuda *g);
+/* Weights, gradients, moments and trainable flags to the device; weights, gradients and
+   moments back into m (e.g. before grok_checkpoint_save). */
+GROKDEF int  grok_cuda_upload(grok_cuda *g, const grok_model *m);
+GROKDEF int  grok_cuda_download(grok_cuda *g, grok_model *m);
+/* grok_model_forward, _backward, _zero_grad and _adamw_step on the device, with host arrays
+   in and out. adamw_step uses m->opt at step m->step and advances m->step. */
+GROKDEF int  grok_cuda_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss,
+                               double *acc, float *logits_out);
+GROKDEF int  grok_cuda_backward(grok_cuda *g);
+GROKDEF int  grok_cuda_zero_grad(grok_cuda *g);
+GROKDEF int  grok_cuda_adamw_step(grok_cuda *g, grok_model *m);
+/* Copies train (which must fit in m->max_rows) and test (may be NULL) to the device. */
+GROKDEF int  grok_cuda_set_data(grok_cuda *g, const grok_data *train, const grok_data *test);
+/* Loss and accuracy of the resident training (split 0) or test (split 1) set. */
+GROKDEF int  grok_cuda_evaluate(grok_cuda *g, int split, double *loss, double *acc);
+/* n full-batch epochs (zero_grad, forward, backward, AdamW) on the resident training set,
+   advancing m->step and m->epoch; loss, acc: the last epoch's forward. The host waits once
+   per 1024 epochs, to read the losses: a non-finite one is GROK_ERR_NUMERIC naming its
+   epoch (the device has then gone on to the end of that window). m's buffers are not
+   updated (grok_cuda_download). With graphs on (the default) the epoch is captured once as a
+   CUDA graph and replayed; if capture fails the same kernels are launched one by one. */
+GROKDEF int  grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *loss, double *acc);
+GROKDEF int  grok_cuda_use_graph(grok_cuda *g, int on);
+GROKDEF int  grok_cuda_graph_active(const grok_cuda *g); /* 1 if epochs run as a captured graph */
+/* grok_train on the device: the same contract, metrics.csv, progress lines, progress measures
+   (computed on the CPU from the downloaded weights) and checkpoints. The device state is
+   downloaded into m before every evaluation's measures, on_eval and checkpoint, and at the
+   end; m is uploaded again after on_eval, so changes made there (opt, trainable flags,
+   weights) take effect. GROK_CUDA_GRAPH=0 in the environment turns the epoch graph off. */
+GROKDEF int  grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train,
+                             const grok_data *test);
+/* For grok_cuda.cu: records message as grok_last_error() and returns status. */
+GROKDEF int  grok_cuda_fail(int status, const char *message);
+#endif
 
 /* ============================================================ analysis ===== */
 
@@ -548,6 +819,18 @@ GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_
    1..(p-1)/2: with Q_k that cube divided by its norm, coeff[k-1] = <L, Q_k>, cos_sim[k-1] =
    coeff / ||L||; residual_frac = ||L - sum_k coeff_k Q_k|| / ||L||. Any output may be NULL. */
 GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual_frac, const float *logits, int p);
+/* The Fourier analyses of seed 003 on a net trained on a group whose elements 0..k-1 form Z_k
+   (grok_group.cyclic: k = n for C_n, the n rotations of D_n): norms_a, norms_b (k) =
+   grok_fourier_norms of W_E_a[:k] and W_E_b[:k], norms_u (k) = that of the first k columns of W_U
+   (seed 003's (W_E_a.T @ fourier_basis.T).pow(2).sum(0) and (W_U @ fourier_basis.T).pow(2)
+   .sum(0) over the subgroup). Any output may be NULL; pass them to grok_key_freqs. */
+GROKDEF int grok_net_fourier_norms(double *norms_a, double *norms_b, double *norms_u, const grok_net *net, int k);
+/* Neuron clusters over Z_k (3 <= k <= n): runs the net on the k*k pairs (a, b < k, a-major) through
+   the cache and hands the neurons, (k*k, M) = hidden (MLP, M = hidden_dim) or product (bilinear,
+   M = embed_dim), to grok_neuron_freqs: freq, frac (M) and min_frac as there (seed 004's centred
+   activations; seed 003 does not centre, so its fractions include the constant term). acts
+   (k*k, M) may be NULL. */
+GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net *net, int k, double min_frac);
 /* The progress measures of grok_train_opts.progress_measures for the model as it is now:
    out (5) = restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights; train is
    the training split (for the excluded loss); key frequencies freqs (nf), or nf = 0 to derive
@@ -664,6 +947,12 @@ GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path);
    initializer_range and seed come from __metadata__ when it has them (act_fn otherwise relu);
    train_biases is 1. */
 GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path);
+/* A net's weights (buffer: net->weights when NULL, or grads, adam_m, adam_v) as safetensors under
+   seed 003's names W_E_a, W_E_b, W, W_U (F32, the seed's shapes), readable by
+   safetensors.torch.load_file and OneLayerMLP / BilinearNet.load_state_dict; __metadata__:
+   format "grok.h", model ("BilinearNet" / "OneLayerMLP"), n, embed_dim, hidden_dim, seed, step,
+   epoch. */
+GROKDEF int grok_net_save_safetensors(const grok_net *net, const char *path, const float *buffer);
 
 /* A notebook's exact split of modular addition: row index i = a*p + b (a-major, the seeds'
    dataset order) of the sequence (a, b, '=' = p) with label (a+b) mod p. train gets the rows
@@ -730,6 +1019,46 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p);
 GROKDEF int grok_plot_save(const char *path, const grok_plot *p); /* a standalone .svg file */
 /* XML-escapes s (& < > " '; drops control characters XML cannot hold) onto f. */
 GROKDEF void grok_xml_escape(FILE *f, const char *s);
+
+/* ----- Phase diagrams of sweeps (examples/sweep). The phase of one run comes from the first
+   evaluated epochs at which train and test accuracy reached 99% (epoch_train_99, the
+   memorisation epoch, and epoch_test_99, the grokking epoch; -1: never) and the final accuracies:
+     confusion      final train accuracy < 99%: not even the training set is fitted;
+     memorisation   final train accuracy >= 99%, final test accuracy < 99%;
+     comprehension  both >= 99% at the end and epoch_test_99 <= delay * epoch_train_99: the
+                    model generalises about as soon as it fits;
+     grokking       both >= 99% at the end and epoch_test_99 > delay * epoch_train_99.
+   delay <= 0 means 2. GROK_PHASE_NONE when an accuracy is NaN (the run failed before its first
+   evaluation) or an accuracy >= 99% comes without its epoch (< 1). */
+typedef enum {
+    GROK_PHASE_NONE = 0, GROK_PHASE_COMPREHENSION = 1, GROK_PHASE_GROKKING = 2,
+    GROK_PHASE_MEMORISATION = 3, GROK_PHASE_CONFUSION = 4
+} grok_phase;
+GROKDEF grok_phase grok_phase_classify(long epoch_train_99, long epoch_test_99, double train_acc, double test_acc,
+                                       double delay);
+/* "none", "comprehension", "grokking", "memorisation", "confusion"; "none" for any other value. */
+GROKDEF const char *grok_phase_name(int phase);
+/* The phase diagram: a grid of cells over two axes of a sweep (e.g. weight decay x training
+   fraction), row 0 at the bottom, one <rect> per cell. colour_by_phase = 0: colour = log10 of
+   epochs (the epochs to grok) on viridis with a colour bar (GROK_PLOT_CBAR_STEPS <rect>s) and a
+   grey (#bdbdbd) legend <rect> "never" for the cells whose value is not finite and > 0;
+   colour_by_phase = 1: one colour per phase (comprehension #4daf4a, grokking #377eb8,
+   memorisation #ff7f00, confusion #e41a1c, none #ffffff) and a legend of 4 <rect>s (a fifth,
+   "no run", when a cell is GROK_PHASE_NONE). Each cell is labelled with its phase's initial
+   (C, G, M, X; "-" for none) when phase is given and with its epochs when they are finite and
+   > 0. epochs may be NULL when colour_by_phase = 1 and phase may be NULL when it is 0. */
+typedef struct {
+    const char *title, *xlabel, *ylabel;  /* any may be NULL; escaped for XML */
+    int rows, cols;                       /* 1..200 each: the y axis' values, the x axis' values */
+    const char *const *row_labels;        /* row tick labels (the y values), or NULL: 0, 1, .. */
+    const char *const *col_labels;        /* column tick labels (the x values), or NULL */
+    const double *epochs;                 /* (rows, cols) epochs to grok */
+    const int *phase;                     /* (rows, cols) grok_phase */
+    int colour_by_phase;
+    int width, height;                    /* of the figure: 300..4000 x 200..4000; 0: from the cell count */
+} grok_phase_diagram;
+GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d);          /* one <svg> element */
+GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d); /* a .svg file */
 
 #ifdef __cplusplus
 }
@@ -1393,6 +1722,42 @@ static void grok__epilogue_generic(float *c, const float *bias, int relu, const 
         for (j = 0; j < n; j++) c[j] = grok__mask_positive(mask[j], c[j]);
 }
 
+/* Vector primitives of the folded training path (grok__fold_*), in the kernel's ISA.
+   madd: y[q] (n) += sum over e = 0..nx-1, in order, of alpha[e*ny + q] * x[e] (n), for
+   q < ny; one multiply-add per term, so it equals nx*ny separate axpys, but each x[e] is
+   loaded once and the y[q] stay in registers. dots: out[q] = x . y[q] (n), each summed in 16
+   lanes (lane l takes the elements l, l+16, ...) then over the lanes in order 0..15. The
+   AVX-512 and AVX2 variants fuse every multiply-add and give the same bits. */
+typedef void (*grok__madd_fn)(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n);
+/* scatter: madd's update of y[0..ny-1] and, for q < nt <= ny, dots[e*nt + q] = x[e] . t[q]
+   (summed in 16 lanes as described above), in one pass over each x[e]. */
+typedef void (*grok__scatter_fn)(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
+                                 const float *const *t, int nt, float *dots);
+
+static void grok__madd_generic(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
+{
+    int q, e, k;
+    for (q = 0; q < ny; q++)
+        for (e = 0; e < nx; e++)
+            for (k = 0; k < n; k++) y[q][k] += alpha[e * ny + q] * x[e][k];
+}
+
+static void grok__scatter_generic(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
+                                  const float *const *t, int nt, float *dots)
+{
+    int q, e, k, l;
+    for (e = 0; e < nx; e++) {
+        for (q = 0; q < ny; q++)
+            for (k = 0; k < n; k++) y[q][k] += alpha[e * ny + q] * x[e][k];
+        for (q = 0; q < nt; q++) {
+            float lane[16] = {0}, s = 0.0f;
+            for (k = 0; k < n; k++) lane[k % 16] += x[e][k] * t[q][k];
+            for (l = 0; l < 16; l++) s += lane[l];
+            dots[e * nt + q] = s;
+        }
+    }
+}
+
 typedef struct {
     const char *name;
     int mr, nr; /* register tile */
@@ -1400,6 +1765,8 @@ typedef struct {
     grok__ukernel_fn fn;      /* A strip packed k-major: a[k*MR + i] */
     grok__ukernel_fn fn_rows; /* A strip packed row-major, a[i*GROK__KC + k]; NULL if absent */
     grok__epilogue_fn epilogue;
+    grok__madd_fn madd;
+    grok__scatter_fn scatter;
 } grok__kernel;
 
 /* Portable 4x16 kernel; the compiler may vectorise the j loops. */
@@ -1419,7 +1786,8 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
         }
 }
 
-static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, grok__epilogue_generic };
+static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, grok__epilogue_generic,
+                                                   grok__madd_generic, grok__scatter_generic };
 
 #if GROK__X86
 
@@ -1573,8 +1941,192 @@ static void grok__epilogue_avx512(float *c, const float *bias, int relu, const f
     }
 }
 
-static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512 };
-static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__epilogue_avx2 };
+/* madd and dots sweep the columns once per group of 8, 4, 2 or 1 outputs, whose
+   accumulators are named registers (one function per group size, from the macros below). */
+#define GROK__Q1(X) X(0)
+#define GROK__Q2(X) X(0) X(1)
+#define GROK__Q4(X) X(0) X(1) X(2) X(3)
+#define GROK__Q8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define GROK__MADD_GROUPS(CALL, ny, maxq) {                                                   \
+        int q0_ = 0;                                                                          \
+        while (q0_ < (ny)) {                                                                  \
+            int left_ = (ny) - q0_;                                                           \
+            int nq_ = left_ >= 8 && (maxq) >= 8 ? 8 : left_ >= 4 ? 4 : left_ >= 2 ? 2 : 1;    \
+            CALL(nq_, q0_);                                                                   \
+            q0_ += nq_;                                                                       \
+        }                                                                                     \
+    }
+
+/* avx512: 16 columns per step, the tail masked (masked-off lanes are neither read nor written). */
+#define GROK__M512_MASK(k, n) (__mmask16)((n) - (k) >= 16 ? 0xFFFF : (1u << ((n) - (k))) - 1u)
+#define GROK__MA512_LOAD(i) __m512 acc##i = _mm512_maskz_loadu_ps(msk, y[i] + k);
+#define GROK__MA512_FMA(i) acc##i = _mm512_fmadd_ps(_mm512_set1_ps(al[i]), v, acc##i);
+#define GROK__MA512_STORE(i) _mm512_mask_storeu_ps(y[i] + k, msk, acc##i);
+#define GROK__MADD512(NAME, QL)                                                               \
+    __attribute__((target("avx512f")))                                                        \
+    static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n) \
+    {                                                                                         \
+        int e, k;                                                                             \
+        for (k = 0; k < n; k += 16) {                                                         \
+            __mmask16 msk = GROK__M512_MASK(k, n);                                            \
+            QL(GROK__MA512_LOAD)                                                              \
+            for (e = 0; e < nx; e++) {                                                        \
+                __m512 v = _mm512_maskz_loadu_ps(msk, x[e] + k);                              \
+                const float *al = alpha + (ptrdiff_t)e * ny;                                  \
+                QL(GROK__MA512_FMA)                                                           \
+            }                                                                                 \
+            QL(GROK__MA512_STORE)                                                             \
+        }                                                                                     \
+    }
+GROK__MADD512(grok__madd512_1, GROK__Q1)
+GROK__MADD512(grok__madd512_2, GROK__Q2)
+GROK__MADD512(grok__madd512_4, GROK__Q4)
+GROK__MADD512(grok__madd512_8, GROK__Q8)
+
+__attribute__((target("avx512f")))
+static void grok__madd_avx512(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
+{
+#define GROK__CALL(nq, q0)                                                                    \
+    if (nq == 8) grok__madd512_8(y + q0, ny, x, alpha + q0, nx, n);                           \
+    else if (nq == 4) grok__madd512_4(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else if (nq == 2) grok__madd512_2(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else grok__madd512_1(y + q0, ny, x, alpha + q0, nx, n);
+    GROK__MADD_GROUPS(GROK__CALL, ny, 8)
+#undef GROK__CALL
+}
+
+/* Finishes a 16-lane dot: elements k0..n-1 (fewer than 16) into lanes 0.., fused, then the
+   lanes in order. */
+static float grok__lanes_sum(float *lane, const float *x, const float *t, int k0, int n)
+{
+    float s = 0.0f;
+    int l;
+    for (l = 0; k0 + l < n; l++) lane[l] = fmaf(x[k0 + l], t[k0 + l], lane[l]);
+    for (l = 0; l < 16; l++) s += lane[l];
+    return s;
+}
+
+/* scatter, one x[e] at a time: the y rows are read-modify-written (they stay in L1), the nt
+   dot accumulators are registers (groups of 4); masked-off tail lanes keep their value. */
+#define GROK__SC512_ZERO(i) __m512 acc##i = _mm512_setzero_ps();
+#define GROK__SC512_FMA(i) acc##i = _mm512_mask3_fmadd_ps(v, _mm512_maskz_loadu_ps(msk, t[i] + k), acc##i, msk);
+#define GROK__SC512_OUT(i) { float lane[16]; _mm512_storeu_ps(lane, acc##i); dots[i] = grok__lanes_sum(lane, x, t[i], n, n); }
+#define GROK__DOTS512(NAME, QL)                                                               \
+    __attribute__((target("avx512f")))                                                        \
+    static void NAME(const float *x, int n, const float *const *t, float *dots)              \
+    {                                                                                         \
+        int k;                                                                                \
+        QL(GROK__SC512_ZERO)                                                                  \
+        for (k = 0; k < n; k += 16) {                                                         \
+            __mmask16 msk = GROK__M512_MASK(k, n);                                            \
+            __m512 v = _mm512_maskz_loadu_ps(msk, x + k);                                     \
+            QL(GROK__SC512_FMA)                                                               \
+        }                                                                                     \
+        QL(GROK__SC512_OUT)                                                                   \
+    }
+GROK__DOTS512(grok__dots512_1, GROK__Q1)
+GROK__DOTS512(grok__dots512_2, GROK__Q2)
+GROK__DOTS512(grok__dots512_4, GROK__Q4)
+
+__attribute__((target("avx512f")))
+static void grok__scatter_avx512(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
+                                 const float *const *t, int nt, float *dots)
+{
+    int e;
+    for (e = 0; e < nx; e++) {
+#define GROK__CALL(nq, q0)                                                                    \
+        if (nq == 4) grok__dots512_4(x[e], n, t + q0, dots + e * nt + q0);                    \
+        else if (nq == 2) grok__dots512_2(x[e], n, t + q0, dots + e * nt + q0);               \
+        else grok__dots512_1(x[e], n, t + q0, dots + e * nt + q0);
+        GROK__MADD_GROUPS(GROK__CALL, nt, 4)
+#undef GROK__CALL
+        grok__madd_avx512(y, ny, x + e, alpha + e * ny, 1, n);
+    }
+}
+
+/* avx2: 8 columns per step, the tail one column at a time with fmaf. */
+#define GROK__MA256_LOAD(i) __m256 acc##i = _mm256_loadu_ps(y[i] + k);
+#define GROK__MA256_FMA(i) acc##i = _mm256_fmadd_ps(_mm256_set1_ps(al[i]), v, acc##i);
+#define GROK__MA256_STORE(i) _mm256_storeu_ps(y[i] + k, acc##i);
+#define GROK__MADD256(NAME, QL, NQ)                                                           \
+    __attribute__((target("avx2,fma")))                                                      \
+    static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n) \
+    {                                                                                         \
+        int e, k, q;                                                                          \
+        for (k = 0; k + 8 <= n; k += 8) {                                                     \
+            QL(GROK__MA256_LOAD)                                                              \
+            for (e = 0; e < nx; e++) {                                                        \
+                __m256 v = _mm256_loadu_ps(x[e] + k);                                         \
+                const float *al = alpha + (ptrdiff_t)e * ny;                                  \
+                QL(GROK__MA256_FMA)                                                           \
+            }                                                                                 \
+            QL(GROK__MA256_STORE)                                                             \
+        }                                                                                     \
+        for (; k < n; k++)                                                                    \
+            for (q = 0; q < NQ; q++) {                                                        \
+                float acc = y[q][k];                                                          \
+                for (e = 0; e < nx; e++) acc = fmaf(alpha[(ptrdiff_t)e * ny + q], x[e][k], acc); \
+                y[q][k] = acc;                                                                \
+            }                                                                                 \
+    }
+GROK__MADD256(grok__madd256_1, GROK__Q1, 1)
+GROK__MADD256(grok__madd256_2, GROK__Q2, 2)
+GROK__MADD256(grok__madd256_4, GROK__Q4, 4)
+GROK__MADD256(grok__madd256_8, GROK__Q8, 8)
+
+__attribute__((target("avx2,fma")))
+static void grok__madd_avx2(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
+{
+#define GROK__CALL(nq, q0)                                                                    \
+    if (nq == 8) grok__madd256_8(y + q0, ny, x, alpha + q0, nx, n);                           \
+    else if (nq == 4) grok__madd256_4(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else if (nq == 2) grok__madd256_2(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else grok__madd256_1(y + q0, ny, x, alpha + q0, nx, n);
+    GROK__MADD_GROUPS(GROK__CALL, ny, 8)
+#undef GROK__CALL
+}
+
+#define GROK__SC256_ZERO(i) __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps();
+#define GROK__SC256_FMA(i) lo##i = _mm256_fmadd_ps(vl, _mm256_loadu_ps(t[i] + k), lo##i); \
+                           hi##i = _mm256_fmadd_ps(vh, _mm256_loadu_ps(t[i] + k + 8), hi##i);
+#define GROK__SC256_OUT(i) { float lane[16]; _mm256_storeu_ps(lane, lo##i); _mm256_storeu_ps(lane + 8, hi##i); \
+                             dots[i] = grok__lanes_sum(lane, x, t[i], k, n); }
+#define GROK__DOTS256(NAME, QL)                                                               \
+    __attribute__((target("avx2,fma")))                                                      \
+    static void NAME(const float *x, int n, const float *const *t, float *dots)              \
+    {                                                                                         \
+        int k;                                                                                \
+        QL(GROK__SC256_ZERO)                                                                  \
+        for (k = 0; k + 16 <= n; k += 16) {                                                   \
+            __m256 vl = _mm256_loadu_ps(x + k), vh = _mm256_loadu_ps(x + k + 8);             \
+            QL(GROK__SC256_FMA)                                                               \
+        }                                                                                     \
+        QL(GROK__SC256_OUT)                                                                   \
+    }
+GROK__DOTS256(grok__dots256_1, GROK__Q1)
+GROK__DOTS256(grok__dots256_2, GROK__Q2)
+GROK__DOTS256(grok__dots256_4, GROK__Q4)
+
+__attribute__((target("avx2,fma")))
+static void grok__scatter_avx2(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
+                               const float *const *t, int nt, float *dots)
+{
+    int e;
+    for (e = 0; e < nx; e++) {
+#define GROK__CALL(nq, q0)                                                                    \
+        if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                    \
+        else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);               \
+        else grok__dots256_1(x[e], n, t + q0, dots + e * nt + q0);
+        GROK__MADD_GROUPS(GROK__CALL, nt, 4)
+#undef GROK__CALL
+        grok__madd_avx2(y, ny, x + e, alpha + e * ny, 1, n);
+    }
+}
+
+static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512,
+                                                  grok__madd_avx512, grok__scatter_avx512 };
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__epilogue_avx2,
+                                                grok__madd_avx2, grok__scatter_avx2 };
 
 #endif /* GROK__X86 */
 
@@ -2361,6 +2913,8 @@ enum { /* parameters of one block, in TransformerLens' state_dict order */
     GROK__W_IN, GROK__B_IN, GROK__W_OUT, GROK__B_OUT, GROK__BLOCK_PARAMS
 };
 
+typedef struct { char name[GROK_NAME_MAX]; grok_hook_fn fn; void *ctx; } grok__hook;
+
 typedef struct {
     float *resid_pre, *ln1_out, *ln1_mean, *ln1_rstd; /* ln1_out aliases resid_pre without LN */
     float *qkv, *scores, *pattern, *z, *attn_out, *resid_mid;
@@ -2379,7 +2933,7 @@ struct grok__acts {
     long n_correct;
     int trimmed;              /* the last forward took the trimmed path */
     float *embed, *pos_embed; /* (R,C): hook_embed and hook_pos_embed of the general path */
-    struct { char name[GROK_NAME_MAX]; grok_hook_fn fn; void *ctx; } hooks[GROK_MAX_HOOKS];
+    grok__hook hooks[GROK_MAX_HOOKS];
     int n_hooks;
     grok_cache *capture;      /* grok_cache_run: where hook points are copied, at batch row capture_b0 */
     const char *capture_filter;
@@ -2389,6 +2943,20 @@ struct grok__acts {
     int *qrow, *qtarget;      /* (R): row of each target position, its target */
     int *csr_off, *csr_ent;   /* (T*Vin + 1), (R*T): queries reading each table row, in order */
     int *tab_tokens;          /* (Vin*T): token of each table row, v for rows v*T..v*T+T-1 */
+    /* folded path (one layer, no LayerNorm): see grok__fold_forward. S = M + V. */
+    float *fold_src, *dfold_src;  /* (Nsrc, C): W_O-mixed values, own embeddings, b_O, b_out */
+    float *fold_tab, *dfold_tab;  /* (Nsrc, S): fold_src @ [W_in | W_U] */
+    float *fold_v, *dfold_v;      /* (n_att, H*D): values of the attended table rows */
+    float *wcat, *dwcat;          /* (C, S): [W_in | W_U] */
+    float *wc, *dwc;              /* (M, V): W_out @ W_U */
+    float *fold_cst;              /* (S): what every query adds: b_O and b_out folded, b_in, b_U */
+    int *att_idx, *own_idx;       /* (Vin*T): compact index of a table row, -1 if unused */
+    int *att_rows, *own_rows;     /* (Vin*T): table row of each compact index */
+    /* the attended rows dealt to the pool's threads for grok__fold_values_task, heaviest first
+       to the least loaded: thread p's rows are fold_rows[fold_part[p] .. fold_part[p+1]) */
+    int *fold_rows, *fold_part, n_parts;
+    long long *fold_keys;         /* (Vin*T) scratch: (entries << 32) | table row */
+    int n_att, n_own;
     /* backward scratch */
     float *dresid, *dln, *dqkv, *dz, *dmlp, *dwqkv;
     float *dlogits;           /* the forward leaves softmax numerators here for the backward */
@@ -2444,9 +3012,12 @@ static int grok__config_resolve(grok_config *c)
     return GROK_OK;
 }
 
-static void grok__param_add(grok_model *m, const char *name, int ndim, int s0, int s1, int s2, int trainable)
+/* Appends a row to a parameter table (the model's or a net's) whose buffers hold
+   *num_parameters floats so far. */
+static void grok__param_push(grok_param *params, int *n_params, size_t *num_parameters, const char *name, int ndim,
+                             int s0, int s1, int s2, int trainable)
 {
-    grok_param *p = &m->params[m->n_params++];
+    grok_param *p = &params[(*n_params)++];
     int i;
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
@@ -2454,10 +3025,15 @@ static void grok__param_add(grok_model *m, const char *name, int ndim, int s0, i
     p->shape[0] = s0; p->shape[1] = s1; p->shape[2] = s2;
     p->numel = 1;
     for (i = 0; i < ndim; i++) p->numel *= (size_t)p->shape[i];
-    p->offset = m->num_parameters;
+    p->offset = *num_parameters;
     /* Each tensor starts on a 16-float boundary so kernels may assume aligned rows. */
-    m->num_parameters += (p->numel + 15) / 16 * 16;
+    *num_parameters += (p->numel + 15) / 16 * 16;
     p->trainable = trainable;
+}
+
+static void grok__param_add(grok_model *m, const char *name, int ndim, int s0, int s1, int s2, int trainable)
+{
+    grok__param_push(m->params, &m->n_params, &m->num_parameters, name, ndim, s0, s1, s2, trainable);
 }
 
 /* Builds the name/shape table in TransformerLens' state_dict order. */
@@ -2605,8 +3181,27 @@ static void grok__layout(grok_model *m, grok_arena *ar)
             a->x_tab_rstd = (float *)grok__take(ar, Nt * f);
             a->dx_tab = (float *)grok__take(ar, Nt * C * f);
         } else {
+            size_t S = M + V, Nsrc = Nt * H + Nt + 2;
             a->x_tab = a->e_tab;
             a->dx_tab = a->de_tab;
+            a->fold_src = (float *)grok__take(ar, Nsrc * C * f);
+            a->dfold_src = (float *)grok__take(ar, Nsrc * C * f);
+            a->fold_tab = (float *)grok__take(ar, Nsrc * S * f);
+            a->dfold_tab = (float *)grok__take(ar, Nsrc * S * f);
+            a->fold_v = (float *)grok__take(ar, Nt * HD * f);
+            a->dfold_v = (float *)grok__take(ar, Nt * HD * f);
+            a->wcat = (float *)grok__take(ar, C * S * f);
+            a->dwcat = (float *)grok__take(ar, C * S * f);
+            a->wc = (float *)grok__take(ar, M * V * f);
+            a->dwc = (float *)grok__take(ar, M * V * f);
+            a->fold_cst = (float *)grok__take(ar, S * f);
+            a->att_idx = (int *)grok__take(ar, Nt * sizeof(int));
+            a->own_idx = (int *)grok__take(ar, Nt * sizeof(int));
+            a->att_rows = (int *)grok__take(ar, Nt * sizeof(int));
+            a->own_rows = (int *)grok__take(ar, Nt * sizeof(int));
+            a->fold_rows = (int *)grok__take(ar, Nt * sizeof(int));
+            a->fold_part = (int *)grok__take(ar, (GROK__MAX_THREADS + 1) * sizeof(int));
+            a->fold_keys = (long long *)grok__take(ar, Nt * sizeof(long long));
         }
         a->qrow = (int *)grok__take(ar, R * sizeof(int));
         a->qtarget = (int *)grok__take(ar, R * sizeof(int));
@@ -2769,18 +3364,20 @@ static int grok__check_tokens(const grok_model *m, const int *tokens, const int 
     return GROK_OK;
 }
 
-/* The trimmed path (one-layer models, forward with targets and without logits_out).
+/* The trimmed path (one-layer models with LayerNorm, forward with targets and without
+   logits_out; without LayerNorm the folded path below goes further).
    Only target positions reach the loss, so only their rows ("queries") go through W_O, the
    MLP and the unembedding; and the block's input at a position depends on (position, token)
    alone, so Q, K and V are computed once per table entry (Vin*T rows) and gathered. It is
-   the same function as the general path, in fewer FLOPs: the canonical model needs about a
-   quarter of the work. Query i is residual row qrow[i]; the table row of token v at position
+   the same function as the general path, in fewer FLOPs (for the canonical shapes about a
+   quarter of the work). Query i is residual row qrow[i]; the table row of token v at position
    u is v*T + u, laid out like a batch of Vin sequences (tab_tokens) so that the embedding's
    forward and backward serve it unchanged. */
 
 typedef struct {
     grok_model *m;
     int n_q;
+    int want_z; /* the folded path needs only the pattern */
 } grok__trim_args;
 
 static int grok__tab_row(const grok_model *m, long r)
@@ -2815,11 +3412,12 @@ static void grok__trim_attention_task(void *ctx, int task, int ntasks)
             }
             for (u = 0; u <= t; u++) { pat[u] = expf(sc[u] - mx); sum += pat[u]; }
             for (u = t + 1; u < T; u++) { sc[u] = -INFINITY; pat[u] = 0.0f; }
+            for (u = 0; u <= t; u++) pat[u] = (float)(pat[u] / sum);
+            if (!ta->want_z) continue;
             for (d = 0; d < D; d++) z[d] = 0.0f;
             for (u = 0; u <= t; u++) {
                 const float *v = a->qkv_tab + (long)grok__tab_row(m, first + u) * 3 * HD + 2 * HD + h * D;
-                float p = pat[u] = (float)(pat[u] / sum);
-                for (d = 0; d < D; d++) z[d] += p * v[d];
+                for (d = 0; d < D; d++) z[d] += pat[u] * v[d];
             }
         }
     }
@@ -2832,8 +3430,7 @@ static void grok__trim_forward(grok_model *m)
     grok__layer_acts *L = &a->layer[0];
     grok__trim_args ta;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp;
-    int Vin = c->d_vocab, Nt = T * Vin, Q = 0, ln = c->normalization == GROK_NORM_LN;
-    int relu = c->act_fn == GROK_ACT_RELU, k;
+    int Vin = c->d_vocab, Nt = T * Vin, Q = 0, relu = c->act_fn == GROK_ACT_RELU, k;
     long r, R = (long)a->B * T, i;
     float eps = (float)c->ln_eps, *w = m->weights, *Wqkv[3], *bqkv[3];
     const float *W_E = grok__gp(m, w, a->idx_W_E), *W_pos = grok__gp(m, w, a->idx_W_pos);
@@ -2841,14 +3438,15 @@ static void grok__trim_forward(grok_model *m)
     for (r = 0; r < R; r++)
         if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
     grok__embed_forward(a->e_tab, a->tab_tokens, W_E, W_pos, Nt, T, C);
-    if (ln) grok__layernorm_forward(a->x_tab, a->x_tab_mean, a->x_tab_rstd, a->e_tab,
-                                    grok__bp(m, w, 0, GROK__LN1_W), grok__bp(m, w, 0, GROK__LN1_B), Nt, C, eps);
+    grok__layernorm_forward(a->x_tab, a->x_tab_mean, a->x_tab_rstd, a->e_tab,
+                            grok__bp(m, w, 0, GROK__LN1_W), grok__bp(m, w, 0, GROK__LN1_B), Nt, C, eps);
     Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
     bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
     grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
     grok__matmul_forward(a->qkv_tab, a->x_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD, 0, 0);
     ta.m = m;
     ta.n_q = Q;
+    ta.want_z = 1;
     grok__parallel_for(grok__trim_attention_task, &ta, grok__tasks_for(Q));
     /* resid_mid = resid_pre + b_O, then += z @ W_O in the GEMM; resid_final likewise. */
     for (i = 0; i < Q; i++) {
@@ -2857,8 +3455,8 @@ static void grok__trim_forward(grok_model *m)
         for (k = 0; k < C; k++) o[k] = e[k] + bo[k];
     }
     grok__matmul_forward(L->resid_mid, L->z, grok__bp(m, w, 0, GROK__W_O), NULL, Q, HD, C, 1, 0);
-    if (ln) grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
-                                    grok__bp(m, w, 0, GROK__LN2_W), grok__bp(m, w, 0, GROK__LN2_B), Q, C, eps);
+    grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
+                            grok__bp(m, w, 0, GROK__LN2_W), grok__bp(m, w, 0, GROK__LN2_B), Q, C, eps);
     /* ReLU is fused into W_in's GEMM: its backward needs only the output (post > 0 iff pre > 0). */
     if (relu) {
         grok__matmul_forward(L->mlp_post, L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), grok__bp(m, w, 0, GROK__B_IN), Q, C, M, 0, 1);
@@ -2872,8 +3470,8 @@ static void grok__trim_forward(grok_model *m)
         for (k = 0; k < C; k++) o[k] = x[k] + bo[k];
     }
     grok__matmul_forward(a->resid_final, L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), NULL, Q, M, C, 1, 0);
-    if (ln) grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
-                                    grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), Q, C, eps);
+    grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
+                            grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), Q, C, eps);
     grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), Q, C, c->d_vocab_out, 0, 0);
     grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, c->d_vocab_out);
 }
@@ -2945,48 +3543,12 @@ static void grok__trim_scatter_task(void *ctx, int task, int ntasks)
     }
 }
 
-static void grok__trim_backward(grok_model *m)
+/* Counting sort of (query, position) pairs by table row: csr_ent[csr_off[j]..csr_off[j+1])
+   are the queries reading table row j, in ascending order. */
+static void grok__trim_csr(grok_model *m)
 {
-    const grok_config *c = &m->cfg;
     grok__acts *a = m->acts;
-    grok__layer_acts *L = &a->layer[0];
-    grok__trim_args ta;
-    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
-    int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, ln = c->normalization == GROK_NORM_LN;
-    int relu = c->act_fn == GROK_ACT_RELU, j, k;
-    long i;
-    float *w = m->weights, *dW[3], *db[3];
-
-    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
-    if (ln) {
-        grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
-        memset(a->dresid, 0, sizeof(float) * (size_t)Q * C);
-        grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
-                                 a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), Q, C);
-    } else {
-        grok__matmul_backward(a->dresid, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
-    }
-    grok__matmul_backward(a->dmlp, grok__bg(m, 0, GROK__W_OUT), grok__bg(m, 0, GROK__B_OUT), a->dresid,
-                          L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), Q, M, C, 0, relu);
-    if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
-    if (ln) {
-        grok__matmul_backward(a->dln, grok__bg(m, 0, GROK__W_IN), grok__bg(m, 0, GROK__B_IN), a->dmlp,
-                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 0, 0);
-        grok__layernorm_backward(a->dresid, grok__bg(m, 0, GROK__LN2_W), grok__bg(m, 0, GROK__LN2_B), a->dln,
-                                 L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, 0, GROK__LN2_W), Q, C);
-    } else {
-        grok__matmul_backward(a->dresid, grok__bg(m, 0, GROK__W_IN), grok__bg(m, 0, GROK__B_IN), a->dmlp,
-                              L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 1, 0);
-    }
-    grok__matmul_backward(a->dz, grok__bg(m, 0, GROK__W_O), grok__bg(m, 0, GROK__B_O), a->dresid,
-                          L->z, grok__bp(m, w, 0, GROK__W_O), Q, HD, C, 0, 0);
-    ta.m = m;
-    ta.n_q = Q;
-    grok__parallel_for(grok__trim_attention_backward_task, &ta, grok__tasks_for(Q));
-
-    /* Counting sort of (query, position) pairs by table row; queries stay in ascending order. */
+    int T = m->cfg.n_ctx, Nt = T * m->cfg.d_vocab, Q = a->n_targets, i, j, k;
     memset(a->csr_off, 0, sizeof(int) * (size_t)(Nt + 1));
     for (i = 0; i < Q; i++)
         for (k = 0; k <= a->qrow[i] % T; k++) a->csr_off[grok__tab_row(m, a->qrow[i] - a->qrow[i] % T + k) + 1]++;
@@ -2994,20 +3556,430 @@ static void grok__trim_backward(grok_model *m)
     for (i = 0; i < Q; i++)
         for (k = 0; k <= a->qrow[i] % T; k++) {
             int row = grok__tab_row(m, a->qrow[i] - a->qrow[i] % T + k);
-            a->csr_ent[a->csr_off[row]++] = (int)i;
+            a->csr_ent[a->csr_off[row]++] = i;
         }
     for (j = Nt; j > 0; j--) a->csr_off[j] = a->csr_off[j - 1];
     a->csr_off[0] = 0;
+}
+
+static void grok__trim_backward(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__layer_acts *L = &a->layer[0];
+    grok__trim_args ta;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU;
+    float *w = m->weights, *dW[3], *db[3];
+
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
+    grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
+                          a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
+    memset(a->dresid, 0, sizeof(float) * (size_t)Q * C);
+    grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
+                             a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), Q, C);
+    grok__matmul_backward(a->dmlp, grok__bg(m, 0, GROK__W_OUT), grok__bg(m, 0, GROK__B_OUT), a->dresid,
+                          L->mlp_post, grok__bp(m, w, 0, GROK__W_OUT), Q, M, C, 0, relu);
+    if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
+    grok__matmul_backward(a->dln, grok__bg(m, 0, GROK__W_IN), grok__bg(m, 0, GROK__B_IN), a->dmlp,
+                          L->ln2_out, grok__bp(m, w, 0, GROK__W_IN), Q, C, M, 0, 0);
+    grok__layernorm_backward(a->dresid, grok__bg(m, 0, GROK__LN2_W), grok__bg(m, 0, GROK__LN2_B), a->dln,
+                             L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, 0, GROK__LN2_W), Q, C);
+    grok__matmul_backward(a->dz, grok__bg(m, 0, GROK__W_O), grok__bg(m, 0, GROK__B_O), a->dresid,
+                          L->z, grok__bp(m, w, 0, GROK__W_O), Q, HD, C, 0, 0);
+    ta.m = m;
+    ta.n_q = Q;
+    ta.want_z = 1;
+    grok__parallel_for(grok__trim_attention_backward_task, &ta, grok__tasks_for(Q));
+
+    grok__trim_csr(m);
     grok__parallel_for(grok__trim_scatter_task, &ta, grok__tasks_for(Nt));
 
     memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
-    grok__matmul_backward(a->dx_tab, a->dwqkv, NULL, a->dtab, a->x_tab, L->wqkv, Nt, C, 3 * HD, !ln, 0);
+    grok__matmul_backward(a->dx_tab, a->dwqkv, NULL, a->dtab, a->x_tab, L->wqkv, Nt, C, 3 * HD, 0, 0);
     dW[0] = grok__bg(m, 0, GROK__W_Q); dW[1] = grok__bg(m, 0, GROK__W_K); dW[2] = grok__bg(m, 0, GROK__W_V);
     grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
     db[0] = grok__bg(m, 0, GROK__B_Q); db[1] = grok__bg(m, 0, GROK__B_K); db[2] = grok__bg(m, 0, GROK__B_V);
     grok__qkv_bias_backward(db, a->dtab, Nt, HD);
-    if (ln) grok__layernorm_backward(a->de_tab, grok__bg(m, 0, GROK__LN1_W), grok__bg(m, 0, GROK__LN1_B), a->dx_tab,
-                                     a->e_tab, a->x_tab_mean, a->x_tab_rstd, grok__bp(m, w, 0, GROK__LN1_W), Nt, C);
+    grok__layernorm_backward(a->de_tab, grok__bg(m, 0, GROK__LN1_W), grok__bg(m, 0, GROK__LN1_B), a->dx_tab,
+                             a->e_tab, a->x_tab_mean, a->x_tab_rstd, grok__bp(m, w, 0, GROK__LN1_W), Nt, C);
+    grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->de_tab, a->tab_tokens, Nt, T, C);
+}
+
+/* The folded path: the trimmed path for one-layer models without LayerNorm (the canonical
+   model). Without LayerNorm the residual stream is linear in what attention mixes, so W_in and
+   W_U fold into small tables instead of running over every query:
+       resid_mid_i = e_own + b_O + sum_{h,u} pattern_ihu * Y[row(u), h],  Y[j, h] = v[j, h] @ W_O[h]
+   and with S = [W_in | W_U] (C, M+V) each query's MLP input and the residual's share of its
+   logits are a weighted sum of rows of fold_tab = fold_src @ S, where fold_src stacks Y of the
+   attended table rows, the embeddings of the queries' own rows, b_O and b_out:
+       [pre_i | logits_i] = cst + fold_tab[own_i] + sum_{h,u} pattern_ihu * fold_tab[Y(row(u), h)]
+       logits_i += act(pre_i) @ (W_out @ W_U)
+   The same function as the general path; W_in's and W_out's GEMMs over the queries become
+   GEMMs over at most (H+1)*Vin*T table rows, and the MLP's output and the unembedding merge
+   into one (M, V) product. Backward runs the same steps in reverse, with the scatter of
+   query gradients onto table rows ordered by grok__trim_csr as in the trimmed path. */
+
+typedef struct {
+    grok_model *m;
+    int n_q, n_y; /* queries; Y rows (n_att * H), after which the own rows start */
+    const grok__kernel *kr;
+} grok__fold_args;
+
+/* Terms per madd/dots call: pointer lists live on the stack in batches of this size. */
+#define GROK__FOLD_BATCH 64
+static const float grok__fold_ones[GROK__FOLD_BATCH] = {
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1};
+
+/* fold_tab (Nsrc, S), pattern (Q,H,T) -> mlp_pre or mlp_post (Q,M), logits (Q,V). */
+static void grok__fold_gather_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, M = m->cfg.d_mlp, V = m->cfg.d_vocab_out, S = M + V, h, u, k, n, part;
+    int relu = m->cfg.act_fn == GROK_ACT_RELU;
+    const float *x[GROK__FOLD_BATCH];
+    float al[GROK__FOLD_BATCH];
+    long i, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
+    for (i = lo; i < hi; i++) {
+        long r = a->qrow[i], first = r - r % T;
+        int t = (int)(r % T);
+        float *pre = (relu ? L->mlp_post : L->mlp_pre) + i * M;
+        for (part = 0; part < 2; part++) { /* [pre | logits] = cst + own + sum of pattern * Y */
+            int off = part ? M : 0, w = part ? V : M;
+            float *y = part ? a->logits + i * V : pre;
+            memcpy(y, a->fold_cst + off, sizeof(float) * (size_t)w);
+            x[0] = a->fold_tab + (long)(fa->n_y + a->own_idx[grok__tab_row(m, r)]) * S + off;
+            al[0] = 1.0f;
+            n = 1;
+            for (u = 0; u <= t; u++) {
+                const float *row = a->fold_tab + (long)a->att_idx[grok__tab_row(m, first + u)] * H * S + off;
+                for (h = 0; h < H; h++, row += S) {
+                    if (n == GROK__FOLD_BATCH) { fa->kr->madd(&y, 1, x, al, n, w); n = 0; }
+                    x[n] = row;
+                    al[n++] = L->pattern[(i * H + h) * T + u];
+                }
+            }
+            fa->kr->madd(&y, 1, x, al, n, w);
+        }
+        if (relu)
+            fa->kr->epilogue(pre, NULL, 1, NULL, M);
+        else
+            for (k = 0; k < M; k++) L->mlp_post[i * M + k] = grok__gelu(pre[k]);
+    }
+}
+
+static int grok__fold_key_desc(const void *x, const void *y)
+{
+    long long a = *(const long long *)x, b = *(const long long *)y;
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Deals the attended table rows to the pool's threads, the most read first to the least loaded
+   (a row's backward work grows with the queries reading it, and in modular addition the '='
+   row alone is read by every query). Which thread does a row changes no result. */
+static void grok__fold_deal(grok__acts *a, int Nt)
+{
+    long long load[GROK__MAX_THREADS];
+    int P = grok__pool_size(), n = 0, i, p;
+    if (P > GROK__MAX_THREADS) P = GROK__MAX_THREADS;
+    for (i = 0; i < Nt; i++)
+        if (a->att_idx[i] >= 0) a->fold_keys[n++] = ((long long)(a->csr_off[i + 1] - a->csr_off[i]) << 32) | i;
+    qsort(a->fold_keys, (size_t)n, sizeof *a->fold_keys, grok__fold_key_desc);
+    for (p = 0; p < P; p++) load[p] = 0;
+    for (i = 0; i < n; i++) { /* the thread in the key's high bits, then its rows in order */
+        int best = 0;
+        for (p = 1; p < P; p++) if (load[p] < load[best]) best = p;
+        load[best] += a->fold_keys[i] >> 32;
+        a->fold_keys[i] = ((long long)best << 32) | (a->fold_keys[i] & 0xFFFFFFFFLL);
+    }
+    qsort(a->fold_keys, (size_t)n, sizeof *a->fold_keys, grok__fold_key_desc);
+    for (p = 0; p <= P; p++) a->fold_part[p] = 0;
+    for (i = 0; i < n; i++) {
+        a->fold_rows[n - 1 - i] = (int)(a->fold_keys[i] & 0xFFFFFFFFLL);
+        a->fold_part[(a->fold_keys[i] >> 32) + 1]++;
+    }
+    for (p = 0; p < P; p++) a->fold_part[p + 1] += a->fold_part[p];
+    a->n_parts = P;
+}
+
+static void grok__fold_forward(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__layer_acts *L = &a->layer[0];
+    grok__trim_args ta;
+    grok__fold_args fa;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int S = M + V, Vin = c->d_vocab, Nt = T * Vin, Q = 0, j, h, k, nsrc;
+    long r, R = (long)a->B * T;
+    float *w = m->weights, *Wqkv[3], *bqkv[3], *cst = a->fold_cst, *src;
+    const float *W_O = grok__bp(m, w, 0, GROK__W_O), *W_in = grok__bp(m, w, 0, GROK__W_IN);
+    const float *W_out = grok__bp(m, w, 0, GROK__W_OUT), *W_U = grok__gp(m, w, a->idx_W_U);
+    const float *b_in = grok__bp(m, w, 0, GROK__B_IN), *b_U = grok__gp(m, w, a->idx_b_U);
+    for (r = 0; r < R; r++)
+        if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
+    grok__trim_csr(m);
+    /* Compact indices, in table order, of the rows some query attends to and of its own rows. */
+    a->n_att = a->n_own = 0;
+    for (j = 0; j < Nt; j++) {
+        int e, own = 0;
+        for (e = a->csr_off[j]; e < a->csr_off[j + 1] && !own; e++) own = a->qrow[a->csr_ent[e]] % T == j % T;
+        a->att_idx[j] = a->csr_off[j + 1] > a->csr_off[j] ? a->n_att : -1;
+        if (a->att_idx[j] >= 0) a->att_rows[a->n_att++] = j;
+        a->own_idx[j] = own ? a->n_own : -1;
+        if (own) a->own_rows[a->n_own++] = j;
+    }
+    grok__fold_deal(a, Nt);
+    grok__embed_forward(a->e_tab, a->tab_tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), Nt, T, C);
+    Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
+    bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
+    grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
+    grok__matmul_forward(a->qkv_tab, a->e_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD, 0, 0);
+    ta.m = m;
+    ta.n_q = Q;
+    ta.want_z = 0;
+    grok__parallel_for(grok__trim_attention_task, &ta, grok__tasks_for(Q));
+
+    /* fold_src: Y rows (n_att, H, C), own embeddings (n_own, C), b_O, b_out. */
+    fa.m = m; fa.n_q = Q; fa.n_y = a->n_att * H; fa.kr = grok__kernel_get();
+    for (j = 0; j < a->n_att; j++)
+        memcpy(a->fold_v + (long)j * HD, a->qkv_tab + (long)a->att_rows[j] * 3 * HD + 2 * HD, sizeof(float) * (size_t)HD);
+    for (h = 0; h < H; h++)
+        grok_gemm(0, 0, a->n_att, C, D, 1.0f, a->fold_v + h * D, HD, W_O + (long)h * D * C, C, 0.0f, a->fold_src + (long)h * C, H * C);
+    src = a->fold_src + (long)fa.n_y * C;
+    for (j = 0; j < a->n_own; j++, src += C) memcpy(src, a->e_tab + (long)a->own_rows[j] * C, sizeof(float) * (size_t)C);
+    memcpy(src, grok__bp(m, w, 0, GROK__B_O), sizeof(float) * (size_t)C);
+    memcpy(src + C, grok__bp(m, w, 0, GROK__B_OUT), sizeof(float) * (size_t)C);
+    nsrc = fa.n_y + a->n_own + 2;
+    for (k = 0; k < C; k++) {
+        memcpy(a->wcat + (long)k * S, W_in + (long)k * M, sizeof(float) * (size_t)M);
+        memcpy(a->wcat + (long)k * S + M, W_U + (long)k * V, sizeof(float) * (size_t)V);
+    }
+    grok_gemm(0, 0, nsrc, S, C, 1.0f, a->fold_src, C, a->wcat, S, 0.0f, a->fold_tab, S);
+    grok_gemm(0, 0, M, V, C, 1.0f, W_out, C, W_U, V, 0.0f, a->wc, V);
+    {
+        const float *tb_O = a->fold_tab + (long)(nsrc - 2) * S, *tb_out = a->fold_tab + (long)(nsrc - 1) * S;
+        for (k = 0; k < M; k++) cst[k] = tb_O[k] + b_in[k];
+        for (k = 0; k < V; k++) cst[M + k] = tb_O[M + k] + tb_out[M + k] + b_U[k];
+    }
+    grok__parallel_for(grok__fold_gather_task, &fa, grok__tasks_for(Q));
+    grok_gemm(0, 0, Q, V, M, 1.0f, L->mlp_post, M, a->wc, V, 1.0f, a->logits, V);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, V);
+}
+
+/* Per table row j, its queries in order, in batches: dfold_tab gets the gradients of j's
+   H Y rows (weight pattern) and of its own row (weight 1 for a query at j's position, 0 for
+   later ones), and scores gets d loss / d pattern = [dpre | dlogits] . fold_tab[Y] of every
+   (query, head) reading j, from the same pass over the query's gradient row. Heads go in
+   groups of up to 8. */
+#define GROK__FOLD_HEADS 8
+static void grok__fold_values_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, M = m->cfg.d_mlp, V = m->cfg.d_vocab_out;
+    int S = M + V, h, e, n;
+    const float *xm[GROK__FOLD_BATCH], *xv[GROK__FOLD_BATCH], *tm[GROK__FOLD_HEADS], *tv[GROK__FOLD_HEADS];
+    float al[GROK__FOLD_BATCH * (GROK__FOLD_HEADS + 1)];
+    float dm[GROK__FOLD_BATCH * GROK__FOLD_HEADS], dv[GROK__FOLD_BATCH * GROK__FOLD_HEADS];
+    float *ym[GROK__FOLD_HEADS + 1], *yv[GROK__FOLD_HEADS + 1];
+    int k;
+    (void)ntasks;
+    for (k = a->fold_part[task]; k < a->fold_part[task + 1]; k++) {
+        long j = a->fold_rows[k];
+        int u = (int)(j % T), own = a->own_idx[j] >= 0, e0, h0;
+        memset(a->dfold_tab + (long)a->att_idx[j] * H * S, 0, sizeof(float) * (size_t)H * S);
+        if (own) memset(a->dfold_tab + (long)(fa->n_y + a->own_idx[j]) * S, 0, sizeof(float) * (size_t)S);
+        for (e0 = a->csr_off[j]; e0 < a->csr_off[j + 1]; e0 += GROK__FOLD_BATCH) {
+            n = a->csr_off[j + 1] - e0 < GROK__FOLD_BATCH ? a->csr_off[j + 1] - e0 : GROK__FOLD_BATCH;
+            for (e = 0; e < n; e++) {
+                long i = a->csr_ent[e0 + e];
+                xm[e] = a->dmlp + i * M;
+                xv[e] = a->dlogits + i * V;
+            }
+            for (h0 = 0; h0 < H; h0 += GROK__FOLD_HEADS) {
+                int nh = H - h0 < GROK__FOLD_HEADS ? H - h0 : GROK__FOLD_HEADS, ny = nh + (own && h0 + nh == H);
+                for (h = 0; h < ny; h++) {
+                    ym[h] = h < nh ? a->dfold_tab + ((long)a->att_idx[j] * H + h0 + h) * S
+                                   : a->dfold_tab + (long)(fa->n_y + a->own_idx[j]) * S;
+                    yv[h] = ym[h] + M;
+                    if (h < nh) {
+                        tm[h] = a->fold_tab + ((long)a->att_idx[j] * H + h0 + h) * S;
+                        tv[h] = tm[h] + M;
+                    }
+                }
+                for (e = 0; e < n; e++) {
+                    long i = a->csr_ent[e0 + e];
+                    for (h = 0; h < nh; h++) al[e * ny + h] = L->pattern[(i * H + h0 + h) * T + u];
+                    if (ny > nh) al[e * ny + nh] = a->qrow[i] % T == u ? 1.0f : 0.0f;
+                }
+                fa->kr->scatter(ym, ny, xm, al, n, M, tm, nh, dm);
+                fa->kr->scatter(yv, ny, xv, al, n, V, tv, nh, dv);
+                for (e = 0; e < n; e++) {
+                    long i = a->csr_ent[e0 + e];
+                    for (h = 0; h < nh; h++) L->scores[(i * H + h0 + h) * T + u] = dm[e * nh + h] + dv[e * nh + h];
+                }
+            }
+        }
+    }
+}
+
+/* Per query: the softmax backward of d loss / d pattern (in scores) -> ds (Q,H,T) in place,
+   dq (Q, H*D) in dqkv. */
+static void grok__fold_attention_backward_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, h, u, u0, n;
+    const float *kx[GROK__FOLD_BATCH];
+    long i, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
+    float scale = 1.0f / sqrtf((float)D);
+    for (i = lo; i < hi; i++) {
+        long r = a->qrow[i], first = r - r % T;
+        int t = (int)(r % T);
+        for (h = 0; h < H; h++) {
+            const float *pat = L->pattern + (i * H + h) * T;
+            float *ds = L->scores + (i * H + h) * T, *dq = a->dqkv + i * HD + h * D, dot = 0.0f;
+            for (u = 0; u <= t; u++) dot += pat[u] * ds[u];
+            memset(dq, 0, sizeof(float) * (size_t)D);
+            for (u0 = 0; u0 <= t; u0 += GROK__FOLD_BATCH) {
+                n = t + 1 - u0 < GROK__FOLD_BATCH ? t + 1 - u0 : GROK__FOLD_BATCH;
+                for (u = 0; u < n; u++) {
+                    ds[u0 + u] = pat[u0 + u] * (ds[u0 + u] - dot) * scale;
+                    kx[u] = a->qkv_tab + (long)grok__tab_row(m, first + u0 + u) * 3 * HD + HD + h * D;
+                }
+                fa->kr->madd(&dq, 1, kx, ds + u0, n, D);
+            }
+        }
+    }
+}
+
+/* Per table row j, its queries in order: dtab (Nt, 3*H*D) gets dk and dq (dv comes later
+   from the Y rows). */
+static void grok__fold_keys_task(void *ctx, int task, int ntasks)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    const grok_model *m = fa->m;
+    const grok__acts *a = m->acts;
+    const grok__layer_acts *L = &a->layer[0];
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, Nt = T * m->cfg.d_vocab, h, e, n, nown;
+    const float *xq[GROK__FOLD_BATCH], *xdq[GROK__FOLD_BATCH];
+    float ds[GROK__FOLD_BATCH];
+    long j, lo = grok__chunk_lo(Nt, task, ntasks), hi = grok__chunk_lo(Nt, task + 1, ntasks);
+    for (j = lo; j < hi; j++) {
+        float *dt = a->dtab + j * 3 * HD;
+        int u = (int)(j % T), e0;
+        memset(dt, 0, sizeof(float) * 3 * (size_t)HD);
+        for (e0 = a->csr_off[j]; e0 < a->csr_off[j + 1]; e0 += GROK__FOLD_BATCH) {
+            n = a->csr_off[j + 1] - e0 < GROK__FOLD_BATCH ? a->csr_off[j + 1] - e0 : GROK__FOLD_BATCH;
+            for (h = 0; h < H; h++) {
+                float *dk = dt + HD + h * D;
+                for (e = 0; e < n; e++) {
+                    long i = a->csr_ent[e0 + e];
+                    ds[e] = L->scores[(i * H + h) * T + u];
+                    xq[e] = a->qkv_tab + (long)grok__tab_row(m, a->qrow[i]) * 3 * HD + h * D;
+                }
+                fa->kr->madd(&dk, 1, xq, ds, n, D);
+            }
+            for (e = 0, nown = 0; e < n; e++) {
+                long i = a->csr_ent[e0 + e];
+                if (a->qrow[i] % T == u) xdq[nown++] = a->dqkv + i * HD;
+            }
+            fa->kr->madd(&dt, 1, xdq, grok__fold_ones, nown, HD);
+        }
+    }
+}
+
+static void grok__fold_backward(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__layer_acts *L = &a->layer[0];
+    grok__fold_args fa;
+    grok__epilogue ep;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int S = M + V, Nt = T * c->d_vocab, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU, nsrc, j, h, k;
+    float *w = m->weights, *dW[3], *db[3], *gO, *gout, *dsrc_b;
+    const float *W_O = grok__bp(m, w, 0, GROK__W_O), *W_out = grok__bp(m, w, 0, GROK__W_OUT);
+    const float *W_U = grok__gp(m, w, a->idx_W_U);
+    float *dW_O = grok__bg(m, 0, GROK__W_O), *dW_in = grok__bg(m, 0, GROK__W_IN), *dW_out = grok__bg(m, 0, GROK__W_OUT);
+    float *dW_U = grok__gg(m, a->idx_W_U), *db_in = grok__bg(m, 0, GROK__B_IN), *db_U = grok__gg(m, a->idx_b_U);
+    float *db_O = grok__bg(m, 0, GROK__B_O), *db_out = grok__bg(m, 0, GROK__B_OUT);
+
+    fa.m = m; fa.n_q = Q; fa.n_y = a->n_att * H; fa.kr = grok__kernel_get();
+    nsrc = fa.n_y + a->n_own + 2;
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
+    /* logits = ... + mlp_post @ wc */
+    if (dW_out || dW_U) grok_gemm(1, 0, M, V, Q, 1.0f, L->mlp_post, M, a->dlogits, V, 0.0f, a->dwc, V);
+    memset(&ep, 0, sizeof ep);
+    ep.mask = L->mlp_post;
+    ep.ldm = M;
+    grok__gemm_ex(0, 1, Q, M, V, 1.0f, a->dlogits, V, a->wc, V, 0.0f, a->dmlp, M, relu ? &ep : NULL);
+    if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
+    if (dW_out) grok_gemm(0, 1, M, C, V, 1.0f, a->dwc, V, W_U, V, 1.0f, dW_out, C);
+    if (dW_U) grok_gemm(1, 0, C, V, M, 1.0f, W_out, C, a->dwc, V, 1.0f, dW_U, V);
+    /* [pre | logits] = cst + ...: the bias rows of dfold_tab, and b_in, b_U directly */
+    /* pattern and q, then everything that reaches table rows */
+    grok__parallel_for(grok__fold_values_task, &fa, a->n_parts);
+    /* [pre | logits] = cst + ...: b_O's row of dfold_tab is [sum dpre | sum dlogits] over the
+       queries and b_out's [0 | sum dlogits]. Every query has one own row, so the sums are those
+       of the own rows' gradients (with one own row, as in modular addition, a copy). */
+    gO = a->dfold_tab + (long)(nsrc - 2) * S;
+    gout = gO + S;
+    memcpy(gO, a->dfold_tab + (long)fa.n_y * S, sizeof(float) * (size_t)S);
+    for (j = 1; j < a->n_own; j++) {
+        const float *GROK__RESTRICT g = a->dfold_tab + (long)(fa.n_y + j) * S;
+        for (k = 0; k < S; k++) gO[k] += g[k];
+    }
+    memset(gout, 0, sizeof(float) * (size_t)M);
+    memcpy(gout + M, gO + M, sizeof(float) * (size_t)V);
+    if (db_in) for (k = 0; k < M; k++) db_in[k] += gO[k];
+    if (db_U) for (k = 0; k < V; k++) db_U[k] += gout[M + k];
+    grok__parallel_for(grok__fold_attention_backward_task, &fa, grok__tasks_for(Q));
+    grok__parallel_for(grok__fold_keys_task, &fa, grok__tasks_for(Nt));
+    /* fold_tab = fold_src @ [W_in | W_U] */
+    if (dW_in || dW_U) {
+        grok_gemm(1, 0, C, S, nsrc, 1.0f, a->fold_src, C, a->dfold_tab, S, 0.0f, a->dwcat, S);
+        for (k = 0; k < C; k++) {
+            const float *GROK__RESTRICT g = a->dwcat + (long)k * S;
+            int o;
+            if (dW_in) for (o = 0; o < M; o++) dW_in[(long)k * M + o] += g[o];
+            if (dW_U) for (o = 0; o < V; o++) dW_U[(long)k * V + o] += g[M + o];
+        }
+    }
+    grok_gemm(0, 1, nsrc, C, S, 1.0f, a->dfold_tab, S, a->wcat, S, 0.0f, a->dfold_src, C);
+    dsrc_b = a->dfold_src + (long)(nsrc - 2) * C;
+    if (db_O) for (k = 0; k < C; k++) db_O[k] += dsrc_b[k];
+    if (db_out) for (k = 0; k < C; k++) db_out[k] += dsrc_b[C + k];
+    /* Y[j, h] = v[j, h] @ W_O[h] */
+    for (h = 0; h < H; h++) {
+        if (dW_O) grok_gemm(1, 0, D, C, a->n_att, 1.0f, a->fold_v + h * D, HD, a->dfold_src + (long)h * C, H * C,
+                            1.0f, dW_O + (long)h * D * C, C);
+        grok_gemm(0, 1, a->n_att, D, C, 1.0f, a->dfold_src + (long)h * C, H * C, W_O + (long)h * D * C, C,
+                  0.0f, a->dfold_v + h * D, HD);
+    }
+    for (j = 0; j < a->n_att; j++)
+        memcpy(a->dtab + (long)a->att_rows[j] * 3 * HD + 2 * HD, a->dfold_v + (long)j * HD, sizeof(float) * (size_t)HD);
+    for (j = 0; j < Nt; j++) {
+        float *de = a->de_tab + (long)j * C;
+        if (a->own_idx[j] >= 0) memcpy(de, a->dfold_src + (long)(fa.n_y + a->own_idx[j]) * C, sizeof(float) * (size_t)C);
+        else memset(de, 0, sizeof(float) * (size_t)C);
+    }
+    /* the Q/K/V table and the embeddings, as in the trimmed path */
+    memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
+    grok__matmul_backward(a->de_tab, a->dwqkv, NULL, a->dtab, a->e_tab, L->wqkv, Nt, C, 3 * HD, 1, 0);
+    dW[0] = grok__bg(m, 0, GROK__W_Q); dW[1] = grok__bg(m, 0, GROK__W_K); dW[2] = grok__bg(m, 0, GROK__W_V);
+    grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
+    db[0] = grok__bg(m, 0, GROK__B_Q); db[1] = grok__bg(m, 0, GROK__B_K); db[2] = grok__bg(m, 0, GROK__B_V);
+    grok__qkv_bias_backward(db, a->dtab, Nt, HD);
     grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->de_tab, a->tab_tokens, Nt, T, C);
 }
 
@@ -3082,20 +4054,27 @@ static int grok__cache_store(grok_cache *c, const char *name, const grok_tensor 
 
 /* A hook point of the general forward: runs the hooks registered on its name, then copies
    the activation into the cache being filled. fmt may hold one %d, the layer. */
+/* Runs the hooks registered on `name` over t, then copies t into the cache being filled
+   (capture, may be NULL) at batch row b0. Shared by the transformer and the nets. */
+static int grok__hooks_run(const grok__hook *hooks, int n_hooks, grok_cache *capture, const char *filter, int b0,
+                           grok_tensor t, const char *name)
+{
+    int i, st;
+    for (i = 0; i < n_hooks; i++)
+        if (strcmp(hooks[i].name, name) == 0 && (st = hooks[i].fn(&t, name, hooks[i].ctx)) != GROK_OK)
+            return grok__fail(st, "hook on %s failed: %s", name, grok__error_message);
+    if (capture && grok__name_matches(name, filter)) return grok__cache_store(capture, name, &t, b0);
+    return GROK_OK;
+}
+
 static int grok__hook_point(grok_model *m, grok_tensor t, const char *fmt, int l)
 {
     grok__acts *a = m->acts;
     char name[GROK_NAME_MAX];
-    int i, st;
     if (!a->n_hooks && !a->capture) return GROK_OK;
     /* cppcheck-suppress wrongPrintfScanfArgNum ; the formats without %d ignore l */
     snprintf(name, sizeof name, fmt, l);
-    for (i = 0; i < a->n_hooks; i++)
-        if (strcmp(a->hooks[i].name, name) == 0 && (st = a->hooks[i].fn(&t, name, a->hooks[i].ctx)) != GROK_OK)
-            return grok__fail(st, "hook on %s failed: %s", name, grok__error_message);
-    if (a->capture && grok__name_matches(name, a->capture_filter))
-        return grok__cache_store(a->capture, name, &t, a->capture_b0);
-    return GROK_OK;
+    return grok__hooks_run(a->hooks, a->n_hooks, a->capture, a->capture_filter, a->capture_b0, t, name);
 }
 
 static grok_tensor grok__view4(float *data, int d0, int d1, int d2, int d3, int ndim)
@@ -3398,7 +4377,8 @@ GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targ
     a->trimmed = c->n_layers == 1 && targets && !logits_out && !m->general_path && a->n_targets > 0 &&
                  !a->n_hooks && !a->capture;
     if (a->trimmed) {
-        grok__trim_forward(m);
+        if (c->normalization == GROK_NORM_LN) grok__trim_forward(m);
+        else grok__fold_forward(m);
         grok__loss_sum(a, a->qtarget, a->n_targets, loss, acc);
         return GROK_OK;
     }
@@ -3425,7 +4405,8 @@ GROKDEF int grok_model_backward(grok_model *m)
     if (a->n_hooks)
         return grok__fail(GROK_ERR_ARG, "grok_model_backward: hooks are registered (grok_model_clear_hooks first)");
     if (a->trimmed) {
-        grok__trim_backward(m);
+        if (c->normalization == GROK_NORM_LN) grok__trim_backward(m);
+        else grok__fold_backward(m);
         return GROK_OK;
     }
     T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;
@@ -3511,18 +4492,16 @@ static int grok__adamw_valid(const grok_adamw *o)
      p *= 1 - lr*wd;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
      p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
    with the scalars computed in double and the element math in float, as torch does. */
-GROKDEF int grok_model_adamw_step(grok_model *m)
+static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param *params, int n_params, float *weights,
+                              float *grads, float *adam_m, float *adam_v, const char *who)
 {
     grok__adamw_args a;
-    const grok_adamw *o;
     double lr, t;
     int i;
-    if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
-    o = &m->opt;
-    if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: need lr, wd, eps >= 0 and betas in [0, 1)");
-    lr = o->lr * (o->lr_schedule ? o->lr_schedule(m->step, o->lr_schedule_ctx) : 1.0);
-    if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "grok_model_adamw_step: learning rate %g at step %ld", lr, m->step);
-    t = (double)(m->step + 1);
+    if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "%s: need lr, wd, eps >= 0 and betas in [0, 1)", who);
+    lr = o->lr * (o->lr_schedule ? o->lr_schedule(*step, o->lr_schedule_ctx) : 1.0);
+    if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "%s: learning rate %g at step %ld", who, lr, *step);
+    t = (double)(*step + 1);
     a.lr_wd_keep = (float)(1.0 - lr * o->weight_decay);
     a.one_minus_beta1 = (float)(1.0 - o->beta1);
     a.beta2 = (float)o->beta2;
@@ -3530,16 +4509,23 @@ GROKDEF int grok_model_adamw_step(grok_model *m)
     a.step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
     a.bc2_sqrt = (float)sqrt(1.0 - pow(o->beta2, t));
     a.eps = (float)o->eps;
-    for (i = 0; i < m->n_params; i++) {
-        const grok_param *p = &m->params[i];
+    for (i = 0; i < n_params; i++) {
+        const grok_param *p = &params[i];
         if (!p->trainable) continue;
-        a.p = m->weights + p->offset; a.g = m->grads + p->offset;
-        a.m = m->adam_m + p->offset; a.v = m->adam_v + p->offset;
+        a.p = weights + p->offset; a.g = grads + p->offset;
+        a.m = adam_m + p->offset; a.v = adam_v + p->offset;
         a.n = (long)p->numel;
         grok__parallel_for(grok__adamw_task, &a, grok__tasks_for(a.n / 4096));
     }
-    m->step++;
+    (*step)++;
     return GROK_OK;
+}
+
+GROKDEF int grok_model_adamw_step(grok_model *m)
+{
+    if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
+    return grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads, m->adam_m, m->adam_v,
+                              "grok_model_adamw_step");
 }
 
 GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
@@ -3565,6 +4551,355 @@ GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *tar
     if (loss) *loss = count ? sum / count : 0.0;
     if (acc) *acc = count ? (double)correct / count : 0.0;
     return GROK_OK;
+}
+
+/* ------------------------------------------------------------------ nets */
+
+struct grok__net_acts {
+    float *x, *y;              /* bilinear: x_embed, y_embed (B,E) */
+    float *stack, *dstack;     /* MLP: embed_stack (B,2E), x_embed and y_embed are its halves */
+    float *mid, *dmid;         /* the input of W_U: product (B,E) or hidden (B,Hd) */
+    float *logits;             /* (B,N) */
+    float *dlogits;            /* (B,N): softmax numerators after the forward, d loss / d logits after backward */
+    double *row_loss, *row_sum;
+    int *row_correct, *ia, *ib, *targets; /* (B) */
+    int B, n_targets;          /* last forward */
+    double loss_sum;
+    long n_correct;
+    grok__hook hooks[GROK_MAX_HOOKS];
+    int n_hooks;
+    grok_cache *capture;       /* grok_net_cache_run: where hook points are copied, at batch row capture_b0 */
+    const char *capture_filter;
+    int capture_b0;
+};
+
+/* Width of the activation W_U reads: embed_dim (bilinear) or hidden_dim (MLP). */
+static int grok__net_mid(const grok_net_config *c) { return c->kind == GROK_NET_MLP ? c->hidden_dim : c->embed_dim; }
+
+static const char *const grok__net_hooks[2][5] = {
+    {"x_embed", "y_embed", "product", "out", NULL},
+    {"x_embed", "y_embed", "embed_stack", "hidden", "out"}};
+
+/* Carves every buffer from the arena; with ar->base == NULL it only counts the bytes. */
+static void grok__net_layout(grok_net *net, grok_arena *ar)
+{
+    grok__net_acts *a = net->acts;
+    size_t B = (size_t)net->max_rows, E = (size_t)net->cfg.embed_dim, W = (size_t)grok__net_mid(&net->cfg);
+    size_t N = (size_t)net->cfg.n, f = sizeof(float), np = net->num_parameters;
+    net->weights = (float *)grok__take(ar, np * f);
+    net->grads = (float *)grok__take(ar, np * f);
+    net->adam_m = (float *)grok__take(ar, np * f);
+    net->adam_v = (float *)grok__take(ar, np * f);
+    if (net->cfg.kind == GROK_NET_MLP) {
+        a->stack = (float *)grok__take(ar, B * 2 * E * f);
+        a->dstack = (float *)grok__take(ar, B * 2 * E * f);
+    } else {
+        a->x = (float *)grok__take(ar, B * E * f);
+        a->y = (float *)grok__take(ar, B * E * f);
+    }
+    a->mid = (float *)grok__take(ar, B * W * f);
+    a->dmid = (float *)grok__take(ar, B * W * f);
+    a->logits = (float *)grok__take(ar, B * N * f);
+    a->dlogits = (float *)grok__take(ar, B * N * f);
+    a->row_loss = (double *)grok__take(ar, B * sizeof(double));
+    a->row_sum = (double *)grok__take(ar, B * sizeof(double));
+    a->row_correct = (int *)grok__take(ar, B * sizeof(int));
+    a->ia = (int *)grok__take(ar, B * sizeof(int));
+    a->ib = (int *)grok__take(ar, B * sizeof(int));
+    a->targets = (int *)grok__take(ar, B * sizeof(int));
+}
+
+GROKDEF int grok_net_init(grok_net *net, const grok_net_config *cfg, int max_batch)
+{
+    const long big = 1L << 20;
+    grok_net_config c;
+    grok_arena count;
+    grok_rng rng;
+    size_t table_bytes, j;
+    int st, i, E, W, mlp;
+    if (!net || !cfg) return grok__fail(GROK_ERR_ARG, "grok_net_init: NULL argument");
+    memset(net, 0, sizeof *net);
+    c = *cfg;
+    if (c.kind != GROK_NET_BILINEAR && c.kind != GROK_NET_MLP)
+        return grok__fail(GROK_ERR_ARG, "grok_net_init: kind %d is neither GROK_NET_BILINEAR nor GROK_NET_MLP", (int)c.kind);
+    mlp = c.kind == GROK_NET_MLP;
+    if (!mlp) c.hidden_dim = 0;
+    E = c.embed_dim; W = grok__net_mid(&c);
+    if (c.n < 1 || c.n > big || E < 1 || E > big || W < 1 || W > big || (long)c.n * E > (1L << 28) ||
+        (long)W * c.n > (1L << 28) || (long)2 * E * W > (1L << 28))
+        return grok__fail(GROK_ERR_ARG, "grok_net_init: n = %d, embed_dim = %d, hidden_dim = %d (want >= 1, products <= 2^28)",
+                          c.n, c.embed_dim, c.hidden_dim);
+    if (max_batch < 1 || (long)max_batch * (2L * E + W + c.n) > (1L << 28))
+        return grok__fail(GROK_ERR_ARG, "grok_net_init: max_batch = %d does not fit these sizes", max_batch);
+    net->cfg = c;
+    net->opt = grok_adamw_default();
+    net->max_rows = max_batch;
+    /* the table and the private pointers first, so that the arena is sized from the offsets */
+    table_bytes = sizeof(grok__net_acts) + 4 * sizeof(grok_param);
+    net->acts = (grok__net_acts *)GROK_MALLOC(table_bytes);
+    if (!net->acts) return grok__fail(GROK_ERR_NOMEM, "grok_net_init: cannot allocate %zu bytes", table_bytes);
+    memset(net->acts, 0, table_bytes);
+    net->params = (grok_param *)(net->acts + 1);
+    grok__param_push(net->params, &net->n_params, &net->num_parameters, "W_E_a", 2, c.n, E, 0, 1);
+    grok__param_push(net->params, &net->n_params, &net->num_parameters, "W_E_b", 2, c.n, E, 0, 1);
+    if (mlp) grok__param_push(net->params, &net->n_params, &net->num_parameters, "W", 2, 2 * E, W, 0, 1);
+    grok__param_push(net->params, &net->n_params, &net->num_parameters, "W_U", 2, W, c.n, 0, 1);
+    memset(&count, 0, sizeof count);
+    grok__net_layout(net, &count);
+    if ((st = grok_arena_init(&net->arena, count.used)) != GROK_OK) {
+        GROK_FREE(net->acts);
+        memset(net, 0, sizeof *net);
+        return st;
+    }
+    grok__net_layout(net, &net->arena);
+    /* seed 003: torch.randn(shape) / sqrt(fan), fan = embed_dim for the embeddings, else rows */
+    memset(net->weights, 0, sizeof(float) * net->num_parameters);
+    memset(net->grads, 0, sizeof(float) * net->num_parameters);
+    memset(net->adam_m, 0, sizeof(float) * net->num_parameters);
+    memset(net->adam_v, 0, sizeof(float) * net->num_parameters);
+    grok_rng_seed(&rng, c.seed);
+    for (i = 0; i < net->n_params; i++) {
+        const grok_param *p = &net->params[i];
+        double scale = 1.0 / sqrt((double)(i < 2 ? p->shape[1] : p->shape[0]));
+        for (j = 0; j < p->numel; j++) net->weights[p->offset + j] = (float)(grok_rng_normal(&rng) * scale);
+    }
+    return GROK_OK;
+}
+
+GROKDEF void grok_net_free(grok_net *net)
+{
+    if (!net) return;
+    grok_arena_free(&net->arena);
+    GROK_FREE(net->acts);
+    memset(net, 0, sizeof *net);
+}
+
+GROKDEF const grok_param *grok_net_param(const grok_net *net, const char *name)
+{
+    int i;
+    if (!net || !name || !net->params) { grok__fail(GROK_ERR_ARG, "grok_net_param: NULL argument"); return NULL; }
+    for (i = 0; i < net->n_params; i++)
+        if (strcmp(net->params[i].name, name) == 0) return &net->params[i];
+    grok__fail(GROK_ERR_ARG, "grok_net_param: no parameter named '%s'", name);
+    return NULL;
+}
+
+GROKDEF void grok_net_zero_grad(grok_net *net)
+{
+    if (net && net->grads) memset(net->grads, 0, sizeof(float) * net->num_parameters);
+}
+
+/* Gradient buffer of parameter i, or NULL when it is frozen. */
+static float *grok__net_grad(const grok_net *net, int i)
+{
+    return net->params[i].trainable ? net->grads + net->params[i].offset : NULL;
+}
+
+/* ia, ib (B), W_E_a, W_E_b (N,E) -> logits (B,N) through the net's hook points. */
+static int grok__net_forward_rows(grok_net *net, int B)
+{
+    grok__net_acts *a = net->acts;
+    const grok_net_config *c = &net->cfg;
+    int E = c->embed_dim, W = grok__net_mid(c), N = c->n, hooked = a->n_hooks > 0 || a->capture != NULL, st, i, k;
+    int mlp = c->kind == GROK_NET_MLP;
+    const float *W_E_a = net->weights + net->params[0].offset, *W_E_b = net->weights + net->params[1].offset;
+    const float *W_U = net->weights + net->params[net->n_params - 1].offset;
+    grok_tensor xt, yt;
+    int shape[2];
+#define GROK__NET_HOOK(t, name) \
+    if (hooked && (st = grok__hooks_run(a->hooks, a->n_hooks, a->capture, a->capture_filter, a->capture_b0, t, name)) != GROK_OK) return st
+    shape[0] = B; shape[1] = E;
+    if (mlp) {
+        /* x_embed and y_embed are the two halves of each embed_stack row (B,2E) */
+        for (i = 0; i < B; i++) {
+            memcpy(a->stack + (long)i * 2 * E, W_E_a + (long)a->ia[i] * E, sizeof(float) * (size_t)E);
+            memcpy(a->stack + (long)i * 2 * E + E, W_E_b + (long)a->ib[i] * E, sizeof(float) * (size_t)E);
+        }
+        xt = grok_tensor_make(a->stack, 2, shape);
+        yt = grok_tensor_make(a->stack + E, 2, shape);
+        xt.stride[0] = yt.stride[0] = 2L * E;
+    } else {
+        for (i = 0; i < B; i++) {
+            memcpy(a->x + (long)i * E, W_E_a + (long)a->ia[i] * E, sizeof(float) * (size_t)E);
+            memcpy(a->y + (long)i * E, W_E_b + (long)a->ib[i] * E, sizeof(float) * (size_t)E);
+        }
+        xt = grok_tensor_make(a->x, 2, shape);
+        yt = grok_tensor_make(a->y, 2, shape);
+    }
+    GROK__NET_HOOK(xt, "x_embed");
+    GROK__NET_HOOK(yt, "y_embed");
+    if (mlp) {
+        shape[1] = 2 * E;
+        GROK__NET_HOOK(grok_tensor_make(a->stack, 2, shape), "embed_stack");
+        /* embed_stack (B,2E), W (2E,Hd) -> hidden (B,Hd) = ReLU(embed_stack @ W) */
+        grok__matmul_forward(a->mid, a->stack, net->weights + net->params[2].offset, NULL, B, 2 * E, W, 0, 1);
+        shape[1] = W;
+        GROK__NET_HOOK(grok_tensor_make(a->mid, 2, shape), "hidden");
+    } else {
+        /* x_embed, y_embed (B,E) -> product (B,E) */
+        for (i = 0; i < B; i++)
+            for (k = 0; k < E; k++) a->mid[(long)i * E + k] = a->x[(long)i * E + k] * a->y[(long)i * E + k];
+        GROK__NET_HOOK(grok_tensor_make(a->mid, 2, shape), "product");
+    }
+    /* mid (B,W), W_U (W,N) -> out (B,N) */
+    grok__matmul_forward(a->logits, a->mid, W_U, NULL, B, W, N, 0, 0);
+    shape[1] = N;
+    GROK__NET_HOOK(grok_tensor_make(a->logits, 2, shape), "out");
+#undef GROK__NET_HOOK
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_forward(grok_net *net, const int *tokens, const int *targets, int B, double *loss,
+                             double *acc, float *logits_out)
+{
+    grok__net_acts *a;
+    int N, i, st;
+    if (!net || !net->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_net_forward: NULL argument");
+    a = net->acts;
+    N = net->cfg.n;
+    if (B < 1 || B > net->max_rows) return grok__fail(GROK_ERR_ARG, "grok_net_forward: batch %d, want 1..%d", B, net->max_rows);
+    for (i = 0; i < B; i++) {
+        int x = tokens[3 * i], y = tokens[3 * i + 1], t = targets ? targets[3 * i + 2] : -1;
+        if (x < 0 || x >= N || y < 0 || y >= N || t < -1 || t >= N)
+            return grok__fail(GROK_ERR_ARG, "grok_net_forward: row %d is (%d, %d) -> %d, want elements and labels in 0..%d",
+                              i, x, y, t, N - 1);
+    }
+    a->B = B;
+    a->n_targets = 0;
+    for (i = 0; i < B; i++) {
+        a->ia[i] = tokens[3 * i];
+        a->ib[i] = tokens[3 * i + 1];
+        a->targets[i] = targets ? targets[3 * i + 2] : -1;
+        a->n_targets += a->targets[i] >= 0;
+    }
+    if ((st = grok__net_forward_rows(net, B)) != GROK_OK) {
+        a->n_targets = 0; /* no backward through a failed forward */
+        return st;
+    }
+    if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)B * N);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, B, N);
+    a->loss_sum = 0.0;
+    a->n_correct = 0;
+    for (i = 0; i < B; i++)
+        if (a->targets[i] >= 0) { a->loss_sum += a->row_loss[i]; a->n_correct += a->row_correct[i]; }
+    if (loss) *loss = a->n_targets ? a->loss_sum / a->n_targets : 0.0;
+    if (acc) *acc = a->n_targets ? (double)a->n_correct / a->n_targets : 0.0;
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_backward(grok_net *net)
+{
+    grok__net_acts *a;
+    int B, E, W, N, i, k, mlp;
+    float *dW_E_a, *dW_E_b;
+    if (!net || !net->acts) return grok__fail(GROK_ERR_ARG, "grok_net_backward: NULL net");
+    a = net->acts;
+    if (a->B < 1 || a->n_targets < 1) return grok__fail(GROK_ERR_ARG, "grok_net_backward: the last forward had no targets");
+    if (a->n_hooks) return grok__fail(GROK_ERR_ARG, "grok_net_backward: hooks are registered (grok_net_clear_hooks first)");
+    B = a->B; E = net->cfg.embed_dim; W = grok__net_mid(&net->cfg); N = net->cfg.n;
+    mlp = net->cfg.kind == GROK_NET_MLP;
+    dW_E_a = grok__net_grad(net, 0);
+    dW_E_b = grok__net_grad(net, 1);
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, B, N, 1.0 / a->n_targets);
+    /* dlogits (B,N), mid (B,W), W_U (W,N) -> dmid (B,W) (before the ReLU for the MLP), dW_U += */
+    grok__matmul_backward(a->dmid, grok__net_grad(net, net->n_params - 1), NULL, a->dlogits, a->mid,
+                          net->weights + net->params[net->n_params - 1].offset, B, W, N, 0, mlp);
+    if (mlp) {
+        /* dhidden (B,Hd), embed_stack (B,2E), W (2E,Hd) -> dstack (B,2E), dW += */
+        grok__matmul_backward(a->dstack, grok__net_grad(net, 2), NULL, a->dmid, a->stack,
+                              net->weights + net->params[2].offset, B, 2 * E, W, 0, 0);
+        /* serial scatter: rows share embedding rows */
+        for (i = 0; i < B; i++)
+            for (k = 0; k < E; k++) {
+                if (dW_E_a) dW_E_a[(long)a->ia[i] * E + k] += a->dstack[(long)i * 2 * E + k];
+                if (dW_E_b) dW_E_b[(long)a->ib[i] * E + k] += a->dstack[(long)i * 2 * E + E + k];
+            }
+    } else {
+        /* dproduct (B,E) -> dW_E_a[a] += dproduct * y_embed, dW_E_b[b] += dproduct * x_embed */
+        for (i = 0; i < B; i++)
+            for (k = 0; k < E; k++) {
+                float d = a->dmid[(long)i * E + k];
+                if (dW_E_a) dW_E_a[(long)a->ia[i] * E + k] += d * a->y[(long)i * E + k];
+                if (dW_E_b) dW_E_b[(long)a->ib[i] * E + k] += d * a->x[(long)i * E + k];
+            }
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_adamw_step(grok_net *net)
+{
+    if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "grok_net_adamw_step: NULL net");
+    return grok__adamw_params(&net->opt, &net->step, net->params, net->n_params, net->weights, net->grads, net->adam_m,
+                              net->adam_v, "grok_net_adamw_step");
+}
+
+GROKDEF int grok_net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
+                              double *acc)
+{
+    double sum = 0.0;
+    long correct = 0, count = 0;
+    int start, st;
+    if (!net || !net->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_net_evaluate: NULL argument");
+    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_net_evaluate: %d rows", n);
+    for (start = 0; start < n; start += net->max_rows) {
+        int b = n - start < net->max_rows ? n - start : net->max_rows;
+        if ((st = grok_net_forward(net, tokens + 3L * start, targets + 3L * start, b, NULL, NULL, NULL)) != GROK_OK) return st;
+        sum += net->acts->loss_sum;
+        correct += net->acts->n_correct;
+        count += net->acts->n_targets;
+    }
+    net->acts->n_targets = 0; /* the buffers hold a partial set: backward needs a fresh forward */
+    if (loss) *loss = count ? sum / count : 0.0;
+    if (acc) *acc = count ? (double)correct / count : 0.0;
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_add_hook(grok_net *net, const char *name, grok_hook_fn fn, void *ctx)
+{
+    grok__net_acts *a;
+    int i, mlp;
+    if (!net || !net->acts || !name || !fn) return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: NULL argument");
+    a = net->acts;
+    mlp = net->cfg.kind == GROK_NET_MLP;
+    for (i = 0; i < 5 && grok__net_hooks[mlp][i]; i++)
+        if (strcmp(grok__net_hooks[mlp][i], name) == 0) break;
+    if (i == 5 || !grok__net_hooks[mlp][i])
+        return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: '%s' is not a hook point of %s", name, mlp ? "OneLayerMLP" : "BilinearNet");
+    if (a->n_hooks >= GROK_MAX_HOOKS) return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: at most %d hooks", GROK_MAX_HOOKS);
+    snprintf(a->hooks[a->n_hooks].name, GROK_NAME_MAX, "%s", name);
+    a->hooks[a->n_hooks].fn = fn;
+    a->hooks[a->n_hooks].ctx = ctx;
+    a->n_hooks++;
+    return GROK_OK;
+}
+
+GROKDEF void grok_net_clear_hooks(grok_net *net)
+{
+    if (net && net->acts) net->acts->n_hooks = 0;
+}
+
+GROKDEF int grok_net_cache_run(grok_cache *c, grok_net *net, const int *tokens, int B, const char *filter,
+                               float *logits_out)
+{
+    int start, st = GROK_OK;
+    if (!c || !net || !net->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_net_cache_run: NULL argument");
+    memset(c, 0, sizeof *c);
+    if (B < 1) return grok__fail(GROK_ERR_ARG, "grok_net_cache_run: %d rows", B);
+    c->entries = (grok_cache_entry *)GROK_MALLOC(sizeof(grok_cache_entry) * 5);
+    if (!c->entries) return grok__fail(GROK_ERR_NOMEM, "grok_net_cache_run: cache table");
+    c->B = B;
+    net->acts->capture = c;
+    net->acts->capture_filter = filter;
+    for (start = 0; start < B && st == GROK_OK; start += net->max_rows) {
+        int b = B - start < net->max_rows ? B - start : net->max_rows;
+        net->acts->capture_b0 = start;
+        st = grok_net_forward(net, tokens + 3L * start, NULL, b, NULL, NULL,
+                              logits_out ? logits_out + (long)start * net->cfg.n : NULL);
+    }
+    net->acts->capture = NULL;
+    net->acts->capture_filter = NULL;
+    if (st != GROK_OK) grok_cache_free(c);
+    return st;
 }
 
 /* ----------------------------------------------------------------- tasks */
@@ -3593,39 +4928,447 @@ GROKDEF void grok_data_free(grok_data *d)
     memset(d, 0, sizeof *d);
 }
 
-GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed)
+/* Rows (x, y, '=' = p) of every pair that fn keeps, a-major, shuffled from data_seed and split
+   at floor(N frac_train): modular addition's construction, shared by every pair task. */
+static int grok__task_pairs(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                            double frac_train, uint64_t data_seed, const char *who)
 {
     grok_rng rng;
-    int *perm, n, n_train, i, st;
-    if (!train || !test) return grok__fail(GROK_ERR_ARG, "grok_task_modadd: NULL data");
+    int *label, *keep, n = 0, n_train, i, st;
+    if (!train || !test) return grok__fail(GROK_ERR_ARG, "%s: NULL data", who);
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "grok_task_modadd: p = %d, want 2..46340", p);
+    if (!fn) return grok__fail(GROK_ERR_ARG, "%s: NULL operation", who);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "%s: p = %d, want 2..46340", who, p);
     if (!(frac_train > 0.0 && frac_train < 1.0))
-        return grok__fail(GROK_ERR_ARG, "grok_task_modadd: frac_train = %g, want (0, 1)", frac_train);
-    n = p * p;
-    n_train = (int)((double)n * frac_train); /* Python's int(p*p*frac_train) */
-    if (n_train < 1 || n_train >= n)
-        return grok__fail(GROK_ERR_ARG, "grok_task_modadd: frac_train = %g leaves an empty split of %d pairs", frac_train, n);
-    perm = (int *)GROK_MALLOC(sizeof(int) * (size_t)n);
-    if (!perm) return grok__fail(GROK_ERR_NOMEM, "grok_task_modadd: %d pairs", n);
-    for (i = 0; i < n; i++) perm[i] = i;
+        return grok__fail(GROK_ERR_ARG, "%s: frac_train = %g, want (0, 1)", who, frac_train);
+    label = (int *)GROK_MALLOC(sizeof(int) * 2 * (size_t)p * (size_t)p);
+    if (!label) return grok__fail(GROK_ERR_NOMEM, "%s: %d pairs", who, p * p);
+    keep = label + (size_t)p * p;
+    for (i = 0; i < p * p; i++) {
+        label[i] = fn(i / p, i % p, p, ctx);
+        if (label[i] < -1 || label[i] >= p) {
+            st = grok__fail(GROK_ERR_ARG, "%s: label %d for (%d, %d), want -1..%d", who, label[i], i / p, i % p, p - 1);
+            GROK_FREE(label);
+            return st;
+        }
+        if (label[i] >= 0) keep[n++] = i;
+    }
+    n_train = (int)((double)n * frac_train); /* Python's int(N*frac_train) */
+    if (n_train < 1 || n_train >= n) {
+        GROK_FREE(label);
+        return grok__fail(GROK_ERR_ARG, "%s: frac_train = %g leaves an empty split of %d pairs", who, frac_train, n);
+    }
     grok_rng_seed(&rng, data_seed);
-    grok_rng_shuffle(&rng, perm, (size_t)n);
+    grok_rng_shuffle(&rng, keep, (size_t)n);
     if ((st = grok_data_alloc(train, n_train, 3)) != GROK_OK || (st = grok_data_alloc(test, n - n_train, 3)) != GROK_OK) {
-        GROK_FREE(perm);
+        GROK_FREE(label);
         grok_data_free(train);
         return st;
     }
     for (i = 0; i < n; i++) {
         grok_data *d = i < n_train ? train : test;
-        int row = i < n_train ? i : i - n_train, a = perm[i] / p, b = perm[i] % p;
-        d->tokens[row * 3 + 0] = a;
-        d->tokens[row * 3 + 1] = b;
+        int row = i < n_train ? i : i - n_train;
+        d->tokens[row * 3 + 0] = keep[i] / p;
+        d->tokens[row * 3 + 1] = keep[i] % p;
         d->tokens[row * 3 + 2] = p;
-        d->targets[row * 3 + 2] = (a + b) % p;
+        d->targets[row * 3 + 2] = label[keep[i]];
     }
-    GROK_FREE(perm);
+    GROK_FREE(label);
+    return GROK_OK;
+}
+
+static int grok__is_prime(int p)
+{
+    int d;
+    if (p < 2) return 0;
+    for (d = 2; d * d <= p; d++)
+        if (p % d == 0) return 0;
+    return 1;
+}
+
+/* x^e mod p (p <= 46340). */
+static int grok__powmod(int x, int e, int p)
+{
+    int64_t r = 1 % p, b = x % p;
+    for (; e > 0; e >>= 1, b = b * b % p)
+        if (e & 1) r = r * b % p;
+    return (int)r;
+}
+
+typedef struct { grok_modop op; int m, n; } grok__modop_ctx;
+
+static int grok__modop_label(int a, int b, int p, void *ctx)
+{
+    const grok__modop_ctx *c = (const grok__modop_ctx *)ctx;
+    int64_t la = a, lb = b; /* a^2 + ab + b^2 < 2^33 */
+    switch (c->op) {
+    case GROK_OP_ADD: return (int)((la + lb) % p);
+    case GROK_OP_SUB: return (int)((la - lb + p) % p);
+    case GROK_OP_MUL: return (int)(la * lb % p);
+    case GROK_OP_DIV: return b == 0 ? -1 : (int)(la * grok__powmod(b, p - 2, p) % p); /* Fermat: b^(p-2) = b^-1 */
+    case GROK_OP_POW_SUM: return (grok__powmod(a, c->m, p) + grok__powmod(b, c->n, p)) % p;
+    case GROK_OP_SQ_SUM: return (int)((la * la + lb * lb) % p);
+    case GROK_OP_SQ_CROSS: return (int)((la * la + la * lb + lb * lb) % p);
+    }
+    return -2;
+}
+
+/* Checks an operation's arguments once, so that the label function only sees valid ones. */
+static int grok__modop_check(grok_modop op, int p, int m, int n, const char *who)
+{
+    if ((int)op < (int)GROK_OP_ADD || (int)op > (int)GROK_OP_SQ_CROSS) return grok__fail(GROK_ERR_ARG, "%s: unknown operation %d", who, (int)op);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "%s: p = %d, want 2..46340", who, p);
+    if (op == GROK_OP_DIV && !grok__is_prime(p))
+        return grok__fail(GROK_ERR_ARG, "%s: division needs a prime p (every b != 0 invertible), got %d", who, p);
+    if (op == GROK_OP_POW_SUM && (m < 0 || n < 0)) return grok__fail(GROK_ERR_ARG, "%s: exponents %d, %d, want >= 0", who, m, n);
+    return GROK_OK;
+}
+
+GROKDEF int grok_modop_apply(grok_modop op, int a, int b, int p, int m, int n)
+{
+    grok__modop_ctx c;
+    if (grok__modop_check(op, p, m, n, "grok_modop_apply") != GROK_OK) return -1;
+    if (a < 0 || a >= p || b < 0 || b >= p) {
+        grok__fail(GROK_ERR_ARG, "grok_modop_apply: (%d, %d), want 0..%d", a, b, p - 1);
+        return -1;
+    }
+    c.op = op; c.m = m; c.n = n;
+    return grok__modop_label(a, b, p, &c);
+}
+
+GROKDEF int grok_task_modop(grok_data *train, grok_data *test, grok_modop op, int p, int m, int n,
+                            double frac_train, uint64_t data_seed)
+{
+    grok__modop_ctx c;
+    int st;
+    if (train) memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    if ((st = grok__modop_check(op, p, m, n, "grok_task_modop")) != GROK_OK) return st;
+    c.op = op; c.m = m; c.n = n;
+    return grok__task_pairs(train, test, grok__modop_label, &c, p, frac_train, data_seed, "grok_task_modop");
+}
+
+GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
+                               double frac_train, uint64_t data_seed)
+{
+    return grok__task_pairs(train, test, fn, ctx, p, frac_train, data_seed, "grok_task_modop_fn");
+}
+
+/* ----- groups (seed 003) */
+
+/* Rank of the permutation x (n) in lexicographic order (its Lehmer code). */
+static int grok__perm_rank(const int *x, int n)
+{
+    int i, j, r = 0;
+    for (i = 0; i < n; i++) {
+        int smaller = 0;
+        for (j = i + 1; j < n; j++) smaller += x[j] < x[i];
+        r = r * (n - i) + smaller;
+    }
+    return r;
+}
+
+/* The permutation of rank r (n <= 6) into x. */
+static void grok__perm_unrank(int *x, int r, int n)
+{
+    int used[8] = {0}, code[8], i, j;
+    for (i = n - 1; i >= 0; i--) { code[i] = r % (n - i); r /= n - i; }
+    for (i = 0; i < n; i++) {
+        int k = code[i];
+        for (j = 0; j < n; j++)
+            if (!used[j] && k-- == 0) break;
+        x[i] = j;
+        used[j] = 1;
+    }
+}
+
+GROKDEF void grok_group_free(grok_group *g)
+{
+    if (!g) return;
+    GROK_FREE(g->table);
+    memset(g, 0, sizeof *g);
+}
+
+GROKDEF int grok_group_init(grok_group *g, grok_group_kind kind, int n)
+{
+    int N, x, y, k, fact = 1;
+    if (!g) return grok__fail(GROK_ERR_ARG, "grok_group_init: NULL group");
+    memset(g, 0, sizeof *g);
+    if (kind == GROK_GROUP_SYMMETRIC) {
+        if (n < 1 || n > 6) return grok__fail(GROK_ERR_ARG, "grok_group_init: S_%d, want n in 1..6", n);
+        for (k = 2; k <= n; k++) fact *= k;
+        N = fact;
+    } else if (kind == GROK_GROUP_CYCLIC || kind == GROK_GROUP_DIHEDRAL) {
+        int most = kind == GROK_GROUP_CYCLIC ? GROK_GROUP_MAX_ORDER : GROK_GROUP_MAX_ORDER / 2;
+        if (n < 1 || n > most) return grok__fail(GROK_ERR_ARG, "grok_group_init: n = %d, want 1..%d", n, most);
+        N = kind == GROK_GROUP_CYCLIC ? n : 2 * n;
+    } else {
+        return grok__fail(GROK_ERR_ARG, "grok_group_init: unknown kind %d", (int)kind);
+    }
+    g->table = (int *)GROK_MALLOC(sizeof(int) * ((size_t)N * N + (size_t)N));
+    if (!g->table) return grok__fail(GROK_ERR_NOMEM, "grok_group_init: table of order %d", N);
+    g->inverse = g->table + (size_t)N * N;
+    g->kind = kind;
+    g->index = n;
+    g->order = N;
+    snprintf(g->name, sizeof g->name, "%c_%d", kind == GROK_GROUP_CYCLIC ? 'C' : kind == GROK_GROUP_DIHEDRAL ? 'D' : 'S', n);
+    for (x = 0; x < N; x++)
+        for (y = 0; y < N; y++) {
+            int *z = &g->table[x * N + y];
+            if (kind == GROK_GROUP_CYCLIC) {
+                *z = (x + y) % n;
+            } else if (kind == GROK_GROUP_DIHEDRAL) {
+                int xr = x % n, xs = x >= n, yr = y % n, ys = y >= n;
+                *z = xs == 0 ? (xr + yr) % n + ys * n : (xr - yr + n) % n + ((1 + ys) % 2) * n;
+            } else {
+                int px[8], py[8], pz[8], i;
+                grok__perm_unrank(px, x, n);
+                grok__perm_unrank(py, y, n);
+                for (i = 0; i < n; i++) pz[i] = px[py[i]];
+                *z = grok__perm_rank(pz, n);
+            }
+        }
+    /* identity, inverses and the cyclic prefix follow from the table */
+    for (x = 0; x < N; x++) {
+        for (y = 0; y < N && g->table[x * N + y] == y; y++) {}
+        if (y == N) { g->identity = x; break; }
+    }
+    for (x = 0; x < N; x++)
+        for (y = 0; y < N; y++)
+            if (g->table[x * N + y] == g->identity) { g->inverse[x] = y; break; }
+    for (k = N; k > 1; k--) {
+        int ok = 1;
+        for (x = 0; x < k && ok; x++)
+            for (y = 0; y < k && ok; y++) ok = g->table[x * N + y] == (x + y) % k;
+        if (ok) break;
+    }
+    g->cyclic = k;
+    return GROK_OK;
+}
+
+static int grok__group_label(int a, int b, int p, void *ctx)
+{
+    return ((const grok_group *)ctx)->table[a * p + b];
+}
+
+GROKDEF int grok_task_group(grok_data *train, grok_data *test, const grok_group *g, double frac_train,
+                            uint64_t data_seed)
+{
+    if (train) memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "grok_task_group: NULL or uninitialised group");
+    return grok__task_pairs(train, test, grok__group_label, (void *)(uintptr_t)g, g->order, frac_train, data_seed,
+                            "grok_task_group");
+}
+
+GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed)
+{
+    grok__modop_ctx c;
+    c.op = GROK_OP_ADD; c.m = c.n = 1;
+    return grok__task_pairs(train, test, grok__modop_label, &c, p, frac_train, data_seed, "grok_task_modadd");
+}
+
+/* ---- n-digit addition (seed 002) */
+
+/* Checks that row tok (3n+3) is a question: digits for x and y, '+' and '=' in place, and
+   with answer != 0 also n+1 answer digits. */
+static int grok__digits_row_check(const int *tok, int n, int answer, long row, const char *who)
+{
+    int t, T = 3 * n + 3;
+    for (t = 0; t < (answer ? T : 2 * n + 2); t++) {
+        int want = t == n ? GROK_DIGITS_PLUS : t == 2 * n + 1 ? GROK_DIGITS_EQUALS : -1;
+        if (want >= 0 ? tok[t] != want : (tok[t] < 0 || tok[t] > 9))
+            return grok__fail(GROK_ERR_ARG, "%s: row %ld, position %d holds token %d, want %s", who, row, t, tok[t],
+                              want == GROK_DIGITS_PLUS ? "'+' (10)" : want == GROK_DIGITS_EQUALS ? "'=' (11)" : "a digit");
+    }
+    return GROK_OK;
+}
+
+/* Columns of one checked row, d = 0 the units: the carries propagate upwards from there. */
+static void grok__digits_row_columns(grok_digits_column *cols, const int *tok, int n)
+{
+    int d, carry = 0;
+    for (d = 0; d < n; d++) {
+        int base = tok[n - 1 - d] + tok[2 * n - d];
+        cols[d].base_add = (unsigned char)base;
+        cols[d].use_carry = (unsigned char)carry;
+        cols[d].make_carry = (unsigned char)(base + carry >= 10);
+        cols[d].subtask = (unsigned char)(!carry ? GROK_DIGITS_BASEADD : base == 9 ? GROK_DIGITS_USESUM9 : GROK_DIGITS_USECARRY1);
+        carry = cols[d].make_carry;
+    }
+}
+
+GROKDEF int grok_task_digits(grok_data *batch, int n_digits, int B, grok_rng *rng)
+{
+    int n = n_digits, T = 3 * n_digits + 3, b, t, d, st;
+    if (!batch || !rng) return grok__fail(GROK_ERR_ARG, "grok_task_digits: NULL argument");
+    if (n < 1 || n > GROK_DIGITS_MAX) return grok__fail(GROK_ERR_ARG, "grok_task_digits: n_digits = %d, want 1..%d", n, GROK_DIGITS_MAX);
+    if (B < 1) return grok__fail(GROK_ERR_ARG, "grok_task_digits: B = %d, want >= 1", B);
+    if (!batch->tokens) {
+        if ((st = grok_data_alloc(batch, B, T)) != GROK_OK) return st;
+    } else if (batch->n != B || batch->n_ctx != T || !batch->targets) {
+        return grok__fail(GROK_ERR_ARG, "grok_task_digits: batch holds %d rows of %d tokens, want %d of %d (or a zeroed grok_data)",
+                          batch->n, batch->n_ctx, B, T);
+    }
+    for (b = 0; b < B; b++) {
+        int *tok = batch->tokens + (long)b * T, *tgt = batch->targets + (long)b * T, carry = 0;
+        for (d = 0; d < n; d++) tok[d] = (int)grok_rng_below(rng, 10);
+        tok[n] = GROK_DIGITS_PLUS;
+        for (d = 0; d < n; d++) tok[n + 1 + d] = (int)grok_rng_below(rng, 10);
+        tok[2 * n + 1] = GROK_DIGITS_EQUALS;
+        for (d = 0; d < n; d++) {
+            int s = tok[n - 1 - d] + tok[2 * n - d] + carry;
+            tok[3 * n + 2 - d] = s % 10;
+            carry = s >= 10;
+        }
+        tok[2 * n + 2] = carry;
+        for (t = 0; t < T; t++) tgt[t] = t >= 2 * n + 1 && t < T - 1 ? tok[t + 1] : -1;
+    }
+    return GROK_OK;
+}
+
+GROKDEF grok_config grok_digits_config(int n_digits, int use_ln)
+{
+    grok_config c;
+    memset(&c, 0, sizeof c);
+    c.n_layers = 1; c.n_heads = 4; c.d_model = 512; c.d_head = 128; c.d_mlp = 2048;
+    c.d_vocab = 12; c.d_vocab_out = 12;
+    c.n_ctx = n_digits >= 1 && n_digits <= GROK_DIGITS_MAX ? 3 * n_digits + 3 : 0;
+    c.act_fn = GROK_ACT_RELU;
+    c.normalization = use_ln ? GROK_NORM_LN : GROK_NORM_NONE;
+    c.seed = 129000;
+    c.train_biases = 1;
+    c.init_range = 1.0 / sqrt(512.0);
+    return c;
+}
+
+static double grok__digits_warmup(long step, void *ctx)
+{
+    (void)ctx;
+    return step < 10 ? (double)step / 10.0 : 1.0;
+}
+
+GROKDEF grok_adamw grok_digits_adamw(void)
+{
+    grok_adamw o = grok_adamw_default();
+    o.lr = 1e-4;
+    o.weight_decay = 0.1;
+    o.lr_schedule = grok__digits_warmup;
+    return o;
+}
+
+GROKDEF int grok_digits_columns(grok_digits_column *cols, const int *tokens, int B, int n_digits)
+{
+    int b, st, T = 3 * n_digits + 3;
+    if (!cols || !tokens) return grok__fail(GROK_ERR_ARG, "grok_digits_columns: NULL argument");
+    if (n_digits < 1 || n_digits > GROK_DIGITS_MAX || B < 1)
+        return grok__fail(GROK_ERR_ARG, "grok_digits_columns: n_digits = %d (want 1..%d), B = %d", n_digits, GROK_DIGITS_MAX, B);
+    for (b = 0; b < B; b++) {
+        const int *tok = tokens + (long)b * T;
+        if ((st = grok__digits_row_check(tok, n_digits, 0, b, "grok_digits_columns")) != GROK_OK) return st;
+        grok__digits_row_columns(cols + (long)b * n_digits, tok, n_digits);
+    }
+    return GROK_OK;
+}
+
+/* Mean of sum over count, NAN for an empty class. */
+static double grok__mean_or_nan(double sum, long count) { return count > 0 ? sum / (double)count : NAN; }
+
+GROKDEF int grok_digits_losses(grok_digits_stats *s, const float *logits, int V, const int *tokens, int B,
+                               int n_digits)
+{
+    int n = n_digits, T = 3 * n_digits + 3, b, j, d, k, st;
+    double tok_sum[GROK_DIGITS_MAX + 1], col_sum[3][GROK_DIGITS_MAX], ba_sum = 0.0, uc_sum = 0.0, us_sum[2] = {0.0, 0.0};
+    long tok_right[GROK_DIGITS_MAX + 1], rows_right = 0;
+    if (!s || !logits || !tokens) return grok__fail(GROK_ERR_ARG, "grok_digits_losses: NULL argument");
+    memset(s, 0, sizeof *s);
+    if (n < 1 || n > GROK_DIGITS_MAX || B < 1 || V < 10)
+        return grok__fail(GROK_ERR_ARG, "grok_digits_losses: n_digits = %d (want 1..%d), B = %d, V = %d (want >= 10)", n,
+                          GROK_DIGITS_MAX, B, V);
+    memset(tok_sum, 0, sizeof tok_sum);
+    memset(col_sum, 0, sizeof col_sum);
+    memset(tok_right, 0, sizeof tok_right);
+    for (b = 0; b < B; b++) {
+        const int *tok = tokens + (long)b * T;
+        grok_digits_column cols[GROK_DIGITS_MAX];
+        double row_loss[GROK_DIGITS_MAX + 1], all = 0.0;
+        int n_carry = 0, n_sum9 = 0, right = 1;
+        if ((st = grok__digits_row_check(tok, n, 1, b, "grok_digits_losses")) != GROK_OK) return st;
+        grok__digits_row_columns(cols, tok, n);
+        for (j = 0; j <= n; j++) {
+            /* the seed's logits[:, -(n+2):-1] against tokens[:, -(n+1):], in double */
+            const float *lg = logits + ((long)b * T + 2 * n + 1 + j) * V;
+            double mx = lg[0], sum = 0.0;
+            int arg = 0;
+            for (k = 1; k < V; k++)
+                if (lg[k] > mx) { mx = lg[k]; arg = k; }
+            for (k = 0; k < V; k++) sum += exp((double)lg[k] - mx);
+            row_loss[j] = -((double)lg[tok[2 * n + 2 + j]] - mx - log(sum));
+            tok_sum[j] += row_loss[j];
+            all += row_loss[j];
+            if (arg == tok[2 * n + 2 + j]) tok_right[j]++;
+            else right = 0;
+        }
+        rows_right += right;
+        for (d = 0; d < n; d++) {
+            int c = cols[d].subtask;
+            col_sum[c][d] += row_loss[n - d];
+            s->column_count[c][d]++;
+            n_carry += cols[d].use_carry;
+            n_sum9 += c == GROK_DIGITS_USESUM9;
+        }
+        if (!n_carry) { ba_sum += (all - row_loss[0]) / n; s->baseadd_all_count++; }
+        else if (!n_sum9) { uc_sum += all / (n + 1); s->usecarry1_any_count++; }
+        else if (n_sum9 <= 2) {
+            us_sum[n_sum9 - 1] += all / (n + 1);
+            if (n_sum9 == 1) s->usesum9_one_count++;
+            else s->usesum9_two_count++;
+        }
+        s->loss += all;
+    }
+    s->n_digits = n;
+    s->B = B;
+    s->loss /= (double)B * (n + 1);
+    for (j = 0; j <= n; j++) {
+        s->token[j] = tok_sum[j] / B;
+        s->token_acc[j] = (double)tok_right[j] / B;
+    }
+    s->row_acc = (double)rows_right / B;
+    for (k = 0; k < 3; k++)
+        for (d = 0; d < n; d++) s->column[k][d] = grok__mean_or_nan(col_sum[k][d], s->column_count[k][d]);
+    s->baseadd_all = grok__mean_or_nan(ba_sum, s->baseadd_all_count);
+    s->usecarry1_any = grok__mean_or_nan(uc_sum, s->usecarry1_any_count);
+    s->usesum9_one = grok__mean_or_nan(us_sum[0], s->usesum9_one_count);
+    s->usesum9_two = grok__mean_or_nan(us_sum[1], s->usesum9_two_count);
+    return GROK_OK;
+}
+
+GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const float *logits, int V,
+                               int n_digits)
+{
+    int n = n_digits, i, k, st;
+    char *p = buf;
+    if (!buf || !tokens) return grok__fail(GROK_ERR_ARG, "grok_digits_string: NULL argument");
+    if (n < 1 || n > GROK_DIGITS_MAX) return grok__fail(GROK_ERR_ARG, "grok_digits_string: n_digits = %d, want 1..%d", n, GROK_DIGITS_MAX);
+    if (cap < (size_t)(3 * n + 9)) return grok__fail(GROK_ERR_ARG, "grok_digits_string: cap = %zu, want >= %d", cap, 3 * n + 9);
+    if (logits && V < 1) return grok__fail(GROK_ERR_ARG, "grok_digits_string: V = %d", V);
+    if ((st = grok__digits_row_check(tokens, n, logits == NULL, 0, "grok_digits_string")) != GROK_OK) return st;
+    *p++ = ' '; *p++ = ' ';
+    for (i = 0; i < n; i++) *p++ = (char)('0' + tokens[i]);
+    *p++ = '\n'; *p++ = ' '; *p++ = '+';
+    for (i = 0; i < n; i++) *p++ = (char)('0' + tokens[n + 1 + i]);
+    *p++ = '\n'; *p++ = '=';
+    for (i = 0; i <= n; i++) {
+        int tok = tokens[2 * n + 2 + i];
+        if (logits) {
+            const float *lg = logits + (long)(2 * n + 1 + i) * V;
+            for (tok = 0, k = 1; k < V; k++)
+                if (lg[k] > lg[tok]) tok = k;
+        }
+        *p++ = tok <= 9 ? (char)('0' + tok) : tok == GROK_DIGITS_PLUS ? '+' : tok == GROK_DIGITS_EQUALS ? '=' : '?';
+    }
+    *p = '\0';
     return GROK_OK;
 }
 
@@ -4946,6 +6689,35 @@ GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, c
     return st;
 }
 
+GROKDEF int grok_net_save_safetensors(const grok_net *net, const char *path, const float *buffer)
+{
+    grok_array arr[4];
+    char vals[8][48];
+    const char *keys[8], *vp[8];
+    int i, k, nm = 0;
+    if (!net || !net->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_net_save_safetensors: NULL argument");
+    if (!buffer) buffer = net->weights;
+    for (i = 0; i < net->n_params; i++) {
+        const grok_param *p = &net->params[i];
+        memset(&arr[i], 0, sizeof arr[i]);
+        arr[i].name = p->name;
+        arr[i].dtype = GROK_DT_F32;
+        arr[i].ndim = p->ndim;
+        for (k = 0; k < p->ndim; k++) arr[i].shape[k] = p->shape[k];
+        arr[i].data = (void *)(uintptr_t)(buffer + p->offset);
+    }
+#define GROK__META(key, ...) do { keys[nm] = key; snprintf(vals[nm], sizeof vals[nm], __VA_ARGS__); vp[nm] = vals[nm]; nm++; } while (0)
+    GROK__META("format", "grok.h");
+    GROK__META("model", "%s", net->cfg.kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet");
+    GROK__META("n", "%d", net->cfg.n);
+    GROK__META("embed_dim", "%d", net->cfg.embed_dim);
+    GROK__META("hidden_dim", "%d", net->cfg.hidden_dim);
+    GROK__META("seed", "%llu", (unsigned long long)net->cfg.seed);
+    GROK__META("step", "%ld", net->step); GROK__META("epoch", "%ld", net->epoch);
+#undef GROK__META
+    return grok_safetensors_save(path, arr, net->n_params, keys, vp, nm);
+}
+
 static int grok__ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -5523,6 +7295,153 @@ GROKDEF int grok_plot_save(const char *path, const grok_plot *p)
     return st;
 }
 
+/* ------------------------------------------------------- phase diagrams */
+
+GROKDEF grok_phase grok_phase_classify(long epoch_train_99, long epoch_test_99, double train_acc, double test_acc,
+                                       double delay)
+{
+    if (train_acc != train_acc || test_acc != test_acc) return GROK_PHASE_NONE;
+    if (train_acc < 0.99) return GROK_PHASE_CONFUSION;
+    if (epoch_train_99 < 1) return GROK_PHASE_NONE;
+    if (test_acc < 0.99) return GROK_PHASE_MEMORISATION;
+    if (epoch_test_99 < 1) return GROK_PHASE_NONE;
+    if (!(delay > 0)) delay = 2;
+    return (double)epoch_test_99 <= delay * (double)epoch_train_99 ? GROK_PHASE_COMPREHENSION : GROK_PHASE_GROKKING;
+}
+
+static const char *const grok__phase_names[5] = {"none", "comprehension", "grokking", "memorisation", "confusion"};
+static const char *const grok__phase_colours[5] = {"#ffffff", "#4daf4a", "#377eb8", "#ff7f00", "#e41a1c"};
+
+GROKDEF const char *grok_phase_name(int phase)
+{
+    return phase >= 0 && phase <= 4 ? grok__phase_names[phase] : grok__phase_names[0];
+}
+
+/* Dark text on light fills, white on dark ones (Rec. 601 luma of "#rrggbb"). */
+static const char *grok__text_on(const char *hex)
+{
+    unsigned r = 0, g = 0, b = 0;
+    if (sscanf(hex, "#%2x%2x%2x", &r, &g, &b) != 3) return "#000000";
+    return 0.299 * r + 0.587 * g + 0.114 * b < 128 ? "#ffffff" : "#000000";
+}
+
+GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d)
+{
+    const double cell_w = 56, cell_h = 30, left = 76, bottom = 48, right = 150;
+    double top, cw, ch, lo = 0, hi = 0;
+    int W, H, i, j, any = 0, any_none = 0;
+    struct grok__frame fr;
+    char hex[8], b[32];
+    if (!f || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: NULL argument");
+    if (d->rows < 1 || d->rows > 200 || d->cols < 1 || d->cols > 200)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: rows %d and cols %d must be 1..200", d->rows, d->cols);
+    if (d->colour_by_phase ? !d->phase : !d->epochs)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: colour_by_phase %d needs %s", d->colour_by_phase,
+                          d->colour_by_phase ? "phase" : "epochs");
+    top = d->title ? 34 : 14;
+    W = d->width ? d->width : (int)(left + cell_w * (d->cols < 2 ? 2 : d->cols) + right);
+    H = d->height ? d->height : (int)(top + cell_h * d->rows + bottom);
+    if (!d->width && W > 4000) W = 4000;
+    if (!d->height) H = H < 200 ? 200 : H > 4000 ? 4000 : H;
+    if (W < 300 || W > 4000 || H < 200 || H > 4000)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: size %d x %d, want 300..4000 x 200..4000", W, H);
+    for (i = 0; i < d->rows * d->cols; i++) {
+        double e = d->epochs ? d->epochs[i] : NAN;
+        if (d->phase && (d->phase[i] < 0 || d->phase[i] > 4))
+            return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: cell %d has phase %d", i, d->phase[i]);
+        if (d->phase && d->phase[i] == GROK_PHASE_NONE) any_none = 1;
+        if (!(isfinite(e) && e > 0)) continue;
+        e = log10(e);
+        if (!any || e < lo) lo = e;
+        if (!any || e > hi) hi = e;
+        any = 1;
+    }
+    if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
+    fr.x0 = left;
+    fr.y0 = top;
+    fr.w = W - left - right;
+    fr.h = H - top - bottom;
+    cw = fr.w / d->cols;
+    ch = fr.h / d->rows;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n", W, H, W, H);
+    if (d->title) grok__svg_text(f, W / 2.0, 18, "middle", "font-size=\"14\" font-weight=\"bold\"", d->title);
+    for (i = 0; i < d->rows; i++)
+        for (j = 0; j < d->cols; j++) {
+            long c = (long)i * d->cols + j;
+            double e = d->epochs ? d->epochs[c] : NAN, x = fr.x0 + j * cw, y = fr.y0 + fr.h - (i + 1) * ch;
+            int ph = d->phase ? d->phase[c] : -1, has_e = isfinite(e) && e > 0;
+            if (d->colour_by_phase) memcpy(hex, grok__phase_colours[ph], 8);
+            else grok__cmap_hex(hex, GROK_CMAP_VIRIDIS, has_e ? (log10(e) - lo) / (hi - lo) : NAN);
+            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\"/>\n", x, y,
+                    cw, ch, hex);
+            if (has_e) {
+                if (e < 1e4) snprintf(b, sizeof b, "%.0f", e);
+                else if (e < 1e6) snprintf(b, sizeof b, "%.0fk", e / 1000);
+                else snprintf(b, sizeof b, "%.2g", e);
+            }
+            snprintf(hex, sizeof hex, "%s", grok__text_on(hex));
+            if (ph >= 0) {
+                char letter[2] = {"-CGMX"[ph], 0}, at[32];
+                snprintf(at, sizeof at, "fill=\"%s\"", hex);
+                grok__svg_text(f, x + cw / 2, y + ch / 2 + (has_e ? -2 : 4), "middle", at, letter);
+            }
+            if (has_e) {
+                char at[48];
+                snprintf(at, sizeof at, "fill=\"%s\" font-size=\"9\"", hex);
+                grok__svg_text(f, x + cw / 2, y + ch / 2 + (ph >= 0 ? 10 : 4), "middle", at, b);
+            }
+        }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", fr.x0,
+            fr.y0, fr.w, fr.h);
+    for (j = 0; j < d->cols; j++) {
+        if (!d->col_labels) snprintf(b, sizeof b, "%d", j);
+        grok__svg_text(f, fr.x0 + (j + 0.5) * cw, fr.y0 + fr.h + 15, "middle", NULL, d->col_labels ? d->col_labels[j] : b);
+    }
+    for (i = 0; i < d->rows; i++) {
+        if (!d->row_labels) snprintf(b, sizeof b, "%d", i);
+        grok__svg_text(f, fr.x0 - 6, fr.y0 + fr.h - (i + 0.5) * ch + 4, "end", NULL, d->row_labels ? d->row_labels[i] : b);
+    }
+    if (d->xlabel) grok__svg_text(f, fr.x0 + fr.w / 2, fr.y0 + fr.h + 34, "middle", NULL, d->xlabel);
+    if (d->ylabel) {
+        char tr[96];
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", fr.x0 - 58, fr.y0 + fr.h / 2);
+        grok__svg_text(f, fr.x0 - 58, fr.y0 + fr.h / 2, "middle", tr, d->ylabel);
+    }
+    if (d->colour_by_phase) {
+        int n = any_none ? 5 : 4;
+        for (i = 0; i < n; i++) {
+            int ph = i < 4 ? i + 1 : GROK_PHASE_NONE;
+            double y = fr.y0 + 4 + 18 * i;
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" stroke=\"#444\"/>\n",
+                    fr.x0 + fr.w + 12, y, grok__phase_colours[ph]);
+            grok__svg_text(f, fr.x0 + fr.w + 30, y + 10, "start", NULL, ph ? grok__phase_names[ph] : "no run");
+        }
+    } else {
+        double bh = fr.h - 24 > 40 ? fr.h - 24 : 40;
+        grok__cbar(f, fr.x0 + fr.w + 12, fr.y0, bh, GROK_CMAP_VIRIDIS, lo, hi, "log10 epochs to grok");
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#bdbdbd\"/>\n", fr.x0 + fr.w + 12,
+                fr.y0 + bh + 8);
+        grok__svg_text(f, fr.x0 + fr.w + 30, fr.y0 + bh + 18, "start", NULL, "never");
+    }
+    fputs("</svg>\n", f);
+    if (ferror(f)) return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram: write failed");
+    return GROK_OK;
+}
+
+GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d)
+{
+    FILE *f;
+    int st;
+    if (!path || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram_save: NULL argument");
+    if (!(f = fopen(path, "w")))
+        return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: cannot open %s: %s", path, strerror(errno));
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    st = grok_plot_phase_diagram(f, d);
+    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: writing %s failed", path);
+    return st;
+}
+
 /* -------------------------------------------------------------- training */
 
 GROKDEF grok_train_opts grok_train_opts_default(void)
@@ -5568,13 +7487,64 @@ static int grok__mkdir(const char *dir)
     return GROK_OK;
 }
 
+/* Opens OUT/metrics.csv for a run at `epoch`: a new file with its header, or, for a resumed
+   run, the curve it continues. */
+static int grok__metrics_open(FILE **csv, const grok_train_opts *opts, long epoch)
+{
+    char path[4096];
+    int st;
+    if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) return st;
+    snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
+    *csv = fopen(path, epoch > 0 ? "a" : "w");
+    if (!*csv) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (epoch == 0)
+        fprintf(*csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
+                ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    return GROK_OK;
+}
+
+/* opts->progress resolved: 0 or 1, and *live = 1 for a live line on a terminal. */
+static int grok__progress_mode(const grok_train_opts *opts, int *live)
+{
+    *live = opts->progress < 0 && isatty(fileno(stderr));
+    return opts->progress < 0 ? 1 : opts->progress;
+}
+
+/* One evaluation's row of metrics.csv (csv may be NULL; pmv: the 5 progress measures or NULL)
+   and the progress line on stderr; the learning rate is that of the last step taken. */
+static void grok__train_log(FILE *csv, const grok_train_opts *opts, const grok_metrics *mt, const grok_adamw *opt,
+                            long step, long epoch, long first_epoch, double t0, double now, const double *pmv,
+                            int progress, int live, int last, double *last_print)
+{
+    char eta[32];
+    double rate = (double)(epoch - first_epoch) / (now - t0 + 1e-9);
+    double lr = opt->lr * (opt->lr_schedule ? opt->lr_schedule(step - 1, opt->lr_schedule_ctx) : 1.0);
+    if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", epoch, mt->train_loss, mt->test_loss, mt->train_acc,
+                     mt->test_acc, lr, now - t0);
+    if (csv && pmv) fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
+    if (csv) fputc('\n', csv);
+    grok__format_duration(eta, sizeof eta, (double)(opts->epochs - epoch) / (rate + 1e-12));
+    if (progress && live) {
+        fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
+                epoch, opts->epochs, mt->train_loss, mt->test_loss, 100.0 * mt->test_acc, rate, eta);
+        if (last) fputc('\n', stderr);
+        fflush(stderr);
+    } else if (progress && (last || now - *last_print >= 10.0)) {
+        fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
+                epoch, opts->epochs, mt->train_loss, mt->test_loss, mt->test_acc, rate, eta);
+        *last_print = now;
+    }
+    if (csv) fflush(csv);
+}
+
 struct grok__progress;
 static int  grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train);
 static int  grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out);
 static void grok__progress_free(struct grok__progress *pm);
 struct grok__progress {
     int p, n_train, *tokens, *train_rows, *freqs, nf;
-    float *logits, *chunk;
+    int *targets;  /* (max_rows): a dummy label at each last position, so the trimmed path runs */
+    float *logits; /* (p*p, p) */
 };
 
 /* "the last checkpoint (epoch E) is kept" for the NaN guard's messages; buf holds it. */
@@ -5623,7 +7593,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
 {
     struct grok__progress pm;
     double pmv[5];
-    char path[4096], eta[32], kept[64];
+    char path[4096], kept[64];
     FILE *csv = NULL;
     double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
     long first_epoch, last_ckpt = -1;
@@ -5645,22 +7615,11 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         return grok__fail(GROK_ERR_ARG, "grok_train: m->opt needs lr, weight_decay, eps >= 0 and betas in [0, 1)");
     memset(&pm, 0, sizeof pm);
     if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) return st;
-    if (opts->out_dir) {
-        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) { grok__progress_free(&pm); return st; }
-        snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
-        /* A resumed run appends to the curve it continues. */
-        csv = fopen(path, m->epoch > 0 ? "a" : "w");
-        if (!csv) {
-            grok__progress_free(&pm);
-            return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-        }
-        if (m->epoch == 0)
-            fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
-                    ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
+        grok__progress_free(&pm);
+        return st;
     }
-    progress = opts->progress;
-    live = progress < 0 && isatty(fileno(stderr));
-    if (progress < 0) progress = 1;
+    progress = grok__progress_mode(opts, &live);
     first_epoch = m->epoch;
     t0 = grok__now();
     while (m->epoch < opts->epochs) {
@@ -5681,12 +7640,151 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         eval = last || m->epoch % opts->eval_every == 0;
         ckpt = opts->checkpoint_every > 0 && (last || m->epoch % opts->checkpoint_every == 0);
         if (eval) {
-            double now, rate, lr;
+            double now;
             /* Train metrics are those of this epoch's forward pass, before its update, as the seeds record them. */
             m->metrics.train_loss = loss;
             m->metrics.train_acc = acc;
             if (test && (st = grok_model_evaluate(m, test->tokens, test->targets, test->n,
                                                    &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
+            now = grok__now();
+            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv)) != GROK_OK) break;
+            grok__train_log(csv, opts, &m->metrics, &m->opt, m->step, m->epoch, first_epoch, t0, now,
+                            opts->progress_measures ? pmv : NULL, progress, live, last, &last_print);
+        }
+        if (ckpt && opts->out_dir) {
+            snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
+            if ((st = grok_checkpoint_save(m, path, 1)) != GROK_OK) break;
+            last_ckpt = m->epoch;
+            if (opts->keep_history) {
+                snprintf(path, sizeof path, "%s/ckpt_%06ld.grok", opts->out_dir, m->epoch);
+                if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
+            }
+        }
+        if (eval && opts->on_eval && opts->on_eval(m, opts->on_eval_ctx)) break;
+    }
+    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
+    grok__progress_free(&pm);
+    return st;
+}
+
+GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    char path[4096];
+    FILE *csv = NULL;
+    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
+    long first_epoch;
+    int st = GROK_OK, live, progress;
+    if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train: NULL argument");
+    if (train->n_ctx != 3 || (test && test->n_ctx != 3))
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: data has n_ctx %d, a net reads rows (a, b, '=') of 3", train->n_ctx);
+    if (train->n < 1 || train->n > net->max_rows)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: %d training rows, the net holds 1..%d (max_batch)", train->n, net->max_rows);
+    if (test && test->n < 1) test = NULL;
+    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (opts->progress_measures)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: progress_measures are for the modular-addition transformer");
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, net->epoch)) != GROK_OK) return st;
+    progress = grok__progress_mode(opts, &live);
+    first_epoch = net->epoch;
+    t0 = grok__now();
+    while (net->epoch < opts->epochs) {
+        int last, eval, ckpt;
+        grok_net_zero_grad(net);
+        if ((st = grok_net_forward(net, train->tokens, train->targets, train->n, &loss, &acc, NULL)) != GROK_OK) break;
+        if (!isfinite(loss)) {
+            st = grok__fail(GROK_ERR_NUMERIC, "grok_net_train: training loss is %g at epoch %ld", loss, net->epoch);
+            break;
+        }
+        if ((st = grok_net_backward(net)) != GROK_OK || (st = grok_net_adamw_step(net)) != GROK_OK) break;
+        net->epoch++;
+        last = net->epoch == opts->epochs;
+        eval = last || net->epoch % opts->eval_every == 0;
+        ckpt = opts->checkpoint_every > 0 && (last || net->epoch % opts->checkpoint_every == 0);
+        if (eval) {
+            net->metrics.train_loss = loss; /* this epoch's forward, before its update, as in grok_train */
+            net->metrics.train_acc = acc;
+            if (test && (st = grok_net_evaluate(net, test->tokens, test->targets, test->n, &net->metrics.test_loss,
+                                                &net->metrics.test_acc)) != GROK_OK) break;
+            grok__train_log(csv, opts, &net->metrics, &net->opt, net->step, net->epoch, first_epoch, t0, grok__now(), NULL,
+                            progress, live, last, &last_print);
+        }
+        if (ckpt && opts->out_dir) {
+            snprintf(path, sizeof path, "%s/latest.safetensors", opts->out_dir);
+            if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
+            if (opts->keep_history) {
+                snprintf(path, sizeof path, "%s/net_%06ld.safetensors", opts->out_dir, net->epoch);
+                if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
+            }
+        }
+        if (eval && opts->on_eval && opts->on_eval(NULL, opts->on_eval_ctx)) break;
+    }
+    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
+    return st;
+}
+
+#ifdef GROK_CUDA
+GROKDEF int grok_cuda_fail(int status, const char *message) { return grok__fail(status, "%s", message); }
+
+/* grok_train's loop with the epochs on the device (grok_cuda.cu): between two evaluations or
+   checkpoints the device runs alone (grok_cuda_train_epochs); m is brought up to date only
+   where the host reads it. metrics.csv and the progress lines are grok_train's. */
+GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    struct grok__progress pm;
+    double pmv[5];
+    char path[4096], eta[32];
+    const char *graph_env = getenv("GROK_CUDA_GRAPH");
+    FILE *csv = NULL;
+    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
+    long first_epoch;
+    int st = GROK_OK, live, progress;
+    grok_cuda *g = NULL;
+    if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train_cuda: NULL argument");
+    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
+        return grok__fail(GROK_ERR_ARG, "grok_train_cuda: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (test && test->n < 1) test = NULL;
+    if ((st = grok_cuda_init(&g, m)) != GROK_OK) return st;
+    if ((st = grok_cuda_set_data(g, train, test)) != GROK_OK) { grok_cuda_free(g); return st; }
+    if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
+    memset(&pm, 0, sizeof pm);
+    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) { grok_cuda_free(g); return st; }
+    if (opts->out_dir) {
+        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) { grok__progress_free(&pm); grok_cuda_free(g); return st; }
+        snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
+        csv = fopen(path, m->epoch > 0 ? "a" : "w");
+        if (!csv) {
+            grok__progress_free(&pm);
+            grok_cuda_free(g);
+            return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        }
+        if (m->epoch == 0)
+            fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
+                    ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    }
+    progress = opts->progress;
+    live = progress < 0 && isatty(fileno(stderr));
+    if (progress < 0) progress = 1;
+    first_epoch = m->epoch;
+    t0 = grok__now();
+    while (m->epoch < opts->epochs) {
+        int last, eval, ckpt;
+        /* run to the next epoch that evaluates or checkpoints, or to the end */
+        long n = opts->eval_every - m->epoch % opts->eval_every;
+        if (opts->checkpoint_every > 0 && opts->checkpoint_every - m->epoch % opts->checkpoint_every < n)
+            n = opts->checkpoint_every - m->epoch % opts->checkpoint_every;
+        if (opts->epochs - m->epoch < n) n = opts->epochs - m->epoch;
+        if ((st = grok_cuda_train_epochs(g, m, n, &loss, &acc)) != GROK_OK) break;
+        last = m->epoch == opts->epochs;
+        eval = last || m->epoch % opts->eval_every == 0;
+        ckpt = opts->checkpoint_every > 0 && (last || m->epoch % opts->checkpoint_every == 0);
+        if ((eval && (opts->progress_measures || opts->on_eval)) || (ckpt && opts->out_dir))
+            if ((st = grok_cuda_download(g, m)) != GROK_OK) break;
+        if (eval) {
+            double now, rate, lr;
+            m->metrics.train_loss = loss;
+            m->metrics.train_acc = acc;
+            if (test && (st = grok_cuda_evaluate(g, 1, &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
             now = grok__now();
             rate = (double)(m->epoch - first_epoch) / (now - t0 + 1e-9);
             lr = m->opt.lr * (m->opt.lr_schedule ? m->opt.lr_schedule(m->step - 1, m->opt.lr_schedule_ctx) : 1.0);
@@ -5719,12 +7817,25 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
                 if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
             }
         }
-        if (eval && opts->on_eval && opts->on_eval(m, opts->on_eval_ctx)) break;
+        if (eval && opts->on_eval) {
+            if (opts->on_eval(m, opts->on_eval_ctx)) break;
+            if ((st = grok_cuda_upload(g, m)) != GROK_OK) break;
+        }
+    }
+    /* m ends as the device's state, also after a failure (keeping the first message) */
+    if (st == GROK_OK) st = grok_cuda_download(g, m);
+    else {
+        char first[sizeof grok__error_message];
+        memcpy(first, grok__error_message, sizeof first);
+        (void)grok_cuda_download(g, m);
+        memcpy(grok__error_message, first, sizeof first);
     }
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     grok__progress_free(&pm);
+    grok_cuda_free(g);
     return st;
 }
+#endif
 
 /* -------------------------------------------------------------- analysis */
 
@@ -7701,11 +9812,61 @@ GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual
     return GROK_OK;
 }
 
+/* ----- the nets of seed 003 over a cyclic (sub)group */
+
+GROKDEF int grok_net_fourier_norms(double *norms_a, double *norms_b, double *norms_u, const grok_net *net, int k)
+{
+    const grok_param *pu;
+    float *U;
+    int E, st = GROK_OK;
+    if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "grok_net_fourier_norms: NULL net");
+    if (k < 1 || k > net->cfg.n) return grok__fail(GROK_ERR_ARG, "grok_net_fourier_norms: k = %d, want 1..%d", k, net->cfg.n);
+    E = net->cfg.embed_dim;
+    if (norms_a && (st = grok_fourier_norms(norms_a, net->weights + net->params[0].offset, k, E, 0)) != GROK_OK) return st;
+    if (norms_b && (st = grok_fourier_norms(norms_b, net->weights + net->params[1].offset, k, E, 0)) != GROK_OK) return st;
+    if (!norms_u) return GROK_OK;
+    pu = &net->params[net->n_params - 1];
+    U = GROK__NEW(float, (size_t)pu->shape[0] * k); /* W_U (rows, n) -> its first k columns (rows, k) */
+    if (!U) return grok__fail(GROK_ERR_NOMEM, "grok_net_fourier_norms: out of memory");
+    for (long r = 0; r < pu->shape[0]; r++)
+        memcpy(U + r * k, net->weights + pu->offset + r * net->cfg.n, sizeof(float) * (size_t)k);
+    st = grok_fourier_norms(norms_u, U, k, pu->shape[0], 1);
+    GROK_FREE(U);
+    return st;
+}
+
+GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net *net, int k, double min_frac)
+{
+    grok_cache c;
+    const grok_tensor *t;
+    const char *name;
+    int *tokens, st, M;
+    if (!freq || !frac || !net || !net->acts) return grok__fail(GROK_ERR_ARG, "grok_net_neuron_freqs: NULL argument");
+    if (k < 3 || k > net->cfg.n) return grok__fail(GROK_ERR_ARG, "grok_net_neuron_freqs: k = %d, want 3..%d", k, net->cfg.n);
+    name = net->cfg.kind == GROK_NET_MLP ? "hidden" : "product";
+    M = grok__net_mid(&net->cfg);
+    tokens = GROK__NEW(int, 3 * (size_t)k * k);
+    if (!tokens) return grok__fail(GROK_ERR_NOMEM, "grok_net_neuron_freqs: out of memory");
+    for (long i = 0; i < (long)k * k; i++) {
+        tokens[3 * i] = (int)(i / k);
+        tokens[3 * i + 1] = (int)(i % k);
+        tokens[3 * i + 2] = net->cfg.n;
+    }
+    st = grok_net_cache_run(&c, net, tokens, k * k, name, NULL);
+    GROK_FREE(tokens);
+    if (st != GROK_OK) return st;
+    if (!(t = grok_cache_get(&c, name))) { grok_cache_free(&c); return GROK_ERR_ARG; }
+    st = grok_neuron_freqs(freq, frac, NULL, t->data, k, M, min_frac);
+    if (st == GROK_OK && acts) memcpy(acts, t->data, sizeof(float) * (size_t)k * k * M);
+    grok_cache_free(&c);
+    return st;
+}
+
 /* ----- progress measures during training (grok_train_opts.progress_measures) */
 
 static void grok__progress_free(struct grok__progress *pm)
 {
-    GROK_FREE(pm->tokens); GROK_FREE(pm->train_rows); GROK_FREE(pm->freqs); GROK_FREE(pm->logits); GROK_FREE(pm->chunk);
+    GROK_FREE(pm->tokens); GROK_FREE(pm->train_rows); GROK_FREE(pm->freqs); GROK_FREE(pm->logits); GROK_FREE(pm->targets);
     memset(pm, 0, sizeof *pm);
 }
 
@@ -7725,11 +9886,12 @@ static int grok__progress_init(struct grok__progress *pm, const grok_model *m, c
     pm->train_rows = GROK__NEW(int, train->n);
     pm->freqs = GROK__NEW(int, (p - 1) / 2);
     pm->logits = GROK__NEW(float, (size_t)p * p * p);
-    pm->chunk = GROK__NEW(float, (size_t)m->max_rows * p);
-    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->chunk) {
+    pm->targets = GROK__NEW(int, (size_t)m->max_rows);
+    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->targets) {
         grok__progress_free(pm);
         return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
     }
+    for (int i = 0; i < m->max_rows; i++) pm->targets[i] = i % 3 == 2 ? 0 : -1;
     for (int i = 0; i < train->n; i++) {
         const int *t = train->tokens + (long)i * 3;
         if (t[0] < 0 || t[0] >= p || t[1] < 0 || t[1] >= p) {
@@ -7749,10 +9911,14 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const g
     long n = (long)p * p;
     double *nrm = GROK__NEW(double, p);
     if (!nrm) return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
-    for (long s = 0; s < n && st == GROK_OK; s += chunk) { /* the general path, since there are no targets */
+    for (long s = 0; s < n && st == GROK_OK; s += chunk) {
+        /* With targets and no logits_out the trimmed path computes only the last positions and
+           leaves their logits in acts->logits in query order; the general path (hooks,
+           general_path) leaves every position's there. */
         int b = n - s < chunk ? (int)(n - s) : chunk;
-        if ((st = grok_model_forward(m, pm->tokens + 3 * s, NULL, b, NULL, NULL, pm->chunk)) != GROK_OK) break;
-        for (long r = 0; r < b; r++) memcpy(pm->logits + (s + r) * p, pm->chunk + (3 * r + 2) * p, sizeof(float) * (size_t)p);
+        if ((st = grok_model_forward(m, pm->tokens + 3 * s, pm->targets, b, NULL, NULL, NULL)) != GROK_OK) break;
+        for (long r = 0; r < b; r++)
+            memcpy(pm->logits + (s + r) * p, m->acts->logits + (m->acts->trimmed ? r : 3 * r + 2) * p, sizeof(float) * (size_t)p);
     }
     if (st == GROK_OK) st = grok_fourier_norms(nrm, grok__w(m, "embed.W_E"), p, m->cfg.d_model, 0);
     if (st == GROK_OK && o->n_key_freqs == 0) st = grok_key_freqs(pm->freqs, NULL, &pm->nf, NULL, nrm, p, 0.05);

@@ -7,6 +7,12 @@
 #    tests/test_analysis (DFT, Fourier basis, SVD, least squares against direct references) and
 #    tests/test_progress (the seed analyses and progress measures, on a p = 31 model it trains).
 #    tests/test_plots (the SVG plots: well-formed, element counts, colours, arguments).
+#    tests/test_digits (seed 002's n-digit addition: generator, sub-task classes, losses, a short run).
+#    tests/test_tasks (modular operations and groups against brute force, group axioms, the
+#    seed-003 nets against a double reference with finite differences, short runs) and
+#    tests/test_cuda (grok_cuda.cu against the CPU path; built by make cuda when nvcc exists,
+#    prints a skip line and checks only the device-free parts when there is no CUDA device) and
+#    tests/test_cuda_host (the same model checks with the CUDA runtime and kernels on the host).
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
 CXX=${CXX:-c++}
@@ -43,7 +49,8 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_robust tests/test_corpus; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks tests/test_robust tests/test_corpus tests/test_cuda tests/test_cuda_host; do
+    case $t in tests/test_cuda*) [ -x $t ] || { echo "skip $t: not built (make cuda needs nvcc)"; continue; } ;; esac
     ./$t > $t.log 2>&1
     status=$?
     cat $t.log

@@ -156,6 +156,58 @@ static void test_epilogue(void)
     free(A); free(B); free(bias); free(mask); free(C1); free(C2);
 }
 
+/* The folded path's vector primitives against their definition: madd is y += alpha*x term by
+   term in order, one fused multiply-add each; the dots sum lane l = elements l, l+16, ... with
+   fused multiply-adds, then the lanes in order. The AVX kernels must match that to the bit
+   (so avx512 and avx2 agree); the portable one, which the compiler may or may not fuse, to
+   rounding. Sizes cover the vector tails; ny covers the 8/4/2/1 register groups. */
+static void test_fold_kernels(void)
+{
+    const grok__kernel *kr = grok__kernel_get();
+    int exact = strcmp(kr->name, "generic") != 0;
+    static const int ns[] = { 1, 7, 16, 17, 32, 113, 512, 625 };
+    int in, ny, nx = 13, e, q, k, l, bad_madd = 0, bad_dots = 0;
+    for (in = 0; in < (int)(sizeof ns / sizeof *ns); in++)
+        for (ny = 1; ny <= 11; ny += 2) {
+            int n = ns[in];
+            float *x = alloc_fill((size_t)nx * n), *y = alloc_fill((size_t)ny * n), *t = alloc_fill((size_t)ny * n);
+            float *yref = (float *)malloc(sizeof(float) * (size_t)ny * n), *alpha = alloc_fill((size_t)nx * ny);
+            float *dots = (float *)malloc(sizeof(float) * (size_t)nx * ny);
+            float *yp[11];
+            const float *xp[13], *tp[11];
+            for (q = 0; q < ny; q++) { yp[q] = y + (size_t)q * n; tp[q] = t + (size_t)q * n; }
+            for (e = 0; e < nx; e++) xp[e] = x + (size_t)e * n;
+            memcpy(yref, y, sizeof(float) * (size_t)ny * n);
+            for (q = 0; q < ny; q++)
+                for (k = 0; k < n; k++)
+                    for (e = 0; e < nx; e++) yref[q * n + k] = fmaf(alpha[e * ny + q], x[e * n + k], yref[q * n + k]);
+            kr->madd(yp, ny, xp, alpha, nx, n);
+            for (k = 0; k < ny * n; k++)
+                if (exact ? y[k] != yref[k] : fabsf(y[k] - yref[k]) > 1e-5f * (1.0f + fabsf(yref[k]))) bad_madd++;
+            /* scatter = madd's update plus the dots of each x with the first nt rows of t */
+            memcpy(yref, y, sizeof(float) * (size_t)ny * n);
+            for (q = 0; q < ny; q++)
+                for (k = 0; k < n; k++)
+                    for (e = 0; e < nx; e++) yref[q * n + k] = fmaf(alpha[e * ny + q], x[e * n + k], yref[q * n + k]);
+            kr->scatter(yp, ny, xp, alpha, nx, n, tp, ny - 1, dots);
+            for (k = 0; k < ny * n; k++)
+                if (exact ? y[k] != yref[k] : fabsf(y[k] - yref[k]) > 1e-5f * (1.0f + fabsf(yref[k]))) bad_madd++;
+            for (e = 0; e < nx; e++)
+                for (q = 0; q < ny - 1; q++) {
+                    float lane[16] = {0}, ref = 0.0f;
+                    for (k = 0; k < n; k++) lane[k % 16] = fmaf(x[e * n + k], t[q * n + k], lane[k % 16]);
+                    for (l = 0; l < 16; l++) ref += lane[l];
+                    if (exact ? dots[e * (ny - 1) + q] != ref : fabsf(dots[e * (ny - 1) + q] - ref) > 1e-4f * (1.0f + fabsf(ref)))
+                        bad_dots++;
+                }
+            free(x); free(y); free(t); free(yref); free(alpha); free(dots);
+        }
+    n_pass += bad_madd == 0; n_fail += bad_madd != 0;
+    if (bad_madd) printf("FAIL %s madd/scatter: %d elements differ from y += alpha*x fused in order\n", kr->name, bad_madd);
+    n_pass += bad_dots == 0; n_fail += bad_dots != 0;
+    if (bad_dots) printf("FAIL %s scatter dots: %d differ from the 16-lane fused sum\n", kr->name, bad_dots);
+}
+
 static int run_all(void)
 {
     static const int sz_full[] = { 0, 1, 2, 3, 5, 7, 13, 14, 15, 16, 17, 29, 31, 32, 33, 47, 64, 97, 127, 129, 168, 169 };
@@ -167,6 +219,7 @@ static int run_all(void)
     int ta, tb, r;
     test_parallel_for();
     test_epilogue();
+    test_fold_kernels();
     for (ta = 0; ta < 2; ta++)
         for (tb = 0; tb < 2; tb++) {
             /* random combos of the edge-prone sizes, all alpha/beta/stride variants */

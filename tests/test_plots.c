@@ -1,7 +1,8 @@
 /* test_plots - grok.h's SVG plots: each kind is written to /tmp and read back; the test checks
    that the file is well-formed (every tag closed, in order), counts the <rect>, <path> and
    <circle> elements, the colours at known values (RdBu: 0 white, the ends #053061 / #67001f;
-   NaN grey), escaping, and that bad arguments fail with a message.
+   NaN grey), escaping, and that bad arguments fail with a message. The same for the phase
+   diagram (both colourings), and the phase rule of grok_phase_classify case by case.
    The last line is "N passed, N failed"; the exit status is nonzero when anything failed. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
@@ -150,6 +151,85 @@ int main(void)
             CHECK(count(s, "fill=\"#440154\" fill-opacity") == 1 && count(s, "fill=\"#bdbdbd\" fill-opacity") == 1,
                   "colour min and NaN");
             free(s);
+        }
+    }
+    { /* the phase rule: each phase, the delay boundary, failed runs */
+        CHECK(grok_phase_classify(-1, -1, 0.5, 0.1, 0) == GROK_PHASE_CONFUSION, "train never fitted: confusion");
+        CHECK(grok_phase_classify(300, -1, 0.995, 0.4, 0) == GROK_PHASE_MEMORISATION, "fitted, test < 99%%: memorisation");
+        CHECK(grok_phase_classify(300, 600, 1.0, 1.0, 0) == GROK_PHASE_COMPREHENSION, "test at 2x train (default delay 2)");
+        CHECK(grok_phase_classify(300, 700, 1.0, 1.0, 0) == GROK_PHASE_GROKKING, "test after 2x train: grokking");
+        CHECK(grok_phase_classify(300, 700, 1.0, 1.0, 3) == GROK_PHASE_COMPREHENSION, "delay 3");
+        CHECK(grok_phase_classify(300, 3000, 0.985, 1.0, 0) == GROK_PHASE_CONFUSION, "final train acc decides");
+        CHECK(grok_phase_classify(300, 3000, 1.0, 0.98, 0) == GROK_PHASE_MEMORISATION, "final test acc decides");
+        CHECK(grok_phase_classify(-1, -1, NAN, NAN, 0) == GROK_PHASE_NONE, "failed run: none");
+        CHECK(grok_phase_classify(-1, 100, 1.0, 1.0, 0) == GROK_PHASE_NONE, "train acc >= 99%% without its epoch");
+        CHECK(!strcmp(grok_phase_name(GROK_PHASE_GROKKING), "grokking") && !strcmp(grok_phase_name(9), "none"), "names");
+    }
+    { /* phase diagram coloured by phase: 2 rows x 3 cols, one cell without a run */
+        const int ph[6] = {GROK_PHASE_CONFUSION, GROK_PHASE_MEMORISATION, GROK_PHASE_GROKKING,
+                           GROK_PHASE_MEMORISATION, GROK_PHASE_COMPREHENSION, GROK_PHASE_NONE};
+        const double ep[6] = {NAN, -1, 12000, INFINITY, 300, NAN}, e2[6] = {100, 1000, 10000, NAN, -1, INFINITY};
+        const char *rl[2] = {"0.3", "0.5"}, *cl[3] = {"0.1", "0.3", "1 <wd>"};
+        grok_phase_diagram d;
+        double y0 = 0, y1 = 0;
+        memset(&d, 0, sizeof d);
+        d.rows = 2; d.cols = 3; d.row_labels = rl; d.col_labels = cl; d.epochs = ep; d.phase = ph;
+        d.colour_by_phase = 1; d.title = "phases"; d.xlabel = "weight decay"; d.ylabel = "frac_train";
+        st = grok_plot_phase_diagram_save("/tmp/grok_test_phase.svg", &d);
+        CHECK(st == GROK_OK, "phase diagram save: %s", grok_last_error());
+        s = slurp("/tmp/grok_test_phase.svg");
+        CHECK(s && well_formed(s), "phase diagram SVG is not well-formed");
+        if (s) {
+            const char *r;
+            CHECK(count(s, "<rect") == 6 + 1 + 5, "cells, frame, legend of 5: %d rects", count(s, "<rect"));
+            CHECK(count(s, "fill=\"#ff7f00\"") == 2 + 1, "memorisation: 2 cells + legend");
+            CHECK(count(s, "fill=\"#4daf4a\"") == 2 && count(s, "fill=\"#377eb8\"") == 2 && count(s, "fill=\"#e41a1c\"") == 2,
+                  "one cell and one legend entry each");
+            CHECK(count(s, ">M</text>") == 2 && count(s, ">G</text>") == 1 && count(s, ">-</text>") == 1, "initials");
+            CHECK(strstr(s, ">12k</text>") && strstr(s, ">300</text>") && !strstr(s, "inf") && !strstr(s, "nan"),
+                  "epochs labels, nothing for never");
+            CHECK(strstr(s, ">1 &lt;wd&gt;</text>") && strstr(s, ">no run</text>"), "escaped tick label, legend");
+            /* row 0 at the bottom: the first cell rect (row 0) lies below the fourth (row 1) */
+            r = strstr(s, "<rect");
+            if (r) sscanf(strstr(r, "y=\"") + 3, "%lf", &y0);
+            for (int k = 0; k < 3 && r; k++) r = strstr(r + 1, "<rect");
+            if (r) sscanf(strstr(r, "y=\"") + 3, "%lf", &y1);
+            CHECK(y0 > y1 && y1 > 0, "row 0 at the bottom: y %g vs %g", y0, y1);
+            free(s);
+        }
+        /* coloured by epochs: viridis over log10(epochs), the ends on the extreme cells */
+        {
+            d.epochs = e2; d.colour_by_phase = 0; d.phase = NULL; d.title = NULL;
+            st = grok_plot_phase_diagram_save("/tmp/grok_test_phase_epochs.svg", &d);
+            s = slurp("/tmp/grok_test_phase_epochs.svg");
+            CHECK(st == GROK_OK && s && well_formed(s), "epochs diagram: %s", grok_last_error());
+            if (s) {
+                CHECK(count(s, "<rect") == 6 + 1 + GROK_PLOT_CBAR_STEPS + 1, "cells, frame, colour bar, never: %d",
+                      count(s, "<rect"));
+                CHECK(count(s, "fill=\"#440154\"") == 1 && count(s, "fill=\"#fde725\"") == 1, "100 and 10000 are the ends");
+                CHECK(count(s, "fill=\"#21918c\"") == 1, "1000 is viridis' middle");
+                CHECK(count(s, "fill=\"#bdbdbd\"") == 3 + 1, "never: 3 cells + legend");
+                CHECK(count(s, "<text") == 3 + 3 + 2 + 2 + 5 + 1 + 1,
+                      "3 epoch labels, 5 tick labels, 2 axis labels, colour bar: 5 ticks, label, never: %d",
+                      count(s, "<text"));
+                CHECK(strstr(s, ">10k</text>") && count(s, ">C</text>") == 0, "labels without phase initials");
+                free(s);
+            }
+        }
+        /* bad arguments */
+        d.colour_by_phase = 1;
+        CHECK(grok_plot_phase_diagram(stdout, &d) == GROK_ERR_ARG && strstr(grok_last_error(), "phase"), "no phase");
+        {
+            const int bad[6] = {0, 1, 2, 3, 4, 7};
+            d.phase = bad;
+            CHECK(grok_plot_phase_diagram(stdout, &d) == GROK_ERR_ARG, "phase 7");
+            d.phase = ph; d.rows = 0;
+            CHECK(grok_plot_phase_diagram(stdout, &d) == GROK_ERR_ARG, "rows 0");
+            d.rows = 2; d.width = 120;
+            CHECK(grok_plot_phase_diagram(stdout, &d) == GROK_ERR_ARG, "width 120");
+            d.width = 0;
+            CHECK(grok_plot_phase_diagram(NULL, &d) == GROK_ERR_ARG, "NULL file");
+            CHECK(grok_plot_phase_diagram_save("/nonexistent-dir/p.svg", &d) == GROK_ERR_IO, "unwritable path");
         }
     }
     { /* bad arguments */

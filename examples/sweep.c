@@ -1,0 +1,743 @@
+/* sweep - a grid of grokking runs, serially or across MPI ranks, and its phase diagram.
+
+   Usage: sweep [--AXIS v1,v2,..].. [--grid FILE] [--out DIR] [--threads N] [--x AXIS] [--y AXIS]
+                [--report-only] [--quiet] [--help]
+   The grid is the product of the values of every axis (defaults: seed 000's canonical run):
+       task add | p 113 | frac 0.3 | lr 1e-3 | wd 1 | seed 999 (model) | data-seed 598 (split)
+       epochs 25000 | every 100 (evaluation period) | d-model 128 | d-mlp 512 | n-heads 4
+   e.g. sweep --p 59 --epochs 3000 --wd 0.1,0.3,1 --frac 0.2,0.3,0.5 --seed 1,2. --grid FILE
+   reads the same from a file, one axis a line ("wd 0.1, 0.3, 1" or "wd = 0.1,0.3,1"; # comments).
+
+   Each point trains once and appends one row to OUT/results.csv, flushed at once; a restarted
+   sweep skips the points already there (the first 12 columns are the point), so a killed
+   sweep resumes where it stopped. At the end OUT/phase.svg, OUT/epochs.svg and OUT/sweep.html
+   show the phase diagram over --x and --y (default wd x frac) from every row of results.csv.
+
+   Built with -DGROK_MPI and mpicc (make sweep-mpi: examples/sweep_mpi), `mpirun -n N` or
+   Slurm's srun start N ranks: rank 0 hands out points one at a time to ranks 1..N-1 as they
+   become free (a work queue), writes the rows they send back and draws the diagram; it does
+   not train itself. Threads per rank: --threads, else GROK_THREADS, else SLURM_CPUS_PER_TASK,
+   else the node's cores divided by the ranks on the node. A run's bits do not depend on the
+   rank or the thread count, so the rows do not depend on how many ranks ran the sweep. */
+#define GROK_IMPLEMENTATION
+#include "../grok.h"
+#ifdef GROK_MPI
+#include <mpi.h>
+#endif
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The task axis: a name and a builder with grok_task_modadd's signature. A new task is one
+   line here; fourier = 1 when modular addition's progress measures apply to its model. */
+typedef int (*task_builder)(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed);
+#define MODOP_TASK(fn, op, m)                                                                      \
+    static int fn(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed) \
+    {                                                                                              \
+        return grok_task_modop(train, test, op, p, m, m, frac_train, data_seed);                   \
+    }
+MODOP_TASK(task_sub, GROK_OP_SUB, 1)
+MODOP_TASK(task_mul, GROK_OP_MUL, 1)
+MODOP_TASK(task_div, GROK_OP_DIV, 1)
+MODOP_TASK(task_pow4, GROK_OP_POW_SUM, 4)
+MODOP_TASK(task_sq_sum, GROK_OP_SQ_SUM, 1)
+MODOP_TASK(task_sq_cross, GROK_OP_SQ_CROSS, 1)
+static const struct {
+    const char *name;
+    task_builder build;
+    int fourier;
+} tasks[] = {
+    {"add", grok_task_modadd, 1},   /* (a + b) mod p, seed 000 */
+    {"sub", task_sub, 0},           /* (a - b) mod p */
+    {"mul", task_mul, 0},           /* (a * b) mod p */
+    {"div", task_div, 0},           /* (a / b) mod p, b != 0, p prime */
+    {"pow4", task_pow4, 0},         /* (a^4 + b^4) mod p, seed 001 */
+    {"sq_sum", task_sq_sum, 0},     /* (a^2 + b^2) mod p */
+    {"sq_cross", task_sq_cross, 0}, /* (a^2 + ab + b^2) mod p */
+};
+#define N_TASKS ((int)(sizeof tasks / sizeof tasks[0]))
+
+enum { A_TASK, A_P, A_FRAC, A_LR, A_WD, A_SEED, A_DATA_SEED, A_EPOCHS, A_EVERY, A_D_MODEL, A_D_MLP, A_N_HEADS, N_AXES };
+enum { K_TASK, K_INT, K_REAL }; /* how an axis' values are read and written */
+static const struct {
+    const char *col, *alias, *def;
+    int kind;
+    double min; /* smallest allowed value (K_INT, K_REAL) */
+} axes[N_AXES] = {
+    {"task", "task", "add", K_TASK, 0},  {"p", "p", "113", K_INT, 2},
+    {"frac_train", "frac", "0.3", K_REAL, 0}, {"lr", "lr", "1e-3", K_REAL, 0},
+    {"wd", "wd", "1", K_REAL, 0},        {"seed", "seed", "999", K_INT, 0},
+    {"data_seed", "data_seed", "598", K_INT, 0}, {"epochs", "epochs", "25000", K_INT, 1},
+    {"every", "every", "100", K_INT, 1}, {"d_model", "d_model", "128", K_INT, 1},
+    {"d_mlp", "d_mlp", "512", K_INT, 1}, {"n_heads", "n_heads", "4", K_INT, 1},
+};
+static const char *const result_cols =
+    "n_train,n_test,epoch_train_99,epoch_test_99,final_epoch,train_loss,test_loss,train_acc,test_acc,"
+    "restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights,phase,status,seconds";
+#define N_COLS (N_AXES + 17)
+#define MAX_VALUES 256
+#define ROW_MAX 1024
+#define VAL_MAX 32
+#define KEY_MAX (N_AXES * VAL_MAX + 1)
+
+typedef struct {
+    char v[N_AXES][MAX_VALUES][VAL_MAX];
+    int n[N_AXES];
+} grid;
+
+/* Axis index of a name: the CSV column or the option name, '-' and '_' alike; -1 if none. */
+static int axis_find(const char *name)
+{
+    char s[64];
+    size_t i;
+    int a;
+    for (i = 0; name[i] && i < sizeof s - 1; i++) s[i] = name[i] == '-' ? '_' : name[i];
+    s[i] = 0;
+    for (a = 0; a < N_AXES; a++)
+        if (!strcmp(s, axes[a].col) || !strcmp(s, axes[a].alias)) return a;
+    return -1;
+}
+
+static int task_find(const char *name)
+{
+    int t;
+    for (t = 0; t < N_TASKS; t++)
+        if (!strcmp(name, tasks[t].name)) return t;
+    return -1;
+}
+
+/* Parses one value of axis a into its canonical text (so that 1e-3 and 0.001 are one point). */
+static int value_parse(char *out, int a, const char *s)
+{
+    char *end;
+    if (axes[a].kind == K_TASK) {
+        if (task_find(s) < 0) { fprintf(stderr, "sweep: unknown task '%s'\n", s); return -1; }
+        snprintf(out, VAL_MAX, "%s", s);
+        return 0;
+    }
+    errno = 0;
+    if (axes[a].kind == K_INT) {
+        long long v = strtoll(s, &end, 10);
+        if (end == s || *end || errno || v < axes[a].min || v > 2000000000LL) {
+            fprintf(stderr, "sweep: %s value '%s' is not an integer >= %g\n", axes[a].col, s, axes[a].min);
+            return -1;
+        }
+        snprintf(out, VAL_MAX, "%lld", v);
+    } else {
+        double v = strtod(s, &end);
+        if (end == s || *end || errno || !(v >= axes[a].min && v < 1e30) || (a != A_WD && v == 0) ||
+            (a == A_FRAC && !(v < 1))) {
+            fprintf(stderr, "sweep: %s value '%s' is out of range\n", axes[a].col, s);
+            return -1;
+        }
+        snprintf(out, VAL_MAX, "%.10g", v);
+    }
+    return 0;
+}
+
+/* Sets axis a to the values in s, separated by commas and/or blanks; a repeated value counts
+   once, so that every point of the grid is distinct. */
+static int axis_set(grid *g, int a, const char *s)
+{
+    char buf[4096], *tok, *save = NULL;
+    g->n[a] = 0;
+    snprintf(buf, sizeof buf, "%s", s);
+    for (tok = strtok_r(buf, ", \t\r\n", &save); tok; tok = strtok_r(NULL, ", \t\r\n", &save)) {
+        if (g->n[a] == MAX_VALUES) { fprintf(stderr, "sweep: more than %d values for %s\n", MAX_VALUES, axes[a].col); return -1; }
+        int k;
+        if (value_parse(g->v[a][g->n[a]], a, tok) != 0) return -1;
+        for (k = 0; k < g->n[a] && strcmp(g->v[a][k], g->v[a][g->n[a]]); k++) {}
+        if (k == g->n[a]) g->n[a]++;
+    }
+    if (g->n[a] == 0) { fprintf(stderr, "sweep: no values for %s\n", axes[a].col); return -1; }
+    return 0;
+}
+
+static int grid_file(grid *g, const char *path)
+{
+    char line[4096];
+    FILE *f = fopen(path, "r");
+    int ln = 0;
+    if (!f) { fprintf(stderr, "sweep: cannot open %s: %s\n", path, strerror(errno)); return -1; }
+    while (fgets(line, sizeof line, f)) {
+        char *s = line, *name, *hash = strchr(line, '#');
+        int a;
+        ln++;
+        if (hash) *hash = 0;
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s || *s == '\n' || *s == '\r') continue;
+        name = s;
+        while (*s && *s != ' ' && *s != '\t' && *s != '=' && *s != '\n') s++;
+        if (*s) *s++ = 0;
+        while (*s == ' ' || *s == '\t' || *s == '=') s++;
+        if ((a = axis_find(name)) < 0 || axis_set(g, a, s) != 0) {
+            if (a < 0) fprintf(stderr, "sweep: %s:%d: unknown axis '%s'\n", path, ln, name);
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+/* The values of point i (the last axis varies fastest). */
+static void point_values(const char *v[N_AXES], const grid *g, long i)
+{
+    int a;
+    for (a = N_AXES - 1; a >= 0; a--) {
+        v[a] = g->v[a][i % g->n[a]];
+        i /= g->n[a];
+    }
+}
+
+static void point_key(char *key, size_t cap, const grid *g, long i)
+{
+    const char *v[N_AXES];
+    size_t n = 0;
+    int a;
+    point_values(v, g, i);
+    key[0] = 0;
+    for (a = 0; a < N_AXES; a++) n += (size_t)snprintf(key + n, n < cap ? cap - n : 0, a ? ",%s" : "%s", v[a]);
+}
+
+/* The first epochs at which train and test accuracy reached 99%, and the last evaluation. */
+typedef struct {
+    long train_99, test_99, epoch;
+    grok_metrics last;
+} milestones;
+
+static int on_eval(const grok_model *m, void *ctx)
+{
+    milestones *ms = (milestones *)ctx;
+    if (ms->train_99 < 0 && m->metrics.train_acc >= 0.99) ms->train_99 = m->epoch;
+    if (ms->test_99 < 0 && m->metrics.test_acc >= 0.99) ms->test_99 = m->epoch;
+    ms->epoch = m->epoch;
+    ms->last = m->metrics;
+    return 0;
+}
+
+/* printf's %.*g, but "nan" for every NaN (printf may write "-nan"). */
+static const char *num(char *buf, double x, int prec)
+{
+    if (x != x) return "nan";
+    snprintf(buf, 32, "%.*g", prec, x);
+    return buf;
+}
+
+/* Trains point i and writes its CSV row (no newline) into row. Never fails: a point whose
+   task, model or training fails gets a row whose status names the error. */
+static void run_point(char *row, const grid *g, long i)
+{
+    const char *v[N_AXES];
+    grok_data train, test;
+    grok_model m;
+    grok_config cfg;
+    grok_train_opts o = grok_train_opts_default();
+    milestones ms = {-1, -1, 0, {NAN, NAN, NAN, NAN}};
+    double pm[5] = {NAN, NAN, NAN, NAN, NAN}, t0, seconds;
+    struct timespec ts;
+    char key[KEY_MAX], b[9][32];
+    int t, p, st, k, phase;
+    point_values(v, g, i);
+    point_key(key, sizeof key, g, i);
+    t = task_find(v[A_TASK]);
+    p = atoi(v[A_P]);
+    memset(&train, 0, sizeof train);
+    memset(&test, 0, sizeof test);
+    memset(&m, 0, sizeof m);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t0 = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    st = tasks[t].build(&train, &test, p, atof(v[A_FRAC]), strtoull(v[A_DATA_SEED], NULL, 10));
+    if (st == GROK_OK) {
+        /* seed 000's model with the swept sizes; the vocabularies are whatever the task's tokens
+           and labels need */
+        cfg = grok_config_modadd(p);
+        cfg.seed = strtoull(v[A_SEED], NULL, 10);
+        cfg.d_model = atoi(v[A_D_MODEL]);
+        cfg.d_mlp = atoi(v[A_D_MLP]);
+        cfg.n_heads = atoi(v[A_N_HEADS]);
+        cfg.d_head = cfg.d_model / cfg.n_heads;
+        cfg.n_ctx = train.n_ctx;
+        cfg.d_vocab = cfg.d_vocab_out = 0;
+        for (k = 0; k < (train.n + test.n) * train.n_ctx; k++) {
+            int tok = k < train.n * train.n_ctx ? train.tokens[k] : test.tokens[k - train.n * train.n_ctx];
+            int tgt = k < train.n * train.n_ctx ? train.targets[k] : test.targets[k - train.n * train.n_ctx];
+            if (tok >= cfg.d_vocab) cfg.d_vocab = tok + 1;
+            if (tgt >= cfg.d_vocab_out) cfg.d_vocab_out = tgt + 1;
+        }
+        st = grok_model_init(&m, &cfg, train.n);
+    }
+    if (st == GROK_OK) {
+        m.opt.lr = atof(v[A_LR]);
+        m.opt.weight_decay = atof(v[A_WD]);
+        o.epochs = atol(v[A_EPOCHS]);
+        o.eval_every = atol(v[A_EVERY]);
+        o.checkpoint_every = 0;
+        o.progress = 0;
+        o.on_eval = on_eval;
+        o.on_eval_ctx = &ms;
+        st = grok_train(&m, &o, &train, &test);
+        if (st == GROK_OK && tasks[t].fourier) st = grok_modadd_progress(pm, &m, &train, NULL, 0);
+    }
+    if (st != GROK_OK) fprintf(stderr, "sweep: point %s: %s\n", key, grok_last_error());
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    seconds = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec - t0;
+    phase = grok_phase_classify(ms.train_99, ms.test_99, ms.last.train_acc, ms.last.test_acc, 0);
+    snprintf(row, ROW_MAX, "%s,%d,%d,%ld,%ld,%ld,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f", key, train.n, test.n,
+             ms.train_99, ms.test_99, ms.epoch, num(b[0], ms.last.train_loss, 9), num(b[1], ms.last.test_loss, 9),
+             num(b[2], ms.last.train_acc, 6), num(b[3], ms.last.test_acc, 6), num(b[4], pm[0], 9), num(b[5], pm[1], 9),
+             num(b[6], pm[2], 9), num(b[7], pm[3], 9), num(b[8], pm[4], 9), grok_phase_name(phase),
+             st == GROK_OK ? "ok" : grok_status_name(st), seconds);
+    grok_model_free(&m);
+    grok_data_free(&train);
+    grok_data_free(&test);
+}
+
+/* ----- results.csv */
+
+static int split(char **f, int max, char *line) /* in place, on commas; returns the field count */
+{
+    int n = 0;
+    char *s = line;
+    line[strcspn(line, "\r\n")] = 0;
+    while (n < max) {
+        f[n++] = s;
+        if (!(s = strchr(s, ','))) break;
+        *s++ = 0;
+    }
+    return n;
+}
+
+typedef struct {
+    int n;
+    char **rows; /* whole lines, newline stripped */
+} table;
+
+static void table_free(table *t)
+{
+    int i;
+    for (i = 0; i < t->n; i++) free(t->rows[i]);
+    free(t->rows);
+    t->n = 0;
+    t->rows = NULL;
+}
+
+/* Reads results.csv's rows. A missing file is an empty table; a header that is not this
+   program's is an error (another sweep's file, left alone); a torn last line, written when a
+   sweep was killed, is cut off the file. On failure the table is empty. */
+static int table_load(table *t, const char *path, const char *header)
+{
+    FILE *f = fopen(path, "rb");
+    long size, keep = 0;
+    char line[ROW_MAX + 2];
+    const char *why = NULL;
+    size_t len = 0;
+    t->n = 0;
+    t->rows = NULL;
+    if (!f) return errno == ENOENT ? 0 : (fprintf(stderr, "sweep: cannot open %s: %s\n", path, strerror(errno)), -1);
+    while (!why && fgets(line, sizeof line, f)) {
+        char *copy, **grown;
+        len = strlen(line);
+        if (len == 0 || line[len - 1] != '\n') {
+            if (!feof(f)) why = "has a line longer than any row of a sweep";
+            break; /* the torn last line */
+        }
+        line[len - 1] = 0;
+        if (keep == 0 && strcmp(line, header) != 0) why = "has another header";
+        else if (keep > 0) {
+            if (!(copy = (char *)malloc(len)) || !(grown = (char **)realloc(t->rows, sizeof *grown * (size_t)(t->n + 1)))) {
+                free(copy);
+                why = "is too big to read";
+                break;
+            }
+            memcpy(copy, line, len);
+            t->rows = grown;
+            t->rows[t->n++] = copy;
+        }
+        keep += (long)len;
+        len = 0;
+    }
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fclose(f);
+    if (!why && size > keep && keep == 0 && strncmp(line, header, len) != 0) why = "has another header";
+    if (why) {
+        fprintf(stderr, "sweep: %s %s; give this sweep another --out\n", path, why);
+        table_free(t);
+        return -1;
+    }
+    if (size > keep) {
+        fprintf(stderr, "sweep: %s: cutting a torn last line (%ld bytes)\n", path, size - keep);
+        if (truncate(path, keep) != 0) {
+            fprintf(stderr, "sweep: truncate %s: %s\n", path, strerror(errno));
+            table_free(t);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ----- the phase diagram and sweep.html */
+
+static int col_index(const char *header_copy, const char *name)
+{
+    char buf[ROW_MAX], *f[N_COLS];
+    int n, i;
+    snprintf(buf, sizeof buf, "%s", header_copy);
+    n = split(f, N_COLS, buf);
+    for (i = 0; i < n; i++)
+        if (!strcmp(f[i], name)) return i;
+    return -1;
+}
+
+static int value_cmp(const void *x, const void *y)
+{
+    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
+    char *ea, *eb;
+    double da = strtod(a, &ea), db = strtod(b, &eb);
+    if (!*ea && !*eb && ea != a && eb != b && da != db) return da < db ? -1 : 1;
+    return strcmp(a, b);
+}
+
+/* The distinct values of column c over the rows, sorted (numerically when they are numbers). */
+static int distinct(const char **vals, int max, char ***fields, int nrows, int c)
+{
+    int n = 0, r, k;
+    for (r = 0; r < nrows; r++) {
+        for (k = 0; k < n && strcmp(vals[k], fields[r][c]); k++) {}
+        if (k < n) continue;
+        if (n == max) { fprintf(stderr, "sweep: %s has more than %d values; the diagram shows %d\n", axes[c].col, max, max); break; }
+        vals[n++] = fields[r][c];
+    }
+    qsort((void *)vals, (size_t)n, sizeof *vals, value_cmp);
+    return n;
+}
+
+static int epochs_cmp(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Cells over the x and y columns, every other axis pooled: epochs = the lower median of the
+   runs' epoch_test_99 (never = infinity, so a cell groks when at least half its runs do);
+   phase = the most frequent phase of its runs (ties: the earlier of comprehension, grokking,
+   memorisation, confusion). */
+static int report_write(const char *out, const char *csv, const char *header, int ax, int ay)
+{
+    table t;
+    char ***fields = NULL, path[4096], title[256];
+    const char *xs[200], *ys[200];
+    int nx, ny, r, i, j, nf = 0, st = -1, ce = col_index(header, "epoch_test_99"), cp = col_index(header, "phase");
+    int *phase = NULL;
+    double *epochs = NULL, *pool = NULL;
+    FILE *f;
+    grok_phase_diagram d;
+    if (table_load(&t, csv, header) != 0) return -1;
+    if (t.n == 0) { fprintf(stderr, "sweep: %s has no rows: no phase diagram\n", csv); table_free(&t); return 0; }
+    if (!(fields = (char ***)calloc((size_t)t.n, sizeof *fields))) goto done;
+    for (r = 0; r < t.n; r++) { /* rows with the wrong field count are left out, with a warning */
+        if (!(fields[nf] = (char **)malloc(sizeof(char *) * N_COLS))) goto done;
+        if (split(fields[nf], N_COLS, t.rows[r]) == N_COLS && !strchr(fields[nf][N_COLS - 1], ',')) nf++;
+        else {
+            fprintf(stderr, "sweep: %s: row %d has the wrong number of fields; left out\n", csv, r + 2);
+            free(fields[nf]);
+            fields[nf] = NULL;
+        }
+    }
+    if (nf == 0) goto done;
+    nx = distinct(xs, 200, fields, nf, ax);
+    ny = distinct(ys, 200, fields, nf, ay);
+    phase = (int *)malloc(sizeof(int) * (size_t)(nx * ny));
+    epochs = (double *)malloc(sizeof(double) * (size_t)(nx * ny));
+    pool = (double *)malloc(sizeof(double) * (size_t)nf);
+    if (!phase || !epochs || !pool) goto done;
+    for (i = 0; i < ny; i++)
+        for (j = 0; j < nx; j++) {
+            int count[5] = {0, 0, 0, 0, 0}, n = 0, best = 0, k;
+            for (r = 0; r < nf; r++) {
+                long e;
+                if (strcmp(fields[r][ax], xs[j]) || strcmp(fields[r][ay], ys[i])) continue;
+                e = atol(fields[r][ce]);
+                pool[n++] = e > 0 ? (double)e : INFINITY;
+                for (k = 1; k < 5 && strcmp(fields[r][cp], grok_phase_name(k)); k++) {}
+                count[k < 5 ? k : 0]++;
+            }
+            for (k = 1; k < 5; k++)
+                if (count[k] > count[best]) best = k;
+            phase[i * nx + j] = n ? best : GROK_PHASE_NONE;
+            if (n) qsort(pool, (size_t)n, sizeof *pool, epochs_cmp);
+            epochs[i * nx + j] = n ? pool[(n - 1) / 2] : NAN;
+        }
+    memset(&d, 0, sizeof d);
+    d.rows = ny; d.cols = nx; d.row_labels = ys; d.col_labels = xs; d.epochs = epochs; d.phase = phase;
+    d.xlabel = axes[ax].col; d.ylabel = axes[ay].col;
+    snprintf(title, sizeof title, "phase over %s x %s (%d runs)", axes[ax].col, axes[ay].col, nf);
+    d.title = title;
+    d.colour_by_phase = 1;
+    snprintf(path, sizeof path, "%s/phase.svg", out);
+    if (grok_plot_phase_diagram_save(path, &d) != GROK_OK) { fprintf(stderr, "sweep: %s\n", grok_last_error()); goto done; }
+    d.colour_by_phase = 0;
+    snprintf(title, sizeof title, "epochs to grok (test accuracy 99%%), median of each cell");
+    snprintf(path, sizeof path, "%s/epochs.svg", out);
+    if (grok_plot_phase_diagram_save(path, &d) != GROK_OK) { fprintf(stderr, "sweep: %s\n", grok_last_error()); goto done; }
+    snprintf(path, sizeof path, "%s/sweep.html", out);
+    if (!(f = fopen(path, "w"))) { fprintf(stderr, "sweep: cannot open %s: %s\n", path, strerror(errno)); goto done; }
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>grok.h sweep</title>\n<style>"
+          "body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222}figure{display:inline-block;margin:8px}"
+          "figcaption{text-align:center;font-weight:bold}div.t{overflow-x:auto}table{border-collapse:collapse;"
+          "font-size:12px;white-space:nowrap}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+          "th{background:#f0f0f0}</style></head><body>\n<h1>grok.h sweep</h1>\n", f);
+    fprintf(f, "<p>%d runs from <code>", nf);
+    grok_xml_escape(f, csv);
+    fputs("</code>. Phase of a run (grok_phase_classify): <b>confusion</b> final train accuracy &lt; 99%; "
+          "<b>memorisation</b> train &ge; 99% but test &lt; 99% at the end; <b>comprehension</b> both &ge; 99% at the "
+          "end and test reached 99% no later than twice the epoch at which train did; <b>grokking</b> later than that. "
+          "A cell pools every run with its two values (all other axes): its phase is the most frequent one, its "
+          "epochs the lower median of the epochs to grok (never counting as infinite).", f);
+    {
+        const char *vals[200];
+        int first = 1;
+        for (i = 0; i < N_AXES; i++) {
+            int n = distinct(vals, 200, fields, nf, i);
+            if (i == ax || i == ay || n < 2) continue;
+            fprintf(f, "%s%s (%d values)", first ? " Pooled here: " : ", ", axes[i].col, n);
+            first = 0;
+        }
+        if (!first) fputc('.', f);
+    }
+    fputs("</p>\n<figure><figcaption>phase</figcaption>", f);
+    d.colour_by_phase = 1;
+    d.title = NULL;
+    if (grok_plot_phase_diagram(f, &d) != GROK_OK) fprintf(stderr, "sweep: %s\n", grok_last_error());
+    fputs("</figure><figure><figcaption>epochs to grok</figcaption>", f);
+    d.colour_by_phase = 0;
+    if (grok_plot_phase_diagram(f, &d) != GROK_OK) fprintf(stderr, "sweep: %s\n", grok_last_error());
+    fputs("</figure>\n<div class=\"t\"><table>\n<tr>", f);
+    {
+        char hb[ROW_MAX], *hf[N_COLS];
+        int nh;
+        snprintf(hb, sizeof hb, "%s", header);
+        nh = split(hf, N_COLS, hb);
+        for (i = 0; i < nh; i++) { fputs("<th>", f); grok_xml_escape(f, hf[i]); fputs("</th>", f); }
+    }
+    fputs("</tr>\n", f);
+    for (r = 0; r < nf; r++) {
+        fputs("<tr>", f);
+        for (i = 0; i < N_COLS; i++) { fputs("<td>", f); grok_xml_escape(f, fields[r][i]); fputs("</td>", f); }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table></div>\n</body></html>\n", f);
+    if (fclose(f) != 0) { fprintf(stderr, "sweep: writing %s failed\n", path); goto done; }
+    printf("sweep: %s/phase.svg, %s/epochs.svg, %s/sweep.html\n", out, out, out);
+    st = 0;
+done:
+    for (r = 0; fields && r < t.n; r++) free(fields[r]);
+    free(fields);
+    free(phase);
+    free(epochs);
+    free(pool);
+    table_free(&t);
+    return st;
+}
+
+/* ----- driver */
+
+static int mkdir_p(const char *dir)
+{
+    char path[4096];
+    size_t i, n = strlen(dir);
+    if (n == 0 || n >= sizeof path) return -1;
+    memcpy(path, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != 0) continue;
+        path[i] = 0;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
+        path[i] = dir[i];
+    }
+    return 0;
+}
+
+#ifdef GROK_MPI
+static void nap(void) /* 10 ms: how rank 0 waits without spinning a core */
+{
+    struct timespec ts = {0, 10000000L};
+    nanosleep(&ts, NULL);
+}
+#endif
+
+static void usage(FILE *f)
+{
+    int a;
+    fprintf(f,
+            "usage: sweep [--AXIS v1,v2,..].. [options]\n"
+            "Trains every point of a grid and draws its grokking phase diagram.\n"
+            "Axes (default): ");
+    for (a = 0; a < N_AXES; a++) {
+        const char *c;
+        fputs(a ? ", --" : "--", f);
+        for (c = axes[a].alias; *c; c++) fputc(*c == '_' ? '-' : *c, f);
+        fprintf(f, " %s", axes[a].def);
+    }
+    fprintf(f, "\n(- and _ alike; frac is the column frac_train; tasks:");
+    for (a = 0; a < N_TASKS; a++) fprintf(f, " %s", tasks[a].name);
+    fprintf(f, ")\n"
+               "  --grid FILE     axes from a file, one a line: \"wd 0.1, 0.3, 1\"\n"
+               "  --out DIR       results.csv, phase.svg, epochs.svg, sweep.html (runs/sweep)\n"
+               "  --threads N     threads per rank (GROK_THREADS, SLURM_CPUS_PER_TASK, cores / ranks)\n"
+               "  --x AXIS --y AXIS  the phase diagram's axes (wd, frac)\n"
+               "  --report-only   only redraw the diagram and sweep.html from results.csv\n"
+               "  --quiet         no line per finished run\n"
+               "  --help          this text\n");
+}
+
+int main(int argc, char **argv)
+{
+    static grid g;
+    static char row[ROW_MAX], key[KEY_MAX];
+    char header[ROW_MAX], csv[4096];
+    const char *out = "runs/sweep";
+    int rank = 0, size = 1, local = 1, threads = 0, report_only = 0, quiet = 0, ax = A_WD, ay = A_FRAC, a, i, rc = 0;
+    long total = 1, n_pending = 0, *pending = NULL, k;
+    table done;
+    FILE *f = NULL;
+#ifdef GROK_MPI
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    {
+        MPI_Comm node;
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+#define SWEEP_EXIT(code) do { MPI_Finalize(); return (code); } while (0)
+#else
+#define SWEEP_EXIT(code) return (code)
+#endif
+    for (a = 0; a < N_AXES; a++) axis_set(&g, a, axes[a].def);
+    for (i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) { if (rank == 0) usage(stdout); SWEEP_EXIT(0); }
+        if (!strcmp(o, "--report-only")) { report_only = 1; continue; }
+        if (!strcmp(o, "--quiet")) { quiet = 1; continue; }
+        if (!v || strncmp(o, "--", 2)) bad = 1;
+        else if (!strcmp(o, "--grid")) bad = grid_file(&g, v) != 0;
+        else if (!strcmp(o, "--out")) out = v;
+        else if (!strcmp(o, "--threads")) bad = (threads = atoi(v)) < 1;
+        else if (!strcmp(o, "--x")) bad = (ax = axis_find(v)) < 0;
+        else if (!strcmp(o, "--y")) bad = (ay = axis_find(v)) < 0;
+        else if ((a = axis_find(o + 2)) >= 0) bad = axis_set(&g, a, v) != 0;
+        else bad = 1;
+        if (bad) {
+            if (rank == 0) { fprintf(stderr, "sweep: bad option or value: %s %s\n", o, v ? v : ""); usage(stderr); }
+            SWEEP_EXIT(2);
+        }
+        i++;
+    }
+    for (i = 0; i < g.n[A_D_MODEL] * g.n[A_N_HEADS]; i++)
+        if (atoi(g.v[A_D_MODEL][i / g.n[A_N_HEADS]]) % atoi(g.v[A_N_HEADS][i % g.n[A_N_HEADS]])) {
+            if (rank == 0) fprintf(stderr, "sweep: every n_heads must divide every d_model\n");
+            SWEEP_EXIT(2);
+        }
+    for (a = 0; a < N_AXES; a++) total *= g.n[a];
+    if (total > 10000000L) { if (rank == 0) fprintf(stderr, "sweep: %ld points is too many\n", total); SWEEP_EXIT(2); }
+    if (threads > 0) {
+        if (grok_threads_set(threads) != 0) { if (rank == 0) fprintf(stderr, "sweep: bad --threads %d\n", threads); SWEEP_EXIT(2); }
+    } else if (getenv("GROK_THREADS")) grok_threads_set(0);
+    else if (getenv("SLURM_CPUS_PER_TASK") && atoi(getenv("SLURM_CPUS_PER_TASK")) > 0)
+        grok_threads_set(atoi(getenv("SLURM_CPUS_PER_TASK")));
+    else {
+        grok_threads_set(0);
+        if (local > 1) grok_threads_set(grok_threads_get() / local > 1 ? grok_threads_get() / local : 1);
+    }
+    header[0] = 0;
+    for (a = 0; a < N_AXES; a++) { strcat(header, axes[a].col); strcat(header, ","); }
+    strcat(header, result_cols);
+    snprintf(csv, sizeof csv, "%s/results.csv", out);
+
+    if (rank == 0 && !report_only) { /* resume: the points not yet in results.csv */
+        if (mkdir_p(out) != 0) { fprintf(stderr, "sweep: cannot create %s: %s\n", out, strerror(errno)); rc = 1; }
+        else if (table_load(&done, csv, header) != 0) rc = 1;
+        else if (!(pending = (long *)malloc(sizeof(long) * (size_t)total))) rc = 1;
+        else {
+            for (k = 0; k < total; k++) {
+                int seen = 0;
+                size_t kl;
+                point_key(key, sizeof key, &g, k);
+                kl = strlen(key);
+                for (i = 0; i < done.n && !seen; i++) seen = !strncmp(done.rows[i], key, kl) && done.rows[i][kl] == ',';
+                if (!seen) pending[n_pending++] = k;
+            }
+            printf("sweep: %ld points, %d rows already in %s, %ld to run on %d rank%s (%s), %d threads each\n", total,
+                   done.n, csv, n_pending, size > 1 ? size - 1 : 1, size > 2 ? "s" : "",
+                   size > 1 ? "rank 0 hands out points" : "serial", grok_threads_get());
+            fflush(stdout);
+            table_free(&done);
+            if (!(f = fopen(csv, "a"))) { fprintf(stderr, "sweep: cannot open %s: %s\n", csv, strerror(errno)); rc = 1; }
+            else if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0) fprintf(f, "%s\n", header), fflush(f);
+        }
+        if (rc) n_pending = 0;
+    }
+
+    if (!report_only && rank == 0 && size == 1) {
+        for (k = 0; k < n_pending && f; k++) {
+            run_point(row, &g, pending[k]);
+            fprintf(f, "%s\n", row);
+            fflush(f);
+            if (!quiet) printf("[%ld/%ld] %s\n", k + 1, n_pending, row), fflush(stdout);
+        }
+    }
+#ifdef GROK_MPI
+    if (!report_only && size > 1) {
+        enum { TAG_WORK = 1, TAG_ROW = 2 };
+        MPI_Request rq;
+        int fin = 0;
+        if (rank == 0) {
+            long next = 0, got = 0;
+            int active = 0, r;
+            for (r = 1; r < size; r++) {
+                long idx = next < n_pending ? pending[next++] : -1;
+                MPI_Send(&idx, 1, MPI_LONG, r, TAG_WORK, MPI_COMM_WORLD);
+                active += idx >= 0;
+            }
+            while (active > 0) {
+                MPI_Status s;
+                int flag = 0;
+                long idx;
+                MPI_Iprobe(MPI_ANY_SOURCE, TAG_ROW, MPI_COMM_WORLD, &flag, &s);
+                if (!flag) { nap(); continue; }
+                MPI_Recv(row, ROW_MAX, MPI_CHAR, s.MPI_SOURCE, TAG_ROW, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                if (f) { fprintf(f, "%s\n", row); fflush(f); }
+                got++;
+                if (!quiet) printf("[%ld/%ld] rank %d: %s\n", got, n_pending, s.MPI_SOURCE, row), fflush(stdout);
+                idx = next < n_pending ? pending[next++] : -1;
+                MPI_Send(&idx, 1, MPI_LONG, s.MPI_SOURCE, TAG_WORK, MPI_COMM_WORLD);
+                active -= idx < 0;
+            }
+        } else {
+            for (;;) {
+                long idx;
+                MPI_Recv(&idx, 1, MPI_LONG, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                if (idx < 0 || idx >= total) break;
+                run_point(row, &g, idx);
+                MPI_Send(row, (int)strlen(row) + 1, MPI_CHAR, 0, TAG_ROW, MPI_COMM_WORLD);
+            }
+        }
+        /* the ranks that finish first wait here asleep rather than spinning in MPI_Finalize */
+        MPI_Ibarrier(MPI_COMM_WORLD, &rq);
+        while (!fin) {
+            MPI_Test(&rq, &fin, MPI_STATUS_IGNORE);
+            if (!fin) nap();
+        }
+    }
+#endif
+    if (f && fclose(f) != 0) { fprintf(stderr, "sweep: writing %s failed\n", csv); rc = 1; }
+    free(pending);
+    if (rank == 0 && rc == 0 && report_write(out, csv, header, ax, ay) != 0) rc = 1;
+    SWEEP_EXIT(rc);
+}
