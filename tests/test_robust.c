@@ -1,4 +1,5 @@
-/* test_robust - every public entry point of grok.h against bad arguments: NULL pointers,
+/* test_robust - every public entry point of grok.h (the transformer, the seed-003 nets, the tasks,
+   digits, analysis, I/O) against bad arguments: NULL pointers,
    inconsistent configs, p < 2, frac_train outside (0, 1), tokens and targets out of range,
    batches above max_batch, mismatched shapes. Each bad call must return GROK_ERR_ARG (a
    function without a status sets the message and returns a neutral value), leave a message
@@ -808,6 +809,94 @@ static void test_nan_guard(void)
     grok_data_free(&tr); grok_data_free(&te);
 }
 
+/* ------------------------------------------- nets, other tasks, digits */
+
+static void test_nets_tasks_args(void)
+{
+    grok_net_config nc;
+    grok_net net, blank;
+    grok_data tr, te, d;
+    grok_group g;
+    grok_cache cache;
+    grok_train_opts o = grok_train_opts_default();
+    grok_digits_stats ds;
+    grok_digits_column col[4];
+    grok_rng r;
+    char buf[64];
+    double out[64];
+    float logits[64];
+    int tok[6] = {0, 1, 5, 2, 3, 5}, tgt[6] = {-1, -1, 1, -1, -1, 0}, ints[64];
+    memset(&nc, 0, sizeof nc);
+    memset(&blank, 0, sizeof blank);
+    nc.kind = GROK_NET_MLP; nc.n = 5; nc.embed_dim = 4; nc.hidden_dim = 8; nc.seed = 1;
+    BAD(grok_net_init(NULL, &nc, 2), "net_init NULL net");
+    BAD(grok_net_init(&net, NULL, 2), "net_init NULL config");
+    nc.n = 0;
+    BAD(grok_net_init(&net, &nc, 2), "net_init n 0");
+    nc.n = 5; nc.kind = (grok_net_kind)7;
+    BAD(grok_net_init(&net, &nc, 2), "net_init bad kind");
+    nc.kind = GROK_NET_MLP;
+    BAD(grok_net_init(&net, &nc, 0), "net_init max_batch 0");
+    if (grok_net_init(&net, &nc, 2) != GROK_OK) { CHECK(0, "net init"); return; }
+    BAD(grok_net_forward(NULL, tok, tgt, 2, NULL, NULL, NULL), "net_forward NULL");
+    BAD(grok_net_forward(&blank, tok, tgt, 2, NULL, NULL, NULL), "net_forward uninitialised");
+    BAD(grok_net_forward(&net, NULL, tgt, 2, NULL, NULL, NULL), "net_forward NULL tokens");
+    BAD(grok_net_forward(&net, tok, tgt, 3, NULL, NULL, NULL), "net_forward B > max_batch");
+    tok[0] = 9;
+    BAD(grok_net_forward(&net, tok, tgt, 2, NULL, NULL, NULL), "net_forward token out of range");
+    tok[0] = 0; tgt[2] = 5;
+    BAD(grok_net_forward(&net, tok, tgt, 2, NULL, NULL, NULL), "net_forward target out of range");
+    tgt[2] = 1;
+    BAD(grok_net_backward(NULL), "net_backward NULL");
+    BAD(grok_net_adamw_step(NULL), "net_adamw NULL");
+    BAD(grok_net_evaluate(&net, tok, NULL, 2, NULL, NULL), "net_evaluate NULL targets");
+    BAD(grok_net_evaluate(&net, tok, tgt, 0, NULL, NULL), "net_evaluate n 0");
+    BAD(grok_net_add_hook(&net, NULL, dummy_hook, NULL), "net_add_hook NULL name");
+    BAD(grok_net_cache_run(&cache, NULL, tok, 2, NULL, NULL), "net_cache_run NULL net");
+    BAD(grok_net_cache_run(&cache, &net, tok, 0, NULL, NULL), "net_cache_run B 0");
+    MARK();
+    CHECK(grok_net_param(NULL, "W_U") == NULL && MSG_SET(), "net_param NULL");
+    BAD(grok_net_save_safetensors(NULL, "/tmp/x.safetensors", NULL), "net_save NULL");
+    BAD(grok_net_fourier_norms(out, out, out, NULL, 1), "net_fourier_norms NULL");
+    BAD(grok_net_neuron_freqs(ints, out, NULL, NULL, 1, 0.5), "net_neuron_freqs NULL");
+    BAD(grok_net_train(NULL, &o, NULL, NULL), "net_train NULL");
+    grok_net_zero_grad(NULL);
+    grok_net_clear_hooks(NULL);
+    grok_net_free(&net);
+    grok_net_free(NULL);
+    /* tasks */
+    MARK();
+    CHECK(grok_modop_apply(GROK_OP_ADD, 1, 2, 1, 0, 0) == -1 && MSG_SET(), "modop p 1");
+    MARK();
+    CHECK(grok_modop_apply((grok_modop)99, 1, 2, 7, 0, 0) == -1 && MSG_SET(), "modop unknown op");
+    BAD(grok_task_modop(NULL, &te, GROK_OP_ADD, 7, 0, 0, 0.5, 1), "modop NULL train");
+    BAD(grok_task_modop(&tr, &te, GROK_OP_ADD, 1, 0, 0, 0.5, 1), "modop p 1");
+    BAD(grok_task_modop(&tr, &te, GROK_OP_ADD, 7, 0, 0, 1.5, 1), "modop frac 1.5");
+    BAD(grok_task_modop(&tr, &te, (grok_modop)99, 7, 0, 0, 0.5, 1), "modop unknown op");
+    BAD(grok_task_modop_fn(&tr, &te, NULL, NULL, 7, 0.5, 1), "modop_fn NULL fn");
+    BAD(grok_group_init(NULL, GROK_GROUP_CYCLIC, 5), "group_init NULL");
+    BAD(grok_group_init(&g, GROK_GROUP_CYCLIC, 0), "group_init n 0");
+    BAD(grok_group_init(&g, GROK_GROUP_SYMMETRIC, 9), "group_init S_9");
+    BAD(grok_group_init(&g, (grok_group_kind)9, 5), "group_init bad kind");
+    BAD(grok_task_group(&tr, &te, NULL, 0.5, 1), "task_group NULL group");
+    grok_group_free(NULL);
+    memset(&d, 0, sizeof d);
+    grok_rng_seed(&r, 1);
+    BAD(grok_task_digits(NULL, 2, 4, &r), "digits NULL batch");
+    BAD(grok_task_digits(&d, 0, 4, &r), "digits n 0");
+    BAD(grok_task_digits(&d, 2, 0, &r), "digits B 0");
+    BAD(grok_task_digits(&d, 2, 4, NULL), "digits NULL rng");
+    BAD(grok_digits_columns(NULL, tok, 1, 1), "digits_columns NULL");
+    BAD(grok_digits_columns(col, tok, 1, 0), "digits_columns n 0");
+    BAD(grok_digits_losses(&ds, NULL, 10, tok, 1, 1), "digits_losses NULL logits");
+    BAD(grok_digits_losses(&ds, logits, 5, tok, 1, 1), "digits_losses V < 10");
+    BAD(grok_digits_string(buf, 2, tok, NULL, 10, 1), "digits_string buffer too small");
+    BAD(grok_digits_string(NULL, sizeof buf, tok, NULL, 10, 1), "digits_string NULL buf");
+    BAD(grok_plot_phase_diagram(stdout, NULL), "phase diagram NULL");
+    BAD(grok_plot_phase_diagram_save(NULL, NULL), "phase diagram save NULL");
+    CHECK(grok_phase_name(12345) != NULL, "phase_name of an unknown phase is a string");
+}
+
 int main(void)
 {
     test_core();
@@ -817,6 +906,7 @@ int main(void)
     test_tasks_train();
     test_analysis_args();
     test_io_args();
+    test_nets_tasks_args();
     test_nan_guard();
     test_kill_during_save();
     printf("%d passed, %d failed\n", n_pass, n_fail);
