@@ -5075,6 +5075,7 @@ static void grok__perm_unrank(int *x, int r, int n)
     int used[8] = {0}, code[8], i, j;
     for (i = n - 1; i >= 0; i--) { code[i] = r % (n - i); r /= n - i; }
     for (i = 0; i < n; i++) {
+        /* cppcheck-suppress uninitvar ; the loop above set code[0..n-1] */
         int k = code[i];
         for (j = 0; j < n; j++)
             if (!used[j] && k-- == 0) break;
@@ -5304,6 +5305,7 @@ GROKDEF int grok_digits_losses(grok_digits_stats *s, const float *logits, int V,
             for (k = 1; k < V; k++)
                 if (lg[k] > mx) { mx = lg[k]; arg = k; }
             for (k = 0; k < V; k++) sum += exp((double)lg[k] - mx);
+            /* cppcheck-suppress invalidFunctionArg ; sum >= 1: the maximum's term is exp(0) (V >= 10) */
             row_loss[j] = -((double)lg[tok[2 * n + 2 + j]] - mx - log(sum));
             tok_sum[j] += row_loss[j];
             all += row_loss[j];
