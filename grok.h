@@ -7813,7 +7813,6 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
         if (ckpt && opts->out_dir) {
             snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
             if ((st = grok_checkpoint_save(m, path, 1)) != GROK_OK) break;
-            last_ckpt = m->epoch;
             if (opts->keep_history) {
                 snprintf(path, sizeof path, "%s/ckpt_%06ld.grok", opts->out_dir, m->epoch);
                 if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
