@@ -44,7 +44,8 @@
        GROK_MALLOC(sz) / GROK_FREE(p)
                                 replace malloc/free; define both or neither
        GROK_ASSERT(x)           internal invariants (default: assert); never used for user input
-       GROK_CUDA                the CUDA companion's API and grok_train_cuda (grok_cuda.cu, README)
+       GROK_CUDA                the CUDA companion's API, grok_train_cuda and grok_net_train_cuda
+                                (grok_cuda.cu, README)
 
    SHAPE LEGEND (used in every comment that states a shape)
        B  batch (rows of the data set)         T  sequence length (n_ctx)
@@ -627,6 +628,24 @@ GROKDEF int  grok_cuda_graph_active(const grok_cuda *g); /* 1 if epochs run as a
    weights) take effect. GROK_CUDA_GRAPH=0 in the environment turns the epoch graph off. */
 GROKDEF int  grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                              const grok_data *test);
+/* The same for seed 003's nets (grok_net): a device state made by grok_cuda_net_init holds the
+   net's weights, gradients, AdamW moments and activations for net->max_rows pairs. Forward and
+   backward are grok_net_forward's and _backward's functions (hooks do not apply), AdamW is
+   grok_net_adamw_step's. grok_cuda_free, _zero_grad, _backward, _set_data (rows (a, b, '=')
+   as for grok_net_train), _evaluate and _use_graph take either kind of state; the functions
+   taking a grok_model refuse a net's state with GROK_ERR_ARG, and these a transformer's. */
+GROKDEF int  grok_cuda_net_init(grok_cuda **g, const grok_net *net);
+GROKDEF int  grok_cuda_net_upload(grok_cuda *g, const grok_net *net);
+GROKDEF int  grok_cuda_net_download(grok_cuda *g, grok_net *net);
+GROKDEF int  grok_cuda_net_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss,
+                                   double *acc, float *logits_out);
+GROKDEF int  grok_cuda_net_adamw_step(grok_cuda *g, grok_net *net);
+GROKDEF int  grok_cuda_net_train_epochs(grok_cuda *g, grok_net *net, long n, double *loss, double *acc);
+/* grok_net_train on the device: the same contract, metrics.csv, progress lines and
+   checkpoints. net is downloaded before on_eval and every checkpoint, and at the end, and
+   uploaded again after on_eval. GROK_CUDA_GRAPH=0 turns the epoch graph off. */
+GROKDEF int  grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, const grok_data *train,
+                                 const grok_data *test);
 /* For grok_cuda.cu: records message as grok_last_error() and returns status. */
 GROKDEF int  grok_cuda_fail(int status, const char *message);
 #endif
@@ -1983,17 +2002,24 @@ GROK__MADD512(grok__madd512_2, GROK__Q2)
 GROK__MADD512(grok__madd512_4, GROK__Q4)
 GROK__MADD512(grok__madd512_8, GROK__Q8)
 
-__attribute__((target("avx512f")))
-static void grok__madd_avx512(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
-{
-#define GROK__CALL(nq, q0)                                                                    \
+/* One ISA's madd from its group functions NAME##_8, _4, _2, _1. */
+#define GROK__MADD(NAME, TARGET, GROUP)                                                       \
+    __attribute__((target(TARGET)))                                                           \
+    static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n) \
+    {                                                                                         \
+        GROK__MADD_GROUPS(GROK__MADD_CALL_##GROUP, ny, 8)                                     \
+    }
+#define GROK__MADD_CALL_512(nq, q0)                                                           \
     if (nq == 8) grok__madd512_8(y + q0, ny, x, alpha + q0, nx, n);                           \
     else if (nq == 4) grok__madd512_4(y + q0, ny, x, alpha + q0, nx, n);                      \
     else if (nq == 2) grok__madd512_2(y + q0, ny, x, alpha + q0, nx, n);                      \
     else grok__madd512_1(y + q0, ny, x, alpha + q0, nx, n);
-    GROK__MADD_GROUPS(GROK__CALL, ny, 8)
-#undef GROK__CALL
-}
+#define GROK__MADD_CALL_256(nq, q0)                                                           \
+    if (nq == 8) grok__madd256_8(y + q0, ny, x, alpha + q0, nx, n);                           \
+    else if (nq == 4) grok__madd256_4(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else if (nq == 2) grok__madd256_2(y + q0, ny, x, alpha + q0, nx, n);                      \
+    else grok__madd256_1(y + q0, ny, x, alpha + q0, nx, n);
+GROK__MADD(grok__madd_avx512, "avx512f", 512)
 
 /* Finishes a 16-lane dot: elements k0..n-1 (fewer than 16) into lanes 0.., fused, then the
    lanes in order. */
@@ -2028,21 +2054,28 @@ GROK__DOTS512(grok__dots512_1, GROK__Q1)
 GROK__DOTS512(grok__dots512_2, GROK__Q2)
 GROK__DOTS512(grok__dots512_4, GROK__Q4)
 
-__attribute__((target("avx512f")))
-static void grok__scatter_avx512(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
-                                 const float *const *t, int nt, float *dots)
-{
-    int e;
-    for (e = 0; e < nx; e++) {
-#define GROK__CALL(nq, q0)                                                                    \
-        if (nq == 4) grok__dots512_4(x[e], n, t + q0, dots + e * nt + q0);                    \
-        else if (nq == 2) grok__dots512_2(x[e], n, t + q0, dots + e * nt + q0);               \
-        else grok__dots512_1(x[e], n, t + q0, dots + e * nt + q0);
-        GROK__MADD_GROUPS(GROK__CALL, nt, 4)
-#undef GROK__CALL
-        grok__madd_avx512(y, ny, x + e, alpha + e * ny, 1, n);
+/* One ISA's scatter from its dots (groups of 4, 2, 1) and its madd. */
+#define GROK__SCATTER(NAME, TARGET, DOTS, MADD)                                               \
+    __attribute__((target(TARGET)))                                                           \
+    static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n, \
+                     const float *const *t, int nt, float *dots)                              \
+    {                                                                                         \
+        int e;                                                                                \
+        for (e = 0; e < nx; e++) {                                                            \
+            GROK__MADD_GROUPS(GROK__SCATTER_CALL(DOTS), nt, 4)                                \
+            MADD(y, ny, x + e, alpha + e * ny, 1, n);                                         \
+        }                                                                                     \
     }
-}
+#define GROK__SCATTER_CALL(DOTS) GROK__SCATTER_CALL_##DOTS
+#define GROK__SCATTER_CALL_512(nq, q0)                                                        \
+    if (nq == 4) grok__dots512_4(x[e], n, t + q0, dots + e * nt + q0);                        \
+    else if (nq == 2) grok__dots512_2(x[e], n, t + q0, dots + e * nt + q0);                   \
+    else grok__dots512_1(x[e], n, t + q0, dots + e * nt + q0);
+#define GROK__SCATTER_CALL_256(nq, q0)                                                        \
+    if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                        \
+    else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);                   \
+    else grok__dots256_1(x[e], n, t + q0, dots + e * nt + q0);
+GROK__SCATTER(grok__scatter_avx512, "avx512f", 512, grok__madd_avx512)
 
 /* avx2: 8 columns per step, the tail one column at a time with fmaf. */
 #define GROK__MA256_LOAD(i) __m256 acc##i = _mm256_loadu_ps(y[i] + k);
@@ -2074,17 +2107,7 @@ GROK__MADD256(grok__madd256_2, GROK__Q2, 2)
 GROK__MADD256(grok__madd256_4, GROK__Q4, 4)
 GROK__MADD256(grok__madd256_8, GROK__Q8, 8)
 
-__attribute__((target("avx2,fma")))
-static void grok__madd_avx2(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
-{
-#define GROK__CALL(nq, q0)                                                                    \
-    if (nq == 8) grok__madd256_8(y + q0, ny, x, alpha + q0, nx, n);                           \
-    else if (nq == 4) grok__madd256_4(y + q0, ny, x, alpha + q0, nx, n);                      \
-    else if (nq == 2) grok__madd256_2(y + q0, ny, x, alpha + q0, nx, n);                      \
-    else grok__madd256_1(y + q0, ny, x, alpha + q0, nx, n);
-    GROK__MADD_GROUPS(GROK__CALL, ny, 8)
-#undef GROK__CALL
-}
+GROK__MADD(grok__madd_avx2, "avx2,fma", 256)
 
 #define GROK__SC256_ZERO(i) __m256 lo##i = _mm256_setzero_ps(), hi##i = _mm256_setzero_ps();
 #define GROK__SC256_FMA(i) lo##i = _mm256_fmadd_ps(vl, _mm256_loadu_ps(t[i] + k), lo##i); \
@@ -2107,21 +2130,7 @@ GROK__DOTS256(grok__dots256_1, GROK__Q1)
 GROK__DOTS256(grok__dots256_2, GROK__Q2)
 GROK__DOTS256(grok__dots256_4, GROK__Q4)
 
-__attribute__((target("avx2,fma")))
-static void grok__scatter_avx2(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
-                               const float *const *t, int nt, float *dots)
-{
-    int e;
-    for (e = 0; e < nx; e++) {
-#define GROK__CALL(nq, q0)                                                                    \
-        if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                    \
-        else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);               \
-        else grok__dots256_1(x[e], n, t + q0, dots + e * nt + q0);
-        GROK__MADD_GROUPS(GROK__CALL, nt, 4)
-#undef GROK__CALL
-        grok__madd_avx2(y, ny, x + e, alpha + e * ny, 1, n);
-    }
-}
+GROK__SCATTER(grok__scatter_avx2, "avx2,fma", 256, grok__madd_avx2)
 
 static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512,
                                                   grok__madd_avx512, grok__scatter_avx512 };
@@ -3279,14 +3288,20 @@ GROKDEF void grok_model_free(grok_model *m)
     memset(m, 0, sizeof *m);
 }
 
-GROKDEF const grok_param *grok_model_param(const grok_model *m, const char *name)
+/* The row of a parameter table named `name`, or NULL and an error naming the caller. */
+static const grok_param *grok__param_find(const grok_param *params, int n_params, const char *name, const char *caller)
 {
     int i;
-    if (!m || !name || !m->params) { grok__fail(GROK_ERR_ARG, "grok_model_param: NULL argument"); return NULL; }
-    for (i = 0; i < m->n_params; i++)
-        if (strcmp(m->params[i].name, name) == 0) return &m->params[i];
-    grok__fail(GROK_ERR_ARG, "grok_model_param: no parameter named '%s'", name);
+    if (!name || !params) { grok__fail(GROK_ERR_ARG, "%s: NULL argument", caller); return NULL; }
+    for (i = 0; i < n_params; i++)
+        if (strcmp(params[i].name, name) == 0) return &params[i];
+    grok__fail(GROK_ERR_ARG, "%s: no parameter named '%s'", caller, name);
     return NULL;
+}
+
+GROKDEF const grok_param *grok_model_param(const grok_model *m, const char *name)
+{
+    return grok__param_find(m ? m->params : NULL, m ? m->n_params : 0, name, "grok_model_param");
 }
 
 GROKDEF int grok_model_set_trainable(grok_model *m, const char *substring, int trainable)
@@ -4676,12 +4691,7 @@ GROKDEF void grok_net_free(grok_net *net)
 
 GROKDEF const grok_param *grok_net_param(const grok_net *net, const char *name)
 {
-    int i;
-    if (!net || !name || !net->params) { grok__fail(GROK_ERR_ARG, "grok_net_param: NULL argument"); return NULL; }
-    for (i = 0; i < net->n_params; i++)
-        if (strcmp(net->params[i].name, name) == 0) return &net->params[i];
-    grok__fail(GROK_ERR_ARG, "grok_net_param: no parameter named '%s'", name);
-    return NULL;
+    return grok__param_find(net ? net->params : NULL, net ? net->n_params : 0, name, "grok_net_param");
 }
 
 GROKDEF void grok_net_zero_grad(grok_net *net)
@@ -7735,7 +7745,7 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
 {
     struct grok__progress pm;
     double pmv[5];
-    char path[4096], eta[32];
+    char path[4096];
     const char *graph_env = getenv("GROK_CUDA_GRAPH");
     FILE *csv = NULL;
     double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
@@ -7751,22 +7761,12 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
     if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
     memset(&pm, 0, sizeof pm);
     if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) { grok_cuda_free(g); return st; }
-    if (opts->out_dir) {
-        if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) { grok__progress_free(&pm); grok_cuda_free(g); return st; }
-        snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
-        csv = fopen(path, m->epoch > 0 ? "a" : "w");
-        if (!csv) {
-            grok__progress_free(&pm);
-            grok_cuda_free(g);
-            return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-        }
-        if (m->epoch == 0)
-            fprintf(csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
-                    ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
+        grok__progress_free(&pm);
+        grok_cuda_free(g);
+        return st;
     }
-    progress = opts->progress;
-    live = progress < 0 && isatty(fileno(stderr));
-    if (progress < 0) progress = 1;
+    progress = grok__progress_mode(opts, &live);
     first_epoch = m->epoch;
     t0 = grok__now();
     while (m->epoch < opts->epochs) {
@@ -7783,32 +7783,14 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
         if ((eval && (opts->progress_measures || opts->on_eval)) || (ckpt && opts->out_dir))
             if ((st = grok_cuda_download(g, m)) != GROK_OK) break;
         if (eval) {
-            double now, rate, lr;
+            double now;
             m->metrics.train_loss = loss;
             m->metrics.train_acc = acc;
             if (test && (st = grok_cuda_evaluate(g, 1, &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
             now = grok__now();
-            rate = (double)(m->epoch - first_epoch) / (now - t0 + 1e-9);
-            lr = m->opt.lr * (m->opt.lr_schedule ? m->opt.lr_schedule(m->step - 1, m->opt.lr_schedule_ctx) : 1.0);
             if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv)) != GROK_OK) break;
-            if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", m->epoch, m->metrics.train_loss,
-                             m->metrics.test_loss, m->metrics.train_acc, m->metrics.test_acc, lr, now - t0);
-            if (csv && opts->progress_measures)
-                fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
-            if (csv) fputc('\n', csv);
-            grok__format_duration(eta, sizeof eta, (double)(opts->epochs - m->epoch) / (rate + 1e-12));
-            if (progress && live) {
-                fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
-                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss,
-                        100.0 * m->metrics.test_acc, rate, eta);
-                if (last) fputc('\n', stderr);
-                fflush(stderr);
-            } else if (progress && (last || now - last_print >= 10.0)) {
-                fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
-                        m->epoch, opts->epochs, m->metrics.train_loss, m->metrics.test_loss, m->metrics.test_acc, rate, eta);
-                last_print = now;
-            }
-            if (csv) fflush(csv);
+            grok__train_log(csv, opts, &m->metrics, &m->opt, m->step, m->epoch, first_epoch, t0, now,
+                            opts->progress_measures ? pmv : NULL, progress, live, last, &last_print);
         }
         if (ckpt && opts->out_dir) {
             snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
@@ -7833,6 +7815,76 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
     }
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     grok__progress_free(&pm);
+    grok_cuda_free(g);
+    return st;
+}
+
+/* grok_net_train's loop with the epochs on the device, as grok_train_cuda does it for a
+   transformer. */
+GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    char path[4096];
+    const char *graph_env = getenv("GROK_CUDA_GRAPH");
+    FILE *csv = NULL;
+    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
+    long first_epoch;
+    int st = GROK_OK, live, progress;
+    grok_cuda *g = NULL;
+    if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: NULL argument");
+    if (test && test->n < 1) test = NULL;
+    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (opts->progress_measures)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: progress_measures are for the modular-addition transformer");
+    if ((st = grok_cuda_net_init(&g, net)) != GROK_OK) return st;
+    if ((st = grok_cuda_set_data(g, train, test)) != GROK_OK) { grok_cuda_free(g); return st; }
+    if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, net->epoch)) != GROK_OK) { grok_cuda_free(g); return st; }
+    progress = grok__progress_mode(opts, &live);
+    first_epoch = net->epoch;
+    t0 = grok__now();
+    while (net->epoch < opts->epochs) {
+        int last, eval, ckpt;
+        /* run to the next epoch that evaluates or checkpoints, or to the end */
+        long n = opts->eval_every - net->epoch % opts->eval_every;
+        if (opts->checkpoint_every > 0 && opts->checkpoint_every - net->epoch % opts->checkpoint_every < n)
+            n = opts->checkpoint_every - net->epoch % opts->checkpoint_every;
+        if (opts->epochs - net->epoch < n) n = opts->epochs - net->epoch;
+        if ((st = grok_cuda_net_train_epochs(g, net, n, &loss, &acc)) != GROK_OK) break;
+        last = net->epoch == opts->epochs;
+        eval = last || net->epoch % opts->eval_every == 0;
+        ckpt = opts->checkpoint_every > 0 && (last || net->epoch % opts->checkpoint_every == 0);
+        if ((eval && opts->on_eval) || (ckpt && opts->out_dir))
+            if ((st = grok_cuda_net_download(g, net)) != GROK_OK) break;
+        if (eval) {
+            net->metrics.train_loss = loss; /* this epoch's forward, before its update, as in grok_net_train */
+            net->metrics.train_acc = acc;
+            if (test && (st = grok_cuda_evaluate(g, 1, &net->metrics.test_loss, &net->metrics.test_acc)) != GROK_OK) break;
+            grok__train_log(csv, opts, &net->metrics, &net->opt, net->step, net->epoch, first_epoch, t0, grok__now(), NULL,
+                            progress, live, last, &last_print);
+        }
+        if (ckpt && opts->out_dir) {
+            snprintf(path, sizeof path, "%s/latest.safetensors", opts->out_dir);
+            if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
+            if (opts->keep_history) {
+                snprintf(path, sizeof path, "%s/net_%06ld.safetensors", opts->out_dir, net->epoch);
+                if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
+            }
+        }
+        if (eval && opts->on_eval) {
+            if (opts->on_eval(NULL, opts->on_eval_ctx)) break;
+            if ((st = grok_cuda_net_upload(g, net)) != GROK_OK) break;
+        }
+    }
+    /* net ends as the device's state, also after a failure (keeping the first message) */
+    if (st == GROK_OK) st = grok_cuda_net_download(g, net);
+    else {
+        char first[sizeof grok__error_message];
+        memcpy(first, grok__error_message, sizeof first);
+        (void)grok_cuda_net_download(g, net);
+        memcpy(grok__error_message, first, sizeof first);
+    }
+    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     grok_cuda_free(g);
     return st;
 }

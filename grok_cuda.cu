@@ -1,5 +1,6 @@
 /* grok_cuda.cu - the optional CUDA companion of grok.h: device-resident training of the
-   transformer (same function as grok.h's general path, same AdamW, same checkpoints).
+   transformer (same function as grok.h's general path, same AdamW, same checkpoints) and of
+   seed 003's nets (grok_net: BilinearNet, OneLayerMLP).
 
    Build (make cuda does this when nvcc is found):
        nvcc -O2 --fmad=false -c grok_cuda.cu -o grok_cuda.o
@@ -22,13 +23,12 @@
    kernel uses floating-point atomics, so a run repeats bit for bit.
 
    Layout of this file: errors; shared kernels (GEMM wrappers, gather/scatter, activations,
-   LayerNorm, cross-entropy, AdamW: what a second model type reuses); the transformer's
-   forward and backward; the public API and the training window. A second model type (seed
-   003's nets) adds its init beside gc_init_transformer, its forward and backward beside
-   gc_forward and gc_backward, a kind switch where those are called (grok_cuda_forward,
-   grok_cuda_backward, grok_cuda_evaluate, gc_epoch) and public init/upload/download taking
-   its struct; gc_init_common, gc_upload_buffers, the loss, AdamW and the epoch window are
-   shared. */
+   LayerNorm, cross-entropy, AdamW); the transformer's kernels, the nets' (the bilinear
+   product); the device state; the transformer's forward and backward, the nets'; the public
+   API and the training window; the nets' API. g->net switches the model type where the shared
+   code calls a forward or backward (gc_epoch, grok_cuda_backward, grok_cuda_evaluate,
+   grok_cuda_set_data); gc_init_common, gc_upload_buffers, the loss, AdamW (gc_adamw_step)
+   and the epoch window (gc_train_epochs) are shared. */
 #ifndef GROK_CUDA
 #define GROK_CUDA
 #endif
@@ -549,6 +549,32 @@ __global__ void k_attn_softmax_backward(float *dpat, const float *pat, long rows
     GC_FOR(i, rows) gc_attn_softmax_backward_row(i, dpat, pat, T, scale);
 }
 
+/* --------------------------------------------------------- net kernels */
+
+/* A net's x_embed and y_embed (B,E) live stacked as xy (2B,E): x rows first, then y rows, so
+   one CSR over both tables (2N keys) scatters their gradients. n = B*E. */
+
+/* xy (2B,E) -> product (B,E) = x_embed * y_embed (BilinearNet). */
+GC_HD void gc_bilinear_forward_at(long i, float *prod, const float *xy, long n) { prod[i] = xy[i] * xy[n + i]; }
+
+__global__ void k_bilinear_forward(float *prod, const float *xy, long n)
+{
+    GC_FOR(i, n) gc_bilinear_forward_at(i, prod, xy, n);
+}
+
+/* dproduct (B,E), xy (2B,E) -> dxy (2B,E): d x_embed = dproduct * y_embed, d y_embed =
+   dproduct * x_embed (grok_net_backward's products, the same bits). */
+GC_HD void gc_bilinear_backward_at(long i, float *dxy, const float *dprod, const float *xy, long n)
+{
+    dxy[i] = dprod[i] * xy[n + i];
+    dxy[n + i] = dprod[i] * xy[i];
+}
+
+__global__ void k_bilinear_backward(float *dxy, const float *dprod, const float *xy, long n)
+{
+    GC_FOR(i, n) gc_bilinear_backward_at(i, dxy, dprod, xy, n);
+}
+
 /* ------------------------------------------------------ device state */
 
 enum { /* parameters of one block, grok.h's order and names */
@@ -565,7 +591,8 @@ typedef struct {
 } gc_layer;
 
 /* A data set on the device: tokens, targets (n*T), and the rows of each token in ascending
-   order as CSR (off (Vin+1), rows (n*T)) for the embedding's scatter-add. */
+   order as CSR (off (Vin+1), rows (n*T)) for the embedding's scatter-add. A net's: tokens
+   (2n) the a column then the b column, targets (n) the labels, CSR over the keys a, b + N. */
 typedef struct {
     int n, n_targets;
     int *tokens, *targets, *off, *rows;
@@ -601,6 +628,13 @@ struct grok_cuda {
     gc_layer *layer;             /* host array of device pointers, n_layers */
     float *resid_final, *lnf_out, *lnf_mean, *lnf_rstd;
     float *dresid, *dln, *dqkv, *dz, *dmlp, *dwqkv, *dpat, *xg;
+    /* ---- a seed-003 net (gc_init_net). cfg then describes its rows for the shared code:
+       n_ctx 1 (a row is one pair), d_vocab and d_vocab_out the group order n, no layers. */
+    int net;                     /* 1: the state of a grok_net */
+    grok_net_config ncfg;
+    float *xy, *dxy;             /* device (2B,E): x_embed rows, then y_embed rows */
+    float *mid, *dmid;           /* device (B,W): product (bilinear) or hidden (MLP) */
+    int *pair_h;                 /* pinned (3B): a forward's a, b + n and labels */
 };
 
 static float *gc_p(const grok_cuda *g, float *buf, int idx) { return idx < 0 ? NULL : buf + g->offset[idx]; }
@@ -781,6 +815,71 @@ static int gc_backward(grok_cuda *g, const int *off, const int *rows, int B)
     return gc_colsum_add(g->blas, gc_grad(g, g->idx_W_pos), g->dresid, B, T * C, T * C, g->ones);
 }
 
+/* ----------------------------------------------------- net forward/backward */
+
+/* Width of the activation W_U reads: embed_dim (bilinear) or hidden_dim (MLP). */
+static int gc_net_mid(const grok_cuda *g) { return g->ncfg.kind == GROK_NET_MLP ? g->ncfg.hidden_dim : g->ncfg.embed_dim; }
+
+/* ta, tb (B) on the device -> logits (B,N), xy and mid kept for the backward. Parameters in
+   table order: W_E_a, W_E_b, (W,) W_U. The MLP's embed_stack @ W is x_embed @ W[:E] +
+   y_embed @ W[E:], two GEMMs over the stacked halves. */
+static int gc_net_forward(grok_cuda *g, const int *ta, const int *tb, int B)
+{
+    int E = g->ncfg.embed_dim, N = g->ncfg.n, Wd = gc_net_mid(g), mlp = g->ncfg.kind == GROK_NET_MLP;
+    long n = (long)B * E;
+    float *w = g->w, *W_U = gc_p(g, w, g->n_params - 1);
+    cudaStream_t st = g->stream;
+    GC_LAUNCH(k_embed_forward, gc_grid(n), 256, st)(g->xy, ta, gc_p(g, w, 0), NULL, B, 1, E);
+    LAUNCH_CHECK();
+    GC_LAUNCH(k_embed_forward, gc_grid(n), 256, st)(g->xy + n, tb, gc_p(g, w, 1), NULL, B, 1, E);
+    LAUNCH_CHECK();
+    if (mlp) {
+        const float *W = gc_p(g, w, 2);
+        TRY(gc_gemm(g->blas, 0, 0, B, Wd, E, 1.0f, g->xy, E, W, Wd, 0.0f, g->mid, Wd));
+        TRY(gc_gemm(g->blas, 0, 0, B, Wd, E, 1.0f, g->xy + n, E, W + (long)E * Wd, Wd, 1.0f, g->mid, Wd));
+        GC_LAUNCH(k_act_forward, gc_grid((long)B * Wd), 256, st)(g->mid, g->mid, (long)B * Wd, (int)GROK_ACT_RELU);
+    } else {
+        GC_LAUNCH(k_bilinear_forward, gc_grid(n), 256, st)(g->mid, g->xy, n);
+    }
+    LAUNCH_CHECK();
+    return gc_gemm(g->blas, 0, 0, B, N, Wd, 1.0f, g->mid, Wd, W_U, N, 0.0f, g->logits, N);
+}
+
+/* The backward of the last gc_net_forward over B rows from g->dlogits: ADDS into g->g for
+   every trainable parameter. off (2N+1), rows (2B): the CSR of the keys a, b + N over xy's
+   rows, so that W_E_a's rows are off[0..N] and W_E_b's off[N..2N]. */
+static int gc_net_backward(grok_cuda *g, const int *off, const int *rows, int B)
+{
+    int E = g->ncfg.embed_dim, N = g->ncfg.n, Wd = gc_net_mid(g);
+    long n = (long)B * E;
+    float *w = g->w, *dW_E_a = gc_grad(g, 0), *dW_E_b = gc_grad(g, 1);
+    cudaStream_t st = g->stream;
+    TRY(gc_matmul_backward(g, g->dmid, gc_grad(g, g->n_params - 1), NULL, g->dlogits, g->mid,
+                           gc_p(g, w, g->n_params - 1), B, Wd, N, 0));
+    if (g->ncfg.kind == GROK_NET_MLP) {
+        const float *W = gc_p(g, w, 2);
+        float *dW = gc_grad(g, 2);
+        /* hidden > 0 exactly where its input is: the ReLU's mask from its output */
+        GC_LAUNCH(k_act_backward, gc_grid((long)B * Wd), 256, st)(g->dmid, g->dmid, g->mid, (long)B * Wd, (int)GROK_ACT_RELU);
+        LAUNCH_CHECK();
+        TRY(gc_matmul_backward(g, g->dxy, dW, NULL, g->dmid, g->xy, W, B, E, Wd, 0));
+        TRY(gc_matmul_backward(g, g->dxy + n, dW ? dW + (long)E * Wd : NULL, NULL, g->dmid, g->xy + n,
+                               W + (long)E * Wd, B, E, Wd, 0));
+    } else {
+        GC_LAUNCH(k_bilinear_backward, gc_grid(n), 256, st)(g->dxy, g->dmid, g->xy, n);
+        LAUNCH_CHECK();
+    }
+    if (dW_E_a) {
+        GC_LAUNCH(k_embed_backward, N, GC_THREADS, st)(dW_E_a, g->dxy, off, rows, N, E);
+        LAUNCH_CHECK();
+    }
+    if (dW_E_b) {
+        GC_LAUNCH(k_embed_backward, N, GC_THREADS, st)(dW_E_b, g->dxy, off + N, rows, N, E);
+        LAUNCH_CHECK();
+    }
+    return GROK_OK;
+}
+
 /* Cross-entropy forward of the last gc_forward, then the loss sums into stats[2*slot]. */
 static int gc_loss(grok_cuda *g, const int *targets, int R, double *stats, const int *slot, int accumulate)
 {
@@ -800,12 +899,12 @@ static int gc_epoch(grok_cuda *g)
     const gc_data *d = &g->train;
     int R = d->n * g->cfg.n_ctx;
     CUDA_CHECK(cudaMemsetAsync(g->g, 0, sizeof(float) * g->np, g->stream));
-    TRY(gc_forward(g, d->tokens, d->n));
+    TRY(g->net ? gc_net_forward(g, d->tokens, d->tokens + d->n, d->n) : gc_forward(g, d->tokens, d->n));
     TRY(gc_loss(g, d->targets, R, g->stats, g->ctr, 0));
     GC_LAUNCH(k_ce_backward, R, GC_THREADS, g->stream)(g->dlogits, g->row_sum, d->targets, R, g->cfg.d_vocab_out,
                                                    1.0 / d->n_targets);
     LAUNCH_CHECK();
-    TRY(gc_backward(g, d->off, d->rows, d->n));
+    TRY(g->net ? gc_net_backward(g, d->off, d->rows, d->n) : gc_backward(g, d->off, d->rows, d->n));
     GC_LAUNCH(k_adamw, gc_grid((long)g->np), 256, g->stream)(g->w, g->g, g->am, g->av, g->mask, (long)g->np, g->sched, g->ctr);
     LAUNCH_CHECK();
     GC_LAUNCH(k_count, 1, 1, g->stream)(g->ctr);
@@ -893,7 +992,8 @@ GROKDEF void grok_cuda_free(grok_cuda *g)
     cudaFree(g->row_sum); cudaFree(g->row_loss); cudaFree(g->stats); cudaFree(g->row_correct);
     cudaFree(g->tokens); cudaFree(g->targets); cudaFree(g->off); cudaFree(g->rows); cudaFree(g->ctr);
     cudaFree(g->sched); cudaFree(g->blas_ws);
-    cudaFreeHost(g->sched_h); cudaFreeHost(g->stats_h); cudaFreeHost(g->csr_h);
+    cudaFree(g->xy); cudaFree(g->dxy); cudaFree(g->mid); cudaFree(g->dmid);
+    cudaFreeHost(g->sched_h); cudaFreeHost(g->stats_h); cudaFreeHost(g->csr_h); cudaFreeHost(g->pair_h);
     if (g->blas) cublasDestroy(g->blas);
     if (g->stream) cudaStreamDestroy(g->stream);
     free(g->layer); free(g->offset); free(g->trainable); free(g->block_idx); free(g->mask_h);
@@ -1034,6 +1134,13 @@ static int gc_download_buffers(grok_cuda *g, float *w, float *gr, float *am, flo
     return GROK_OK;
 }
 
+/* The transformer's entry points refuse a net's state and the net's a transformer's. */
+static int gc_kind(const grok_cuda *g, int net, const char *who)
+{
+    if (g->net == net) return GROK_OK;
+    return GC_FAIL(GROK_ERR_ARG, "%s: this device state is a %s's", who, g->net ? "grok_net" : "grok_model");
+}
+
 GROKDEF int grok_cuda_init(grok_cuda **out, const grok_model *m)
 {
     grok_cuda *g;
@@ -1064,6 +1171,7 @@ static int gc_same_shape(const grok_config *a, const grok_config *b)
 GROKDEF int grok_cuda_upload(grok_cuda *g, const grok_model *m)
 {
     if (!g || !m || !m->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_upload: NULL argument");
+    TRY(gc_kind(g, 0, "grok_cuda_upload"));
     if (!gc_same_shape(&m->cfg, &g->cfg) || m->n_params != g->n_params || m->num_parameters != g->np)
         return GC_FAIL(GROK_ERR_ARG, "grok_cuda_upload: not the model this device state was made for");
     return gc_upload_buffers(g, m->params, m->weights, m->grads, m->adam_m, m->adam_v);
@@ -1072,6 +1180,7 @@ GROKDEF int grok_cuda_upload(grok_cuda *g, const grok_model *m)
 GROKDEF int grok_cuda_download(grok_cuda *g, grok_model *m)
 {
     if (!g || !m || !m->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_download: NULL argument");
+    TRY(gc_kind(g, 0, "grok_cuda_download"));
     if (m->num_parameters != g->np) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_download: not the model of this device state");
     return gc_download_buffers(g, m->weights, m->grads, m->adam_m, m->adam_v);
 }
@@ -1088,6 +1197,7 @@ GROKDEF int grok_cuda_forward(grok_cuda *g, const int *tokens, const int *target
 {
     int T, R, Vin, n_t = 0, st;
     if (!g || !tokens) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_forward: NULL argument");
+    TRY(gc_kind(g, 0, "grok_cuda_forward"));
     T = g->cfg.n_ctx;
     Vin = g->cfg.d_vocab;
     if (B < 1 || (long)B * T > g->max_rows)
@@ -1126,22 +1236,29 @@ GROKDEF int grok_cuda_backward(grok_cuda *g)
     GC_LAUNCH(k_ce_backward, R, GC_THREADS, g->stream)(g->dlogits, g->row_sum, g->targets, R, g->cfg.d_vocab_out,
                                                    1.0 / g->last_targets);
     LAUNCH_CHECK();
-    TRY(gc_backward(g, g->off, g->rows, g->last_B));
+    TRY(g->net ? gc_net_backward(g, g->off, g->rows, g->last_B) : gc_backward(g, g->off, g->rows, g->last_B));
     g->last_B = 0; /* dlogits now holds gradients: a second backward needs a fresh forward */
     CUDA_CHECK(cudaStreamSynchronize(g->stream));
+    return GROK_OK;
+}
+
+/* One AdamW step with opt at optimizer step *step, which it advances: any model type. */
+static int gc_adamw_step(grok_cuda *g, const grok_adamw *opt, long *step)
+{
+    TRY(gc_adam_scalars(g->sched_h, opt, *step));
+    CUDA_CHECK(cudaMemcpyAsync(g->sched, g->sched_h, sizeof(gc_adam), cudaMemcpyHostToDevice, g->stream));
+    GC_LAUNCH(k_adamw, gc_grid((long)g->np), 256, g->stream)(g->w, g->g, g->am, g->av, g->mask, (long)g->np, g->sched, NULL);
+    LAUNCH_CHECK();
+    CUDA_CHECK(cudaStreamSynchronize(g->stream));
+    (*step)++;
     return GROK_OK;
 }
 
 GROKDEF int grok_cuda_adamw_step(grok_cuda *g, grok_model *m)
 {
     if (!g || !m) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_adamw_step: NULL argument");
-    TRY(gc_adam_scalars(g->sched_h, &m->opt, m->step));
-    CUDA_CHECK(cudaMemcpyAsync(g->sched, g->sched_h, sizeof(gc_adam), cudaMemcpyHostToDevice, g->stream));
-    GC_LAUNCH(k_adamw, gc_grid((long)g->np), 256, g->stream)(g->w, g->g, g->am, g->av, g->mask, (long)g->np, g->sched, NULL);
-    LAUNCH_CHECK();
-    CUDA_CHECK(cudaStreamSynchronize(g->stream));
-    m->step++;
-    return GROK_OK;
+    TRY(gc_kind(g, 0, "grok_cuda_adamw_step"));
+    return gc_adamw_step(g, &m->opt, &m->step);
 }
 
 static int gc_data_set(grok_cuda *g, gc_data *d, const grok_data *src, int with_csr)
@@ -1176,9 +1293,86 @@ static int gc_data_set(grok_cuda *g, gc_data *d, const grok_data *src, int with_
     return GROK_OK;
 }
 
+/* A net reads rows (a, b, '=') -> label at position 2: grok_net_forward's checks. */
+static int gc_net_check_rows(const grok_cuda *g, const int *tokens, const int *targets, int n, const char *who)
+{
+    int N = g->ncfg.n;
+    for (int i = 0; i < n; i++) {
+        int x = tokens[3L * i], y = tokens[3L * i + 1], t = targets ? targets[3L * i + 2] : -1;
+        if (x < 0 || x >= N || y < 0 || y >= N || t < -1 || t >= N)
+            return GC_FAIL(GROK_ERR_ARG, "%s: row %d is (%d, %d) -> %d, want elements and labels in 0..%d", who, i, x, y,
+                           t, N - 1);
+    }
+    return GROK_OK;
+}
+
+/* Checked rows (a, b, '=') -> h (3n): a (n), b (n), labels (n) (-1 without targets); csr
+   (4N+1+2n, or NULL) the CSR of the keys a, b + N over xy's 2n rows (gc_net_backward).
+   Returns the rows with a label. */
+static int gc_net_stage(int *h, int *csr, const int *tokens, const int *targets, int n, int N)
+{
+    int n_t = 0;
+    for (int i = 0; i < n; i++) {
+        h[i] = tokens[3L * i];
+        h[n + i] = N + tokens[3L * i + 1];
+        h[2 * n + i] = targets ? targets[3L * i + 2] : -1;
+        n_t += h[2 * n + i] >= 0;
+    }
+    if (csr) gc_csr(csr, csr + 2 * N + 1, csr + 2 * N + 1 + 2 * n, h, 2 * n, 2 * N);
+    for (int i = 0; i < n; i++) h[n + i] -= N; /* the gather reads W_E_b itself */
+    return n_t;
+}
+
+/* A net's data set on the device (gc_data's net layout). */
+static int gc_net_data_set(grok_cuda *g, gc_data *d, const grok_data *src, int with_csr)
+{
+    int n = src->n, N = g->ncfg.n, *h;
+    cudaError_t e;
+    gc_data_free(d);
+    TRY(gc_net_check_rows(g, src->tokens, src->targets, n, "grok_cuda_set_data"));
+    h = (int *)malloc(sizeof(int) * (5 * (size_t)n + 4 * (size_t)N + 1));
+    if (!h) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_set_data: out of host memory");
+    d->n = n;
+    d->n_targets = gc_net_stage(h, with_csr ? h + 3 * n : NULL, src->tokens, src->targets, n, N);
+    e = cudaMalloc((void **)&d->tokens, sizeof(int) * 2 * (size_t)n);
+    if (e == cudaSuccess) e = cudaMalloc((void **)&d->targets, sizeof(int) * (size_t)n);
+    if (e == cudaSuccess) e = cudaMemcpyAsync(d->tokens, h, sizeof(int) * 2 * (size_t)n, cudaMemcpyHostToDevice, g->stream);
+    if (e == cudaSuccess) e = cudaMemcpyAsync(d->targets, h + 2 * n, sizeof(int) * (size_t)n, cudaMemcpyHostToDevice, g->stream);
+    if (with_csr) {
+        if (e == cudaSuccess) e = cudaMalloc((void **)&d->off, sizeof(int) * (2 * (size_t)N + 1));
+        if (e == cudaSuccess) e = cudaMalloc((void **)&d->rows, sizeof(int) * 2 * (size_t)n);
+        if (e == cudaSuccess)
+            e = cudaMemcpyAsync(d->off, h + 3 * n, sizeof(int) * (2 * (size_t)N + 1), cudaMemcpyHostToDevice, g->stream);
+        if (e == cudaSuccess)
+            e = cudaMemcpyAsync(d->rows, h + 3 * n + 2 * N + 1, sizeof(int) * 2 * (size_t)n, cudaMemcpyHostToDevice, g->stream);
+    }
+    if (e == cudaSuccess) e = cudaStreamSynchronize(g->stream); /* before h is freed */
+    free(h);
+    if (e != cudaSuccess) return gc_cuda_status(e, "grok_cuda_set_data", __FILE__, __LINE__);
+    return GROK_OK;
+}
+
+static int gc_net_set_data(grok_cuda *g, const grok_data *train, const grok_data *test)
+{
+    if (train->n_ctx != 3 || (test && test->n_ctx != 3))
+        return GC_FAIL(GROK_ERR_ARG, "grok_cuda_set_data: data has n_ctx %d, a net reads rows (a, b, '=') of 3", train->n_ctx);
+    if (train->n < 1 || train->n > g->max_rows)
+        return GC_FAIL(GROK_ERR_ARG, "grok_cuda_set_data: %d training rows, the net holds 1..%d (max_batch)", train->n,
+                       g->max_rows);
+    if (g->graph) {
+        cudaGraphExecDestroy(g->graph);
+        g->graph = NULL;
+    }
+    TRY(gc_net_data_set(g, &g->train, train, 1));
+    gc_data_free(&g->test);
+    if (test && test->n > 0) TRY(gc_net_data_set(g, &g->test, test, 0));
+    return GROK_OK;
+}
+
 GROKDEF int grok_cuda_set_data(grok_cuda *g, const grok_data *train, const grok_data *test)
 {
     if (!g || !train || !train->tokens || !train->targets) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_set_data: NULL argument");
+    if (g->net) return gc_net_set_data(g, train, test);
     if (train->n_ctx != g->cfg.n_ctx || (test && test->n_ctx != g->cfg.n_ctx))
         return GC_FAIL(GROK_ERR_ARG, "grok_cuda_set_data: data has n_ctx %d, the model %d", train->n_ctx, g->cfg.n_ctx);
     if (train->n < 1 || (long)train->n * train->n_ctx > g->max_rows)
@@ -1205,7 +1399,7 @@ GROKDEF int grok_cuda_evaluate(grok_cuda *g, int split, double *loss, double *ac
     chunk = g->max_rows / T;
     for (int s = 0; s < d->n; s += chunk) {
         int b = d->n - s < chunk ? d->n - s : chunk;
-        TRY(gc_forward(g, d->tokens + (long)s * T, b));
+        TRY(g->net ? gc_net_forward(g, d->tokens + s, d->tokens + d->n + s, b) : gc_forward(g, d->tokens + (long)s * T, b));
         TRY(gc_loss(g, d->targets + (long)s * T, b * T, g->stats, NULL, s > 0));
     }
     g->last_B = 0; /* the activations hold the last chunk, not a forward to backpropagate */
@@ -1244,15 +1438,18 @@ static int gc_capture(grok_cuda *g)
     return GROK_OK;
 }
 
-GROKDEF int grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *loss, double *acc)
+/* n epochs on the resident training set with opt, from optimizer step *step and epoch *epoch
+   (both advanced): the training window of any model type. who names the entry point in
+   argument errors, driver the training driver in a non-finite loss's. */
+static int gc_train_epochs(grok_cuda *g, const grok_adamw *opt, long *step, long *epoch, long n, double *loss,
+                           double *acc, const char *who, const char *driver)
 {
-    if (!g || !m || n < 0) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_train_epochs: NULL argument or n < 0");
-    if (g->train.n < 1) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_train_epochs: no training set (grok_cuda_set_data)");
-    if (g->train.n_targets < 1) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_train_epochs: the training set has no targets");
+    if (g->train.n < 1) return GC_FAIL(GROK_ERR_ARG, "%s: no training set (grok_cuda_set_data)", who);
+    if (g->train.n_targets < 1) return GC_FAIL(GROK_ERR_ARG, "%s: the training set has no targets", who);
     g->last_B = 0;
     while (n > 0) {
         int k = n < GC_WINDOW ? (int)n : GC_WINDOW, i;
-        for (i = 0; i < k; i++) TRY(gc_adam_scalars(&g->sched_h[i], &m->opt, m->step + i));
+        for (i = 0; i < k; i++) TRY(gc_adam_scalars(&g->sched_h[i], opt, *step + i));
         CUDA_CHECK(cudaMemcpyAsync(g->sched, g->sched_h, sizeof(gc_adam) * (size_t)k, cudaMemcpyHostToDevice, g->stream));
         CUDA_CHECK(cudaMemsetAsync(g->ctr, 0, sizeof(int), g->stream));
         if (g->use_graph && !g->graph) TRY(gc_capture(g));
@@ -1264,14 +1461,14 @@ GROKDEF int grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *
         CUDA_CHECK(cudaStreamSynchronize(g->stream));
         for (i = 0; i < k; i++)
             if (!isfinite(g->stats_h[2 * i])) {
-                long bad = m->epoch + i;
-                m->epoch += k;
-                m->step += k;
-                return GC_FAIL(GROK_ERR_NUMERIC, "grok_train_cuda: training loss is %g at epoch %ld",
+                long bad = *epoch + i;
+                *epoch += k;
+                *step += k;
+                return GC_FAIL(GROK_ERR_NUMERIC, "%s: training loss is %g at epoch %ld", driver,
                                g->stats_h[2 * i] / g->train.n_targets, bad);
             }
-        m->epoch += k;
-        m->step += k;
+        *epoch += k;
+        *step += k;
         n -= k;
         if (loss) *loss = g->stats_h[2 * (k - 1)] / g->train.n_targets;
         if (acc) *acc = g->stats_h[2 * (k - 1) + 1] / g->train.n_targets;
@@ -1279,6 +1476,129 @@ GROKDEF int grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *
     return GROK_OK;
 }
 
+GROKDEF int grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *loss, double *acc)
+{
+    if (!g || !m || n < 0) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_train_epochs: NULL argument or n < 0");
+    TRY(gc_kind(g, 0, "grok_cuda_train_epochs"));
+    return gc_train_epochs(g, &m->opt, &m->step, &m->epoch, n, loss, acc, "grok_cuda_train_epochs", "grok_train_cuda");
+}
+
 GROKDEF int grok_cuda_graph_active(const grok_cuda *g) { return g && g->use_graph && g->graph != NULL; }
+
+/* ------------------------------------------------------------ the nets' API */
+
+/* A net's parameter table (grok_net_init's order and names) and activations. */
+static int gc_init_net(grok_cuda *g, const grok_net *net)
+{
+    static const char *const names[2][4] = {{"W_E_a", "W_E_b", "W_U", ""}, {"W_E_a", "W_E_b", "W", "W_U"}};
+    const grok_net_config *c = &net->cfg;
+    int mlp = c->kind == GROK_NET_MLP;
+    size_t B = (size_t)net->max_rows, E = (size_t)c->embed_dim;
+    if (net->n_params != 3 + mlp) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_init: the parameter table is not a net's");
+    for (int i = 0; i < net->n_params; i++)
+        if (strcmp(net->params[i].name, names[mlp][i]) != 0)
+            return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_init: parameter %d is %s, want %s", i, net->params[i].name,
+                           names[mlp][i]);
+    g->net = 1;
+    g->ncfg = *c;
+    g->max_rows = net->max_rows;
+    memset(&g->cfg, 0, sizeof g->cfg);
+    g->cfg.n_ctx = 1;
+    g->cfg.d_vocab = g->cfg.d_vocab_out = c->n;
+    GC_ALLOC(g->xy, 2 * B * E); GC_ALLOC(g->dxy, 2 * B * E);
+    GC_ALLOC(g->mid, B * (size_t)gc_net_mid(g)); GC_ALLOC(g->dmid, B * (size_t)gc_net_mid(g));
+    CUDA_CHECK(cudaMallocHost((void **)&g->pair_h, sizeof(int) * 3 * B));
+    return GROK_OK;
+}
+
+GROKDEF int grok_cuda_net_init(grok_cuda **out, const grok_net *net)
+{
+    grok_cuda *g;
+    int st;
+    if (!out) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_init: NULL argument");
+    *out = NULL;
+    if (!net || !net->params || !net->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_init: NULL or uninitialised net");
+    if (grok_cuda_available() < 1) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_init: no CUDA device");
+    g = (grok_cuda *)calloc(1, sizeof *g);
+    if (!g) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_net_init: out of host memory");
+    /* The shared staging holds both elements of max_rows pairs, 2 max_rows rows over 2N keys
+       (the logits' buffer is then twice what a net needs: cheaper than a second layout). */
+    if ((st = gc_init_common(g, net->params, net->n_params, net->num_parameters, 2 * net->max_rows, 2 * net->cfg.n,
+                             net->cfg.n)) != GROK_OK ||
+        (st = gc_init_net(g, net)) != GROK_OK || (st = grok_cuda_net_upload(g, net)) != GROK_OK) {
+        grok_cuda_free(g);
+        return st;
+    }
+    *out = g;
+    return GROK_OK;
+}
+
+static int gc_same_net(const grok_cuda *g, const grok_net *net, const char *who)
+{
+    const grok_net_config *a = &g->ncfg, *b = &net->cfg;
+    TRY(gc_kind(g, 1, who));
+    if (a->kind != b->kind || a->n != b->n || a->embed_dim != b->embed_dim || a->hidden_dim != b->hidden_dim ||
+        net->n_params != g->n_params || net->num_parameters != g->np)
+        return GC_FAIL(GROK_ERR_ARG, "%s: not the net this device state was made for", who);
+    return GROK_OK;
+}
+
+GROKDEF int grok_cuda_net_upload(grok_cuda *g, const grok_net *net)
+{
+    if (!g || !net || !net->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_upload: NULL argument");
+    TRY(gc_same_net(g, net, "grok_cuda_net_upload"));
+    return gc_upload_buffers(g, net->params, net->weights, net->grads, net->adam_m, net->adam_v);
+}
+
+GROKDEF int grok_cuda_net_download(grok_cuda *g, grok_net *net)
+{
+    if (!g || !net || !net->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_download: NULL argument");
+    TRY(gc_same_net(g, net, "grok_cuda_net_download"));
+    return gc_download_buffers(g, net->weights, net->grads, net->adam_m, net->adam_v);
+}
+
+GROKDEF int grok_cuda_net_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss, double *acc,
+                                  float *logits_out)
+{
+    int N, n_t;
+    if (!g || !tokens) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_forward: NULL argument");
+    TRY(gc_kind(g, 1, "grok_cuda_net_forward"));
+    N = g->ncfg.n;
+    if (B < 1 || B > g->max_rows) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_forward: batch %d, want 1..%d", B, g->max_rows);
+    g->last_B = 0;
+    TRY(gc_net_check_rows(g, tokens, targets, B, "grok_cuda_net_forward"));
+    n_t = gc_net_stage(g->pair_h, g->csr_h, tokens, targets, B, N);
+    CUDA_CHECK(cudaMemcpyAsync(g->tokens, g->pair_h, sizeof(int) * 2 * (size_t)B, cudaMemcpyHostToDevice, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(g->off, g->csr_h, sizeof(int) * (2 * (size_t)N + 1), cudaMemcpyHostToDevice, g->stream));
+    CUDA_CHECK(cudaMemcpyAsync(g->rows, g->csr_h + 2 * N + 1, sizeof(int) * 2 * (size_t)B, cudaMemcpyHostToDevice, g->stream));
+    if (targets)
+        CUDA_CHECK(cudaMemcpyAsync(g->targets, g->pair_h + 2 * B, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice, g->stream));
+    TRY(gc_net_forward(g, g->tokens, g->tokens + B, B));
+    if (targets) TRY(gc_loss(g, g->targets, B, g->stats, NULL, 0));
+    if (logits_out)
+        CUDA_CHECK(cudaMemcpyAsync(logits_out, g->logits, sizeof(float) * (size_t)B * N, cudaMemcpyDeviceToHost, g->stream));
+    if (targets) CUDA_CHECK(cudaMemcpyAsync(g->stats_h, g->stats, 2 * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+    CUDA_CHECK(cudaStreamSynchronize(g->stream));
+    if (loss) *loss = n_t ? g->stats_h[0] / n_t : 0.0;
+    if (acc) *acc = n_t ? g->stats_h[1] / n_t : 0.0;
+    g->last_B = B;
+    g->last_targets = n_t;
+    return GROK_OK;
+}
+
+GROKDEF int grok_cuda_net_adamw_step(grok_cuda *g, grok_net *net)
+{
+    if (!g || !net) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_adamw_step: NULL argument");
+    TRY(gc_kind(g, 1, "grok_cuda_net_adamw_step"));
+    return gc_adamw_step(g, &net->opt, &net->step);
+}
+
+GROKDEF int grok_cuda_net_train_epochs(grok_cuda *g, grok_net *net, long n, double *loss, double *acc)
+{
+    if (!g || !net || n < 0) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_train_epochs: NULL argument or n < 0");
+    TRY(gc_kind(g, 1, "grok_cuda_net_train_epochs"));
+    return gc_train_epochs(g, &net->opt, &net->step, &net->epoch, n, loss, acc, "grok_cuda_net_train_epochs",
+                           "grok_net_train_cuda");
+}
 
 } /* extern "C" */

@@ -107,4 +107,6 @@ static void host_k_qkv_pack(float *wqkv, float *bqkv, const float *Wq, const flo
 static void host_k_qkv_unpack_add(float *dWq, float *dWk, float *dWv, const float *dwqkv, int C, int H, int D);
 static void host_k_attn_softmax(float *pat, long rows, int T);
 static void host_k_attn_softmax_backward(float *dpat, const float *pat, long rows, int T, float scale);
+static void host_k_bilinear_forward(float *prod, const float *xy, long n);
+static void host_k_bilinear_backward(float *dxy, const float *dprod, const float *xy, long n);
 #endif

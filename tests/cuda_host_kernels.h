@@ -72,3 +72,11 @@ static void host_k_attn_softmax_backward(float *dpat, const float *pat, long row
 {
     for (long i = 0; i < rows; i++) gc_attn_softmax_backward_row(i, dpat, pat, T, scale);
 }
+static void host_k_bilinear_forward(float *prod, const float *xy, long n)
+{
+    for (long i = 0; i < n; i++) gc_bilinear_forward_at(i, prod, xy, n);
+}
+static void host_k_bilinear_backward(float *dxy, const float *dprod, const float *xy, long n)
+{
+    for (long i = 0; i < n; i++) gc_bilinear_backward_at(i, dxy, dprod, xy, n);
+}

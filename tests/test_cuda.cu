@@ -3,7 +3,9 @@
    is checked alone against grok.h's CPU function for it (or a plain reference here) before
    the model-level checks: forward logits, loss and accuracy, every parameter's gradient,
    frozen parameters untouched, AdamW steps (bitwise), determinism, training epochs with and
-   without the CUDA graph, and grok_train_cuda's files against grok_train's.
+   without the CUDA graph, and grok_train_cuda's files against grok_train's; the same for
+   seed 003's nets (BilinearNet, OneLayerMLP) against grok_net_forward, _backward,
+   _adamw_step, the grok_net_train loop and grok_net_train's files.
    Some checks need no device and run everywhere: the kernels' item functions (GC_HD) run on
    the host against grok.h's CPU functions (index arithmetic, and the same bits where the math
    is the same), the GEMM wrappers' row-major to column-major mapping through a host
@@ -351,6 +353,24 @@ static void test_kernels(void)
         for (int s = 0; s < 3; s++) { free(W[s]); free(bb[s]); free(dW[s]); free(dWd[s]); cudaFree(dev[s]); cudaFree(dev[3 + s]); }
         cudaFree(d_a); cudaFree(d_b);
     }
+
+    {   /* BilinearNet's product and its backward: the same bits as grok_net's (xy (2R,24)
+           fits the R*64 host buffers) */
+        long n = (long)R * 24;
+        int ok = 1;
+        fill(a, 2 * n, &rng, 1.0); fill(b, n, &rng, 1.0);
+        d_a = (float *)dput(a, sizeof(float) * 2 * n); d_b = (float *)dput(b, sizeof(float) * n);
+        d_c = (float *)dput(NULL, sizeof(float) * 2 * n);
+        k_bilinear_forward<<<gc_grid(n), 256>>>(d_c, d_a, n);
+        dget(c, d_c, sizeof(float) * n);
+        for (long i = 0; i < n; i++) ok &= c[i] == a[i] * a[n + i];
+        CHECK(ok, "k_bilinear_forward differs from x_embed * y_embed");
+        k_bilinear_backward<<<gc_grid(n), 256>>>(d_c, d_b, d_a, n);
+        dget(c, d_c, sizeof(float) * 2 * n);
+        for (long i = 0; i < n; i++) ok &= c[i] == b[i] * a[n + i] && c[n + i] == b[i] * a[i];
+        CHECK(ok, "k_bilinear_backward differs from grok_net_backward's products");
+        cudaFree(d_a); cudaFree(d_b); cudaFree(d_c);
+    }
     cudaFree(d_tok); cudaFree(d_tgt); cudaFree(d_ones);
     free(tok); free(tgt); free(a); free(b); free(c); free(d); free(e); free(w); free(bias); free(mean); free(rstd);
     free(h1); free(h2); free(ones);
@@ -575,6 +595,248 @@ static void test_driver(void)
     grok_data_free(&tr); grok_data_free(&te);
 }
 
+/* ------------------------------------------------------ the nets against the CPU */
+
+static grok_net_config net_config(grok_net_kind kind, int n)
+{
+    grok_net_config c;
+    memset(&c, 0, sizeof c);
+    c.kind = kind; c.n = n; c.embed_dim = 16; c.hidden_dim = 24; c.seed = 9;
+    return c;
+}
+
+/* Forward, every gradient (frozen ones untouched), determinism, AdamW (bitwise) and bad
+   input, for one net against grok_net's CPU path. */
+static void test_net(const char *label, grok_net_kind kind, const char *freeze1, const char *freeze2)
+{
+    const int B = 40, N = 11;
+    grok_net_config nc = net_config(kind, N), other = net_config(kind, 7);
+    grok_net a, b, c;
+    grok_cuda *g = NULL;
+    grok_rng rng;
+    int tok[3 * 40], tgt[3 * 40], n_t = 0, st;
+    float logits[40 * 11], glogits[40 * 11], *g1;
+    double loss, acc, gl, ga;
+    printf("net %s\n", label);
+    if (grok_net_init(&a, &nc, B) != GROK_OK || grok_net_init(&b, &nc, B) != GROK_OK || grok_net_init(&c, &other, B) != GROK_OK) {
+        CHECK(0, "%s: grok_net_init", label);
+        return;
+    }
+    g1 = fnew((long)a.num_parameters);
+    for (int i = 0; i < a.n_params; i++)
+        if ((freeze1 && strcmp(a.params[i].name, freeze1) == 0) || (freeze2 && strcmp(a.params[i].name, freeze2) == 0))
+            a.params[i].trainable = 0;
+    grok_rng_seed(&rng, 6);
+    for (int i = 0; i < B; i++) {
+        tok[3 * i] = (int)grok_rng_below(&rng, N);
+        tok[3 * i + 1] = (int)grok_rng_below(&rng, N);
+        tok[3 * i + 2] = N; /* '=': not read */
+        tgt[3 * i] = tgt[3 * i + 1] = -1;
+        tgt[3 * i + 2] = i % 5 == 3 ? -1 : (int)grok_rng_below(&rng, N);
+        n_t += tgt[3 * i + 2] >= 0;
+    }
+    for (int i = 0; i < a.n_params; i++)
+        for (size_t j = 0; j < a.params[i].numel; j++) a.grads[a.params[i].offset + j] = a.params[i].trainable ? 0.0f : 0.25f;
+    st = grok_cuda_net_init(&g, &a);
+    CHECK(st == GROK_OK, "%s: grok_cuda_net_init: %s", label, grok_last_error());
+    if (st != GROK_OK) goto done;
+
+    CHECK(grok_net_forward(&a, tok, tgt, B, &loss, &acc, logits) == GROK_OK, "CPU net forward");
+    CHECK(grok_cuda_net_forward(g, tok, tgt, B, &gl, &ga, glogits) == GROK_OK, "device net forward: %s", grok_last_error());
+    CHECK(rel_err(glogits, logits, (long)B * N) < 1e-4, "%s: logits rel err %g", label, rel_err(glogits, logits, (long)B * N));
+    CHECK(fabs(gl - loss) <= 1e-4 * fabs(loss), "%s: loss %.9g vs CPU %.9g", label, gl, loss);
+    CHECK(fabs(ga - acc) <= 1.0 / n_t + 1e-12, "%s: accuracy %g vs CPU %g", label, ga, acc);
+
+    CHECK(grok_net_backward(&a) == GROK_OK, "CPU net backward");
+    CHECK(grok_cuda_backward(g) == GROK_OK, "device net backward: %s", grok_last_error());
+    CHECK(grok_cuda_net_download(g, &b) == GROK_OK, "download");
+    for (int i = 0; i < a.n_params; i++) {
+        const grok_param *p = &a.params[i];
+        const float *cg = a.grads + p->offset, *dg = b.grads + p->offset;
+        double diff = 0.0, scale = 0.0;
+        for (size_t j = 0; j < p->numel; j++) {
+            diff = fmax(diff, fabs((double)dg[j] - cg[j]));
+            scale = fmax(scale, fabs((double)cg[j]));
+        }
+        if (p->trainable) CHECK(scale > 0.0 && diff <= 1e-4 * scale, "%s: gradient of %s: error %g, scale %g", label, p->name, diff, scale);
+        else CHECK(memcmp(dg, cg, sizeof(float) * p->numel) == 0, "%s: frozen %s was written", label, p->name);
+    }
+    CHECK(grok_cuda_backward(g) == GROK_ERR_ARG, "a second backward without a forward is refused");
+
+    /* determinism: the same forward and backward twice gives the same bits */
+    memcpy(g1, b.grads, sizeof(float) * a.num_parameters);
+    CHECK(grok_cuda_net_upload(g, &a) == GROK_OK && grok_cuda_zero_grad(g) == GROK_OK, "upload, zero_grad");
+    CHECK(grok_cuda_net_forward(g, tok, tgt, B, NULL, NULL, NULL) == GROK_OK && grok_cuda_backward(g) == GROK_OK, "again");
+    CHECK(grok_cuda_net_download(g, &b) == GROK_OK, "download");
+    {
+        int same = 1;
+        for (int i = 0; i < a.n_params; i++)
+            if (a.params[i].trainable && memcmp(g1 + a.params[i].offset, b.grads + a.params[i].offset,
+                                                sizeof(float) * a.params[i].numel) != 0) same = 0;
+        CHECK(same, "%s: two identical backward passes differ", label);
+    }
+
+    /* AdamW from the CPU's gradients: the same bits, with a schedule */
+    a.opt.lr = 1e-2; a.opt.lr_schedule = half_schedule;
+    CHECK(grok_cuda_net_upload(g, &a) == GROK_OK, "upload");
+    b.opt = a.opt; b.step = a.step;
+    for (int k = 0; k < 3; k++) {
+        CHECK(grok_net_adamw_step(&a) == GROK_OK, "CPU AdamW");
+        CHECK(grok_cuda_net_adamw_step(g, &b) == GROK_OK, "device AdamW");
+    }
+    CHECK(b.step == a.step && a.step == 3, "steps %ld vs %ld", b.step, a.step);
+    CHECK(grok_cuda_net_download(g, &b) == GROK_OK, "download");
+    CHECK(memcmp(a.weights, b.weights, sizeof(float) * a.num_parameters) == 0, "%s: AdamW weights differ", label);
+    CHECK(memcmp(a.adam_m, b.adam_m, sizeof(float) * a.num_parameters) == 0, "%s: AdamW m differs", label);
+    CHECK(memcmp(a.adam_v, b.adam_v, sizeof(float) * a.num_parameters) == 0, "%s: AdamW v differs", label);
+
+    /* bad input is refused with a status */
+    tok[3] = N;
+    CHECK(grok_cuda_net_forward(g, tok, tgt, B, NULL, NULL, NULL) == GROK_ERR_ARG, "an element out of range");
+    tok[3] = 0; tgt[5] = N;
+    CHECK(grok_cuda_net_forward(g, tok, tgt, B, NULL, NULL, NULL) == GROK_ERR_ARG, "a label out of range");
+    tgt[5] = -1;
+    CHECK(grok_cuda_net_forward(g, tok, tgt, B + 1, NULL, NULL, NULL) == GROK_ERR_ARG, "a batch over max_batch");
+    CHECK(grok_cuda_net_forward(g, tok, NULL, B, NULL, NULL, NULL) == GROK_OK && grok_cuda_backward(g) == GROK_ERR_ARG,
+          "backward after a forward without targets");
+    CHECK(grok_cuda_net_upload(g, &c) == GROK_ERR_ARG, "another net's shape is refused");
+    CHECK(grok_cuda_forward(g, tok, tgt, 1, NULL, NULL, NULL) == GROK_ERR_ARG && strstr(grok_last_error(), "grok_net"),
+          "the transformer's forward refuses a net's state: %s", grok_last_error());
+done:
+    grok_cuda_free(g);
+    grok_net_free(&a); grok_net_free(&b); grok_net_free(&c);
+    free(g1);
+}
+
+/* Training a net: epochs on the device (graph and direct) against grok_net's CPU loop,
+   evaluation of both splits, a NaN's epoch. */
+static void test_net_training(grok_net_kind kind)
+{
+    grok_net_config nc = net_config(kind, 13);
+    grok_data tr, te;
+    grok_net nc_, nd, nn;
+    grok_cuda *g = NULL, *g2 = NULL;
+    double loss = 0, acc = 0, gl = 0, ga = 0, tl, ta, cl, ca;
+    printf("net training, %s\n", kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet");
+    grok_task_modadd(&tr, &te, 13, 0.5, 3);
+    grok_net_init(&nc_, &nc, tr.n); grok_net_init(&nd, &nc, tr.n); grok_net_init(&nn, &nc, tr.n);
+    nc_.opt.lr = nd.opt.lr = nn.opt.lr = 3e-3;
+    for (int e = 0; e < 8; e++) {
+        grok_net_zero_grad(&nc_);
+        grok_net_forward(&nc_, tr.tokens, tr.targets, tr.n, &loss, &acc, NULL);
+        grok_net_backward(&nc_);
+        grok_net_adamw_step(&nc_);
+    }
+    CHECK(grok_cuda_net_init(&g, &nd) == GROK_OK && grok_cuda_set_data(g, &tr, &te) == GROK_OK, "init, set_data: %s",
+          grok_last_error());
+    CHECK(grok_cuda_net_init(&g2, &nn) == GROK_OK && grok_cuda_set_data(g2, &tr, &te) == GROK_OK, "init, set_data");
+    if (!g || !g2) goto done;
+    grok_cuda_use_graph(g2, 0);
+    CHECK(grok_cuda_net_train_epochs(g, &nd, 8, &gl, &ga) == GROK_OK, "net train_epochs (graph): %s", grok_last_error());
+    CHECK(grok_cuda_net_train_epochs(g2, &nn, 3, NULL, NULL) == GROK_OK &&
+          grok_cuda_net_train_epochs(g2, &nn, 5, NULL, NULL) == GROK_OK, "net train_epochs (direct, in two calls)");
+    CHECK(nd.step == 8 && nd.epoch == 8 && nn.step == 8, "step/epoch counters %ld %ld", nd.step, nd.epoch);
+    CHECK(fabs(gl - loss) <= 1e-4 * fabs(loss) && fabs(ga - acc) <= 1.0 / tr.n + 1e-12,
+          "last epoch's loss %.9g vs CPU %.9g", gl, loss);
+    CHECK(grok_cuda_net_download(g, &nd) == GROK_OK && grok_cuda_net_download(g2, &nn) == GROK_OK, "download");
+    CHECK(rel_err(nd.weights, nc_.weights, (long)nc_.num_parameters) < 1e-3, "net weights after 8 epochs: rel err %g",
+          rel_err(nd.weights, nc_.weights, (long)nc_.num_parameters));
+    CHECK(memcmp(nd.weights, nn.weights, sizeof(float) * nd.num_parameters) == 0 &&
+          memcmp(nd.adam_v, nn.adam_v, sizeof(float) * nd.num_parameters) == 0, "graph and direct launches differ");
+    for (int split = 0; split < 2; split++) {
+        const grok_data *d = split ? &te : &tr;
+        CHECK(grok_cuda_evaluate(g, split, &tl, &ta) == GROK_OK, "evaluate");
+        grok_net_evaluate(&nd, d->tokens, d->targets, d->n, &cl, &ca);
+        CHECK(fabs(tl - cl) <= 1e-4 * fabs(cl) && fabs(ta - ca) <= 1.0 / d->n + 1e-12, "split %d: loss %g vs CPU %g", split,
+              tl, cl);
+    }
+    nd.weights[grok_net_param(&nd, "W_U")->offset] = NAN;
+    CHECK(grok_cuda_net_upload(g, &nd) == GROK_OK, "upload");
+    CHECK(grok_cuda_net_train_epochs(g, &nd, 4, NULL, NULL) == GROK_ERR_NUMERIC && strstr(grok_last_error(), "epoch 8") &&
+          strstr(grok_last_error(), "grok_net_train_cuda"),
+          "a NaN loss is reported: %s", grok_last_error());
+    CHECK(grok_cuda_train_epochs(g, NULL, 1, NULL, NULL) == GROK_ERR_ARG, "train_epochs(NULL model)");
+done:
+    grok_cuda_free(g); grok_cuda_free(g2);
+    grok_net_free(&nc_); grok_net_free(&nd); grok_net_free(&nn);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
+/* on_eval: at epoch 8 the net is the device's (a snapshot) and lr = 0 set there must reach
+   the device (the weights then stay the snapshot's). */
+typedef struct { grok_net *net; float *snap; int calls; } net_eval_ctx;
+
+static int net_on_eval(const grok_model *m, void *ctx)
+{
+    net_eval_ctx *c = (net_eval_ctx *)ctx;
+    c->calls += m == NULL;
+    if (c->net->epoch == 8) {
+        memcpy(c->snap, c->net->weights, sizeof(float) * c->net->num_parameters);
+        c->net->opt.lr = 0.0;
+    }
+    return 0;
+}
+
+static long file_bytes(const char *path, unsigned char **out)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    *out = NULL;
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *out = (unsigned char *)malloc((size_t)n + 1);
+    if (fread(*out, 1, (size_t)n, f) != (size_t)n) n = -1;
+    fclose(f);
+    return n;
+}
+
+/* grok_net_train_cuda writes what grok_net_train writes. */
+static void test_net_driver(void)
+{
+    grok_net_config nc = net_config(GROK_NET_MLP, 11);
+    grok_data tr, te;
+    grok_net a, b;
+    grok_train_opts o = grok_train_opts_default();
+    char dc[] = "/tmp/grok_cuda_netcpu_XXXXXX", dd[] = "/tmp/grok_cuda_netdev_XXXXXX", path[256], path2[256];
+    net_eval_ctx ca, cb;
+    unsigned char *f1, *f2;
+    long n1, n2;
+    grok_task_modadd(&tr, &te, 11, 0.5, 3);
+    grok_net_init(&a, &nc, tr.n); grok_net_init(&b, &nc, tr.n);
+    if (!mkdtemp(dc) || !mkdtemp(dd)) { CHECK(0, "mkdtemp"); return; }
+    ca.net = &a; cb.net = &b; ca.calls = cb.calls = 0;
+    ca.snap = fnew((long)a.num_parameters); cb.snap = fnew((long)b.num_parameters);
+    o.epochs = 12; o.eval_every = 4; o.checkpoint_every = 6; o.progress = 0; o.keep_history = 1;
+    o.on_eval = net_on_eval;
+    o.out_dir = dc; o.on_eval_ctx = &ca;
+    CHECK(grok_net_train(&a, &o, &tr, &te) == GROK_OK, "grok_net_train");
+    o.out_dir = dd; o.on_eval_ctx = &cb;
+    CHECK(grok_net_train_cuda(&b, &o, &tr, &te) == GROK_OK, "grok_net_train_cuda: %s", grok_last_error());
+    CHECK(b.epoch == 12 && b.step == 12 && cb.calls == 3 && ca.calls == 3, "epoch %ld step %ld, on_eval calls %d",
+          b.epoch, b.step, cb.calls);
+    CHECK(fabs(b.metrics.train_loss - a.metrics.train_loss) <= 1e-4 * a.metrics.train_loss &&
+          fabs(b.metrics.test_loss - a.metrics.test_loss) <= 1e-4 * a.metrics.test_loss,
+          "metrics %g %g vs CPU %g %g", b.metrics.train_loss, b.metrics.test_loss, a.metrics.train_loss, a.metrics.test_loss);
+    CHECK(memcmp(cb.snap, b.weights, sizeof(float) * b.num_parameters) == 0 &&
+          memcmp(ca.snap, a.weights, sizeof(float) * a.num_parameters) == 0,
+          "on_eval saw the device's net and its lr = 0 reached the device");
+    snprintf(path, sizeof path, "%s/metrics.csv", dd);
+    CHECK(count_lines(path) == 4, "metrics.csv has %d lines, want 4", count_lines(path));
+    snprintf(path, sizeof path, "%s/net_000006.safetensors", dd);
+    CHECK(access(path, F_OK) == 0, "net_000006.safetensors written");
+    /* the last checkpoint is the final net, byte for byte */
+    snprintf(path, sizeof path, "%s/latest.safetensors", dd);
+    snprintf(path2, sizeof path2, "%s/final.safetensors", dd);
+    CHECK(grok_net_save_safetensors(&b, path2, NULL) == GROK_OK, "save");
+    n1 = file_bytes(path, &f1); n2 = file_bytes(path2, &f2);
+    CHECK(n1 > 0 && n1 == n2 && memcmp(f1, f2, (size_t)n1) == 0, "latest.safetensors holds the final net");
+    free(f1); free(f2); free(ca.snap); free(cb.snap);
+    grok_net_free(&a); grok_net_free(&b);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
 /* --------------------------------------------------- what runs without a device */
 
 /* The kernels' item functions on the host against grok.h's CPU functions. */
@@ -714,6 +976,27 @@ static void test_items_on_host(void)
         CHECK(memcmp(c, d, sizeof(float) * R * V) == 0, "host: cross-entropy backward rows differ from grok.h's");
     }
 
+    {   /* BilinearNet's product and its backward (grok_net_forward/_backward's products), and a
+           net's staging: the CSR of the keys a, b + N groups xy's rows by embedding row */
+        const int n = 6, E = 5, N = 4;
+        int tk[18] = {0, 3, 4, 2, 2, 4, 3, 0, 4, 1, 3, 4, 3, 3, 4, 0, 1, 4}, tg[18], h[18], csr[4 * 4 + 1 + 12], ok = 1;
+        fill(a, 2 * n * E, &rng, 1.0); fill(b, n * E, &rng, 1.0);
+        for (long i = 0; i < (long)n * E; i++) gc_bilinear_forward_at(i, c, a, (long)n * E);
+        for (long i = 0; i < (long)n * E; i++) gc_bilinear_backward_at(i, d, b, a, (long)n * E);
+        for (long i = 0; i < (long)n * E; i++)
+            ok &= c[i] == a[i] * a[n * E + i] && d[i] == b[i] * a[n * E + i] && d[n * E + i] == b[i] * a[i];
+        CHECK(ok, "host: bilinear product items");
+        for (int i = 0; i < 18; i++) tg[i] = i % 3 == 2 && i != 8 ? i % 4 : -1;
+        CHECK(gc_net_stage(h, csr, tk, tg, n, N) == 5, "host: net staging counts the labelled rows");
+        for (int i = 0; i < n; i++) ok &= h[i] == tk[3 * i] && h[n + i] == tk[3 * i + 1] && h[2 * n + i] == tg[3 * i + 2];
+        for (int v = 0; v < 2 * N; v++)
+            for (int k = csr[v]; k < csr[v + 1]; k++) {
+                int r = csr[2 * N + 1 + k];
+                ok &= (r < n ? v == tk[3 * r] : v == N + tk[3 * (r - n) + 1]) && (k == csr[v] || r > csr[2 * N + 1 + k - 1]);
+            }
+        CHECK(ok && csr[2 * N] == 2 * n, "host: net staging: pairs, labels and the CSR of both tables");
+    }
+
     {   /* AdamW: gc_adam_scalars and the item against grok_model_adamw_step, the same bits */
         grok_config cfg = grok_config_modadd(7);
         grok_model m1, m2;
@@ -817,6 +1100,20 @@ static void test_without_device(void)
           grok_cuda_train_epochs(NULL, &m, 1, NULL, NULL) == GROK_ERR_ARG && grok_cuda_use_graph(NULL, 1) == GROK_ERR_ARG,
           "NULL state is GROK_ERR_ARG everywhere");
     grok_cuda_free(NULL);
+    {
+        grok_net_config nc = net_config(GROK_NET_BILINEAR, 7);
+        grok_net net;
+        g = &dummy;
+        grok_net_init(&net, &nc, tr.n);
+        CHECK(grok_cuda_net_init(&g, &net) == GROK_ERR_ARG && g == NULL, "grok_cuda_net_init without a device is GROK_ERR_ARG");
+        CHECK(grok_net_train_cuda(&net, &o, &tr, &te) == GROK_ERR_ARG && net.epoch == 0, "grok_net_train_cuda without a device");
+        CHECK(grok_cuda_net_forward(NULL, tokens, NULL, 1, NULL, NULL, NULL) == GROK_ERR_ARG &&
+              grok_cuda_net_upload(NULL, &net) == GROK_ERR_ARG && grok_cuda_net_download(NULL, &net) == GROK_ERR_ARG &&
+              grok_cuda_net_adamw_step(NULL, &net) == GROK_ERR_ARG &&
+              grok_cuda_net_train_epochs(NULL, &net, 1, NULL, NULL) == GROK_ERR_ARG &&
+              grok_net_train_cuda(NULL, &o, &tr, &te) == GROK_ERR_ARG, "nets: NULL state is GROK_ERR_ARG everywhere");
+        grok_net_free(&net);
+    }
     /* the scatter-add's CSR: every row once, grouped by token, ascending */
     gc_csr(off, rows, fill_, tokens, 9, 5);
     CHECK(off[0] == 0 && off[5] == 9, "CSR bounds");
@@ -859,6 +1156,13 @@ int main(void)
         test_model("1 layer, LayerNorm, W_E and W_K frozen", c3, 16, 0, "embed.W_E", "attn.W_K");
         test_training();
         test_driver();
+        test_net("BilinearNet", GROK_NET_BILINEAR, NULL, NULL);
+        test_net("OneLayerMLP", GROK_NET_MLP, NULL, NULL);
+        test_net("BilinearNet, W_E_b frozen", GROK_NET_BILINEAR, "W_E_b", NULL);
+        test_net("OneLayerMLP, W_E_a and W frozen", GROK_NET_MLP, "W_E_a", "W");
+        test_net_training(GROK_NET_BILINEAR);
+        test_net_training(GROK_NET_MLP);
+        test_net_driver();
         cublasDestroy(blas);
     }
     printf("%d passed, %d failed\n", n_pass, n_fail);
