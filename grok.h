@@ -57,6 +57,10 @@
    ERRORS
        Every fallible call returns a grok_status (GROK_OK == 0) and, on failure, records a
        message that grok_last_error() returns (the message is global, not per thread).
+       Arguments are checked on entry (NULL pointers, sizes, configs, tokens and targets in
+       range, shapes that must agree): a refused call returns GROK_ERR_ARG and changes nothing.
+       Calls without a status (the RNG, grok_gemm, tensor views) record the message and return
+       0, NULL or an empty tensor. Library code never aborts, exits or prints on bad input.
 
    DETERMINISM
        The same seeds give the same bits for any thread count: no reduction is ever split
@@ -115,7 +119,8 @@ GROKDEF void  grok_arena_free(grok_arena *a);
 
 /* RNG: xoshiro256** (Blackman & Vigna) seeded through splitmix64. uniform() takes the top 53
    bits of one draw, so it is exact and identical everywhere; normal() is Box-Muller,
-   sqrt(-2 ln u1) cos(2 pi u2) with u1 = 1 - uniform(), in double, from two draws. */
+   sqrt(-2 ln u1) cos(2 pi u2) with u1 = 1 - uniform(), in double, from two draws. A NULL rng
+   (or n = 0 for below) records an error and gives 0; shuffle then does nothing. */
 typedef struct { uint64_t s[4]; } grok_rng;
 
 GROKDEF void     grok_rng_seed(grok_rng *r, uint64_t seed);
@@ -135,7 +140,8 @@ typedef struct {
     long stride[GROK_MAX_DIMS];
 } grok_tensor;
 
-GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape); /* contiguous */
+/* Contiguous. A bad ndim or shape (NULL, negative size) gives a tensor with data NULL and an error. */
+GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape);
 GROKDEF long   grok_tensor_numel(const grok_tensor *t);
 GROKDEF int    grok_tensor_is_contiguous(const grok_tensor *t);
 /* t[i]: drops the first dimension. */
@@ -144,14 +150,15 @@ GROKDEF int    grok_tensor_index(grok_tensor *out, const grok_tensor *t, int i);
 GROKDEF int    grok_tensor_slice(grok_tensor *out, const grok_tensor *t, int dim, int start, int len);
 /* Same data, new contiguous shape; t must be contiguous and the element counts equal. */
 GROKDEF int    grok_tensor_reshape(grok_tensor *out, const grok_tensor *t, int ndim, const int *shape);
-/* Element at idx[0..ndim-1] (no bounds check beyond GROK_ASSERT). */
+/* Element at idx[0..ndim-1]; NULL and an error when an index is outside the shape. */
 GROKDEF float *grok_tensor_at(const grok_tensor *t, const int *idx);
 
 /* ============================================================= kernels ===== */
 
 /* C (M,N) = alpha * op(A) (M,K) @ op(B) (K,N) + beta * C, row-major.
    op(A) is A stored (M,K) when transA == 0, or A^T with A stored (K,M) otherwise; same for B.
-   beta == 0 overwrites C, ignoring its contents. Multithreaded and deterministic. */
+   beta == 0 overwrites C, ignoring its contents. Multithreaded and deterministic. Negative sizes,
+   a leading dimension too small or a NULL matrix record an error and leave C as it was. */
 GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
                        const float *A, int lda, const float *B, int ldb,
                        float beta, float *C, int ldc);
@@ -558,7 +565,18 @@ enum { GROK_DEVICE_CPU = 0, GROK_DEVICE_CUDA = 1 };
 
 GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckpt every 100 */
 
-/* Full-batch training: train must fit in m->max_rows. A NULL test skips test metrics. */
+/* Full-batch training: train must fit in m->max_rows. A NULL test skips test metrics. Every
+   token and target of train and test is checked before the first epoch (GROK_ERR_ARG).
+   Resuming: grok_checkpoint_load of a checkpoint written with its optimizer state (latest.grok)
+   and grok_train to a later opts->epochs gives the same bits as a run that never stopped (the
+   driver draws no random numbers; the AdamW moments, step and epoch are in the checkpoint).
+   NaN guard: training stops with GROK_ERR_NUMERIC when the loss, a gradient (after backward,
+   before the update) or a parameter (after the update) is NaN or infinite; the message names the
+   epoch (m->epoch, the epochs completed before it) and the tensor, e.g. "grok_train: epoch 812:
+   the gradient of blocks.0.mlp.W_in is not finite (element 17 = nan); stopped before the update,
+   latest.grok (epoch 800) kept". The check is one pass over the gradients and one over the
+   weights per epoch, before any checkpoint of the epoch is written, so out_dir/latest.grok
+   stays the last good one. */
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                        const grok_data *test);
 /* The same full-batch loop for a net (grok_net): metrics.csv as grok_train writes it; checkpoints
@@ -858,7 +876,9 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
 
 /* Checkpoint: little-endian binary, versioned (see GROK_CKPT_VERSION and the format comment
    in the implementation): config, step, epoch, metrics, AdamW settings, weights and, if
-   with_optimizer, both AdamW moments. Written to path.tmp then renamed. */
+   with_optimizer, both AdamW moments. Crash-safe: written to path.tmp, fsync'ed, renamed over
+   path, and the directory fsync'ed, so that path always holds a complete checkpoint (the old
+   one or the new one) whenever the process or the machine stops. */
 #define GROK_CKPT_VERSION 1
 GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer);
 /* Loads into an initialised model of the same config (its max_batch is kept). */
@@ -1085,6 +1105,7 @@ GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diag
 #include <time.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #if defined(GROK_MALLOC) && defined(GROK_FREE)
@@ -1107,10 +1128,12 @@ static char grok__error_message[512];
 /* Records a failure and returns its status, so that callers can `return grok__fail(...)`. */
 static int grok__fail(int status, const char *fmt, ...)
 {
+    char msg[sizeof grok__error_message]; /* an argument may be the message being replaced */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(grok__error_message, sizeof grok__error_message, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(grok__error_message, msg, sizeof msg);
     return status;
 }
 
@@ -1138,6 +1161,7 @@ GROKDEF int grok_arena_init(grok_arena *a, size_t bytes)
     if (!a) return grok__fail(GROK_ERR_ARG, "grok_arena_init: NULL arena");
     a->base = NULL;
     a->size = a->used = 0;
+    if (bytes > (size_t)-1 - GROK__ALIGN) return grok__fail(GROK_ERR_NOMEM, "grok_arena_init: %zu bytes is too many", bytes);
     /* One spare alignment unit lets the first piece start on a 64-byte boundary. */
     a->base = (unsigned char *)GROK_MALLOC(bytes + GROK__ALIGN);
     if (!a->base) return grok__fail(GROK_ERR_NOMEM, "grok_arena_init: cannot allocate %zu bytes", bytes);
@@ -1182,6 +1206,7 @@ static uint64_t grok__splitmix64(uint64_t *x)
 GROKDEF void grok_rng_seed(grok_rng *r, uint64_t seed)
 {
     int i;
+    if (!r) { grok__fail(GROK_ERR_ARG, "grok_rng_seed: NULL rng"); return; }
     for (i = 0; i < 4; i++) r->s[i] = grok__splitmix64(&seed);
 }
 
@@ -1189,9 +1214,11 @@ static uint64_t grok__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)
 
 GROKDEF uint64_t grok_rng_u64(grok_rng *r)
 {
-    uint64_t *s = r->s;
-    uint64_t result = grok__rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
+    uint64_t *s, result, t;
+    if (!r) { grok__fail(GROK_ERR_ARG, "grok_rng_u64: NULL rng"); return 0; }
+    s = r->s;
+    result = grok__rotl(s[1] * 5, 7) * 9;
+    t = s[1] << 17;
     s[2] ^= s[0];
     s[3] ^= s[1];
     s[1] ^= s[2];
@@ -1203,6 +1230,7 @@ GROKDEF uint64_t grok_rng_u64(grok_rng *r)
 
 GROKDEF double grok_rng_uniform(grok_rng *r)
 {
+    if (!r) { grok__fail(GROK_ERR_ARG, "grok_rng_uniform: NULL rng"); return 0.0; }
     return (double)(grok_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
@@ -1210,7 +1238,7 @@ GROKDEF uint64_t grok_rng_below(grok_rng *r, uint64_t n)
 {
     /* Rejection keeps every value equally likely: drop draws from the incomplete last block. */
     uint64_t limit, x;
-    if (n == 0) return 0;
+    if (!r || n == 0) { grok__fail(GROK_ERR_ARG, "grok_rng_below: %s", r ? "n = 0" : "NULL rng"); return 0; }
     limit = UINT64_MAX - UINT64_MAX % n;
     do x = grok_rng_u64(r); while (x >= limit);
     return x % n;
@@ -1218,14 +1246,17 @@ GROKDEF uint64_t grok_rng_below(grok_rng *r, uint64_t n)
 
 GROKDEF double grok_rng_normal(grok_rng *r)
 {
-    double u1 = 1.0 - grok_rng_uniform(r); /* (0, 1]: log never sees 0 */
-    double u2 = grok_rng_uniform(r);
+    double u1, u2;
+    if (!r) { grok__fail(GROK_ERR_ARG, "grok_rng_normal: NULL rng"); return 0.0; }
+    u1 = 1.0 - grok_rng_uniform(r); /* (0, 1]: log never sees 0 */
+    u2 = grok_rng_uniform(r);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
 }
 
 GROKDEF void grok_rng_shuffle(grok_rng *r, int *a, size_t n)
 {
     size_t i;
+    if (!r || (!a && n > 0)) { grok__fail(GROK_ERR_ARG, "grok_rng_shuffle: NULL %s", r ? "array" : "rng"); return; }
     for (i = n; i > 1; i--) {
         size_t j = (size_t)grok_rng_below(r, (uint64_t)i);
         int t = a[i - 1];
@@ -1242,7 +1273,12 @@ GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape)
     int i;
     long s = 1;
     memset(&t, 0, sizeof t);
-    GROK_ASSERT(ndim >= 0 && ndim <= GROK_MAX_DIMS);
+    if (ndim < 0 || ndim > GROK_MAX_DIMS || (ndim > 0 && !shape)) {
+        grok__fail(GROK_ERR_ARG, "grok_tensor_make: %d dims (want 0..%d) or NULL shape", ndim, GROK_MAX_DIMS);
+        return t;
+    }
+    for (i = 0; i < ndim; i++)
+        if (shape[i] < 0) { grok__fail(GROK_ERR_ARG, "grok_tensor_make: size %d of dim %d", shape[i], i); return t; }
     t.data = data;
     t.ndim = ndim;
     for (i = ndim - 1; i >= 0; i--) {
@@ -1257,6 +1293,7 @@ GROKDEF long grok_tensor_numel(const grok_tensor *t)
 {
     long n = 1;
     int i;
+    if (!t) { grok__fail(GROK_ERR_ARG, "grok_tensor_numel: NULL tensor"); return -1; }
     for (i = 0; i < t->ndim; i++) n *= t->shape[i];
     return n;
 }
@@ -1265,6 +1302,7 @@ GROKDEF int grok_tensor_is_contiguous(const grok_tensor *t)
 {
     long s = 1;
     int i;
+    if (!t) { grok__fail(GROK_ERR_ARG, "grok_tensor_is_contiguous: NULL tensor"); return 0; }
     for (i = t->ndim - 1; i >= 0; i--) {
         if (t->shape[i] != 1 && t->stride[i] != s) return 0;
         s *= t->shape[i];
@@ -1322,8 +1360,12 @@ GROKDEF float *grok_tensor_at(const grok_tensor *t, const int *idx)
 {
     long off = 0;
     int i;
+    if (!t || !t->data || (t->ndim > 0 && !idx)) { grok__fail(GROK_ERR_ARG, "grok_tensor_at: NULL argument"); return NULL; }
     for (i = 0; i < t->ndim; i++) {
-        GROK_ASSERT(idx[i] >= 0 && idx[i] < t->shape[i]);
+        if (idx[i] < 0 || idx[i] >= t->shape[i]) {
+            grok__fail(GROK_ERR_ARG, "grok_tensor_at: index %d of dim %d outside [0, %d)", idx[i], i, t->shape[i]);
+            return NULL;
+        }
         off += (long)idx[i] * t->stride[i];
     }
     return t->data + off;
@@ -1643,7 +1685,7 @@ static void grok__pool_shutdown(void)
    n > 64, 2 if called while a parallel region runs (e.g. from a task). */
 GROKDEF int grok_threads_set(int n)
 {
-    if (n > GROK__MAX_THREADS) return 1;
+    if (n > GROK__MAX_THREADS) { grok__fail(GROK_ERR_ARG, "grok_threads_set: %d threads, at most %d", n, GROK__MAX_THREADS); return 1; }
     if (n <= 0) n = grok__default_threads();
     if (pthread_mutex_trylock(&grok__pool_busy) != 0) return 2;
     if (n != grok__pool_nworkers + 1) grok__pool_stop();
@@ -2451,6 +2493,12 @@ GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
                        const float *A, int lda, const float *B, int ldb,
                        float beta, float *C, int ldc)
 {
+    if (M < 0 || N < 0 || K < 0 || (M > 0 && N > 0 && (!C || ldc < N)) ||
+        (M > 0 && N > 0 && K > 0 && (!A || !B || lda < (transA ? M : K) || ldb < (transB ? K : N)))) {
+        grok__fail(GROK_ERR_ARG, "grok_gemm: M %d N %d K %d, lda %d ldb %d ldc %d (or a NULL matrix): C left as it was",
+                   M, N, K, lda, ldb, ldc);
+        return;
+    }
     grok__gemm_ex(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }
 
@@ -2974,6 +3022,8 @@ static int grok__config_resolve(grok_config *c)
         return grok__fail(GROK_ERR_ARG, "config: normalization %d is neither GROK_NORM_NONE nor GROK_NORM_LN", (int)c->normalization);
     if (!(c->init_range > 0.0) || !(c->ln_eps > 0.0))
         return grok__fail(GROK_ERR_ARG, "config: init_range and ln_eps must be positive");
+    if (c->train_biases != 0 && c->train_biases != 1)
+        return grok__fail(GROK_ERR_ARG, "config: train_biases = %d, want 0 or 1", c->train_biases);
     return GROK_OK;
 }
 
@@ -3271,6 +3321,12 @@ GROKDEF int grok_model_set_trainable(grok_model *m, const char *substring, int t
 
 GROKDEF grok_tensor grok_model_tensor(const grok_model *m, float *buffer, const grok_param *p)
 {
+    if (!buffer || !p) {
+        grok_tensor t;
+        memset(&t, 0, sizeof t);
+        grok__fail(GROK_ERR_ARG, "grok_model_tensor: NULL %s", buffer ? "parameter" : "buffer");
+        return t;
+    }
     (void)m;
     return grok_tensor_make(buffer + p->offset, p->ndim, p->shape);
 }
@@ -4037,6 +4093,7 @@ static int grok__hook_point(grok_model *m, grok_tensor t, const char *fmt, int l
     grok__acts *a = m->acts;
     char name[GROK_NAME_MAX];
     if (!a->n_hooks && !a->capture) return GROK_OK;
+    /* cppcheck-suppress wrongPrintfScanfArgNum ; the formats without %d ignore l */
     snprintf(name, sizeof name, fmt, l);
     return grok__hooks_run(a->hooks, a->n_hooks, a->capture, a->capture_filter, a->capture_b0, t, name);
 }
@@ -4446,6 +4503,12 @@ static void grok__adamw_task(void *ctx, int task, int ntasks)
     }
 }
 
+static int grok__adamw_valid(const grok_adamw *o)
+{
+    return o->lr >= 0.0 && o->weight_decay >= 0.0 && o->beta1 >= 0.0 && o->beta1 < 1.0 && o->beta2 >= 0.0 &&
+           o->beta2 < 1.0 && o->eps >= 0.0;
+}
+
 /* PyTorch's single-tensor AdamW (torch/optim/adamw.py) step t = step + 1, per element:
      p *= 1 - lr*wd;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
      p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
@@ -4456,9 +4519,7 @@ static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param 
     grok__adamw_args a;
     double lr, t;
     int i;
-    if (!(o->lr >= 0.0) || !(o->weight_decay >= 0.0) || !(o->beta1 >= 0.0 && o->beta1 < 1.0) ||
-        !(o->beta2 >= 0.0 && o->beta2 < 1.0) || !(o->eps >= 0.0))
-        return grok__fail(GROK_ERR_ARG, "%s: need lr, wd, eps >= 0 and betas in [0, 1)", who);
+    if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "%s: need lr, wd, eps >= 0 and betas in [0, 1)", who);
     lr = o->lr * (o->lr_schedule ? o->lr_schedule(*step, o->lr_schedule_ctx) : 1.0);
     if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "%s: learning rate %g at step %ld", who, lr, *step);
     t = (double)(*step + 1);
@@ -4496,6 +4557,7 @@ GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *tar
     int start, B, st;
     if (!m || !m->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: NULL argument");
     if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: %d sequences", n);
+    if ((st = grok__check_tokens(m, tokens, targets, (long)n * m->cfg.n_ctx)) != GROK_OK) return st;
     B = m->max_rows / m->cfg.n_ctx;
     for (start = 0; start < n; start += B) {
         int b = n - start < B ? n - start : B;
@@ -5029,6 +5091,7 @@ static void grok__perm_unrank(int *x, int r, int n)
     int used[8] = {0}, code[8], i, j;
     for (i = n - 1; i >= 0; i--) { code[i] = r % (n - i); r /= n - i; }
     for (i = 0; i < n; i++) {
+        /* cppcheck-suppress uninitvar ; the loop above set code[0..n-1] */
         int k = code[i];
         for (j = 0; j < n; j++)
             if (!used[j] && k-- == 0) break;
@@ -5258,6 +5321,7 @@ GROKDEF int grok_digits_losses(grok_digits_stats *s, const float *logits, int V,
             for (k = 1; k < V; k++)
                 if (lg[k] > mx) { mx = lg[k]; arg = k; }
             for (k = 0; k < V; k++) sum += exp((double)lg[k] - mx);
+            /* cppcheck-suppress invalidFunctionArg ; sum >= 1: the maximum's term is exp(0) (V >= 10) */
             row_loss[j] = -((double)lg[tok[2 * n + 2 + j]] - mx - log(sum));
             tok_sum[j] += row_loss[j];
             all += row_loss[j];
@@ -5398,6 +5462,24 @@ static void grok__get_floats(grok__stream *s, float *x, size_t n)
 
 static const char grok__ckpt_magic[8] = {'G', 'R', 'O', 'K', 'C', 'K', 'P', 'T'};
 
+/* fsync of the directory holding path, so that a rename into it is durable. */
+static int grok__fsync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    int fd, e = 0;
+    if (n >= sizeof dir) return grok__fail(GROK_ERR_ARG, "path too long: %s", path);
+    if (slash && n == 0) n = 1; /* a file in "/" */
+    memcpy(dir, slash ? path : ".", slash ? n : 1);
+    dir[slash ? n : 1] = '\0';
+    fd = open(dir, O_RDONLY);
+    if (fd < 0) return grok__fail(GROK_ERR_IO, "cannot open directory %s: %s", dir, strerror(errno));
+    if (fsync(fd) != 0 && errno != EINVAL) e = errno; /* EINVAL: a file system that cannot sync a directory */
+    close(fd);
+    return e ? grok__fail(GROK_ERR_IO, "cannot sync directory %s: %s", dir, strerror(e)) : GROK_OK;
+}
+
 GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer)
 {
     const grok_config *c;
@@ -5437,6 +5519,9 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
         grok__put_floats(&s, m->adam_v, m->num_parameters);
     }
     grok__put_u64(&s, s.hash);
+    /* The bytes reach the disk before the rename makes them the checkpoint, and the rename
+       reaches it before we return: a crash at any point leaves the old file or the new one. */
+    if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0) s.failed = 1;
     if (fclose(s.f) != 0) s.failed = 1;
     if (s.failed) {
         remove(tmp);
@@ -5447,7 +5532,7 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
         remove(tmp);
         return grok__fail(GROK_ERR_IO, "grok_checkpoint_save: cannot rename %s to %s: %s", tmp, path, strerror(e));
     }
-    return GROK_OK;
+    return grok__fsync_dir(path);
 }
 
 /* Reads the header up to and including the config; leaves the stream after it. */
@@ -7496,14 +7581,56 @@ static int grok__device_choice(const grok_train_opts *opts, const char *caller)
     );
 }
 
+/* "the last checkpoint (epoch E) is kept" for the NaN guard's messages; buf holds it. */
+static const char *grok__last_ckpt(char *buf, size_t n, long epoch)
+{
+    if (epoch < 0) snprintf(buf, n, "no checkpoint written in this run");
+    else snprintf(buf, n, "latest.grok (epoch %ld) kept", epoch);
+    return buf;
+}
+
+/* The NaN guard: one pass over buf (m->grads with trainable_only, or m->weights) that names a
+   parameter holding a NaN or an infinity, the last in table order: backward fills gradients from
+   the unembedding down, so that is where it first met one. No allocation. */
+static int grok__check_finite(const grok_model *m, const float *buf, int trainable_only, const char *what, long last_ckpt,
+                              const char *when)
+{
+    char kept[64];
+    int i;
+    for (i = m->n_params - 1; i >= 0; i--) {
+        const grok_param *p = &m->params[i];
+        const float *x = buf + p->offset;
+        size_t k;
+        uint32_t u, bad = 0;
+        if (trainable_only && !p->trainable) continue;
+        for (k = 0; k < p->numel; k++) { /* bit 31 of (exponent + 1) is set only by an all-ones exponent */
+            memcpy(&u, x + k, 4);
+            bad |= ((u & 0x7f800000u) + 0x00800000u) & 0x80000000u;
+        }
+        if (!bad) continue;
+        for (k = 0; k < p->numel && isfinite(x[k]); k++) {}
+        return grok__fail(GROK_ERR_NUMERIC, "grok_train: epoch %ld: %s %s is not finite (element %zu = %g); stopped %s, %s",
+                          m->epoch, what, p->name, k, (double)x[k], when, grok__last_ckpt(kept, sizeof kept, last_ckpt));
+    }
+    return GROK_OK;
+}
+
+/* Every token and target of d in range for m, with the split named in the message. */
+static int grok__train_check_data(const grok_model *m, const grok_data *d, const char *which)
+{
+    if (!d->tokens || !d->targets) return grok__fail(GROK_ERR_ARG, "grok_train: the %s data has no tokens or targets", which);
+    if (grok__check_tokens(m, d->tokens, d->targets, (long)d->n * d->n_ctx) == GROK_OK) return GROK_OK;
+    return grok__fail(GROK_ERR_ARG, "grok_train: %s data: %s", which, grok__error_message);
+}
+
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
 {
     struct grok__progress pm;
     double pmv[5];
-    char path[4096];
+    char path[4096], kept[64];
     FILE *csv = NULL;
     double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
-    long first_epoch;
+    long first_epoch, last_ckpt = -1;
     int st = GROK_OK, live, progress;
     if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train: NULL argument");
     if ((st = grok__device_choice(opts, "grok_train")) != GROK_OK) {
@@ -7518,8 +7645,14 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         return grok__fail(GROK_ERR_ARG, "grok_train: %d training sequences, the model holds 1..%d (max_batch)",
                           train->n, m->max_rows / m->cfg.n_ctx);
     if (test && test->n < 1) test = NULL;
+    /* Bad data is refused before the first epoch, not at the first evaluation. */
+    if ((st = grok__train_check_data(m, train, "training")) != GROK_OK ||
+        (test && (st = grok__train_check_data(m, test, "test")) != GROK_OK))
+        return st;
     if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
         return grok__fail(GROK_ERR_ARG, "grok_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
+    if (!grok__adamw_valid(&m->opt))
+        return grok__fail(GROK_ERR_ARG, "grok_train: m->opt needs lr, weight_decay, eps >= 0 and betas in [0, 1)");
     memset(&pm, 0, sizeof pm);
     if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) return st;
     if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
@@ -7534,10 +7667,14 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         grok_model_zero_grad(m);
         if ((st = grok_model_forward(m, train->tokens, train->targets, train->n, &loss, &acc, NULL)) != GROK_OK) break;
         if (!isfinite(loss)) {
-            st = grok__fail(GROK_ERR_NUMERIC, "grok_train: training loss is %g at epoch %ld", loss, m->epoch);
+            st = grok__fail(GROK_ERR_NUMERIC, "grok_train: epoch %ld: the training loss is %g; stopped before the update, %s",
+                            m->epoch, loss, grok__last_ckpt(kept, sizeof kept, last_ckpt));
             break;
         }
-        if ((st = grok_model_backward(m)) != GROK_OK || (st = grok_model_adamw_step(m)) != GROK_OK) break;
+        if ((st = grok_model_backward(m)) != GROK_OK) break;
+        if ((st = grok__check_finite(m, m->grads, 1, "the gradient of", last_ckpt, "before the update")) != GROK_OK) break;
+        if ((st = grok_model_adamw_step(m)) != GROK_OK) break;
+        if ((st = grok__check_finite(m, m->weights, 0, "parameter", last_ckpt, "after the update")) != GROK_OK) break;
         m->epoch++;
         last = m->epoch == opts->epochs;
         eval = last || m->epoch % opts->eval_every == 0;
@@ -7557,6 +7694,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
         if (ckpt && opts->out_dir) {
             snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
             if ((st = grok_checkpoint_save(m, path, 1)) != GROK_OK) break;
+            last_ckpt = m->epoch;
             if (opts->keep_history) {
                 snprintf(path, sizeof path, "%s/ckpt_%06ld.grok", opts->out_dir, m->epoch);
                 if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
@@ -8287,7 +8425,9 @@ static void grok__fft_many(const grok_fft_plan *pl, double *d, float *f, long st
             double *e = buf + (long)E * j;
             long o = 2 * (c0 * dist + j * stride);
             for (int l = 0; l < nv; l++, o += 2 * dist) {
+                /* cppcheck-suppress nullPointer ; exactly one of d and f is set */
                 e[l] = d ? d[o] : f[o];
+                /* cppcheck-suppress nullPointer ; exactly one of d and f is set */
                 e[L + l] = d ? d[o + 1] : f[o + 1];
             }
             for (int l = nv; l < L; l++) e[l] = e[L + l] = 0;
@@ -8619,9 +8759,11 @@ static void grok__fb_apply(const grok__fbasis *fb, double *od, float *of, long l
     const int w = (ncols + 2 * GROK__VL - 1) / (2 * GROK__VL) * (2 * GROK__VL);
     double *y = fb->y;
 #define GROK__FB_X(r, c) (xd ? xd[(long)(r) * ldx + (c)] : (double)xf[(long)(r) * ldx + (c)])
+    /* cppcheck-suppress nullPointer ; GROK__FB_X reads xd when it is set, else xf */
     for (int c = 0; c < ncols; c++) y[c] = GROK__FB_X(0, c);
     for (int x = 1; x <= h; x++)
         for (int c = 0; c < ncols; c++) {
+            /* cppcheck-suppress nullPointer ; GROK__FB_X reads xd when it is set, else xf */
             double a = GROK__FB_X(x, c), b = GROK__FB_X(p - x, c);
             y[(long)x * NC + c] = a + b;
             y[(long)(nc + x - 1) * NC + c] = a - b;
@@ -9599,9 +9741,15 @@ GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_los
     if (!logits || !freqs) return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: logits or freqs is NULL");
     if (p < 3 || p > 4096 || nf < 0 || nf > (p - 1) / 2 || (train_rows && n_train < 1))
         return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: p = %d, nf = %d, n_train = %d", p, nf, n_train);
-    for (int f = 0; f < nf; f++)
+    for (int f = 0; f < nf; f++) {
+        if (freqs[f] < 1 || freqs[f] > (p - 1) / 2)
+            return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: frequency %d outside 1..%d", freqs[f], (p - 1) / 2);
         for (int g = 0; g < f; g++)
             if (freqs[f] == freqs[g]) return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: frequency %d twice", freqs[f]);
+    }
+    for (int i = 0; train_rows && i < n_train; i++)
+        if (train_rows[i] < 0 || train_rows[i] >= n)
+            return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: train row %d outside [0, %ld)", train_rows[i], n);
     L = GROK__NEW(double, 4 * (size_t)n * p);
     lab = grok__modadd_labels(p);
     if (!L || !lab) { GROK_FREE(L); GROK_FREE(lab); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_restricted: out of memory"); }

@@ -49,7 +49,7 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks tests/test_cuda tests/test_cuda_host; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks tests/test_robust tests/test_corpus tests/test_cuda tests/test_cuda_host; do
     case $t in tests/test_cuda*) [ -x $t ] || { echo "skip $t: not built (make cuda needs nvcc)"; continue; } ;; esac
     ./$t > $t.log 2>&1
     status=$?

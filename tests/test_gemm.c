@@ -2,7 +2,7 @@
    Usage: test_gemm [--small]
    Without GROK_KERNEL set, re-runs itself once per kernel (avx512, avx2,
    generic) via the environment and sums the results; with it set, tests
-   that kernel only.  --small keeps sizes tiny (for valgrind). */
+   that kernel only.  --small (or GROK_TEST_QUICK=1) keeps sizes tiny (for valgrind). */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 
@@ -255,7 +255,8 @@ static int run_all(void)
 
 int main(int argc, char **argv)
 {
-    small_mode = argc > 1 && strcmp(argv[1], "--small") == 0;
+    small_mode = (argc > 1 && strcmp(argv[1], "--small") == 0) || (getenv("GROK_TEST_QUICK") && *getenv("GROK_TEST_QUICK") &&
+                                                                   *getenv("GROK_TEST_QUICK") != '0');
     if (!getenv("GROK_KERNEL")) {
         /* Parent: one child per kernel; a kernel the CPU lacks falls back. */
         static const char *kernels[] = { "avx512", "avx2", "generic" };
