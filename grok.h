@@ -7772,6 +7772,16 @@ GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const gro
 #ifdef GROK_CUDA
 GROKDEF int grok_cuda_fail(int status, const char *message) { return grok__fail(status, "%s", message); }
 
+/* Epochs from `epoch` to the next one that evaluates or checkpoints, or to the end: what the
+   device runs alone between two visits of the host. */
+static long grok__epochs_to_stop(const grok_train_opts *opts, long epoch)
+{
+    long n = opts->eval_every - epoch % opts->eval_every;
+    if (opts->checkpoint_every > 0 && opts->checkpoint_every - epoch % opts->checkpoint_every < n)
+        n = opts->checkpoint_every - epoch % opts->checkpoint_every;
+    return opts->epochs - epoch < n ? opts->epochs - epoch : n;
+}
+
 /* grok_train's loop with the epochs on the device (grok_cuda.cu): between two evaluations or
    checkpoints the device runs alone (grok_cuda_train_epochs); m is brought up to date only
    where the host reads it. metrics.csv and the progress lines are grok_train's. */
@@ -7805,11 +7815,7 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
     t0 = grok__now();
     while (m->epoch < opts->epochs) {
         int last, eval, ckpt;
-        /* run to the next epoch that evaluates or checkpoints, or to the end */
-        long n = opts->eval_every - m->epoch % opts->eval_every;
-        if (opts->checkpoint_every > 0 && opts->checkpoint_every - m->epoch % opts->checkpoint_every < n)
-            n = opts->checkpoint_every - m->epoch % opts->checkpoint_every;
-        if (opts->epochs - m->epoch < n) n = opts->epochs - m->epoch;
+        long n = grok__epochs_to_stop(opts, m->epoch);
         if ((st = grok_cuda_train_epochs(g, m, n, &loss, &acc)) != GROK_OK) break;
         last = m->epoch == opts->epochs;
         eval = last || m->epoch % opts->eval_every == 0;
@@ -7879,11 +7885,7 @@ GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, cons
     t0 = grok__now();
     while (net->epoch < opts->epochs) {
         int last, eval, ckpt;
-        /* run to the next epoch that evaluates or checkpoints, or to the end */
-        long n = opts->eval_every - net->epoch % opts->eval_every;
-        if (opts->checkpoint_every > 0 && opts->checkpoint_every - net->epoch % opts->checkpoint_every < n)
-            n = opts->checkpoint_every - net->epoch % opts->checkpoint_every;
-        if (opts->epochs - net->epoch < n) n = opts->epochs - net->epoch;
+        long n = grok__epochs_to_stop(opts, net->epoch);
         if ((st = grok_cuda_net_train_epochs(g, net, n, &loss, &acc)) != GROK_OK) break;
         last = net->epoch == opts->epochs;
         eval = last || net->epoch % opts->eval_every == 0;
