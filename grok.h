@@ -1,15 +1,17 @@
 /* grok.h - v0.1 - public domain (or MIT, see end of file) - grokking research in one C header
 
-   Trains the small models of the grokking papers (one-layer transformers on modular
-   arithmetic) on an ordinary CPU, exactly and reproducibly, with hand-written forward and
-   backward passes, AdamW with PyTorch's semantics, tasks, checkpoints and a training driver,
+   Trains the small models of the grokking papers (transformers on modular arithmetic and
+   multi-digit addition, bilinear and MLP nets on group composition) on an ordinary CPU,
+   exactly and reproducibly, with hand-written forward and backward passes, AdamW with
+   PyTorch's semantics, tasks, checkpoints and a training driver,
    and takes them apart: activation cache and hooks, our own DFT and SVD, the Fourier analyses
    and progress measures of the seed notebooks, safetensors and .npy interop.
 
    CONTENTS (declarations and implementation follow the data's path)
        core      errors, arena, RNG, tensor views
        kernels   GEMM (AVX-512 / AVX2 / portable, run-time choice) and the thread pool
-       model     config, parameter table, forward/backward, hooks and the activation cache
+       model     config, parameter table, forward/backward (general, trimmed and folded paths),
+                 hooks and the activation cache
        nets      seed 003's BilinearNet and OneLayerMLP (grok_net), same machinery
        train     AdamW, evaluation, the training driver
        tasks     modular addition (grok_task_modadd), other modular operations (grok_task_modop),
