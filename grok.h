@@ -7784,6 +7784,18 @@ static long grok__epochs_to_stop(const grok_train_opts *opts, long epoch)
     return opts->epochs - epoch < n ? opts->epochs - epoch : n;
 }
 
+/* Downloads the device state into m or net, also after a failure st, whose message it keeps. */
+static int grok__cuda_bring_back(int st, grok_cuda *g, grok_model *m, grok_net *net)
+{
+    char first[sizeof grok__error_message];
+    int back;
+    memcpy(first, grok__error_message, sizeof first);
+    back = m ? grok_cuda_download(g, m) : grok_cuda_net_download(g, net);
+    if (st == GROK_OK) return back;
+    memcpy(grok__error_message, first, sizeof first);
+    return st;
+}
+
 /* grok_train's loop with the epochs on the device (grok_cuda.cu): between two evaluations or
    checkpoints the device runs alone (grok_cuda_train_epochs); m is brought up to date only
    where the host reads it. metrics.csv and the progress lines are grok_train's. */
@@ -7848,13 +7860,7 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
         }
     }
     /* m ends as the device's state, also after a failure (keeping the first message) */
-    if (st == GROK_OK) st = grok_cuda_download(g, m);
-    else {
-        char first[sizeof grok__error_message];
-        memcpy(first, grok__error_message, sizeof first);
-        (void)grok_cuda_download(g, m);
-        memcpy(grok__error_message, first, sizeof first);
-    }
+    st = grok__cuda_bring_back(st, g, m, NULL);
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     grok__progress_free(&pm);
     grok_cuda_free(g);
@@ -7915,13 +7921,7 @@ GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, cons
         }
     }
     /* net ends as the device's state, also after a failure (keeping the first message) */
-    if (st == GROK_OK) st = grok_cuda_net_download(g, net);
-    else {
-        char first[sizeof grok__error_message];
-        memcpy(first, grok__error_message, sizeof first);
-        (void)grok_cuda_net_download(g, net);
-        memcpy(grok__error_message, first, sizeof first);
-    }
+    st = grok__cuda_bring_back(st, g, NULL, net);
     if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
     grok_cuda_free(g);
     return st;
