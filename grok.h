@@ -1726,19 +1726,26 @@ typedef void (*grok__ukernel_fn)(int kc, const float *a, const float *b, float *
 
 /* What a GEMM does to each finished tile of C while it is still in L1, so that the layers
    need no separate pass over memory: c += bias[col]; then relu: c = c > 0 ? c : 0, or
-   mask: c = mask[row*ldm + col] > 0 ? c : 0 (ReLU's backward, given the ReLU's output). */
+   mask: c = mask[row*ldm + col] > 0 ? c : 0 (ReLU's backward, given the ReLU's output), or
+   the same mask as bits: c = bit col%16 of bits[row*ldbits + col/16] ? c : 0 (what
+   grok__kernel.positive_bits made of the ReLU's output: 16 times less to read). */
 typedef struct {
     const float *bias;
     int relu;
     const float *mask;
     int ldm;
+    const uint16_t *bits;
+    int ldbits;
 } grok__epilogue;
 
-/* c (n) += bias; then ReLU, or the ReLU mask; each NULL/0 part skipped. Every variant gives
-   the same bits: max(c, 0) returns +0 for -0 and NaN, as grok__mask_positive does. */
-typedef void (*grok__epilogue_fn)(float *c, const float *bias, int relu, const float *mask, int n);
+/* c (n) += bias; then ReLU, or the ReLU mask (floats or bits, bits[0] covering c[0..15]);
+   each NULL/0 part skipped. Every variant gives the same bits: max(c, 0) returns +0 for -0
+   and NaN, as grok__mask_positive does. */
+typedef void (*grok__epilogue_fn)(float *c, const float *bias, int relu, const float *mask, const uint16_t *bits, int n);
+/* out[w] (n/16 rounded up): bit b set iff x[16w + b] > 0 (a NaN counts as not positive). */
+typedef void (*grok__bits_fn)(const float *x, int n, uint16_t *out);
 
-static void grok__epilogue_generic(float *c, const float *bias, int relu, const float *mask, int n)
+static void grok__epilogue_generic(float *c, const float *bias, int relu, const float *mask, const uint16_t *bits, int n)
 {
     int j;
     if (bias)
@@ -1747,6 +1754,17 @@ static void grok__epilogue_generic(float *c, const float *bias, int relu, const 
         for (j = 0; j < n; j++) c[j] = grok__mask_positive(c[j], c[j]);
     if (mask)
         for (j = 0; j < n; j++) c[j] = grok__mask_positive(mask[j], c[j]);
+    if (bits)
+        for (j = 0; j < n; j++) c[j] = bits[j / 16] >> (j % 16) & 1 ? c[j] : 0.0f;
+}
+
+static void grok__bits_generic(const float *x, int n, uint16_t *out)
+{
+    int j;
+    for (j = 0; j < n; j++) {
+        if (j % 16 == 0) out[j / 16] = 0;
+        if (x[j] > 0.0f) out[j / 16] |= (uint16_t)(1u << (j % 16));
+    }
 }
 
 /* Vector primitives of the folded training path (grok__fold_*), in the kernel's ISA.
@@ -1757,7 +1775,7 @@ static void grok__epilogue_generic(float *c, const float *bias, int relu, const 
    AVX-512 and AVX2 variants fuse every multiply-add and give the same bits. */
 typedef void (*grok__madd_fn)(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n);
 /* scatter: madd's update of y[0..ny-1] and, for q < nt <= ny, dots[e*nt + q] = x[e] . t[q]
-   (summed in 16 lanes as described above), in one pass over each x[e]. */
+   (summed in 16 lanes as described above). */
 typedef void (*grok__scatter_fn)(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n,
                                  const float *const *t, int nt, float *dots);
 
@@ -1792,6 +1810,7 @@ typedef struct {
     grok__ukernel_fn fn;      /* A strip packed k-major: a[k*MR + i] */
     grok__ukernel_fn fn_rows; /* A strip packed row-major, a[i*GROK__KC + k]; NULL if absent */
     grok__epilogue_fn epilogue;
+    grok__bits_fn positive_bits;
     grok__madd_fn madd;
     grok__scatter_fn scatter;
 } grok__kernel;
@@ -1813,7 +1832,7 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
         }
 }
 
-static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, grok__epilogue_generic,
+static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, grok__epilogue_generic, grok__bits_generic,
                                                    grok__madd_generic, grok__scatter_generic };
 
 #if GROK__X86
@@ -1939,22 +1958,43 @@ static void grok__ukr_avx2_rows(int kc, const float *a, const float *b, float *c
 #undef GROK__ROWS6
 
 __attribute__((target("avx2,fma")))
-static void grok__epilogue_avx2(float *c, const float *bias, int relu, const float *mask, int n)
+static void grok__epilogue_avx2(float *c, const float *bias, int relu, const float *mask, const uint16_t *bits, int n)
 {
     const __m256 zero = _mm256_setzero_ps();
+    const __m256i lanebit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     int j = 0;
     for (; j + 8 <= n; j += 8) {
         __m256 v = _mm256_loadu_ps(c + j);
         if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
         if (relu) v = _mm256_max_ps(v, zero);
         if (mask) v = _mm256_and_ps(v, _mm256_cmp_ps(_mm256_loadu_ps(mask + j), zero, _CMP_GT_OQ));
+        if (bits) {
+            __m256i b = _mm256_and_si256(_mm256_set1_epi32(bits[j / 16] >> (j % 16)), lanebit);
+            v = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(b, lanebit)));
+        }
         _mm256_storeu_ps(c + j, v);
     }
-    grok__epilogue_generic(c + j, bias ? bias + j : NULL, relu, mask ? mask + j : NULL, n - j);
+    if (j < n) {
+        uint16_t rest = bits ? (uint16_t)(bits[j / 16] >> (j % 16)) : 0;
+        grok__epilogue_generic(c + j, bias ? bias + j : NULL, relu, mask ? mask + j : NULL, bits ? &rest : NULL, n - j);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void grok__bits_avx2(const float *x, int n, uint16_t *out)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        unsigned lo = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + j), zero, _CMP_GT_OQ));
+        unsigned hi = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + j + 8), zero, _CMP_GT_OQ));
+        out[j / 16] = (uint16_t)(lo | hi << 8);
+    }
+    if (j < n) grok__bits_generic(x + j, n - j, out + j / 16);
 }
 
 __attribute__((target("avx512f")))
-static void grok__epilogue_avx512(float *c, const float *bias, int relu, const float *mask, int n)
+static void grok__epilogue_avx512(float *c, const float *bias, int relu, const float *mask, const uint16_t *bits, int n)
 {
     const __m512 zero = _mm512_setzero_ps();
     int j;
@@ -1964,7 +2004,19 @@ static void grok__epilogue_avx512(float *c, const float *bias, int relu, const f
         if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + j));
         if (relu) v = _mm512_mask_max_ps(v, 0xFFFF, v, zero); /* = max_ps; g++ 12 -O2 warns on max_ps's undefined source */
         if (mask) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(k, mask + j), zero, _CMP_GT_OQ), v);
+        if (bits) v = _mm512_maskz_mov_ps((__mmask16)bits[j / 16], v);
         _mm512_mask_storeu_ps(c + j, k, v);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void grok__bits_avx512(const float *x, int n, uint16_t *out)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    int j;
+    for (j = 0; j < n; j += 16) {
+        __mmask16 k = (__mmask16)(n - j >= 16 ? 0xFFFF : (1u << (n - j)) - 1u);
+        out[j / 16] = (uint16_t)_mm512_mask_cmp_ps_mask(k, _mm512_maskz_loadu_ps(k, x + j), zero, _CMP_GT_OQ);
     }
 }
 
@@ -2040,50 +2092,64 @@ static float grok__lanes_sum(float *lane, const float *x, const float *t, int k0
     return s;
 }
 
-/* scatter, one x[e] at a time: the y rows are read-modify-written (they stay in L1), the nt
-   dot accumulators are registers (groups of 4); masked-off tail lanes keep their value. */
-#define GROK__SC512_ZERO(i) __m512 acc##i = _mm512_setzero_ps();
-#define GROK__SC512_FMA(i) acc##i = _mm512_mask3_fmadd_ps(v, _mm512_maskz_loadu_ps(msk, t[i] + k), acc##i, msk);
-#define GROK__SC512_OUT(i) { float lane[16]; _mm512_storeu_ps(lane, acc##i); dots[i] = grok__lanes_sum(lane, x, t[i], n, n); }
-#define GROK__DOTS512(NAME, QL)                                                               \
-    __attribute__((target("avx512f")))                                                        \
-    static void NAME(const float *x, int n, const float *const *t, float *dots)              \
-    {                                                                                         \
-        int k;                                                                                \
-        QL(GROK__SC512_ZERO)                                                                  \
-        for (k = 0; k < n; k += 16) {                                                         \
-            __mmask16 msk = GROK__M512_MASK(k, n);                                            \
-            __m512 v = _mm512_maskz_loadu_ps(msk, x + k);                                     \
-            QL(GROK__SC512_FMA)                                                               \
-        }                                                                                     \
-        QL(GROK__SC512_OUT)                                                                   \
-    }
-GROK__DOTS512(grok__dots512_1, GROK__Q1)
-GROK__DOTS512(grok__dots512_2, GROK__Q2)
-GROK__DOTS512(grok__dots512_4, GROK__Q4)
 
-/* One ISA's scatter from its dots (groups of 4, 2, 1) and its madd. */
-#define GROK__SCATTER(NAME, TARGET, DOTS, MADD)                                               \
+/* avx512 dots of 4 x rows with 4 t rows at a time: 16 accumulators, so each loaded vector
+   feeds 4 FMAs; then the 16 lane sums side by side (their chains are independent). Missing
+   rows of a block repeat the last one and their dots are dropped. */
+#define GROK__DX512_ZERO(e) __m512 d##e##0 = _mm512_setzero_ps(), d##e##1 = d##e##0, d##e##2 = d##e##0, d##e##3 = d##e##0;
+#define GROK__DX512_FMA(e) { __m512 v = _mm512_loadu_ps(xb[e] + k);                            \
+        d##e##0 = _mm512_fmadd_ps(v, t0, d##e##0); d##e##1 = _mm512_fmadd_ps(v, t1, d##e##1);    \
+        d##e##2 = _mm512_fmadd_ps(v, t2, d##e##2); d##e##3 = _mm512_fmadd_ps(v, t3, d##e##3); }
+#define GROK__DX512_TAIL(e) { __m512 v = _mm512_maskz_loadu_ps(msk, xb[e] + k);                 \
+        d##e##0 = _mm512_mask3_fmadd_ps(v, t0, d##e##0, msk); d##e##1 = _mm512_mask3_fmadd_ps(v, t1, d##e##1, msk); \
+        d##e##2 = _mm512_mask3_fmadd_ps(v, t2, d##e##2, msk); d##e##3 = _mm512_mask3_fmadd_ps(v, t3, d##e##3, msk); }
+#define GROK__DX512_OUT(e) _mm512_storeu_ps(lane[e * 4], d##e##0); _mm512_storeu_ps(lane[e * 4 + 1], d##e##1); \
+        _mm512_storeu_ps(lane[e * 4 + 2], d##e##2); _mm512_storeu_ps(lane[e * 4 + 3], d##e##3);
+__attribute__((target("avx512f")))
+static void grok__dots512_all(const float *const *x, int nx, int n, const float *const *t, int nt, float *dots)
+{
+    float lane[16][16], s[16];
+    const float *xb[4], *tb[4];
+    int e0, q0, e, q, l, k;
+    for (e0 = 0; e0 < nx; e0 += 4)
+        for (q0 = 0; q0 < nt; q0 += 4) {
+            for (e = 0; e < 4; e++) xb[e] = x[e0 + e < nx ? e0 + e : nx - 1];
+            for (q = 0; q < 4; q++) tb[q] = t[q0 + q < nt ? q0 + q : nt - 1];
+            {
+                GROK__Q4(GROK__DX512_ZERO)
+                for (k = 0; k + 16 <= n; k += 16) {
+                    __m512 t0 = _mm512_loadu_ps(tb[0] + k), t1 = _mm512_loadu_ps(tb[1] + k);
+                    __m512 t2 = _mm512_loadu_ps(tb[2] + k), t3 = _mm512_loadu_ps(tb[3] + k);
+                    GROK__Q4(GROK__DX512_FMA)
+                }
+                if (k < n) {
+                    __mmask16 msk = GROK__M512_MASK(k, n);
+                    __m512 t0 = _mm512_maskz_loadu_ps(msk, tb[0] + k), t1 = _mm512_maskz_loadu_ps(msk, tb[1] + k);
+                    __m512 t2 = _mm512_maskz_loadu_ps(msk, tb[2] + k), t3 = _mm512_maskz_loadu_ps(msk, tb[3] + k);
+                    GROK__Q4(GROK__DX512_TAIL)
+                }
+                GROK__Q4(GROK__DX512_OUT)
+            }
+            for (q = 0; q < 16; q++) s[q] = 0.0f;
+            for (l = 0; l < 16; l++)
+                for (q = 0; q < 16; q++) s[q] += lane[q][l];
+            for (e = 0; e < 4 && e0 + e < nx; e++)
+                for (q = 0; q < 4 && q0 + q < nt; q++) dots[(e0 + e) * nt + q0 + q] = s[e * 4 + q];
+        }
+}
+
+/* One ISA's scatter from its dots and its madd: every dot first, then one madd over all the
+   x, so that the y rows stay in registers across them (updating them per x[e] made it
+   load/store-bound: 5 y rows read and written per 4 dots). */
+#define GROK__SCATTER(NAME, TARGET, DOTS_ALL, MADD)                                           \
     __attribute__((target(TARGET)))                                                           \
     static void NAME(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n, \
                      const float *const *t, int nt, float *dots)                              \
     {                                                                                         \
-        int e;                                                                                \
-        for (e = 0; e < nx; e++) {                                                            \
-            GROK__MADD_GROUPS(GROK__SCATTER_CALL(DOTS), nt, 4)                                \
-            MADD(y, ny, x + e, alpha + e * ny, 1, n);                                         \
-        }                                                                                     \
+        if (nt > 0) DOTS_ALL(x, nx, n, t, nt, dots);                                          \
+        MADD(y, ny, x, alpha, nx, n);                                                         \
     }
-#define GROK__SCATTER_CALL(DOTS) GROK__SCATTER_CALL_##DOTS
-#define GROK__SCATTER_CALL_512(nq, q0)                                                        \
-    if (nq == 4) grok__dots512_4(x[e], n, t + q0, dots + e * nt + q0);                        \
-    else if (nq == 2) grok__dots512_2(x[e], n, t + q0, dots + e * nt + q0);                   \
-    else grok__dots512_1(x[e], n, t + q0, dots + e * nt + q0);
-#define GROK__SCATTER_CALL_256(nq, q0)                                                        \
-    if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                        \
-    else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);                   \
-    else grok__dots256_1(x[e], n, t + q0, dots + e * nt + q0);
-GROK__SCATTER(grok__scatter_avx512, "avx512f", 512, grok__madd_avx512)
+GROK__SCATTER(grok__scatter_avx512, "avx512f", grok__dots512_all, grok__madd_avx512)
 
 /* avx2: 8 columns per step, the tail one column at a time with fmaf. */
 #define GROK__MA256_LOAD(i) __m256 acc##i = _mm256_loadu_ps(y[i] + k);
@@ -2138,11 +2204,24 @@ GROK__DOTS256(grok__dots256_1, GROK__Q1)
 GROK__DOTS256(grok__dots256_2, GROK__Q2)
 GROK__DOTS256(grok__dots256_4, GROK__Q4)
 
-GROK__SCATTER(grok__scatter_avx2, "avx2,fma", 256, grok__madd_avx2)
 
-static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512,
+#define GROK__DOTS256_CALL(nq, q0)                                                            \
+    if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                        \
+    else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);                   \
+    else grok__dots256_1(x[e], n, t + q0, dots + e * nt + q0);
+/* avx2: the dots of one x[e] at a time, in groups of 4, 2, 1 t rows. */
+__attribute__((target("avx2,fma")))
+static void grok__dots256_all(const float *const *x, int nx, int n, const float *const *t, int nt, float *dots)
+{
+    int e;
+    for (e = 0; e < nx; e++) GROK__MADD_GROUPS(GROK__DOTS256_CALL, nt, 4)
+}
+
+GROK__SCATTER(grok__scatter_avx2, "avx2,fma", grok__dots256_all, grok__madd_avx2)
+
+static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512, grok__bits_avx512,
                                                   grok__madd_avx512, grok__scatter_avx512 };
-static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__epilogue_avx2,
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__epilogue_avx2, grok__bits_avx2,
                                                 grok__madd_avx2, grok__scatter_avx2 };
 
 #endif /* GROK__X86 */
@@ -2306,14 +2385,16 @@ static void grok__ukr_edge(const grok__gemm_job *g, int kc, const float *a, cons
     for (i = 0; i < mrows; i++) memcpy(c + (ptrdiff_t)i * g->ldc, tmp + i * nr, (size_t)ncols * sizeof(float));
 }
 
-/* Applies g->ep to rows [i0, i0+rows) x columns [j0, j0+cols) of C. */
+/* Applies g->ep to rows [i0, i0+rows) x columns [j0, j0+cols) of C (j0 is a multiple of NR,
+   hence of 16, where the mask is bits). */
 static void grok__epilogue_apply(const grok__gemm_job *g, grok__epilogue_fn fn, int i0, int rows, int j0, int cols)
 {
     const grok__epilogue *ep = g->ep;
     int i;
     for (i = i0; i < i0 + rows; i++)
         fn(g->C + (ptrdiff_t)i * g->ldc + j0, ep->bias ? ep->bias + j0 : NULL, ep->relu,
-           ep->mask ? ep->mask + (ptrdiff_t)i * ep->ldm + j0 : NULL, cols);
+           ep->mask ? ep->mask + (ptrdiff_t)i * ep->ldm + j0 : NULL,
+           ep->bits ? ep->bits + (ptrdiff_t)i * ep->ldbits + j0 / 16 : NULL, cols);
 }
 
 /* Starts loading what the tile at row i0, column j0 touches after its FMAs: C (read when
@@ -2337,6 +2418,8 @@ static void grok__prefetch_tile(const grok__gemm_job *g, const float *c, int row
             __builtin_prefetch(mk);
             __builtin_prefetch(mk + 16);
         }
+    if (last_block && g->ep && g->ep->bits)
+        for (i = 0; i < rows; i++) __builtin_prefetch(g->ep->bits + (ptrdiff_t)(i0 + i) * g->ep->ldbits + j0 / 16);
 #else
     (void)g; (void)c; (void)rows; (void)beta; (void)last_block; (void)i0; (void)j0;
 #endif
@@ -2973,6 +3056,10 @@ struct grok__acts {
        to the least loaded: thread p's rows are fold_rows[fold_part[p] .. fold_part[p+1]) */
     int *fold_rows, *fold_part, n_parts;
     long long *fold_keys;         /* (Vin*T) scratch: (entries << 32) | table row */
+    /* the order grok__fold_gather_task visits the queries in: by tiles of GROK__FOLD_TILE rows
+       of position 0, then by the row of position 1, so both stay in cache while they are read */
+    int *fold_qorder, *fold_qtmp, *fold_qkey, *fold_count; /* (R) each; (Vin*T + 1) */
+    uint16_t *fold_relu_bits;     /* (Q, d_mlp/16 rounded up): mlp_post > 0, for ReLU's backward */
     int n_att, n_own;
     /* backward scratch */
     float *dresid, *dln, *dqkv, *dz, *dmlp, *dwqkv;
@@ -3219,6 +3306,11 @@ static void grok__layout(grok_model *m, grok_arena *ar)
             a->fold_rows = (int *)grok__take(ar, Nt * sizeof(int));
             a->fold_part = (int *)grok__take(ar, (GROK__MAX_THREADS + 1) * sizeof(int));
             a->fold_keys = (long long *)grok__take(ar, Nt * sizeof(long long));
+            a->fold_qorder = (int *)grok__take(ar, R * sizeof(int));
+            a->fold_qtmp = (int *)grok__take(ar, R * sizeof(int));
+            a->fold_qkey = (int *)grok__take(ar, R * sizeof(int));
+            a->fold_relu_bits = (uint16_t *)grok__take(ar, R * ((M + 15) / 16) * sizeof(uint16_t));
+            a->fold_count = (int *)grok__take(ar, (Nt + 1) * sizeof(int));
         }
         a->qrow = (int *)grok__take(ar, R * sizeof(int));
         a->qtarget = (int *)grok__take(ar, R * sizeof(int));
@@ -3666,9 +3758,9 @@ static void grok__fold_gather_task(void *ctx, int task, int ntasks)
     int relu = m->cfg.act_fn == GROK_ACT_RELU;
     const float *x[GROK__FOLD_BATCH];
     float al[GROK__FOLD_BATCH];
-    long i, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
-    for (i = lo; i < hi; i++) {
-        long r = a->qrow[i], first = r - r % T;
+    long o, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
+    for (o = lo; o < hi; o++) {
+        long i = a->fold_qorder[o], r = a->qrow[i], first = r - r % T;
         int t = (int)(r % T);
         float *pre = (relu ? L->mlp_post : L->mlp_pre) + i * M;
         for (part = 0; part < 2; part++) { /* [pre | logits] = cst + own + sum of pattern * Y */
@@ -3688,17 +3780,70 @@ static void grok__fold_gather_task(void *ctx, int task, int ntasks)
             }
             fa->kr->madd(&y, 1, x, al, n, w);
         }
-        if (relu)
-            fa->kr->epilogue(pre, NULL, 1, NULL, M);
-        else
+        if (relu) {
+            fa->kr->epilogue(pre, NULL, 1, NULL, NULL, M);
+            fa->kr->positive_bits(pre, M, a->fold_relu_bits + i * ((M + 15) / 16));
+        } else
             for (k = 0; k < M; k++) L->mlp_post[i * M + k] = grok__gelu(pre[k]);
     }
 }
 
-static int grok__fold_key_desc(const void *x, const void *y)
+static void grok__sift_min(long long *k, int root, int n)
 {
-    long long a = *(const long long *)x, b = *(const long long *)y;
-    return a < b ? 1 : a > b ? -1 : 0;
+    int child;
+    long long t;
+    while ((child = 2 * root + 1) < n) {
+        if (child + 1 < n && k[child + 1] < k[child]) child++;
+        if (k[root] <= k[child]) return;
+        t = k[root]; k[root] = k[child]; k[child] = t;
+        root = child;
+    }
+}
+
+/* Sorts k[0..n) in descending order, in place (heapsort: qsort may allocate, and a training
+   step must not). */
+static void grok__sort_desc(long long *k, int n)
+{
+    int i;
+    long long t;
+    for (i = n / 2 - 1; i >= 0; i--) grok__sift_min(k, i, n);
+    for (i = n - 1; i > 0; i--) {
+        t = k[0]; k[0] = k[i]; k[i] = t;
+        grok__sift_min(k, 0, i);
+    }
+}
+
+/* Stable counting sort of the query indices in[0..n) (0, 1, ... when in is NULL) by
+   key[i] in [0, nkeys), into out. */
+static void grok__fold_count_sort(grok__acts *a, const int *in, int *out, int n, int nkeys, const int *key)
+{
+    int i, j;
+    memset(a->fold_count, 0, sizeof(int) * (size_t)(nkeys + 1));
+    for (i = 0; i < n; i++) a->fold_count[key[in ? in[i] : i] + 1]++;
+    for (j = 0; j < nkeys; j++) a->fold_count[j + 1] += a->fold_count[j];
+    for (i = 0; i < n; i++) {
+        int q = in ? in[i] : i;
+        out[a->fold_count[key[q]]++] = q;
+    }
+}
+
+/* Rows of position 0 per tile of the gather order: 16 rows of H*(M+V) floats stay in L2. */
+#define GROK__FOLD_TILE 16
+
+/* fold_qorder: the queries by (tile of their position-0 row, their position-1 row, index).
+   Only the order grok__fold_gather_task visits them in; no result depends on it. */
+static void grok__fold_order(grok_model *m, int Q)
+{
+    grok__acts *a = m->acts;
+    int T = m->cfg.n_ctx, i;
+    for (i = 0; i < Q; i++) {
+        long first = a->qrow[i] - a->qrow[i] % T;
+        a->fold_qkey[i] = a->qrow[i] % T >= 1 ? a->att_idx[grok__tab_row(m, first + 1)] : 0;
+    }
+    grok__fold_count_sort(a, NULL, a->fold_qtmp, Q, a->n_att, a->fold_qkey);
+    for (i = 0; i < Q; i++)
+        a->fold_qkey[i] = a->att_idx[grok__tab_row(m, a->qrow[i] - a->qrow[i] % T)] / GROK__FOLD_TILE;
+    grok__fold_count_sort(a, a->fold_qtmp, a->fold_qorder, Q, a->n_att / GROK__FOLD_TILE + 1, a->fold_qkey);
 }
 
 /* Deals the attended table rows to the pool's threads, the most read first to the least loaded
@@ -3711,7 +3856,7 @@ static void grok__fold_deal(grok__acts *a, int Nt)
     if (P > GROK__MAX_THREADS) P = GROK__MAX_THREADS;
     for (i = 0; i < Nt; i++)
         if (a->att_idx[i] >= 0) a->fold_keys[n++] = ((long long)(a->csr_off[i + 1] - a->csr_off[i]) << 32) | i;
-    qsort(a->fold_keys, (size_t)n, sizeof *a->fold_keys, grok__fold_key_desc);
+    grok__sort_desc(a->fold_keys, n);
     for (p = 0; p < P; p++) load[p] = 0;
     for (i = 0; i < n; i++) { /* the thread in the key's high bits, then its rows in order */
         int best = 0;
@@ -3719,7 +3864,7 @@ static void grok__fold_deal(grok__acts *a, int Nt)
         load[best] += a->fold_keys[i] >> 32;
         a->fold_keys[i] = ((long long)best << 32) | (a->fold_keys[i] & 0xFFFFFFFFLL);
     }
-    qsort(a->fold_keys, (size_t)n, sizeof *a->fold_keys, grok__fold_key_desc);
+    grok__sort_desc(a->fold_keys, n);
     for (p = 0; p <= P; p++) a->fold_part[p] = 0;
     for (i = 0; i < n; i++) {
         a->fold_rows[n - 1 - i] = (int)(a->fold_keys[i] & 0xFFFFFFFFLL);
@@ -3757,6 +3902,7 @@ static void grok__fold_forward(grok_model *m)
         if (own) a->own_rows[a->n_own++] = j;
     }
     grok__fold_deal(a, Nt);
+    grok__fold_order(m, Q);
     grok__embed_forward(a->e_tab, a->tab_tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), Nt, T, C);
     Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
     bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
@@ -3943,8 +4089,8 @@ static void grok__fold_backward(grok_model *m)
     /* logits = ... + mlp_post @ wc */
     if (dW_out || dW_U) grok_gemm(1, 0, M, V, Q, 1.0f, L->mlp_post, M, a->dlogits, V, 0.0f, a->dwc, V);
     memset(&ep, 0, sizeof ep);
-    ep.mask = L->mlp_post;
-    ep.ldm = M;
+    ep.bits = a->fold_relu_bits;
+    ep.ldbits = (M + 15) / 16;
     grok__gemm_ex(0, 1, Q, M, V, 1.0f, a->dlogits, V, a->wc, V, 0.0f, a->dmlp, M, relu ? &ep : NULL);
     if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
     if (dW_out) grok_gemm(0, 1, M, C, V, 1.0f, a->dwc, V, W_U, V, 1.0f, dW_out, C);

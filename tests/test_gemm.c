@@ -130,6 +130,9 @@ static void test_epilogue(void)
     const int M = 37, N = 45, K = 130;
     float *A = alloc_fill((size_t)M * K), *B = alloc_fill((size_t)K * N), *bias = alloc_fill((size_t)N);
     float *mask = alloc_fill((size_t)M * N), *C1 = alloc_fill((size_t)M * N), *C2 = alloc_fill((size_t)M * N);
+    float *C3 = alloc_fill((size_t)M * N);
+    const int ldbits = (N + 15) / 16;
+    uint16_t *bits = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)M * ldbits);
     grok__epilogue ep;
     int i, j, ok = 1, beta;
     for (beta = 0; beta < 2; beta++) {
@@ -145,15 +148,24 @@ static void test_epilogue(void)
             }
         memset(&ep, 0, sizeof ep);
         ep.mask = mask; ep.ldm = N;
+        memcpy(C3, C1, sizeof(float) * (size_t)M * N);
         grok__gemm_ex(0, 1, M, N, K, 1.0f, A, K, B, K, (float)beta, C1, N, &ep);
         memcpy(C2, C1, sizeof(float) * (size_t)M * N);
         grok_gemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C2, N);
         if (!beta)
             for (i = 0; i < M * N; i++) ok &= C1[i] == (mask[i] > 0.0f ? C2[i] : 0.0f);
+        /* the mask as bits, made by the kernel's positive_bits: the same result */
+        for (i = 0; i < M; i++) grok__kernel_get()->positive_bits(mask + i * N, N, bits + i * ldbits);
+        for (i = 0; i < M; i++)
+            for (j = 0; j < N; j++) ok &= (bits[i * ldbits + j / 16] >> (j % 16) & 1) == (mask[i * N + j] > 0.0f);
+        memset(&ep, 0, sizeof ep);
+        ep.bits = bits; ep.ldbits = ldbits;
+        grok__gemm_ex(0, 1, M, N, K, 1.0f, A, K, B, K, (float)beta, C3, N, &ep);
+        for (i = 0; i < M * N; i++) ok &= memcmp(&C3[i], &C1[i], sizeof(float)) == 0;
     }
     n_pass += ok; n_fail += !ok;
-    if (!ok) printf("FAIL epilogue (bias + relu, relu mask)\n");
-    free(A); free(B); free(bias); free(mask); free(C1); free(C2);
+    if (!ok) printf("FAIL epilogue (bias + relu, relu mask as floats and as bits)\n");
+    free(A); free(B); free(bias); free(mask); free(C1); free(C2); free(C3); free(bits);
 }
 
 /* The folded path's vector primitives against their definition: madd is y += alpha*x term by
