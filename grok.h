@@ -1723,6 +1723,9 @@ GROKDEF int grok_threads_get(void)
 
 typedef void (*grok__ukernel_fn)(int kc, const float *a, const float *b, float *c,
                                  ptrdiff_t ldc, float alpha, float beta);
+/* The same with A read in place: row i's value for k is a[i*lda + k]. */
+typedef void (*grok__ukernel_lda_fn)(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                                     ptrdiff_t ldc, float alpha, float beta);
 
 /* What a GEMM does to each finished tile of C while it is still in L1, so that the layers
    need no separate pass over memory: c += bias[col]; then relu: c = c > 0 ? c : 0, or
@@ -1809,6 +1812,7 @@ typedef struct {
     int mc, nc; /* cache blocks: A block mc x KC, B panel KC x nc (~L2) */
     grok__ukernel_fn fn;      /* A strip packed k-major: a[k*MR + i] */
     grok__ukernel_fn fn_rows; /* A strip packed row-major, a[i*GROK__KC + k]; NULL if absent */
+    grok__ukernel_lda_fn fn_lda; /* A strip read in place, a[i*lda + k]; NULL if absent */
     grok__epilogue_fn epilogue;
     grok__bits_fn positive_bits;
     grok__madd_fn madd;
@@ -1832,7 +1836,7 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
         }
 }
 
-static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, grok__epilogue_generic, grok__bits_generic,
+static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, NULL, grok__epilogue_generic, grok__bits_generic,
                                                    grok__madd_generic, grok__scatter_generic };
 
 #if GROK__X86
@@ -1898,6 +1902,14 @@ static void grok__ukr_avx512_rows(int kc, const float *a, const float *b, float 
     grok__avx512_body(kc, a, b, c, ldc, alpha, beta, GROK__KC, 1);
 }
 
+/* A read in place: a[i*lda + k]. */
+__attribute__((target("avx512f")))
+static void grok__ukr_avx512_lda(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                                 ptrdiff_t ldc, float alpha, float beta)
+{
+    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, lda, 1);
+}
+
 #undef GROK__ROWS14
 
 __attribute__((target("avx2,fma")))
@@ -1953,6 +1965,13 @@ static void grok__ukr_avx2_rows(int kc, const float *a, const float *b, float *c
                                 ptrdiff_t ldc, float alpha, float beta)
 {
     grok__avx2_body(kc, a, b, c, ldc, alpha, beta, GROK__KC, 1);
+}
+
+__attribute__((target("avx2,fma")))
+static void grok__ukr_avx2_lda(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                               ptrdiff_t ldc, float alpha, float beta)
+{
+    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, lda, 1);
 }
 
 #undef GROK__ROWS6
@@ -2219,9 +2238,9 @@ static void grok__dots256_all(const float *const *x, int nx, int n, const float 
 
 GROK__SCATTER(grok__scatter_avx2, "avx2,fma", grok__dots256_all, grok__madd_avx2)
 
-static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__epilogue_avx512, grok__bits_avx512,
+static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__ukr_avx512_lda, grok__epilogue_avx512, grok__bits_avx512,
                                                   grok__madd_avx512, grok__scatter_avx512 };
-static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__epilogue_avx2, grok__bits_avx2,
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, grok__epilogue_avx2, grok__bits_avx2,
                                                 grok__madd_avx2, grok__scatter_avx2 };
 
 #endif /* GROK__X86 */
@@ -2270,6 +2289,7 @@ typedef struct {
     const grok__kernel *kr;
     grok__ukernel_fn fn; /* kr->fn or kr->fn_rows, matching the A packing */
     int arows;           /* A packed row-major (strip row stride GROK__KC) */
+    int ainplace;        /* arows, and full strips read A in place (kr->fn_lda) */
     int mt, nt; /* tiles of MR rows / NR columns covering C */
     int tm, tn; /* thread grid: tm row bands x tn column bands */
 } grok__gemm_job;
@@ -2372,7 +2392,7 @@ static void grok__pack_b(const grok__gemm_job *g, int p0, int kc, int j0, int nc
 /* Partial tile (mrows < MR or ncols < NR, only at C's bottom/right edge):
    run the full kernel on a zero-padded copy so the arithmetic per element
    is exactly that of an interior tile. */
-static void grok__ukr_edge(const grok__gemm_job *g, int kc, const float *a, const float *b,
+static void grok__ukr_edge(const grok__gemm_job *g, int kc, const float *a, ptrdiff_t lda, const float *b,
                            float *c, int mrows, int ncols, float beta)
 {
     float tmp[GROK__MR_MAX * GROK__NR_MAX];
@@ -2381,7 +2401,10 @@ static void grok__ukr_edge(const grok__gemm_job *g, int kc, const float *a, cons
     memset(tmp, 0, sizeof tmp);
     if (beta != 0.0f)
         for (i = 0; i < mrows; i++) memcpy(tmp + i * nr, c + (ptrdiff_t)i * g->ldc, (size_t)ncols * sizeof(float));
-    g->fn(kc, a, b, tmp, nr, g->alpha, beta);
+    if (lda)
+        g->kr->fn_lda(kc, a, lda, b, tmp, nr, g->alpha, beta);
+    else
+        g->fn(kc, a, b, tmp, nr, g->alpha, beta);
     for (i = 0; i < mrows; i++) memcpy(c + (ptrdiff_t)i * g->ldc, tmp + i * nr, (size_t)ncols * sizeof(float));
 }
 
@@ -2442,10 +2465,18 @@ static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, in
             grok__pack_b(g, pc, kc, jc, ncur, bbuf);
             for (ic = m0; ic < m1; ic += mc) {
                 int mcur = grok__imin(mc, m1 - ic);
-                grok__pack_a(g, ic, mcur, pc, kc, abuf);
+                if (!g->ainplace) grok__pack_a(g, ic, mcur, pc, kc, abuf);
                 for (ir = 0; ir < mcur; ir += kr->mr) {
                     const float *ap = abuf + (ptrdiff_t)ir * (g->arows ? GROK__KC : kc);
                     int mrows = grok__imin(kr->mr, mcur - ir);
+                    ptrdiff_t lda = 0; /* nonzero: ap is A itself, full strips only */
+                    if (g->ainplace && mrows == kr->mr) {
+                        ap = g->A + (ptrdiff_t)(ic + ir) * g->lda + pc;
+                        lda = g->lda;
+                    } else if (g->ainplace) {
+                        grok__pack_a(g, ic + ir, mrows, pc, kc, abuf);
+                        ap = abuf;
+                    }
                     for (jr = 0; jr < ncur; jr += kr->nr) {
                         const float *bp = bbuf + (ptrdiff_t)jr * kc;
                         int ncols = grok__imin(kr->nr, ncur - jr);
@@ -2456,10 +2487,12 @@ static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, in
                         if (nir < mcur) /* one tile ahead: its lines get a whole tile's FMAs to arrive */
                             grok__prefetch_tile(g, g->C + (ptrdiff_t)(ic + nir) * g->ldc + jc + njr,
                                                 grok__imin(kr->mr, mcur - nir), beta, pc + kc == g->K, ic + nir, jc + njr);
-                        if (mrows == kr->mr && ncols == kr->nr)
+                        if (lda && ncols == kr->nr)
+                            kr->fn_lda(kc, ap, lda, bp, cp, g->ldc, g->alpha, beta);
+                        else if (mrows == kr->mr && ncols == kr->nr)
                             g->fn(kc, ap, bp, cp, g->ldc, g->alpha, beta);
                         else
-                            grok__ukr_edge(g, kc, ap, bp, cp, mrows, ncols, beta);
+                            grok__ukr_edge(g, kc, ap, lda, bp, cp, mrows, ncols, beta);
                         if (g->ep && pc + kc == g->K) grok__epilogue_apply(g, kr->epilogue, ic + ir, mrows, jc + jr, ncols);
                     }
                 }
@@ -2566,6 +2599,7 @@ static void grok__gemm_ex(int transA, int transB, int M, int N, int K, float alp
     g.ep = ep;
     g.kr = grok__kernel_get();
     g.arows = !transA && g.kr->fn_rows != NULL;
+    g.ainplace = g.arows && g.kr->fn_lda != NULL;
     g.fn = g.arows ? g.kr->fn_rows : g.kr->fn;
     g.mt = (M + g.kr->mr - 1) / g.kr->mr;
     g.nt = (N + g.kr->nr - 1) / g.kr->nr;
