@@ -1,4 +1,4 @@
-/* bench/gemm: GFLOP/s of grok_gemm on the training step's shapes and 1024^3, 1 and 2 threads,
+/* bench/gemm: GFLOP/s of grok_gemm on the folded training step's shapes (and other paths' and 1024^3), 1 and 2 threads,
    median of several reps; built with -DGROK_HAVE_CBLAS (make bench-compare) also OpenBLAS's
    sgemm in the same run, and the ratio. Usage: bench/gemm [reps]; writes bench/results/gemm.txt.
    GROK_KERNEL selects the kernel as usual. */
@@ -32,17 +32,20 @@ static double time_gemm(const shape *s, const float *A, const float *B, float *C
 }
 
 #define NSHAPES 14
+#define NSTEP 8
 
 int main(int argc, char **argv)
 {
-    /* The trimmed training step's GEMMs (canonical model, 3830 rows; the first 10), the general
-       path's QKV projection (11490 rows), the QKV table (342 rows), and a square reference. */
+    /* The canonical training step's GEMMs on the folded path (the first NSTEP: mlp_post @ W_out W_U
+       and its two gradients, the fold table and its two gradients, the QKV table and its weight
+       gradient), the trimmed path's MLP GEMMs (one layer with LayerNorm, 3830 rows), the general
+       path's QKV projection (11490 rows), and a square reference. */
     static const shape shapes[NSHAPES] = {
-        { 0, 0, 3830, 512, 128 }, { 0, 0, 3830, 128, 512 },
-        { 1, 0, 128, 512, 3830 }, { 1, 0, 512, 128, 3830 },
-        { 0, 1, 3830, 128, 512 }, { 0, 1, 3830, 512, 128 },
-        { 0, 0, 3830, 128, 128 }, { 0, 0, 3830, 113, 128 }, { 1, 0, 128, 113, 3830 }, { 0, 1, 3830, 128, 113 },
-        { 0, 0, 11490, 384, 128 }, { 0, 0, 342, 384, 128 }, { 1, 0, 128, 384, 342 },
+        { 0, 0, 3830, 113, 512 }, { 1, 0, 512, 113, 3830 }, { 0, 1, 3830, 512, 113 },
+        { 0, 0, 911, 625, 128 }, { 1, 0, 128, 625, 911 }, { 0, 1, 911, 128, 625 },
+        { 0, 0, 342, 384, 128 }, { 1, 0, 128, 384, 342 },
+        { 0, 0, 3830, 512, 128 }, { 0, 0, 3830, 128, 512 }, { 1, 0, 128, 512, 3830 }, { 0, 1, 3830, 512, 128 },
+        { 0, 0, 11490, 384, 128 },
         { 0, 0, 1024, 1024, 1024 },
     };
     double g[NSHAPES][2], o[NSHAPES][2], worst[2] = {1e9, 1e9};
@@ -87,14 +90,14 @@ int main(int argc, char **argv)
         if (have_blas) {
             printf(" | %7.1f %7.1f | %6.2f %6.2f", o[i][0], o[i][1], g[i][0] / o[i][0], g[i][1] / o[i][1]);
             if (out) fprintf(out, " openblas1=%.1f openblas2=%.1f", o[i][0], o[i][1]);
-            for (th = 0; th < 2 && i < 10; th++)
+            for (th = 0; th < 2 && i < NSTEP; th++)
                 if (g[i][th] / o[i][th] < worst[th]) worst[th] = g[i][th] / o[i][th];
         }
         if (out) fprintf(out, "\n");
         printf("\n");
     }
     if (have_blas)
-        printf("worst ratio grok/OpenBLAS on the training step's shapes: %.2f (1 thread), %.2f (2 threads)\n",
+        printf("worst ratio grok/OpenBLAS on the folded training step's shapes: %.2f (1 thread), %.2f (2 threads)\n",
                worst[0], worst[1]);
     if (out) fclose(out);
     return 0;
