@@ -3092,9 +3092,6 @@ struct grok__acts {
        to the least loaded: thread p's rows are fold_rows[fold_part[p] .. fold_part[p+1]) */
     int *fold_rows, *fold_part, n_parts;
     long long *fold_keys;         /* (Vin*T) scratch: (entries << 32) | table row */
-    /* the order grok__fold_gather_task visits the queries in: by tiles of GROK__FOLD_TILE rows
-       of position 0, then by the row of position 1, so both stay in cache while they are read */
-    int *fold_qorder, *fold_qtmp, *fold_qkey, *fold_count; /* (R) each; (Vin*T + 1) */
     uint16_t *fold_relu_bits;     /* (Q, d_mlp/16 rounded up): mlp_post > 0, for ReLU's backward */
     int n_att, n_own;
     /* backward scratch */
@@ -3342,11 +3339,7 @@ static void grok__layout(grok_model *m, grok_arena *ar)
             a->fold_rows = (int *)grok__take(ar, Nt * sizeof(int));
             a->fold_part = (int *)grok__take(ar, (GROK__MAX_THREADS + 1) * sizeof(int));
             a->fold_keys = (long long *)grok__take(ar, Nt * sizeof(long long));
-            a->fold_qorder = (int *)grok__take(ar, R * sizeof(int));
-            a->fold_qtmp = (int *)grok__take(ar, R * sizeof(int));
-            a->fold_qkey = (int *)grok__take(ar, R * sizeof(int));
             a->fold_relu_bits = (uint16_t *)grok__take(ar, R * ((M + 15) / 16) * sizeof(uint16_t));
-            a->fold_count = (int *)grok__take(ar, (Nt + 1) * sizeof(int));
         }
         a->qrow = (int *)grok__take(ar, R * sizeof(int));
         a->qtarget = (int *)grok__take(ar, R * sizeof(int));
@@ -3794,9 +3787,9 @@ static void grok__fold_gather_task(void *ctx, int task, int ntasks)
     int relu = m->cfg.act_fn == GROK_ACT_RELU;
     const float *x[GROK__FOLD_BATCH];
     float al[GROK__FOLD_BATCH];
-    long o, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
-    for (o = lo; o < hi; o++) {
-        long i = a->fold_qorder[o], r = a->qrow[i], first = r - r % T;
+    long i, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
+    for (i = lo; i < hi; i++) {
+        long r = a->qrow[i], first = r - r % T;
         int t = (int)(r % T);
         float *pre = (relu ? L->mlp_post : L->mlp_pre) + i * M;
         for (part = 0; part < 2; part++) { /* [pre | logits] = cst + own + sum of pattern * Y */
@@ -3847,39 +3840,6 @@ static void grok__sort_desc(long long *k, int n)
         t = k[0]; k[0] = k[i]; k[i] = t;
         grok__sift_min(k, 0, i);
     }
-}
-
-/* Stable counting sort of the query indices in[0..n) (0, 1, ... when in is NULL) by
-   key[i] in [0, nkeys), into out. */
-static void grok__fold_count_sort(grok__acts *a, const int *in, int *out, int n, int nkeys, const int *key)
-{
-    int i, j;
-    memset(a->fold_count, 0, sizeof(int) * (size_t)(nkeys + 1));
-    for (i = 0; i < n; i++) a->fold_count[key[in ? in[i] : i] + 1]++;
-    for (j = 0; j < nkeys; j++) a->fold_count[j + 1] += a->fold_count[j];
-    for (i = 0; i < n; i++) {
-        int q = in ? in[i] : i;
-        out[a->fold_count[key[q]]++] = q;
-    }
-}
-
-/* Rows of position 0 per tile of the gather order: 16 rows of H*(M+V) floats stay in L2. */
-#define GROK__FOLD_TILE 16
-
-/* fold_qorder: the queries by (tile of their position-0 row, their position-1 row, index).
-   Only the order grok__fold_gather_task visits them in; no result depends on it. */
-static void grok__fold_order(grok_model *m, int Q)
-{
-    grok__acts *a = m->acts;
-    int T = m->cfg.n_ctx, i;
-    for (i = 0; i < Q; i++) {
-        long first = a->qrow[i] - a->qrow[i] % T;
-        a->fold_qkey[i] = a->qrow[i] % T >= 1 ? a->att_idx[grok__tab_row(m, first + 1)] : 0;
-    }
-    grok__fold_count_sort(a, NULL, a->fold_qtmp, Q, a->n_att, a->fold_qkey);
-    for (i = 0; i < Q; i++)
-        a->fold_qkey[i] = a->att_idx[grok__tab_row(m, a->qrow[i] - a->qrow[i] % T)] / GROK__FOLD_TILE;
-    grok__fold_count_sort(a, a->fold_qtmp, a->fold_qorder, Q, a->n_att / GROK__FOLD_TILE + 1, a->fold_qkey);
 }
 
 /* Deals the attended table rows to the pool's threads, the most read first to the least loaded
@@ -3938,7 +3898,6 @@ static void grok__fold_forward(grok_model *m)
         if (own) a->own_rows[a->n_own++] = j;
     }
     grok__fold_deal(a, Nt);
-    grok__fold_order(m, Q);
     grok__embed_forward(a->e_tab, a->tab_tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), Nt, T, C);
     Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
     bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
