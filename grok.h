@@ -2450,8 +2450,10 @@ static void grok__prefetch_tile(const grok__gemm_job *g, const float *c, int row
 
 /* Computes the sub-matrix C[m0:m1, n0:n1] (m0 a multiple of MR, n0 of NR)
    with the Goto loop nest.  abuf holds an mc x KC packed A block, bbuf a
-   KC x nc packed B panel (mc, nc multiples of MR, NR).  The A strip stays
-   in L1 while the loop over B strips streams the panel from L2. */
+   KC x nc packed B panel (mc, nc multiples of MR, NR).  With g->ainplace
+   the full MR-row strips are read from A itself (kr->fn_lda) and only a
+   partial last strip is packed, alone, into abuf.  The A strip stays in L1
+   while the loop over B strips streams the panel from L2. */
 static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, int n1,
                              int mc, int nc, float *abuf, float *bbuf)
 {
