@@ -80,7 +80,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #if defined(GROK_STATIC) && defined(__GNUC__)
 #define GROKDEF static __attribute__((unused)) /* a program may use only part of the API */
@@ -587,6 +589,47 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
    the net in on_eval_ctx. progress_measures is for the modular-addition transformer only. */
 GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train,
                            const grok_data *test);
+
+/* exp(t) in float for t <= 0: t = k ln2 + r with k from the round-to-nearest shifter 1.5*2^23
+   and ln2 in two parts, e^r = 1 + r + r^2 P(r) with Cephes' degree-5 P (|r| <= ln2/2), times
+   2^k made in the exponent field of the shifted value's bits. Every step is one rounding
+   (fmaf, or a single +, *), as in the vector kernels, so they agree to the bit; about 1 ulp
+   from exp (tests/test_gemm measures it). Below GROK__EXP_MIN, where exp(t) < FLT_MIN, 0:
+   a softmax term that small is under a float ulp of its row's sum (>= 1). Here, outside the
+   implementation, so that grok_cuda.cu's kernels use the same function. */
+#ifdef __CUDACC__
+#define GROK__HD __host__ __device__
+#else
+#define GROK__HD
+#endif
+#define GROK__EXP_MIN (-87.33654f)
+#define GROK__EXP_SHIFT 12582912.0f
+#define GROK__EXP_LOG2E 1.44269504089f
+#define GROK__EXP_LN2_HI 0.693359375f
+#define GROK__EXP_LN2_LO (-2.12194440e-4f)
+#define GROK__EXP_P0 1.9875691500e-4f
+#define GROK__EXP_P1 1.3981999507e-3f
+#define GROK__EXP_P2 8.3334519073e-3f
+#define GROK__EXP_P3 4.1665795894e-2f
+#define GROK__EXP_P4 1.6666665459e-1f
+#define GROK__EXP_P5 5.0000001201e-1f
+static inline GROK__HD float grok__expf(float t)
+{
+    float u = fmaf(t, GROK__EXP_LOG2E, GROK__EXP_SHIFT), k = u - GROK__EXP_SHIFT, r, p, y, scale;
+    uint32_t bits;
+    r = fmaf(k, -GROK__EXP_LN2_HI, t);
+    r = fmaf(k, -GROK__EXP_LN2_LO, r);
+    p = fmaf(GROK__EXP_P0, r, GROK__EXP_P1);
+    p = fmaf(p, r, GROK__EXP_P2);
+    p = fmaf(p, r, GROK__EXP_P3);
+    p = fmaf(p, r, GROK__EXP_P4);
+    p = fmaf(p, r, GROK__EXP_P5);
+    y = fmaf(p, r * r, r) + 1.0f;
+    memcpy(&bits, &u, 4); /* the low bits of u hold k: (k + 127) << 23 is 2^k */
+    bits = (bits + 127u) << 23;
+    memcpy(&scale, &bits, 4);
+    return t < GROK__EXP_MIN ? 0.0f : y * scale;
+}
 
 #ifdef GROK_CUDA
 /* ----- CUDA companion (grok_cuda.cu beside this file; README, "CUDA companion"). Define
@@ -1770,6 +1813,33 @@ static void grok__bits_generic(const float *x, int n, uint16_t *out)
     }
 }
 
+/* Softmax numerators of one row: best = the first maximum of x (n) (NaNs skipped, but 0 if
+   x[0] is NaN, as the plain loop "if (x[v] > x[best]) best = v" finds), e (n) =
+   exp(x - x[best]), returns their sum in double, summed in 8 lanes (lane l takes e[l], e[l+8],
+   ... in order) then over the lanes as grok__sum8 does. The exp is grok__expf's, one rounding
+   per step in every variant, so all kernels give the same bits. */
+typedef double (*grok__softmax_fn)(float *e, const float *x, int n, int *best);
+
+static double grok__sum8(const double *s)
+{
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+static double grok__softmax_generic(float *e, const float *x, int n, int *best)
+{
+    double s[8] = {0};
+    float mx;
+    int v, b = 0;
+    for (v = 1; v < n; v++) if (x[v] > x[b]) b = v;
+    mx = x[b];
+    for (v = 0; v < n; v++) {
+        e[v] = grok__expf(x[v] - mx);
+        s[v % 8] += e[v];
+    }
+    *best = b;
+    return grok__sum8(s);
+}
+
 /* Vector primitives of the folded training path (grok__fold_*), in the kernel's ISA.
    madd: y[q] (n) += sum over e = 0..nx-1, in order, of alpha[e*ny + q] * x[e] (n), for
    q < ny; one multiply-add per term, so it equals nx*ny separate axpys, but each x[e] is
@@ -1817,6 +1887,7 @@ typedef struct {
     grok__bits_fn positive_bits;
     grok__madd_fn madd;
     grok__scatter_fn scatter;
+    grok__softmax_fn softmax;
 } grok__kernel;
 
 /* Portable 4x16 kernel; the compiler may vectorise the j loops. */
@@ -1837,7 +1908,7 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
 }
 
 static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, NULL, grok__epilogue_generic, grok__bits_generic,
-                                                   grok__madd_generic, grok__scatter_generic };
+                                                   grok__madd_generic, grok__scatter_generic, grok__softmax_generic };
 
 #if GROK__X86
 
@@ -2012,6 +2083,53 @@ static void grok__bits_avx2(const float *x, int n, uint16_t *out)
     if (j < n) grok__bits_generic(x + j, n - j, out + j / 16);
 }
 
+/* grok__expf on 8 lanes (t <= 0 or NaN). */
+__attribute__((target("avx2,fma")))
+static __m256 grok__exp_avx2(__m256 t)
+{
+    __m256 u = _mm256_fmadd_ps(t, _mm256_set1_ps(GROK__EXP_LOG2E), _mm256_set1_ps(GROK__EXP_SHIFT));
+    __m256 k = _mm256_sub_ps(u, _mm256_set1_ps(GROK__EXP_SHIFT)), r, p, y, scale;
+    r = _mm256_fmadd_ps(k, _mm256_set1_ps(-GROK__EXP_LN2_HI), t);
+    r = _mm256_fmadd_ps(k, _mm256_set1_ps(-GROK__EXP_LN2_LO), r);
+    p = _mm256_fmadd_ps(_mm256_set1_ps(GROK__EXP_P0), r, _mm256_set1_ps(GROK__EXP_P1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(GROK__EXP_P2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(GROK__EXP_P3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(GROK__EXP_P4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(GROK__EXP_P5));
+    y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(u), _mm256_set1_epi32(127)), 23));
+    return _mm256_and_ps(_mm256_mul_ps(y, scale), _mm256_cmp_ps(t, _mm256_set1_ps(GROK__EXP_MIN), _CMP_NLT_UQ));
+}
+
+__attribute__((target("avx2,fma")))
+static double grok__softmax_avx2(float *e, const float *x, int n, int *best)
+{
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    __m256 vmax = _mm256_set1_ps(-INFINITY), mx;
+    double s[8];
+    int v, b = 0;
+    /* max_ps(x, m) returns m where x is NaN: the maximum of the other entries */
+    for (v = 0; v + 8 <= n; v += 8) vmax = _mm256_max_ps(_mm256_loadu_ps(x + v), vmax);
+    for (; v < n; v++) vmax = _mm256_max_ps(_mm256_set1_ps(x[v]), vmax);
+    vmax = _mm256_max_ps(vmax, _mm256_permute2f128_ps(vmax, vmax, 1));
+    vmax = _mm256_max_ps(vmax, _mm256_shuffle_ps(vmax, vmax, 0x4E));
+    vmax = _mm256_max_ps(vmax, _mm256_shuffle_ps(vmax, vmax, 0xB1));
+    for (v = 0; v < n && x[v] != _mm256_cvtss_f32(vmax); v++) {}
+    b = v < n && x[0] == x[0] ? v : 0; /* the portable loop's answer with NaNs too */
+    mx = _mm256_set1_ps(x[b]);
+    for (v = 0; v < n; v += 8) {
+        __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256 ev = _mm256_and_ps(grok__exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + v, keep), mx)), _mm256_castsi256_ps(keep));
+        _mm256_maskstore_ps(e + v, keep, ev);
+        lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(ev)));
+        hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(ev, 1)));
+    }
+    _mm256_storeu_pd(s, lo);
+    _mm256_storeu_pd(s + 4, hi);
+    *best = b;
+    return grok__sum8(s);
+}
+
 __attribute__((target("avx512f")))
 static void grok__epilogue_avx512(float *c, const float *bias, int relu, const float *mask, const uint16_t *bits, int n)
 {
@@ -2037,6 +2155,61 @@ static void grok__bits_avx512(const float *x, int n, uint16_t *out)
         __mmask16 k = (__mmask16)(n - j >= 16 ? 0xFFFF : (1u << (n - j)) - 1u);
         out[j / 16] = (uint16_t)_mm512_mask_cmp_ps_mask(k, _mm512_maskz_loadu_ps(k, x + j), zero, _CMP_GT_OQ);
     }
+}
+
+/* grok__expf on 16 lanes (t <= 0 or NaN). */
+__attribute__((target("avx512f")))
+static __m512 grok__exp_avx512(__m512 t)
+{
+    __m512 u = _mm512_fmadd_ps(t, _mm512_set1_ps(GROK__EXP_LOG2E), _mm512_set1_ps(GROK__EXP_SHIFT));
+    __m512 k = _mm512_sub_ps(u, _mm512_set1_ps(GROK__EXP_SHIFT)), r, p, y, scale;
+    r = _mm512_fmadd_ps(k, _mm512_set1_ps(-GROK__EXP_LN2_HI), t);
+    r = _mm512_fmadd_ps(k, _mm512_set1_ps(-GROK__EXP_LN2_LO), r);
+    p = _mm512_fmadd_ps(_mm512_set1_ps(GROK__EXP_P0), r, _mm512_set1_ps(GROK__EXP_P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(GROK__EXP_P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(GROK__EXP_P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(GROK__EXP_P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(GROK__EXP_P5));
+    y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    scale = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, _mm512_add_epi32(_mm512_castps_si512(u), _mm512_set1_epi32(127)), 23));
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(t, _mm512_set1_ps(GROK__EXP_MIN), _CMP_NLT_UQ), _mm512_mul_ps(y, scale));
+}
+
+__attribute__((target("avx512f")))
+static double grok__softmax_avx512(float *e, const float *x, int n, int *best)
+{
+    __m512d acc = _mm512_setzero_pd();
+    __m512 vmax = _mm512_set1_ps(-INFINITY), mx;
+    __m256 lo, hi;
+    double s[8];
+    float top, lanes[16];
+    int v, b = 0;
+    for (v = 0; v < n; v += 16) {
+        __mmask16 k = (__mmask16)(n - v >= 16 ? 0xFFFF : (1u << (n - v)) - 1u);
+        /* max_ps(x, m) returns m where x is NaN: the maximum of the other entries */
+        vmax = _mm512_mask_max_ps(vmax, 0xFFFF, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x + v), vmax);
+    }
+    _mm512_storeu_ps(lanes, vmax);
+    for (top = lanes[0], v = 1; v < 16; v++) top = lanes[v] > top ? lanes[v] : top;
+    for (v = 0; v < n && x[0] == x[0]; v += 16) { /* x[0] NaN: 0, as the portable loop */
+        __mmask16 k = (__mmask16)(n - v >= 16 ? 0xFFFF : (1u << (n - v)) - 1u);
+        unsigned hit = _mm512_mask_cmp_ps_mask(k, _mm512_maskz_loadu_ps(k, x + v), _mm512_set1_ps(top), _CMP_EQ_OQ);
+        if (hit) { b = v + __builtin_ctz(hit); break; }
+    }
+    mx = _mm512_set1_ps(x[b]);
+    for (v = 0; v < n; v += 16) {
+        __mmask16 k = (__mmask16)(n - v >= 16 ? 0xFFFF : (1u << (n - v)) - 1u);
+        __m512 ev = _mm512_maskz_mov_ps(k, grok__exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + v), mx)));
+        _mm512_mask_storeu_ps(e + v, k, ev);
+        /* the maskz forms throughout: g++ 12 warns on the plain ones' undefined sources */
+        lo = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(ev), 0));
+        hi = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, _mm512_castps_pd(ev), 1));
+        acc = _mm512_add_pd(acc, _mm512_maskz_cvtps_pd(0xFF, lo));
+        acc = _mm512_add_pd(acc, _mm512_maskz_cvtps_pd(0xFF, hi));
+    }
+    _mm512_storeu_pd(s, acc);
+    *best = b;
+    return grok__sum8(s);
 }
 
 /* madd and dots sweep the columns once per group of 8, 4, 2 or 1 outputs, whose
@@ -2239,9 +2412,9 @@ static void grok__dots256_all(const float *const *x, int nx, int n, const float 
 GROK__SCATTER(grok__scatter_avx2, "avx2,fma", grok__dots256_all, grok__madd_avx2)
 
 static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__ukr_avx512_lda, grok__epilogue_avx512, grok__bits_avx512,
-                                                  grok__madd_avx512, grok__scatter_avx512 };
+                                                  grok__madd_avx512, grok__scatter_avx512, grok__softmax_avx512 };
 static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, grok__epilogue_avx2, grok__bits_avx2,
-                                                grok__madd_avx2, grok__scatter_avx2 };
+                                                grok__madd_avx2, grok__scatter_avx2, grok__softmax_avx2 };
 
 #endif /* GROK__X86 */
 
@@ -2972,29 +3145,24 @@ typedef struct {
     double dscale;
 } grok__ce_args;
 
-/* Per row with a target: the softmax numerators e = exp(x - max) (float: each term only needs
-   float's relative precision) summed in double, loss = log(sum) - (x[target] - max) in double,
+/* Per row with a target: the softmax numerators e = exp(x - max) (float, by the kernel's
+   softmax: each term only needs float's relative precision) summed in double, loss = log(sum) - (x[target] - max) in double,
    so that losses of 1e-7 and below keep their digits (seed 000), and whether the argmax (the
    first maximum) is the target. */
 static void grok__crossentropy_forward_task(void *ctx, int task, int ntasks)
 {
     const grok__ce_args *a = (const grok__ce_args *)ctx;
+    const grok__kernel *kr = grok__kernel_get();
     long r, lo = grok__chunk_lo(a->R, task, ntasks), hi = grok__chunk_lo(a->R, task + 1, ntasks);
-    int v, V = a->V;
+    int V = a->V;
     for (r = lo; r < hi; r++) {
         const float *x = a->logits + r * V;
-        float *e = a->probs + r * V, mx;
-        int target = a->targets[r], best = 0;
-        double sum = 0.0;
+        int target = a->targets[r], best;
+        double sum;
         if (target < 0) continue;
-        for (v = 1; v < V; v++) if (x[v] > x[best]) best = v;
-        mx = x[best];
-        for (v = 0; v < V; v++) {
-            e[v] = expf(x[v] - mx);
-            sum += e[v];
-        }
+        sum = kr->softmax(a->probs + r * V, x, V, &best);
         a->row_sum[r] = sum;
-        a->row_loss[r] = log(sum) - ((double)x[target] - mx);
+        a->row_loss[r] = log(sum) - ((double)x[target] - x[best]);
         a->row_correct[r] = best == target;
     }
 }

@@ -18,7 +18,7 @@
 
    --fmad=false keeps the kernels from contracting a*b+c into FMAs, so they round like the
    CPU code they mirror: AdamW is bitwise the CPU's for the same inputs, and elsewhere only
-   summation order (and expf/erff's last ulp) differs. cuBLAS runs in its default FP32 mode
+   summation order (and the attention's expf and GELU's erff/expf's last ulp) differs. cuBLAS runs in its default FP32 mode
    (no TF32) and is deterministic on one GPU model (cuBLAS's reproducibility guarantee); no
    kernel uses floating-point atomics, so a run repeats bit for bit.
 
@@ -339,24 +339,25 @@ __global__ void k_layernorm_backward(float *dinp, float *xg, const float *dout, 
 }
 
 /* Cross-entropy of row r, which has a target (grok.h's crossentropy_forward): the argmax
-   (first maximum), numerators e = expf(x - max) into probs, their sum in double, loss =
-   log(sum) - (x[target] - max) in double. logits, probs (R,V), targets (R) -> row_sum,
-   row_loss, row_correct (R). */
+   (first maximum), numerators e = grok__expf(x - max) into probs, their sum in double (in 8
+   lane sums as grok.h's softmax kernels: with nl = 1 the same bits), loss = log(sum) -
+   (x[target] - max) in double. logits, probs (R,V), targets (R) -> row_sum, row_loss,
+   row_correct (R). */
 GC_HD void gc_ce_forward_row(long r, int lane, int nl, float *probs, double *row_sum, double *row_loss,
                              int *row_correct, const float *logits, const int *targets, int V)
 {
     const float *x = logits + r * V;
     float *e = probs + r * V, mx = 0.0f;
     int best = -1;
-    double sum = 0.0;
+    double sum, s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int v = lane; v < V; v += nl)
         if (best < 0 || x[v] > mx) { mx = x[v]; best = v; }
     gc_block_argmax(&mx, &best);
     for (int v = lane; v < V; v += nl) {
-        e[v] = expf(x[v] - mx);
-        sum += e[v];
+        e[v] = grok__expf(x[v] - mx);
+        s[v % 8] += e[v];
     }
-    sum = gc_block_sum(sum);
+    sum = gc_block_sum(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
     if (lane == 0) {
         int t = targets[r];
         row_sum[r] = sum;

@@ -220,6 +220,54 @@ static void test_fold_kernels(void)
     if (bad_dots) printf("FAIL %s scatter dots: %d differ from the 16-lane fused sum\n", kr->name, bad_dots);
 }
 
+/* grok__expf against expl: within 2 ulps of exp(t) wherever that is a normal float (t from 0
+   down to GROK__EXP_MIN, every 97th float), exactly 1 at 0, 0 below, NaN kept. Then the
+   kernel's softmax against the portable one, to the bit (both use grok__expf's steps with
+   one rounding each): rows with ties, tails of every length, -inf and very negative entries;
+   the first maximum; the sum against a long double sum of the numerators. */
+static void test_softmax(void)
+{
+    const grok__kernel *kr = grok__kernel_get();
+    static const int ns[] = { 1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 113, 128, 257 };
+    float t = 0.0f, worst_t = 0.0f, e[257], eref[257], x[257];
+    double worst = 0.0;
+    uint32_t u;
+    int in, rep, v, bad_exp = 0, bad_soft = 0;
+    for (u = 0x80000000u; t >= GROK__EXP_MIN; u += 97) {
+        long double ref;
+        double ulps;
+        memcpy(&t, &u, 4);
+        if (t < GROK__EXP_MIN) break;
+        ref = expl((long double)t);
+        ulps = (double)(fabsl((long double)grok__expf(t) - ref) / (ldexpl(1.0L, ilogbl(ref) - 23)));
+        if (ulps > worst) { worst = ulps; worst_t = t; }
+    }
+    bad_exp += worst > 2.0;
+    bad_exp += grok__expf(0.0f) != 1.0f || grok__expf(-0.0f) != 1.0f;
+    bad_exp += grok__expf(-87.34f) != 0.0f || grok__expf(-1000.0f) != 0.0f || grok__expf(-INFINITY) != 0.0f;
+    bad_exp += !isnan(grok__expf(NAN));
+    n_pass += bad_exp == 0; n_fail += bad_exp != 0;
+    if (bad_exp) printf("FAIL grok__expf: worst %.3f ulps at t = %.9g, or wrong at 0, -inf, NaN\n", worst, (double)worst_t);
+    for (in = 0; in < (int)(sizeof ns / sizeof *ns); in++)
+        for (rep = 0; rep < 20; rep++) {
+            int n = ns[in], best = -1, bref = -1;
+            double sum, sref;
+            long double exact = 0;
+            for (v = 0; v < n; v++) x[v] = (float)(8.0 * urand());
+            if (rep % 4 == 1) for (v = 0; v < n; v++) x[v] = (float)irand(3); /* ties for the maximum */
+            if (rep % 4 == 2 && n > 2) { x[irand(n)] = -INFINITY; x[irand(n)] = -95.0f; x[irand(n)] = 40.0f; }
+            sum = kr->softmax(e, x, n, &best);
+            sref = grok__softmax_generic(eref, x, n, &bref);
+            for (v = 0; v < n; v++) exact += e[v];
+            bad_soft += best != bref || memcmp(&sum, &sref, sizeof sum) != 0 || memcmp(e, eref, sizeof(float) * (size_t)n) != 0;
+            for (v = 0; v < best; v++) bad_soft += x[v] >= x[best];
+            for (v = best; v < n; v++) bad_soft += x[v] > x[best];
+            bad_soft += e[best] != 1.0f || fabsl(sum - exact) > 1e-15L * exact;
+        }
+    n_pass += bad_soft == 0; n_fail += bad_soft != 0;
+    if (bad_soft) printf("FAIL %s softmax: %d rows differ from the portable kernel or the first maximum\n", kr->name, bad_soft);
+}
+
 static int run_all(void)
 {
     static const int sz_full[] = { 0, 1, 2, 3, 5, 7, 13, 14, 15, 16, 17, 29, 31, 32, 33, 47, 64, 97, 127, 129, 168, 169 };
@@ -232,6 +280,7 @@ static int run_all(void)
     test_parallel_for();
     test_epilogue();
     test_fold_kernels();
+    test_softmax();
     for (ta = 0; ta < 2; ta++)
         for (tb = 0; tb < 2; tb++) {
             /* random combos of the edge-prone sizes, all alpha/beta/stride variants */
