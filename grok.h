@@ -7876,6 +7876,8 @@ struct grok__progress {
     int p, n_train, *tokens, *train_rows, *freqs, nf;
     int *targets;  /* (max_rows): a dummy label at each last position, so the trimmed path runs */
     float *logits; /* (p*p, p) */
+    int *labels;   /* (p*p): (a + b) mod p */
+    double *work;  /* (2 p^3 + p): grok__modadd_restricted_in's */
 };
 
 /* GROK_OK for the CPU, 1 to hand the run to the CUDA companion, or an error. */
@@ -10013,37 +10015,77 @@ static int *grok__modadd_labels(int p)
 }
 
 /* P (n, cols) = projection of every column of L (n, cols) onto the unit trig-sum directions of
-   the nf frequencies (mutually orthogonal, so the projections add). */
+   the nf frequencies (mutually orthogonal, so the projections add). One pass over L makes all
+   2 nf dot products, one pass writes P; every sum runs in the order of the plain loops (rows
+   ascending; then frequency, cos before sin). */
 static int grok__trig_project(double *P, const double *L, int p, long cols, const int *freqs, int nf)
 {
-    long n = (long)p * p;
-    double *d = GROK__NEW(double, 2 * (size_t)n + cols), *dot;
-    int st = GROK_OK;
+    long n = (long)p * p, r, j;
+    int nd = 2 * nf, q, st = GROK_OK;
+    double *d = GROK__NEW(double, (size_t)nd * n + (size_t)nd * cols + 1), *dot;
     if (!d) return grok__fail(GROK_ERR_NOMEM, "trig-sum projection: out of memory");
-    dot = d + 2 * n;
-    memset(P, 0, sizeof(double) * (size_t)n * cols);
-    for (int f = 0; f < nf && st == GROK_OK; f++) {
-        if ((st = grok_trig_sum_directions(d, d + n, p, freqs[f])) != GROK_OK) break;
-        for (int s = 0; s < 2; s++) {
-            const double *v = d + s * n;
-            memset(dot, 0, sizeof(double) * (size_t)cols);
-            for (long r = 0; r < n; r++) for (long j = 0; j < cols; j++) dot[j] += v[r] * L[r * cols + j];
-            for (long r = 0; r < n; r++) for (long j = 0; j < cols; j++) P[r * cols + j] += dot[j] * v[r];
+    dot = d + (size_t)nd * n;
+    for (q = 0; q < nf && st == GROK_OK; q++) st = grok_trig_sum_directions(d + 2 * q * n, d + (2 * q + 1) * n, p, freqs[q]);
+    memset(dot, 0, sizeof(double) * (size_t)nd * cols);
+    for (r = 0; r < n && st == GROK_OK; r++)
+        for (q = 0; q < nd; q++) {
+            const double v = d[q * n + r], *GROK__RESTRICT Lr = L + r * cols;
+            double *GROK__RESTRICT dq = dot + q * cols;
+            for (j = 0; j < cols; j++) dq[j] += v * Lr[j];
+        }
+    for (r = 0; r < n && st == GROK_OK; r++) {
+        double *GROK__RESTRICT Pr = P + r * cols;
+        memset(Pr, 0, sizeof(double) * (size_t)cols);
+        for (q = 0; q < nd; q++) {
+            const double v = d[q * n + r], *GROK__RESTRICT dq = dot + q * cols;
+            for (j = 0; j < cols; j++) Pr[j] += dq[j] * v;
         }
     }
     GROK_FREE(d);
     return st;
 }
 
-/* seed 004's bias correction: X += mean over the n inputs of (orig - X), per output column. */
-static void grok__bias_correct(double *X, const double *orig, long n, long cols)
+/* seed 004's bias correction: X += mean over the n inputs of (orig - X), per output column;
+   colsum (cols) is scratch. Rows in the outer loop; each column's sum in row order. */
+static void grok__bias_correct(double *X, const double *orig, long n, long cols, double *colsum)
 {
-    for (long j = 0; j < cols; j++) {
-        double s = 0;
-        for (long r = 0; r < n; r++) s += orig[r * cols + j] - X[r * cols + j];
-        s /= n;
-        for (long r = 0; r < n; r++) X[r * cols + j] += s;
-    }
+    long r, j;
+    memset(colsum, 0, sizeof(double) * (size_t)cols);
+    for (r = 0; r < n; r++)
+        for (j = 0; j < cols; j++) colsum[j] += orig[r * cols + j] - X[r * cols + j];
+    for (j = 0; j < cols; j++) colsum[j] /= n;
+    for (r = 0; r < n; r++)
+        for (j = 0; j < cols; j++) X[r * cols + j] += colsum[j];
+}
+
+/* grok_modadd_restricted's work on checked arguments, with labels from grok__modadd_labels;
+   work holds 2 p^3 + p doubles (the progress measures keep theirs from one evaluation to the
+   next): the logits as doubles, which become the excluded logits E = L - P in place, and their
+   projection P, which becomes the restricted logits P + mean(E) (the bias correction: the
+   mean of L - P per column). */
+static int grok__modadd_restricted_in(double *restricted_loss, double *excluded_loss, double *restricted,
+                                      double *excluded, const float *logits, int p, const int *freqs, int nf,
+                                      const int *train_rows, int n_train, const int *labels, double *work)
+{
+    long n = (long)p * p, np = n * p, r, j;
+    double *E = work, *R = work + np, *mean = work + 2 * np;
+    int st;
+    for (r = 0; r < np; r++) E[r] = logits[r];
+    if ((st = grok__trig_project(R, E, p, p, freqs, nf)) != GROK_OK) return st;
+    memset(mean, 0, sizeof(double) * (size_t)p);
+    for (r = 0; r < n; r++)
+        for (j = 0; j < p; j++) {
+            E[r * p + j] -= R[r * p + j];
+            mean[j] += E[r * p + j];
+        }
+    for (j = 0; j < p; j++) mean[j] /= n;
+    for (r = 0; r < n; r++)
+        for (j = 0; j < p; j++) R[r * p + j] += mean[j];
+    if (restricted) memcpy(restricted, R, sizeof(double) * (size_t)np);
+    if (excluded) memcpy(excluded, E, sizeof(double) * (size_t)np);
+    if (restricted_loss && (st = grok_logits_loss(restricted_loss, R, labels, (int)n, p, NULL, 0)) != GROK_OK) return st;
+    if (excluded_loss) st = grok_logits_loss(excluded_loss, E, labels, (int)n, p, train_rows, n_train);
+    return st;
 }
 
 GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_loss, double *restricted,
@@ -10051,8 +10093,8 @@ GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_los
                                    const int *train_rows, int n_train)
 {
     long n = (long)p * p;
-    double *L, *P, *R, *E;
-    int *lab, st = GROK_OK;
+    double *work;
+    int *lab, st;
     if (!logits || !freqs) return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: logits or freqs is NULL");
     if (p < 3 || p > 4096 || nf < 0 || nf > (p - 1) / 2 || (train_rows && n_train < 1))
         return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: p = %d, nf = %d, n_train = %d", p, nf, n_train);
@@ -10065,20 +10107,12 @@ GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_los
     for (int i = 0; train_rows && i < n_train; i++)
         if (train_rows[i] < 0 || train_rows[i] >= n)
             return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: train row %d outside [0, %ld)", train_rows[i], n);
-    L = GROK__NEW(double, 4 * (size_t)n * p);
+    work = GROK__NEW(double, 2 * (size_t)n * p + p);
     lab = grok__modadd_labels(p);
-    if (!L || !lab) { GROK_FREE(L); GROK_FREE(lab); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_restricted: out of memory"); }
-    P = L + (size_t)n * p;
-    R = restricted ? restricted : P + (size_t)n * p;
-    E = excluded ? excluded : P + 2 * (size_t)n * p;
-    for (long i = 0; i < n * p; i++) L[i] = logits[i];
-    if ((st = grok__trig_project(P, L, p, p, freqs, nf)) == GROK_OK) {
-        for (long i = 0; i < n * p; i++) { R[i] = P[i]; E[i] = L[i] - P[i]; }
-        grok__bias_correct(R, L, n, p);
-        if (restricted_loss) st = grok_logits_loss(restricted_loss, R, lab, (int)n, p, NULL, 0);
-        if (st == GROK_OK && excluded_loss) st = grok_logits_loss(excluded_loss, E, lab, (int)n, p, train_rows, n_train);
-    }
-    GROK_FREE(L); GROK_FREE(lab);
+    if (!work || !lab) { GROK_FREE(work); GROK_FREE(lab); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_restricted: out of memory"); }
+    st = grok__modadd_restricted_in(restricted_loss, excluded_loss, restricted, excluded, logits, p, freqs, nf,
+                                    train_rows, n_train, lab, work);
+    GROK_FREE(work); GROK_FREE(lab);
     return st;
 }
 
@@ -10103,7 +10137,7 @@ GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_
     lab = grok__modadd_labels(p);
     A = GROK__NEW(double, 2 * (size_t)n * M);
     Wl = GROK__NEW(double, (size_t)M * p);
-    orig = GROK__NEW(double, (size_t)n * p * 2);
+    orig = GROK__NEW(double, (size_t)n * p * 2 + p); /* orig, tmp, a column sum */
     if (!lab || !A || !Wl || !orig || !Wout || !WU) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_neuron_losses: out of memory"); goto done; }
     tmp = orig + (size_t)n * p;
     for (long i = 0; i < n * M; i++) A[i] = acts[i];
@@ -10160,7 +10194,7 @@ GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_
                 if (c == drop || (drop == -1 && c == nc)) continue;
                 for (long i = 0; i < n * p; i++) tmp[i] += contrib[(size_t)c * n * p + i];
             }
-            grok__bias_correct(tmp, orig, n, p);
+            grok__bias_correct(tmp, orig, n, p, tmp + (size_t)n * p);
             st = grok_logits_loss(out, tmp, lab, (int)n, p, NULL, 0);
         }
     }
@@ -10269,6 +10303,7 @@ GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net
 static void grok__progress_free(struct grok__progress *pm)
 {
     GROK_FREE(pm->tokens); GROK_FREE(pm->train_rows); GROK_FREE(pm->freqs); GROK_FREE(pm->logits); GROK_FREE(pm->targets);
+    GROK_FREE(pm->labels); GROK_FREE(pm->work);
     memset(pm, 0, sizeof *pm);
 }
 
@@ -10279,9 +10314,12 @@ static int grok__progress_init(struct grok__progress *pm, const grok_model *m, c
     if (!p) return GROK_ERR_ARG;
     if (o->n_key_freqs < 0 || o->n_key_freqs > (p - 1) / 2 || (o->n_key_freqs > 0 && !o->key_freqs))
         return grok__fail(GROK_ERR_ARG, "grok_train: n_key_freqs = %d, want 0..%d with key_freqs set", o->n_key_freqs, (p - 1) / 2);
-    for (int i = 0; i < o->n_key_freqs; i++)
+    for (int i = 0; i < o->n_key_freqs; i++) {
         if (o->key_freqs[i] < 1 || o->key_freqs[i] > (p - 1) / 2)
             return grok__fail(GROK_ERR_ARG, "grok_train: key frequency %d outside 1..%d", o->key_freqs[i], (p - 1) / 2);
+        for (int j = 0; j < i; j++)
+            if (o->key_freqs[j] == o->key_freqs[i]) return grok__fail(GROK_ERR_ARG, "grok_train: key frequency %d twice", o->key_freqs[i]);
+    }
     pm->p = p;
     pm->n_train = train->n;
     pm->tokens = grok__modadd_tokens(p);
@@ -10289,7 +10327,9 @@ static int grok__progress_init(struct grok__progress *pm, const grok_model *m, c
     pm->freqs = GROK__NEW(int, (p - 1) / 2);
     pm->logits = GROK__NEW(float, (size_t)p * p * p);
     pm->targets = GROK__NEW(int, (size_t)m->max_rows);
-    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->targets) {
+    pm->labels = grok__modadd_labels(p);
+    pm->work = GROK__NEW(double, 2 * (size_t)p * p * p + p);
+    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->targets || !pm->labels || !pm->work) {
         grok__progress_free(pm);
         return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
     }
@@ -10324,8 +10364,8 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const g
     }
     if (st == GROK_OK) st = grok_fourier_norms(nrm, grok__w(m, "embed.W_E"), p, m->cfg.d_model, 0);
     if (st == GROK_OK && o->n_key_freqs == 0) st = grok_key_freqs(pm->freqs, NULL, &pm->nf, NULL, nrm, p, 0.05);
-    if (st == GROK_OK) st = grok_modadd_restricted(&out[0], &out[1], NULL, NULL, pm->logits, p, pm->freqs, pm->nf,
-                                                   pm->train_rows, pm->n_train);
+    if (st == GROK_OK) st = grok__modadd_restricted_in(&out[0], &out[1], NULL, NULL, pm->logits, p, pm->freqs, pm->nf,
+                                                       pm->train_rows, pm->n_train, pm->labels, pm->work);
     if (st == GROK_OK) {
         for (int i = 0; i < p; i++) nrm[i] = sqrt(nrm[i]);
         st = grok_gini(&out[2], nrm, p);

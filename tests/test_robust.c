@@ -454,6 +454,8 @@ static void test_tasks_train(void)
         int kf[2] = {1, 4};
         o.key_freqs = kf; o.n_key_freqs = 2;
         BAD(grok_train(&m, &o, &tr, &te), "key frequency 4 of p = 7");
+        kf[1] = 1;
+        BADM(grok_train(&m, &o, &tr, &te), "twice", "a key frequency given twice");
         o.key_freqs = NULL;
     }
     o.progress_measures = 0; o.n_key_freqs = 0;
