@@ -2228,8 +2228,13 @@ static double grok__softmax_avx512(float *e, const float *x, int n, int *best)
         }                                                                                     \
     }
 
-/* avx512: 16 columns per step, the tail masked (masked-off lanes are neither read nor written). */
-#define GROK__M512_MASK(k, n) (__mmask16)((n) - (k) >= 16 ? 0xFFFF : (1u << ((n) - (k))) - 1u)
+/* avx512: 16 columns per step, the tail masked (masked-off lanes are neither read nor written).
+   The lanes of 16 columns from k that are below n (none when k >= n). */
+static __mmask16 grok__m512_mask(int k, int n)
+{
+    return (__mmask16)(k >= n ? 0u : n - k >= 16 ? 0xFFFFu : (1u << (n - k)) - 1u);
+}
+
 #define GROK__MA512_LOAD(i) __m512 acc##i = _mm512_maskz_loadu_ps(msk, y[i] + k);
 #define GROK__MA512_FMA(i) acc##i = _mm512_fmadd_ps(_mm512_set1_ps(al[i]), v, acc##i);
 #define GROK__MA512_STORE(i) _mm512_mask_storeu_ps(y[i] + k, msk, acc##i);
@@ -2239,7 +2244,7 @@ static double grok__softmax_avx512(float *e, const float *x, int n, int *best)
     {                                                                                         \
         int e, k;                                                                             \
         for (k = 0; k < n; k += 16) {                                                         \
-            __mmask16 msk = GROK__M512_MASK(k, n);                                            \
+            __mmask16 msk = grok__m512_mask(k, n);                                            \
             QL(GROK__MA512_LOAD)                                                              \
             for (e = 0; e < nx; e++) {                                                        \
                 __m512 v = _mm512_maskz_loadu_ps(msk, x[e] + k);                              \
@@ -2249,10 +2254,37 @@ static double grok__softmax_avx512(float *e, const float *x, int n, int *best)
             QL(GROK__MA512_STORE)                                                             \
         }                                                                                     \
     }
-GROK__MADD512(grok__madd512_1, GROK__Q1)
 GROK__MADD512(grok__madd512_2, GROK__Q2)
 GROK__MADD512(grok__madd512_4, GROK__Q4)
 GROK__MADD512(grok__madd512_8, GROK__Q8)
+
+/* One output row: 4 column blocks of 16 at a time, the last ones masked, so that 4
+   independent chains of nx FMAs hide the FMA latency (with one chain per block the core
+   waited on it: one FMA per 4 cycles). Each element's sum is the same as the groups'. */
+__attribute__((target("avx512f")))
+static void grok__madd512_1(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
+{
+    float *yr = y[0];
+    int e, k;
+    for (k = 0; k < n; k += 64) {
+        __mmask16 m0 = grok__m512_mask(k, n), m1 = grok__m512_mask(k + 16, n);
+        __mmask16 m2 = grok__m512_mask(k + 32, n), m3 = grok__m512_mask(k + 48, n);
+        __m512 a0 = _mm512_maskz_loadu_ps(m0, yr + k), a1 = _mm512_maskz_loadu_ps(m1, yr + k + 16);
+        __m512 a2 = _mm512_maskz_loadu_ps(m2, yr + k + 32), a3 = _mm512_maskz_loadu_ps(m3, yr + k + 48);
+        for (e = 0; e < nx; e++) {
+            const float *xe = x[e] + k;
+            __m512 al = _mm512_set1_ps(alpha[(ptrdiff_t)e * ny]);
+            a0 = _mm512_fmadd_ps(al, _mm512_maskz_loadu_ps(m0, xe), a0);
+            a1 = _mm512_fmadd_ps(al, _mm512_maskz_loadu_ps(m1, xe + 16), a1);
+            a2 = _mm512_fmadd_ps(al, _mm512_maskz_loadu_ps(m2, xe + 32), a2);
+            a3 = _mm512_fmadd_ps(al, _mm512_maskz_loadu_ps(m3, xe + 48), a3);
+        }
+        _mm512_mask_storeu_ps(yr + k, m0, a0);
+        _mm512_mask_storeu_ps(yr + k + 16, m1, a1);
+        _mm512_mask_storeu_ps(yr + k + 32, m2, a2);
+        _mm512_mask_storeu_ps(yr + k + 48, m3, a3);
+    }
+}
 
 /* One ISA's madd from its group functions NAME##_8, _4, _2, _1. */
 #define GROK__MADD(NAME, TARGET, GROUP)                                                       \
@@ -2287,7 +2319,9 @@ static float grok__lanes_sum(float *lane, const float *x, const float *t, int k0
 
 /* avx512 dots of 4 x rows with 4 t rows at a time: 16 accumulators, so each loaded vector
    feeds 4 FMAs; then the 16 lane sums side by side (their chains are independent). Missing
-   rows of a block repeat the last one and their dots are dropped. */
+   rows of a block repeat the last one and their dots are dropped. The x rows (query
+   gradients, 2.5 KB each, out in L3) are too short for the hardware prefetcher: the next 4
+   are prefetched alongside (15% off the scatter). */
 #define GROK__DX512_ZERO(e) __m512 d##e##0 = _mm512_setzero_ps(), d##e##1 = d##e##0, d##e##2 = d##e##0, d##e##3 = d##e##0;
 #define GROK__DX512_FMA(e) { __m512 v = _mm512_loadu_ps(xb[e] + k);                            \
         d##e##0 = _mm512_fmadd_ps(v, t0, d##e##0); d##e##1 = _mm512_fmadd_ps(v, t1, d##e##1);    \
@@ -2301,21 +2335,25 @@ __attribute__((target("avx512f")))
 static void grok__dots512_all(const float *const *x, int nx, int n, const float *const *t, int nt, float *dots)
 {
     float lane[16][16], s[16];
-    const float *xb[4], *tb[4];
+    const float *xb[4], *tb[4], *xn[4];
     int e0, q0, e, q, l, k;
     for (e0 = 0; e0 < nx; e0 += 4)
         for (q0 = 0; q0 < nt; q0 += 4) {
-            for (e = 0; e < 4; e++) xb[e] = x[e0 + e < nx ? e0 + e : nx - 1];
+            for (e = 0; e < 4; e++) {
+                xb[e] = x[e0 + e < nx ? e0 + e : nx - 1];
+                xn[e] = x[e0 + 4 + e < nx ? e0 + 4 + e : nx - 1];
+            }
             for (q = 0; q < 4; q++) tb[q] = t[q0 + q < nt ? q0 + q : nt - 1];
             {
                 GROK__Q4(GROK__DX512_ZERO)
                 for (k = 0; k + 16 <= n; k += 16) {
                     __m512 t0 = _mm512_loadu_ps(tb[0] + k), t1 = _mm512_loadu_ps(tb[1] + k);
                     __m512 t2 = _mm512_loadu_ps(tb[2] + k), t3 = _mm512_loadu_ps(tb[3] + k);
+                    for (e = 0; e < 4; e++) _mm_prefetch((const char *)(xn[e] + k), _MM_HINT_T0);
                     GROK__Q4(GROK__DX512_FMA)
                 }
                 if (k < n) {
-                    __mmask16 msk = GROK__M512_MASK(k, n);
+                    __mmask16 msk = grok__m512_mask(k, n);
                     __m512 t0 = _mm512_maskz_loadu_ps(msk, tb[0] + k), t1 = _mm512_maskz_loadu_ps(msk, tb[1] + k);
                     __m512 t2 = _mm512_maskz_loadu_ps(msk, tb[2] + k), t3 = _mm512_maskz_loadu_ps(msk, tb[3] + k);
                     GROK__Q4(GROK__DX512_TAIL)
@@ -2368,10 +2406,43 @@ GROK__SCATTER(grok__scatter_avx512, "avx512f", grok__dots512_all, grok__madd_avx
                 y[q][k] = acc;                                                                \
             }                                                                                 \
     }
-GROK__MADD256(grok__madd256_1, GROK__Q1, 1)
 GROK__MADD256(grok__madd256_2, GROK__Q2, 2)
 GROK__MADD256(grok__madd256_4, GROK__Q4, 4)
 GROK__MADD256(grok__madd256_8, GROK__Q8, 8)
+
+/* One output row, 4 column blocks of 8 at a time (as grok__madd512_1). */
+__attribute__((target("avx2,fma")))
+static void grok__madd256_1(float *const *y, int ny, const float *const *x, const float *alpha, int nx, int n)
+{
+    float *yr = y[0];
+    int e, k;
+    for (k = 0; k + 32 <= n; k += 32) {
+        __m256 a0 = _mm256_loadu_ps(yr + k), a1 = _mm256_loadu_ps(yr + k + 8);
+        __m256 a2 = _mm256_loadu_ps(yr + k + 16), a3 = _mm256_loadu_ps(yr + k + 24);
+        for (e = 0; e < nx; e++) {
+            const float *xe = x[e] + k;
+            __m256 al = _mm256_set1_ps(alpha[(ptrdiff_t)e * ny]);
+            a0 = _mm256_fmadd_ps(al, _mm256_loadu_ps(xe), a0);
+            a1 = _mm256_fmadd_ps(al, _mm256_loadu_ps(xe + 8), a1);
+            a2 = _mm256_fmadd_ps(al, _mm256_loadu_ps(xe + 16), a2);
+            a3 = _mm256_fmadd_ps(al, _mm256_loadu_ps(xe + 24), a3);
+        }
+        _mm256_storeu_ps(yr + k, a0);
+        _mm256_storeu_ps(yr + k + 8, a1);
+        _mm256_storeu_ps(yr + k + 16, a2);
+        _mm256_storeu_ps(yr + k + 24, a3);
+    }
+    for (; k + 8 <= n; k += 8) {
+        __m256 a0 = _mm256_loadu_ps(yr + k);
+        for (e = 0; e < nx; e++) a0 = _mm256_fmadd_ps(_mm256_set1_ps(alpha[(ptrdiff_t)e * ny]), _mm256_loadu_ps(x[e] + k), a0);
+        _mm256_storeu_ps(yr + k, a0);
+    }
+    for (; k < n; k++) {
+        float acc = yr[k];
+        for (e = 0; e < nx; e++) acc = fmaf(alpha[(ptrdiff_t)e * ny], x[e][k], acc);
+        yr[k] = acc;
+    }
+}
 
 GROK__MADD(grok__madd_avx2, "avx2,fma", 256)
 
