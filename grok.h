@@ -1840,6 +1840,29 @@ static double grok__softmax_generic(float *e, const float *x, int n, int *best)
     return grok__sum8(s);
 }
 
+/* AdamW's per-element update (grok__adamw_params has the formula) with its float constants:
+   p, m, v (n) updated from g (n). Every variant does the same float operations in the same
+   order, unfused (sqrt and division are correctly rounded in each), so all give the same bits. */
+typedef struct {
+    float lr_wd_keep, one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps;
+} grok__adamw_consts;
+typedef void (*grok__adamw_fn)(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c);
+
+static void grok__adamw_generic(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
+{
+    long i;
+    for (i = 0; i < n; i++) {
+        float gi = g[i], mi, vi, denom;
+        p[i] *= c->lr_wd_keep;
+        mi = m[i] + c->one_minus_beta1 * (gi - m[i]); /* torch: exp_avg.lerp_(grad, 1 - beta1) */
+        vi = v[i] * c->beta2 + c->one_minus_beta2 * gi * gi;
+        denom = sqrtf(vi) / c->bc2_sqrt + c->eps;
+        p[i] += -c->step_size * mi / denom; /* torch: p.addcdiv_(m, denom, value=-step_size) */
+        m[i] = mi;
+        v[i] = vi;
+    }
+}
+
 /* Vector primitives of the folded training path (grok__fold_*), in the kernel's ISA.
    madd: y[q] (n) += sum over e = 0..nx-1, in order, of alpha[e*ny + q] * x[e] (n), for
    q < ny; one multiply-add per term, so it equals nx*ny separate axpys, but each x[e] is
@@ -1888,6 +1911,7 @@ typedef struct {
     grok__madd_fn madd;
     grok__scatter_fn scatter;
     grok__softmax_fn softmax;
+    grok__adamw_fn adamw;
 } grok__kernel;
 
 /* Portable 4x16 kernel; the compiler may vectorise the j loops. */
@@ -1908,7 +1932,7 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
 }
 
 static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, NULL, grok__epilogue_generic, grok__bits_generic,
-                                                   grok__madd_generic, grok__scatter_generic, grok__softmax_generic };
+                                                   grok__madd_generic, grok__scatter_generic, grok__softmax_generic, grok__adamw_generic };
 
 #if GROK__X86
 
@@ -2130,6 +2154,31 @@ static double grok__softmax_avx2(float *e, const float *x, int n, int *best)
     return grok__sum8(s);
 }
 
+/* grok__adamw_generic on 8 lanes, the tail by it. */
+#define GROK__ADAMW_STEP(W, P, M, V, G)                                                      \
+    P = W##_mul_ps(P, keep);                                                                 \
+    M = W##_add_ps(M, W##_mul_ps(omb1, W##_sub_ps(G, M)));                                   \
+    V = W##_add_ps(W##_mul_ps(V, b2), W##_mul_ps(W##_mul_ps(omb2, G), G));                   \
+    P = W##_add_ps(P, W##_div_ps(W##_mul_ps(nstep, M), W##_add_ps(W##_div_ps(W##_sqrt_ps(V), bc2), eps)));
+#define GROK__ADAMW_CONSTS(W, T)                                                             \
+    const T keep = W##_set1_ps(c->lr_wd_keep), omb1 = W##_set1_ps(c->one_minus_beta1), \
+        b2 = W##_set1_ps(c->beta2), omb2 = W##_set1_ps(c->one_minus_beta2), nstep = W##_set1_ps(-c->step_size), \
+        bc2 = W##_set1_ps(c->bc2_sqrt), eps = W##_set1_ps(c->eps);
+__attribute__((target("avx2,fma")))
+static void grok__adamw_avx2(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
+{
+    GROK__ADAMW_CONSTS(_mm256, __m256)
+    long i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 pv = _mm256_loadu_ps(p + i), mv = _mm256_loadu_ps(m + i), vv = _mm256_loadu_ps(v + i), gv = _mm256_loadu_ps(g + i);
+        GROK__ADAMW_STEP(_mm256, pv, mv, vv, gv)
+        _mm256_storeu_ps(p + i, pv);
+        _mm256_storeu_ps(m + i, mv);
+        _mm256_storeu_ps(v + i, vv);
+    }
+    grok__adamw_generic(p + i, m + i, v + i, g + i, n - i, c);
+}
+
 __attribute__((target("avx512f")))
 static void grok__epilogue_avx512(float *c, const float *bias, int relu, const float *mask, const uint16_t *bits, int n)
 {
@@ -2155,6 +2204,12 @@ static void grok__bits_avx512(const float *x, int n, uint16_t *out)
         __mmask16 k = (__mmask16)(n - j >= 16 ? 0xFFFF : (1u << (n - j)) - 1u);
         out[j / 16] = (uint16_t)_mm512_mask_cmp_ps_mask(k, _mm512_maskz_loadu_ps(k, x + j), zero, _CMP_GT_OQ);
     }
+}
+
+/* The lanes of 16 columns from k that are below n (none when k >= n). */
+static __mmask16 grok__m512_mask(int k, int n)
+{
+    return (__mmask16)(k >= n ? 0u : n - k >= 16 ? 0xFFFFu : (1u << (n - k)) - 1u);
 }
 
 /* grok__expf on 16 lanes (t <= 0 or NaN). */
@@ -2212,6 +2267,23 @@ static double grok__softmax_avx512(float *e, const float *x, int n, int *best)
     return grok__sum8(s);
 }
 
+/* grok__adamw_generic on 16 lanes, the tail masked. */
+__attribute__((target("avx512f")))
+static void grok__adamw_avx512(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
+{
+    GROK__ADAMW_CONSTS(_mm512, __m512)
+    long i;
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = grok__m512_mask(0, (int)(n - i < 16 ? n - i : 16));
+        __m512 pv = _mm512_maskz_loadu_ps(k, p + i), mv = _mm512_maskz_loadu_ps(k, m + i);
+        __m512 vv = _mm512_maskz_loadu_ps(k, v + i), gv = _mm512_maskz_loadu_ps(k, g + i);
+        GROK__ADAMW_STEP(_mm512, pv, mv, vv, gv)
+        _mm512_mask_storeu_ps(p + i, k, pv);
+        _mm512_mask_storeu_ps(m + i, k, mv);
+        _mm512_mask_storeu_ps(v + i, k, vv);
+    }
+}
+
 /* madd and dots sweep the columns once per group of 8, 4, 2 or 1 outputs, whose
    accumulators are named registers (one function per group size, from the macros below). */
 #define GROK__Q1(X) X(0)
@@ -2228,13 +2300,7 @@ static double grok__softmax_avx512(float *e, const float *x, int n, int *best)
         }                                                                                     \
     }
 
-/* avx512: 16 columns per step, the tail masked (masked-off lanes are neither read nor written).
-   The lanes of 16 columns from k that are below n (none when k >= n). */
-static __mmask16 grok__m512_mask(int k, int n)
-{
-    return (__mmask16)(k >= n ? 0u : n - k >= 16 ? 0xFFFFu : (1u << (n - k)) - 1u);
-}
-
+/* avx512: 16 columns per step, the tail masked (masked-off lanes are neither read nor written). */
 #define GROK__MA512_LOAD(i) __m512 acc##i = _mm512_maskz_loadu_ps(msk, y[i] + k);
 #define GROK__MA512_FMA(i) acc##i = _mm512_fmadd_ps(_mm512_set1_ps(al[i]), v, acc##i);
 #define GROK__MA512_STORE(i) _mm512_mask_storeu_ps(y[i] + k, msk, acc##i);
@@ -2483,9 +2549,9 @@ static void grok__dots256_all(const float *const *x, int nx, int n, const float 
 GROK__SCATTER(grok__scatter_avx2, "avx2,fma", grok__dots256_all, grok__madd_avx2)
 
 static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__ukr_avx512_lda, grok__epilogue_avx512, grok__bits_avx512,
-                                                  grok__madd_avx512, grok__scatter_avx512, grok__softmax_avx512 };
+                                                  grok__madd_avx512, grok__scatter_avx512, grok__softmax_avx512, grok__adamw_avx512 };
 static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, grok__epilogue_avx2, grok__bits_avx2,
-                                                grok__madd_avx2, grok__scatter_avx2, grok__softmax_avx2 };
+                                                grok__madd_avx2, grok__scatter_avx2, grok__softmax_avx2, grok__adamw_avx2 };
 
 #endif /* GROK__X86 */
 
@@ -4868,23 +4934,14 @@ GROKDEF int grok_model_backward(grok_model *m)
 typedef struct {
     float *p, *g, *m, *v;
     long n;
-    float lr_wd_keep, one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps;
+    grok__adamw_consts c;
 } grok__adamw_args;
 
 static void grok__adamw_task(void *ctx, int task, int ntasks)
 {
     const grok__adamw_args *a = (const grok__adamw_args *)ctx;
-    long i, lo = grok__chunk_lo(a->n, task, ntasks), hi = grok__chunk_lo(a->n, task + 1, ntasks);
-    for (i = lo; i < hi; i++) {
-        float g = a->g[i], m, v, denom;
-        a->p[i] *= a->lr_wd_keep;
-        m = a->m[i] + a->one_minus_beta1 * (g - a->m[i]); /* torch: exp_avg.lerp_(grad, 1 - beta1) */
-        v = a->v[i] * a->beta2 + a->one_minus_beta2 * g * g;
-        denom = sqrtf(v) / a->bc2_sqrt + a->eps;
-        a->p[i] += -a->step_size * m / denom; /* torch: p.addcdiv_(m, denom, value=-step_size) */
-        a->m[i] = m;
-        a->v[i] = v;
-    }
+    long lo = grok__chunk_lo(a->n, task, ntasks), hi = grok__chunk_lo(a->n, task + 1, ntasks);
+    grok__kernel_get()->adamw(a->p + lo, a->m + lo, a->v + lo, a->g + lo, hi - lo, &a->c);
 }
 
 static int grok__adamw_valid(const grok_adamw *o)
@@ -4907,13 +4964,13 @@ static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param 
     lr = o->lr * (o->lr_schedule ? o->lr_schedule(*step, o->lr_schedule_ctx) : 1.0);
     if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "%s: learning rate %g at step %ld", who, lr, *step);
     t = (double)(*step + 1);
-    a.lr_wd_keep = (float)(1.0 - lr * o->weight_decay);
-    a.one_minus_beta1 = (float)(1.0 - o->beta1);
-    a.beta2 = (float)o->beta2;
-    a.one_minus_beta2 = (float)(1.0 - o->beta2);
-    a.step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
-    a.bc2_sqrt = (float)sqrt(1.0 - pow(o->beta2, t));
-    a.eps = (float)o->eps;
+    a.c.lr_wd_keep = (float)(1.0 - lr * o->weight_decay);
+    a.c.one_minus_beta1 = (float)(1.0 - o->beta1);
+    a.c.beta2 = (float)o->beta2;
+    a.c.one_minus_beta2 = (float)(1.0 - o->beta2);
+    a.c.step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
+    a.c.bc2_sqrt = (float)sqrt(1.0 - pow(o->beta2, t));
+    a.c.eps = (float)o->eps;
     for (i = 0; i < n_params; i++) {
         const grok_param *p = &params[i];
         if (!p->trainable) continue;
