@@ -4333,19 +4333,20 @@ static void grok__fold_attention_backward_task(void *ctx, int task, int ntasks)
     }
 }
 
-/* Per table row j, its queries in order: dtab (Nt, 3*H*D) gets dk and dq (dv comes later
-   from the Y rows). */
+/* Per attended table row j (grok__fold_deal's share of the thread), its queries in order:
+   dtab (Nt, 3*H*D) gets dk and dq (dv comes later from the Y rows); the other rows are zero. */
 static void grok__fold_keys_task(void *ctx, int task, int ntasks)
 {
     const grok__fold_args *fa = (const grok__fold_args *)ctx;
     const grok_model *m = fa->m;
     const grok__acts *a = m->acts;
     const grok__layer_acts *L = &a->layer[0];
-    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, Nt = T * m->cfg.d_vocab, h, e, n, nown;
+    int T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, h, e, n, nown, row;
     const float *xq[GROK__FOLD_BATCH], *xdq[GROK__FOLD_BATCH];
     float ds[GROK__FOLD_BATCH];
-    long j, lo = grok__chunk_lo(Nt, task, ntasks), hi = grok__chunk_lo(Nt, task + 1, ntasks);
-    for (j = lo; j < hi; j++) {
+    (void)ntasks;
+    for (row = a->fold_part[task]; row < a->fold_part[task + 1]; row++) {
+        long j = a->fold_rows[row];
         float *dt = a->dtab + j * 3 * HD;
         int u = (int)(j % T), e0;
         memset(dt, 0, sizeof(float) * 3 * (size_t)HD);
@@ -4415,7 +4416,9 @@ static void grok__fold_backward(grok_model *m)
     if (db_in) for (k = 0; k < M; k++) db_in[k] += gO[k];
     if (db_U) for (k = 0; k < V; k++) db_U[k] += gout[M + k];
     grok__parallel_for(grok__fold_attention_backward_task, &fa, grok__tasks_for(Q));
-    grok__parallel_for(grok__fold_keys_task, &fa, grok__tasks_for(Nt));
+    for (j = 0; j < Nt; j++)
+        if (a->att_idx[j] < 0) memset(a->dtab + (long)j * 3 * HD, 0, sizeof(float) * 3 * (size_t)HD);
+    grok__parallel_for(grok__fold_keys_task, &fa, a->n_parts);
     /* fold_tab = fold_src @ [W_in | W_U] */
     if (dW_in || dW_U) {
         grok_gemm(1, 0, C, S, nsrc, 1.0f, a->fold_src, C, a->dfold_tab, S, 0.0f, a->dwcat, S);
