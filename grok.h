@@ -1847,9 +1847,24 @@ typedef struct {
     float lr_wd_keep, one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps;
 } grok__adamw_consts;
 typedef void (*grok__adamw_fn)(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c);
+/* Compilers contract a*b + c into an FMA where the target has one: g++ across statements,
+   in C++ even with -std=c++17 (gcc in its GNU C modes), clang within an expression. It would
+   happen in the vector variants' intrinsics (g++) or in the portable loop where it is
+   inlined as their tail (clang), not elsewhere: these functions keep every product rounded. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define GROK__NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define GROK__NO_CONTRACT
+#endif
+#if defined(__clang__)
+#define GROK__CONTRACT_OFF _Pragma("clang fp contract(off)")
+#else
+#define GROK__CONTRACT_OFF
+#endif
 
-static void grok__adamw_generic(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
+GROK__NO_CONTRACT static void grok__adamw_generic(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
 {
+    GROK__CONTRACT_OFF
     long i;
     for (i = 0; i < n; i++) {
         float gi = g[i], mi, vi, denom;
@@ -2155,23 +2170,23 @@ static double grok__softmax_avx2(float *e, const float *x, int n, int *best)
 }
 
 /* grok__adamw_generic on 8 lanes, the tail by it. */
-#define GROK__ADAMW_STEP(W, P, M, V, G)                                                      \
+#define GROK__ADAMW_STEP(W, SQRT, P, M, V, G)                                                \
     P = W##_mul_ps(P, keep);                                                                 \
     M = W##_add_ps(M, W##_mul_ps(omb1, W##_sub_ps(G, M)));                                   \
     V = W##_add_ps(W##_mul_ps(V, b2), W##_mul_ps(W##_mul_ps(omb2, G), G));                   \
-    P = W##_add_ps(P, W##_div_ps(W##_mul_ps(nstep, M), W##_add_ps(W##_div_ps(W##_sqrt_ps(V), bc2), eps)));
+    P = W##_add_ps(P, W##_div_ps(W##_mul_ps(nstep, M), W##_add_ps(W##_div_ps(SQRT(V), bc2), eps)));
 #define GROK__ADAMW_CONSTS(W, T)                                                             \
     const T keep = W##_set1_ps(c->lr_wd_keep), omb1 = W##_set1_ps(c->one_minus_beta1), \
         b2 = W##_set1_ps(c->beta2), omb2 = W##_set1_ps(c->one_minus_beta2), nstep = W##_set1_ps(-c->step_size), \
         bc2 = W##_set1_ps(c->bc2_sqrt), eps = W##_set1_ps(c->eps);
-__attribute__((target("avx2,fma")))
+__attribute__((target("avx2,fma"))) GROK__NO_CONTRACT
 static void grok__adamw_avx2(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
 {
     GROK__ADAMW_CONSTS(_mm256, __m256)
     long i;
     for (i = 0; i + 8 <= n; i += 8) {
         __m256 pv = _mm256_loadu_ps(p + i), mv = _mm256_loadu_ps(m + i), vv = _mm256_loadu_ps(v + i), gv = _mm256_loadu_ps(g + i);
-        GROK__ADAMW_STEP(_mm256, pv, mv, vv, gv)
+        GROK__ADAMW_STEP(_mm256, _mm256_sqrt_ps, pv, mv, vv, gv)
         _mm256_storeu_ps(p + i, pv);
         _mm256_storeu_ps(m + i, mv);
         _mm256_storeu_ps(v + i, vv);
@@ -2267,8 +2282,10 @@ static double grok__softmax_avx512(float *e, const float *x, int n, int *best)
     return grok__sum8(s);
 }
 
-/* grok__adamw_generic on 16 lanes, the tail masked. */
-__attribute__((target("avx512f")))
+/* grok__adamw_generic on 16 lanes, the tail masked. The maskz sqrt: g++ 12 warns on the plain
+   one's undefined source. */
+#define GROK__SQRT512(x) _mm512_maskz_sqrt_ps(0xFFFF, x)
+__attribute__((target("avx512f"))) GROK__NO_CONTRACT
 static void grok__adamw_avx512(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
 {
     GROK__ADAMW_CONSTS(_mm512, __m512)
@@ -2277,7 +2294,7 @@ static void grok__adamw_avx512(float *p, float *m, float *v, const float *g, lon
         __mmask16 k = grok__m512_mask(0, (int)(n - i < 16 ? n - i : 16));
         __m512 pv = _mm512_maskz_loadu_ps(k, p + i), mv = _mm512_maskz_loadu_ps(k, m + i);
         __m512 vv = _mm512_maskz_loadu_ps(k, v + i), gv = _mm512_maskz_loadu_ps(k, g + i);
-        GROK__ADAMW_STEP(_mm512, pv, mv, vv, gv)
+        GROK__ADAMW_STEP(_mm512, GROK__SQRT512, pv, mv, vv, gv)
         _mm512_mask_storeu_ps(p + i, k, pv);
         _mm512_mask_storeu_ps(m + i, k, mv);
         _mm512_mask_storeu_ps(v + i, k, vv);
@@ -4075,7 +4092,29 @@ typedef struct {
     grok_model *m;
     int n_q, n_y; /* queries; Y rows (n_att * H), after which the own rows start */
     const grok__kernel *kr;
+    int backward; /* for grok__fold_heads_task */
 } grok__fold_args;
+
+/* Head h of Y = v @ W_O (fold_v (n_att, H*D), W_O (H, D, C) -> the Y rows of fold_src), or
+   its backward into dW_O[h] and dfold_v. One head per task: each GEMM is too small to split. */
+static void grok__fold_heads_task(void *ctx, int h, int nheads)
+{
+    const grok__fold_args *fa = (const grok__fold_args *)ctx;
+    grok_model *m = fa->m;
+    grok__acts *a = m->acts;
+    int C = m->cfg.d_model, D = m->cfg.d_head, HD = nheads * D;
+    const float *W_O = grok__bp(m, m->weights, 0, GROK__W_O);
+    float *dW_O = grok__bg(m, 0, GROK__W_O);
+    if (!fa->backward) {
+        grok_gemm(0, 0, a->n_att, C, D, 1.0f, a->fold_v + h * D, HD, W_O + (long)h * D * C, C, 0.0f,
+                  a->fold_src + (long)h * C, nheads * C);
+        return;
+    }
+    if (dW_O) grok_gemm(1, 0, D, C, a->n_att, 1.0f, a->fold_v + h * D, HD, a->dfold_src + (long)h * C, nheads * C,
+                        1.0f, dW_O + (long)h * D * C, C);
+    grok_gemm(0, 1, a->n_att, D, C, 1.0f, a->dfold_src + (long)h * C, nheads * C, W_O + (long)h * D * C, C, 0.0f,
+              a->dfold_v + h * D, HD);
+}
 
 /* Terms per madd/dots call: pointer lists live on the stack in batches of this size. */
 #define GROK__FOLD_BATCH 64
@@ -4185,10 +4224,10 @@ static void grok__fold_forward(grok_model *m)
     grok__trim_args ta;
     grok__fold_args fa;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
-    int S = M + V, Vin = c->d_vocab, Nt = T * Vin, Q = 0, j, h, k, nsrc;
+    int S = M + V, Vin = c->d_vocab, Nt = T * Vin, Q = 0, j, k, nsrc;
     long r, R = (long)a->B * T;
     float *w = m->weights, *Wqkv[3], *bqkv[3], *cst = a->fold_cst, *src;
-    const float *W_O = grok__bp(m, w, 0, GROK__W_O), *W_in = grok__bp(m, w, 0, GROK__W_IN);
+    const float *W_in = grok__bp(m, w, 0, GROK__W_IN);
     const float *W_out = grok__bp(m, w, 0, GROK__W_OUT), *W_U = grok__gp(m, w, a->idx_W_U);
     const float *b_in = grok__bp(m, w, 0, GROK__B_IN), *b_U = grok__gp(m, w, a->idx_b_U);
     for (r = 0; r < R; r++)
@@ -4219,8 +4258,8 @@ static void grok__fold_forward(grok_model *m)
     fa.m = m; fa.n_q = Q; fa.n_y = a->n_att * H; fa.kr = grok__kernel_get();
     for (j = 0; j < a->n_att; j++)
         memcpy(a->fold_v + (long)j * HD, a->qkv_tab + (long)a->att_rows[j] * 3 * HD + 2 * HD, sizeof(float) * (size_t)HD);
-    for (h = 0; h < H; h++)
-        grok_gemm(0, 0, a->n_att, C, D, 1.0f, a->fold_v + h * D, HD, W_O + (long)h * D * C, C, 0.0f, a->fold_src + (long)h * C, H * C);
+    fa.backward = 0;
+    grok__parallel_for(grok__fold_heads_task, &fa, H);
     src = a->fold_src + (long)fa.n_y * C;
     for (j = 0; j < a->n_own; j++, src += C) memcpy(src, a->e_tab + (long)a->own_rows[j] * C, sizeof(float) * (size_t)C);
     memcpy(src, grok__bp(m, w, 0, GROK__B_O), sizeof(float) * (size_t)C);
@@ -4378,11 +4417,11 @@ static void grok__fold_backward(grok_model *m)
     grok__fold_args fa;
     grok__epilogue ep;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
-    int S = M + V, Nt = T * c->d_vocab, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU, nsrc, j, h, k;
+    int S = M + V, Nt = T * c->d_vocab, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU, nsrc, j, k;
     float *w = m->weights, *dW[3], *db[3], *gO, *gout, *dsrc_b;
-    const float *W_O = grok__bp(m, w, 0, GROK__W_O), *W_out = grok__bp(m, w, 0, GROK__W_OUT);
+    const float *W_out = grok__bp(m, w, 0, GROK__W_OUT);
     const float *W_U = grok__gp(m, w, a->idx_W_U);
-    float *dW_O = grok__bg(m, 0, GROK__W_O), *dW_in = grok__bg(m, 0, GROK__W_IN), *dW_out = grok__bg(m, 0, GROK__W_OUT);
+    float *dW_in = grok__bg(m, 0, GROK__W_IN), *dW_out = grok__bg(m, 0, GROK__W_OUT);
     float *dW_U = grok__gg(m, a->idx_W_U), *db_in = grok__bg(m, 0, GROK__B_IN), *db_U = grok__gg(m, a->idx_b_U);
     float *db_O = grok__bg(m, 0, GROK__B_O), *db_out = grok__bg(m, 0, GROK__B_OUT);
 
@@ -4434,12 +4473,8 @@ static void grok__fold_backward(grok_model *m)
     if (db_O) for (k = 0; k < C; k++) db_O[k] += dsrc_b[k];
     if (db_out) for (k = 0; k < C; k++) db_out[k] += dsrc_b[C + k];
     /* Y[j, h] = v[j, h] @ W_O[h] */
-    for (h = 0; h < H; h++) {
-        if (dW_O) grok_gemm(1, 0, D, C, a->n_att, 1.0f, a->fold_v + h * D, HD, a->dfold_src + (long)h * C, H * C,
-                            1.0f, dW_O + (long)h * D * C, C);
-        grok_gemm(0, 1, a->n_att, D, C, 1.0f, a->dfold_src + (long)h * C, H * C, W_O + (long)h * D * C, C,
-                  0.0f, a->dfold_v + h * D, HD);
-    }
+    fa.backward = 1;
+    grok__parallel_for(grok__fold_heads_task, &fa, H);
     for (j = 0; j < a->n_att; j++)
         memcpy(a->dtab + (long)a->att_rows[j] * 3 * HD + 2 * HD, a->dfold_v + (long)j * HD, sizeof(float) * (size_t)HD);
     for (j = 0; j < Nt; j++) {
