@@ -2122,20 +2122,25 @@ static void grok__bits_avx2(const float *x, int n, uint16_t *out)
     if (j < n) grok__bits_generic(x + j, n - j, out + j / 16);
 }
 
+/* grok__expf's steps up to y = e^r and u (whose low bits hold k) on vectors of type T, with
+   W the intrinsics' prefix; the callers make 2^k and the mask in their ISA. */
+#define GROK__EXP_STEPS(W, T)                                                                \
+    T u = W##_fmadd_ps(t, W##_set1_ps(GROK__EXP_LOG2E), W##_set1_ps(GROK__EXP_SHIFT));       \
+    T k = W##_sub_ps(u, W##_set1_ps(GROK__EXP_SHIFT)), r, p, y, scale;                       \
+    r = W##_fmadd_ps(k, W##_set1_ps(-GROK__EXP_LN2_HI), t);                                   \
+    r = W##_fmadd_ps(k, W##_set1_ps(-GROK__EXP_LN2_LO), r);                                   \
+    p = W##_fmadd_ps(W##_set1_ps(GROK__EXP_P0), r, W##_set1_ps(GROK__EXP_P1));               \
+    p = W##_fmadd_ps(p, r, W##_set1_ps(GROK__EXP_P2));                                       \
+    p = W##_fmadd_ps(p, r, W##_set1_ps(GROK__EXP_P3));                                       \
+    p = W##_fmadd_ps(p, r, W##_set1_ps(GROK__EXP_P4));                                       \
+    p = W##_fmadd_ps(p, r, W##_set1_ps(GROK__EXP_P5));                                       \
+    y = W##_add_ps(W##_fmadd_ps(p, W##_mul_ps(r, r), r), W##_set1_ps(1.0f));
+
 /* grok__expf on 8 lanes (t <= 0 or NaN). */
 __attribute__((target("avx2,fma")))
 static __m256 grok__exp_avx2(__m256 t)
 {
-    __m256 u = _mm256_fmadd_ps(t, _mm256_set1_ps(GROK__EXP_LOG2E), _mm256_set1_ps(GROK__EXP_SHIFT));
-    __m256 k = _mm256_sub_ps(u, _mm256_set1_ps(GROK__EXP_SHIFT)), r, p, y, scale;
-    r = _mm256_fmadd_ps(k, _mm256_set1_ps(-GROK__EXP_LN2_HI), t);
-    r = _mm256_fmadd_ps(k, _mm256_set1_ps(-GROK__EXP_LN2_LO), r);
-    p = _mm256_fmadd_ps(_mm256_set1_ps(GROK__EXP_P0), r, _mm256_set1_ps(GROK__EXP_P1));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(GROK__EXP_P2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(GROK__EXP_P3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(GROK__EXP_P4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(GROK__EXP_P5));
-    y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    GROK__EXP_STEPS(_mm256, __m256)
     scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(u), _mm256_set1_epi32(127)), 23));
     return _mm256_and_ps(_mm256_mul_ps(y, scale), _mm256_cmp_ps(t, _mm256_set1_ps(GROK__EXP_MIN), _CMP_NLT_UQ));
 }
@@ -2231,16 +2236,7 @@ static __mmask16 grok__m512_mask(int k, int n)
 __attribute__((target("avx512f")))
 static __m512 grok__exp_avx512(__m512 t)
 {
-    __m512 u = _mm512_fmadd_ps(t, _mm512_set1_ps(GROK__EXP_LOG2E), _mm512_set1_ps(GROK__EXP_SHIFT));
-    __m512 k = _mm512_sub_ps(u, _mm512_set1_ps(GROK__EXP_SHIFT)), r, p, y, scale;
-    r = _mm512_fmadd_ps(k, _mm512_set1_ps(-GROK__EXP_LN2_HI), t);
-    r = _mm512_fmadd_ps(k, _mm512_set1_ps(-GROK__EXP_LN2_LO), r);
-    p = _mm512_fmadd_ps(_mm512_set1_ps(GROK__EXP_P0), r, _mm512_set1_ps(GROK__EXP_P1));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(GROK__EXP_P2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(GROK__EXP_P3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(GROK__EXP_P4));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(GROK__EXP_P5));
-    y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    GROK__EXP_STEPS(_mm512, __m512)
     scale = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, _mm512_add_epi32(_mm512_castps_si512(u), _mm512_set1_epi32(127)), 23));
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(t, _mm512_set1_ps(GROK__EXP_MIN), _CMP_NLT_UQ), _mm512_mul_ps(y, scale));
 }
