@@ -12,12 +12,13 @@
 
 typedef struct { int ta, tb, M, N, K; } shape;
 
-/* Median seconds of `reps` calls (after one warm-up); blas selects OpenBLAS. */
+/* Median seconds of `reps` calls (after three warm-ups: the first calls after a thread-count change
+   also wake and migrate the new threads); blas selects OpenBLAS. */
 static double time_gemm(const shape *s, const float *A, const float *B, float *C, int reps, int blas)
 {
     double t[64];
     int r, lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
-    for (r = -1; r < reps; r++) {
+    for (r = -3; r < reps; r++) {
         double t0 = bench_now();
         if (!blas)
             grok_gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);

@@ -293,6 +293,51 @@ static void test_adamw(void)
     if (bad) printf("FAIL %s adamw: %d lengths differ from the portable update\n", kr->name, bad);
 }
 
+#if GROK__X86
+static void fp_product_task(void *ctx, int t, int n)
+{
+    volatile float tiny = 1e-20f;
+    (void)n;
+    ((float *)ctx)[t] = tiny * tiny; /* 1e-40: subnormal, or 0 when flushed */
+}
+
+/* Subnormals: grok_gemm runs flushed (FTZ/DAZ) whatever the caller's mode and restores that
+   mode; pool workers compute in the caller's mode, whichever way it was last set (1e-40
+   products flushed to 0 or kept, the same at 1 and 2 threads). */
+static void test_subnormals(void)
+{
+    const unsigned caller = _mm_getcsr() & ~GROK__FP_FLUSH;
+    volatile float tiny = 1e-20f;
+    float prod[16], *A, *B, *C;
+    int M = 200, N = 120, K = 96, i, th, flush, bad = 0;
+    _mm_setcsr(caller | GROK__FP_FLUSH);
+    if (tiny * tiny != 0.0f) { /* valgrind, for one, ignores FTZ */
+        _mm_setcsr(caller);
+        printf("skip subnormals: this CPU (or emulator) does not honour MXCSR.FTZ\n");
+        return;
+    }
+    A = alloc_fill((size_t)M * K); B = alloc_fill((size_t)K * N); C = alloc_fill((size_t)M * N);
+    for (i = 0; i < M * K; i++) A[i] = 1e-20f;
+    for (i = 0; i < K * N; i++) B[i] = 1e-20f;
+    for (th = 1; th <= 2; th++) {
+        grok_threads_set(th);
+        for (flush = 1; flush >= 0; flush--) { /* the worker's last mode first differs, then agrees */
+            _mm_setcsr(caller | (flush ? GROK__FP_FLUSH : 0));
+            grok__parallel_for(fp_product_task, prod, 16);
+            for (i = 0; i < 16; i++) bad += (prod[i] == 0.0f) != flush;
+        }
+        _mm_setcsr(caller);
+        grok_gemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+        bad += _mm_getcsr() != caller;
+        for (i = 0; i < M * N; i++) bad += C[i] != 0.0f;
+    }
+    grok_threads_set(0);
+    free(A); free(B); free(C);
+    n_pass += bad == 0; n_fail += bad != 0;
+    if (bad) printf("FAIL subnormals: %d workers, products or modes wrong\n", bad);
+}
+#endif
+
 static int run_all(void)
 {
     static const int sz_full[] = { 0, 1, 2, 3, 5, 7, 13, 14, 15, 16, 17, 29, 31, 32, 33, 47, 64, 97, 127, 129, 168, 169 };
@@ -307,6 +352,9 @@ static int run_all(void)
     test_fold_kernels();
     test_softmax();
     test_adamw();
+#if GROK__X86
+    test_subnormals();
+#endif
     for (ta = 0; ta < 2; ta++)
         for (tb = 0; tb < 2; tb++) {
             /* random combos of the edge-prone sizes, all alpha/beta/stride variants */
