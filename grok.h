@@ -1819,6 +1819,9 @@ typedef void (*grok__ukernel_fn)(int kc, const float *a, const float *b, float *
 /* The same with A read in place: row i's value for k is a[i*lda + k]. */
 typedef void (*grok__ukernel_lda_fn)(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
                                      ptrdiff_t ldc, float alpha, float beta);
+/* Four rows of a tile, row i's value for k at a[i*rs + k*step]. */
+typedef void (*grok__ukernel4_fn)(int kc, const float *a, ptrdiff_t rs, ptrdiff_t step, const float *b, float *c,
+                                  ptrdiff_t ldc, float alpha, float beta);
 
 /* What a GEMM does to each finished tile of C while it is still in L1, so that the layers
    need no separate pass over memory: c += bias[col]; then relu: c = c > 0 ? c : 0, or
@@ -1971,6 +1974,7 @@ typedef struct {
     grok__ukernel_fn fn;      /* A strip packed k-major: a[k*MR + i] */
     grok__ukernel_fn fn_rows; /* A strip packed row-major, a[i*GROK__KC + k]; NULL if absent */
     grok__ukernel_lda_fn fn_lda; /* A strip read in place, a[i*lda + k]; NULL if absent */
+    grok__ukernel4_fn fn4;       /* 4 rows of a packed strip, for partial strips; NULL if absent */
     grok__epilogue_fn epilogue;
     grok__bits_fn positive_bits;
     grok__madd_fn madd;
@@ -1996,7 +2000,7 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
         }
 }
 
-static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, NULL, grok__epilogue_generic, grok__bits_generic,
+static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, NULL, NULL, grok__epilogue_generic, grok__bits_generic,
                                                    grok__madd_generic, grok__scatter_generic, grok__softmax_generic, grok__adamw_generic };
 
 #if GROK__X86
@@ -2015,36 +2019,51 @@ static inline void grok__upd512(float *c, __m512 acc, __m512 va, __m512 vb, floa
 
 #define GROK__ROWS14(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 
-/* AVX-512 14x32 kernel body: 28 zmm accumulators + 2 B vectors + 1
-   broadcast fill the 32 registers; 28 FMAs per 16 loads keeps the FMA
-   pipes busy.  Row i's value for the current k is a[i*rs]; a advances by
-   step per k.  Inlined into each layout variant so rs and step become
-   constant displacements. */
-__attribute__((target("avx512f"), always_inline))
-static inline void grok__avx512_body(int kc, const float *a, const float *b, float *c,
-                                     ptrdiff_t ldc, float alpha, float beta,
-                                     const ptrdiff_t rs, const ptrdiff_t step)
-{
+#define GROK__ROWS4(X) X(0) X(1) X(2) X(3)
+
+/* AVX-512 kernel body for the rows that ROWS lists, 32 columns: with 14 rows, 28 zmm
+   accumulators + 2 B vectors + 1 broadcast fill the 32 registers, and 28 FMAs per 16 loads keep
+   the FMA pipes busy. Row i's value for the current k is a[i*rs]; a advances by step per k.
+   Inlined into each layout variant so rs and step become constant displacements. */
 #define GROK__Z(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
 #define GROK__F(i) { __m512 ai = _mm512_set1_ps(a[(i) * rs]);   \
                      c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0); \
                      c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1); }
 #define GROK__S(i) grok__upd512(c + (i) * ldc, c##i##0, va, vb, beta); \
                    grok__upd512(c + (i) * ldc + 16, c##i##1, va, vb, beta);
-    GROK__ROWS14(GROK__Z)
-    int k;
-    for (k = 0; k < kc; k++, a += step, b += 32) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        GROK__ROWS14(GROK__F)
+#define GROK__AVX512_TILE(ROWS)                                              \
+    ROWS(GROK__Z)                                                            \
+    int k;                                                                   \
+    for (k = 0; k < kc; k++, a += step, b += 32) {                           \
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);        \
+        ROWS(GROK__F)                                                        \
+    }                                                                        \
+    {                                                                        \
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);        \
+        ROWS(GROK__S)                                                        \
     }
-    {
-        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-        GROK__ROWS14(GROK__S)
-    }
+
+__attribute__((target("avx512f"), always_inline))
+static inline void grok__avx512_body(int kc, const float *a, const float *b, float *c,
+                                     ptrdiff_t ldc, float alpha, float beta,
+                                     const ptrdiff_t rs, const ptrdiff_t step)
+{
+    GROK__AVX512_TILE(GROK__ROWS14)
+}
+
+/* Four rows of a partial strip (a kernel edge): each element's arithmetic is that of the
+   14-row kernel, in a third of its time for the 1-4 rows left at the bottom of M = 128. */
+__attribute__((target("avx512f")))
+static void grok__ukr_avx512_4(int kc, const float *a, ptrdiff_t rs, ptrdiff_t step, const float *b, float *c,
+                               ptrdiff_t ldc, float alpha, float beta)
+{
+    GROK__AVX512_TILE(GROK__ROWS4)
+}
+#undef GROK__AVX512_TILE
 #undef GROK__Z
 #undef GROK__F
 #undef GROK__S
-}
+#undef GROK__ROWS4
 
 /* A strip packed k-major: a[k*14 + i]. */
 __attribute__((target("avx512f")))
@@ -2611,9 +2630,9 @@ static void grok__dots256_all(const float *const *x, int nx, int n, const float 
 
 GROK__SCATTER(grok__scatter_avx2, "avx2,fma", grok__dots256_all, grok__madd_avx2)
 
-static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__ukr_avx512_lda, grok__epilogue_avx512, grok__bits_avx512,
+static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__ukr_avx512_lda, grok__ukr_avx512_4, grok__epilogue_avx512, grok__bits_avx512,
                                                   grok__madd_avx512, grok__scatter_avx512, grok__softmax_avx512, grok__adamw_avx512 };
-static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, grok__epilogue_avx2, grok__bits_avx2,
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, NULL, grok__epilogue_avx2, grok__bits_avx2,
                                                 grok__madd_avx2, grok__scatter_avx2, grok__softmax_avx2, grok__adamw_avx2 };
 
 #endif /* GROK__X86 */
@@ -2764,19 +2783,24 @@ static void grok__pack_b(const grok__gemm_job *g, int p0, int kc, int j0, int nc
 
 /* Partial tile (mrows < MR or ncols < NR, only at C's bottom/right edge):
    run the full kernel on a zero-padded copy so the arithmetic per element
-   is exactly that of an interior tile. */
+   is exactly that of an interior tile; a partial strip (packed, padded with
+   zero rows to MR) in groups of 4 rows where fewer groups cost less. */
 static void grok__ukr_edge(const grok__gemm_job *g, int kc, const float *a, ptrdiff_t lda, const float *b,
                            float *c, int mrows, int ncols, float beta)
 {
     float tmp[GROK__MR_MAX * GROK__NR_MAX];
-    const int nr = g->kr->nr;
+    const grok__kernel *kr = g->kr;
+    const int nr = kr->nr;
     int i;
     memset(tmp, 0, sizeof tmp);
     if (beta != 0.0f)
         for (i = 0; i < mrows; i++) memcpy(tmp + i * nr, c + (ptrdiff_t)i * g->ldc, (size_t)ncols * sizeof(float));
     if (lda)
-        g->kr->fn_lda(kc, a, lda, b, tmp, nr, g->alpha, beta);
-    else
+        kr->fn_lda(kc, a, lda, b, tmp, nr, g->alpha, beta);
+    else if (kr->fn4 && (mrows + 3) / 4 * 4 < kr->mr) {
+        ptrdiff_t rs = g->arows ? GROK__KC : 1, step = g->arows ? 1 : kr->mr;
+        for (i = 0; i < mrows; i += 4) kr->fn4(kc, a + i * rs, rs, step, b, tmp + i * nr, nr, g->alpha, beta);
+    } else
         g->fn(kc, a, b, tmp, nr, g->alpha, beta);
     for (i = 0; i < mrows; i++) memcpy(c + (ptrdiff_t)i * g->ldc, tmp + i * nr, (size_t)ncols * sizeof(float));
 }

@@ -93,6 +93,33 @@ static void run_determinism(int ta, int tb, int M, int N, int K)
     free(A); free(B); free(Cin); free(R); free(C);
 }
 
+/* A row's bits do not depend on its tile: the r rows of an M = r product (one partial strip,
+   the 4-row edge kernel where the kernel has one) equal the first r rows of an M = MR + r
+   product (a full strip), for every r < MR, K across the K block, both A layouts. */
+static void run_partial_strips(int ta)
+{
+    const int mr = grok__kernel_get()->mr, N = 45, K = 300;
+    int r, ok = 1, Mbig = mr + mr - 1;
+    float *A = alloc_fill((size_t)Mbig * K), *B = alloc_fill((size_t)K * N), *Cin = alloc_fill((size_t)Mbig * N);
+    float *big = (float *)malloc(sizeof(float) * (size_t)Mbig * N), *small = (float *)malloc(sizeof(float) * (size_t)Mbig * N);
+    for (r = 1; r < mr; r++) {
+        int Mb = mr + r, i, j, k;
+        float *As = alloc_fill((size_t)r * K);
+        memcpy(big, Cin, sizeof(float) * (size_t)Mb * N);
+        memcpy(small, Cin, sizeof(float) * (size_t)r * N);
+        /* op(A) (Mb, K); As holds its first r rows in the same layout */
+        for (i = 0; i < r; i++)
+            for (k = 0; k < K; k++) As[ta ? (size_t)k * r + i : (size_t)i * K + k] = A[ta ? (size_t)k * Mb + i : (size_t)i * K + k];
+        grok_gemm(ta, 0, Mb, N, K, 0.75f, A, ta ? Mb : K, B, N, 0.5f, big, N);
+        grok_gemm(ta, 0, r, N, K, 0.75f, As, ta ? r : K, B, N, 0.5f, small, N);
+        for (i = 0; i < r; i++)
+            for (j = 0; j < N; j++) ok &= memcmp(&big[i * N + j], &small[i * N + j], sizeof(float)) == 0;
+        free(As);
+    }
+    check(ok, "rows", "partial strip == full strip, bitwise", ta, 0, mr - 1, N, K, 0);
+    free(A); free(B); free(Cin); free(big); free(small);
+}
+
 /* parallel_for: every task runs exactly once, also when nested. */
 typedef struct { int *hits; int n; } pf_ctx;
 static void pf_inner(void *ctx, int t, int n) { pf_ctx *c = (pf_ctx *)ctx; (void)n; __atomic_add_fetch(&c->hits[t], 1, __ATOMIC_RELAXED); }
@@ -380,6 +407,8 @@ static int run_all(void)
                 run_determinism(ta, tb, 33, 70, 270);
             }
         }
+    run_partial_strips(0);
+    run_partial_strips(1);
     if (!small_mode) {
         run_determinism(0, 0, 3830, 113, 128);
         run_determinism(1, 0, 128, 512, 3830);
