@@ -3481,7 +3481,7 @@ struct grok__acts {
     float *fold_tab, *dfold_tab;  /* (Nsrc, S): fold_src @ [W_in | W_U] */
     float *fold_v, *dfold_v;      /* (n_att, H*D): values of the attended table rows */
     float *wcat, *dwcat;          /* (C, S): [W_in | W_U] */
-    float *wc, *dwc;              /* (M, V): W_out @ W_U */
+    float *wc, *dwc;              /* wc (M, V) = W_out @ W_U; dwc (V, M): its gradient, transposed */
     float *fold_cst;              /* (S): what every query adds: b_O and b_out folded, b_in, b_U */
     int *att_idx, *own_idx;       /* (Vin*T): compact index of a table row, -1 if unused */
     int *att_rows, *own_rows;     /* (Vin*T): table row of each compact index */
@@ -4502,14 +4502,16 @@ static void grok__fold_backward(grok_model *m)
     nsrc = fa.n_y + a->n_own + 2;
     grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
     /* logits = ... + mlp_post @ wc */
-    if (dW_out || dW_U) grok_gemm(1, 0, M, V, Q, 1.0f, L->mlp_post, M, a->dlogits, V, 0.0f, a->dwc, V);
+    /* d wc transposed: V as the GEMM's rows, where any count fits the kernel's broadcasts,
+       not its columns, where V = 113 fills 113 of 128 vector lanes (same products, same order) */
+    if (dW_out || dW_U) grok_gemm(1, 0, V, M, Q, 1.0f, a->dlogits, V, L->mlp_post, M, 0.0f, a->dwc, M);
     memset(&ep, 0, sizeof ep);
     ep.bits = a->fold_relu_bits;
     ep.ldbits = (M + 15) / 16;
     grok__gemm_ex(0, 1, Q, M, V, 1.0f, a->dlogits, V, a->wc, V, 0.0f, a->dmlp, M, relu ? &ep : NULL);
     if (!relu) grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)Q * M, c->act_fn);
-    if (dW_out) grok_gemm(0, 1, M, C, V, 1.0f, a->dwc, V, W_U, V, 1.0f, dW_out, C);
-    if (dW_U) grok_gemm(1, 0, C, V, M, 1.0f, W_out, C, a->dwc, V, 1.0f, dW_U, V);
+    if (dW_out) grok_gemm(1, 1, M, C, V, 1.0f, a->dwc, M, W_U, V, 1.0f, dW_out, C);
+    if (dW_U) grok_gemm(1, 1, C, V, M, 1.0f, W_out, C, a->dwc, M, 1.0f, dW_U, V);
     /* [pre | logits] = cst + ...: the bias rows of dfold_tab, and b_in, b_U directly */
     /* pattern and q, then everything that reaches table rows */
     grok__parallel_for(grok__fold_values_task, &fa, a->n_parts);

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
        gradient), the trimmed path's MLP GEMMs (one layer with LayerNorm, 3830 rows), the general
        path's QKV projection (11490 rows), and a square reference. */
     static const shape shapes[NSHAPES] = {
-        { 0, 0, 3830, 113, 512 }, { 1, 0, 512, 113, 3830 }, { 0, 1, 3830, 512, 113 },
+        { 0, 0, 3830, 113, 512 }, { 1, 0, 113, 512, 3830 }, { 0, 1, 3830, 512, 113 },
         { 0, 0, 911, 625, 128 }, { 1, 0, 128, 625, 911 }, { 0, 1, 911, 128, 625 },
         { 0, 0, 342, 384, 128 }, { 1, 0, 128, 384, 342 },
         { 0, 0, 3830, 512, 128 }, { 0, 0, 3830, 128, 512 }, { 1, 0, 128, 512, 3830 }, { 0, 1, 3830, 512, 128 },
