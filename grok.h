@@ -1819,6 +1819,9 @@ typedef void (*grok__ukernel_fn)(int kc, const float *a, const float *b, float *
 /* The same with A read in place: row i's value for k is a[i*lda + k]. */
 typedef void (*grok__ukernel_lda_fn)(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
                                      ptrdiff_t ldc, float alpha, float beta);
+/* The lda kernel with ReLU's backward fused into its stores (see grok__epilogue.bits). */
+typedef void (*grok__ukernel_lda_bits_fn)(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                                          ptrdiff_t ldc, float alpha, float beta, const uint16_t *bits, ptrdiff_t ldbits);
 /* Four rows of a tile, row i's value for k at a[i*rs + k*step]. */
 typedef void (*grok__ukernel4_fn)(int kc, const float *a, ptrdiff_t rs, ptrdiff_t step, const float *b, float *c,
                                   ptrdiff_t ldc, float alpha, float beta);
@@ -1975,6 +1978,7 @@ typedef struct {
     grok__ukernel_fn fn_rows; /* A strip packed row-major, a[i*GROK__KC + k]; NULL if absent */
     grok__ukernel_lda_fn fn_lda; /* A strip read in place, a[i*lda + k]; NULL if absent */
     grok__ukernel4_fn fn4;       /* 4 rows of a packed strip, for partial strips; NULL if absent */
+    grok__ukernel_lda_bits_fn fn_lda_bits; /* fn_lda with a bits epilogue; NULL if absent */
     grok__epilogue_fn epilogue;
     grok__bits_fn positive_bits;
     grok__madd_fn madd;
@@ -2000,21 +2004,23 @@ static void grok__ukr_generic(int kc, const float *a, const float *b, float *c,
         }
 }
 
-static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, NULL, NULL, grok__epilogue_generic, grok__bits_generic,
+static const grok__kernel grok__kernel_generic = { "generic", 4, 16, 128, 512, grok__ukr_generic, NULL, NULL, NULL, NULL, grok__epilogue_generic, grok__bits_generic,
                                                    grok__madd_generic, grok__scatter_generic, grok__softmax_generic, grok__adamw_generic };
 
 #if GROK__X86
 
 /* Stores one 16-wide row segment of a tile according to the beta contract. */
 __attribute__((target("avx512f")))
-static inline void grok__upd512(float *c, __m512 acc, __m512 va, __m512 vb, float beta)
+static inline void grok__upd512(float *c, __m512 acc, __m512 va, __m512 vb, float beta, __mmask16 keep)
 {
+    __m512 r;
     if (beta == 0.0f)
-        _mm512_storeu_ps(c, _mm512_mul_ps(va, acc));
+        r = _mm512_mul_ps(va, acc);
     else if (beta == 1.0f)
-        _mm512_storeu_ps(c, _mm512_fmadd_ps(va, acc, _mm512_loadu_ps(c)));
+        r = _mm512_fmadd_ps(va, acc, _mm512_loadu_ps(c));
     else
-        _mm512_storeu_ps(c, _mm512_fmadd_ps(va, acc, _mm512_mul_ps(vb, _mm512_loadu_ps(c))));
+        r = _mm512_fmadd_ps(va, acc, _mm512_mul_ps(vb, _mm512_loadu_ps(c)));
+    _mm512_storeu_ps(c, _mm512_maskz_mov_ps(keep, r));
 }
 
 #define GROK__ROWS14(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
@@ -2029,8 +2035,8 @@ static inline void grok__upd512(float *c, __m512 acc, __m512 va, __m512 vb, floa
 #define GROK__F(i) { __m512 ai = _mm512_set1_ps(a[(i) * rs]);   \
                      c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0); \
                      c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1); }
-#define GROK__S(i) grok__upd512(c + (i) * ldc, c##i##0, va, vb, beta); \
-                   grok__upd512(c + (i) * ldc + 16, c##i##1, va, vb, beta);
+#define GROK__S(i) grok__upd512(c + (i) * ldc, c##i##0, va, vb, beta, bits ? bits[(i) * ldbits] : 0xFFFF); \
+                   grok__upd512(c + (i) * ldc + 16, c##i##1, va, vb, beta, bits ? bits[(i) * ldbits + 1] : 0xFFFF);
 #define GROK__AVX512_TILE(ROWS)                                              \
     ROWS(GROK__Z)                                                            \
     int k;                                                                   \
@@ -2046,7 +2052,7 @@ static inline void grok__upd512(float *c, __m512 acc, __m512 va, __m512 vb, floa
 __attribute__((target("avx512f"), always_inline))
 static inline void grok__avx512_body(int kc, const float *a, const float *b, float *c,
                                      ptrdiff_t ldc, float alpha, float beta,
-                                     const ptrdiff_t rs, const ptrdiff_t step)
+                                     const ptrdiff_t rs, const ptrdiff_t step, const uint16_t *bits, ptrdiff_t ldbits)
 {
     GROK__AVX512_TILE(GROK__ROWS14)
 }
@@ -2057,6 +2063,8 @@ __attribute__((target("avx512f")))
 static void grok__ukr_avx512_4(int kc, const float *a, ptrdiff_t rs, ptrdiff_t step, const float *b, float *c,
                                ptrdiff_t ldc, float alpha, float beta)
 {
+    const uint16_t *bits = NULL;
+    const ptrdiff_t ldbits = 0;
     GROK__AVX512_TILE(GROK__ROWS4)
 }
 #undef GROK__AVX512_TILE
@@ -2070,7 +2078,7 @@ __attribute__((target("avx512f")))
 static void grok__ukr_avx512(int kc, const float *a, const float *b, float *c,
                              ptrdiff_t ldc, float alpha, float beta)
 {
-    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, 1, 14);
+    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, 1, 14, NULL, 0);
 }
 
 /* A strip packed row-major: a[i*GROK__KC + k]. */
@@ -2078,7 +2086,7 @@ __attribute__((target("avx512f")))
 static void grok__ukr_avx512_rows(int kc, const float *a, const float *b, float *c,
                                   ptrdiff_t ldc, float alpha, float beta)
 {
-    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, GROK__KC, 1);
+    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, GROK__KC, 1, NULL, 0);
 }
 
 /* A read in place: a[i*lda + k]. */
@@ -2086,7 +2094,16 @@ __attribute__((target("avx512f")))
 static void grok__ukr_avx512_lda(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
                                  ptrdiff_t ldc, float alpha, float beta)
 {
-    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, lda, 1);
+    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, lda, 1, NULL, 0);
+}
+
+/* The same, then each element zeroed where its bit in bits (two 16-bit words per row, rows
+   ldbits words apart) is clear: ReLU's backward applied as the tile is stored. */
+__attribute__((target("avx512f")))
+static void grok__ukr_avx512_lda_bits(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                                      ptrdiff_t ldc, float alpha, float beta, const uint16_t *bits, ptrdiff_t ldbits)
+{
+    grok__avx512_body(kc, a, b, c, ldc, alpha, beta, lda, 1, bits, ldbits);
 }
 
 #undef GROK__ROWS14
@@ -2630,9 +2647,9 @@ static void grok__dots256_all(const float *const *x, int nx, int n, const float 
 
 GROK__SCATTER(grok__scatter_avx2, "avx2,fma", grok__dots256_all, grok__madd_avx2)
 
-static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__ukr_avx512_lda, grok__ukr_avx512_4, grok__epilogue_avx512, grok__bits_avx512,
+static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__ukr_avx512_lda, grok__ukr_avx512_4, grok__ukr_avx512_lda_bits, grok__epilogue_avx512, grok__bits_avx512,
                                                   grok__madd_avx512, grok__scatter_avx512, grok__softmax_avx512, grok__adamw_avx512 };
-static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, NULL, grok__epilogue_avx2, grok__bits_avx2,
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, NULL, NULL, grok__epilogue_avx2, grok__bits_avx2,
                                                 grok__madd_avx2, grok__scatter_avx2, grok__softmax_avx2, grok__adamw_avx2 };
 
 #endif /* GROK__X86 */
@@ -2682,6 +2699,7 @@ typedef struct {
     grok__ukernel_fn fn; /* kr->fn or kr->fn_rows, matching the A packing */
     int arows;           /* A packed row-major (strip row stride GROK__KC) */
     int ainplace;        /* arows, and full strips read A in place (kr->fn_lda) */
+    int bits_fused;      /* ep is bits alone, applied by kr->fn_lda_bits as full in-place tiles are stored */
     int mt, nt; /* tiles of MR rows / NR columns covering C */
     int tm, tn; /* thread grid: tm row bands x tn column bands */
 } grok__gemm_job;
@@ -2881,18 +2899,22 @@ static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, in
                         int ncols = grok__imin(kr->nr, ncur - jr);
                         float *cp = g->C + (ptrdiff_t)(ic + ir) * g->ldc + jc + jr;
                         int nir = jr + kr->nr < ncur ? ir : ir + kr->mr, njr = jr + kr->nr < ncur ? jr + kr->nr : 0;
+                        int fused = g->bits_fused && lda && ncols == kr->nr && pc + kc == g->K;
                         if (ir == 0 && jr == 0)
                             grok__prefetch_tile(g, cp, mrows, beta, pc + kc == g->K, ic, jc);
                         if (nir < mcur) /* one tile ahead: its lines get a whole tile's FMAs to arrive */
                             grok__prefetch_tile(g, g->C + (ptrdiff_t)(ic + nir) * g->ldc + jc + njr,
                                                 grok__imin(kr->mr, mcur - nir), beta, pc + kc == g->K, ic + nir, jc + njr);
-                        if (lda && ncols == kr->nr)
+                        if (fused)
+                            kr->fn_lda_bits(kc, ap, lda, bp, cp, g->ldc, g->alpha, beta,
+                                            g->ep->bits + (ptrdiff_t)(ic + ir) * g->ep->ldbits + (jc + jr) / 16, g->ep->ldbits);
+                        else if (lda && ncols == kr->nr)
                             kr->fn_lda(kc, ap, lda, bp, cp, g->ldc, g->alpha, beta);
                         else if (mrows == kr->mr && ncols == kr->nr)
                             g->fn(kc, ap, bp, cp, g->ldc, g->alpha, beta);
                         else
                             grok__ukr_edge(g, kc, ap, lda, bp, cp, mrows, ncols, beta);
-                        if (g->ep && pc + kc == g->K) grok__epilogue_apply(g, kr->epilogue, ic + ir, mrows, jc + jr, ncols);
+                        if (g->ep && pc + kc == g->K && !fused) grok__epilogue_apply(g, kr->epilogue, ic + ir, mrows, jc + jr, ncols);
                     }
                 }
             }
@@ -3002,6 +3024,7 @@ static void grok__gemm_ex(int transA, int transB, int M, int N, int K, float alp
        puts all MR rows of a strip in one 8-way set (1024^3 ran at 60% of its packed speed). */
     g.ainplace = g.arows && g.kr->fn_lda != NULL && lda % 1024 != 0;
     g.fn = g.arows ? g.kr->fn_rows : g.kr->fn;
+    g.bits_fused = g.ainplace && g.kr->fn_lda_bits && ep && ep->bits && !ep->bias && !ep->relu && !ep->mask;
     g.mt = (M + g.kr->mr - 1) / g.kr->mr;
     g.nt = (N + g.kr->nr - 1) / g.kr->nr;
     nthreads = 2.0 * M * N * K < GROK__PAR_MIN_FLOPS ? 1 : grok__pool_size();
@@ -3474,6 +3497,7 @@ struct grok__acts {
     /* trimmed path (n_layers == 1): tables per (position, token), query rows, scatter index */
     float *e_tab, *x_tab, *x_tab_mean, *x_tab_rstd, *qkv_tab, *dtab, *de_tab, *dx_tab;
     int *qrow, *qtarget;      /* (R): row of each target position, its target */
+    int *qorder;              /* (R): the queries by the table row of their first token */
     int *csr_off, *csr_ent;   /* (T*Vin + 1), (R*T): queries reading each table row, in order */
     int *tab_tokens;          /* (Vin*T): token of each table row, v for rows v*T..v*T+T-1 */
     /* folded path (one layer, no LayerNorm): see grok__fold_forward. S = M + V. */
@@ -3739,6 +3763,7 @@ static void grok__layout(grok_model *m, grok_arena *ar)
             a->fold_relu_bits = (uint16_t *)grok__take(ar, R * ((M + 15) / 16) * sizeof(uint16_t));
         }
         a->qrow = (int *)grok__take(ar, R * sizeof(int));
+        a->qorder = (int *)grok__take(ar, R * sizeof(int));
         a->qtarget = (int *)grok__take(ar, R * sizeof(int));
         a->csr_off = (int *)grok__take(ar, (Nt + 1) * sizeof(int));
         a->csr_ent = (int *)grok__take(ar, R * T * sizeof(int));
@@ -4206,9 +4231,9 @@ static void grok__fold_gather_task(void *ctx, int task, int ntasks)
     int relu = m->cfg.act_fn == GROK_ACT_RELU;
     const float *x[GROK__FOLD_BATCH];
     float al[GROK__FOLD_BATCH];
-    long i, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
-    for (i = lo; i < hi; i++) {
-        long r = a->qrow[i], first = r - r % T;
+    long q, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
+    for (q = lo; q < hi; q++) {
+        long i = a->qorder[q], r = a->qrow[i], first = r - r % T;
         int t = (int)(r % T);
         float *pre = (relu ? L->mlp_post : L->mlp_pre) + i * M;
         for (part = 0; part < 2; part++) { /* [pre | logits] = cst + own + sum of pattern * Y */
@@ -4317,6 +4342,10 @@ static void grok__fold_forward(grok_model *m)
         if (own) a->own_rows[a->n_own++] = j;
     }
     grok__fold_deal(a, Nt);
+    for (j = 0, k = 0; j < Nt; j += T) { /* every query reads one table row at position 0 */
+        int e;
+        for (e = a->csr_off[j]; e < a->csr_off[j + 1]; e++) a->qorder[k++] = a->csr_ent[e];
+    }
     grok__embed_forward(a->e_tab, a->tab_tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), Nt, T, C);
     Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
     bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
