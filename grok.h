@@ -3497,7 +3497,6 @@ struct grok__acts {
     /* trimmed path (n_layers == 1): tables per (position, token), query rows, scatter index */
     float *e_tab, *x_tab, *x_tab_mean, *x_tab_rstd, *qkv_tab, *dtab, *de_tab, *dx_tab;
     int *qrow, *qtarget;      /* (R): row of each target position, its target */
-    int *qorder;              /* (R): the queries by the table row of their first token */
     int *csr_off, *csr_ent;   /* (T*Vin + 1), (R*T): queries reading each table row, in order */
     int *tab_tokens;          /* (Vin*T): token of each table row, v for rows v*T..v*T+T-1 */
     /* folded path (one layer, no LayerNorm): see grok__fold_forward. S = M + V. */
@@ -3763,7 +3762,6 @@ static void grok__layout(grok_model *m, grok_arena *ar)
             a->fold_relu_bits = (uint16_t *)grok__take(ar, R * ((M + 15) / 16) * sizeof(uint16_t));
         }
         a->qrow = (int *)grok__take(ar, R * sizeof(int));
-        a->qorder = (int *)grok__take(ar, R * sizeof(int));
         a->qtarget = (int *)grok__take(ar, R * sizeof(int));
         a->csr_off = (int *)grok__take(ar, (Nt + 1) * sizeof(int));
         a->csr_ent = (int *)grok__take(ar, R * T * sizeof(int));
@@ -4231,9 +4229,9 @@ static void grok__fold_gather_task(void *ctx, int task, int ntasks)
     int relu = m->cfg.act_fn == GROK_ACT_RELU;
     const float *x[GROK__FOLD_BATCH];
     float al[GROK__FOLD_BATCH];
-    long q, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
-    for (q = lo; q < hi; q++) {
-        long i = a->qorder[q], r = a->qrow[i], first = r - r % T;
+    long i, lo = grok__chunk_lo(fa->n_q, task, ntasks), hi = grok__chunk_lo(fa->n_q, task + 1, ntasks);
+    for (i = lo; i < hi; i++) {
+        long r = a->qrow[i], first = r - r % T;
         int t = (int)(r % T);
         float *pre = (relu ? L->mlp_post : L->mlp_pre) + i * M;
         for (part = 0; part < 2; part++) { /* [pre | logits] = cst + own + sum of pattern * Y */
@@ -4342,10 +4340,6 @@ static void grok__fold_forward(grok_model *m)
         if (own) a->own_rows[a->n_own++] = j;
     }
     grok__fold_deal(a, Nt);
-    for (j = 0, k = 0; j < Nt; j += T) { /* every query reads one table row at position 0 */
-        int e;
-        for (e = a->csr_off[j]; e < a->csr_off[j + 1]; e++) a->qorder[k++] = a->csr_ent[e];
-    }
     grok__embed_forward(a->e_tab, a->tab_tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), Nt, T, C);
     Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
     bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
