@@ -2896,6 +2896,15 @@ static void grok__gemm_range(const grok__gemm_job *g, int m0, int m1, int n0, in
                     }
                     for (jr = 0; jr < ncur; jr += kr->nr) {
                         const float *bp = bbuf + (ptrdiff_t)jr * kc;
+#if defined(__GNUC__)
+                        if (lda) { /* A in place comes from L3 (written by the layer before): fetch the next
+                                      strip's rows, a share per column tile (4.4 -> 3.9 ms for mlp_post @ wc) */
+                            int nt = (ncur + kr->nr - 1) / kr->nr, t = jr / kr->nr, i, k;
+                            int r0 = ic + ir + kr->mr + t * kr->mr / nt, r1 = grok__imin(ic + ir + kr->mr + (t + 1) * kr->mr / nt, m1);
+                            for (i = r0; i < r1; i++)
+                                for (k = 0; k < kc; k += 16) __builtin_prefetch(g->A + (ptrdiff_t)i * g->lda + pc + k);
+                        }
+#endif
                         int ncols = grok__imin(kr->nr, ncur - jr);
                         float *cp = g->C + (ptrdiff_t)(ic + ir) * g->ldc + jc + jr;
                         int nir = jr + kr->nr < ncur ? ir : ir + kr->mr, njr = jr + kr->nr < ncur ? jr + kr->nr : 0;
