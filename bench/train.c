@@ -1,8 +1,9 @@
 /* bench/train: ms per epoch of the canonical run (seed 000's model, p = 113, 3830 training
    rows, full batch: forward + backward + AdamW), the FLOPs the folded step executes, the
    achieved GFLOP/s against this machine's peak measured in the same invocation, the projected
-   25,000-epoch run (evaluation and checkpoint every 100 epochs included), and PyTorch's time
-   for the same epoch at 1 and 2 threads (bench/torch_epoch.py) when python3-torch is there.
+   25,000-epoch run (test evaluation, progress measures and checkpoint every 100 epochs
+   included, as in make run), and PyTorch's time for the same epoch at 1 and 2 threads
+   (bench/torch_epoch.py) when python3-torch is there.
    Usage: bench/train [epochs]   (writes bench/results/train.txt)
    bench/train_cuda [epochs] --device cuda (make cuda: this file built with GROK_CUDA and linked
    with grok_cuda.o): ms per epoch on the CUDA device, with and without the epoch's CUDA graph,
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
     grok_config cfg = grok_config_modadd(113);
     grok_data tr, te;
     grok_model m;
-    double *t, ms[2], peak[2], flops, eval_ms, ckpt_ms, projected, tms[2], t0;
+    double *t, ms[2], peak[2], flops, eval_ms, progress_ms, ckpt_ms, projected, tms[2], t0, pm[5];
     FILE *out;
     if (epochs < 5) epochs = 5;
     t = (double *)malloc(sizeof(double) * (size_t)epochs);
@@ -180,15 +181,18 @@ int main(int argc, char **argv)
         peak[th - 1] = wide > narrow ? wide : narrow;
         ms[th - 1] = time_epochs(&m, &tr, th, epochs, t);
     }
+    /* what grok_train adds every 100 epochs (the training metrics come from the step's forward) */
     t0 = bench_now();
     grok_model_evaluate(&m, te.tokens, te.targets, te.n, NULL, NULL);
-    grok_model_evaluate(&m, tr.tokens, tr.targets, tr.n, NULL, NULL);
     eval_ms = (bench_now() - t0) * 1e3;
+    t0 = bench_now();
+    grok_modadd_progress(pm, &m, &tr, NULL, 0);
+    progress_ms = (bench_now() - t0) * 1e3;
     t0 = bench_now();
     grok_checkpoint_save(&m, "/tmp/grok_bench_ckpt.grok", 1);
     ckpt_ms = (bench_now() - t0) * 1e3;
     remove("/tmp/grok_bench_ckpt.grok");
-    projected = (25000.0 * ms[1] + 250.0 * (eval_ms + ckpt_ms)) / 1000.0;
+    projected = (25000.0 * ms[1] + 250.0 * (eval_ms + progress_ms + ckpt_ms)) / 1000.0;
     tms[0] = torch_ms(1);
     tms[1] = torch_ms(2);
 
@@ -199,7 +203,8 @@ int main(int argc, char **argv)
     for (th = 1; th <= 2; th++)
         printf("%7d %9.2f %8.1f %13.1f %10.1f\n", th, ms[th - 1], flops / ms[th - 1] * 1e-6, peak[th - 1],
                100.0 * flops / ms[th - 1] * 1e-6 / peak[th - 1]);
-    printf("evaluation of train+test %.1f ms, checkpoint %.1f ms, each every 100 epochs\n", eval_ms, ckpt_ms);
+    printf("test evaluation %.1f ms, progress measures %.1f ms, checkpoint %.1f ms, each every 100 epochs\n", eval_ms,
+           progress_ms, ckpt_ms);
     printf("projected 25,000-epoch run at 2 threads: %.0f s (%.1f min)\n", projected, projected / 60.0);
     if (tms[0] > 0 && tms[1] > 0) {
         double best = tms[0] < tms[1] ? tms[0] : tms[1];
@@ -211,9 +216,9 @@ int main(int argc, char **argv)
     }
     out = fopen("bench/results/train.txt", "w");
     if (out) {
-        fprintf(out, "epoch_ms_1t=%.3f epoch_ms_2t=%.3f gflop_per_step=%.4f peak_1t=%.1f peak_2t=%.1f eval_ms=%.2f ckpt_ms=%.2f "
+        fprintf(out, "epoch_ms_1t=%.3f epoch_ms_2t=%.3f gflop_per_step=%.4f peak_1t=%.1f peak_2t=%.1f eval_ms=%.2f progress_ms=%.2f ckpt_ms=%.2f "
                      "projected_s=%.1f torch_ms_1t=%.2f torch_ms_2t=%.2f\n",
-                ms[0], ms[1], flops * 1e-9, peak[0], peak[1], eval_ms, ckpt_ms, projected, tms[0], tms[1]);
+                ms[0], ms[1], flops * 1e-9, peak[0], peak[1], eval_ms, progress_ms, ckpt_ms, projected, tms[0], tms[1]);
         fclose(out);
     }
     if (tms[1] > 0)
