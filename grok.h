@@ -1445,7 +1445,9 @@ static float grok__mask_positive(float x, float value)
    KC x NC panels made of NR-wide strips, A into MC x KC blocks made of
    MR-tall strips, and a register-blocked micro-kernel computes one
    MR x NR tile of C per call.  Three micro-kernels exist (AVX-512 14x32,
-   AVX2+FMA 6x16, portable C 4x16), chosen at run time.
+   AVX2+FMA 6x16, portable C 4x16), chosen at run time.  AVX-512 adds a
+   4-row kernel for partial strips and an in-place kernel that applies
+   ReLU's backward (an epilogue's bits) as it stores a tile.
 
    Determinism: each element of C is owned by exactly one thread, the K
    loop is cut into blocks of the fixed size GROK__KC, and inside a block
