@@ -588,9 +588,10 @@ GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckp
    before the update) or a parameter (after the update) is NaN or infinite; the message names the
    epoch (m->epoch, the epochs completed before it) and the tensor, e.g. "grok_train: epoch 812:
    the gradient of blocks.0.mlp.W_in is not finite (element 17 = nan); stopped before the update,
-   latest.grok (epoch 800) kept". The check is one pass over the gradients and one over the
-   weights per epoch, before any checkpoint of the epoch is written, so out_dir/latest.grok
-   stays the last good one. */
+   latest.grok (epoch 800) kept". The gradients are checked in the update's job, just before it
+   (each thread its own slice, which it then updates from its cache), and the updated weights as
+   AdamW writes them; frozen weights by a pass of their own. All of it happens before any
+   checkpoint of the epoch is written, so out_dir/latest.grok stays the last good one. */
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                        const grok_data *test);
 /* The same full-batch loop for a net (grok_net): metrics.csv as grok_train writes it; checkpoints
@@ -1908,11 +1909,14 @@ static double grok__softmax_generic(float *e, const float *x, int n, int *best)
 
 /* AdamW's per-element update (grok__adamw_params has the formula) with its float constants:
    p, m, v (n) updated from g (n). Every variant does the same float operations in the same
-   order, unfused (sqrt and division are correctly rounded in each), so all give the same bits. */
+   order, unfused (sqrt and division are correctly rounded in each), so all give the same bits.
+   Returns nonzero when an updated p is NaN or infinite: the NaN guard of grok_train, for the
+   price of a compare on values in registers instead of a pass over the weights. */
 typedef struct {
     float lr_wd_keep, one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps;
 } grok__adamw_consts;
-typedef void (*grok__adamw_fn)(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c);
+typedef int (*grok__adamw_fn)(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c);
+#define GROK__EXP_BITS 0x7f800000u /* a float's exponent field: all ones for NaN and infinity */
 /* Compilers contract a*b + c into an FMA where the target has one: g++ across statements,
    in C++ even with -std=c++17 (gcc in its GNU C modes), clang within an expression. It would
    happen in the vector variants' intrinsics (g++) or in the portable loop where it is
@@ -1928,10 +1932,11 @@ typedef void (*grok__adamw_fn)(float *p, float *m, float *v, const float *g, lon
 #define GROK__CONTRACT_OFF
 #endif
 
-GROK__NO_CONTRACT static void grok__adamw_generic(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
+GROK__NO_CONTRACT static int grok__adamw_generic(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
 {
     GROK__CONTRACT_OFF
     long i;
+    uint32_t u, bad = 0;
     for (i = 0; i < n; i++) {
         float gi = g[i], mi, vi, denom;
         p[i] *= c->lr_wd_keep;
@@ -1941,7 +1946,10 @@ GROK__NO_CONTRACT static void grok__adamw_generic(float *p, float *m, float *v, 
         p[i] += -c->step_size * mi / denom; /* torch: p.addcdiv_(m, denom, value=-step_size) */
         m[i] = mi;
         v[i] = vi;
+        memcpy(&u, p + i, 4);
+        bad |= (u & GROK__EXP_BITS) == GROK__EXP_BITS;
     }
+    return (int)bad;
 }
 
 /* Vector primitives of the folded training path (grok__fold_*), in the kernel's ISA.
@@ -2281,9 +2289,11 @@ static double grok__softmax_avx2(float *e, const float *x, int n, int *best)
         b2 = W##_set1_ps(c->beta2), omb2 = W##_set1_ps(c->one_minus_beta2), nstep = W##_set1_ps(-c->step_size), \
         bc2 = W##_set1_ps(c->bc2_sqrt), eps = W##_set1_ps(c->eps);
 __attribute__((target("avx2,fma"))) GROK__NO_CONTRACT
-static void grok__adamw_avx2(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
+static int grok__adamw_avx2(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
 {
     GROK__ADAMW_CONSTS(_mm256, __m256)
+    const __m256i expo = _mm256_set1_epi32((int)GROK__EXP_BITS);
+    __m256i bad = _mm256_setzero_si256();
     long i;
     for (i = 0; i + 8 <= n; i += 8) {
         __m256 pv = _mm256_loadu_ps(p + i), mv = _mm256_loadu_ps(m + i), vv = _mm256_loadu_ps(v + i), gv = _mm256_loadu_ps(g + i);
@@ -2291,8 +2301,9 @@ static void grok__adamw_avx2(float *p, float *m, float *v, const float *g, long 
         _mm256_storeu_ps(p + i, pv);
         _mm256_storeu_ps(m + i, mv);
         _mm256_storeu_ps(v + i, vv);
+        bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(pv), expo), expo));
     }
-    grok__adamw_generic(p + i, m + i, v + i, g + i, n - i, c);
+    return (!_mm256_testz_si256(bad, bad)) | grok__adamw_generic(p + i, m + i, v + i, g + i, n - i, c);
 }
 
 __attribute__((target("avx512f")))
@@ -2378,9 +2389,11 @@ static double grok__softmax_avx512(float *e, const float *x, int n, int *best)
    one's undefined source. */
 #define GROK__SQRT512(x) _mm512_maskz_sqrt_ps(0xFFFF, x)
 __attribute__((target("avx512f"))) GROK__NO_CONTRACT
-static void grok__adamw_avx512(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
+static int grok__adamw_avx512(float *p, float *m, float *v, const float *g, long n, const grok__adamw_consts *c)
 {
     GROK__ADAMW_CONSTS(_mm512, __m512)
+    const __m512i expo = _mm512_set1_epi32((int)GROK__EXP_BITS);
+    __mmask16 bad = 0;
     long i;
     for (i = 0; i < n; i += 16) {
         __mmask16 k = grok__m512_mask(0, (int)(n - i < 16 ? n - i : 16));
@@ -2390,7 +2403,9 @@ static void grok__adamw_avx512(float *p, float *m, float *v, const float *g, lon
         _mm512_mask_storeu_ps(p + i, k, pv);
         _mm512_mask_storeu_ps(m + i, k, mv);
         _mm512_mask_storeu_ps(v + i, k, vv);
+        bad |= _mm512_mask_cmpeq_epi32_mask(k, _mm512_and_epi32(_mm512_castps_si512(pv), expo), expo);
     }
+    return bad != 0;
 }
 
 /* madd and dots sweep the columns once per group of 8, 4, 2 or 1 outputs, whose
@@ -5106,17 +5121,50 @@ GROKDEF int grok_model_backward(grok_model *m)
 
 /* ------------------------------------------------------------- optimizer */
 
+/* Nonzero when x (n) holds a NaN or an infinity. Sixteen independent lanes, so that compilers
+   vectorise it at -O2. */
+static int grok__nonfinite(const float *x, long n)
+{
+    uint32_t lane[16] = {0}, w[16], bad = 0;
+    long k = 0;
+    int j;
+    for (; k + 16 <= n; k += 16) {
+        memcpy(w, x + k, sizeof w);
+        for (j = 0; j < 16; j++) lane[j] |= (w[j] & GROK__EXP_BITS) + 0x00800000u; /* bit 31: exponent all ones */
+    }
+    for (; k < n; k++) {
+        memcpy(w, x + k, 4);
+        bad |= (w[0] & GROK__EXP_BITS) + 0x00800000u;
+    }
+    for (j = 0; j < 16; j++) bad |= lane[j];
+    return (bad & 0x80000000u) != 0;
+}
+
+/* One job over every trainable tensor: task t takes the t-th of ntasks slices of each (a slice
+   per thread), so that the thread that checks a slice's gradients then updates it while they
+   are in its cache. */
 typedef struct {
-    float *p, *g, *m, *v;
-    long n;
+    const grok_param *params;
+    int n_params, check; /* check: test the gradients only, update nothing */
+    float *w, *g, *m, *v;
     grok__adamw_consts c;
+    int bad[GROK__ROW_TASKS]; /* per task: a non-finite gradient (check) or updated weight */
 } grok__adamw_args;
 
 static void grok__adamw_task(void *ctx, int task, int ntasks)
 {
-    const grok__adamw_args *a = (const grok__adamw_args *)ctx;
-    long lo = grok__chunk_lo(a->n, task, ntasks), hi = grok__chunk_lo(a->n, task + 1, ntasks);
-    grok__kernel_get()->adamw(a->p + lo, a->m + lo, a->v + lo, a->g + lo, hi - lo, &a->c);
+    grok__adamw_args *a = (grok__adamw_args *)ctx;
+    grok__adamw_fn update = grok__kernel_get()->adamw;
+    int i, bad = 0;
+    for (i = 0; i < a->n_params; i++) {
+        const grok_param *p = &a->params[i];
+        long n = (long)p->numel, lo = grok__chunk_lo(n, task, ntasks), hi = grok__chunk_lo(n, task + 1, ntasks);
+        size_t o = p->offset + (size_t)lo;
+        if (!p->trainable) continue;
+        if (a->check) bad |= grok__nonfinite(a->g + o, hi - lo);
+        else bad |= update(a->w + o, a->m + o, a->v + o, a->g + o, hi - lo, &a->c);
+    }
+    a->bad[task] = bad;
 }
 
 static int grok__adamw_valid(const grok_adamw *o)
@@ -5128,13 +5176,16 @@ static int grok__adamw_valid(const grok_adamw *o)
 /* PyTorch's single-tensor AdamW (torch/optim/adamw.py) step t = step + 1, per element:
      p *= 1 - lr*wd;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
      p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-   with the scalars computed in double and the element math in float, as torch does. */
+   with the scalars computed in double and the element math in float, as torch does.
+   With nonfinite (grok_train's NaN guard) it is set to 1, and nothing is updated, when a
+   trainable gradient is NaN or infinite; else to 2 when an updated weight is, else to 0. */
 static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param *params, int n_params, float *weights,
-                              float *grads, float *adam_m, float *adam_v, const char *who)
+                              float *grads, float *adam_m, float *adam_v, const char *who, int *nonfinite)
 {
     grok__adamw_args a;
     double lr, t;
-    int i;
+    size_t total = 0;
+    int i, ntasks, bad = 0;
     if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "%s: need lr, wd, eps >= 0 and betas in [0, 1)", who);
     lr = o->lr * (o->lr_schedule ? o->lr_schedule(*step, o->lr_schedule_ctx) : 1.0);
     if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "%s: learning rate %g at step %ld", who, lr, *step);
@@ -5146,14 +5197,21 @@ static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param 
     a.c.step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
     a.c.bc2_sqrt = (float)sqrt(1.0 - pow(o->beta2, t));
     a.c.eps = (float)o->eps;
-    for (i = 0; i < n_params; i++) {
-        const grok_param *p = &params[i];
-        if (!p->trainable) continue;
-        a.p = weights + p->offset; a.g = grads + p->offset;
-        a.m = adam_m + p->offset; a.v = adam_v + p->offset;
-        a.n = (long)p->numel;
-        grok__parallel_for(grok__adamw_task, &a, grok__tasks_for(a.n / 4096));
+    a.params = params; a.n_params = n_params;
+    a.w = weights; a.g = grads; a.m = adam_m; a.v = adam_v;
+    for (i = 0; i < n_params; i++) total += params[i].trainable ? params[i].numel : 0;
+    ntasks = grok__tasks_for((long)(total / 4096));
+    if (ntasks > grok__pool_size()) ntasks = grok__pool_size(); /* one slice per thread: no line shared at every cut */
+    if (nonfinite) {
+        a.check = 1;
+        grok__parallel_for(grok__adamw_task, &a, ntasks);
+        for (i = 0; i < ntasks; i++) bad |= a.bad[i];
+        if (bad) { *nonfinite = 1; return GROK_OK; }
     }
+    a.check = 0;
+    grok__parallel_for(grok__adamw_task, &a, ntasks);
+    for (i = 0; i < ntasks; i++) bad |= a.bad[i];
+    if (nonfinite) *nonfinite = bad ? 2 : 0;
     (*step)++;
     return GROK_OK;
 }
@@ -5162,7 +5220,7 @@ static int grok__model_adamw_step(grok_model *m)
 {
     if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
     return grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads, m->adam_m, m->adam_v,
-                              "grok_model_adamw_step");
+                              "grok_model_adamw_step", NULL);
 }
 
 GROKDEF int grok_model_adamw_step(grok_model *m)
@@ -5488,7 +5546,7 @@ static int grok__net_adamw_step(grok_net *net)
 {
     if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "grok_net_adamw_step: NULL net");
     return grok__adamw_params(&net->opt, &net->step, net->params, net->n_params, net->weights, net->grads, net->adam_m,
-                              net->adam_v, "grok_net_adamw_step");
+                              net->adam_v, "grok_net_adamw_step", NULL);
 }
 
 GROKDEF int grok_net_adamw_step(grok_net *net)
@@ -8246,10 +8304,11 @@ static const char *grok__last_ckpt(char *buf, size_t n, long epoch)
     return buf;
 }
 
-/* The NaN guard: one pass over buf (m->grads with trainable_only, or m->weights) that names a
-   parameter holding a NaN or an infinity, the last in table order: backward fills gradients from
-   the unembedding down, so that is where it first met one. No allocation. */
-static int grok__check_finite(const grok_model *m, const float *buf, int trainable_only, const char *what, long last_ckpt,
+/* The NaN guard's message: names a parameter of buf (m->grads or m->weights) that holds a NaN
+   or an infinity, the last in table order (backward fills gradients from the unembedding down,
+   so that is where it first met one), among the trainable tensors (which > 0), the frozen ones
+   (which < 0) or all (0). GROK_OK when there is none. No allocation. */
+static int grok__check_finite(const grok_model *m, const float *buf, int which, const char *what, long last_ckpt,
                               const char *when)
 {
     char kept[64];
@@ -8258,18 +8317,29 @@ static int grok__check_finite(const grok_model *m, const float *buf, int trainab
         const grok_param *p = &m->params[i];
         const float *x = buf + p->offset;
         size_t k;
-        uint32_t u, bad = 0;
-        if (trainable_only && !p->trainable) continue;
-        for (k = 0; k < p->numel; k++) { /* bit 31 of (exponent + 1) is set only by an all-ones exponent */
-            memcpy(&u, x + k, 4);
-            bad |= ((u & 0x7f800000u) + 0x00800000u) & 0x80000000u;
-        }
-        if (!bad) continue;
+        if ((which > 0 && !p->trainable) || (which < 0 && p->trainable) || !grok__nonfinite(x, (long)p->numel)) continue;
         for (k = 0; k < p->numel && isfinite(x[k]); k++) {}
         return grok__fail(GROK_ERR_NUMERIC, "grok_train: epoch %ld: %s %s is not finite (element %zu = %g); stopped %s, %s",
                           m->epoch, what, p->name, k, (double)x[k], when, grok__last_ckpt(kept, sizeof kept, last_ckpt));
     }
     return GROK_OK;
+}
+
+/* The update with the NaN guard (grok_train's doc): the gradients are checked before it and
+   the updated weights as it writes them, in the same job; frozen weights, when there are any,
+   by a pass of their own. */
+static int grok__train_update(grok_model *m, long last_ckpt)
+{
+    unsigned fp = grok__fp_enter();
+    int nonfinite = 0, st, i;
+    st = grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads, m->adam_m, m->adam_v,
+                            "grok_model_adamw_step", &nonfinite);
+    grok__fp_set(fp);
+    if (st != GROK_OK) return st;
+    if (nonfinite == 1) return grok__check_finite(m, m->grads, 1, "the gradient of", last_ckpt, "before the update");
+    if (nonfinite == 2) return grok__check_finite(m, m->weights, 0, "parameter", last_ckpt, "after the update");
+    for (i = 0; i < m->n_params && m->params[i].trainable; i++) {}
+    return i < m->n_params ? grok__check_finite(m, m->weights, -1, "parameter", last_ckpt, "after the update") : GROK_OK;
 }
 
 /* Every token and target of d in range for m, with the split named in the message. */
@@ -8329,9 +8399,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
             break;
         }
         if ((st = grok_model_backward(m)) != GROK_OK) break;
-        if ((st = grok__check_finite(m, m->grads, 1, "the gradient of", last_ckpt, "before the update")) != GROK_OK) break;
-        if ((st = grok_model_adamw_step(m)) != GROK_OK) break;
-        if ((st = grok__check_finite(m, m->weights, 0, "parameter", last_ckpt, "after the update")) != GROK_OK) break;
+        if ((st = grok__train_update(m, last_ckpt)) != GROK_OK) break;
         m->epoch++;
         last = m->epoch == opts->epochs;
         eval = last || m->epoch % opts->eval_every == 0;

@@ -5,6 +5,7 @@
    that kernel only.  --small (or GROK_TEST_QUICK=1) keeps sizes tiny (for valgrind). */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
+#include <float.h>
 
 static int n_pass, n_fail, small_mode;
 static uint64_t rng = 88172645463325252ull;
@@ -298,26 +299,60 @@ static void test_softmax(void)
 }
 
 /* The kernel's AdamW update against the portable loop, to the bit, over lengths that leave
-   every tail; v stays >= 0 as in training. */
+   every tail; v stays >= 0 as in training. Both report a non-finite updated weight (the NaN
+   guard's flag): none here, then an infinity or a NaN planted at each end of the vector. */
 static void test_adamw(void)
 {
     const grok__kernel *kr = grok__kernel_get();
     static const long ns[] = { 1, 7, 8, 15, 16, 17, 33, 1000 };
     grok__adamw_consts c = { 0.999f, 0.1f, 0.98f, 0.02f, 1.3e-3f, 0.37f, 1e-8f };
-    int in, bad = 0;
+    int in, bad = 0, bad_flag = 0;
     for (in = 0; in < (int)(sizeof ns / sizeof *ns); in++) {
         long n = ns[in], i;
+        int plant;
         float *b = alloc_fill((size_t)n * 8), *p = b, *m = b + n, *v = b + 2 * n, *g = b + 3 * n;
         float *p2 = b + 4 * n, *m2 = b + 5 * n, *v2 = b + 6 * n;
         for (i = 0; i < n; i++) v[i] = fabsf(v[i]) * 1e-3f;
-        memcpy(p2, p, sizeof(float) * (size_t)n * 3);
-        kr->adamw(p, m, v, g, n, &c);
-        grok__adamw_generic(p2, m2, v2, g, n, &c);
-        bad += memcmp(p, p2, sizeof(float) * (size_t)n * 3) != 0;
+        for (plant = 0; plant < 3; plant++) {
+            int f1, f2;
+            if (plant == 1) p[0] = INFINITY;
+            if (plant == 2) { p[0] = 0.5f; g[n - 1] = NAN; }
+            memcpy(p2, p, sizeof(float) * (size_t)n * 3);
+            f1 = kr->adamw(p, m, v, g, n, &c);
+            f2 = grok__adamw_generic(p2, m2, v2, g, n, &c);
+            bad += memcmp(p, p2, sizeof(float) * (size_t)n * 3) != 0 && plant == 0;
+            bad_flag += (f1 != 0) != (plant != 0) || (f2 != 0) != (plant != 0);
+        }
         free(b);
     }
     n_pass += bad == 0; n_fail += bad != 0;
     if (bad) printf("FAIL %s adamw: %d lengths differ from the portable update\n", kr->name, bad);
+    n_pass += bad_flag == 0; n_fail += bad_flag != 0;
+    if (bad_flag) printf("FAIL %s adamw: %d wrong non-finite flags\n", kr->name, bad_flag);
+}
+
+/* grok__nonfinite (the NaN guard's gradient pass) over lengths that leave every tail: an
+   infinity or a NaN anywhere is found; FLT_MAX, subnormals and zeros are not. */
+static void test_nonfinite(void)
+{
+    static const long ns[] = { 1, 15, 16, 17, 33, 100 };
+    int in, bad = 0;
+    for (in = 0; in < (int)(sizeof ns / sizeof *ns); in++) {
+        long n = ns[in], at;
+        float *x = alloc_fill((size_t)n);
+        x[0] = FLT_MAX; x[n - 1] = -1e-40f;
+        if (n > 2) x[1] = 0.0f;
+        bad += grok__nonfinite(x, n) != 0;
+        for (at = 0; at < n; at++) {
+            float keep = x[at];
+            x[at] = at % 3 == 0 ? NAN : at % 3 == 1 ? INFINITY : -INFINITY;
+            bad += grok__nonfinite(x, n) != 1;
+            x[at] = keep;
+        }
+        free(x);
+    }
+    n_pass += bad == 0; n_fail += bad != 0;
+    if (bad) printf("FAIL nonfinite: %d wrong answers\n", bad);
 }
 
 #if GROK__X86
@@ -379,6 +414,7 @@ static int run_all(void)
     test_fold_kernels();
     test_softmax();
     test_adamw();
+    test_nonfinite();
 #if GROK__X86
     test_subnormals();
 #endif

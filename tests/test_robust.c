@@ -811,6 +811,34 @@ static void test_nan_guard(void)
     grok_data_free(&tr); grok_data_free(&te);
 }
 
+/* The guard's update (grok__train_update) on its own: a NaN in a frozen tensor, which the
+   update never touches, is named after it; a NaN gradient of a frozen tensor is not the
+   guard's business; a NaN gradient of a trainable one stops it before the update. */
+static void test_nan_guard_update(void)
+{
+    grok_config c = grok_config_modadd(7);
+    grok_model m;
+    const grok_param *w_in, *w_u;
+    c.d_model = 16; c.d_head = 4; c.d_mlp = 32;
+    if (grok_model_init(&m, &c, 8) != GROK_OK) { CHECK(0, "init"); return; }
+    w_in = grok_model_param(&m, "blocks.0.mlp.W_in");
+    w_u = grok_model_param(&m, "unembed.W_U");
+    CHECK(grok_model_set_trainable(&m, "mlp.W_in", 0) == 1, "froze W_in");
+    grok_model_zero_grad(&m);
+    m.grads[w_in->offset + 2] = NAN;
+    CHECK(grok__train_update(&m, -1) == GROK_OK && m.step == 1, "a frozen tensor's NaN gradient is ignored");
+    m.weights[w_in->offset + 4] = NAN;
+    CHECK(grok__train_update(&m, -1) == GROK_ERR_NUMERIC && strstr(grok_last_error(), "parameter blocks.0.mlp.W_in") &&
+          strstr(grok_last_error(), "element 4") && strstr(grok_last_error(), "after the update") && m.step == 2,
+          "a frozen NaN weight is named after the update: %s", grok_last_error());
+    m.weights[w_in->offset + 4] = 0.0f;
+    m.grads[w_u->offset + 9] = INFINITY;
+    CHECK(grok__train_update(&m, -1) == GROK_ERR_NUMERIC && strstr(grok_last_error(), "the gradient of unembed.W_U") &&
+          strstr(grok_last_error(), "element 9") && m.step == 2,
+          "a trainable infinite gradient stops before the update: %s", grok_last_error());
+    grok_model_free(&m);
+}
+
 /* ------------------------------------------- nets, other tasks, digits */
 
 static void test_nets_tasks_args(void)
@@ -910,6 +938,7 @@ int main(void)
     test_io_args();
     test_nets_tasks_args();
     test_nan_guard();
+    test_nan_guard_update();
     test_kill_during_save();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
