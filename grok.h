@@ -8269,15 +8269,21 @@ static void grok__train_log(FILE *csv, const grok_train_opts *opts, const grok_m
 }
 
 struct grok__progress;
-static int  grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train);
-static int  grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out);
+static int  grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train,
+                                const grok_data *test);
+static int  grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out,
+                                grok_metrics *mt);
 static void grok__progress_free(struct grok__progress *pm);
 struct grok__progress {
     int p, n_train, *tokens, *train_rows, *freqs, nf;
-    int *targets;  /* (max_rows): a dummy label at each last position, so the trimmed path runs */
+    int *targets;  /* (3 p^2): the label (a + b) mod p at each last position, -1 before */
     float *logits; /* (p*p, p) */
     int *labels;   /* (p*p): (a + b) mod p */
     double *work;  /* (2 p^3 + p): grok__modadd_restricted_in's */
+    /* The test metrics from the same forward over all p^2 pairs, when every test row is a pair
+       with its sum as the label: the test rows as pairs, and each pair's loss and hit. */
+    int n_test, test_batch, *test_pairs, *pair_correct;
+    double *pair_loss;
 };
 
 /* GROK_OK for the CPU, 1 to hand the run to the CUDA companion, or an error. */
@@ -8381,7 +8387,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
     if (!grok__adamw_valid(&m->opt))
         return grok__fail(GROK_ERR_ARG, "grok_train: m->opt needs lr, weight_decay, eps >= 0 and betas in [0, 1)");
     memset(&pm, 0, sizeof pm);
-    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) return st;
+    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train, test)) != GROK_OK) return st;
     if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
         grok__progress_free(&pm);
         return st;
@@ -8409,10 +8415,10 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
             /* Train metrics are those of this epoch's forward pass, before its update, as the seeds record them. */
             m->metrics.train_loss = loss;
             m->metrics.train_acc = acc;
-            if (test && (st = grok_model_evaluate(m, test->tokens, test->targets, test->n,
-                                                   &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
+            if (test && !pm.test_pairs && (st = grok_model_evaluate(m, test->tokens, test->targets, test->n,
+                                                                    &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
             now = grok__now();
-            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv)) != GROK_OK) break;
+            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv, &m->metrics)) != GROK_OK) break;
             grok__train_log(csv, opts, &m->metrics, &m->opt, m->step, m->epoch, first_epoch, t0, now,
                             opts->progress_measures ? pmv : NULL, progress, live, last, &last_print);
         }
@@ -8541,7 +8547,7 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
     if ((st = grok_cuda_set_data(g, train, test)) != GROK_OK) { grok_cuda_free(g); return st; }
     if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
     memset(&pm, 0, sizeof pm);
-    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train)) != GROK_OK) { grok_cuda_free(g); return st; }
+    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train, NULL)) != GROK_OK) { grok_cuda_free(g); return st; }
     if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
         grok__progress_free(&pm);
         grok_cuda_free(g);
@@ -8565,7 +8571,7 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
             m->metrics.train_acc = acc;
             if (test && (st = grok_cuda_evaluate(g, 1, &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
             now = grok__now();
-            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv)) != GROK_OK) break;
+            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv, NULL)) != GROK_OK) break;
             grok__train_log(csv, opts, &m->metrics, &m->opt, m->step, m->epoch, first_epoch, t0, now,
                             opts->progress_measures ? pmv : NULL, progress, live, last, &last_print);
         }
@@ -10713,13 +10719,33 @@ GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net
 static void grok__progress_free(struct grok__progress *pm)
 {
     GROK_FREE(pm->tokens); GROK_FREE(pm->train_rows); GROK_FREE(pm->freqs); GROK_FREE(pm->logits); GROK_FREE(pm->targets);
-    GROK_FREE(pm->labels); GROK_FREE(pm->work);
+    GROK_FREE(pm->labels); GROK_FREE(pm->work); GROK_FREE(pm->test_pairs); GROK_FREE(pm->pair_loss); GROK_FREE(pm->pair_correct);
     memset(pm, 0, sizeof *pm);
 }
 
-static int grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train)
+/* The test rows as pairs a*p + b when each is (a, b, '=') with only (a + b) mod p as its
+   target; NULL (grok_model_evaluate then runs as usual) when one is not, or without memory. */
+static int *grok__modadd_test_pairs(const grok_data *test, int p)
+{
+    int *pairs, i;
+    if (!test || test->n < 1 || test->n_ctx != 3 || !(pairs = GROK__NEW(int, test->n))) return NULL;
+    for (i = 0; i < test->n; i++) {
+        const int *t = test->tokens + 3L * i, *y = test->targets + 3L * i;
+        if (t[0] < 0 || t[0] >= p || t[1] < 0 || t[1] >= p || t[2] != p || y[0] != -1 || y[1] != -1 ||
+            y[2] != (t[0] + t[1]) % p) {
+            GROK_FREE(pairs);
+            return NULL;
+        }
+        pairs[i] = t[0] * p + t[1];
+    }
+    return pairs;
+}
+
+static int grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train,
+                               const grok_data *test)
 {
     int p = grok__modadd_p(m, "grok_train (progress_measures)");
+    long n;
     memset(pm, 0, sizeof *pm);
     if (!p) return GROK_ERR_ARG;
     if (o->n_key_freqs < 0 || o->n_key_freqs > (p - 1) / 2 || (o->n_key_freqs > 0 && !o->key_freqs))
@@ -10730,20 +10756,27 @@ static int grok__progress_init(struct grok__progress *pm, const grok_model *m, c
         for (int j = 0; j < i; j++)
             if (o->key_freqs[j] == o->key_freqs[i]) return grok__fail(GROK_ERR_ARG, "grok_train: key frequency %d twice", o->key_freqs[i]);
     }
+    n = (long)p * p;
     pm->p = p;
     pm->n_train = train->n;
     pm->tokens = grok__modadd_tokens(p);
     pm->train_rows = GROK__NEW(int, train->n);
     pm->freqs = GROK__NEW(int, (p - 1) / 2);
-    pm->logits = GROK__NEW(float, (size_t)p * p * p);
-    pm->targets = GROK__NEW(int, (size_t)m->max_rows);
+    pm->logits = GROK__NEW(float, (size_t)n * p);
+    pm->targets = GROK__NEW(int, 3 * (size_t)n);
     pm->labels = grok__modadd_labels(p);
-    pm->work = GROK__NEW(double, 2 * (size_t)p * p * p + p);
-    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->targets || !pm->labels || !pm->work) {
+    pm->work = GROK__NEW(double, 2 * (size_t)n * p + p);
+    pm->pair_loss = GROK__NEW(double, (size_t)n);
+    pm->pair_correct = GROK__NEW(int, (size_t)n);
+    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->targets || !pm->labels || !pm->work ||
+        !pm->pair_loss || !pm->pair_correct) {
         grok__progress_free(pm);
         return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
     }
-    for (int i = 0; i < m->max_rows; i++) pm->targets[i] = i % 3 == 2 ? 0 : -1;
+    for (long r = 0; r < n; r++) {
+        pm->targets[3 * r] = pm->targets[3 * r + 1] = -1;
+        pm->targets[3 * r + 2] = pm->labels[r];
+    }
     for (int i = 0; i < train->n; i++) {
         const int *t = train->tokens + (long)i * 3;
         if (t[0] < 0 || t[0] >= p || t[1] < 0 || t[1] >= p) {
@@ -10753,11 +10786,19 @@ static int grok__progress_init(struct grok__progress *pm, const grok_model *m, c
         pm->train_rows[i] = t[0] * p + t[1];
     }
     if (o->n_key_freqs > 0) { memcpy(pm->freqs, o->key_freqs, sizeof(int) * (size_t)o->n_key_freqs); pm->nf = o->n_key_freqs; }
+    if ((pm->test_pairs = grok__modadd_test_pairs(test, p)) != NULL) {
+        pm->n_test = test->n;
+        pm->test_batch = m->max_rows / 3;
+    }
     return GROK_OK;
 }
 
-/* out: restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights */
-static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out)
+/* out: restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights; and with
+   pm->test_pairs, mt's test loss and accuracy with the bits grok_model_evaluate gives: a pair's
+   loss is the same whichever batch computes it, and the sums run over the test rows in
+   grok_model_evaluate's batches and order. */
+static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out,
+                               grok_metrics *mt)
 {
     int p = pm->p, st = GROK_OK, chunk = m->max_rows / 3;
     long n = (long)p * p;
@@ -10765,12 +10806,31 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const g
     if (!nrm) return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
     for (long s = 0; s < n && st == GROK_OK; s += chunk) {
         /* With targets and no logits_out the trimmed path computes only the last positions and
-           leaves their logits in acts->logits in query order; the general path (hooks,
+           leaves their logits and losses in query order; the general path (hooks,
            general_path) leaves every position's there. */
         int b = n - s < chunk ? (int)(n - s) : chunk;
-        if ((st = grok_model_forward(m, pm->tokens + 3 * s, pm->targets, b, NULL, NULL, NULL)) != GROK_OK) break;
-        for (long r = 0; r < b; r++)
-            memcpy(pm->logits + (s + r) * p, m->acts->logits + (m->acts->trimmed ? r : 3 * r + 2) * p, sizeof(float) * (size_t)p);
+        if ((st = grok_model_forward(m, pm->tokens + 3 * s, pm->targets + 3 * s, b, NULL, NULL, NULL)) != GROK_OK) break;
+        for (long r = 0; r < b; r++) {
+            long q = m->acts->trimmed ? r : 3 * r + 2;
+            memcpy(pm->logits + (s + r) * p, m->acts->logits + q * p, sizeof(float) * (size_t)p);
+            pm->pair_loss[s + r] = m->acts->row_loss[q];
+            pm->pair_correct[s + r] = m->acts->row_correct[q];
+        }
+    }
+    m->acts->n_targets = 0; /* a partial batch, as grok_model_evaluate leaves it */
+    if (st == GROK_OK && pm->test_pairs && mt) {
+        double sum = 0.0;
+        long correct = 0;
+        for (int b0 = 0; b0 < pm->n_test; b0 += pm->test_batch) {
+            double batch = 0.0;
+            for (int i = b0; i < pm->n_test && i < b0 + pm->test_batch; i++) {
+                batch += pm->pair_loss[pm->test_pairs[i]];
+                correct += pm->pair_correct[pm->test_pairs[i]];
+            }
+            sum += batch;
+        }
+        mt->test_loss = sum / pm->n_test;
+        mt->test_acc = (double)correct / pm->n_test;
     }
     if (st == GROK_OK) st = grok_fourier_norms(nrm, grok__w(m, "embed.W_E"), p, m->cfg.d_model, 0);
     if (st == GROK_OK && o->n_key_freqs == 0) st = grok_key_freqs(pm->freqs, NULL, &pm->nf, NULL, nrm, p, 0.05);
@@ -10796,8 +10856,8 @@ GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *tr
         return grok__fail(GROK_ERR_ARG, "grok_modadd_progress: NULL argument, model without buffers or bad training set");
     o.key_freqs = freqs;
     o.n_key_freqs = nf;
-    if ((st = grok__progress_init(&pm, m, &o, train)) != GROK_OK) return st;
-    st = grok__progress_eval(&pm, m, &o, out);
+    if ((st = grok__progress_init(&pm, m, &o, train, NULL)) != GROK_OK) return st;
+    st = grok__progress_eval(&pm, m, &o, out, NULL);
     grok__progress_free(&pm);
     return st;
 }

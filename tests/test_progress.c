@@ -408,12 +408,63 @@ static void test_trained(void)
     grok_model_free(&m); grok_data_free(&tr); grok_data_free(&te);
 }
 
+/* With progress measures, grok_train takes the test metrics from the measures' forward over all
+   p^2 pairs when every test row is a pair labelled with its sum: they must be grok_model_evaluate's
+   bits at every evaluation, at 1 and 2 threads; a test set with one other label falls back to
+   grok_model_evaluate itself. */
+typedef struct { const grok_data *test; int evals, diffs; } eval_check;
+static int compare_test_metrics(const grok_model *cm, void *ctx)
+{
+    grok_model *m = (grok_model *)(uintptr_t)cm; /* evaluate needs the buffers; the metrics are read first */
+    eval_check *e = (eval_check *)ctx;
+    double got_loss = m->metrics.test_loss, got_acc = m->metrics.test_acc, loss, acc;
+    e->evals++;
+    if (grok_model_evaluate(m, e->test->tokens, e->test->targets, e->test->n, &loss, &acc) != GROK_OK ||
+        memcmp(&loss, &got_loss, sizeof loss) != 0 || acc != got_acc) {
+        e->diffs++;
+        printf("epoch %ld: test loss %.17g, evaluate %.17g; acc %g, evaluate %g\n", m->epoch, got_loss, loss, got_acc, acc);
+    }
+    return 0;
+}
+
+static void test_test_metrics(void)
+{
+    grok_config cfg = grok_config_modadd(23);
+    grok_data tr, te;
+    int kase;
+    cfg.d_model = 32; cfg.d_head = 8; cfg.d_mlp = 64;
+    if (grok_task_modadd(&tr, &te, 23, 0.3, 5) != GROK_OK) { CHECK(0, "task"); return; }
+    int *pairs = grok__modadd_test_pairs(&te, 23);
+    CHECK(pairs && pairs[0] == te.tokens[0] * 23 + te.tokens[1], "the canonical test rows are read as pairs");
+    free(pairs);
+    for (kase = 0; kase < 3; kase++) {
+        grok_model m;
+        grok_train_opts o = grok_train_opts_default();
+        eval_check e = { &te, 0, 0 };
+        if (kase == 2) {
+            te.targets[3 * 5 + 2] = (te.targets[3 * 5 + 2] + 1) % 23; /* one wrong label: not the sum */
+            CHECK(grok__modadd_test_pairs(&te, 23) == NULL, "a test set with another label is not read as pairs");
+        }
+        grok_threads_set(kase == 1 ? 1 : 2);
+        if (grok_model_init(&m, &cfg, tr.n) != GROK_OK) { CHECK(0, "init"); break; }
+        m.opt.lr = 1e-2;
+        o.epochs = 90; o.eval_every = 15; o.checkpoint_every = 0; o.progress = 0; o.progress_measures = 1;
+        o.on_eval = compare_test_metrics; o.on_eval_ctx = &e;
+        CHECK(grok_train(&m, &o, &tr, &te) == GROK_OK && e.evals == 6 && e.diffs == 0,
+              "case %d: the test metrics at %d evaluations are grok_model_evaluate's bits (%d differ)", kase, e.evals, e.diffs);
+        grok_model_free(&m);
+    }
+    grok_threads_set(2);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
 int main(void)
 {
     grok_threads_set(2);
     test_relu_quadratic();
     test_small_functions();
     test_trained();
+    test_test_metrics();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }
