@@ -1446,9 +1446,10 @@ static float grok__mask_positive(float x, float value)
    KC x NC panels made of NR-wide strips, A into MC x KC blocks made of
    MR-tall strips, and a register-blocked micro-kernel computes one
    MR x NR tile of C per call.  Three micro-kernels exist (AVX-512 14x32,
-   AVX2+FMA 6x16, portable C 4x16), chosen at run time.  AVX-512 adds a
-   4-row kernel for partial strips and an in-place kernel that applies
-   ReLU's backward (an epilogue's bits) as it stores a tile.
+   AVX2+FMA 6x16, portable C 4x16), chosen at run time.  AVX-512 and AVX2
+   have an in-place kernel that applies ReLU's backward (an epilogue's
+   bits) as it stores a tile; AVX-512 adds a 4-row kernel for partial
+   strips.
 
    Determinism: each element of C is owned by exactly one thread, the K
    loop is cut into blocks of the fixed size GROK__KC, and inside a block
@@ -2126,32 +2127,44 @@ static void grok__ukr_avx512_lda_bits(int kc, const float *a, ptrdiff_t lda, con
 
 #undef GROK__ROWS14
 
+/* Stores one 8-wide row segment of a tile according to the beta contract, zeroing the lanes
+   that keep (all ones or all zeros per lane) clears. */
 __attribute__((target("avx2,fma")))
-static inline void grok__upd256(float *c, __m256 acc, __m256 va, __m256 vb, float beta)
+static inline void grok__upd256(float *c, __m256 acc, __m256 va, __m256 vb, float beta, __m256 keep)
 {
+    __m256 r;
     if (beta == 0.0f)
-        _mm256_storeu_ps(c, _mm256_mul_ps(va, acc));
+        r = _mm256_mul_ps(va, acc);
     else if (beta == 1.0f)
-        _mm256_storeu_ps(c, _mm256_fmadd_ps(va, acc, _mm256_loadu_ps(c)));
+        r = _mm256_fmadd_ps(va, acc, _mm256_loadu_ps(c));
     else
-        _mm256_storeu_ps(c, _mm256_fmadd_ps(va, acc, _mm256_mul_ps(vb, _mm256_loadu_ps(c))));
+        r = _mm256_fmadd_ps(va, acc, _mm256_mul_ps(vb, _mm256_loadu_ps(c)));
+    _mm256_storeu_ps(c, _mm256_and_ps(r, keep));
+}
+
+/* The lanes of 8 bits of a mask word as a keep mask for grok__upd256. */
+__attribute__((target("avx2,fma")))
+static inline __m256 grok__keep256(unsigned bits8)
+{
+    const __m256i lanebit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits8), lanebit), lanebit));
 }
 
 #define GROK__ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
 /* AVX2 6x16 kernel body: 12 ymm accumulators + 2 B vectors + 1 broadcast
-   of the 16 registers.  A indexing as in grok__avx512_body. */
+   of the 16 registers.  A indexing and bits as in grok__avx512_body (one 16-bit word per row). */
 __attribute__((target("avx2,fma"), always_inline))
 static inline void grok__avx2_body(int kc, const float *a, const float *b, float *c,
                                    ptrdiff_t ldc, float alpha, float beta,
-                                   const ptrdiff_t rs, const ptrdiff_t step)
+                                   const ptrdiff_t rs, const ptrdiff_t step, const uint16_t *bits, ptrdiff_t ldbits)
 {
 #define GROK__Z(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();
 #define GROK__F(i) { __m256 ai = _mm256_broadcast_ss(a + (i) * rs);  \
                      c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0); \
                      c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1); }
-#define GROK__S(i) grok__upd256(c + (i) * ldc, c##i##0, va, vb, beta); \
-                   grok__upd256(c + (i) * ldc + 8, c##i##1, va, vb, beta);
+#define GROK__S(i) grok__upd256(c + (i) * ldc, c##i##0, va, vb, beta, bits ? grok__keep256(bits[(i) * ldbits] & 0xFFu) : all); \
+                   grok__upd256(c + (i) * ldc + 8, c##i##1, va, vb, beta, bits ? grok__keep256((unsigned)bits[(i) * ldbits] >> 8) : all);
     GROK__ROWS6(GROK__Z)
     int k;
     for (k = 0; k < kc; k++, a += step, b += 16) {
@@ -2160,6 +2173,7 @@ static inline void grok__avx2_body(int kc, const float *a, const float *b, float
     }
     {
         __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+        const __m256 all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
         GROK__ROWS6(GROK__S)
     }
 #undef GROK__Z
@@ -2171,21 +2185,29 @@ __attribute__((target("avx2,fma")))
 static void grok__ukr_avx2(int kc, const float *a, const float *b, float *c,
                            ptrdiff_t ldc, float alpha, float beta)
 {
-    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, 1, 6);
+    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, 1, 6, NULL, 0);
 }
 
 __attribute__((target("avx2,fma")))
 static void grok__ukr_avx2_rows(int kc, const float *a, const float *b, float *c,
                                 ptrdiff_t ldc, float alpha, float beta)
 {
-    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, GROK__KC, 1);
+    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, GROK__KC, 1, NULL, 0);
 }
 
 __attribute__((target("avx2,fma")))
 static void grok__ukr_avx2_lda(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
                                ptrdiff_t ldc, float alpha, float beta)
 {
-    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, lda, 1);
+    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, lda, 1, NULL, 0);
+}
+
+/* The same with ReLU's backward applied as the tile is stored (grok__ukr_avx512_lda_bits). */
+__attribute__((target("avx2,fma")))
+static void grok__ukr_avx2_lda_bits(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                                    ptrdiff_t ldc, float alpha, float beta, const uint16_t *bits, ptrdiff_t ldbits)
+{
+    grok__avx2_body(kc, a, b, c, ldc, alpha, beta, lda, 1, bits, ldbits);
 }
 
 #undef GROK__ROWS6
@@ -2674,7 +2696,7 @@ GROK__SCATTER(grok__scatter_avx2, "avx2,fma", grok__dots256_all, grok__madd_avx2
 
 static const grok__kernel grok__kernel_avx512 = { "avx512", 14, 32, 168, 512, grok__ukr_avx512, grok__ukr_avx512_rows, grok__ukr_avx512_lda, grok__ukr_avx512_4, grok__ukr_avx512_lda_bits, grok__epilogue_avx512, grok__bits_avx512,
                                                   grok__madd_avx512, grok__scatter_avx512, grok__softmax_avx512, grok__adamw_avx512 };
-static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, NULL, NULL, grok__epilogue_avx2, grok__bits_avx2,
+static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__ukr_avx2, grok__ukr_avx2_rows, grok__ukr_avx2_lda, NULL, grok__ukr_avx2_lda_bits, grok__epilogue_avx2, grok__bits_avx2,
                                                 grok__madd_avx2, grok__scatter_avx2, grok__softmax_avx2, grok__adamw_avx2 };
 
 #endif /* GROK__X86 */
