@@ -2144,7 +2144,7 @@ static inline void grok__upd256(float *c, __m256 acc, __m256 va, __m256 vb, floa
     _mm256_storeu_ps(c, _mm256_and_ps(r, keep));
 }
 
-/* The lanes of 8 bits of a mask word as a keep mask for grok__upd256. */
+/* The lanes of 8 bits of a mask word as a keep mask (all ones where the bit is set). */
 __attribute__((target("avx2,fma")))
 static inline __m256 grok__keep256(unsigned bits8)
 {
@@ -2218,17 +2218,13 @@ __attribute__((target("avx2,fma")))
 static void grok__epilogue_avx2(float *c, const float *bias, int relu, const float *mask, const uint16_t *bits, int n)
 {
     const __m256 zero = _mm256_setzero_ps();
-    const __m256i lanebit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     int j = 0;
     for (; j + 8 <= n; j += 8) {
         __m256 v = _mm256_loadu_ps(c + j);
         if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
         if (relu) v = _mm256_max_ps(v, zero);
         if (mask) v = _mm256_and_ps(v, _mm256_cmp_ps(_mm256_loadu_ps(mask + j), zero, _CMP_GT_OQ));
-        if (bits) {
-            __m256i b = _mm256_and_si256(_mm256_set1_epi32(bits[j / 16] >> (j % 16)), lanebit);
-            v = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(b, lanebit)));
-        }
+        if (bits) v = _mm256_and_ps(v, grok__keep256((unsigned)(bits[j / 16] >> (j % 16)) & 0xFFu));
         _mm256_storeu_ps(c + j, v);
     }
     if (j < n) {
@@ -5154,14 +5150,14 @@ static int grok__nonfinite(const float *x, long n)
     int j;
     for (; k + 16 <= n; k += 16) {
         memcpy(w, x + k, sizeof w);
-        for (j = 0; j < 16; j++) lane[j] |= (w[j] & GROK__EXP_BITS) + 0x00800000u; /* bit 31: exponent all ones */
+        for (j = 0; j < 16; j++) lane[j] |= (w[j] & GROK__EXP_BITS) == GROK__EXP_BITS;
     }
     for (; k < n; k++) {
         memcpy(w, x + k, 4);
-        bad |= (w[0] & GROK__EXP_BITS) + 0x00800000u;
+        bad |= (w[0] & GROK__EXP_BITS) == GROK__EXP_BITS;
     }
     for (j = 0; j < 16; j++) bad |= lane[j];
-    return (bad & 0x80000000u) != 0;
+    return bad != 0;
 }
 
 /* One job over every trainable tensor: task t takes the t-th of ntasks slices of each (a slice
