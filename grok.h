@@ -8358,9 +8358,8 @@ static int grok__train_update(grok_model *m, long last_ckpt)
 {
     unsigned fp = grok__fp_enter();
     int nonfinite = 0, st, i;
-    st = grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads, m->adam_m, m->adam_v,
-                            "grok_model_adamw_step", &nonfinite);
-    grok__fp_set(fp);
+    st = grok__fp_restore(fp, grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads,
+                                                 m->adam_m, m->adam_v, "grok_model_adamw_step", &nonfinite));
     if (st != GROK_OK) return st;
     if (nonfinite == 1) return grok__check_finite(m, m->grads, 1, "the gradient of", last_ckpt, "before the update");
     if (nonfinite == 2) return grok__check_finite(m, m->weights, 0, "parameter", last_ckpt, "after the update");
