@@ -7,17 +7,27 @@
    and takes them apart: activation cache and hooks, our own DFT and SVD, the Fourier analyses
    and progress measures of the seed notebooks, safetensors and .npy interop.
 
-   CONTENTS (declarations and implementation follow the data's path)
-       core      errors, arena, RNG, tensor views
-       kernels   GEMM (AVX-512 / AVX2 / portable, run-time choice) and the thread pool
-       model     config, parameter table, forward/backward (general, trimmed and folded paths),
-                 hooks and the activation cache
-       nets      seed 003's BilinearNet and OneLayerMLP (grok_net), same machinery
-       train     AdamW, evaluation, the training driver
-       tasks     modular addition (grok_task_modadd), other modular operations (grok_task_modop),
-                 groups C_n, D_n, S_n (grok_group, grok_task_group), n-digit addition (grok_task_digits)
-       analysis  DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses
-       I/O       checkpoints, safetensors, .npy, run summaries, SVG plots, phase diagrams
+   CONTENTS
+       The declarations and then the implementation, in the same order, the order data flows.
+       Each section opens with a banner "==== >>tag: ..."; searching for ">>tag" finds its
+       declarations and then its implementation (tests/check_sections.py keeps the two in step).
+       >>core       errors, arena, RNG, tensor views
+       >>kernels    GEMM (AVX-512 / AVX2 / portable, chosen at run time), thread pool, vector kernels
+       >>layers     embedding, LayerNorm, linear, activation, attention, cross-entropy (internal)
+       >>model      config, parameter table and layout; forward/backward: the general path (the
+                    reference), then the trimmed and folded paths, then the rule that picks one
+       >>hooks      hooks, ablations, the activation cache
+       >>nets       seed 003's BilinearNet and OneLayerMLP (grok_net), the same machinery
+       >>optimizer  AdamW
+       >>evaluate   loss and accuracy over a data set
+       >>tasks      modular addition and operations, groups C_n, D_n, S_n, n-digit addition
+       >>io         checkpoints; safetensors, .npy, data splits, run summaries (interchange)
+       >>analysis   DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses, progress
+                    measures
+       >>plots      SVG plots, phase diagrams, the HTML report
+       >>train      the training driver: one loop for models and nets, on the CPU or the device
+       >>cuda       the CUDA companion's API (its kernels are in grok_cuda.cu)
+       After the declarations, one internal block that grok_cuda.cu shares (grok__expf).
 
    Do this:
        #define GROK_IMPLEMENTATION
@@ -45,10 +55,15 @@
        GROK_STATIC              make every function static (private to one translation unit)
        GROK_MALLOC(sz) / GROK_FREE(p)
                                 replace malloc/free; define both or neither
-       GROK_ASSERT(x)           internal invariants (default: assert); never used for user input
        GROK_CUDA                the CUDA companion's API, grok_train_cuda and grok_net_train_cuda
                                 (grok_cuda.cu, README)
        GROK_KEEP_DENORMALS      keep IEEE gradual underflow in training and evaluation (below)
+       GROK_NO_ANALYSIS         leave out >>analysis, the report and the progress measures
+       GROK_NO_PLOTS            leave out >>plots
+       GROK_NO_INTEROP          leave out the interchange part of >>io (safetensors, .npy, data
+                                splits, run summaries; checkpoints stay); a net's training
+                                checkpoints, which are safetensors, are then refused
+       Define the same GROK_NO_* options wherever grok.h is included.
 
    SHAPE LEGEND (used in every comment that states a shape)
        B  batch (rows of the data set)         T  sequence length (n_ctx)
@@ -59,7 +74,8 @@
 
    ERRORS
        Every fallible call returns a grok_status (GROK_OK == 0) and, on failure, records a
-       message that grok_last_error() returns (the message is global, not per thread).
+       message that grok_last_error() returns: the calling thread's last one (one global message
+       where the compiler has no thread-local storage).
        Arguments are checked on entry (NULL pointers, sizes, configs, tokens and targets in
        range, shapes that must agree): a refused call returns GROK_ERR_ARG and changes nothing.
        Calls without a status (the RNG, grok_gemm, tensor views) record the message and return
@@ -106,7 +122,7 @@
 extern "C" {
 #endif
 
-/* ================================================================ core ===== */
+/* ==== >>core: errors, arena, RNG, tensor views ================================================ */
 
 typedef enum {
     GROK_OK = 0,
@@ -167,7 +183,7 @@ GROKDEF int    grok_tensor_reshape(grok_tensor *out, const grok_tensor *t, int n
 /* Element at idx[0..ndim-1]; NULL and an error when an index is outside the shape. */
 GROKDEF float *grok_tensor_at(const grok_tensor *t, const int *idx);
 
-/* ============================================================= kernels ===== */
+/* ==== >>kernels: GEMM (AVX-512 / AVX2 / portable), thread pool, vector kernels ================ */
 
 /* C (M,N) = alpha * op(A) (M,K) @ op(B) (K,N) + beta * C, row-major.
    op(A) is A stored (M,K) when transA == 0, or A^T with A stored (K,M) otherwise; same for B.
@@ -180,7 +196,11 @@ GROKDEF int  grok_threads_set(int n); /* n <= 0: GROK_THREADS, else the online C
 GROKDEF int  grok_threads_get(void);
 GROKDEF const char *grok_gemm_kernel_name(void); /* "avx512", "avx2" or "generic" */
 
-/* =============================================================== model ===== */
+/* ==== >>layers: embedding, LayerNorm, linear, activation, attention, cross-entropy ============ */
+
+/* Internal: the building blocks of the forward and backward passes (no public API). */
+
+/* ==== >>model: config, parameter table, layout; general, trimmed and folded paths ============= */
 
 typedef enum { GROK_ACT_RELU = 0, GROK_ACT_GELU = 1 } grok_act;   /* gelu: exact, erf */
 typedef enum { GROK_NORM_NONE = 0, GROK_NORM_LN = 1 } grok_norm;  /* LN: TransformerLens' */
@@ -228,7 +248,18 @@ typedef struct {
     void *lr_schedule_ctx;
 } grok_adamw;
 
-GROKDEF grok_adamw grok_adamw_default(void); /* lr 1e-3, wd 1, betas (0.9, 0.98), eps 1e-8 */
+/* The three ways a forward computes the same function (tests/test_grok compares them):
+   GENERAL  every position and every activation, with hook points: the reference, and the
+            only path for several layers, hooks, the cache, logits_out or no targets.
+   TRIMMED  one layer with LayerNorm, targets and no logits_out: Q/K/V computed once per
+            (position, token) table row, and only the target positions go through the block's
+            output side.
+   FOLDED   the same without LayerNorm (the canonical model): W_in and W_U also fold into
+            tables over those rows and W_out merges with W_U, about half the canonical step's
+            FLOPs.
+   The forward chooses: GENERAL unless the trimmed or folded path applies; set
+   m->general_path = 1 to force GENERAL (e.g. to read every position's activations). */
+typedef enum { GROK_PATH_GENERAL = 0, GROK_PATH_TRIMMED = 1, GROK_PATH_FOLDED = 2 } grok_path;
 
 typedef struct grok__acts grok__acts;
 
@@ -244,7 +275,7 @@ typedef struct {
     long epoch;             /* epochs completed (training driver) */
     grok_metrics metrics;   /* last evaluation */
     int max_rows;           /* batch rows the activation buffers hold */
-    int general_path;       /* 1: never take the trimmed path (see grok_model_forward) */
+    int general_path;       /* 1: every forward takes GROK_PATH_GENERAL (see grok_path) */
     grok__acts *acts;
     grok_arena arena;
 } grok_model;
@@ -262,25 +293,20 @@ GROKDEF grok_tensor grok_model_tensor(const grok_model *m, float *buffer, const 
 /* Forward pass. tokens (B,T); targets (B,T) or NULL, -1 marking positions without a loss
    term. logits_out (B,T,V) may be NULL. Loss = mean over target positions of
    -log softmax(logits)[target], the log-softmax taken in float64; accuracy = fraction of
-   target positions whose argmax is the target. B <= max_batch.
-   One-layer models take a trimmed path when there are targets and logits_out is NULL: only
-   target positions go through the block's output side, and Q/K/V are computed once per
-   (position, token); without LayerNorm it also folds W_in and W_U into tables over those
-   (position, token) rows and merges W_out with W_U (the "folded" path, about half the FLOPs
-   of the canonical step). It computes the same function (tests compare the paths); set
-   m->general_path = 1 to compute every position, e.g. to read every activation. */
+   target positions whose argmax is the target. B <= max_batch. The call takes one of the three
+   paths of grok_path; grok_model_path tells which the last call took. */
 GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targets, int B,
                                double *loss, double *acc, float *logits_out);
 /* Backward pass of the last forward (which must have had targets): ADDS d loss / d param
    into m->grads for every trainable parameter. Frozen ones are skipped, their gradients left
    as they are (PyTorch leaves .grad None for requires_grad=False). */
+GROKDEF grok_path grok_model_path(const grok_model *m); /* of the last forward; GENERAL before any */
+GROKDEF const char *grok_path_name(int path);           /* "general", "trimmed", "folded" */
 GROKDEF int grok_model_backward(grok_model *m);
 GROKDEF void grok_model_zero_grad(grok_model *m);
-/* One AdamW step with m->opt on every trainable parameter; frozen ones are not touched. */
-GROKDEF int grok_model_adamw_step(grok_model *m);
-/* Forward only over n sequences in chunks of max_batch: loss and accuracy of the whole set. */
-GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
-                                double *loss, double *acc);
+
+/* ==== >>hooks: hooks, ablations, the activation cache ========================================= */
+
 
 /* Hooks: callbacks on named activations (TransformerLens' hook names) that read or replace
    them during the general path's forward, e.g. "blocks.0.attn.hook_pattern". act is a view
@@ -318,7 +344,8 @@ GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int 
 GROKDEF const grok_tensor *grok_cache_get(const grok_cache *c, const char *name); /* NULL if absent */
 GROKDEF void grok_cache_free(grok_cache *c);
 
-/* ================================================================ nets ===== */
+/* ==== >>nets: seed 003's BilinearNet and OneLayerMLP ========================================== */
+
 /* The two models of seed 003 for group composition, with the transformer's machinery: one
    buffer each for weights, gradients and AdamW moments with a name/shape table, hand-written
    backward, hooks and the activation cache. Shapes (N = the group order n, E = embed_dim,
@@ -373,10 +400,6 @@ GROKDEF int  grok_net_forward(grok_net *net, const int *tokens, const int *targe
 /* ADDS d loss / d param of the last forward (which had labels) into net->grads. */
 GROKDEF int  grok_net_backward(grok_net *net);
 GROKDEF void grok_net_zero_grad(grok_net *net);
-GROKDEF int  grok_net_adamw_step(grok_net *net); /* the transformer's AdamW, with net->opt */
-/* Forward only over n rows in chunks of max_batch: loss and accuracy of the whole set. */
-GROKDEF int  grok_net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
-                               double *acc);
 /* Hooks on the net's hook points (grok_hook_fn as for the transformer; act is (B, ..), batch
    first). They read or replace the activation; backward is refused while hooks are registered. */
 GROKDEF int  grok_net_add_hook(grok_net *net, const char *name, grok_hook_fn fn, void *ctx);
@@ -387,7 +410,23 @@ GROKDEF void grok_net_clear_hooks(grok_net *net);
 GROKDEF int  grok_net_cache_run(grok_cache *c, grok_net *net, const int *tokens, int B, const char *filter,
                                 float *logits_out);
 
-/* =============================================================== tasks ===== */
+/* ==== >>optimizer: AdamW ====================================================================== */
+
+GROKDEF grok_adamw grok_adamw_default(void); /* lr 1e-3, wd 1, betas (0.9, 0.98), eps 1e-8 */
+/* One AdamW step with m->opt on every trainable parameter; frozen ones are not touched. */
+GROKDEF int grok_model_adamw_step(grok_model *m);
+GROKDEF int  grok_net_adamw_step(grok_net *net); /* the transformer's AdamW, with net->opt */
+
+/* ==== >>evaluate: loss and accuracy over a data set =========================================== */
+
+/* Forward only over n sequences in chunks of max_batch: loss and accuracy of the whole set. */
+GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
+                                double *loss, double *acc);
+/* Forward only over n rows in chunks of max_batch: loss and accuracy of the whole set. */
+GROKDEF int  grok_net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
+                               double *acc);
+
+/* ==== >>tasks: modular arithmetic, groups, n-digit addition =================================== */
 
 /* A data set of n sequences: tokens (n, n_ctx), targets (n, n_ctx) with -1 where a
    position has no loss term. One allocation, freed by grok_data_free. */
@@ -462,7 +501,7 @@ GROKDEF void grok_group_free(grok_group *g);
 GROKDEF int  grok_task_group(grok_data *train, grok_data *test, const grok_group *g, double frac_train,
                              uint64_t data_seed);
 
-/* ----- n-digit addition (seed 002). A question is x + y = z in T = 3n+3 tokens: the n digits
+/* ---- n-digit addition (seed 002). A question is x + y = z in T = 3n+3 tokens: the n digits
    of x (most significant first) at positions 0..n-1, '+' (token 10) at n, y at n+1..2n, '='
    (token 11) at 2n+1 and the n+1 digits of z = x + y at 2n+2..3n+2, most significant first, so
    z's first digit is the final carry: 77426+17611=095037. Position t predicts token t+1, so
@@ -543,180 +582,148 @@ GROKDEF int grok_digits_losses(grok_digits_stats *s, const float *logits, int V,
 GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const float *logits, int V,
                                int n_digits);
 
-/* =============================================================== train ===== */
+/* ==== >>io: checkpoints; safetensors, .npy, data splits, run summaries ======================== */
 
+
+/* Checkpoint: little-endian binary, versioned (see GROK_CKPT_VERSION and the format comment
+   in the implementation): config, step, epoch, metrics, AdamW settings, weights and, if
+   with_optimizer, both AdamW moments. Crash-safe: written to path.tmp, fsync'ed, renamed over
+   path, and the directory fsync'ed, so that path always holds a complete checkpoint (the old
+   one or the new one) whenever the process or the machine stops. */
+#define GROK_CKPT_VERSION 1
+GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer);
+/* Loads into an initialised model of the same config (its max_batch is kept). */
+GROKDEF int grok_checkpoint_load(grok_model *m, const char *path);
+/* Reads only the config of a checkpoint, e.g. to grok_model_init before loading. */
+GROKDEF int grok_checkpoint_config(grok_config *cfg, const char *path);
+
+#ifndef GROK_NO_INTEROP
+/* ---- Interchange with Python: safetensors, .npy, data splits, run summaries.
+   A grok_array is a named, contiguous, host-order n-dimensional array of one dtype (0 <= ndim
+   <= 8; ndim 0 is a scalar). Readers are strict: every length, offset, dtype and shape is
+   checked (sizes without integer overflow) before anything is used, malformed input is
+   GROK_ERR_FORMAT with a message, and nothing is read or written out of bounds whatever the
+   file holds. Files are written to path.tmp and renamed. */
+typedef enum {
+    GROK_DT_F32 = 0, GROK_DT_F64, GROK_DT_I64, GROK_DT_I32,  /* read, written and converted */
+    GROK_DT_I16, GROK_DT_I8, GROK_DT_U8, GROK_DT_U16, GROK_DT_U32, GROK_DT_U64, GROK_DT_BOOL,
+    GROK_DT_F16, GROK_DT_BF16, GROK_DT_F8_E4M3, GROK_DT_F8_E5M2 /* read as bytes only */
+} grok_dtype;
+#define GROK_ARRAY_MAX_DIMS 8
 typedef struct {
-    long epochs;           /* full-batch epochs to reach (counting from m->epoch) */
-    long eval_every;       /* evaluate on train and test every N epochs (and at the end) */
-    long checkpoint_every; /* write a checkpoint every N epochs; 0: none */
-    const char *out_dir;   /* where metrics.csv and checkpoints go; NULL: write nothing */
-    int progress;          /* -1 auto (a live line if stderr is a terminal), 0 off, 1 lines */
-    int keep_history;      /* 1: keep every checkpoint (ckpt_EPOCH.grok), 0: only latest.grok */
-    /* Called after every evaluation; return nonzero to stop training early. */
-    int (*on_eval)(const grok_model *m, void *ctx);
-    void *on_eval_ctx;
-    /* 1: at every evaluation also compute the progress measures of the modular-addition model
-       (1 layer, n_ctx 3, d_vocab = p+1, else GROK_ERR_ARG) and write them as extra columns of
-       metrics.csv: restricted_loss, excluded_loss (grok_modadd_restricted on the logits of all
-       p*p pairs), gini_W_E, gini_W_logit (grok_gini of the L2 norms of the p Fourier components
-       of W_E[:p] and of W_logit, see grok_fourier_norms, grok_wlogit_fourier_norms) and
-       sum_sq_weights (grok_weights_sumsq). Nothing but the current weights is used. The key
-       frequencies are key_freqs (n_key_freqs) or, when n_key_freqs is 0, those that
-       grok_key_freqs (min_share 0.05) derives from the current W_E at that evaluation. Cost:
-       one forward over the p*p pairs (the trimmed path when the model takes it) and the
-       restricted/excluded losses per evaluation: about 0.05 s for the canonical p = 113 model,
-       under 1 ms per epoch at eval_every 100. When every test row is a pair (a, b, '=') with
-       (a + b) mod p as its only target, that forward also gives the test metrics, with the bits
-       grok_model_evaluate gives, and no second forward over the test set runs. */
-    int progress_measures;
-    const int *key_freqs;
-    int n_key_freqs;
-    /* GROK_DEVICE_CPU (0, the default) or GROK_DEVICE_CUDA: grok_train and grok_net_train then
-       run the epochs on the GPU through grok_train_cuda / grok_net_train_cuda (a program built
-       with GROK_CUDA and grok_cuda.o; otherwise, or with no device, GROK_ERR_ARG). */
-    int device;
-} grok_train_opts;
+    const char *name;      /* may be NULL for .npy */
+    grok_dtype dtype;
+    int ndim;
+    int64_t shape[GROK_ARRAY_MAX_DIMS];
+    void *data;            /* product(shape) elements, contiguous, row-major, host byte order */
+} grok_array;
 
-enum { GROK_DEVICE_CPU = 0, GROK_DEVICE_CUDA = 1 };
+GROKDEF size_t grok_dtype_size(grok_dtype dt);     /* bytes per element; 0 if unknown */
+GROKDEF const char *grok_dtype_name(grok_dtype dt); /* safetensors' name: "F32", "I64", .. */
+GROKDEF int64_t grok_array_numel(const grok_array *a);
+/* A float32 array over a contiguous tensor (no copy). */
+GROKDEF grok_array grok_array_of_tensor(const char *name, const grok_tensor *t);
+/* Converts a (F32, F64, I32 or I64) to float: out must hold n == numel(a) floats. */
+GROKDEF int grok_array_to_f32(float *out, int64_t n, const grok_array *a);
+/* Converts a (I32 or I64) to int64: out must hold n == numel(a) values. */
+GROKDEF int grok_array_to_i64(int64_t *out, int64_t n, const grok_array *a);
 
-GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckpt every 100 */
+/* .npy, format 1.0, 2.0 and 3.0 (numpy.save / numpy.load): descr '<f4', '<f8', '<i4', '<i8'
+   (or '>' big-endian), fortran_order False, any shape; the data must end the file. The
+   writer uses version 1.0 unless the header needs 2.0. grok_npy_load allocates a->data (free
+   with grok_array_free); a->name is NULL. */
+GROKDEF int  grok_npy_save(const char *path, const grok_array *a);
+GROKDEF int  grok_npy_save_tensor(const char *path, const grok_tensor *t); /* any strides */
+GROKDEF int  grok_npy_load(grok_array *a, const char *path);
+GROKDEF void grok_array_free(grok_array *a);
 
-/* Full-batch training: train must fit in m->max_rows. A NULL test skips test metrics. Every
-   token and target of train and test is checked before the first epoch (GROK_ERR_ARG).
-   Resuming: grok_checkpoint_load of a checkpoint written with its optimizer state (latest.grok)
-   and grok_train to a later opts->epochs gives the same bits as a run that never stopped (the
-   driver draws no random numbers; the AdamW moments, step and epoch are in the checkpoint).
-   NaN guard: training stops with GROK_ERR_NUMERIC when the loss, a gradient (after backward,
-   before the update) or a parameter (after the update) is NaN or infinite; the message names the
-   epoch (m->epoch, the epochs completed before it) and the tensor, e.g. "grok_train: epoch 812:
-   the gradient of blocks.0.mlp.W_in is not finite (element 17 = nan); stopped before the update,
-   latest.grok (epoch 800) kept". The gradients are checked in the update's job, just before it
-   (each thread its own slice, which it then updates from its cache), and the updated weights as
-   AdamW writes them; frozen weights by a pass of their own. All of it happens before any
-   checkpoint of the epoch is written, so out_dir/latest.grok stays the last good one. */
-GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
-                       const grok_data *test);
-/* The same full-batch loop for a net (grok_net): metrics.csv as grok_train writes it; checkpoints
-   (checkpoint_every, keep_history) are the weights as safetensors, OUT/latest.safetensors and
-   OUT/net_EPOCH.safetensors (grok_net_save_safetensors). on_eval is called with m = NULL: keep
-   the net in on_eval_ctx. progress_measures is for the modular-addition transformer only. */
-GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train,
-                           const grok_data *test);
+/* safetensors (huggingface): u64 little-endian header length N (<= 100,000,000), N bytes of
+   JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ..,
+   "__metadata__": {"key": "value", ..}} (optional), then the data, offsets relative to its
+   start. The reader checks the JSON strictly (RFC 8259, UTF-8, no duplicate keys, integers as
+   integers) and that the tensors tile the data exactly (sorted by offset, no gap, no overlap,
+   end == data size, end - begin == numel * dtype size), as the reference implementation does.
+   The whole file is read; every array's data is its own 8-byte-aligned copy. */
+typedef struct {
+    int n;                 /* tensors, in file header order */
+    grok_array *arrays;
+    int n_meta;            /* __metadata__ pairs */
+    const char **meta_keys, **meta_values;
+    void *mem_;            /* one allocation behind all of the above */
+} grok_safetensors;
+GROKDEF int  grok_safetensors_load(grok_safetensors *st, const char *path);
+GROKDEF const grok_array *grok_safetensors_get(const grok_safetensors *st, const char *name); /* NULL: absent */
+GROKDEF const char *grok_safetensors_meta(const grok_safetensors *st, const char *key);       /* NULL: absent */
+GROKDEF void grok_safetensors_free(grok_safetensors *st);
+/* Writes n arrays (distinct names, any dtype) and n_meta metadata pairs (may be 0). The header
+   is padded with spaces to a multiple of 8 bytes and the data are laid out by element size,
+   largest first, so that each array is aligned to its element size (as the safetensors
+   library does); the header lists the arrays in the given order. */
+GROKDEF int  grok_safetensors_save(const char *path, const grok_array *arrays, int n,
+                                   const char *const *meta_keys, const char *const *meta_values, int n_meta);
 
-/* exp(t) in float for t <= 0: t = k ln2 + r with k from the round-to-nearest shifter 1.5*2^23
-   and ln2 in two parts, e^r = 1 + r + r^2 P(r) with Cephes' degree-5 P (|r| <= ln2/2), times
-   2^k made in the exponent field of the shifted value's bits. Every step is one rounding
-   (fmaf, or a single +, *), as in the vector kernels, so they agree to the bit; about 1 ulp
-   from exp (tests/test_gemm measures it). Below GROK__EXP_MIN, where exp(t) < FLT_MIN, 0:
-   a softmax term that small is under a float ulp of its row's sum (>= 1). Here, outside the
-   implementation, so that grok_cuda.cu's kernels use the same function. */
-#ifdef __CUDACC__
-#define GROK__HD __host__ __device__
-#else
-#define GROK__HD
-#endif
-#define GROK__EXP_MIN (-87.33654f)
-#define GROK__EXP_SHIFT 12582912.0f
-#define GROK__EXP_LOG2E 1.44269504089f
-#define GROK__EXP_LN2_HI 0.693359375f
-#define GROK__EXP_LN2_LO (-2.12194440e-4f)
-#define GROK__EXP_P0 1.9875691500e-4f
-#define GROK__EXP_P1 1.3981999507e-3f
-#define GROK__EXP_P2 8.3334519073e-3f
-#define GROK__EXP_P3 4.1665795894e-2f
-#define GROK__EXP_P4 1.6666665459e-1f
-#define GROK__EXP_P5 5.0000001201e-1f
-static inline GROK__HD float grok__expf(float t)
-{
-    float u = fmaf(t, GROK__EXP_LOG2E, GROK__EXP_SHIFT), k = u - GROK__EXP_SHIFT, r, p, y, scale;
-    uint32_t bits;
-    r = fmaf(k, -GROK__EXP_LN2_HI, t);
-    r = fmaf(k, -GROK__EXP_LN2_LO, r);
-    p = fmaf(GROK__EXP_P0, r, GROK__EXP_P1);
-    p = fmaf(p, r, GROK__EXP_P2);
-    p = fmaf(p, r, GROK__EXP_P3);
-    p = fmaf(p, r, GROK__EXP_P4);
-    p = fmaf(p, r, GROK__EXP_P5);
-    y = fmaf(p, r * r, r) + 1.0f;
-    memcpy(&bits, &u, 4); /* the low bits of u hold k: (k + 127) << 23 is 2^k */
-    bits = (bits + 127u) << 23;
-    memcpy(&scale, &bits, 4);
-    return t < GROK__EXP_MIN ? 0.0f : y * scale;
-}
+/* A model's parameters as safetensors with TransformerLens' names and shapes (embed.W_E
+   (d_vocab, d_model), blocks.0.attn.W_Q (n_heads, d_model, d_head), ..), F32, readable by
+   safetensors.torch.load_file and HookedTransformer.load_state_dict(.., strict=False) (the
+   file has no attn.mask / attn.IGNORE buffers). buffer: m->weights (NULL means that),
+   m->grads, m->adam_m or m->adam_v, all of the same layout. __metadata__ holds the config
+   under HookedTransformerConfig's names: format "grok.h", n_layers, n_heads, d_model, d_head,
+   d_mlp, d_vocab, d_vocab_out, n_ctx, act_fn ("relu"/"gelu"), normalization_type ("LN" or
+   "None"), eps, initializer_range, seed, and step, epoch. */
+GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, const float *buffer);
+/* Loads the weights of an initialised model from such a file, or from a TransformerLens
+   state_dict saved with safetensors.torch.save_file(model.state_dict(), path): every
+   parameter of the model must be present with its exact shape, dtype F32 or F64 (converted);
+   other keys (blocks.0.attn.mask, .IGNORE, ..) are ignored, but LayerNorm parameters in a
+   file for a model without LayerNorm, or an act_fn / normalization_type in __metadata__ that
+   differs from the model's, are errors. A failed load leaves the model unchanged. Optimizer
+   state, step and epoch are not touched. */
+GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path);
+/* The config of such a file: shapes give n_layers, n_heads, d_model, d_head, d_mlp, d_vocab,
+   d_vocab_out, n_ctx and the normalization (ln_final.w present); act_fn, eps,
+   initializer_range and seed come from __metadata__ when it has them (act_fn otherwise relu);
+   train_biases is 1. */
+GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path);
+/* A net's weights (buffer: net->weights when NULL, or grads, adam_m, adam_v) as safetensors under
+   seed 003's names W_E_a, W_E_b, W, W_U (F32, the seed's shapes), readable by
+   safetensors.torch.load_file and OneLayerMLP / BilinearNet.load_state_dict; __metadata__:
+   format "grok.h", model ("BilinearNet" / "OneLayerMLP"), n, embed_dim, hidden_dim, seed, step,
+   epoch. */
+GROKDEF int grok_net_save_safetensors(const grok_net *net, const char *path, const float *buffer);
 
-#ifdef GROK_CUDA
-/* ----- CUDA companion (grok_cuda.cu beside this file; README, "CUDA companion"). Define
-   GROK_CUDA wherever grok.h is included (not with GROK_STATIC) and link grok_cuda.o (make
-   cuda) with -lcudart -lcublas. The device keeps a copy of a transformer grok_model: weights,
-   gradients and AdamW moments in grok_model's layout, and its activations for m->max_rows
-   rows. Forward and backward are the general path's function (every position; hooks do not
-   apply), AdamW is grok_model_adamw_step's. Device memory running out is GROK_ERR_NOMEM; any
-   other CUDA or cuBLAS failure is GROK_ERR_IO, the message naming the call, file and line.
-   Not yet run on a GPU (README). */
-#ifdef GROK_STATIC
-#error "GROK_CUDA links grok_cuda.o against grok.h's functions, which GROK_STATIC makes private"
-#endif
-typedef struct grok_cuda grok_cuda;
-GROKDEF int  grok_cuda_available(void); /* CUDA devices present; 0 when none or no driver */
-/* Device state for m (a transformer from grok_model_init), with m's buffers uploaded. */
-GROKDEF int  grok_cuda_init(grok_cuda **g, const grok_model *m);
-GROKDEF void grok_cuda_free(grok_cuda *g);
-/* Weights, gradients, moments and trainable flags to the device; weights, gradients and
-   moments back into m (e.g. before grok_checkpoint_save). */
-GROKDEF int  grok_cuda_upload(grok_cuda *g, const grok_model *m);
-GROKDEF int  grok_cuda_download(grok_cuda *g, grok_model *m);
-/* grok_model_forward, _backward, _zero_grad and _adamw_step on the device, with host arrays
-   in and out. adamw_step uses m->opt at step m->step and advances m->step. */
-GROKDEF int  grok_cuda_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss,
-                               double *acc, float *logits_out);
-GROKDEF int  grok_cuda_backward(grok_cuda *g);
-GROKDEF int  grok_cuda_zero_grad(grok_cuda *g);
-GROKDEF int  grok_cuda_adamw_step(grok_cuda *g, grok_model *m);
-/* Copies train (which must fit in m->max_rows) and test (may be NULL) to the device. */
-GROKDEF int  grok_cuda_set_data(grok_cuda *g, const grok_data *train, const grok_data *test);
-/* Loss and accuracy of the resident training (split 0) or test (split 1) set. */
-GROKDEF int  grok_cuda_evaluate(grok_cuda *g, int split, double *loss, double *acc);
-/* n full-batch epochs (zero_grad, forward, backward, AdamW) on the resident training set,
-   advancing m->step and m->epoch; loss, acc: the last epoch's forward. The host waits once
-   per 1024 epochs, to read the losses: a non-finite one is GROK_ERR_NUMERIC naming its
-   epoch (the device has then gone on to the end of that window). m's buffers are not
-   updated (grok_cuda_download). With graphs on (the default) the epoch is captured once as a
-   CUDA graph and replayed; if capture fails the same kernels are launched one by one. */
-GROKDEF int  grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *loss, double *acc);
-GROKDEF int  grok_cuda_use_graph(grok_cuda *g, int on);
-GROKDEF int  grok_cuda_graph_active(const grok_cuda *g); /* 1 if epochs run as a captured graph */
-/* grok_train on the device: the same contract, metrics.csv, progress lines, progress measures
-   (computed on the CPU from the downloaded weights) and checkpoints. The device state is
-   downloaded into m before every evaluation's measures, on_eval and checkpoint, and at the
-   end; m is uploaded again after on_eval, so changes made there (opt, trainable flags,
-   weights) take effect. GROK_CUDA_GRAPH=0 in the environment turns the epoch graph off. */
-GROKDEF int  grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train,
-                             const grok_data *test);
-/* The same for seed 003's nets (grok_net): a device state made by grok_cuda_net_init holds the
-   net's weights, gradients, AdamW moments and activations for net->max_rows pairs. Forward and
-   backward are grok_net_forward's and _backward's functions (hooks do not apply), AdamW is
-   grok_net_adamw_step's. grok_cuda_free, _zero_grad, _backward, _set_data (rows (a, b, '=')
-   as for grok_net_train), _evaluate and _use_graph take either kind of state; the functions
-   taking a grok_model refuse a net's state with GROK_ERR_ARG, and these a transformer's. */
-GROKDEF int  grok_cuda_net_init(grok_cuda **g, const grok_net *net);
-GROKDEF int  grok_cuda_net_upload(grok_cuda *g, const grok_net *net);
-GROKDEF int  grok_cuda_net_download(grok_cuda *g, grok_net *net);
-GROKDEF int  grok_cuda_net_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss,
-                                   double *acc, float *logits_out);
-GROKDEF int  grok_cuda_net_adamw_step(grok_cuda *g, grok_net *net);
-GROKDEF int  grok_cuda_net_train_epochs(grok_cuda *g, grok_net *net, long n, double *loss, double *acc);
-/* grok_net_train on the device: the same contract, metrics.csv, progress lines and
-   checkpoints. net is downloaded before on_eval and every checkpoint, and at the end, and
-   uploaded again after on_eval. GROK_CUDA_GRAPH=0 turns the epoch graph off. */
-GROKDEF int  grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, const grok_data *train,
-                                 const grok_data *test);
-/* For grok_cuda.cu: records message as grok_last_error() and returns status. */
-GROKDEF int  grok_cuda_fail(int status, const char *message);
-#endif
+/* A notebook's exact split of modular addition: row index i = a*p + b (a-major, the seeds'
+   dataset order) of the sequence (a, b, '=' = p) with label (a+b) mod p. train gets the rows
+   train_idx (n_train >= 1) in that order, test the rows test_idx (n_test), or, when test_idx
+   is NULL, every other row in ascending order. Indices must lie in [0, p*p) and appear once
+   across both lists. */
+GROKDEF int grok_task_modadd_from_indices(grok_data *train, grok_data *test, int p,
+                                          const int64_t *train_idx, long n_train,
+                                          const int64_t *test_idx, long n_test);
+/* The same from 1-D integer .npy files, e.g. np.save('train_idx.npy', train_indices.numpy());
+   test_path may be NULL (the complement). */
+GROKDEF int grok_task_modadd_from_npy(grok_data *train, grok_data *test, int p, const char *train_path,
+                                      const char *test_path);
 
-/* ============================================================ analysis ===== */
+/* The run summary as JSON: {"config": {..HookedTransformerConfig names..}, "optimizer": {lr,
+   weight_decay, beta1, beta2, eps}, "step", "epoch", "final": {train_loss, test_loss,
+   train_acc, test_acc}, "first_epoch_test_acc_50", "first_epoch_test_acc_99" (null when
+   never reached or unknown, i.e. < 0), "seconds", "n_train", "n_test" (null when < 0), then
+   the extra pairs: a value that is a JSON number is written as one, any other as a string. */
+typedef struct {
+    long first_epoch_test_acc_50, first_epoch_test_acc_99; /* -1: not reached / unknown */
+    double seconds;                                       /* < 0: unknown (null) */
+    long n_train, n_test;                                 /* -1: unknown */
+    int n_extra;
+    const char *const *extra_keys, *const *extra_values;
+} grok_run_info;
+GROKDEF int grok_run_summary_save(const char *path, const grok_model *m, const grok_run_info *info);
 
-/* ============================================================ analysis ===== */
+#endif /* GROK_NO_INTEROP */
+
+/* ==== >>analysis: DFT, Fourier basis, SVD, the seeds' analyses, progress measures ============= */
+
+#ifndef GROK_NO_ANALYSIS
+
 /* DFT (numpy conventions), the real Fourier basis of Z_p, SVD and least squares.
    Complex arrays are interleaved doubles (re, im); "complex (n)" means 2n doubles.
    The forward DFT is unnormalised, X[k] = sum_j x[j] exp(-2 pi i jk/n); the inverse carries
@@ -784,7 +791,7 @@ GROKDEF int grok_svd(double *U, double *S, double *Vt, const double *A, int m, i
    GROK_ERR_ARG if n < k. */
 GROKDEF int grok_lstsq(double *coef, double *r2, const double *X, const double *y, int n, int k);
 
-/* ----- Analyses of the seed notebooks (issue 4, items 5-6). Every formula says which seed it
+/* ---- Analyses of the seed notebooks. Every formula says which seed it
    comes from: 000 (the dominant-frequency fit, reduce_matrix_fft, SVD of W_E), 001 (the
    progress measures: excluded loss, cos(w(a+b-c)) fits) and 004 (ARENA: Fourier norms, neuron
    clusters, restricted loss, W_logit, the ReLU-quadratic regression). The "modadd" functions
@@ -919,152 +926,14 @@ GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net
    the training split (for the excluded loss); key frequencies freqs (nf), or nf = 0 to derive
    them from W_E (grok_key_freqs, min_share 0.05). Costs one forward over the p*p pairs. */
 GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *train, const int *freqs, int nf);
-/* report.html for a modular-addition model (1 layer, n_ctx 3, d_vocab p+1): one self-contained
-   HTML file (inline SVG, no scripts, nothing fetched) with the run's config and final metrics;
-   from metrics_csv (may be NULL or missing) train/test loss (log scale) and accuracy over epochs
-   with phase lines at the first epochs where train accuracy reaches 99% and test accuracy 50%
-   and 99%, and the progress-measure columns when present (restricted/excluded loss, Gini,
-   sum of squared weights); the Fourier norms of W_E and W_U, the singular values of W_E[:p], the
-   neurons (each neuron's best frequency vs the fraction of its variance it explains, coloured
-   by RMS activation; grok_neuron_freqs with min_frac 0), the attention
-   of '=' onto a per head (small multiples) and the key-frequency table. title may be NULL. */
-GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metrics_csv, const char *title);
 
-/* ================================================================= I/O ===== */
+#endif /* GROK_NO_ANALYSIS */
 
-/* Checkpoint: little-endian binary, versioned (see GROK_CKPT_VERSION and the format comment
-   in the implementation): config, step, epoch, metrics, AdamW settings, weights and, if
-   with_optimizer, both AdamW moments. Crash-safe: written to path.tmp, fsync'ed, renamed over
-   path, and the directory fsync'ed, so that path always holds a complete checkpoint (the old
-   one or the new one) whenever the process or the machine stops. */
-#define GROK_CKPT_VERSION 1
-GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer);
-/* Loads into an initialised model of the same config (its max_batch is kept). */
-GROKDEF int grok_checkpoint_load(grok_model *m, const char *path);
-/* Reads only the config of a checkpoint, e.g. to grok_model_init before loading. */
-GROKDEF int grok_checkpoint_config(grok_config *cfg, const char *path);
+/* ==== >>plots: SVG plots, phase diagrams, the HTML report ===================================== */
 
-/* ----- Interchange with Python: safetensors, .npy, data splits, run summaries.
-   A grok_array is a named, contiguous, host-order n-dimensional array of one dtype (0 <= ndim
-   <= 8; ndim 0 is a scalar). Readers are strict: every length, offset, dtype and shape is
-   checked (sizes without integer overflow) before anything is used, malformed input is
-   GROK_ERR_FORMAT with a message, and nothing is read or written out of bounds whatever the
-   file holds. Files are written to path.tmp and renamed. */
-typedef enum {
-    GROK_DT_F32 = 0, GROK_DT_F64, GROK_DT_I64, GROK_DT_I32,  /* read, written and converted */
-    GROK_DT_I16, GROK_DT_I8, GROK_DT_U8, GROK_DT_U16, GROK_DT_U32, GROK_DT_U64, GROK_DT_BOOL,
-    GROK_DT_F16, GROK_DT_BF16, GROK_DT_F8_E4M3, GROK_DT_F8_E5M2 /* read as bytes only */
-} grok_dtype;
-#define GROK_ARRAY_MAX_DIMS 8
-typedef struct {
-    const char *name;      /* may be NULL for .npy */
-    grok_dtype dtype;
-    int ndim;
-    int64_t shape[GROK_ARRAY_MAX_DIMS];
-    void *data;            /* product(shape) elements, contiguous, row-major, host byte order */
-} grok_array;
+#ifndef GROK_NO_PLOTS
 
-GROKDEF size_t grok_dtype_size(grok_dtype dt);     /* bytes per element; 0 if unknown */
-GROKDEF const char *grok_dtype_name(grok_dtype dt); /* safetensors' name: "F32", "I64", .. */
-GROKDEF int64_t grok_array_numel(const grok_array *a);
-/* A float32 array over a contiguous tensor (no copy). */
-GROKDEF grok_array grok_array_of_tensor(const char *name, const grok_tensor *t);
-/* Converts a (F32, F64, I32 or I64) to float: out must hold n == numel(a) floats. */
-GROKDEF int grok_array_to_f32(float *out, int64_t n, const grok_array *a);
-/* Converts a (I32 or I64) to int64: out must hold n == numel(a) values. */
-GROKDEF int grok_array_to_i64(int64_t *out, int64_t n, const grok_array *a);
-
-/* .npy, format 1.0, 2.0 and 3.0 (numpy.save / numpy.load): descr '<f4', '<f8', '<i4', '<i8'
-   (or '>' big-endian), fortran_order False, any shape; the data must end the file. The
-   writer uses version 1.0 unless the header needs 2.0. grok_npy_load allocates a->data (free
-   with grok_array_free); a->name is NULL. */
-GROKDEF int  grok_npy_save(const char *path, const grok_array *a);
-GROKDEF int  grok_npy_save_tensor(const char *path, const grok_tensor *t); /* any strides */
-GROKDEF int  grok_npy_load(grok_array *a, const char *path);
-GROKDEF void grok_array_free(grok_array *a);
-
-/* safetensors (huggingface): u64 little-endian header length N (<= 100,000,000), N bytes of
-   JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ..,
-   "__metadata__": {"key": "value", ..}} (optional), then the data, offsets relative to its
-   start. The reader checks the JSON strictly (RFC 8259, UTF-8, no duplicate keys, integers as
-   integers) and that the tensors tile the data exactly (sorted by offset, no gap, no overlap,
-   end == data size, end - begin == numel * dtype size), as the reference implementation does.
-   The whole file is read; every array's data is its own 8-byte-aligned copy. */
-typedef struct {
-    int n;                 /* tensors, in file header order */
-    grok_array *arrays;
-    int n_meta;            /* __metadata__ pairs */
-    const char **meta_keys, **meta_values;
-    void *mem_;            /* one allocation behind all of the above */
-} grok_safetensors;
-GROKDEF int  grok_safetensors_load(grok_safetensors *st, const char *path);
-GROKDEF const grok_array *grok_safetensors_get(const grok_safetensors *st, const char *name); /* NULL: absent */
-GROKDEF const char *grok_safetensors_meta(const grok_safetensors *st, const char *key);       /* NULL: absent */
-GROKDEF void grok_safetensors_free(grok_safetensors *st);
-/* Writes n arrays (distinct names, any dtype) and n_meta metadata pairs (may be 0). The header
-   is padded with spaces to a multiple of 8 bytes and the data are laid out by element size,
-   largest first, so that each array is aligned to its element size (as the safetensors
-   library does); the header lists the arrays in the given order. */
-GROKDEF int  grok_safetensors_save(const char *path, const grok_array *arrays, int n,
-                                   const char *const *meta_keys, const char *const *meta_values, int n_meta);
-
-/* A model's parameters as safetensors with TransformerLens' names and shapes (embed.W_E
-   (d_vocab, d_model), blocks.0.attn.W_Q (n_heads, d_model, d_head), ..), F32, readable by
-   safetensors.torch.load_file and HookedTransformer.load_state_dict(.., strict=False) (the
-   file has no attn.mask / attn.IGNORE buffers). buffer: m->weights (NULL means that),
-   m->grads, m->adam_m or m->adam_v, all of the same layout. __metadata__ holds the config
-   under HookedTransformerConfig's names: format "grok.h", n_layers, n_heads, d_model, d_head,
-   d_mlp, d_vocab, d_vocab_out, n_ctx, act_fn ("relu"/"gelu"), normalization_type ("LN" or
-   "None"), eps, initializer_range, seed, and step, epoch. */
-GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, const float *buffer);
-/* Loads the weights of an initialised model from such a file, or from a TransformerLens
-   state_dict saved with safetensors.torch.save_file(model.state_dict(), path): every
-   parameter of the model must be present with its exact shape, dtype F32 or F64 (converted);
-   other keys (blocks.0.attn.mask, .IGNORE, ..) are ignored, but LayerNorm parameters in a
-   file for a model without LayerNorm, or an act_fn / normalization_type in __metadata__ that
-   differs from the model's, are errors. A failed load leaves the model unchanged. Optimizer
-   state, step and epoch are not touched. */
-GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path);
-/* The config of such a file: shapes give n_layers, n_heads, d_model, d_head, d_mlp, d_vocab,
-   d_vocab_out, n_ctx and the normalization (ln_final.w present); act_fn, eps,
-   initializer_range and seed come from __metadata__ when it has them (act_fn otherwise relu);
-   train_biases is 1. */
-GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path);
-/* A net's weights (buffer: net->weights when NULL, or grads, adam_m, adam_v) as safetensors under
-   seed 003's names W_E_a, W_E_b, W, W_U (F32, the seed's shapes), readable by
-   safetensors.torch.load_file and OneLayerMLP / BilinearNet.load_state_dict; __metadata__:
-   format "grok.h", model ("BilinearNet" / "OneLayerMLP"), n, embed_dim, hidden_dim, seed, step,
-   epoch. */
-GROKDEF int grok_net_save_safetensors(const grok_net *net, const char *path, const float *buffer);
-
-/* A notebook's exact split of modular addition: row index i = a*p + b (a-major, the seeds'
-   dataset order) of the sequence (a, b, '=' = p) with label (a+b) mod p. train gets the rows
-   train_idx (n_train >= 1) in that order, test the rows test_idx (n_test), or, when test_idx
-   is NULL, every other row in ascending order. Indices must lie in [0, p*p) and appear once
-   across both lists. */
-GROKDEF int grok_task_modadd_from_indices(grok_data *train, grok_data *test, int p,
-                                          const int64_t *train_idx, long n_train,
-                                          const int64_t *test_idx, long n_test);
-/* The same from 1-D integer .npy files, e.g. np.save('train_idx.npy', train_indices.numpy());
-   test_path may be NULL (the complement). */
-GROKDEF int grok_task_modadd_from_npy(grok_data *train, grok_data *test, int p, const char *train_path,
-                                      const char *test_path);
-
-/* The run summary as JSON: {"config": {..HookedTransformerConfig names..}, "optimizer": {lr,
-   weight_decay, beta1, beta2, eps}, "step", "epoch", "final": {train_loss, test_loss,
-   train_acc, test_acc}, "first_epoch_test_acc_50", "first_epoch_test_acc_99" (null when
-   never reached or unknown, i.e. < 0), "seconds", "n_train", "n_test" (null when < 0), then
-   the extra pairs: a value that is a JSON number is written as one, any other as a string. */
-typedef struct {
-    long first_epoch_test_acc_50, first_epoch_test_acc_99; /* -1: not reached / unknown */
-    double seconds;                                       /* < 0: unknown (null) */
-    long n_train, n_test;                                 /* -1: unknown */
-    int n_extra;
-    const char *const *extra_keys, *const *extra_values;
-} grok_run_info;
-GROKDEF int grok_run_summary_save(const char *path, const grok_model *m, const grok_run_info *info);
-
-/* ----- Plots: standalone SVG (no dependencies), for files or inline in HTML.
+/* ---- Plots: standalone SVG (no dependencies), for files or inline in HTML.
    One description struct, zero meaning "default"; grok_plot_write writes one <svg> element.
    HEATMAP: z is (n_panels, rows, cols), row 0 drawn at the top, one <rect> per cell, a colour
      bar of GROK_PLOT_CBAR_STEPS <rect>s per panel. cmap GROK_CMAP_RDBU is diverging (blue <
@@ -1103,7 +972,7 @@ GROKDEF int grok_plot_save(const char *path, const grok_plot *p); /* a standalon
 /* XML-escapes s (& < > " '; drops control characters XML cannot hold) onto f. */
 GROKDEF void grok_xml_escape(FILE *f, const char *s);
 
-/* ----- Phase diagrams of sweeps (examples/sweep). The phase of one run comes from the first
+/* ---- Phase diagrams of sweeps (examples/sweep). The phase of one run comes from the first
    evaluated epochs at which train and test accuracy reached 99% (epoch_train_99, the
    memorisation epoch, and epoch_test_99, the grokking epoch; -1: never) and the final accuracies:
      confusion      final train accuracy < 99%: not even the training set is fitted;
@@ -1143,6 +1012,197 @@ typedef struct {
 GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d);          /* one <svg> element */
 GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d); /* a .svg file */
 
+#ifndef GROK_NO_ANALYSIS /* the report draws the analyses */
+/* report.html for a modular-addition model (1 layer, n_ctx 3, d_vocab p+1): one self-contained
+   HTML file (inline SVG, no scripts, nothing fetched) with the run's config and final metrics;
+   from metrics_csv (may be NULL or missing) train/test loss (log scale) and accuracy over epochs
+   with phase lines at the first epochs where train accuracy reaches 99% and test accuracy 50%
+   and 99%, and the progress-measure columns when present (restricted/excluded loss, Gini,
+   sum of squared weights); the Fourier norms of W_E and W_U, the singular values of W_E[:p], the
+   neurons (each neuron's best frequency vs the fraction of its variance it explains, coloured
+   by RMS activation; grok_neuron_freqs with min_frac 0), the attention
+   of '=' onto a per head (small multiples) and the key-frequency table. title may be NULL. */
+GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metrics_csv, const char *title);
+
+#endif /* GROK_NO_ANALYSIS */
+#endif /* GROK_NO_PLOTS */
+
+/* ==== >>train: the training driver ============================================================ */
+
+
+typedef struct {
+    long epochs;           /* full-batch epochs to reach (counting from m->epoch) */
+    long eval_every;       /* evaluate on train and test every N epochs (and at the end) */
+    long checkpoint_every; /* write a checkpoint every N epochs; 0: none */
+    const char *out_dir;   /* where metrics.csv and checkpoints go; NULL: write nothing */
+    int progress;          /* -1 auto (a live line if stderr is a terminal), 0 off, 1 lines */
+    int keep_history;      /* 1: keep every checkpoint (ckpt_EPOCH.grok), 0: only latest.grok */
+    /* Called after every evaluation; return nonzero to stop training early. */
+    int (*on_eval)(const grok_model *m, void *ctx);
+    void *on_eval_ctx;
+    /* 1: at every evaluation also compute the progress measures of the modular-addition model
+       (1 layer, n_ctx 3, d_vocab = p+1, else GROK_ERR_ARG) and write them as extra columns of
+       metrics.csv: restricted_loss, excluded_loss (grok_modadd_restricted on the logits of all
+       p*p pairs), gini_W_E, gini_W_logit (grok_gini of the L2 norms of the p Fourier components
+       of W_E[:p] and of W_logit, see grok_fourier_norms, grok_wlogit_fourier_norms) and
+       sum_sq_weights (grok_weights_sumsq). Nothing but the current weights is used. The key
+       frequencies are key_freqs (n_key_freqs) or, when n_key_freqs is 0, those that
+       grok_key_freqs (min_share 0.05) derives from the current W_E at that evaluation. Cost:
+       one forward over the p*p pairs (the folded or trimmed path when the model takes one) and the
+       restricted/excluded losses per evaluation: about 0.05 s for the canonical p = 113 model,
+       under 1 ms per epoch at eval_every 100. When every test row is a pair (a, b, '=') with
+       (a + b) mod p as its only target, that forward also gives the test metrics, with the bits
+       grok_model_evaluate gives, and no second forward over the test set runs. */
+    int progress_measures;
+    const int *key_freqs;
+    int n_key_freqs;
+    /* GROK_DEVICE_CPU (0, the default) or GROK_DEVICE_CUDA: grok_train and grok_net_train then
+       run the epochs on the GPU through grok_train_cuda / grok_net_train_cuda (a program built
+       with GROK_CUDA and grok_cuda.o; otherwise, or with no device, GROK_ERR_ARG). */
+    int device;
+} grok_train_opts;
+
+enum { GROK_DEVICE_CPU = 0, GROK_DEVICE_CUDA = 1 };
+
+GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckpt every 100 */
+
+/* Full-batch training: train must fit in m->max_rows. A NULL test skips test metrics. Every
+   token and target of train and test is checked before the first epoch (GROK_ERR_ARG).
+   Resuming: grok_checkpoint_load of a checkpoint written with its optimizer state (latest.grok)
+   and grok_train to a later opts->epochs gives the same bits as a run that never stopped (the
+   driver draws no random numbers; the AdamW moments, step and epoch are in the checkpoint).
+   NaN guard: training stops with GROK_ERR_NUMERIC when the loss, a gradient (after backward,
+   before the update) or a parameter (after the update) is NaN or infinite; the message names the
+   epoch (m->epoch, the epochs completed before it) and the tensor, e.g. "grok_train: epoch 812:
+   the gradient of blocks.0.mlp.W_in is not finite (element 17 = nan); stopped before the update,
+   latest.grok (epoch 800) kept". The gradients are checked in the update's job, just before it
+   (each thread its own slice, which it then updates from its cache), and the updated weights as
+   AdamW writes them; frozen weights by a pass of their own. All of it happens before any
+   checkpoint of the epoch is written, so out_dir/latest.grok stays the last good one. */
+GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
+                       const grok_data *test);
+/* The same full-batch loop for a net (grok_net): metrics.csv as grok_train writes it; checkpoints
+   (checkpoint_every, keep_history) are the weights as safetensors, OUT/latest.safetensors and
+   OUT/net_EPOCH.safetensors (grok_net_save_safetensors). on_eval is called with m = NULL: keep
+   the net in on_eval_ctx. progress_measures is for the modular-addition transformer only. */
+GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train,
+                           const grok_data *test);
+
+/* ==== >>cuda: the CUDA companion (GROK_CUDA; kernels in grok_cuda.cu) ========================= */
+
+#ifdef GROK_CUDA
+/* ---- CUDA companion (grok_cuda.cu beside this file; README, "CUDA companion"). Define
+   GROK_CUDA wherever grok.h is included (not with GROK_STATIC) and link grok_cuda.o (make
+   cuda) with -lcudart -lcublas. The device keeps a copy of a transformer grok_model: weights,
+   gradients and AdamW moments in grok_model's layout, and its activations for m->max_rows
+   rows. Forward and backward are the general path's function (every position; hooks do not
+   apply), AdamW is grok_model_adamw_step's. Device memory running out is GROK_ERR_NOMEM; any
+   other CUDA or cuBLAS failure is GROK_ERR_IO, the message naming the call, file and line.
+   Not yet run on a GPU (README). */
+#ifdef GROK_STATIC
+#error "GROK_CUDA links grok_cuda.o against grok.h's functions, which GROK_STATIC makes private"
+#endif
+typedef struct grok_cuda grok_cuda;
+GROKDEF int  grok_cuda_available(void); /* CUDA devices present; 0 when none or no driver */
+/* Device state for m (a transformer from grok_model_init), with m's buffers uploaded. */
+GROKDEF int  grok_cuda_init(grok_cuda **g, const grok_model *m);
+GROKDEF void grok_cuda_free(grok_cuda *g);
+/* Weights, gradients, moments and trainable flags to the device; weights, gradients and
+   moments back into m (e.g. before grok_checkpoint_save). */
+GROKDEF int  grok_cuda_upload(grok_cuda *g, const grok_model *m);
+GROKDEF int  grok_cuda_download(grok_cuda *g, grok_model *m);
+/* grok_model_forward, _backward, _zero_grad and _adamw_step on the device, with host arrays
+   in and out. adamw_step uses m->opt at step m->step and advances m->step. */
+GROKDEF int  grok_cuda_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss,
+                               double *acc, float *logits_out);
+GROKDEF int  grok_cuda_backward(grok_cuda *g);
+GROKDEF int  grok_cuda_zero_grad(grok_cuda *g);
+GROKDEF int  grok_cuda_adamw_step(grok_cuda *g, grok_model *m);
+/* Copies train (which must fit in m->max_rows) and test (may be NULL) to the device. */
+GROKDEF int  grok_cuda_set_data(grok_cuda *g, const grok_data *train, const grok_data *test);
+/* Loss and accuracy of the resident training (split 0) or test (split 1) set. */
+GROKDEF int  grok_cuda_evaluate(grok_cuda *g, int split, double *loss, double *acc);
+/* n full-batch epochs (zero_grad, forward, backward, AdamW) on the resident training set,
+   advancing m->step and m->epoch; loss, acc: the last epoch's forward. The host waits once
+   per 1024 epochs, to read the losses: a non-finite one is GROK_ERR_NUMERIC naming its
+   epoch (the device has then gone on to the end of that window). m's buffers are not
+   updated (grok_cuda_download). With graphs on (the default) the epoch is captured once as a
+   CUDA graph and replayed; if capture fails the same kernels are launched one by one. */
+GROKDEF int  grok_cuda_train_epochs(grok_cuda *g, grok_model *m, long n, double *loss, double *acc);
+GROKDEF int  grok_cuda_use_graph(grok_cuda *g, int on);
+GROKDEF int  grok_cuda_graph_active(const grok_cuda *g); /* 1 if epochs run as a captured graph */
+/* grok_train on the device: the same contract, metrics.csv, progress lines, progress measures
+   (computed on the CPU from the downloaded weights) and checkpoints. The device state is
+   downloaded into m before every evaluation's measures, on_eval and checkpoint, and at the
+   end; m is uploaded again after on_eval, so changes made there (opt, trainable flags,
+   weights) take effect. GROK_CUDA_GRAPH=0 in the environment turns the epoch graph off. */
+GROKDEF int  grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train,
+                             const grok_data *test);
+/* The same for seed 003's nets (grok_net): a device state made by grok_cuda_net_init holds the
+   net's weights, gradients, AdamW moments and activations for net->max_rows pairs. Forward and
+   backward are grok_net_forward's and _backward's functions (hooks do not apply), AdamW is
+   grok_net_adamw_step's. grok_cuda_free, _zero_grad, _backward, _set_data (rows (a, b, '=')
+   as for grok_net_train), _evaluate and _use_graph take either kind of state; the functions
+   taking a grok_model refuse a net's state with GROK_ERR_ARG, and these a transformer's. */
+GROKDEF int  grok_cuda_net_init(grok_cuda **g, const grok_net *net);
+GROKDEF int  grok_cuda_net_upload(grok_cuda *g, const grok_net *net);
+GROKDEF int  grok_cuda_net_download(grok_cuda *g, grok_net *net);
+GROKDEF int  grok_cuda_net_forward(grok_cuda *g, const int *tokens, const int *targets, int B, double *loss,
+                                   double *acc, float *logits_out);
+GROKDEF int  grok_cuda_net_adamw_step(grok_cuda *g, grok_net *net);
+GROKDEF int  grok_cuda_net_train_epochs(grok_cuda *g, grok_net *net, long n, double *loss, double *acc);
+/* grok_net_train on the device: the same contract, metrics.csv, progress lines and
+   checkpoints. net is downloaded before on_eval and every checkpoint, and at the end, and
+   uploaded again after on_eval. GROK_CUDA_GRAPH=0 turns the epoch graph off. */
+GROKDEF int  grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, const grok_data *train,
+                                 const grok_data *test);
+/* For grok_cuda.cu: records message as grok_last_error() and returns status. */
+GROKDEF int  grok_cuda_fail(int status, const char *message);
+#endif
+
+/* ==== internal: shared with grok_cuda.cu, not API ============================================== */
+
+/* exp(t) in float for t <= 0: t = k ln2 + r with k from the round-to-nearest shifter 1.5*2^23
+   and ln2 in two parts, e^r = 1 + r + r^2 P(r) with Cephes' degree-5 P (|r| <= ln2/2), times
+   2^k made in the exponent field of the shifted value's bits. Every step is one rounding
+   (fmaf, or a single +, *), as in the vector kernels, so they agree to the bit; about 1 ulp
+   from exp (tests/test_gemm measures it). Below GROK__EXP_MIN, where exp(t) < FLT_MIN, 0:
+   a softmax term that small is under a float ulp of its row's sum (>= 1). Here, outside the
+   implementation, so that grok_cuda.cu's kernels use the same function. */
+#ifdef __CUDACC__
+#define GROK__HD __host__ __device__
+#else
+#define GROK__HD
+#endif
+#define GROK__EXP_MIN (-87.33654f)
+#define GROK__EXP_SHIFT 12582912.0f
+#define GROK__EXP_LOG2E 1.44269504089f
+#define GROK__EXP_LN2_HI 0.693359375f
+#define GROK__EXP_LN2_LO (-2.12194440e-4f)
+#define GROK__EXP_P0 1.9875691500e-4f
+#define GROK__EXP_P1 1.3981999507e-3f
+#define GROK__EXP_P2 8.3334519073e-3f
+#define GROK__EXP_P3 4.1665795894e-2f
+#define GROK__EXP_P4 1.6666665459e-1f
+#define GROK__EXP_P5 5.0000001201e-1f
+static inline GROK__HD float grok__expf(float t)
+{
+    float u = fmaf(t, GROK__EXP_LOG2E, GROK__EXP_SHIFT), k = u - GROK__EXP_SHIFT, r, p, y, scale;
+    uint32_t bits;
+    r = fmaf(k, -GROK__EXP_LN2_HI, t);
+    r = fmaf(k, -GROK__EXP_LN2_LO, r);
+    p = fmaf(GROK__EXP_P0, r, GROK__EXP_P1);
+    p = fmaf(p, r, GROK__EXP_P2);
+    p = fmaf(p, r, GROK__EXP_P3);
+    p = fmaf(p, r, GROK__EXP_P4);
+    p = fmaf(p, r, GROK__EXP_P5);
+    y = fmaf(p, r * r, r) + 1.0f;
+    memcpy(&bits, &u, 4); /* the low bits of u hold k: (k + 127) << 23 is 2^k */
+    bits = (bits + 127u) << 23;
+    memcpy(&scale, &bits, 4);
+    return t < GROK__EXP_MIN ? 0.0f : y * scale;
+}
+
 #ifdef __cplusplus
 }
 #endif
@@ -1174,14 +1234,26 @@ GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diag
 #error "Define both GROK_MALLOC and GROK_FREE, or neither."
 #endif
 
-#ifndef GROK_ASSERT
-#include <assert.h>
-#define GROK_ASSERT(x) assert(x)
+/* malloc of n elements of type, at least one, so that NULL always means out of memory */
+#define GROK__NEW(type, n) ((type *)GROK_MALLOC(sizeof(type) * ((size_t)(n) > 0 ? (size_t)(n) : 1)))
+
+/* The last error message is per thread where the compiler offers thread-local storage (as
+   stb_image's STBI_THREAD_LOCAL), else one global buffer. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define GROK__THREAD_LOCAL thread_local
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_THREADS__)
+#define GROK__THREAD_LOCAL _Thread_local
+#elif defined(__GNUC__)
+#define GROK__THREAD_LOCAL __thread
+#else
+#define GROK__THREAD_LOCAL
 #endif
 
-/* ---------------------------------------------------------------- errors */
+/* ==== >>core: errors, arena, RNG, tensor views ================================================ */
 
-static char grok__error_message[512];
+/* ---- errors */
+
+static GROK__THREAD_LOCAL char grok__error_message[512];
 
 /* Records a failure and returns its status, so that callers can `return grok__fail(...)`. */
 static int grok__fail(int status, const char *fmt, ...)
@@ -1210,7 +1282,7 @@ GROKDEF const char *grok_status_name(int status)
     }
 }
 
-/* ----------------------------------------------------------------- arena */
+/* ---- arena */
 
 #define GROK__ALIGN 64
 
@@ -1251,7 +1323,7 @@ GROKDEF void grok_arena_free(grok_arena *a)
     a->size = a->used = 0;
 }
 
-/* ------------------------------------------------------------------- rng */
+/* ---- rng */
 
 static uint64_t grok__splitmix64(uint64_t *x)
 {
@@ -1323,7 +1395,7 @@ GROKDEF void grok_rng_shuffle(grok_rng *r, int *a, size_t n)
     }
 }
 
-/* --------------------------------------------------------------- tensors */
+/* ---- tensors */
 
 GROKDEF grok_tensor grok_tensor_make(float *data, int ndim, const int *shape)
 {
@@ -1440,11 +1512,9 @@ static float grok__mask_positive(float x, float value)
     return value;
 }
 
-/* --------------------------------------------------- GEMM and thread pool */
-/* ======================================================================
-   GEMM and thread pool
-   ----------------------------------------------------------------------
-   grok_gemm is a GotoBLAS/BLIS-style packed GEMM: B is packed into
+/* ==== >>kernels: GEMM (AVX-512 / AVX2 / portable), thread pool, vector kernels ================ */
+
+/* grok_gemm is a GotoBLAS/BLIS-style packed GEMM: B is packed into
    KC x NC panels made of NR-wide strips, A into MC x KC blocks made of
    MR-tall strips, and a register-blocked micro-kernel computes one
    MR x NR tile of C per call.  Three micro-kernels exist (AVX-512 14x32,
@@ -1471,8 +1541,7 @@ static float grok__mask_positive(float x, float value)
 #include <unistd.h>
 #endif
 
-/* ---------------------------------------------------------------------
-   Thread pool: persistent workers, one job at a time.  Task t of a job
+/* ---- Thread pool: persistent workers, one job at a time.  Task t of a job
    is run by participant t % nparts (participant 0 = the calling thread),
    so no shared task counter is needed.  Workers spin briefly on the job
    generation counter before sleeping on a condition variable, which
@@ -1484,21 +1553,31 @@ typedef void (*grok__task_fn)(void *ctx, int task, int ntasks);
 #define GROK__MAX_THREADS 64
 #define GROK__SPIN_ITERS 4000 /* ~50-100 us of pause, then sleep */
 
-static pthread_mutex_t grok__pool_busy = PTHREAD_MUTEX_INITIALIZER; /* held while a job runs or the pool is reconfigured */
-static pthread_mutex_t grok__pool_mu = PTHREAD_MUTEX_INITIALIZER;   /* protects the fields below */
-static pthread_cond_t grok__pool_wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t grok__pool_done = PTHREAD_COND_INITIALIZER;
-static pthread_t grok__pool_th[GROK__MAX_THREADS];
-static int grok__pool_nthreads;     /* configured size incl. caller; 0 = not decided yet */
-static int grok__pool_nworkers;     /* workers actually running */
-static int grok__pool_atexit_done;
-static unsigned grok__pool_gen;     /* bumped once per job (and on quit) */
-static int grok__pool_pending;      /* workers that have not finished the current job */
-static int grok__pool_quit;
-static grok__task_fn grok__pool_fn;
-static void *grok__pool_ctx;
-static int grok__pool_ntasks;
-static unsigned grok__pool_fpmode;  /* the caller's floating-point mode, for the job's workers */
+/* The library's mutable global state, all of it: the thread pool, the key of the per-thread
+   packing workspace, and the GEMM kernel chosen at first use. (The last error message is per
+   thread: grok__error_message.) */
+static struct {
+    pthread_mutex_t pool_busy;  /* held while a job runs or the pool is reconfigured */
+    pthread_mutex_t pool_mu;    /* protects the pool fields below */
+    pthread_cond_t pool_wake, pool_done;
+    pthread_t pool_th[GROK__MAX_THREADS];
+    int pool_nthreads;          /* configured size incl. caller; 0 = not decided yet */
+    int pool_nworkers;          /* workers actually running */
+    int pool_atexit_done;
+    unsigned pool_gen;          /* bumped once per job (and on quit) */
+    int pool_pending;           /* workers that have not finished the current job */
+    int pool_quit;
+    grok__task_fn pool_fn;
+    void *pool_ctx;
+    int pool_ntasks;
+    unsigned pool_fpmode;       /* the caller's floating-point mode, for the job's workers */
+    pthread_key_t ws_key;
+    pthread_once_t ws_once;
+    int ws_key_ok;
+    const struct grok__kernel *kernel; /* grok__kernel_get's choice */
+    pthread_once_t kernel_once;
+} grok__state = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                 {0}, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, PTHREAD_ONCE_INIT, 0, NULL, PTHREAD_ONCE_INIT};
 
 /* The floating-point mode: on x86-64 the MXCSR register, whose FTZ (bit 15) and DAZ (bit 6)
    flags flush subnormal results and operands to zero. Late in a grokking run the gradients of
@@ -1601,10 +1680,10 @@ static int grok__default_threads(void)
 static int grok__pool_size(void)
 {
     int n;
-    pthread_mutex_lock(&grok__pool_mu);
-    if (grok__pool_nthreads == 0) grok__pool_nthreads = grok__default_threads();
-    n = grok__pool_nthreads;
-    pthread_mutex_unlock(&grok__pool_mu);
+    pthread_mutex_lock(&grok__state.pool_mu);
+    if (grok__state.pool_nthreads == 0) grok__state.pool_nthreads = grok__default_threads();
+    n = grok__state.pool_nthreads;
+    pthread_mutex_unlock(&grok__state.pool_mu);
     return n;
 }
 
@@ -1617,71 +1696,71 @@ static void *grok__pool_worker(void *arg)
         grok__task_fn fn;
         void *ctx;
         int t, ntasks, nparts;
-        grok__spin_while_eq_u(&grok__pool_gen, seen);
-        pthread_mutex_lock(&grok__pool_mu);
-        while (grok__pool_gen == seen && !grok__pool_quit)
-            pthread_cond_wait(&grok__pool_wake, &grok__pool_mu);
-        if (grok__pool_quit) {
-            pthread_mutex_unlock(&grok__pool_mu);
+        grok__spin_while_eq_u(&grok__state.pool_gen, seen);
+        pthread_mutex_lock(&grok__state.pool_mu);
+        while (grok__state.pool_gen == seen && !grok__state.pool_quit)
+            pthread_cond_wait(&grok__state.pool_wake, &grok__state.pool_mu);
+        if (grok__state.pool_quit) {
+            pthread_mutex_unlock(&grok__state.pool_mu);
             break;
         }
-        seen = grok__pool_gen;
-        fn = grok__pool_fn;
-        ctx = grok__pool_ctx;
-        ntasks = grok__pool_ntasks;
-        nparts = grok__pool_nworkers + 1;
-        grok__fp_set(grok__pool_fpmode);
-        pthread_mutex_unlock(&grok__pool_mu);
+        seen = grok__state.pool_gen;
+        fn = grok__state.pool_fn;
+        ctx = grok__state.pool_ctx;
+        ntasks = grok__state.pool_ntasks;
+        nparts = grok__state.pool_nworkers + 1;
+        grok__fp_set(grok__state.pool_fpmode);
+        pthread_mutex_unlock(&grok__state.pool_mu);
 
         for (t = id; t < ntasks; t += nparts) fn(ctx, t, ntasks);
 
-        pthread_mutex_lock(&grok__pool_mu);
-        GROK__ASTORE(&grok__pool_pending, grok__pool_pending - 1);
-        if (grok__pool_pending == 0) pthread_cond_signal(&grok__pool_done);
-        pthread_mutex_unlock(&grok__pool_mu);
+        pthread_mutex_lock(&grok__state.pool_mu);
+        GROK__ASTORE(&grok__state.pool_pending, grok__state.pool_pending - 1);
+        if (grok__state.pool_pending == 0) pthread_cond_signal(&grok__state.pool_done);
+        pthread_mutex_unlock(&grok__state.pool_mu);
     }
     return NULL;
 }
 
 static void grok__pool_shutdown(void);
 
-/* Starts nthreads-1 workers if none run.  Requires grok__pool_busy held.
+/* Starts nthreads-1 workers if none run.  Requires grok__state.pool_busy held.
    If thread creation fails part-way, the pool just runs with fewer. */
 static void grok__pool_start(void)
 {
     int i, n = grok__pool_size();
-    if (grok__pool_nworkers > 0 || n <= 1) return;
-    pthread_mutex_lock(&grok__pool_mu);
-    grok__pool_gen = 0;
-    grok__pool_quit = 0;
-    pthread_mutex_unlock(&grok__pool_mu);
+    if (grok__state.pool_nworkers > 0 || n <= 1) return;
+    pthread_mutex_lock(&grok__state.pool_mu);
+    grok__state.pool_gen = 0;
+    grok__state.pool_quit = 0;
+    pthread_mutex_unlock(&grok__state.pool_mu);
     for (i = 1; i < n; i++) {
-        if (pthread_create(&grok__pool_th[i], NULL, grok__pool_worker, (void *)(intptr_t)i) != 0) break;
-        pthread_mutex_lock(&grok__pool_mu);
-        grok__pool_nworkers = i;
-        pthread_mutex_unlock(&grok__pool_mu);
+        if (pthread_create(&grok__state.pool_th[i], NULL, grok__pool_worker, (void *)(intptr_t)i) != 0) break;
+        pthread_mutex_lock(&grok__state.pool_mu);
+        grok__state.pool_nworkers = i;
+        pthread_mutex_unlock(&grok__state.pool_mu);
     }
-    if (!grok__pool_atexit_done) {
-        grok__pool_atexit_done = 1;
+    if (!grok__state.pool_atexit_done) {
+        grok__state.pool_atexit_done = 1;
         atexit(grok__pool_shutdown);
     }
 }
 
-/* Joins all workers.  Requires grok__pool_busy held. */
+/* Joins all workers.  Requires grok__state.pool_busy held. */
 static void grok__pool_stop(void)
 {
-    int i, nw = grok__pool_nworkers;
+    int i, nw = grok__state.pool_nworkers;
     if (nw == 0) return;
-    pthread_mutex_lock(&grok__pool_mu);
-    grok__pool_quit = 1;
-    GROK__ASTORE(&grok__pool_gen, grok__pool_gen + 1);
-    pthread_cond_broadcast(&grok__pool_wake);
-    pthread_mutex_unlock(&grok__pool_mu);
-    for (i = 1; i <= nw; i++) pthread_join(grok__pool_th[i], NULL);
-    pthread_mutex_lock(&grok__pool_mu);
-    grok__pool_nworkers = 0;
-    grok__pool_quit = 0;
-    pthread_mutex_unlock(&grok__pool_mu);
+    pthread_mutex_lock(&grok__state.pool_mu);
+    grok__state.pool_quit = 1;
+    GROK__ASTORE(&grok__state.pool_gen, grok__state.pool_gen + 1);
+    pthread_cond_broadcast(&grok__state.pool_wake);
+    pthread_mutex_unlock(&grok__state.pool_mu);
+    for (i = 1; i <= nw; i++) pthread_join(grok__state.pool_th[i], NULL);
+    pthread_mutex_lock(&grok__state.pool_mu);
+    grok__state.pool_nworkers = 0;
+    grok__state.pool_quit = 0;
+    pthread_mutex_unlock(&grok__state.pool_mu);
 }
 
 /* Runs fn(ctx, t, ntasks) for t in [0, ntasks) on the pool and the calling
@@ -1692,35 +1771,34 @@ static void grok__parallel_for(grok__task_fn fn, void *ctx, int ntasks)
 {
     int t, nparts;
     if (ntasks <= 0) return;
-    if (ntasks == 1 || grok__pool_size() == 1 || pthread_mutex_trylock(&grok__pool_busy) != 0) {
+    if (ntasks == 1 || grok__pool_size() == 1 || pthread_mutex_trylock(&grok__state.pool_busy) != 0) {
         for (t = 0; t < ntasks; t++) fn(ctx, t, ntasks);
         return;
     }
     grok__pool_start();
-    nparts = grok__pool_nworkers + 1;
+    nparts = grok__state.pool_nworkers + 1;
     if (nparts > 1) {
-        pthread_mutex_lock(&grok__pool_mu);
-        grok__pool_fn = fn;
-        grok__pool_ctx = ctx;
-        grok__pool_ntasks = ntasks;
-        grok__pool_fpmode = grok__fp_get();
-        GROK__ASTORE(&grok__pool_pending, grok__pool_nworkers);
-        GROK__ASTORE(&grok__pool_gen, grok__pool_gen + 1);
-        pthread_cond_broadcast(&grok__pool_wake);
-        pthread_mutex_unlock(&grok__pool_mu);
+        pthread_mutex_lock(&grok__state.pool_mu);
+        grok__state.pool_fn = fn;
+        grok__state.pool_ctx = ctx;
+        grok__state.pool_ntasks = ntasks;
+        grok__state.pool_fpmode = grok__fp_get();
+        GROK__ASTORE(&grok__state.pool_pending, grok__state.pool_nworkers);
+        GROK__ASTORE(&grok__state.pool_gen, grok__state.pool_gen + 1);
+        pthread_cond_broadcast(&grok__state.pool_wake);
+        pthread_mutex_unlock(&grok__state.pool_mu);
     }
     for (t = 0; t < ntasks; t += nparts) fn(ctx, t, ntasks);
     if (nparts > 1) {
-        grok__spin_while_ne_i(&grok__pool_pending, 0);
-        pthread_mutex_lock(&grok__pool_mu);
-        while (grok__pool_pending != 0) pthread_cond_wait(&grok__pool_done, &grok__pool_mu);
-        pthread_mutex_unlock(&grok__pool_mu);
+        grok__spin_while_ne_i(&grok__state.pool_pending, 0);
+        pthread_mutex_lock(&grok__state.pool_mu);
+        while (grok__state.pool_pending != 0) pthread_cond_wait(&grok__state.pool_done, &grok__state.pool_mu);
+        pthread_mutex_unlock(&grok__state.pool_mu);
     }
-    pthread_mutex_unlock(&grok__pool_busy);
+    pthread_mutex_unlock(&grok__state.pool_busy);
 }
 
-/* ---------------------------------------------------------------------
-   Per-thread packing workspace, owned through a pthread key so that any
+/* ---- Per-thread packing workspace, owned through a pthread key so that any
    thread (pool worker or application thread) gets its own grow-only,
    64-byte aligned buffer, freed when the thread exits.
    --------------------------------------------------------------------- */
@@ -1731,9 +1809,6 @@ typedef struct {
     size_t cap; /* floats */
 } grok__ws;
 
-static pthread_key_t grok__ws_key;
-static pthread_once_t grok__ws_once = PTHREAD_ONCE_INIT;
-static int grok__ws_key_ok;
 
 static void grok__ws_free(void *p)
 {
@@ -1746,7 +1821,7 @@ static void grok__ws_free(void *p)
 
 static void grok__ws_key_init(void)
 {
-    grok__ws_key_ok = pthread_key_create(&grok__ws_key, grok__ws_free) == 0;
+    grok__state.ws_key_ok = pthread_key_create(&grok__state.ws_key, grok__ws_free) == 0;
 }
 
 /* Returns the calling thread's workspace with room for >= n floats, or NULL
@@ -1754,13 +1829,13 @@ static void grok__ws_key_init(void)
 static float *grok__ws_get(size_t n)
 {
     grok__ws *w;
-    pthread_once(&grok__ws_once, grok__ws_key_init);
-    if (!grok__ws_key_ok) return NULL;
-    w = (grok__ws *)pthread_getspecific(grok__ws_key);
+    pthread_once(&grok__state.ws_once, grok__ws_key_init);
+    if (!grok__state.ws_key_ok) return NULL;
+    w = (grok__ws *)pthread_getspecific(grok__state.ws_key);
     if (!w) {
         w = (grok__ws *)calloc(1, sizeof *w);
         if (!w) return NULL;
-        if (pthread_setspecific(grok__ws_key, w) != 0) {
+        if (pthread_setspecific(grok__state.ws_key, w) != 0) {
             free(w);
             return NULL;
         }
@@ -1781,13 +1856,13 @@ static float *grok__ws_get(size_t n)
    restarts lazily if used again. */
 static void grok__pool_shutdown(void)
 {
-    pthread_mutex_lock(&grok__pool_busy);
+    pthread_mutex_lock(&grok__state.pool_busy);
     grok__pool_stop();
-    if (grok__ws_key_ok) {
-        grok__ws_free(pthread_getspecific(grok__ws_key));
-        pthread_setspecific(grok__ws_key, NULL);
+    if (grok__state.ws_key_ok) {
+        grok__ws_free(pthread_getspecific(grok__state.ws_key));
+        pthread_setspecific(grok__state.ws_key, NULL);
     }
-    pthread_mutex_unlock(&grok__pool_busy);
+    pthread_mutex_unlock(&grok__state.pool_busy);
 }
 
 /* n >= 1: use n threads (caller included); n <= 0: default.  Returns 1 if
@@ -1796,12 +1871,12 @@ GROKDEF int grok_threads_set(int n)
 {
     if (n > GROK__MAX_THREADS) { grok__fail(GROK_ERR_ARG, "grok_threads_set: %d threads, at most %d", n, GROK__MAX_THREADS); return 1; }
     if (n <= 0) n = grok__default_threads();
-    if (pthread_mutex_trylock(&grok__pool_busy) != 0) return 2;
-    if (n != grok__pool_nworkers + 1) grok__pool_stop();
-    pthread_mutex_lock(&grok__pool_mu);
-    grok__pool_nthreads = n;
-    pthread_mutex_unlock(&grok__pool_mu);
-    pthread_mutex_unlock(&grok__pool_busy);
+    if (pthread_mutex_trylock(&grok__state.pool_busy) != 0) return 2;
+    if (n != grok__state.pool_nworkers + 1) grok__pool_stop();
+    pthread_mutex_lock(&grok__state.pool_mu);
+    grok__state.pool_nthreads = n;
+    pthread_mutex_unlock(&grok__state.pool_mu);
+    pthread_mutex_unlock(&grok__state.pool_busy);
     return 0;
 }
 
@@ -1810,8 +1885,7 @@ GROKDEF int grok_threads_get(void)
     return grok__pool_size();
 }
 
-/* ---------------------------------------------------------------------
-   Micro-kernels.  Contract (all kernels):
+/* ---- Micro-kernels.  Contract (all kernels):
      a: packed MR x kc strip, A(i,k) = a[k*MR + i] ("k-major", fn) or
         a[i*GROK__KC + k] ("rows", fn_rows: packing non-transposed A is then
         a plain row copy instead of a transpose)
@@ -1991,7 +2065,7 @@ static void grok__scatter_generic(float *const *y, int ny, const float *const *x
     }
 }
 
-typedef struct {
+typedef struct grok__kernel {
     const char *name;
     int mr, nr; /* register tile */
     int mc, nc; /* cache blocks: A block mc x KC, B panel KC x nc (~L2) */
@@ -2699,29 +2773,28 @@ static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__u
 
 #endif /* GROK__X86 */
 
-static const grok__kernel *grok__kernel_sel = &grok__kernel_generic;
-static pthread_once_t grok__kernel_once = PTHREAD_ONCE_INIT;
 
 /* Picks the best kernel the CPU (and OS) supports; GROK_KERNEL=avx2|generic
    may force a lower one. */
 static void grok__kernel_init(void)
 {
+    grok__state.kernel = &grok__kernel_generic;
 #if GROK__X86
     const char *env = getenv("GROK_KERNEL");
     int want_generic = env && strcmp(env, "generic") == 0;
     int want_avx2 = env && strcmp(env, "avx2") == 0;
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && !want_avx2 && !want_generic)
-        grok__kernel_sel = &grok__kernel_avx512;
+        grok__state.kernel = &grok__kernel_avx512;
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !want_generic)
-        grok__kernel_sel = &grok__kernel_avx2;
+        grok__state.kernel = &grok__kernel_avx2;
 #endif
 }
 
 static const grok__kernel *grok__kernel_get(void)
 {
-    pthread_once(&grok__kernel_once, grok__kernel_init);
-    return grok__kernel_sel;
+    pthread_once(&grok__state.kernel_once, grok__kernel_init);
+    return grok__state.kernel;
 }
 
 GROKDEF const char *grok_gemm_kernel_name(void)
@@ -2729,9 +2802,7 @@ GROKDEF const char *grok_gemm_kernel_name(void)
     return grok__kernel_get()->name;
 }
 
-/* ---------------------------------------------------------------------
-   Packing and the blocked driver
-   --------------------------------------------------------------------- */
+/* ---- Packing and the blocked driver */
 
 typedef struct {
     int transA, transB, M, N, K;
@@ -3110,7 +3181,8 @@ GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
 }
 
 
-/* ---------------------------------------------------------------- layers */
+/* ==== >>layers: embedding, LayerNorm, linear, activation, attention, cross-entropy ============ */
+
 /* Forward and backward side by side. Backward functions ADD into their gradient outputs.
    Row-parallel loops split rows into fixed chunks; each row is computed by one thread, so
    the result does not depend on the thread count. */
@@ -3522,7 +3594,7 @@ static void grok__crossentropy_backward(float *probs, const double *row_sum, con
     grok__parallel_for(grok__crossentropy_backward_task, &a, grok__tasks_for(R));
 }
 
-/* ----------------------------------------------------------------- model */
+/* ==== >>model: config, parameter table, layout; general, trimmed and folded paths ============= */
 
 enum { /* parameters of one block, in TransformerLens' state_dict order */
     GROK__LN1_W, GROK__LN1_B, GROK__W_Q, GROK__W_K, GROK__W_V, GROK__W_O,
@@ -3548,7 +3620,7 @@ struct grok__acts {
     int B, n_targets;         /* last forward */
     double loss_sum;          /* last forward: summed loss and correct count over targets */
     long n_correct;
-    int trimmed;              /* the last forward took the trimmed path */
+    grok_path path;           /* the path the last forward took */
     float *embed, *pos_embed; /* (R,C): hook_embed and hook_pos_embed of the general path */
     grok__hook hooks[GROK_MAX_HOOKS];
     int n_hooks;
@@ -3592,14 +3664,6 @@ GROKDEF grok_config grok_config_modadd(int p)
     c.act_fn = GROK_ACT_RELU; c.normalization = GROK_NORM_NONE;
     c.seed = 999;
     return c;
-}
-
-GROKDEF grok_adamw grok_adamw_default(void)
-{
-    grok_adamw o;
-    memset(&o, 0, sizeof o);
-    o.lr = 1e-3; o.weight_decay = 1.0; o.beta1 = 0.9; o.beta2 = 0.98; o.eps = 1e-8;
-    return o;
 }
 
 /* Fills defaults for zero fields and checks that the configuration is consistent. */
@@ -3728,18 +3792,51 @@ static void *grok__take(grok_arena *a, size_t bytes)
     return grok_arena_alloc(a, bytes);
 }
 
-static void grok__layout(grok_model *m, grok_arena *ar)
+/* The parameter set that a grok_model and a grok_net both carry: the name/shape table, the four
+   same-layout buffers, the optimizer and its counters, the last metrics. Code that treats the
+   two alike (the buffers' layout, AdamW's NaN guard, the training driver) works on this view;
+   the buffers never move after init, the counters are read and advanced through the pointers. */
+typedef struct {
+    int n_params;
+    grok_param *params;
+    size_t num_parameters;
+    float *weights, *grads, *adam_m, *adam_v;
+    grok_adamw *opt;
+    long *step, *epoch;
+    grok_metrics *metrics;
+} grok__pset;
+
+/* The four buffers of a parameter set of np floats each, first in the arena. */
+static void grok__pset_layout(float **weights, float **grads, float **adam_m, float **adam_v, size_t np, grok_arena *ar)
 {
+    *weights = (float *)grok__take(ar, np * sizeof(float));
+    *grads = (float *)grok__take(ar, np * sizeof(float));
+    *adam_m = (float *)grok__take(ar, np * sizeof(float));
+    *adam_v = (float *)grok__take(ar, np * sizeof(float));
+}
+
+/* The arena of a model or net: a counting pass of layout sizes it, a second pass lays it out. */
+static int grok__arena_build(grok_arena *arena, void (*layout)(void *obj, grok_arena *ar), void *obj)
+{
+    grok_arena count;
+    int st;
+    memset(&count, 0, sizeof count);
+    layout(obj, &count);
+    if ((st = grok_arena_init(arena, count.used)) != GROK_OK) return st;
+    layout(obj, arena);
+    return GROK_OK;
+}
+
+static void grok__layout(void *obj, grok_arena *ar)
+{
+    grok_model *m = (grok_model *)obj;
     const grok_config *c = &m->cfg;
     grok__acts *a = m->acts;
     size_t R = (size_t)m->max_rows, C = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head;
     size_t M = (size_t)c->d_mlp, V = (size_t)c->d_vocab_out, T = (size_t)c->n_ctx, H = (size_t)c->n_heads;
-    size_t B = R / T, f = sizeof(float), np = m->num_parameters;
+    size_t B = R / T, f = sizeof(float);
     int ln = c->normalization == GROK_NORM_LN, l;
-    m->weights = (float *)grok__take(ar, np * f);
-    m->grads = (float *)grok__take(ar, np * f);
-    m->adam_m = (float *)grok__take(ar, np * f);
-    m->adam_v = (float *)grok__take(ar, np * f);
+    grok__pset_layout(&m->weights, &m->grads, &m->adam_m, &m->adam_v, m->num_parameters, ar);
     for (l = 0; l < c->n_layers; l++) {
         grok__layer_acts *L = &a->layer[l];
         L->resid_pre = (float *)grok__take(ar, R * C * f);
@@ -3854,7 +3951,6 @@ static void grok__model_reset_init(grok_model *m)
 GROKDEF int grok_model_init(grok_model *m, const grok_config *cfg, int max_batch)
 {
     grok_config c;
-    grok_arena count;
     size_t table_bytes;
     int st, n_params;
     if (!m || !cfg) return grok__fail(GROK_ERR_ARG, "grok_model_init: NULL argument");
@@ -3878,16 +3974,22 @@ GROKDEF int grok_model_init(grok_model *m, const grok_config *cfg, int max_batch
     m->acts->block_idx = (int *)(m->acts->layer + c.n_layers);
     m->params = (grok_param *)(m->acts->block_idx + c.n_layers * GROK__BLOCK_PARAMS);
     grok__param_table(m);
-    memset(&count, 0, sizeof count);
-    grok__layout(m, &count);
-    if ((st = grok_arena_init(&m->arena, count.used)) != GROK_OK) {
+    if ((st = grok__arena_build(&m->arena, grok__layout, m)) != GROK_OK) {
         GROK_FREE(m->acts);
         memset(m, 0, sizeof *m);
         return st;
     }
-    grok__layout(m, &m->arena);
     grok__model_reset_init(m);
     return GROK_OK;
+}
+
+static grok__pset grok__pset_model(grok_model *m)
+{
+    grok__pset ps;
+    ps.n_params = m->n_params; ps.params = m->params; ps.num_parameters = m->num_parameters;
+    ps.weights = m->weights; ps.grads = m->grads; ps.adam_m = m->adam_m; ps.adam_v = m->adam_v;
+    ps.opt = &m->opt; ps.step = &m->step; ps.epoch = &m->epoch; ps.metrics = &m->metrics;
+    return ps;
 }
 
 GROKDEF void grok_model_free(grok_model *m)
@@ -3975,6 +4077,29 @@ static void grok__qkv_bias_backward(float *const db[3], const float *dqkv, long 
             for (i = 0; i < HD; i++) db[s][i] += dqkv[r * 3 * HD + s * HD + i];
 }
 
+/* Block l's W_Q, W_K, W_V and b_Q, b_K, b_V packed into its wqkv (C, 3*H*D) and bqkv (3*H*D):
+   every path projects Q, K and V in one GEMM. */
+static void grok__qkv_pack_layer(grok_model *m, int l)
+{
+    const grok_config *c = &m->cfg;
+    float *w = m->weights, *W[3], *b[3];
+    W[0] = grok__bp(m, w, l, GROK__W_Q); W[1] = grok__bp(m, w, l, GROK__W_K); W[2] = grok__bp(m, w, l, GROK__W_V);
+    b[0] = grok__bp(m, w, l, GROK__B_Q); b[1] = grok__bp(m, w, l, GROK__B_K); b[2] = grok__bp(m, w, l, GROK__B_V);
+    grok__qkv_pack(m->acts->layer[l].wqkv, m->acts->layer[l].bqkv, W, b, c->d_model, c->n_heads, c->d_head);
+}
+
+/* ADDS block l's W_Q/W_K/W_V gradients from dwqkv (C, 3*H*D) and its b_Q/b_K/b_V gradients from
+   dqkv (rows, 3*H*D) into m->grads (frozen ones, NULL, are skipped). */
+static void grok__qkv_grads_add(grok_model *m, int l, const float *dwqkv, const float *dqkv, long rows)
+{
+    const grok_config *c = &m->cfg;
+    float *dW[3], *db[3];
+    dW[0] = grok__bg(m, l, GROK__W_Q); dW[1] = grok__bg(m, l, GROK__W_K); dW[2] = grok__bg(m, l, GROK__W_V);
+    grok__qkv_unpack_add(dW, dwqkv, c->d_model, c->n_heads, c->d_head);
+    db[0] = grok__bg(m, l, GROK__B_Q); db[1] = grok__bg(m, l, GROK__B_K); db[2] = grok__bg(m, l, GROK__B_V);
+    grok__qkv_bias_backward(db, dqkv, rows, c->n_heads * c->d_head);
+}
+
 static int grok__check_tokens(const grok_model *m, const int *tokens, const int *targets, long R)
 {
     long r;
@@ -3987,6 +4112,288 @@ static int grok__check_tokens(const grok_model *m, const int *tokens, const int 
                               targets[r], r / m->cfg.n_ctx, r % m->cfg.n_ctx, m->cfg.d_vocab_out);
     }
     return GROK_OK;
+}
+
+/* ---- hook points: how every path offers its activations to hooks and the cache */
+
+/* Registers a hook (name checked by the caller) in a model's or a net's list. */
+static int grok__hook_add(grok__hook *hooks, int *n_hooks, const char *name, grok_hook_fn fn, void *ctx, const char *who)
+{
+    if (*n_hooks >= GROK_MAX_HOOKS) return grok__fail(GROK_ERR_ARG, "%s: at most %d hooks", who, GROK_MAX_HOOKS);
+    snprintf(hooks[*n_hooks].name, GROK_NAME_MAX, "%s", name);
+    hooks[*n_hooks].fn = fn;
+    hooks[*n_hooks].ctx = ctx;
+    ++*n_hooks;
+    return GROK_OK;
+}
+
+static long grok__tensor_rows(const grok_tensor *t)
+{
+    return t->ndim ? grok_tensor_numel(t) / (t->shape[t->ndim - 1] ? t->shape[t->ndim - 1] : 1) : 1;
+}
+
+static long grok__tensor_row_offset(const grok_tensor *t, long i)
+{
+    long off = 0;
+    int d;
+    for (d = t->ndim - 2; d >= 0; d--) {
+        off += (i % t->shape[d]) * t->stride[d];
+        i /= t->shape[d];
+    }
+    return off;
+}
+
+/* Does `name` contain one of the comma-separated substrings of filter (NULL: everything)? */
+static int grok__name_matches(const char *name, const char *filter)
+{
+    char part[GROK_NAME_MAX];
+    const char *p = filter;
+    if (!filter) return 1;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n > 0 && n < sizeof part) {
+            memcpy(part, p, n);
+            part[n] = '\0';
+            if (strstr(name, part)) return 1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+/* Copies act (b, ...) into the cache entry `name` at batch row b0, creating the entry
+   (B_total, ...) on first sight. */
+static int grok__cache_store(grok_cache *c, const char *name, const grok_tensor *act, int b0)
+{
+    grok_cache_entry *e = NULL;
+    long i, rows, per_b, last;
+    int k, shape[GROK_MAX_DIMS];
+    for (k = 0; k < c->n; k++)
+        if (strcmp(c->entries[k].name, name) == 0) { e = &c->entries[k]; break; }
+    if (!e) {
+        float *data;
+        long n = c->B;
+        for (k = 0; k < act->ndim; k++) shape[k] = k ? act->shape[k] : c->B;
+        for (k = 1; k < act->ndim; k++) n *= act->shape[k];
+        data = (float *)GROK_MALLOC(sizeof(float) * (size_t)n);
+        if (!data) return grok__fail(GROK_ERR_NOMEM, "grok_cache_run: %ld floats for %s", n, name);
+        e = &c->entries[c->n++];
+        snprintf(e->name, sizeof e->name, "%s", name);
+        e->t = grok_tensor_make(data, act->ndim, shape);
+    }
+    rows = grok__tensor_rows(act);
+    last = act->shape[act->ndim - 1];
+    per_b = rows / (act->shape[0] ? act->shape[0] : 1);
+    for (i = 0; i < rows; i++) {
+        const float *src = act->data + grok__tensor_row_offset(act, i);
+        float *dst = e->t.data + ((long)b0 * per_b + i) * last;
+        if (act->stride[act->ndim - 1] == 1) memcpy(dst, src, sizeof(float) * (size_t)last);
+        else for (k = 0; k < last; k++) dst[k] = src[k * act->stride[act->ndim - 1]];
+    }
+    return GROK_OK;
+}
+
+/* A hook point of the general forward: runs the hooks registered on its name, then copies
+   the activation into the cache being filled. fmt may hold one %d, the layer. */
+/* Runs the hooks registered on `name` over t, then copies t into the cache being filled
+   (capture, may be NULL) at batch row b0. Shared by the transformer and the nets. */
+static int grok__hooks_run(const grok__hook *hooks, int n_hooks, grok_cache *capture, const char *filter, int b0,
+                           grok_tensor t, const char *name)
+{
+    int i, st;
+    for (i = 0; i < n_hooks; i++)
+        if (strcmp(hooks[i].name, name) == 0 && (st = hooks[i].fn(&t, name, hooks[i].ctx)) != GROK_OK)
+            return grok__fail(st, "hook on %s failed: %s", name, grok__error_message);
+    if (capture && grok__name_matches(name, filter)) return grok__cache_store(capture, name, &t, b0);
+    return GROK_OK;
+}
+
+static int grok__hook_point(grok_model *m, grok_tensor t, const char *fmt, int l)
+{
+    grok__acts *a = m->acts;
+    char name[GROK_NAME_MAX];
+    if (!a->n_hooks && !a->capture) return GROK_OK;
+    /* cppcheck-suppress wrongPrintfScanfArgNum ; the formats without %d ignore l */
+    snprintf(name, sizeof name, fmt, l);
+    return grok__hooks_run(a->hooks, a->n_hooks, a->capture, a->capture_filter, a->capture_b0, t, name);
+}
+
+static grok_tensor grok__view4(float *data, int d0, int d1, int d2, int d3, int ndim)
+{
+    int shape[4];
+    shape[0] = d0; shape[1] = d1; shape[2] = d2; shape[3] = d3;
+    return grok_tensor_make(data, ndim, shape);
+}
+
+/* ---- the general path: the reference */
+
+/* The general path over R = B*T rows: every position, every activation kept, hook points. */
+static int grok__forward_general(grok_model *m, int B)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
+    int R = B * T, ln = c->normalization == GROK_NORM_LN, l, st, k;
+    int hooked = a->n_hooks > 0 || a->capture != NULL;
+    float eps = (float)c->ln_eps, *w = m->weights;
+    const float *W_E = grok__gp(m, w, a->idx_W_E), *W_pos = grok__gp(m, w, a->idx_W_pos);
+    long i;
+#define GROK__HOOK(data, d1, d2, d3, nd, fmt) \
+    if (hooked && (st = grok__hook_point(m, grok__view4(data, B, d1, d2, d3, nd), fmt, l)) != GROK_OK) return st
+
+    l = 0;
+    for (i = 0; i < R; i++)
+        for (k = 0; k < C; k++) {
+            a->embed[i * C + k] = W_E[(long)a->tokens[i] * C + k];
+            a->pos_embed[i * C + k] = W_pos[(i % T) * C + k];
+        }
+    GROK__HOOK(a->embed, T, C, 0, 3, "hook_embed");
+    GROK__HOOK(a->pos_embed, T, C, 0, 3, "hook_pos_embed");
+    for (i = 0; i < (long)R * C; i++) a->layer[0].resid_pre[i] = a->embed[i] + a->pos_embed[i];
+    for (l = 0; l < c->n_layers; l++) {
+        grok__layer_acts *L = &a->layer[l];
+        float *next = l + 1 < c->n_layers ? a->layer[l + 1].resid_pre : a->resid_final;
+        grok_tensor qkv;
+        GROK__HOOK(L->resid_pre, T, C, 0, 3, "blocks.%d.hook_resid_pre");
+        if (ln) {
+            grok__layernorm_forward(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
+                                    grok__bp(m, w, l, GROK__LN1_W), grok__bp(m, w, l, GROK__LN1_B), R, C, eps);
+            GROK__HOOK(L->ln1_out, T, C, 0, 3, "blocks.%d.ln1.hook_normalized");
+        }
+        grok__qkv_pack_layer(m, l);
+        grok__matmul_forward(L->qkv, L->ln1_out, L->wqkv, L->bqkv, R, C, 3 * HD, 0, 0);
+        if (hooked) {
+            /* q, k, v are (B,T,H,D) views into the packed (R, 3*H*D) rows */
+            static const char *const qkv_names[3] = {"blocks.%d.attn.hook_q", "blocks.%d.attn.hook_k", "blocks.%d.attn.hook_v"};
+            int s3;
+            for (s3 = 0; s3 < 3; s3++) {
+                qkv = grok__view4(L->qkv + s3 * HD, B, T, H, D, 4);
+                qkv.stride[0] = (long)T * 3 * HD; qkv.stride[1] = 3L * HD; qkv.stride[2] = D; qkv.stride[3] = 1;
+                if ((st = grok__hook_point(m, qkv, qkv_names[s3], l)) != GROK_OK) return st;
+            }
+            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_SCORES);
+            GROK__HOOK(L->scores, H, T, T, 4, "blocks.%d.attn.hook_attn_scores");
+            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_SOFTMAX);
+            GROK__HOOK(L->pattern, H, T, T, 4, "blocks.%d.attn.hook_pattern");
+            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_MIX);
+            GROK__HOOK(L->z, T, H, D, 4, "blocks.%d.attn.hook_z");
+        } else {
+            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_ALL);
+        }
+        grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, l, GROK__W_O), grok__bp(m, w, l, GROK__B_O), R, HD, C, 0, 0);
+        GROK__HOOK(L->attn_out, T, C, 0, 3, "blocks.%d.hook_attn_out");
+        for (i = 0; i < (long)R * C; i++) L->resid_mid[i] = L->resid_pre[i] + L->attn_out[i];
+        GROK__HOOK(L->resid_mid, T, C, 0, 3, "blocks.%d.hook_resid_mid");
+        if (ln) {
+            grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
+                                    grok__bp(m, w, l, GROK__LN2_W), grok__bp(m, w, l, GROK__LN2_B), R, C, eps);
+            GROK__HOOK(L->ln2_out, T, C, 0, 3, "blocks.%d.ln2.hook_normalized");
+        }
+        grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, l, GROK__W_IN), grok__bp(m, w, l, GROK__B_IN), R, C, M, 0, 0);
+        GROK__HOOK(L->mlp_pre, T, M, 0, 3, "blocks.%d.mlp.hook_pre");
+        grok__act_forward(L->mlp_post, L->mlp_pre, (long)R * M, c->act_fn);
+        GROK__HOOK(L->mlp_post, T, M, 0, 3, "blocks.%d.mlp.hook_post");
+        grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), grok__bp(m, w, l, GROK__B_OUT), R, M, C, 0, 0);
+        GROK__HOOK(L->mlp_out, T, C, 0, 3, "blocks.%d.hook_mlp_out");
+        for (i = 0; i < (long)R * C; i++) next[i] = L->resid_mid[i] + L->mlp_out[i];
+        GROK__HOOK(next, T, C, 0, 3, "blocks.%d.hook_resid_post");
+    }
+    if (ln) {
+        grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
+                                grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), R, C, eps);
+        GROK__HOOK(a->lnf_out, T, C, 0, 3, "ln_final.hook_normalized");
+    }
+#undef GROK__HOOK
+    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V, 0, 0);
+    return GROK_OK;
+}
+
+/* Backward of grok__forward_general: every position, every layer. */
+static void grok__backward_general(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    int T, C, H, D, HD, M, V, R, B, l, ln;
+    float *w = m->weights;
+    T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;
+    ln = c->normalization == GROK_NORM_LN; B = a->B; R = B * T;
+
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, R, V, 1.0 / a->n_targets);
+    if (ln) {
+        grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
+        memset(a->dresid, 0, sizeof(float) * (size_t)R * C);
+        grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
+                                 a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), R, C);
+    } else {
+        grok__matmul_backward(a->dresid, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
+                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
+    }
+    /* a->dresid now holds d loss / d resid_post of the last block; each block turns it into
+       d loss / d resid_pre in place (the residual stream passes gradients through unchanged). */
+    for (l = c->n_layers - 1; l >= 0; l--) {
+        grok__layer_acts *L = &a->layer[l];
+        /* MLP */
+        grok__matmul_backward(a->dmlp, grok__bg(m, l, GROK__W_OUT), grok__bg(m, l, GROK__B_OUT), a->dresid,
+                              L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), R, M, C, 0, 0);
+        grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)R * M, c->act_fn);
+        if (ln) {
+            grok__matmul_backward(a->dln, grok__bg(m, l, GROK__W_IN), grok__bg(m, l, GROK__B_IN), a->dmlp,
+                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 0, 0);
+            grok__layernorm_backward(a->dresid, grok__bg(m, l, GROK__LN2_W), grok__bg(m, l, GROK__LN2_B), a->dln,
+                                     L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, l, GROK__LN2_W), R, C);
+        } else {
+            grok__matmul_backward(a->dresid, grok__bg(m, l, GROK__W_IN), grok__bg(m, l, GROK__B_IN), a->dmlp,
+                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 1, 0);
+        }
+        /* attention */
+        grok__matmul_backward(a->dz, grok__bg(m, l, GROK__W_O), grok__bg(m, l, GROK__B_O), a->dresid,
+                              L->z, grok__bp(m, w, l, GROK__W_O), R, HD, C, 0, 0);
+        grok__attention_backward(a->dqkv, a->dz, L->qkv, L->pattern, B, T, H, D);
+        memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
+        grok__matmul_backward(ln ? a->dln : a->dresid, a->dwqkv, NULL, a->dqkv, L->ln1_out, L->wqkv, R, C, 3 * HD, !ln, 0);
+        grok__qkv_grads_add(m, l, a->dwqkv, a->dqkv, R);
+        if (ln) grok__layernorm_backward(a->dresid, grok__bg(m, l, GROK__LN1_W), grok__bg(m, l, GROK__LN1_B), a->dln,
+                                         L->resid_pre, L->ln1_mean, L->ln1_rstd, grok__bp(m, w, l, GROK__LN1_W), R, C);
+    }
+    grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->dresid, a->tokens, R, T, C);
+}
+
+/* ---- the trimmed path */
+
+/* What the trimmed and folded paths share. The queries: the rows with a target, in row order
+   (qrow, qtarget); returns their count Q. */
+static int grok__table_queries(grok__acts *a, long R)
+{
+    long r;
+    int Q = 0;
+    for (r = 0; r < R; r++)
+        if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
+    return Q;
+}
+
+/* Q, K and V of every table row, qkv_tab (Nt, 3*H*D) = x (Nt, C) @ wqkv + bqkv: the general
+   path's projection over the Vin*T (position, token) rows instead of the B*T residual rows.
+   x is the block's input of each table row: the embeddings e_tab, or x_tab after ln1. */
+static void grok__table_qkv_forward(grok_model *m, const float *x)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    grok__qkv_pack_layer(m, 0);
+    grok__matmul_forward(a->qkv_tab, x, a->layer[0].wqkv, a->layer[0].bqkv, c->n_ctx * c->d_vocab, c->d_model,
+                         3 * c->n_heads * c->d_head, 0, 0);
+}
+
+/* Backward of grok__table_qkv_forward from dtab (Nt, 3*H*D): ADDS the W_Q/K/V and b_Q/K/V
+   gradients and writes (accumulate = 0) or adds (1) d loss / d x into dx (Nt, C). */
+static void grok__table_qkv_backward(grok_model *m, float *dx, const float *x, int accumulate)
+{
+    const grok_config *c = &m->cfg;
+    grok__acts *a = m->acts;
+    int C = c->d_model, HD = c->n_heads * c->d_head, Nt = c->n_ctx * c->d_vocab;
+    memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
+    grok__matmul_backward(dx, a->dwqkv, NULL, a->dtab, x, a->layer[0].wqkv, Nt, C, 3 * HD, accumulate, 0);
+    grok__qkv_grads_add(m, 0, a->dwqkv, a->dtab, Nt);
 }
 
 /* The trimmed path (one-layer models with LayerNorm, forward with targets and without
@@ -4055,20 +4462,16 @@ static void grok__trim_forward(grok_model *m)
     grok__layer_acts *L = &a->layer[0];
     grok__trim_args ta;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp;
-    int Vin = c->d_vocab, Nt = T * Vin, Q = 0, relu = c->act_fn == GROK_ACT_RELU, k;
-    long r, R = (long)a->B * T, i;
-    float eps = (float)c->ln_eps, *w = m->weights, *Wqkv[3], *bqkv[3];
+    int Vin = c->d_vocab, Nt = T * Vin, Q, relu = c->act_fn == GROK_ACT_RELU, k;
+    long i;
+    float eps = (float)c->ln_eps, *w = m->weights;
     const float *W_E = grok__gp(m, w, a->idx_W_E), *W_pos = grok__gp(m, w, a->idx_W_pos);
     const float *b_O = grok__bp(m, w, 0, GROK__B_O), *b_out = grok__bp(m, w, 0, GROK__B_OUT);
-    for (r = 0; r < R; r++)
-        if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
+    Q = grok__table_queries(a, (long)a->B * T);
     grok__embed_forward(a->e_tab, a->tab_tokens, W_E, W_pos, Nt, T, C);
     grok__layernorm_forward(a->x_tab, a->x_tab_mean, a->x_tab_rstd, a->e_tab,
                             grok__bp(m, w, 0, GROK__LN1_W), grok__bp(m, w, 0, GROK__LN1_B), Nt, C, eps);
-    Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
-    bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
-    grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
-    grok__matmul_forward(a->qkv_tab, a->x_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD, 0, 0);
+    grok__table_qkv_forward(m, a->x_tab);
     ta.m = m;
     ta.n_q = Q;
     ta.want_z = 1;
@@ -4195,7 +4598,7 @@ static void grok__trim_backward(grok_model *m)
     grok__trim_args ta;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
     int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU;
-    float *w = m->weights, *dW[3], *db[3];
+    float *w = m->weights;
 
     grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
     grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
@@ -4220,16 +4623,13 @@ static void grok__trim_backward(grok_model *m)
     grok__trim_csr(m);
     grok__parallel_for(grok__trim_scatter_task, &ta, grok__tasks_for(Nt));
 
-    memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
-    grok__matmul_backward(a->dx_tab, a->dwqkv, NULL, a->dtab, a->x_tab, L->wqkv, Nt, C, 3 * HD, 0, 0);
-    dW[0] = grok__bg(m, 0, GROK__W_Q); dW[1] = grok__bg(m, 0, GROK__W_K); dW[2] = grok__bg(m, 0, GROK__W_V);
-    grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
-    db[0] = grok__bg(m, 0, GROK__B_Q); db[1] = grok__bg(m, 0, GROK__B_K); db[2] = grok__bg(m, 0, GROK__B_V);
-    grok__qkv_bias_backward(db, a->dtab, Nt, HD);
+    grok__table_qkv_backward(m, a->dx_tab, a->x_tab, 0);
     grok__layernorm_backward(a->de_tab, grok__bg(m, 0, GROK__LN1_W), grok__bg(m, 0, GROK__LN1_B), a->dx_tab,
                              a->e_tab, a->x_tab_mean, a->x_tab_rstd, grok__bp(m, w, 0, GROK__LN1_W), Nt, C);
     grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->de_tab, a->tab_tokens, Nt, T, C);
 }
+
+/* ---- the folded path */
 
 /* The folded path: the trimmed path for one-layer models without LayerNorm (the canonical
    model). Without LayerNorm the residual stream is linear in what attention mixes, so W_in and
@@ -4381,14 +4781,13 @@ static void grok__fold_forward(grok_model *m)
     grok__trim_args ta;
     grok__fold_args fa;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
-    int S = M + V, Vin = c->d_vocab, Nt = T * Vin, Q = 0, j, k, nsrc;
-    long r, R = (long)a->B * T;
-    float *w = m->weights, *Wqkv[3], *bqkv[3], *cst = a->fold_cst, *src;
+    int S = M + V, Vin = c->d_vocab, Nt = T * Vin, Q, j, k, nsrc;
+    long R = (long)a->B * T;
+    float *w = m->weights, *cst = a->fold_cst, *src;
     const float *W_in = grok__bp(m, w, 0, GROK__W_IN);
     const float *W_out = grok__bp(m, w, 0, GROK__W_OUT), *W_U = grok__gp(m, w, a->idx_W_U);
     const float *b_in = grok__bp(m, w, 0, GROK__B_IN), *b_U = grok__gp(m, w, a->idx_b_U);
-    for (r = 0; r < R; r++)
-        if (a->targets[r] >= 0) { a->qrow[Q] = (int)r; a->qtarget[Q] = a->targets[r]; Q++; }
+    Q = grok__table_queries(a, R);
     grok__trim_csr(m);
     /* Compact indices, in table order, of the rows some query attends to and of its own rows. */
     a->n_att = a->n_own = 0;
@@ -4402,10 +4801,7 @@ static void grok__fold_forward(grok_model *m)
     }
     grok__fold_deal(a, Nt);
     grok__embed_forward(a->e_tab, a->tab_tokens, grok__gp(m, w, a->idx_W_E), grok__gp(m, w, a->idx_W_pos), Nt, T, C);
-    Wqkv[0] = grok__bp(m, w, 0, GROK__W_Q); Wqkv[1] = grok__bp(m, w, 0, GROK__W_K); Wqkv[2] = grok__bp(m, w, 0, GROK__W_V);
-    bqkv[0] = grok__bp(m, w, 0, GROK__B_Q); bqkv[1] = grok__bp(m, w, 0, GROK__B_K); bqkv[2] = grok__bp(m, w, 0, GROK__B_V);
-    grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
-    grok__matmul_forward(a->qkv_tab, a->e_tab, L->wqkv, L->bqkv, Nt, C, 3 * HD, 0, 0);
+    grok__table_qkv_forward(m, a->e_tab);
     ta.m = m;
     ta.n_q = Q;
     ta.want_z = 0;
@@ -4575,7 +4971,7 @@ static void grok__fold_backward(grok_model *m)
     grok__epilogue ep;
     int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
     int S = M + V, Nt = T * c->d_vocab, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU, nsrc, j, k;
-    float *w = m->weights, *dW[3], *db[3], *gO, *gout, *dsrc_b;
+    float *w = m->weights, *gO, *gout, *dsrc_b;
     const float *W_out = grok__bp(m, w, 0, GROK__W_OUT);
     const float *W_U = grok__gp(m, w, a->idx_W_U);
     float *dW_in = grok__bg(m, 0, GROK__W_IN), *dW_out = grok__bg(m, 0, GROK__W_OUT);
@@ -4641,130 +5037,137 @@ static void grok__fold_backward(grok_model *m)
         if (a->own_idx[j] >= 0) memcpy(de, a->dfold_src + (long)(fa.n_y + a->own_idx[j]) * C, sizeof(float) * (size_t)C);
         else memset(de, 0, sizeof(float) * (size_t)C);
     }
-    /* the Q/K/V table and the embeddings, as in the trimmed path */
-    memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
-    grok__matmul_backward(a->de_tab, a->dwqkv, NULL, a->dtab, a->e_tab, L->wqkv, Nt, C, 3 * HD, 1, 0);
-    dW[0] = grok__bg(m, 0, GROK__W_Q); dW[1] = grok__bg(m, 0, GROK__W_K); dW[2] = grok__bg(m, 0, GROK__W_V);
-    grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
-    db[0] = grok__bg(m, 0, GROK__B_Q); db[1] = grok__bg(m, 0, GROK__B_K); db[2] = grok__bg(m, 0, GROK__B_V);
-    grok__qkv_bias_backward(db, a->dtab, Nt, HD);
+    /* the Q/K/V table (its embeddings' gradient added to the own rows' above), then the embeddings */
+    grok__table_qkv_backward(m, a->de_tab, a->e_tab, 1);
     grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->de_tab, a->tab_tokens, Nt, T, C);
 }
 
-/* ----------------------------------------------------- hooks and the cache */
+/* ---- the path chosen */
 
-/* Number of rows of a tensor's last dimension and the offset of row i (all other dims). */
-static long grok__tensor_rows(const grok_tensor *t)
+/* The rule, in one place. The trimmed and folded paths compute only what the loss needs: they
+   need at least one target and no logits_out (they never compute a row without a target), and
+   they have no hook points (hooks and the cache take the general path). Their (position, token)
+   tables hold the block's input, which only a one-layer model's attention reads. Of the two,
+   the folded path also needs the residual stream to be linear in what attention mixes, so no
+   LayerNorm; with LayerNorm the trimmed path runs. m->general_path = 1 forces the general path.
+   All three compute the same function (tests/test_grok compares them to float rounding). */
+static grok_path grok__path_choose(const grok_model *m, int n_targets, int wants_logits)
 {
-    return t->ndim ? grok_tensor_numel(t) / (t->shape[t->ndim - 1] ? t->shape[t->ndim - 1] : 1) : 1;
+    const grok__acts *a = m->acts;
+    if (m->general_path || m->cfg.n_layers != 1 || n_targets < 1 || wants_logits || a->n_hooks || a->capture)
+        return GROK_PATH_GENERAL;
+    return m->cfg.normalization == GROK_NORM_LN ? GROK_PATH_TRIMMED : GROK_PATH_FOLDED;
 }
 
-static long grok__tensor_row_offset(const grok_tensor *t, long i)
+GROKDEF grok_path grok_model_path(const grok_model *m) { return m && m->acts ? m->acts->path : GROK_PATH_GENERAL; }
+
+GROKDEF const char *grok_path_name(int path)
 {
-    long off = 0;
-    int d;
-    for (d = t->ndim - 2; d >= 0; d--) {
-        off += (i % t->shape[d]) * t->stride[d];
-        i /= t->shape[d];
-    }
-    return off;
+    static const char *const names[3] = {"general", "trimmed", "folded"};
+    return path >= 0 && path < 3 ? names[path] : "?";
 }
 
-/* Does `name` contain one of the comma-separated substrings of filter (NULL: everything)? */
-static int grok__name_matches(const char *name, const char *filter)
+/* The row of a->logits, row_loss and row_correct that holds the k-th target row of the last
+   forward, residual row `row`: the general path keeps every row in place, the trimmed and
+   folded paths keep only the target rows, in order. */
+static long grok__target_slot(const grok__acts *a, long row, long k)
 {
-    char part[GROK_NAME_MAX];
-    const char *p = filter;
-    if (!filter) return 1;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        if (n > 0 && n < sizeof part) {
-            memcpy(part, p, n);
-            part[n] = '\0';
-            if (strstr(name, part)) return 1;
-        }
-        p += n + (p[n] == ',');
-    }
-    return 0;
+    return a->path == GROK_PATH_GENERAL ? row : k;
 }
 
-/* Copies act (b, ...) into the cache entry `name` at batch row b0, creating the entry
-   (B_total, ...) on first sight. */
-static int grok__cache_store(grok_cache *c, const char *name, const grok_tensor *act, int b0)
+/* Sums the per-row losses of the R rows' target rows, in row order, whichever path ran. */
+static void grok__loss_sum(grok__acts *a, long R, double *loss, double *acc)
 {
-    grok_cache_entry *e = NULL;
-    long i, rows, per_b, last;
-    int k, shape[GROK_MAX_DIMS];
-    for (k = 0; k < c->n; k++)
-        if (strcmp(c->entries[k].name, name) == 0) { e = &c->entries[k]; break; }
-    if (!e) {
-        float *data;
-        long n = c->B;
-        for (k = 0; k < act->ndim; k++) shape[k] = k ? act->shape[k] : c->B;
-        for (k = 1; k < act->ndim; k++) n *= act->shape[k];
-        data = (float *)GROK_MALLOC(sizeof(float) * (size_t)n);
-        if (!data) return grok__fail(GROK_ERR_NOMEM, "grok_cache_run: %ld floats for %s", n, name);
-        e = &c->entries[c->n++];
-        snprintf(e->name, sizeof e->name, "%s", name);
-        e->t = grok_tensor_make(data, act->ndim, shape);
+    long r, k = 0;
+    a->loss_sum = 0.0;
+    a->n_correct = 0;
+    for (r = 0; r < R; r++) {
+        long slot;
+        if (a->targets[r] < 0) continue;
+        slot = grok__target_slot(a, r, k++);
+        a->loss_sum += a->row_loss[slot];
+        a->n_correct += a->row_correct[slot];
     }
-    rows = grok__tensor_rows(act);
-    last = act->shape[act->ndim - 1];
-    per_b = rows / (act->shape[0] ? act->shape[0] : 1);
-    for (i = 0; i < rows; i++) {
-        const float *src = act->data + grok__tensor_row_offset(act, i);
-        float *dst = e->t.data + ((long)b0 * per_b + i) * last;
-        if (act->stride[act->ndim - 1] == 1) memcpy(dst, src, sizeof(float) * (size_t)last);
-        else for (k = 0; k < last; k++) dst[k] = src[k * act->stride[act->ndim - 1]];
+    if (loss) *loss = a->n_targets ? a->loss_sum / a->n_targets : 0.0;
+    if (acc) *acc = a->n_targets ? (double)a->n_correct / a->n_targets : 0.0;
+}
+
+static int grok__model_forward(grok_model *m, const int *tokens, const int *targets, int B,
+                               double *loss, double *acc, float *logits_out)
+{
+    const grok_config *c;
+    grok__acts *a;
+    int T, V, R, r, st;
+    if (!m || !m->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_model_forward: NULL argument");
+    c = &m->cfg; a = m->acts;
+    T = c->n_ctx; V = c->d_vocab_out;
+    if (B < 1 || (long)B * T > m->max_rows)
+        return grok__fail(GROK_ERR_ARG, "grok_model_forward: batch %d, want 1..%d", B, m->max_rows / T);
+    R = B * T;
+    if ((st = grok__check_tokens(m, tokens, targets, R)) != GROK_OK) return st;
+    a->B = B;
+    memcpy(a->tokens, tokens, sizeof(int) * (size_t)R);
+    a->n_targets = 0;
+    for (r = 0; r < R; r++) {
+        a->targets[r] = targets ? targets[r] : -1;
+        a->n_targets += a->targets[r] >= 0;
     }
+
+    a->path = grok__path_choose(m, a->n_targets, logits_out != NULL);
+    if (a->path != GROK_PATH_GENERAL) {
+        if (a->path == GROK_PATH_TRIMMED) grok__trim_forward(m);
+        else grok__fold_forward(m);
+        grok__loss_sum(a, R, loss, acc);
+        return GROK_OK;
+    }
+    if ((st = grok__forward_general(m, B)) != GROK_OK) {
+        a->n_targets = 0; /* no backward through a failed forward */
+        return st;
+    }
+    if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)R * V);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, R, V);
+    grok__loss_sum(a, R, loss, acc);
     return GROK_OK;
 }
 
-/* A hook point of the general forward: runs the hooks registered on its name, then copies
-   the activation into the cache being filled. fmt may hold one %d, the layer. */
-/* Runs the hooks registered on `name` over t, then copies t into the cache being filled
-   (capture, may be NULL) at batch row b0. Shared by the transformer and the nets. */
-static int grok__hooks_run(const grok__hook *hooks, int n_hooks, grok_cache *capture, const char *filter, int b0,
-                           grok_tensor t, const char *name)
+GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targets, int B,
+                               double *loss, double *acc, float *logits_out)
 {
-    int i, st;
-    for (i = 0; i < n_hooks; i++)
-        if (strcmp(hooks[i].name, name) == 0 && (st = hooks[i].fn(&t, name, hooks[i].ctx)) != GROK_OK)
-            return grok__fail(st, "hook on %s failed: %s", name, grok__error_message);
-    if (capture && grok__name_matches(name, filter)) return grok__cache_store(capture, name, &t, b0);
+    unsigned fp = grok__fp_enter();
+    return grok__fp_restore(fp, grok__model_forward(m, tokens, targets, B, loss, acc, logits_out));
+}
+
+static int grok__model_backward(grok_model *m)
+{
+    grok__acts *a;
+    if (!m || !m->acts) return grok__fail(GROK_ERR_ARG, "grok_model_backward: NULL model");
+    a = m->acts;
+    if (a->B < 1 || a->n_targets < 1)
+        return grok__fail(GROK_ERR_ARG, "grok_model_backward: the last forward had no targets");
+    if (a->n_hooks)
+        return grok__fail(GROK_ERR_ARG, "grok_model_backward: hooks are registered (grok_model_clear_hooks first)");
+    if (a->path == GROK_PATH_TRIMMED) grok__trim_backward(m);
+    else if (a->path == GROK_PATH_FOLDED) grok__fold_backward(m);
+    else grok__backward_general(m);
     return GROK_OK;
 }
 
-static int grok__hook_point(grok_model *m, grok_tensor t, const char *fmt, int l)
+GROKDEF int grok_model_backward(grok_model *m)
 {
-    grok__acts *a = m->acts;
-    char name[GROK_NAME_MAX];
-    if (!a->n_hooks && !a->capture) return GROK_OK;
-    /* cppcheck-suppress wrongPrintfScanfArgNum ; the formats without %d ignore l */
-    snprintf(name, sizeof name, fmt, l);
-    return grok__hooks_run(a->hooks, a->n_hooks, a->capture, a->capture_filter, a->capture_b0, t, name);
+    unsigned fp = grok__fp_enter();
+    return grok__fp_restore(fp, grok__model_backward(m));
 }
 
-static grok_tensor grok__view4(float *data, int d0, int d1, int d2, int d3, int ndim)
-{
-    int shape[4];
-    shape[0] = d0; shape[1] = d1; shape[2] = d2; shape[3] = d3;
-    return grok_tensor_make(data, ndim, shape);
-}
+/* ==== >>hooks: hooks, ablations, the activation cache ========================================= */
 
 GROKDEF int grok_model_add_hook(grok_model *m, const char *name, grok_hook_fn fn, void *ctx)
 {
     grok__acts *a;
     if (!m || !m->acts || !name || !fn) return grok__fail(GROK_ERR_ARG, "grok_model_add_hook: NULL argument");
     a = m->acts;
-    if (a->n_hooks >= GROK_MAX_HOOKS) return grok__fail(GROK_ERR_ARG, "grok_model_add_hook: at most %d hooks", GROK_MAX_HOOKS);
     if (strlen(name) >= GROK_NAME_MAX || !strstr(name, "hook_"))
         return grok__fail(GROK_ERR_ARG, "grok_model_add_hook: '%s' is not a hook point name", name);
-    snprintf(a->hooks[a->n_hooks].name, GROK_NAME_MAX, "%s", name);
-    a->hooks[a->n_hooks].fn = fn;
-    a->hooks[a->n_hooks].ctx = ctx;
-    a->n_hooks++;
-    return GROK_OK;
+    return grok__hook_add(a->hooks, &a->n_hooks, name, fn, ctx, "grok_model_add_hook");
 }
 
 GROKDEF void grok_model_clear_hooks(grok_model *m)
@@ -4873,7 +5276,7 @@ GROKDEF int grok_hook_project(grok_tensor *act, const char *name, void *ctx)
     return GROK_OK;
 }
 
-/* ----- the cache */
+/* ---- the cache */
 
 GROKDEF void grok_cache_free(grok_cache *c)
 {
@@ -4925,363 +5328,8 @@ GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int 
     return st;
 }
 
-/* The general path over R = B*T rows: every position, every activation kept, hook points. */
-static int grok__forward_general(grok_model *m, int B)
-{
-    const grok_config *c = &m->cfg;
-    grok__acts *a = m->acts;
-    int T = c->n_ctx, C = c->d_model, H = c->n_heads, D = c->d_head, HD = H * D, M = c->d_mlp, V = c->d_vocab_out;
-    int R = B * T, ln = c->normalization == GROK_NORM_LN, l, st, k;
-    int hooked = a->n_hooks > 0 || a->capture != NULL;
-    float eps = (float)c->ln_eps, *w = m->weights;
-    const float *W_E = grok__gp(m, w, a->idx_W_E), *W_pos = grok__gp(m, w, a->idx_W_pos);
-    long i;
-#define GROK__HOOK(data, d1, d2, d3, nd, fmt) \
-    if (hooked && (st = grok__hook_point(m, grok__view4(data, B, d1, d2, d3, nd), fmt, l)) != GROK_OK) return st
+/* ==== >>nets: seed 003's BilinearNet and OneLayerMLP ========================================== */
 
-    l = 0;
-    for (i = 0; i < R; i++)
-        for (k = 0; k < C; k++) {
-            a->embed[i * C + k] = W_E[(long)a->tokens[i] * C + k];
-            a->pos_embed[i * C + k] = W_pos[(i % T) * C + k];
-        }
-    GROK__HOOK(a->embed, T, C, 0, 3, "hook_embed");
-    GROK__HOOK(a->pos_embed, T, C, 0, 3, "hook_pos_embed");
-    for (i = 0; i < (long)R * C; i++) a->layer[0].resid_pre[i] = a->embed[i] + a->pos_embed[i];
-    for (l = 0; l < c->n_layers; l++) {
-        grok__layer_acts *L = &a->layer[l];
-        float *next = l + 1 < c->n_layers ? a->layer[l + 1].resid_pre : a->resid_final;
-        float *Wqkv[3], *bqkv[3];
-        grok_tensor qkv;
-        GROK__HOOK(L->resid_pre, T, C, 0, 3, "blocks.%d.hook_resid_pre");
-        Wqkv[0] = grok__bp(m, w, l, GROK__W_Q); Wqkv[1] = grok__bp(m, w, l, GROK__W_K); Wqkv[2] = grok__bp(m, w, l, GROK__W_V);
-        bqkv[0] = grok__bp(m, w, l, GROK__B_Q); bqkv[1] = grok__bp(m, w, l, GROK__B_K); bqkv[2] = grok__bp(m, w, l, GROK__B_V);
-        if (ln) {
-            grok__layernorm_forward(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
-                                    grok__bp(m, w, l, GROK__LN1_W), grok__bp(m, w, l, GROK__LN1_B), R, C, eps);
-            GROK__HOOK(L->ln1_out, T, C, 0, 3, "blocks.%d.ln1.hook_normalized");
-        }
-        grok__qkv_pack(L->wqkv, L->bqkv, Wqkv, bqkv, C, H, D);
-        grok__matmul_forward(L->qkv, L->ln1_out, L->wqkv, L->bqkv, R, C, 3 * HD, 0, 0);
-        if (hooked) {
-            /* q, k, v are (B,T,H,D) views into the packed (R, 3*H*D) rows */
-            static const char *const qkv_names[3] = {"blocks.%d.attn.hook_q", "blocks.%d.attn.hook_k", "blocks.%d.attn.hook_v"};
-            int s3;
-            for (s3 = 0; s3 < 3; s3++) {
-                qkv = grok__view4(L->qkv + s3 * HD, B, T, H, D, 4);
-                qkv.stride[0] = (long)T * 3 * HD; qkv.stride[1] = 3L * HD; qkv.stride[2] = D; qkv.stride[3] = 1;
-                if ((st = grok__hook_point(m, qkv, qkv_names[s3], l)) != GROK_OK) return st;
-            }
-            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_SCORES);
-            GROK__HOOK(L->scores, H, T, T, 4, "blocks.%d.attn.hook_attn_scores");
-            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_SOFTMAX);
-            GROK__HOOK(L->pattern, H, T, T, 4, "blocks.%d.attn.hook_pattern");
-            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_MIX);
-            GROK__HOOK(L->z, T, H, D, 4, "blocks.%d.attn.hook_z");
-        } else {
-            grok__attention_forward(L->z, L->scores, L->pattern, L->qkv, B, T, H, D, GROK__ATTN_ALL);
-        }
-        grok__matmul_forward(L->attn_out, L->z, grok__bp(m, w, l, GROK__W_O), grok__bp(m, w, l, GROK__B_O), R, HD, C, 0, 0);
-        GROK__HOOK(L->attn_out, T, C, 0, 3, "blocks.%d.hook_attn_out");
-        for (i = 0; i < (long)R * C; i++) L->resid_mid[i] = L->resid_pre[i] + L->attn_out[i];
-        GROK__HOOK(L->resid_mid, T, C, 0, 3, "blocks.%d.hook_resid_mid");
-        if (ln) {
-            grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
-                                    grok__bp(m, w, l, GROK__LN2_W), grok__bp(m, w, l, GROK__LN2_B), R, C, eps);
-            GROK__HOOK(L->ln2_out, T, C, 0, 3, "blocks.%d.ln2.hook_normalized");
-        }
-        grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, l, GROK__W_IN), grok__bp(m, w, l, GROK__B_IN), R, C, M, 0, 0);
-        GROK__HOOK(L->mlp_pre, T, M, 0, 3, "blocks.%d.mlp.hook_pre");
-        grok__act_forward(L->mlp_post, L->mlp_pre, (long)R * M, c->act_fn);
-        GROK__HOOK(L->mlp_post, T, M, 0, 3, "blocks.%d.mlp.hook_post");
-        grok__matmul_forward(L->mlp_out, L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), grok__bp(m, w, l, GROK__B_OUT), R, M, C, 0, 0);
-        GROK__HOOK(L->mlp_out, T, C, 0, 3, "blocks.%d.hook_mlp_out");
-        for (i = 0; i < (long)R * C; i++) next[i] = L->resid_mid[i] + L->mlp_out[i];
-        GROK__HOOK(next, T, C, 0, 3, "blocks.%d.hook_resid_post");
-    }
-    if (ln) {
-        grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
-                                grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), R, C, eps);
-        GROK__HOOK(a->lnf_out, T, C, 0, 3, "ln_final.hook_normalized");
-    }
-#undef GROK__HOOK
-    grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V, 0, 0);
-    return GROK_OK;
-}
-
-/* Sums the per-row losses of rows with a target, in row order. */
-static void grok__loss_sum(grok__acts *a, const int *targets, long rows, double *loss, double *acc)
-{
-    long r;
-    a->loss_sum = 0.0;
-    a->n_correct = 0;
-    for (r = 0; r < rows; r++)
-        if (targets[r] >= 0) { a->loss_sum += a->row_loss[r]; a->n_correct += a->row_correct[r]; }
-    if (loss) *loss = a->n_targets ? a->loss_sum / a->n_targets : 0.0;
-    if (acc) *acc = a->n_targets ? (double)a->n_correct / a->n_targets : 0.0;
-}
-
-static int grok__model_forward(grok_model *m, const int *tokens, const int *targets, int B,
-                               double *loss, double *acc, float *logits_out)
-{
-    const grok_config *c;
-    grok__acts *a;
-    int T, V, R, r, st;
-    if (!m || !m->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_model_forward: NULL argument");
-    c = &m->cfg; a = m->acts;
-    T = c->n_ctx; V = c->d_vocab_out;
-    if (B < 1 || (long)B * T > m->max_rows)
-        return grok__fail(GROK_ERR_ARG, "grok_model_forward: batch %d, want 1..%d", B, m->max_rows / T);
-    R = B * T;
-    if ((st = grok__check_tokens(m, tokens, targets, R)) != GROK_OK) return st;
-    a->B = B;
-    memcpy(a->tokens, tokens, sizeof(int) * (size_t)R);
-    a->n_targets = 0;
-    for (r = 0; r < R; r++) {
-        a->targets[r] = targets ? targets[r] : -1;
-        a->n_targets += a->targets[r] >= 0;
-    }
-
-    a->trimmed = c->n_layers == 1 && targets && !logits_out && !m->general_path && a->n_targets > 0 &&
-                 !a->n_hooks && !a->capture;
-    if (a->trimmed) {
-        if (c->normalization == GROK_NORM_LN) grok__trim_forward(m);
-        else grok__fold_forward(m);
-        grok__loss_sum(a, a->qtarget, a->n_targets, loss, acc);
-        return GROK_OK;
-    }
-    if ((st = grok__forward_general(m, B)) != GROK_OK) {
-        a->n_targets = 0; /* no backward through a failed forward */
-        return st;
-    }
-    if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)R * V);
-    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, R, V);
-    grok__loss_sum(a, a->targets, R, loss, acc);
-    return GROK_OK;
-}
-
-GROKDEF int grok_model_forward(grok_model *m, const int *tokens, const int *targets, int B,
-                               double *loss, double *acc, float *logits_out)
-{
-    unsigned fp = grok__fp_enter();
-    return grok__fp_restore(fp, grok__model_forward(m, tokens, targets, B, loss, acc, logits_out));
-}
-
-static int grok__model_backward(grok_model *m)
-{
-    const grok_config *c;
-    grok__acts *a;
-    int T, C, H, D, HD, M, V, R, B, l, ln;
-    float *w;
-    if (!m || !m->acts) return grok__fail(GROK_ERR_ARG, "grok_model_backward: NULL model");
-    c = &m->cfg; a = m->acts; w = m->weights;
-    if (a->B < 1 || a->n_targets < 1)
-        return grok__fail(GROK_ERR_ARG, "grok_model_backward: the last forward had no targets");
-    if (a->n_hooks)
-        return grok__fail(GROK_ERR_ARG, "grok_model_backward: hooks are registered (grok_model_clear_hooks first)");
-    if (a->trimmed) {
-        if (c->normalization == GROK_NORM_LN) grok__trim_backward(m);
-        else grok__fold_backward(m);
-        return GROK_OK;
-    }
-    T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;
-    ln = c->normalization == GROK_NORM_LN; B = a->B; R = B * T;
-
-    grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, R, V, 1.0 / a->n_targets);
-    if (ln) {
-        grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
-        memset(a->dresid, 0, sizeof(float) * (size_t)R * C);
-        grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
-                                 a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), R, C);
-    } else {
-        grok__matmul_backward(a->dresid, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
-                              a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
-    }
-    /* a->dresid now holds d loss / d resid_post of the last block; each block turns it into
-       d loss / d resid_pre in place (the residual stream passes gradients through unchanged). */
-    for (l = c->n_layers - 1; l >= 0; l--) {
-        grok__layer_acts *L = &a->layer[l];
-        float *dW[3], *db[3];
-        /* MLP */
-        grok__matmul_backward(a->dmlp, grok__bg(m, l, GROK__W_OUT), grok__bg(m, l, GROK__B_OUT), a->dresid,
-                              L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), R, M, C, 0, 0);
-        grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)R * M, c->act_fn);
-        if (ln) {
-            grok__matmul_backward(a->dln, grok__bg(m, l, GROK__W_IN), grok__bg(m, l, GROK__B_IN), a->dmlp,
-                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 0, 0);
-            grok__layernorm_backward(a->dresid, grok__bg(m, l, GROK__LN2_W), grok__bg(m, l, GROK__LN2_B), a->dln,
-                                     L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, l, GROK__LN2_W), R, C);
-        } else {
-            grok__matmul_backward(a->dresid, grok__bg(m, l, GROK__W_IN), grok__bg(m, l, GROK__B_IN), a->dmlp,
-                                  L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 1, 0);
-        }
-        /* attention */
-        grok__matmul_backward(a->dz, grok__bg(m, l, GROK__W_O), grok__bg(m, l, GROK__B_O), a->dresid,
-                              L->z, grok__bp(m, w, l, GROK__W_O), R, HD, C, 0, 0);
-        grok__attention_backward(a->dqkv, a->dz, L->qkv, L->pattern, B, T, H, D);
-        memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
-        grok__matmul_backward(ln ? a->dln : a->dresid, a->dwqkv, NULL, a->dqkv, L->ln1_out, L->wqkv, R, C, 3 * HD, !ln, 0);
-        dW[0] = grok__bg(m, l, GROK__W_Q); dW[1] = grok__bg(m, l, GROK__W_K); dW[2] = grok__bg(m, l, GROK__W_V);
-        grok__qkv_unpack_add(dW, a->dwqkv, C, H, D);
-        db[0] = grok__bg(m, l, GROK__B_Q); db[1] = grok__bg(m, l, GROK__B_K); db[2] = grok__bg(m, l, GROK__B_V);
-        grok__qkv_bias_backward(db, a->dqkv, R, HD);
-        if (ln) grok__layernorm_backward(a->dresid, grok__bg(m, l, GROK__LN1_W), grok__bg(m, l, GROK__LN1_B), a->dln,
-                                         L->resid_pre, L->ln1_mean, L->ln1_rstd, grok__bp(m, w, l, GROK__LN1_W), R, C);
-    }
-    grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->dresid, a->tokens, R, T, C);
-    return GROK_OK;
-}
-
-GROKDEF int grok_model_backward(grok_model *m)
-{
-    unsigned fp = grok__fp_enter();
-    return grok__fp_restore(fp, grok__model_backward(m));
-}
-
-/* ------------------------------------------------------------- optimizer */
-
-/* Nonzero when x (n) holds a NaN or an infinity. Sixteen independent lanes, so that compilers
-   vectorise it at -O2. */
-static int grok__nonfinite(const float *x, long n)
-{
-    uint32_t lane[16] = {0}, w[16], bad = 0;
-    long k = 0;
-    int j;
-    for (; k + 16 <= n; k += 16) {
-        memcpy(w, x + k, sizeof w);
-        for (j = 0; j < 16; j++) lane[j] |= (w[j] & GROK__EXP_BITS) == GROK__EXP_BITS;
-    }
-    for (; k < n; k++) {
-        memcpy(w, x + k, 4);
-        bad |= (w[0] & GROK__EXP_BITS) == GROK__EXP_BITS;
-    }
-    for (j = 0; j < 16; j++) bad |= lane[j];
-    return bad != 0;
-}
-
-/* One job over every trainable tensor: task t takes the t-th of ntasks slices of each (a slice
-   per thread), so that the thread that checks a slice's gradients then updates it while they
-   are in its cache. */
-typedef struct {
-    const grok_param *params;
-    int n_params, check; /* check: test the gradients only, update nothing */
-    float *w, *g, *m, *v;
-    grok__adamw_consts c;
-    int bad[GROK__ROW_TASKS]; /* per task: a non-finite gradient (check) or updated weight */
-} grok__adamw_args;
-
-static void grok__adamw_task(void *ctx, int task, int ntasks)
-{
-    grok__adamw_args *a = (grok__adamw_args *)ctx;
-    grok__adamw_fn update = grok__kernel_get()->adamw;
-    int i, bad = 0;
-    for (i = 0; i < a->n_params; i++) {
-        const grok_param *p = &a->params[i];
-        long n = (long)p->numel, lo = grok__chunk_lo(n, task, ntasks), hi = grok__chunk_lo(n, task + 1, ntasks);
-        size_t o = p->offset + (size_t)lo;
-        if (!p->trainable) continue;
-        if (a->check) bad |= grok__nonfinite(a->g + o, hi - lo);
-        else bad |= update(a->w + o, a->m + o, a->v + o, a->g + o, hi - lo, &a->c);
-    }
-    a->bad[task] = bad;
-}
-
-static int grok__adamw_valid(const grok_adamw *o)
-{
-    return o->lr >= 0.0 && o->weight_decay >= 0.0 && o->beta1 >= 0.0 && o->beta1 < 1.0 && o->beta2 >= 0.0 &&
-           o->beta2 < 1.0 && o->eps >= 0.0;
-}
-
-/* PyTorch's single-tensor AdamW (torch/optim/adamw.py) step t = step + 1, per element:
-     p *= 1 - lr*wd;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
-     p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-   with the scalars computed in double and the element math in float, as torch does.
-   With nonfinite (grok_train's NaN guard) it is set to 1, and nothing is updated, when a
-   trainable gradient is NaN or infinite; else to 2 when an updated weight is, else to 0. */
-static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param *params, int n_params, float *weights,
-                              float *grads, float *adam_m, float *adam_v, const char *who, int *nonfinite)
-{
-    grok__adamw_args a;
-    double lr, t;
-    size_t total = 0;
-    int i, ntasks, bad = 0;
-    if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "%s: need lr, wd, eps >= 0 and betas in [0, 1)", who);
-    lr = o->lr * (o->lr_schedule ? o->lr_schedule(*step, o->lr_schedule_ctx) : 1.0);
-    if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "%s: learning rate %g at step %ld", who, lr, *step);
-    t = (double)(*step + 1);
-    a.c.lr_wd_keep = (float)(1.0 - lr * o->weight_decay);
-    a.c.one_minus_beta1 = (float)(1.0 - o->beta1);
-    a.c.beta2 = (float)o->beta2;
-    a.c.one_minus_beta2 = (float)(1.0 - o->beta2);
-    a.c.step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
-    a.c.bc2_sqrt = (float)sqrt(1.0 - pow(o->beta2, t));
-    a.c.eps = (float)o->eps;
-    a.params = params; a.n_params = n_params;
-    a.w = weights; a.g = grads; a.m = adam_m; a.v = adam_v;
-    for (i = 0; i < n_params; i++) total += params[i].trainable ? params[i].numel : 0;
-    ntasks = grok__tasks_for((long)(total / 4096));
-    if (ntasks > grok__pool_size()) ntasks = grok__pool_size(); /* one slice per thread: no line shared at every cut */
-    if (nonfinite) {
-        a.check = 1;
-        grok__parallel_for(grok__adamw_task, &a, ntasks);
-        for (i = 0; i < ntasks; i++) bad |= a.bad[i];
-        if (bad) { *nonfinite = 1; return GROK_OK; }
-    }
-    a.check = 0;
-    grok__parallel_for(grok__adamw_task, &a, ntasks);
-    for (i = 0; i < ntasks; i++) bad |= a.bad[i];
-    if (nonfinite) *nonfinite = bad ? 2 : 0;
-    (*step)++;
-    return GROK_OK;
-}
-
-static int grok__model_adamw_step(grok_model *m)
-{
-    if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
-    return grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads, m->adam_m, m->adam_v,
-                              "grok_model_adamw_step", NULL);
-}
-
-GROKDEF int grok_model_adamw_step(grok_model *m)
-{
-    unsigned fp = grok__fp_enter();
-    return grok__fp_restore(fp, grok__model_adamw_step(m));
-}
-
-static int grok__model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
-                                double *loss, double *acc)
-{
-    double sum = 0.0;
-    long correct = 0, count = 0;
-    int start, B, st;
-    if (!m || !m->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: NULL argument");
-    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: %d sequences", n);
-    if ((st = grok__check_tokens(m, tokens, targets, (long)n * m->cfg.n_ctx)) != GROK_OK) return st;
-    B = m->max_rows / m->cfg.n_ctx;
-    for (start = 0; start < n; start += B) {
-        int b = n - start < B ? n - start : B;
-        long off = (long)start * m->cfg.n_ctx;
-        if ((st = grok_model_forward(m, tokens + off, targets + off, b, NULL, NULL, NULL)) != GROK_OK) return st;
-        sum += m->acts->loss_sum;
-        correct += m->acts->n_correct;
-        count += m->acts->n_targets;
-    }
-    /* The buffers now hold a partial batch: a backward pass must follow a fresh forward. */
-    m->acts->n_targets = 0;
-    if (loss) *loss = count ? sum / count : 0.0;
-    if (acc) *acc = count ? (double)correct / count : 0.0;
-    return GROK_OK;
-}
-
-GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
-                                double *loss, double *acc)
-{
-    unsigned fp = grok__fp_enter();
-    return grok__fp_restore(fp, grok__model_evaluate(m, tokens, targets, n, loss, acc));
-}
-
-/* ------------------------------------------------------------------ nets */
 
 struct grok__net_acts {
     float *x, *y;              /* bilinear: x_embed, y_embed (B,E) */
@@ -5309,15 +5357,13 @@ static const char *const grok__net_hooks[2][5] = {
     {"x_embed", "y_embed", "embed_stack", "hidden", "out"}};
 
 /* Carves every buffer from the arena; with ar->base == NULL it only counts the bytes. */
-static void grok__net_layout(grok_net *net, grok_arena *ar)
+static void grok__net_layout(void *obj, grok_arena *ar)
 {
+    grok_net *net = (grok_net *)obj;
     grok__net_acts *a = net->acts;
     size_t B = (size_t)net->max_rows, E = (size_t)net->cfg.embed_dim, W = (size_t)grok__net_mid(&net->cfg);
-    size_t N = (size_t)net->cfg.n, f = sizeof(float), np = net->num_parameters;
-    net->weights = (float *)grok__take(ar, np * f);
-    net->grads = (float *)grok__take(ar, np * f);
-    net->adam_m = (float *)grok__take(ar, np * f);
-    net->adam_v = (float *)grok__take(ar, np * f);
+    size_t N = (size_t)net->cfg.n, f = sizeof(float);
+    grok__pset_layout(&net->weights, &net->grads, &net->adam_m, &net->adam_v, net->num_parameters, ar);
     if (net->cfg.kind == GROK_NET_MLP) {
         a->stack = (float *)grok__take(ar, B * 2 * E * f);
         a->dstack = (float *)grok__take(ar, B * 2 * E * f);
@@ -5341,7 +5387,6 @@ GROKDEF int grok_net_init(grok_net *net, const grok_net_config *cfg, int max_bat
 {
     const long big = 1L << 20;
     grok_net_config c;
-    grok_arena count;
     grok_rng rng;
     size_t table_bytes, j;
     int st, i, E, W, mlp;
@@ -5372,14 +5417,11 @@ GROKDEF int grok_net_init(grok_net *net, const grok_net_config *cfg, int max_bat
     grok__param_push(net->params, &net->n_params, &net->num_parameters, "W_E_b", 2, c.n, E, 0, 1);
     if (mlp) grok__param_push(net->params, &net->n_params, &net->num_parameters, "W", 2, 2 * E, W, 0, 1);
     grok__param_push(net->params, &net->n_params, &net->num_parameters, "W_U", 2, W, c.n, 0, 1);
-    memset(&count, 0, sizeof count);
-    grok__net_layout(net, &count);
-    if ((st = grok_arena_init(&net->arena, count.used)) != GROK_OK) {
+    if ((st = grok__arena_build(&net->arena, grok__net_layout, net)) != GROK_OK) {
         GROK_FREE(net->acts);
         memset(net, 0, sizeof *net);
         return st;
     }
-    grok__net_layout(net, &net->arena);
     /* seed 003: torch.randn(shape) / sqrt(fan), fan = embed_dim for the embeddings, else rows */
     memset(net->weights, 0, sizeof(float) * net->num_parameters);
     memset(net->grads, 0, sizeof(float) * net->num_parameters);
@@ -5392,6 +5434,15 @@ GROKDEF int grok_net_init(grok_net *net, const grok_net_config *cfg, int max_bat
         for (j = 0; j < p->numel; j++) net->weights[p->offset + j] = (float)(grok_rng_normal(&rng) * scale);
     }
     return GROK_OK;
+}
+
+static grok__pset grok__pset_net(grok_net *net)
+{
+    grok__pset ps;
+    ps.n_params = net->n_params; ps.params = net->params; ps.num_parameters = net->num_parameters;
+    ps.weights = net->weights; ps.grads = net->grads; ps.adam_m = net->adam_m; ps.adam_v = net->adam_v;
+    ps.opt = &net->opt; ps.step = &net->step; ps.epoch = &net->epoch; ps.metrics = &net->metrics;
+    return ps;
 }
 
 GROKDEF void grok_net_free(grok_net *net)
@@ -5562,47 +5613,6 @@ GROKDEF int grok_net_backward(grok_net *net)
     return grok__fp_restore(fp, grok__net_backward(net));
 }
 
-static int grok__net_adamw_step(grok_net *net)
-{
-    if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "grok_net_adamw_step: NULL net");
-    return grok__adamw_params(&net->opt, &net->step, net->params, net->n_params, net->weights, net->grads, net->adam_m,
-                              net->adam_v, "grok_net_adamw_step", NULL);
-}
-
-GROKDEF int grok_net_adamw_step(grok_net *net)
-{
-    unsigned fp = grok__fp_enter();
-    return grok__fp_restore(fp, grok__net_adamw_step(net));
-}
-
-static int grok__net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
-                              double *acc)
-{
-    double sum = 0.0;
-    long correct = 0, count = 0;
-    int start, st;
-    if (!net || !net->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_net_evaluate: NULL argument");
-    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_net_evaluate: %d rows", n);
-    for (start = 0; start < n; start += net->max_rows) {
-        int b = n - start < net->max_rows ? n - start : net->max_rows;
-        if ((st = grok_net_forward(net, tokens + 3L * start, targets + 3L * start, b, NULL, NULL, NULL)) != GROK_OK) return st;
-        sum += net->acts->loss_sum;
-        correct += net->acts->n_correct;
-        count += net->acts->n_targets;
-    }
-    net->acts->n_targets = 0; /* the buffers hold a partial set: backward needs a fresh forward */
-    if (loss) *loss = count ? sum / count : 0.0;
-    if (acc) *acc = count ? (double)correct / count : 0.0;
-    return GROK_OK;
-}
-
-GROKDEF int grok_net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
-                              double *acc)
-{
-    unsigned fp = grok__fp_enter();
-    return grok__fp_restore(fp, grok__net_evaluate(net, tokens, targets, n, loss, acc));
-}
-
 GROKDEF int grok_net_add_hook(grok_net *net, const char *name, grok_hook_fn fn, void *ctx)
 {
     grok__net_acts *a;
@@ -5614,12 +5624,7 @@ GROKDEF int grok_net_add_hook(grok_net *net, const char *name, grok_hook_fn fn, 
         if (strcmp(grok__net_hooks[mlp][i], name) == 0) break;
     if (i == 5 || !grok__net_hooks[mlp][i])
         return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: '%s' is not a hook point of %s", name, mlp ? "OneLayerMLP" : "BilinearNet");
-    if (a->n_hooks >= GROK_MAX_HOOKS) return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: at most %d hooks", GROK_MAX_HOOKS);
-    snprintf(a->hooks[a->n_hooks].name, GROK_NAME_MAX, "%s", name);
-    a->hooks[a->n_hooks].fn = fn;
-    a->hooks[a->n_hooks].ctx = ctx;
-    a->n_hooks++;
-    return GROK_OK;
+    return grok__hook_add(a->hooks, &a->n_hooks, name, fn, ctx, "grok_net_add_hook");
 }
 
 GROKDEF void grok_net_clear_hooks(grok_net *net)
@@ -5651,7 +5656,202 @@ GROKDEF int grok_net_cache_run(grok_cache *c, grok_net *net, const int *tokens, 
     return st;
 }
 
-/* ----------------------------------------------------------------- tasks */
+/* ==== >>optimizer: AdamW ====================================================================== */
+
+GROKDEF grok_adamw grok_adamw_default(void)
+{
+    grok_adamw o;
+    memset(&o, 0, sizeof o);
+    o.lr = 1e-3; o.weight_decay = 1.0; o.beta1 = 0.9; o.beta2 = 0.98; o.eps = 1e-8;
+    return o;
+}
+
+
+/* Nonzero when x (n) holds a NaN or an infinity. Sixteen independent lanes, so that compilers
+   vectorise it at -O2. */
+static int grok__nonfinite(const float *x, long n)
+{
+    uint32_t lane[16] = {0}, w[16], bad = 0;
+    long k = 0;
+    int j;
+    for (; k + 16 <= n; k += 16) {
+        memcpy(w, x + k, sizeof w);
+        for (j = 0; j < 16; j++) lane[j] |= (w[j] & GROK__EXP_BITS) == GROK__EXP_BITS;
+    }
+    for (; k < n; k++) {
+        memcpy(w, x + k, 4);
+        bad |= (w[0] & GROK__EXP_BITS) == GROK__EXP_BITS;
+    }
+    for (j = 0; j < 16; j++) bad |= lane[j];
+    return bad != 0;
+}
+
+/* One job over every trainable tensor: task t takes the t-th of ntasks slices of each (a slice
+   per thread), so that the thread that checks a slice's gradients then updates it while they
+   are in its cache. */
+typedef struct {
+    const grok_param *params;
+    int n_params, check; /* check: test the gradients only, update nothing */
+    float *w, *g, *m, *v;
+    grok__adamw_consts c;
+    int bad[GROK__ROW_TASKS]; /* per task: a non-finite gradient (check) or updated weight */
+} grok__adamw_args;
+
+static void grok__adamw_task(void *ctx, int task, int ntasks)
+{
+    grok__adamw_args *a = (grok__adamw_args *)ctx;
+    grok__adamw_fn update = grok__kernel_get()->adamw;
+    int i, bad = 0;
+    for (i = 0; i < a->n_params; i++) {
+        const grok_param *p = &a->params[i];
+        long n = (long)p->numel, lo = grok__chunk_lo(n, task, ntasks), hi = grok__chunk_lo(n, task + 1, ntasks);
+        size_t o = p->offset + (size_t)lo;
+        if (!p->trainable) continue;
+        if (a->check) bad |= grok__nonfinite(a->g + o, hi - lo);
+        else bad |= update(a->w + o, a->m + o, a->v + o, a->g + o, hi - lo, &a->c);
+    }
+    a->bad[task] = bad;
+}
+
+static int grok__adamw_valid(const grok_adamw *o)
+{
+    return o->lr >= 0.0 && o->weight_decay >= 0.0 && o->beta1 >= 0.0 && o->beta1 < 1.0 && o->beta2 >= 0.0 &&
+           o->beta2 < 1.0 && o->eps >= 0.0;
+}
+
+/* PyTorch's single-tensor AdamW (torch/optim/adamw.py) step t = step + 1, per element:
+     p *= 1 - lr*wd;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
+     p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+   with the scalars computed in double and the element math in float, as torch does.
+   With nonfinite (grok_train's NaN guard) it is set to 1, and nothing is updated, when a
+   trainable gradient is NaN or infinite; else to 2 when an updated weight is, else to 0. */
+static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param *params, int n_params, float *weights,
+                              float *grads, float *adam_m, float *adam_v, const char *who, int *nonfinite)
+{
+    grok__adamw_args a;
+    double lr, t;
+    size_t total = 0;
+    int i, ntasks, bad = 0;
+    if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "%s: need lr, wd, eps >= 0 and betas in [0, 1)", who);
+    lr = o->lr * (o->lr_schedule ? o->lr_schedule(*step, o->lr_schedule_ctx) : 1.0);
+    if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "%s: learning rate %g at step %ld", who, lr, *step);
+    t = (double)(*step + 1);
+    a.c.lr_wd_keep = (float)(1.0 - lr * o->weight_decay);
+    a.c.one_minus_beta1 = (float)(1.0 - o->beta1);
+    a.c.beta2 = (float)o->beta2;
+    a.c.one_minus_beta2 = (float)(1.0 - o->beta2);
+    a.c.step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
+    a.c.bc2_sqrt = (float)sqrt(1.0 - pow(o->beta2, t));
+    a.c.eps = (float)o->eps;
+    a.params = params; a.n_params = n_params;
+    a.w = weights; a.g = grads; a.m = adam_m; a.v = adam_v;
+    for (i = 0; i < n_params; i++) total += params[i].trainable ? params[i].numel : 0;
+    ntasks = grok__tasks_for((long)(total / 4096));
+    if (ntasks > grok__pool_size()) ntasks = grok__pool_size(); /* one slice per thread: no line shared at every cut */
+    if (nonfinite) {
+        a.check = 1;
+        grok__parallel_for(grok__adamw_task, &a, ntasks);
+        for (i = 0; i < ntasks; i++) bad |= a.bad[i];
+        if (bad) { *nonfinite = 1; return GROK_OK; }
+    }
+    a.check = 0;
+    grok__parallel_for(grok__adamw_task, &a, ntasks);
+    for (i = 0; i < ntasks; i++) bad |= a.bad[i];
+    if (nonfinite) *nonfinite = bad ? 2 : 0;
+    (*step)++;
+    return GROK_OK;
+}
+
+static int grok__model_adamw_step(grok_model *m)
+{
+    if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_model_adamw_step: NULL model");
+    return grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads, m->adam_m, m->adam_v,
+                              "grok_model_adamw_step", NULL);
+}
+
+GROKDEF int grok_model_adamw_step(grok_model *m)
+{
+    unsigned fp = grok__fp_enter();
+    return grok__fp_restore(fp, grok__model_adamw_step(m));
+}
+
+static int grok__net_adamw_step(grok_net *net)
+{
+    if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "grok_net_adamw_step: NULL net");
+    return grok__adamw_params(&net->opt, &net->step, net->params, net->n_params, net->weights, net->grads, net->adam_m,
+                              net->adam_v, "grok_net_adamw_step", NULL);
+}
+
+GROKDEF int grok_net_adamw_step(grok_net *net)
+{
+    unsigned fp = grok__fp_enter();
+    return grok__fp_restore(fp, grok__net_adamw_step(net));
+}
+
+/* ==== >>evaluate: loss and accuracy over a data set =========================================== */
+
+static int grok__model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
+                                double *loss, double *acc)
+{
+    double sum = 0.0;
+    long correct = 0, count = 0;
+    int start, B, st;
+    if (!m || !m->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: NULL argument");
+    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_model_evaluate: %d sequences", n);
+    if ((st = grok__check_tokens(m, tokens, targets, (long)n * m->cfg.n_ctx)) != GROK_OK) return st;
+    B = m->max_rows / m->cfg.n_ctx;
+    for (start = 0; start < n; start += B) {
+        int b = n - start < B ? n - start : B;
+        long off = (long)start * m->cfg.n_ctx;
+        if ((st = grok_model_forward(m, tokens + off, targets + off, b, NULL, NULL, NULL)) != GROK_OK) return st;
+        sum += m->acts->loss_sum;
+        correct += m->acts->n_correct;
+        count += m->acts->n_targets;
+    }
+    /* The buffers now hold a partial batch: a backward pass must follow a fresh forward. */
+    m->acts->n_targets = 0;
+    if (loss) *loss = count ? sum / count : 0.0;
+    if (acc) *acc = count ? (double)correct / count : 0.0;
+    return GROK_OK;
+}
+
+GROKDEF int grok_model_evaluate(grok_model *m, const int *tokens, const int *targets, int n,
+                                double *loss, double *acc)
+{
+    unsigned fp = grok__fp_enter();
+    return grok__fp_restore(fp, grok__model_evaluate(m, tokens, targets, n, loss, acc));
+}
+
+static int grok__net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
+                              double *acc)
+{
+    double sum = 0.0;
+    long correct = 0, count = 0;
+    int start, st;
+    if (!net || !net->acts || !tokens || !targets) return grok__fail(GROK_ERR_ARG, "grok_net_evaluate: NULL argument");
+    if (n < 1) return grok__fail(GROK_ERR_ARG, "grok_net_evaluate: %d rows", n);
+    for (start = 0; start < n; start += net->max_rows) {
+        int b = n - start < net->max_rows ? n - start : net->max_rows;
+        if ((st = grok_net_forward(net, tokens + 3L * start, targets + 3L * start, b, NULL, NULL, NULL)) != GROK_OK) return st;
+        sum += net->acts->loss_sum;
+        correct += net->acts->n_correct;
+        count += net->acts->n_targets;
+    }
+    net->acts->n_targets = 0; /* the buffers hold a partial set: backward needs a fresh forward */
+    if (loss) *loss = count ? sum / count : 0.0;
+    if (acc) *acc = count ? (double)correct / count : 0.0;
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_evaluate(grok_net *net, const int *tokens, const int *targets, int n, double *loss,
+                              double *acc)
+{
+    unsigned fp = grok__fp_enter();
+    return grok__fp_restore(fp, grok__net_evaluate(net, tokens, targets, n, loss, acc));
+}
+
+/* ==== >>tasks: modular arithmetic, groups, n-digit addition =================================== */
+
 
 GROKDEF int grok_data_alloc(grok_data *d, int n, int n_ctx)
 {
@@ -5804,7 +6004,7 @@ GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn 
     return grok__task_pairs(train, test, fn, ctx, p, frac_train, data_seed, "grok_task_modop_fn");
 }
 
-/* ----- groups (seed 003) */
+/* ---- groups (seed 003) */
 
 /* Rank of the permutation x (n) in lexicographic order (its Lehmer code). */
 static int grok__perm_rank(const int *x, int n)
@@ -6123,7 +6323,8 @@ GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const f
     return GROK_OK;
 }
 
-/* ------------------------------------------------------------ checkpoint */
+/* ==== >>io: checkpoints; safetensors, .npy, data splits, run summaries ======================== */
+
 /* Format, version 1, every number little-endian:
      "GROKCKPT" (8 bytes), u32 version, u32 flags (bit 0: AdamW moments present)
      config:  i32 n_layers n_heads d_model d_head d_mlp d_vocab d_vocab_out n_ctx act_fn
@@ -6379,7 +6580,8 @@ done:
     return st;
 }
 
-/* ------------------------------------------------------------------- I/O */
+#ifndef GROK_NO_INTEROP
+/* ---- interchange: arrays, files written whole, JSON */
 /* safetensors, .npy, data splits from files, run summaries. Every reader checks sizes with
    overflow-free arithmetic before it allocates or indexes anything. */
 
@@ -7756,929 +7958,11 @@ GROKDEF int grok_run_summary_save(const char *path, const grok_model *m, const g
     return grok__commit(f, ok, tmp, path, "grok_run_summary_save");
 }
 
-/* ----------------------------------------------------------------- plots */
-/* ColorBrewer RdBu (11 classes, reversed so that negative is blue) with a white centre, and
-   matplotlib's viridis at 9 stops; colours are interpolated linearly in sRGB. */
-static const unsigned char grok__rdbu[11][3] = {
-    {5, 48, 97}, {33, 102, 172}, {67, 147, 195}, {146, 197, 222}, {209, 229, 240}, {255, 255, 255},
-    {253, 219, 199}, {244, 165, 130}, {214, 96, 77}, {178, 24, 43}, {103, 0, 31}};
-static const unsigned char grok__viridis[9][3] = {
-    {68, 1, 84}, {71, 45, 123}, {59, 82, 139}, {44, 114, 142}, {33, 145, 140},
-    {40, 174, 128}, {94, 201, 98}, {173, 220, 48}, {253, 231, 37}};
+#endif /* GROK_NO_INTEROP */
 
-static void grok__cmap_hex(char hex[8], grok_cmap cmap, double t) /* t in [0, 1]; NaN: grey */
-{
-    const unsigned char(*s)[3] = cmap == GROK_CMAP_VIRIDIS ? grok__viridis : grok__rdbu;
-    int n = cmap == GROK_CMAP_VIRIDIS ? 9 : 11, i, k, c[3];
-    double u, fr;
-    if (t != t) { memcpy(hex, "#bdbdbd", 8); return; }
-    if (t < 0) t = 0;
-    if (t > 1) t = 1;
-    u = t * (n - 1);
-    i = (int)u;
-    if (i > n - 2) i = n - 2;
-    fr = u - i;
-    for (k = 0; k < 3; k++) c[k] = (int)floor(s[i][k] + fr * (s[i + 1][k] - s[i][k]) + 0.5);
-    snprintf(hex, 8, "#%02x%02x%02x", c[0] & 255, c[1] & 255, c[2] & 255);
-}
+/* ==== >>analysis: DFT, Fourier basis, SVD, the seeds' analyses, progress measures ============= */
 
-GROKDEF void grok_xml_escape(FILE *f, const char *s)
-{
-    if (!f || !s) return;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '&') fputs("&amp;", f);
-        else if (ch == '<') fputs("&lt;", f);
-        else if (ch == '>') fputs("&gt;", f);
-        else if (ch == '"') fputs("&quot;", f);
-        else if (ch == '\'') fputs("&#39;", f);
-        else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') continue;
-        else fputc(ch, f);
-    }
-}
-
-static void grok__svg_text(FILE *f, double x, double y, const char *anchor, const char *attrs, const char *s)
-{
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s%s>", x, y, anchor, attrs ? " " : "", attrs ? attrs : "");
-    grok_xml_escape(f, s);
-    fputs("</text>\n", f);
-}
-
-/* Up to 12 "nice" ticks (1, 2, 5 x 10^k apart) within [lo, hi]. */
-static int grok__ticks(double *t, double lo, double hi)
-{
-    double range = hi - lo, step, mag, v;
-    int n = 0;
-    if (!(range > 0)) { t[0] = lo; return 1; }
-    step = range / 5;
-    mag = pow(10, floor(log10(step)));
-    step = step / mag < 1.5 ? mag : step / mag < 3.5 ? 2 * mag : step / mag < 7.5 ? 5 * mag : 10 * mag;
-    for (v = ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step && n < 12; v += step) t[n++] = fabs(v) < 1e-12 * step ? 0 : v;
-    return n;
-}
-
-static void grok__fmt(char *buf, size_t n, double v) { snprintf(buf, n, "%.4g", v); }
-
-struct grok__frame { double x0, y0, w, h; }; /* the plotting area of one panel */
-
-static void grok__axes(FILE *f, const struct grok__frame *fr, double xlo, double xhi, double ylo, double yhi, int log_y,
-                       const grok_plot *p, const char *title, int flip_y)
-{
-    double t[16];
-    char b[32];
-    int n, i;
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", fr->x0,
-            fr->y0, fr->w, fr->h);
-    n = grok__ticks(t, xlo, xhi);
-    for (i = 0; i < n; i++) {
-        double px = fr->x0 + (xhi > xlo ? (t[i] - xlo) / (xhi - xlo) : 0.5) * fr->w;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", px, fr->y0 + fr->h, px,
-                fr->y0 + fr->h + 4);
-        grok__fmt(b, sizeof b, t[i]);
-        grok__svg_text(f, px, fr->y0 + fr->h + 15, "middle", NULL, b);
-    }
-    if (log_y) {
-        double e;
-        n = 0;
-        for (e = ceil(ylo - 1e-9); e <= yhi + 1e-9 && n < 16; e += yhi - ylo > 12 ? 2 : 1) t[n++] = e;
-    } else n = grok__ticks(t, ylo, yhi);
-    for (i = 0; i < n; i++) {
-        double fy = yhi > ylo ? (t[i] - ylo) / (yhi - ylo) : 0.5;
-        double py = flip_y ? fr->y0 + fy * fr->h : fr->y0 + fr->h - fy * fr->h;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", fr->x0 - 4, py, fr->x0, py);
-        if (log_y) snprintf(b, sizeof b, "1e%d", (int)t[i]);
-        else grok__fmt(b, sizeof b, t[i]);
-        grok__svg_text(f, fr->x0 - 6, py + 4, "end", NULL, b);
-    }
-    if (title) grok__svg_text(f, fr->x0 + fr->w / 2, fr->y0 - 10, "middle", "font-size=\"13\" font-weight=\"bold\"", title);
-    if (p->xlabel) grok__svg_text(f, fr->x0 + fr->w / 2, fr->y0 + fr->h + 32, "middle", NULL, p->xlabel);
-    if (p->ylabel) {
-        char tr[96];
-        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", fr->x0 - 44, fr->y0 + fr->h / 2);
-        grok__svg_text(f, fr->x0 - 44, fr->y0 + fr->h / 2, "middle", tr, p->ylabel);
-    }
-}
-
-static void grok__cbar(FILE *f, double x, double y, double h, grok_cmap cmap, double vmin, double vmax, const char *label)
-{
-    double t[16], step = h / GROK_PLOT_CBAR_STEPS;
-    char hex[8], b[32];
-    int i, n;
-    for (i = 0; i < GROK_PLOT_CBAR_STEPS; i++) {
-        grok__cmap_hex(hex, cmap, (i + 0.5) / GROK_PLOT_CBAR_STEPS);
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.2f\" width=\"12\" height=\"%.2f\" fill=\"%s\"/>\n", x,
-                y + h - (i + 1) * step, step + 0.3, hex);
-    }
-    n = grok__ticks(t, vmin, vmax);
-    for (i = 0; i < n; i++) {
-        double py = y + h - (vmax > vmin ? (t[i] - vmin) / (vmax - vmin) : 0.5) * h;
-        grok__fmt(b, sizeof b, t[i]);
-        grok__svg_text(f, x + 15, py + 4, "start", NULL, b);
-    }
-    if (label) {
-        char tr[96];
-        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", x + 58, y + h / 2);
-        grok__svg_text(f, x + 58, y + h / 2, "middle", tr, label);
-    }
-}
-
-static const char *const grok__series_colours[10] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
-{
-    int np, pc, pr, W, H, i, j, k, q;
-    double lo = 0, hi = 0, xlo = 0, xhi = 0, cw, ch;
-    grok_cmap cmap;
-    long cells;
-    if (!f || !p) return grok__fail(GROK_ERR_ARG, "grok_plot_write: NULL argument");
-    np = p->n_panels ? p->n_panels : 1;
-    pc = p->panel_cols ? p->panel_cols : (np < 4 ? np : 4);
-    W = p->width ? p->width : 420;
-    H = p->height ? p->height : 320;
-    if (np < 1 || np > 4096 || pc < 1 || W < 100 || W > 4000 || H < 100 || H > 4000)
-        return grok__fail(GROK_ERR_ARG, "grok_plot_write: bad panels (%d, %d columns) or size %d x %d", np, pc, W, H);
-    if (pc > np) pc = np;
-    pr = (np + pc - 1) / pc;
-    if (p->n_vlines < 0 || (p->n_vlines > 0 && !p->vlines))
-        return grok__fail(GROK_ERR_ARG, "grok_plot_write: n_vlines %d without vlines", p->n_vlines);
-    if (p->kind == GROK_PLOT_HEATMAP) {
-        if (!p->z || p->rows < 1 || p->cols < 1 || (double)p->rows * p->cols * np > 5e7)
-            return grok__fail(GROK_ERR_ARG, "grok_plot_write: heatmap needs z and 1 <= rows (%d), cols (%d)", p->rows, p->cols);
-        cmap = p->cmap ? p->cmap : GROK_CMAP_RDBU;
-    } else if (p->kind == GROK_PLOT_LINES) {
-        if (!p->x || !p->y || p->n < 1 || p->n_series < 1 || (double)p->n * p->n_series * np > 5e7)
-            return grok__fail(GROK_ERR_ARG, "grok_plot_write: lines need x, y, n >= 1 (%d) and n_series >= 1 (%d)", p->n,
-                              p->n_series);
-        cmap = GROK_CMAP_RDBU;
-    } else if (p->kind == GROK_PLOT_SCATTER) {
-        if (!p->x || !p->y || p->n < 1 || np != 1)
-            return grok__fail(GROK_ERR_ARG, "grok_plot_write: scatter needs x, y, n >= 1 (%d) and one panel", p->n);
-        cmap = p->cmap ? p->cmap : GROK_CMAP_VIRIDIS;
-    } else return grok__fail(GROK_ERR_ARG, "grok_plot_write: unknown kind %d", (int)p->kind);
-    if (cmap != GROK_CMAP_RDBU && cmap != GROK_CMAP_VIRIDIS) return grok__fail(GROK_ERR_ARG, "grok_plot_write: unknown cmap %d", (int)cmap);
-
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n", W * pc, H * pr, W * pc, H * pr);
-    if (p->title) grok__svg_text(f, W * pc / 2.0, 16, "middle", "font-size=\"14\" font-weight=\"bold\"", p->title);
-
-    if (p->kind == GROK_PLOT_HEATMAP || (p->kind == GROK_PLOT_SCATTER && p->c)) { /* colour range */
-        const double *v = p->kind == GROK_PLOT_HEATMAP ? p->z : p->c;
-        long nv = p->kind == GROK_PLOT_HEATMAP ? (long)np * p->rows * p->cols : p->n, r;
-        int any = 0;
-        if (p->vmin < p->vmax) { lo = p->vmin; hi = p->vmax; }
-        else {
-            for (r = 0; r < nv; r++) if (isfinite(v[r])) {
-                if (!any || v[r] < lo) lo = v[r];
-                if (!any || v[r] > hi) hi = v[r];
-                any = 1;
-            }
-            if (cmap == GROK_CMAP_RDBU) { hi = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi); lo = -hi; }
-            if (!(hi > lo)) { lo -= 1; hi += 1; }
-        }
-    }
-    cells = 0;
-    for (q = 0; q < np; q++) {
-        struct grok__frame fr;
-        const char *pt = p->panel_titles ? p->panel_titles[q] : NULL;
-        double ox = (q % pc) * W, oy = (q / pc) * H + (p->title ? 18 : 0);
-        char hex[8];
-        fr.x0 = ox + 62;
-        fr.y0 = oy + (pt ? 30 : 14);
-        fr.w = W - 62 - (p->kind == GROK_PLOT_LINES && !(p->kind == GROK_PLOT_SCATTER && p->c) ? 16 : 86);
-        fr.h = H - (fr.y0 - oy) - 44 - (p->title && q / pc == pr - 1 ? 18 : 0);
-        if (p->kind == GROK_PLOT_HEATMAP) {
-            const double *z = p->z + (long)q * p->rows * p->cols;
-            cw = fr.w / p->cols;
-            ch = fr.h / p->rows;
-            for (i = 0; i < p->rows; i++)
-                for (j = 0; j < p->cols; j++) {
-                    double v = z[(long)i * p->cols + j];
-                    grok__cmap_hex(hex, cmap, isfinite(v) ? (v - lo) / (hi - lo) : NAN);
-                    fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n", fr.x0 + j * cw,
-                            fr.y0 + i * ch, cw + 0.25, ch + 0.25, hex);
-                    cells++;
-                }
-            grok__axes(f, &fr, 0, p->cols - 1, 0, p->rows - 1, 0, p, pt, 1);
-            grok__cbar(f, fr.x0 + fr.w + 10, fr.y0, fr.h, cmap, lo, hi, p->clabel);
-        } else {
-            /* x and y ranges over every panel (shared scale) */
-            const double *y = p->y + (p->kind == GROK_PLOT_LINES ? (long)q * p->n_series * p->n : 0);
-            double ylo = 0, yhi = 0;
-            int ny = p->kind == GROK_PLOT_LINES ? p->n_series : 1, any = 0, anyx = 0;
-            long r, tot = p->kind == GROK_PLOT_LINES ? (long)np * p->n_series * p->n : p->n;
-            for (r = 0; r < p->n; r++) if (isfinite(p->x[r])) {
-                if (!anyx || p->x[r] < xlo) xlo = p->x[r];
-                if (!anyx || p->x[r] > xhi) xhi = p->x[r];
-                anyx = 1;
-            }
-            for (r = 0; r < tot; r++) {
-                double v = p->y[r];
-                if (!isfinite(v) || (p->log_y && !(v > 0))) continue;
-                v = p->log_y ? log10(v) : v;
-                if (!any || v < ylo) ylo = v;
-                if (!any || v > yhi) yhi = v;
-                any = 1;
-            }
-            if (!(xhi > xlo)) { xlo -= 1; xhi += 1; }
-            if (!(yhi > ylo)) { ylo -= 1; yhi += 1; }
-            else if (p->log_y) { ylo = floor(ylo); yhi = ceil(yhi); }
-            else { double pad = 0.04 * (yhi - ylo); ylo -= pad; yhi += pad; }
-            if (p->kind == GROK_PLOT_SCATTER && p->c) fr.w = W - 62 - 86;
-            grok__axes(f, &fr, xlo, xhi, ylo, yhi, p->log_y, p, pt, 0);
-            for (k = 0; k < p->n_vlines; k++) {
-                double px = fr.x0 + (p->vlines[k] - xlo) / (xhi - xlo) * fr.w;
-                if (!(px >= fr.x0 && px <= fr.x0 + fr.w)) continue;
-                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>\n",
-                        px, fr.y0, px, fr.y0 + fr.h);
-                if (p->vline_labels && p->vline_labels[k]) {
-                    char tr[96];
-                    snprintf(tr, sizeof tr, "fill=\"#555\" transform=\"rotate(-90 %.1f %.1f)\"", px - 3, fr.y0 + 4);
-                    grok__svg_text(f, px - 3, fr.y0 + 4, "end", tr, p->vline_labels[k]);
-                }
-            }
-            for (k = 0; k < ny; k++) {
-                const double *ys = y + (long)k * p->n;
-                int pen = 0;
-                if (p->kind == GROK_PLOT_LINES)
-                    fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" d=\"", grok__series_colours[k % 10]);
-                for (r = 0; r < p->n; r++) {
-                    double v = ys[r], px, py;
-                    if (!isfinite(v) || !isfinite(p->x[r]) || (p->log_y && !(v > 0))) { pen = 0; continue; }
-                    v = p->log_y ? log10(v) : v;
-                    px = fr.x0 + (p->x[r] - xlo) / (xhi - xlo) * fr.w;
-                    py = fr.y0 + fr.h - (v - ylo) / (yhi - ylo) * fr.h;
-                    if (p->kind == GROK_PLOT_LINES) { fprintf(f, "%s%.1f %.1f", pen ? " L" : " M", px, py); pen = 1; }
-                    else {
-                        double cv = p->c ? p->c[r] : NAN;
-                        if (p->c) grok__cmap_hex(hex, cmap, isfinite(cv) ? (cv - lo) / (hi - lo) : NAN);
-                        else memcpy(hex, "#1f77b4", 8);
-                        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.2\" fill=\"%s\" fill-opacity=\"0.8\"/>\n", px, py, hex);
-                    }
-                }
-                if (p->kind == GROK_PLOT_LINES) fputs("\"/>\n", f);
-            }
-            if (p->kind == GROK_PLOT_LINES && p->names && q == 0)
-                for (k = 0; k < p->n_series; k++) {
-                    double ly = fr.y0 + 10 + 14 * k;
-                    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"3\" fill=\"%s\"/>\n", fr.x0 + fr.w - 120,
-                            ly - 4, grok__series_colours[k % 10]);
-                    grok__svg_text(f, fr.x0 + fr.w - 102, ly, "start", NULL, p->names[k] ? p->names[k] : "");
-                }
-            if (p->kind == GROK_PLOT_SCATTER && p->c) grok__cbar(f, fr.x0 + fr.w + 10, fr.y0, fr.h, cmap, lo, hi, p->clabel);
-        }
-    }
-    (void)cells;
-    fputs("</svg>\n", f);
-    if (ferror(f)) return grok__fail(GROK_ERR_IO, "grok_plot_write: write failed");
-    return GROK_OK;
-}
-
-GROKDEF int grok_plot_save(const char *path, const grok_plot *p)
-{
-    FILE *f;
-    int st;
-    if (!path || !p) return grok__fail(GROK_ERR_ARG, "grok_plot_save: NULL argument");
-    if (!(f = fopen(path, "w"))) return grok__fail(GROK_ERR_IO, "grok_plot_save: cannot open %s: %s", path, strerror(errno));
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-    st = grok_plot_write(f, p);
-    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_save: writing %s failed", path);
-    return st;
-}
-
-/* ------------------------------------------------------- phase diagrams */
-
-GROKDEF grok_phase grok_phase_classify(long epoch_train_99, long epoch_test_99, double train_acc, double test_acc,
-                                       double delay)
-{
-    if (train_acc != train_acc || test_acc != test_acc) return GROK_PHASE_NONE;
-    if (train_acc < 0.99) return GROK_PHASE_CONFUSION;
-    if (epoch_train_99 < 1) return GROK_PHASE_NONE;
-    if (test_acc < 0.99) return GROK_PHASE_MEMORISATION;
-    if (epoch_test_99 < 1) return GROK_PHASE_NONE;
-    if (!(delay > 0)) delay = 2;
-    return (double)epoch_test_99 <= delay * (double)epoch_train_99 ? GROK_PHASE_COMPREHENSION : GROK_PHASE_GROKKING;
-}
-
-static const char *const grok__phase_names[5] = {"none", "comprehension", "grokking", "memorisation", "confusion"};
-static const char *const grok__phase_colours[5] = {"#ffffff", "#4daf4a", "#377eb8", "#ff7f00", "#e41a1c"};
-
-GROKDEF const char *grok_phase_name(int phase)
-{
-    return phase >= 0 && phase <= 4 ? grok__phase_names[phase] : grok__phase_names[0];
-}
-
-/* Dark text on light fills, white on dark ones (Rec. 601 luma of "#rrggbb"). */
-static const char *grok__text_on(const char *hex)
-{
-    unsigned r = 0, g = 0, b = 0;
-    if (sscanf(hex, "#%2x%2x%2x", &r, &g, &b) != 3) return "#000000";
-    return 0.299 * r + 0.587 * g + 0.114 * b < 128 ? "#ffffff" : "#000000";
-}
-
-GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d)
-{
-    const double cell_w = 56, cell_h = 30, left = 76, bottom = 48, right = 150;
-    double top, cw, ch, lo = 0, hi = 0;
-    int W, H, i, j, any = 0, any_none = 0;
-    struct grok__frame fr;
-    char hex[8], b[32];
-    if (!f || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: NULL argument");
-    if (d->rows < 1 || d->rows > 200 || d->cols < 1 || d->cols > 200)
-        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: rows %d and cols %d must be 1..200", d->rows, d->cols);
-    if (d->colour_by_phase ? !d->phase : !d->epochs)
-        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: colour_by_phase %d needs %s", d->colour_by_phase,
-                          d->colour_by_phase ? "phase" : "epochs");
-    top = d->title ? 34 : 14;
-    W = d->width ? d->width : (int)(left + cell_w * (d->cols < 2 ? 2 : d->cols) + right);
-    H = d->height ? d->height : (int)(top + cell_h * d->rows + bottom);
-    if (!d->width && W > 4000) W = 4000;
-    if (!d->height) H = H < 200 ? 200 : H > 4000 ? 4000 : H;
-    if (W < 300 || W > 4000 || H < 200 || H > 4000)
-        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: size %d x %d, want 300..4000 x 200..4000", W, H);
-    for (i = 0; i < d->rows * d->cols; i++) {
-        double e = d->epochs ? d->epochs[i] : NAN;
-        if (d->phase && (d->phase[i] < 0 || d->phase[i] > 4))
-            return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: cell %d has phase %d", i, d->phase[i]);
-        if (d->phase && d->phase[i] == GROK_PHASE_NONE) any_none = 1;
-        if (!(isfinite(e) && e > 0)) continue;
-        e = log10(e);
-        if (!any || e < lo) lo = e;
-        if (!any || e > hi) hi = e;
-        any = 1;
-    }
-    if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
-    fr.x0 = left;
-    fr.y0 = top;
-    fr.w = W - left - right;
-    fr.h = H - top - bottom;
-    cw = fr.w / d->cols;
-    ch = fr.h / d->rows;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n", W, H, W, H);
-    if (d->title) grok__svg_text(f, W / 2.0, 18, "middle", "font-size=\"14\" font-weight=\"bold\"", d->title);
-    for (i = 0; i < d->rows; i++)
-        for (j = 0; j < d->cols; j++) {
-            long c = (long)i * d->cols + j;
-            double e = d->epochs ? d->epochs[c] : NAN, x = fr.x0 + j * cw, y = fr.y0 + fr.h - (i + 1) * ch;
-            int ph = d->phase ? d->phase[c] : -1, has_e = isfinite(e) && e > 0;
-            if (d->colour_by_phase) memcpy(hex, grok__phase_colours[ph], 8);
-            else grok__cmap_hex(hex, GROK_CMAP_VIRIDIS, has_e ? (log10(e) - lo) / (hi - lo) : NAN);
-            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\"/>\n", x, y,
-                    cw, ch, hex);
-            if (has_e) {
-                if (e < 1e4) snprintf(b, sizeof b, "%.0f", e);
-                else if (e < 1e6) snprintf(b, sizeof b, "%.0fk", e / 1000);
-                else snprintf(b, sizeof b, "%.2g", e);
-            }
-            snprintf(hex, sizeof hex, "%s", grok__text_on(hex));
-            if (ph >= 0) {
-                char letter[2] = {"-CGMX"[ph], 0}, at[32];
-                snprintf(at, sizeof at, "fill=\"%s\"", hex);
-                grok__svg_text(f, x + cw / 2, y + ch / 2 + (has_e ? -2 : 4), "middle", at, letter);
-            }
-            if (has_e) {
-                char at[48];
-                snprintf(at, sizeof at, "fill=\"%s\" font-size=\"9\"", hex);
-                grok__svg_text(f, x + cw / 2, y + ch / 2 + (ph >= 0 ? 10 : 4), "middle", at, b);
-            }
-        }
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", fr.x0,
-            fr.y0, fr.w, fr.h);
-    for (j = 0; j < d->cols; j++) {
-        if (!d->col_labels) snprintf(b, sizeof b, "%d", j);
-        grok__svg_text(f, fr.x0 + (j + 0.5) * cw, fr.y0 + fr.h + 15, "middle", NULL, d->col_labels ? d->col_labels[j] : b);
-    }
-    for (i = 0; i < d->rows; i++) {
-        if (!d->row_labels) snprintf(b, sizeof b, "%d", i);
-        grok__svg_text(f, fr.x0 - 6, fr.y0 + fr.h - (i + 0.5) * ch + 4, "end", NULL, d->row_labels ? d->row_labels[i] : b);
-    }
-    if (d->xlabel) grok__svg_text(f, fr.x0 + fr.w / 2, fr.y0 + fr.h + 34, "middle", NULL, d->xlabel);
-    if (d->ylabel) {
-        char tr[96];
-        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", fr.x0 - 58, fr.y0 + fr.h / 2);
-        grok__svg_text(f, fr.x0 - 58, fr.y0 + fr.h / 2, "middle", tr, d->ylabel);
-    }
-    if (d->colour_by_phase) {
-        int n = any_none ? 5 : 4;
-        for (i = 0; i < n; i++) {
-            int ph = i < 4 ? i + 1 : GROK_PHASE_NONE;
-            double y = fr.y0 + 4 + 18 * i;
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" stroke=\"#444\"/>\n",
-                    fr.x0 + fr.w + 12, y, grok__phase_colours[ph]);
-            grok__svg_text(f, fr.x0 + fr.w + 30, y + 10, "start", NULL, ph ? grok__phase_names[ph] : "no run");
-        }
-    } else {
-        double bh = fr.h - 24 > 40 ? fr.h - 24 : 40;
-        grok__cbar(f, fr.x0 + fr.w + 12, fr.y0, bh, GROK_CMAP_VIRIDIS, lo, hi, "log10 epochs to grok");
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#bdbdbd\"/>\n", fr.x0 + fr.w + 12,
-                fr.y0 + bh + 8);
-        grok__svg_text(f, fr.x0 + fr.w + 30, fr.y0 + bh + 18, "start", NULL, "never");
-    }
-    fputs("</svg>\n", f);
-    if (ferror(f)) return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram: write failed");
-    return GROK_OK;
-}
-
-GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d)
-{
-    FILE *f;
-    int st;
-    if (!path || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram_save: NULL argument");
-    if (!(f = fopen(path, "w")))
-        return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: cannot open %s: %s", path, strerror(errno));
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-    st = grok_plot_phase_diagram(f, d);
-    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: writing %s failed", path);
-    return st;
-}
-
-/* -------------------------------------------------------------- training */
-
-GROKDEF grok_train_opts grok_train_opts_default(void)
-{
-    grok_train_opts o;
-    memset(&o, 0, sizeof o);
-    o.epochs = 25000;
-    o.eval_every = 100;
-    o.checkpoint_every = 100;
-    o.progress = -1;
-    return o;
-}
-
-static double grok__now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void grok__format_duration(char *buf, size_t n, double s)
-{
-    if (!(s >= 0.0) || s > 1e7) snprintf(buf, n, "?");
-    else if (s < 60.0) snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600.0) snprintf(buf, n, "%dm%02ds", (int)(s / 60.0), (int)s % 60);
-    else snprintf(buf, n, "%dh%02dm", (int)(s / 3600.0), ((int)s / 60) % 60);
-}
-
-/* mkdir -p: creates dir and any missing parents. */
-static int grok__mkdir(const char *dir)
-{
-    char path[4096];
-    size_t i, n = strlen(dir);
-    if (n == 0 || n >= sizeof path) return grok__fail(GROK_ERR_ARG, "bad directory name '%s'", dir);
-    memcpy(path, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0') continue;
-        path[i] = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return grok__fail(GROK_ERR_IO, "cannot create directory %s: %s", path, strerror(errno));
-        path[i] = dir[i];
-    }
-    return GROK_OK;
-}
-
-/* Opens OUT/metrics.csv for a run at `epoch`: a new file with its header, or, for a resumed
-   run, the curve it continues. */
-static int grok__metrics_open(FILE **csv, const grok_train_opts *opts, long epoch)
-{
-    char path[4096];
-    int st;
-    if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) return st;
-    snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
-    *csv = fopen(path, epoch > 0 ? "a" : "w");
-    if (!*csv) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    if (epoch == 0)
-        fprintf(*csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
-                ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
-    return GROK_OK;
-}
-
-/* opts->progress resolved: 0 or 1, and *live = 1 for a live line on a terminal. */
-static int grok__progress_mode(const grok_train_opts *opts, int *live)
-{
-    *live = opts->progress < 0 && isatty(fileno(stderr));
-    return opts->progress < 0 ? 1 : opts->progress;
-}
-
-/* One evaluation's row of metrics.csv (csv may be NULL; pmv: the 5 progress measures or NULL)
-   and the progress line on stderr; the learning rate is that of the last step taken. */
-static void grok__train_log(FILE *csv, const grok_train_opts *opts, const grok_metrics *mt, const grok_adamw *opt,
-                            long step, long epoch, long first_epoch, double t0, double now, const double *pmv,
-                            int progress, int live, int last, double *last_print)
-{
-    char eta[32];
-    double rate = (double)(epoch - first_epoch) / (now - t0 + 1e-9);
-    double lr = opt->lr * (opt->lr_schedule ? opt->lr_schedule(step - 1, opt->lr_schedule_ctx) : 1.0);
-    if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", epoch, mt->train_loss, mt->test_loss, mt->train_acc,
-                     mt->test_acc, lr, now - t0);
-    if (csv && pmv) fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
-    if (csv) fputc('\n', csv);
-    grok__format_duration(eta, sizeof eta, (double)(opts->epochs - epoch) / (rate + 1e-12));
-    if (progress && live) {
-        fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
-                epoch, opts->epochs, mt->train_loss, mt->test_loss, 100.0 * mt->test_acc, rate, eta);
-        if (last) fputc('\n', stderr);
-        fflush(stderr);
-    } else if (progress && (last || now - *last_print >= 10.0)) {
-        fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
-                epoch, opts->epochs, mt->train_loss, mt->test_loss, mt->test_acc, rate, eta);
-        *last_print = now;
-    }
-    if (csv) fflush(csv);
-}
-
-struct grok__progress;
-static int  grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train,
-                                const grok_data *test);
-static int  grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out,
-                                grok_metrics *mt);
-static void grok__progress_free(struct grok__progress *pm);
-struct grok__progress {
-    int p, n_train, *tokens, *train_rows, *freqs, nf;
-    int *targets;  /* (3 p^2): the label (a + b) mod p at each last position, -1 before */
-    float *logits; /* (p*p, p) */
-    int *labels;   /* (p*p): (a + b) mod p */
-    double *work;  /* (2 p^3 + p): grok__modadd_restricted_in's */
-    /* The test metrics from the same forward over all p^2 pairs, when every test row is a pair
-       with its sum as the label: the test rows as pairs, and each pair's loss and hit. */
-    int n_test, test_batch, *test_pairs, *pair_correct;
-    double *pair_loss;
-};
-
-/* GROK_OK for the CPU, 1 to hand the run to the CUDA companion, or an error. */
-static int grok__device_choice(const grok_train_opts *opts, const char *caller)
-{
-    if (opts->device == GROK_DEVICE_CPU) return GROK_OK;
-#ifdef GROK_CUDA
-    if (opts->device == GROK_DEVICE_CUDA) return 1;
-#endif
-    return grok__fail(GROK_ERR_ARG, "%s: device %d, want GROK_DEVICE_CPU%s", caller, opts->device,
-#ifdef GROK_CUDA
-                      " or GROK_DEVICE_CUDA"
-#else
-                      " (GROK_DEVICE_CUDA needs a program built with GROK_CUDA and grok_cuda.o)"
-#endif
-    );
-}
-
-/* "the last checkpoint (epoch E) is kept" for the NaN guard's messages; buf holds it. */
-static const char *grok__last_ckpt(char *buf, size_t n, long epoch)
-{
-    if (epoch < 0) snprintf(buf, n, "no checkpoint written in this run");
-    else snprintf(buf, n, "latest.grok (epoch %ld) kept", epoch);
-    return buf;
-}
-
-/* The NaN guard's message: names a parameter of buf (m->grads or m->weights) that holds a NaN
-   or an infinity, the last in table order (backward fills gradients from the unembedding down,
-   so that is where it first met one), among the trainable tensors (which > 0), the frozen ones
-   (which < 0) or all (0). GROK_OK when there is none. No allocation. */
-static int grok__check_finite(const grok_model *m, const float *buf, int which, const char *what, long last_ckpt,
-                              const char *when)
-{
-    char kept[64];
-    int i;
-    for (i = m->n_params - 1; i >= 0; i--) {
-        const grok_param *p = &m->params[i];
-        const float *x = buf + p->offset;
-        size_t k;
-        if ((which > 0 && !p->trainable) || (which < 0 && p->trainable) || !grok__nonfinite(x, (long)p->numel)) continue;
-        for (k = 0; k < p->numel && isfinite(x[k]); k++) {}
-        return grok__fail(GROK_ERR_NUMERIC, "grok_train: epoch %ld: %s %s is not finite (element %zu = %g); stopped %s, %s",
-                          m->epoch, what, p->name, k, (double)x[k], when, grok__last_ckpt(kept, sizeof kept, last_ckpt));
-    }
-    return GROK_OK;
-}
-
-/* The update with the NaN guard (grok_train's doc): the gradients are checked before it and
-   the updated weights as it writes them, in the same job; frozen weights, when there are any,
-   by a pass of their own. */
-static int grok__train_update(grok_model *m, long last_ckpt)
-{
-    unsigned fp = grok__fp_enter();
-    int nonfinite = 0, st, i;
-    st = grok__fp_restore(fp, grok__adamw_params(&m->opt, &m->step, m->params, m->n_params, m->weights, m->grads,
-                                                 m->adam_m, m->adam_v, "grok_model_adamw_step", &nonfinite));
-    if (st != GROK_OK) return st;
-    if (nonfinite == 1) return grok__check_finite(m, m->grads, 1, "the gradient of", last_ckpt, "before the update");
-    if (nonfinite == 2) return grok__check_finite(m, m->weights, 0, "parameter", last_ckpt, "after the update");
-    for (i = 0; i < m->n_params && m->params[i].trainable; i++) {}
-    return i < m->n_params ? grok__check_finite(m, m->weights, -1, "parameter", last_ckpt, "after the update") : GROK_OK;
-}
-
-/* Every token and target of d in range for m, with the split named in the message. */
-static int grok__train_check_data(const grok_model *m, const grok_data *d, const char *which)
-{
-    if (!d->tokens || !d->targets) return grok__fail(GROK_ERR_ARG, "grok_train: the %s data has no tokens or targets", which);
-    if (grok__check_tokens(m, d->tokens, d->targets, (long)d->n * d->n_ctx) == GROK_OK) return GROK_OK;
-    return grok__fail(GROK_ERR_ARG, "grok_train: %s data: %s", which, grok__error_message);
-}
-
-GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
-{
-    struct grok__progress pm;
-    double pmv[5];
-    char path[4096], kept[64];
-    FILE *csv = NULL;
-    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
-    long first_epoch, last_ckpt = -1;
-    int st = GROK_OK, live, progress;
-    if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train: NULL argument");
-    if ((st = grok__device_choice(opts, "grok_train")) != GROK_OK) {
-#ifdef GROK_CUDA
-        if (st == 1) return grok_train_cuda(m, opts, train, test);
-#endif
-        return st;
-    }
-    if (train->n_ctx != m->cfg.n_ctx || (test && test->n_ctx != m->cfg.n_ctx))
-        return grok__fail(GROK_ERR_ARG, "grok_train: data has n_ctx %d, the model %d", train->n_ctx, m->cfg.n_ctx);
-    if (train->n < 1 || (long)train->n * train->n_ctx > m->max_rows)
-        return grok__fail(GROK_ERR_ARG, "grok_train: %d training sequences, the model holds 1..%d (max_batch)",
-                          train->n, m->max_rows / m->cfg.n_ctx);
-    if (test && test->n < 1) test = NULL;
-    /* Bad data is refused before the first epoch, not at the first evaluation. */
-    if ((st = grok__train_check_data(m, train, "training")) != GROK_OK ||
-        (test && (st = grok__train_check_data(m, test, "test")) != GROK_OK))
-        return st;
-    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
-        return grok__fail(GROK_ERR_ARG, "grok_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
-    if (!grok__adamw_valid(&m->opt))
-        return grok__fail(GROK_ERR_ARG, "grok_train: m->opt needs lr, weight_decay, eps >= 0 and betas in [0, 1)");
-    memset(&pm, 0, sizeof pm);
-    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train, test)) != GROK_OK) return st;
-    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
-        grok__progress_free(&pm);
-        return st;
-    }
-    progress = grok__progress_mode(opts, &live);
-    first_epoch = m->epoch;
-    t0 = grok__now();
-    while (m->epoch < opts->epochs) {
-        int last, eval, ckpt;
-        grok_model_zero_grad(m);
-        if ((st = grok_model_forward(m, train->tokens, train->targets, train->n, &loss, &acc, NULL)) != GROK_OK) break;
-        if (!isfinite(loss)) {
-            st = grok__fail(GROK_ERR_NUMERIC, "grok_train: epoch %ld: the training loss is %g; stopped before the update, %s",
-                            m->epoch, loss, grok__last_ckpt(kept, sizeof kept, last_ckpt));
-            break;
-        }
-        if ((st = grok_model_backward(m)) != GROK_OK) break;
-        if ((st = grok__train_update(m, last_ckpt)) != GROK_OK) break;
-        m->epoch++;
-        last = m->epoch == opts->epochs;
-        eval = last || m->epoch % opts->eval_every == 0;
-        ckpt = opts->checkpoint_every > 0 && (last || m->epoch % opts->checkpoint_every == 0);
-        if (eval) {
-            double now;
-            /* Train metrics are those of this epoch's forward pass, before its update, as the seeds record them. */
-            m->metrics.train_loss = loss;
-            m->metrics.train_acc = acc;
-            if (test && !pm.test_pairs && (st = grok_model_evaluate(m, test->tokens, test->targets, test->n,
-                                                                    &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
-            now = grok__now();
-            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv, &m->metrics)) != GROK_OK) break;
-            grok__train_log(csv, opts, &m->metrics, &m->opt, m->step, m->epoch, first_epoch, t0, now,
-                            opts->progress_measures ? pmv : NULL, progress, live, last, &last_print);
-        }
-        if (ckpt && opts->out_dir) {
-            snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
-            if ((st = grok_checkpoint_save(m, path, 1)) != GROK_OK) break;
-            last_ckpt = m->epoch;
-            if (opts->keep_history) {
-                snprintf(path, sizeof path, "%s/ckpt_%06ld.grok", opts->out_dir, m->epoch);
-                if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
-            }
-        }
-        if (eval && opts->on_eval && opts->on_eval(m, opts->on_eval_ctx)) break;
-    }
-    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
-    grok__progress_free(&pm);
-    return st;
-}
-
-GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
-{
-    char path[4096];
-    FILE *csv = NULL;
-    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
-    long first_epoch;
-    int st = GROK_OK, live, progress;
-    if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train: NULL argument");
-    if ((st = grok__device_choice(opts, "grok_net_train")) != GROK_OK) {
-#ifdef GROK_CUDA
-        if (st == 1) return grok_net_train_cuda(net, opts, train, test);
-#endif
-        return st;
-    }
-    if (train->n_ctx != 3 || (test && test->n_ctx != 3))
-        return grok__fail(GROK_ERR_ARG, "grok_net_train: data has n_ctx %d, a net reads rows (a, b, '=') of 3", train->n_ctx);
-    if (train->n < 1 || train->n > net->max_rows)
-        return grok__fail(GROK_ERR_ARG, "grok_net_train: %d training rows, the net holds 1..%d (max_batch)", train->n, net->max_rows);
-    if (test && test->n < 1) test = NULL;
-    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
-        return grok__fail(GROK_ERR_ARG, "grok_net_train: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
-    if (opts->progress_measures)
-        return grok__fail(GROK_ERR_ARG, "grok_net_train: progress_measures are for the modular-addition transformer");
-    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, net->epoch)) != GROK_OK) return st;
-    progress = grok__progress_mode(opts, &live);
-    first_epoch = net->epoch;
-    t0 = grok__now();
-    while (net->epoch < opts->epochs) {
-        int last, eval, ckpt;
-        grok_net_zero_grad(net);
-        if ((st = grok_net_forward(net, train->tokens, train->targets, train->n, &loss, &acc, NULL)) != GROK_OK) break;
-        if (!isfinite(loss)) {
-            st = grok__fail(GROK_ERR_NUMERIC, "grok_net_train: training loss is %g at epoch %ld", loss, net->epoch);
-            break;
-        }
-        if ((st = grok_net_backward(net)) != GROK_OK || (st = grok_net_adamw_step(net)) != GROK_OK) break;
-        net->epoch++;
-        last = net->epoch == opts->epochs;
-        eval = last || net->epoch % opts->eval_every == 0;
-        ckpt = opts->checkpoint_every > 0 && (last || net->epoch % opts->checkpoint_every == 0);
-        if (eval) {
-            net->metrics.train_loss = loss; /* this epoch's forward, before its update, as in grok_train */
-            net->metrics.train_acc = acc;
-            if (test && (st = grok_net_evaluate(net, test->tokens, test->targets, test->n, &net->metrics.test_loss,
-                                                &net->metrics.test_acc)) != GROK_OK) break;
-            grok__train_log(csv, opts, &net->metrics, &net->opt, net->step, net->epoch, first_epoch, t0, grok__now(), NULL,
-                            progress, live, last, &last_print);
-        }
-        if (ckpt && opts->out_dir) {
-            snprintf(path, sizeof path, "%s/latest.safetensors", opts->out_dir);
-            if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
-            if (opts->keep_history) {
-                snprintf(path, sizeof path, "%s/net_%06ld.safetensors", opts->out_dir, net->epoch);
-                if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
-            }
-        }
-        if (eval && opts->on_eval && opts->on_eval(NULL, opts->on_eval_ctx)) break;
-    }
-    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
-    return st;
-}
-
-#ifdef GROK_CUDA
-GROKDEF int grok_cuda_fail(int status, const char *message) { return grok__fail(status, "%s", message); }
-
-/* Epochs from `epoch` to the next one that evaluates or checkpoints, or to the end: what the
-   device runs alone between two visits of the host. */
-static long grok__epochs_to_stop(const grok_train_opts *opts, long epoch)
-{
-    long n = opts->eval_every - epoch % opts->eval_every;
-    if (opts->checkpoint_every > 0 && opts->checkpoint_every - epoch % opts->checkpoint_every < n)
-        n = opts->checkpoint_every - epoch % opts->checkpoint_every;
-    return opts->epochs - epoch < n ? opts->epochs - epoch : n;
-}
-
-/* Downloads the device state into m or net, also after a failure st, whose message it keeps. */
-static int grok__cuda_bring_back(int st, grok_cuda *g, grok_model *m, grok_net *net)
-{
-    char first[sizeof grok__error_message];
-    int back;
-    memcpy(first, grok__error_message, sizeof first);
-    back = m ? grok_cuda_download(g, m) : grok_cuda_net_download(g, net);
-    if (st == GROK_OK) return back;
-    memcpy(grok__error_message, first, sizeof first);
-    return st;
-}
-
-/* grok_train's loop with the epochs on the device (grok_cuda.cu): between two evaluations or
-   checkpoints the device runs alone (grok_cuda_train_epochs); m is brought up to date only
-   where the host reads it. metrics.csv and the progress lines are grok_train's. */
-GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
-{
-    struct grok__progress pm;
-    double pmv[5];
-    char path[4096];
-    const char *graph_env = getenv("GROK_CUDA_GRAPH");
-    FILE *csv = NULL;
-    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
-    long first_epoch;
-    int st = GROK_OK, live, progress;
-    grok_cuda *g = NULL;
-    if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train_cuda: NULL argument");
-    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
-        return grok__fail(GROK_ERR_ARG, "grok_train_cuda: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
-    if (test && test->n < 1) test = NULL;
-    if ((st = grok_cuda_init(&g, m)) != GROK_OK) return st;
-    if ((st = grok_cuda_set_data(g, train, test)) != GROK_OK) { grok_cuda_free(g); return st; }
-    if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
-    memset(&pm, 0, sizeof pm);
-    if (opts->progress_measures && (st = grok__progress_init(&pm, m, opts, train, NULL)) != GROK_OK) { grok_cuda_free(g); return st; }
-    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, m->epoch)) != GROK_OK) {
-        grok__progress_free(&pm);
-        grok_cuda_free(g);
-        return st;
-    }
-    progress = grok__progress_mode(opts, &live);
-    first_epoch = m->epoch;
-    t0 = grok__now();
-    while (m->epoch < opts->epochs) {
-        int last, eval, ckpt;
-        long n = grok__epochs_to_stop(opts, m->epoch);
-        if ((st = grok_cuda_train_epochs(g, m, n, &loss, &acc)) != GROK_OK) break;
-        last = m->epoch == opts->epochs;
-        eval = last || m->epoch % opts->eval_every == 0;
-        ckpt = opts->checkpoint_every > 0 && (last || m->epoch % opts->checkpoint_every == 0);
-        if ((eval && (opts->progress_measures || opts->on_eval)) || (ckpt && opts->out_dir))
-            if ((st = grok_cuda_download(g, m)) != GROK_OK) break;
-        if (eval) {
-            double now;
-            m->metrics.train_loss = loss;
-            m->metrics.train_acc = acc;
-            if (test && (st = grok_cuda_evaluate(g, 1, &m->metrics.test_loss, &m->metrics.test_acc)) != GROK_OK) break;
-            now = grok__now();
-            if (opts->progress_measures && (st = grok__progress_eval(&pm, m, opts, pmv, NULL)) != GROK_OK) break;
-            grok__train_log(csv, opts, &m->metrics, &m->opt, m->step, m->epoch, first_epoch, t0, now,
-                            opts->progress_measures ? pmv : NULL, progress, live, last, &last_print);
-        }
-        if (ckpt && opts->out_dir) {
-            snprintf(path, sizeof path, "%s/latest.grok", opts->out_dir);
-            if ((st = grok_checkpoint_save(m, path, 1)) != GROK_OK) break;
-            if (opts->keep_history) {
-                snprintf(path, sizeof path, "%s/ckpt_%06ld.grok", opts->out_dir, m->epoch);
-                if ((st = grok_checkpoint_save(m, path, 0)) != GROK_OK) break;
-            }
-        }
-        if (eval && opts->on_eval) {
-            if (opts->on_eval(m, opts->on_eval_ctx)) break;
-            if ((st = grok_cuda_upload(g, m)) != GROK_OK) break;
-        }
-    }
-    /* m ends as the device's state, also after a failure (keeping the first message) */
-    st = grok__cuda_bring_back(st, g, m, NULL);
-    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
-    grok__progress_free(&pm);
-    grok_cuda_free(g);
-    return st;
-}
-
-/* grok_net_train's loop with the epochs on the device, as grok_train_cuda does it for a
-   transformer. */
-GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
-{
-    char path[4096];
-    const char *graph_env = getenv("GROK_CUDA_GRAPH");
-    FILE *csv = NULL;
-    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
-    long first_epoch;
-    int st = GROK_OK, live, progress;
-    grok_cuda *g = NULL;
-    if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: NULL argument");
-    if (test && test->n < 1) test = NULL;
-    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
-        return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0");
-    if (opts->progress_measures)
-        return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: progress_measures are for the modular-addition transformer");
-    if ((st = grok_cuda_net_init(&g, net)) != GROK_OK) return st;
-    if ((st = grok_cuda_set_data(g, train, test)) != GROK_OK) { grok_cuda_free(g); return st; }
-    if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(g, 0);
-    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, net->epoch)) != GROK_OK) { grok_cuda_free(g); return st; }
-    progress = grok__progress_mode(opts, &live);
-    first_epoch = net->epoch;
-    t0 = grok__now();
-    while (net->epoch < opts->epochs) {
-        int last, eval, ckpt;
-        long n = grok__epochs_to_stop(opts, net->epoch);
-        if ((st = grok_cuda_net_train_epochs(g, net, n, &loss, &acc)) != GROK_OK) break;
-        last = net->epoch == opts->epochs;
-        eval = last || net->epoch % opts->eval_every == 0;
-        ckpt = opts->checkpoint_every > 0 && (last || net->epoch % opts->checkpoint_every == 0);
-        if ((eval && opts->on_eval) || (ckpt && opts->out_dir))
-            if ((st = grok_cuda_net_download(g, net)) != GROK_OK) break;
-        if (eval) {
-            net->metrics.train_loss = loss; /* this epoch's forward, before its update, as in grok_net_train */
-            net->metrics.train_acc = acc;
-            if (test && (st = grok_cuda_evaluate(g, 1, &net->metrics.test_loss, &net->metrics.test_acc)) != GROK_OK) break;
-            grok__train_log(csv, opts, &net->metrics, &net->opt, net->step, net->epoch, first_epoch, t0, grok__now(), NULL,
-                            progress, live, last, &last_print);
-        }
-        if (ckpt && opts->out_dir) {
-            snprintf(path, sizeof path, "%s/latest.safetensors", opts->out_dir);
-            if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
-            if (opts->keep_history) {
-                snprintf(path, sizeof path, "%s/net_%06ld.safetensors", opts->out_dir, net->epoch);
-                if ((st = grok_net_save_safetensors(net, path, NULL)) != GROK_OK) break;
-            }
-        }
-        if (eval && opts->on_eval) {
-            if (opts->on_eval(NULL, opts->on_eval_ctx)) break;
-            if ((st = grok_cuda_net_upload(g, net)) != GROK_OK) break;
-        }
-    }
-    /* net ends as the device's state, also after a failure (keeping the first message) */
-    st = grok__cuda_bring_back(st, g, NULL, net);
-    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
-    grok_cuda_free(g);
-    return st;
-}
-#endif
-
-/* -------------------------------------------------------------- analysis */
-
-/* ============================================================ analysis ===== */
+#ifndef GROK_NO_ANALYSIS
 
 /* GCC/clang vector extensions let the butterflies and kernels below work on GROK__VL doubles
    at once without intrinsics. The width follows the instruction set the file is compiled for
@@ -8738,7 +8022,7 @@ static int grok__overlap(const void *a, size_t na, const void *b, size_t nb)
     return x < y + nb && y < x + na;
 }
 
-/* ----------------------------------------------------------------- DFT
+/* ---- DFT
 
    Plans follow pocketfft's complex FFT: n is factored into 4s, a 2 and odd primes; each
    factor p is one Stockham pass (no bit reversal) that reads cc (l1, p, ido) and writes
@@ -9375,7 +8659,7 @@ GROKDEF double grok_fft_freq(int k, int n)
     return (double)(k <= (n - 1) / 2 ? k : k - n) / n;
 }
 
-/* ------------------------------------------------------- Fourier basis of Z_p */
+/* ---- Fourier basis of Z_p */
 
 GROKDEF int grok_fourier_basis(double *F, int p)
 {
@@ -9595,7 +8879,7 @@ GROKDEF int grok_fourier_2d_f(float *out, const float *A, int p, long inner)
     return grok__fourier_2d(NULL, out, NULL, A, p, inner, "grok_fourier_2d_f");
 }
 
-/* ------------------------------------------------------- SVD, least squares */
+/* ---- SVD, least squares */
 
 static double grok__vdot(const double *a, const double *b, int n) /* a . b, a, b (n) */
 {
@@ -9971,9 +9255,8 @@ GROKDEF int grok_lstsq(double *coef, double *r2, const double *X, const double *
 }
 
 
-/* ------------------------------------------- analyses of the seed notebooks */
+/* ---- analyses of the seed notebooks */
 
-#define GROK__NEW(type, n) ((type *)GROK_MALLOC(sizeof(type) * ((size_t)(n) > 0 ? (size_t)(n) : 1)))
 
 /* p of a modular-addition model (1 layer, n_ctx 3, d_vocab = d_vocab_out + 1), or 0 + error. */
 static int grok__modadd_p(const grok_model *m, const char *fn)
@@ -10683,7 +9966,7 @@ GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual
     return GROK_OK;
 }
 
-/* ----- the nets of seed 003 over a cyclic (sub)group */
+/* ---- the nets of seed 003 over a cyclic (sub)group */
 
 GROKDEF int grok_net_fourier_norms(double *norms_a, double *norms_b, double *norms_u, const grok_net *net, int k)
 {
@@ -10733,7 +10016,21 @@ GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net
     return st;
 }
 
-/* ----- progress measures during training (grok_train_opts.progress_measures) */
+/* The state of the progress measures over a run: what grok_train's evaluations reuse. */
+struct grok__progress {
+    int p, n_train, *tokens, *train_rows, *freqs, nf;
+    int *targets;  /* (3 p^2): the label (a + b) mod p at each last position, -1 before */
+    float *logits; /* (p*p, p) */
+    int *labels;   /* (p*p): (a + b) mod p */
+    double *work;  /* (2 p^3 + p): grok__modadd_restricted_in's */
+    /* The test metrics from the same forward over all p^2 pairs, when every test row is a pair
+       with its sum as the label: the test rows as pairs, and each pair's loss and hit. */
+    int n_test, test_batch, *test_pairs, *pair_correct;
+    double *pair_loss;
+};
+
+
+/* ---- progress measures during training (grok_train_opts.progress_measures) */
 
 static void grok__progress_free(struct grok__progress *pm)
 {
@@ -10760,20 +10057,20 @@ static int *grok__modadd_test_pairs(const grok_data *test, int p)
     return pairs;
 }
 
-static int grok__progress_init(struct grok__progress *pm, const grok_model *m, const grok_train_opts *o, const grok_data *train,
-                               const grok_data *test)
+static int grok__progress_init(struct grok__progress *pm, const grok_model *m, const int *key_freqs, int n_key_freqs,
+                               const grok_data *train, const grok_data *test)
 {
     int p = grok__modadd_p(m, "grok_train (progress_measures)");
     long n;
     memset(pm, 0, sizeof *pm);
     if (!p) return GROK_ERR_ARG;
-    if (o->n_key_freqs < 0 || o->n_key_freqs > (p - 1) / 2 || (o->n_key_freqs > 0 && !o->key_freqs))
-        return grok__fail(GROK_ERR_ARG, "grok_train: n_key_freqs = %d, want 0..%d with key_freqs set", o->n_key_freqs, (p - 1) / 2);
-    for (int i = 0; i < o->n_key_freqs; i++) {
-        if (o->key_freqs[i] < 1 || o->key_freqs[i] > (p - 1) / 2)
-            return grok__fail(GROK_ERR_ARG, "grok_train: key frequency %d outside 1..%d", o->key_freqs[i], (p - 1) / 2);
+    if (n_key_freqs < 0 || n_key_freqs > (p - 1) / 2 || (n_key_freqs > 0 && !key_freqs))
+        return grok__fail(GROK_ERR_ARG, "grok_train: n_key_freqs = %d, want 0..%d with key_freqs set", n_key_freqs, (p - 1) / 2);
+    for (int i = 0; i < n_key_freqs; i++) {
+        if (key_freqs[i] < 1 || key_freqs[i] > (p - 1) / 2)
+            return grok__fail(GROK_ERR_ARG, "grok_train: key frequency %d outside 1..%d", key_freqs[i], (p - 1) / 2);
         for (int j = 0; j < i; j++)
-            if (o->key_freqs[j] == o->key_freqs[i]) return grok__fail(GROK_ERR_ARG, "grok_train: key frequency %d twice", o->key_freqs[i]);
+            if (key_freqs[j] == key_freqs[i]) return grok__fail(GROK_ERR_ARG, "grok_train: key frequency %d twice", key_freqs[i]);
     }
     n = (long)p * p;
     pm->p = p;
@@ -10804,7 +10101,7 @@ static int grok__progress_init(struct grok__progress *pm, const grok_model *m, c
         }
         pm->train_rows[i] = t[0] * p + t[1];
     }
-    if (o->n_key_freqs > 0) { memcpy(pm->freqs, o->key_freqs, sizeof(int) * (size_t)o->n_key_freqs); pm->nf = o->n_key_freqs; }
+    if (n_key_freqs > 0) { memcpy(pm->freqs, key_freqs, sizeof(int) * (size_t)n_key_freqs); pm->nf = n_key_freqs; }
     if ((pm->test_pairs = grok__modadd_test_pairs(test, p)) != NULL) {
         pm->n_test = test->n;
         pm->test_batch = m->max_rows / 3;
@@ -10816,7 +10113,7 @@ static int grok__progress_init(struct grok__progress *pm, const grok_model *m, c
    pm->test_pairs, mt's test loss and accuracy with the bits grok_model_evaluate gives: a pair's
    loss is the same whichever batch computes it, and the sums run over the test rows in
    grok_model_evaluate's batches and order. */
-static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const grok_train_opts *o, double *out,
+static int grok__progress_eval(struct grok__progress *pm, grok_model *m, int fixed_freqs, double *out,
                                grok_metrics *mt)
 {
     int p = pm->p, st = GROK_OK, chunk = m->max_rows / 3;
@@ -10824,13 +10121,12 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const g
     double *nrm = GROK__NEW(double, p);
     if (!nrm) return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
     for (long s = 0; s < n && st == GROK_OK; s += chunk) {
-        /* With targets and no logits_out the trimmed path computes only the last positions and
-           leaves their logits and losses in query order; the general path (hooks,
-           general_path) leaves every position's there. */
+        /* pair r's one target row, 3r+2, is its k = r-th: grok__target_slot finds its logits
+           and loss whichever path the forward took */
         int b = n - s < chunk ? (int)(n - s) : chunk;
         if ((st = grok_model_forward(m, pm->tokens + 3 * s, pm->targets + 3 * s, b, NULL, NULL, NULL)) != GROK_OK) break;
         for (long r = 0; r < b; r++) {
-            long q = m->acts->trimmed ? r : 3 * r + 2;
+            long q = grok__target_slot(m->acts, 3 * r + 2, r);
             memcpy(pm->logits + (s + r) * p, m->acts->logits + q * p, sizeof(float) * (size_t)p);
             pm->pair_loss[s + r] = m->acts->row_loss[q];
             pm->pair_correct[s + r] = m->acts->row_correct[q];
@@ -10852,7 +10148,7 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const g
         mt->test_acc = (double)correct / pm->n_test;
     }
     if (st == GROK_OK) st = grok_fourier_norms(nrm, grok__w(m, "embed.W_E"), p, m->cfg.d_model, 0);
-    if (st == GROK_OK && o->n_key_freqs == 0) st = grok_key_freqs(pm->freqs, NULL, &pm->nf, NULL, nrm, p, 0.05);
+    if (st == GROK_OK && !fixed_freqs) st = grok_key_freqs(pm->freqs, NULL, &pm->nf, NULL, nrm, p, 0.05);
     if (st == GROK_OK) st = grok__modadd_restricted_in(&out[0], &out[1], NULL, NULL, pm->logits, p, pm->freqs, pm->nf,
                                                        pm->train_rows, pm->n_train, pm->labels, pm->work);
     if (st == GROK_OK) {
@@ -10869,19 +10165,459 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, const g
 GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *train, const int *freqs, int nf)
 {
     struct grok__progress pm;
-    grok_train_opts o = grok_train_opts_default();
     int st;
     if (!out || !m || !m->acts || !train || !train->tokens || train->n < 1 || train->n_ctx != 3)
         return grok__fail(GROK_ERR_ARG, "grok_modadd_progress: NULL argument, model without buffers or bad training set");
-    o.key_freqs = freqs;
-    o.n_key_freqs = nf;
-    if ((st = grok__progress_init(&pm, m, &o, train, NULL)) != GROK_OK) return st;
-    st = grok__progress_eval(&pm, m, &o, out, NULL);
+    if ((st = grok__progress_init(&pm, m, freqs, nf, train, NULL)) != GROK_OK) return st;
+    st = grok__progress_eval(&pm, m, nf > 0, out, NULL);
     grok__progress_free(&pm);
     return st;
 }
 
-/* ---------------------------------------------------------------- report */
+#endif /* GROK_NO_ANALYSIS */
+
+/* ==== >>plots: SVG plots, phase diagrams, the HTML report ===================================== */
+
+#ifndef GROK_NO_PLOTS
+
+/* ColorBrewer RdBu (11 classes, reversed so that negative is blue) with a white centre, and
+   matplotlib's viridis at 9 stops; colours are interpolated linearly in sRGB. */
+static const unsigned char grok__rdbu[11][3] = {
+    {5, 48, 97}, {33, 102, 172}, {67, 147, 195}, {146, 197, 222}, {209, 229, 240}, {255, 255, 255},
+    {253, 219, 199}, {244, 165, 130}, {214, 96, 77}, {178, 24, 43}, {103, 0, 31}};
+static const unsigned char grok__viridis[9][3] = {
+    {68, 1, 84}, {71, 45, 123}, {59, 82, 139}, {44, 114, 142}, {33, 145, 140},
+    {40, 174, 128}, {94, 201, 98}, {173, 220, 48}, {253, 231, 37}};
+
+static void grok__cmap_hex(char hex[8], grok_cmap cmap, double t) /* t in [0, 1]; NaN: grey */
+{
+    const unsigned char(*s)[3] = cmap == GROK_CMAP_VIRIDIS ? grok__viridis : grok__rdbu;
+    int n = cmap == GROK_CMAP_VIRIDIS ? 9 : 11, i, k, c[3];
+    double u, fr;
+    if (t != t) { memcpy(hex, "#bdbdbd", 8); return; }
+    if (t < 0) t = 0;
+    if (t > 1) t = 1;
+    u = t * (n - 1);
+    i = (int)u;
+    if (i > n - 2) i = n - 2;
+    fr = u - i;
+    for (k = 0; k < 3; k++) c[k] = (int)floor(s[i][k] + fr * (s[i + 1][k] - s[i][k]) + 0.5);
+    snprintf(hex, 8, "#%02x%02x%02x", c[0] & 255, c[1] & 255, c[2] & 255);
+}
+
+GROKDEF void grok_xml_escape(FILE *f, const char *s)
+{
+    if (!f || !s) return;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '&') fputs("&amp;", f);
+        else if (ch == '<') fputs("&lt;", f);
+        else if (ch == '>') fputs("&gt;", f);
+        else if (ch == '"') fputs("&quot;", f);
+        else if (ch == '\'') fputs("&#39;", f);
+        else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') continue;
+        else fputc(ch, f);
+    }
+}
+
+static void grok__svg_text(FILE *f, double x, double y, const char *anchor, const char *attrs, const char *s)
+{
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s%s>", x, y, anchor, attrs ? " " : "", attrs ? attrs : "");
+    grok_xml_escape(f, s);
+    fputs("</text>\n", f);
+}
+
+/* Up to 12 "nice" ticks (1, 2, 5 x 10^k apart) within [lo, hi]. */
+static int grok__ticks(double *t, double lo, double hi)
+{
+    double range = hi - lo, step, mag, v;
+    int n = 0;
+    if (!(range > 0)) { t[0] = lo; return 1; }
+    step = range / 5;
+    mag = pow(10, floor(log10(step)));
+    step = step / mag < 1.5 ? mag : step / mag < 3.5 ? 2 * mag : step / mag < 7.5 ? 5 * mag : 10 * mag;
+    for (v = ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step && n < 12; v += step) t[n++] = fabs(v) < 1e-12 * step ? 0 : v;
+    return n;
+}
+
+static void grok__fmt(char *buf, size_t n, double v) { snprintf(buf, n, "%.4g", v); }
+
+struct grok__frame { double x0, y0, w, h; }; /* the plotting area of one panel */
+
+static void grok__axes(FILE *f, const struct grok__frame *fr, double xlo, double xhi, double ylo, double yhi, int log_y,
+                       const grok_plot *p, const char *title, int flip_y)
+{
+    double t[16];
+    char b[32];
+    int n, i;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", fr->x0,
+            fr->y0, fr->w, fr->h);
+    n = grok__ticks(t, xlo, xhi);
+    for (i = 0; i < n; i++) {
+        double px = fr->x0 + (xhi > xlo ? (t[i] - xlo) / (xhi - xlo) : 0.5) * fr->w;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", px, fr->y0 + fr->h, px,
+                fr->y0 + fr->h + 4);
+        grok__fmt(b, sizeof b, t[i]);
+        grok__svg_text(f, px, fr->y0 + fr->h + 15, "middle", NULL, b);
+    }
+    if (log_y) {
+        double e;
+        n = 0;
+        for (e = ceil(ylo - 1e-9); e <= yhi + 1e-9 && n < 16; e += yhi - ylo > 12 ? 2 : 1) t[n++] = e;
+    } else n = grok__ticks(t, ylo, yhi);
+    for (i = 0; i < n; i++) {
+        double fy = yhi > ylo ? (t[i] - ylo) / (yhi - ylo) : 0.5;
+        double py = flip_y ? fr->y0 + fy * fr->h : fr->y0 + fr->h - fy * fr->h;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", fr->x0 - 4, py, fr->x0, py);
+        if (log_y) snprintf(b, sizeof b, "1e%d", (int)t[i]);
+        else grok__fmt(b, sizeof b, t[i]);
+        grok__svg_text(f, fr->x0 - 6, py + 4, "end", NULL, b);
+    }
+    if (title) grok__svg_text(f, fr->x0 + fr->w / 2, fr->y0 - 10, "middle", "font-size=\"13\" font-weight=\"bold\"", title);
+    if (p->xlabel) grok__svg_text(f, fr->x0 + fr->w / 2, fr->y0 + fr->h + 32, "middle", NULL, p->xlabel);
+    if (p->ylabel) {
+        char tr[96];
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", fr->x0 - 44, fr->y0 + fr->h / 2);
+        grok__svg_text(f, fr->x0 - 44, fr->y0 + fr->h / 2, "middle", tr, p->ylabel);
+    }
+}
+
+static void grok__cbar(FILE *f, double x, double y, double h, grok_cmap cmap, double vmin, double vmax, const char *label)
+{
+    double t[16], step = h / GROK_PLOT_CBAR_STEPS;
+    char hex[8], b[32];
+    int i, n;
+    for (i = 0; i < GROK_PLOT_CBAR_STEPS; i++) {
+        grok__cmap_hex(hex, cmap, (i + 0.5) / GROK_PLOT_CBAR_STEPS);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.2f\" width=\"12\" height=\"%.2f\" fill=\"%s\"/>\n", x,
+                y + h - (i + 1) * step, step + 0.3, hex);
+    }
+    n = grok__ticks(t, vmin, vmax);
+    for (i = 0; i < n; i++) {
+        double py = y + h - (vmax > vmin ? (t[i] - vmin) / (vmax - vmin) : 0.5) * h;
+        grok__fmt(b, sizeof b, t[i]);
+        grok__svg_text(f, x + 15, py + 4, "start", NULL, b);
+    }
+    if (label) {
+        char tr[96];
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", x + 58, y + h / 2);
+        grok__svg_text(f, x + 58, y + h / 2, "middle", tr, label);
+    }
+}
+
+static const char *const grok__series_colours[10] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
+{
+    int np, pc, pr, W, H, i, j, k, q;
+    double lo = 0, hi = 0, xlo = 0, xhi = 0, cw, ch;
+    grok_cmap cmap;
+    long cells;
+    if (!f || !p) return grok__fail(GROK_ERR_ARG, "grok_plot_write: NULL argument");
+    np = p->n_panels ? p->n_panels : 1;
+    pc = p->panel_cols ? p->panel_cols : (np < 4 ? np : 4);
+    W = p->width ? p->width : 420;
+    H = p->height ? p->height : 320;
+    if (np < 1 || np > 4096 || pc < 1 || W < 100 || W > 4000 || H < 100 || H > 4000)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_write: bad panels (%d, %d columns) or size %d x %d", np, pc, W, H);
+    if (pc > np) pc = np;
+    pr = (np + pc - 1) / pc;
+    if (p->n_vlines < 0 || (p->n_vlines > 0 && !p->vlines))
+        return grok__fail(GROK_ERR_ARG, "grok_plot_write: n_vlines %d without vlines", p->n_vlines);
+    if (p->kind == GROK_PLOT_HEATMAP) {
+        if (!p->z || p->rows < 1 || p->cols < 1 || (double)p->rows * p->cols * np > 5e7)
+            return grok__fail(GROK_ERR_ARG, "grok_plot_write: heatmap needs z and 1 <= rows (%d), cols (%d)", p->rows, p->cols);
+        cmap = p->cmap ? p->cmap : GROK_CMAP_RDBU;
+    } else if (p->kind == GROK_PLOT_LINES) {
+        if (!p->x || !p->y || p->n < 1 || p->n_series < 1 || (double)p->n * p->n_series * np > 5e7)
+            return grok__fail(GROK_ERR_ARG, "grok_plot_write: lines need x, y, n >= 1 (%d) and n_series >= 1 (%d)", p->n,
+                              p->n_series);
+        cmap = GROK_CMAP_RDBU;
+    } else if (p->kind == GROK_PLOT_SCATTER) {
+        if (!p->x || !p->y || p->n < 1 || np != 1)
+            return grok__fail(GROK_ERR_ARG, "grok_plot_write: scatter needs x, y, n >= 1 (%d) and one panel", p->n);
+        cmap = p->cmap ? p->cmap : GROK_CMAP_VIRIDIS;
+    } else return grok__fail(GROK_ERR_ARG, "grok_plot_write: unknown kind %d", (int)p->kind);
+    if (cmap != GROK_CMAP_RDBU && cmap != GROK_CMAP_VIRIDIS) return grok__fail(GROK_ERR_ARG, "grok_plot_write: unknown cmap %d", (int)cmap);
+
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n", W * pc, H * pr, W * pc, H * pr);
+    if (p->title) grok__svg_text(f, W * pc / 2.0, 16, "middle", "font-size=\"14\" font-weight=\"bold\"", p->title);
+
+    if (p->kind == GROK_PLOT_HEATMAP || (p->kind == GROK_PLOT_SCATTER && p->c)) { /* colour range */
+        const double *v = p->kind == GROK_PLOT_HEATMAP ? p->z : p->c;
+        long nv = p->kind == GROK_PLOT_HEATMAP ? (long)np * p->rows * p->cols : p->n, r;
+        int any = 0;
+        if (p->vmin < p->vmax) { lo = p->vmin; hi = p->vmax; }
+        else {
+            for (r = 0; r < nv; r++) if (isfinite(v[r])) {
+                if (!any || v[r] < lo) lo = v[r];
+                if (!any || v[r] > hi) hi = v[r];
+                any = 1;
+            }
+            if (cmap == GROK_CMAP_RDBU) { hi = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi); lo = -hi; }
+            if (!(hi > lo)) { lo -= 1; hi += 1; }
+        }
+    }
+    cells = 0;
+    for (q = 0; q < np; q++) {
+        struct grok__frame fr;
+        const char *pt = p->panel_titles ? p->panel_titles[q] : NULL;
+        double ox = (q % pc) * W, oy = (q / pc) * H + (p->title ? 18 : 0);
+        char hex[8];
+        fr.x0 = ox + 62;
+        fr.y0 = oy + (pt ? 30 : 14);
+        fr.w = W - 62 - (p->kind == GROK_PLOT_LINES && !(p->kind == GROK_PLOT_SCATTER && p->c) ? 16 : 86);
+        fr.h = H - (fr.y0 - oy) - 44 - (p->title && q / pc == pr - 1 ? 18 : 0);
+        if (p->kind == GROK_PLOT_HEATMAP) {
+            const double *z = p->z + (long)q * p->rows * p->cols;
+            cw = fr.w / p->cols;
+            ch = fr.h / p->rows;
+            for (i = 0; i < p->rows; i++)
+                for (j = 0; j < p->cols; j++) {
+                    double v = z[(long)i * p->cols + j];
+                    grok__cmap_hex(hex, cmap, isfinite(v) ? (v - lo) / (hi - lo) : NAN);
+                    fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n", fr.x0 + j * cw,
+                            fr.y0 + i * ch, cw + 0.25, ch + 0.25, hex);
+                    cells++;
+                }
+            grok__axes(f, &fr, 0, p->cols - 1, 0, p->rows - 1, 0, p, pt, 1);
+            grok__cbar(f, fr.x0 + fr.w + 10, fr.y0, fr.h, cmap, lo, hi, p->clabel);
+        } else {
+            /* x and y ranges over every panel (shared scale) */
+            const double *y = p->y + (p->kind == GROK_PLOT_LINES ? (long)q * p->n_series * p->n : 0);
+            double ylo = 0, yhi = 0;
+            int ny = p->kind == GROK_PLOT_LINES ? p->n_series : 1, any = 0, anyx = 0;
+            long r, tot = p->kind == GROK_PLOT_LINES ? (long)np * p->n_series * p->n : p->n;
+            for (r = 0; r < p->n; r++) if (isfinite(p->x[r])) {
+                if (!anyx || p->x[r] < xlo) xlo = p->x[r];
+                if (!anyx || p->x[r] > xhi) xhi = p->x[r];
+                anyx = 1;
+            }
+            for (r = 0; r < tot; r++) {
+                double v = p->y[r];
+                if (!isfinite(v) || (p->log_y && !(v > 0))) continue;
+                v = p->log_y ? log10(v) : v;
+                if (!any || v < ylo) ylo = v;
+                if (!any || v > yhi) yhi = v;
+                any = 1;
+            }
+            if (!(xhi > xlo)) { xlo -= 1; xhi += 1; }
+            if (!(yhi > ylo)) { ylo -= 1; yhi += 1; }
+            else if (p->log_y) { ylo = floor(ylo); yhi = ceil(yhi); }
+            else { double pad = 0.04 * (yhi - ylo); ylo -= pad; yhi += pad; }
+            if (p->kind == GROK_PLOT_SCATTER && p->c) fr.w = W - 62 - 86;
+            grok__axes(f, &fr, xlo, xhi, ylo, yhi, p->log_y, p, pt, 0);
+            for (k = 0; k < p->n_vlines; k++) {
+                double px = fr.x0 + (p->vlines[k] - xlo) / (xhi - xlo) * fr.w;
+                if (!(px >= fr.x0 && px <= fr.x0 + fr.w)) continue;
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>\n",
+                        px, fr.y0, px, fr.y0 + fr.h);
+                if (p->vline_labels && p->vline_labels[k]) {
+                    char tr[96];
+                    snprintf(tr, sizeof tr, "fill=\"#555\" transform=\"rotate(-90 %.1f %.1f)\"", px - 3, fr.y0 + 4);
+                    grok__svg_text(f, px - 3, fr.y0 + 4, "end", tr, p->vline_labels[k]);
+                }
+            }
+            for (k = 0; k < ny; k++) {
+                const double *ys = y + (long)k * p->n;
+                int pen = 0;
+                if (p->kind == GROK_PLOT_LINES)
+                    fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" d=\"", grok__series_colours[k % 10]);
+                for (r = 0; r < p->n; r++) {
+                    double v = ys[r], px, py;
+                    if (!isfinite(v) || !isfinite(p->x[r]) || (p->log_y && !(v > 0))) { pen = 0; continue; }
+                    v = p->log_y ? log10(v) : v;
+                    px = fr.x0 + (p->x[r] - xlo) / (xhi - xlo) * fr.w;
+                    py = fr.y0 + fr.h - (v - ylo) / (yhi - ylo) * fr.h;
+                    if (p->kind == GROK_PLOT_LINES) { fprintf(f, "%s%.1f %.1f", pen ? " L" : " M", px, py); pen = 1; }
+                    else {
+                        double cv = p->c ? p->c[r] : NAN;
+                        if (p->c) grok__cmap_hex(hex, cmap, isfinite(cv) ? (cv - lo) / (hi - lo) : NAN);
+                        else memcpy(hex, "#1f77b4", 8);
+                        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.2\" fill=\"%s\" fill-opacity=\"0.8\"/>\n", px, py, hex);
+                    }
+                }
+                if (p->kind == GROK_PLOT_LINES) fputs("\"/>\n", f);
+            }
+            if (p->kind == GROK_PLOT_LINES && p->names && q == 0)
+                for (k = 0; k < p->n_series; k++) {
+                    double ly = fr.y0 + 10 + 14 * k;
+                    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"3\" fill=\"%s\"/>\n", fr.x0 + fr.w - 120,
+                            ly - 4, grok__series_colours[k % 10]);
+                    grok__svg_text(f, fr.x0 + fr.w - 102, ly, "start", NULL, p->names[k] ? p->names[k] : "");
+                }
+            if (p->kind == GROK_PLOT_SCATTER && p->c) grok__cbar(f, fr.x0 + fr.w + 10, fr.y0, fr.h, cmap, lo, hi, p->clabel);
+        }
+    }
+    (void)cells;
+    fputs("</svg>\n", f);
+    if (ferror(f)) return grok__fail(GROK_ERR_IO, "grok_plot_write: write failed");
+    return GROK_OK;
+}
+
+GROKDEF int grok_plot_save(const char *path, const grok_plot *p)
+{
+    FILE *f;
+    int st;
+    if (!path || !p) return grok__fail(GROK_ERR_ARG, "grok_plot_save: NULL argument");
+    if (!(f = fopen(path, "w"))) return grok__fail(GROK_ERR_IO, "grok_plot_save: cannot open %s: %s", path, strerror(errno));
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    st = grok_plot_write(f, p);
+    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_save: writing %s failed", path);
+    return st;
+}
+
+/* ---- phase diagrams */
+
+GROKDEF grok_phase grok_phase_classify(long epoch_train_99, long epoch_test_99, double train_acc, double test_acc,
+                                       double delay)
+{
+    if (train_acc != train_acc || test_acc != test_acc) return GROK_PHASE_NONE;
+    if (train_acc < 0.99) return GROK_PHASE_CONFUSION;
+    if (epoch_train_99 < 1) return GROK_PHASE_NONE;
+    if (test_acc < 0.99) return GROK_PHASE_MEMORISATION;
+    if (epoch_test_99 < 1) return GROK_PHASE_NONE;
+    if (!(delay > 0)) delay = 2;
+    return (double)epoch_test_99 <= delay * (double)epoch_train_99 ? GROK_PHASE_COMPREHENSION : GROK_PHASE_GROKKING;
+}
+
+static const char *const grok__phase_names[5] = {"none", "comprehension", "grokking", "memorisation", "confusion"};
+static const char *const grok__phase_colours[5] = {"#ffffff", "#4daf4a", "#377eb8", "#ff7f00", "#e41a1c"};
+
+GROKDEF const char *grok_phase_name(int phase)
+{
+    return phase >= 0 && phase <= 4 ? grok__phase_names[phase] : grok__phase_names[0];
+}
+
+/* Dark text on light fills, white on dark ones (Rec. 601 luma of "#rrggbb"). */
+static const char *grok__text_on(const char *hex)
+{
+    unsigned r = 0, g = 0, b = 0;
+    if (sscanf(hex, "#%2x%2x%2x", &r, &g, &b) != 3) return "#000000";
+    return 0.299 * r + 0.587 * g + 0.114 * b < 128 ? "#ffffff" : "#000000";
+}
+
+GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d)
+{
+    const double cell_w = 56, cell_h = 30, left = 76, bottom = 48, right = 150;
+    double top, cw, ch, lo = 0, hi = 0;
+    int W, H, i, j, any = 0, any_none = 0;
+    struct grok__frame fr;
+    char hex[8], b[32];
+    if (!f || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: NULL argument");
+    if (d->rows < 1 || d->rows > 200 || d->cols < 1 || d->cols > 200)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: rows %d and cols %d must be 1..200", d->rows, d->cols);
+    if (d->colour_by_phase ? !d->phase : !d->epochs)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: colour_by_phase %d needs %s", d->colour_by_phase,
+                          d->colour_by_phase ? "phase" : "epochs");
+    top = d->title ? 34 : 14;
+    W = d->width ? d->width : (int)(left + cell_w * (d->cols < 2 ? 2 : d->cols) + right);
+    H = d->height ? d->height : (int)(top + cell_h * d->rows + bottom);
+    if (!d->width && W > 4000) W = 4000;
+    if (!d->height) H = H < 200 ? 200 : H > 4000 ? 4000 : H;
+    if (W < 300 || W > 4000 || H < 200 || H > 4000)
+        return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: size %d x %d, want 300..4000 x 200..4000", W, H);
+    for (i = 0; i < d->rows * d->cols; i++) {
+        double e = d->epochs ? d->epochs[i] : NAN;
+        if (d->phase && (d->phase[i] < 0 || d->phase[i] > 4))
+            return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram: cell %d has phase %d", i, d->phase[i]);
+        if (d->phase && d->phase[i] == GROK_PHASE_NONE) any_none = 1;
+        if (!(isfinite(e) && e > 0)) continue;
+        e = log10(e);
+        if (!any || e < lo) lo = e;
+        if (!any || e > hi) hi = e;
+        any = 1;
+    }
+    if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
+    fr.x0 = left;
+    fr.y0 = top;
+    fr.w = W - left - right;
+    fr.h = H - top - bottom;
+    cw = fr.w / d->cols;
+    ch = fr.h / d->rows;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+               "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n", W, H, W, H);
+    if (d->title) grok__svg_text(f, W / 2.0, 18, "middle", "font-size=\"14\" font-weight=\"bold\"", d->title);
+    for (i = 0; i < d->rows; i++)
+        for (j = 0; j < d->cols; j++) {
+            long c = (long)i * d->cols + j;
+            double e = d->epochs ? d->epochs[c] : NAN, x = fr.x0 + j * cw, y = fr.y0 + fr.h - (i + 1) * ch;
+            int ph = d->phase ? d->phase[c] : -1, has_e = isfinite(e) && e > 0;
+            if (d->colour_by_phase) memcpy(hex, grok__phase_colours[ph], 8);
+            else grok__cmap_hex(hex, GROK_CMAP_VIRIDIS, has_e ? (log10(e) - lo) / (hi - lo) : NAN);
+            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" stroke=\"#ffffff\"/>\n", x, y,
+                    cw, ch, hex);
+            if (has_e) {
+                if (e < 1e4) snprintf(b, sizeof b, "%.0f", e);
+                else if (e < 1e6) snprintf(b, sizeof b, "%.0fk", e / 1000);
+                else snprintf(b, sizeof b, "%.2g", e);
+            }
+            snprintf(hex, sizeof hex, "%s", grok__text_on(hex));
+            if (ph >= 0) {
+                char letter[2] = {"-CGMX"[ph], 0}, at[32];
+                snprintf(at, sizeof at, "fill=\"%s\"", hex);
+                grok__svg_text(f, x + cw / 2, y + ch / 2 + (has_e ? -2 : 4), "middle", at, letter);
+            }
+            if (has_e) {
+                char at[48];
+                snprintf(at, sizeof at, "fill=\"%s\" font-size=\"9\"", hex);
+                grok__svg_text(f, x + cw / 2, y + ch / 2 + (ph >= 0 ? 10 : 4), "middle", at, b);
+            }
+        }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", fr.x0,
+            fr.y0, fr.w, fr.h);
+    for (j = 0; j < d->cols; j++) {
+        if (!d->col_labels) snprintf(b, sizeof b, "%d", j);
+        grok__svg_text(f, fr.x0 + (j + 0.5) * cw, fr.y0 + fr.h + 15, "middle", NULL, d->col_labels ? d->col_labels[j] : b);
+    }
+    for (i = 0; i < d->rows; i++) {
+        if (!d->row_labels) snprintf(b, sizeof b, "%d", i);
+        grok__svg_text(f, fr.x0 - 6, fr.y0 + fr.h - (i + 0.5) * ch + 4, "end", NULL, d->row_labels ? d->row_labels[i] : b);
+    }
+    if (d->xlabel) grok__svg_text(f, fr.x0 + fr.w / 2, fr.y0 + fr.h + 34, "middle", NULL, d->xlabel);
+    if (d->ylabel) {
+        char tr[96];
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", fr.x0 - 58, fr.y0 + fr.h / 2);
+        grok__svg_text(f, fr.x0 - 58, fr.y0 + fr.h / 2, "middle", tr, d->ylabel);
+    }
+    if (d->colour_by_phase) {
+        int n = any_none ? 5 : 4;
+        for (i = 0; i < n; i++) {
+            int ph = i < 4 ? i + 1 : GROK_PHASE_NONE;
+            double y = fr.y0 + 4 + 18 * i;
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" stroke=\"#444\"/>\n",
+                    fr.x0 + fr.w + 12, y, grok__phase_colours[ph]);
+            grok__svg_text(f, fr.x0 + fr.w + 30, y + 10, "start", NULL, ph ? grok__phase_names[ph] : "no run");
+        }
+    } else {
+        double bh = fr.h - 24 > 40 ? fr.h - 24 : 40;
+        grok__cbar(f, fr.x0 + fr.w + 12, fr.y0, bh, GROK_CMAP_VIRIDIS, lo, hi, "log10 epochs to grok");
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#bdbdbd\"/>\n", fr.x0 + fr.w + 12,
+                fr.y0 + bh + 8);
+        grok__svg_text(f, fr.x0 + fr.w + 30, fr.y0 + bh + 18, "start", NULL, "never");
+    }
+    fputs("</svg>\n", f);
+    if (ferror(f)) return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram: write failed");
+    return GROK_OK;
+}
+
+GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d)
+{
+    FILE *f;
+    int st;
+    if (!path || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram_save: NULL argument");
+    if (!(f = fopen(path, "w")))
+        return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: cannot open %s: %s", path, strerror(errno));
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    st = grok_plot_phase_diagram(f, d);
+    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: writing %s failed", path);
+    return st;
+}
+
+#ifndef GROK_NO_ANALYSIS /* the report draws the analyses */
+/* ---- report */
 typedef struct { int ncol; long nrow; char names[32][48]; double *v; } grok__csv;
 
 static int grok__csv_read(grok__csv *c, const char *path) /* numeric CSV with a header; 0: none */
@@ -11120,8 +10856,528 @@ done:
     return st;
 }
 
-#undef GROK__NEW
+#endif /* GROK_NO_ANALYSIS */
+#endif /* GROK_NO_PLOTS */
 
+/* ==== >>train: the training driver ============================================================ */
+
+
+GROKDEF grok_train_opts grok_train_opts_default(void)
+{
+    grok_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.epochs = 25000;
+    o.eval_every = 100;
+    o.checkpoint_every = 100;
+    o.progress = -1;
+    return o;
+}
+
+static double grok__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void grok__format_duration(char *buf, size_t n, double s)
+{
+    if (!(s >= 0.0) || s > 1e7) snprintf(buf, n, "?");
+    else if (s < 60.0) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600.0) snprintf(buf, n, "%dm%02ds", (int)(s / 60.0), (int)s % 60);
+    else snprintf(buf, n, "%dh%02dm", (int)(s / 3600.0), ((int)s / 60) % 60);
+}
+
+/* mkdir -p: creates dir and any missing parents. */
+static int grok__mkdir(const char *dir)
+{
+    char path[4096];
+    size_t i, n = strlen(dir);
+    if (n == 0 || n >= sizeof path) return grok__fail(GROK_ERR_ARG, "bad directory name '%s'", dir);
+    memcpy(path, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0') continue;
+        path[i] = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return grok__fail(GROK_ERR_IO, "cannot create directory %s: %s", path, strerror(errno));
+        path[i] = dir[i];
+    }
+    return GROK_OK;
+}
+
+/* Opens OUT/metrics.csv for a run at `epoch`: a new file with its header, or, for a resumed
+   run, the curve it continues. */
+static int grok__metrics_open(FILE **csv, const grok_train_opts *opts, long epoch)
+{
+    char path[4096];
+    int st;
+    if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) return st;
+    snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
+    *csv = fopen(path, epoch > 0 ? "a" : "w");
+    if (!*csv) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (epoch == 0)
+        fprintf(*csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
+                ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+    return GROK_OK;
+}
+
+/* opts->progress resolved: 0 or 1, and *live = 1 for a live line on a terminal. */
+static int grok__progress_mode(const grok_train_opts *opts, int *live)
+{
+    *live = opts->progress < 0 && isatty(fileno(stderr));
+    return opts->progress < 0 ? 1 : opts->progress;
+}
+
+/* One evaluation's row of metrics.csv (csv may be NULL; pmv: the 5 progress measures or NULL)
+   and the progress line on stderr; the learning rate is that of the last step taken. */
+static void grok__train_log(FILE *csv, const grok_train_opts *opts, const grok_metrics *mt, const grok_adamw *opt,
+                            long step, long epoch, long first_epoch, double t0, double now, const double *pmv,
+                            int progress, int live, int last, double *last_print)
+{
+    char eta[32];
+    double rate = (double)(epoch - first_epoch) / (now - t0 + 1e-9);
+    double lr = opt->lr * (opt->lr_schedule ? opt->lr_schedule(step - 1, opt->lr_schedule_ctx) : 1.0);
+    if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", epoch, mt->train_loss, mt->test_loss, mt->train_acc,
+                     mt->test_acc, lr, now - t0);
+    if (csv && pmv) fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
+    if (csv) fputc('\n', csv);
+    grok__format_duration(eta, sizeof eta, (double)(opts->epochs - epoch) / (rate + 1e-12));
+    if (progress && live) {
+        fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
+                epoch, opts->epochs, mt->train_loss, mt->test_loss, 100.0 * mt->test_acc, rate, eta);
+        if (last) fputc('\n', stderr);
+        fflush(stderr);
+    } else if (progress && (last || now - *last_print >= 10.0)) {
+        fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
+                epoch, opts->epochs, mt->train_loss, mt->test_loss, mt->test_acc, rate, eta);
+        *last_print = now;
+    }
+    if (csv) fflush(csv);
+}
+
+/* GROK_OK for the CPU, 1 to hand the run to the CUDA companion, or an error. */
+static int grok__device_choice(const grok_train_opts *opts, const char *caller)
+{
+    if (opts->device == GROK_DEVICE_CPU) return GROK_OK;
+#ifdef GROK_CUDA
+    if (opts->device == GROK_DEVICE_CUDA) return 1;
+#endif
+    return grok__fail(GROK_ERR_ARG, "%s: device %d, want GROK_DEVICE_CPU%s", caller, opts->device,
+#ifdef GROK_CUDA
+                      " or GROK_DEVICE_CUDA"
+#else
+                      " (GROK_DEVICE_CUDA needs a program built with GROK_CUDA and grok_cuda.o)"
+#endif
+    );
+}
+
+static int grok__train_check_opts(const grok_train_opts *opts, const char *who)
+{
+    if (opts->epochs < 0 || opts->eval_every < 1 || opts->checkpoint_every < 0)
+        return grok__fail(GROK_ERR_ARG, "%s: need epochs >= 0, eval_every >= 1, checkpoint_every >= 0", who);
+    return GROK_OK;
+}
+
+/* One training run as the driver sees it: the parameter set it trains and the operations that
+   differ between a transformer and a net, on the CPU or on the device. The loop
+   (grok__train_loop) is the same for all four entries, and so are its NaN guard, its messages
+   and its checkpoint policy. */
+typedef struct grok__trainer grok__trainer;
+typedef struct {
+    const char *ckpt_name;   /* the resumable checkpoint in out_dir: latest.grok or latest.safetensors */
+    const char *history_fmt; /* "%s/ckpt_%06ld.grok": the checkpoints keep_history keeps */
+    const char *adamw_who;   /* the AdamW step's name in its messages */
+    int (*forward)(grok__trainer *t, double *loss, double *acc); /* over t->train, with its targets */
+    int (*backward)(grok__trainer *t);
+    int (*test_metrics)(grok__trainer *t, const grok_data *test, grok_metrics *mt);
+    int (*save)(grok__trainer *t, const char *path, int resumable);
+    /* On the device (NULL on the CPU): n epochs from *ps.epoch, advancing it, the loss and
+       accuracy of the last one's forward; the device state into the host's buffers; the host's
+       buffers to the device after on_eval. */
+    int (*device_epochs)(grok__trainer *t, long n, double *loss, double *acc);
+    int (*download)(grok__trainer *t);
+    int (*upload)(grok__trainer *t);
+} grok__train_ops;
+struct grok__trainer {
+    const grok__train_ops *ops;
+    const char *who;        /* the entry point, for messages */
+    grok__pset ps;
+    grok_model *model;      /* the transformer (on_eval's argument, progress measures), NULL for a net */
+    grok_net *net;
+    const grok_data *train;
+#ifdef GROK_CUDA
+    grok_cuda *g;
+#endif
+};
+
+/* "latest.grok (epoch E) kept" for the NaN guard's messages; buf holds it. */
+static const char *grok__last_ckpt(char *buf, size_t n, const grok__trainer *t, long epoch)
+{
+    if (epoch < 0) snprintf(buf, n, "no checkpoint written in this run");
+    else snprintf(buf, n, "%s (epoch %ld) kept", t->ops->ckpt_name, epoch);
+    return buf;
+}
+
+/* The NaN guard's message: names a parameter of buf (the gradients or the weights) that holds
+   a NaN or an infinity, the last in table order (backward fills gradients from the unembedding
+   down, so that is where it first met one), among the trainable tensors (which > 0), the frozen
+   ones (which < 0) or all (0). GROK_OK when there is none. No allocation. */
+static int grok__check_finite(const grok__trainer *t, const float *buf, int which, const char *what, long last_ckpt,
+                              const char *when)
+{
+    char kept[96];
+    int i;
+    for (i = t->ps.n_params - 1; i >= 0; i--) {
+        const grok_param *p = &t->ps.params[i];
+        const float *x = buf + p->offset;
+        size_t k;
+        if ((which > 0 && !p->trainable) || (which < 0 && p->trainable) || !grok__nonfinite(x, (long)p->numel)) continue;
+        for (k = 0; k < p->numel && isfinite(x[k]); k++) {}
+        return grok__fail(GROK_ERR_NUMERIC, "%s: epoch %ld: %s %s is not finite (element %zu = %g); stopped %s, %s",
+                          t->who, *t->ps.epoch, what, p->name, k, (double)x[k], when,
+                          grok__last_ckpt(kept, sizeof kept, t, last_ckpt));
+    }
+    return GROK_OK;
+}
+
+/* The update with the NaN guard (grok_train's doc): the gradients are checked before it and
+   the updated weights as it writes them, in the same job; frozen weights, when there are any,
+   by a pass of their own. */
+static int grok__train_update(const grok__trainer *t, long last_ckpt, const char *adamw_who)
+{
+    const grok__pset *ps = &t->ps;
+    unsigned fp = grok__fp_enter();
+    int nonfinite = 0, st, i;
+    st = grok__fp_restore(fp, grok__adamw_params(ps->opt, ps->step, ps->params, ps->n_params, ps->weights, ps->grads,
+                                                 ps->adam_m, ps->adam_v, adamw_who, &nonfinite));
+    if (st != GROK_OK) return st;
+    if (nonfinite == 1) return grok__check_finite(t, ps->grads, 1, "the gradient of", last_ckpt, "before the update");
+    if (nonfinite == 2) return grok__check_finite(t, ps->weights, 0, "parameter", last_ckpt, "after the update");
+    for (i = 0; i < ps->n_params && ps->params[i].trainable; i++) {}
+    return i < ps->n_params ? grok__check_finite(t, ps->weights, -1, "parameter", last_ckpt, "after the update") : GROK_OK;
+}
+
+/* The loss of this epoch's forward, checked before backward and the update. */
+static int grok__train_check_loss(const grok__trainer *t, double loss, long last_ckpt)
+{
+    char kept[96];
+    if (isfinite(loss)) return GROK_OK;
+    return grok__fail(GROK_ERR_NUMERIC, "%s: epoch %ld: the training loss is %g; stopped before the update, %s", t->who,
+                      *t->ps.epoch, loss, grok__last_ckpt(kept, sizeof kept, t, last_ckpt));
+}
+
+/* ---- the operations of a transformer and of a net */
+
+static int grok__model_forward_train(grok__trainer *t, double *loss, double *acc)
+{
+    return grok_model_forward(t->model, t->train->tokens, t->train->targets, t->train->n, loss, acc, NULL);
+}
+static int grok__model_backward_train(grok__trainer *t) { return grok_model_backward(t->model); }
+static int grok__model_test_metrics(grok__trainer *t, const grok_data *test, grok_metrics *mt)
+{
+    return grok_model_evaluate(t->model, test->tokens, test->targets, test->n, &mt->test_loss, &mt->test_acc);
+}
+
+/* latest.grok with the optimizer state (resumable), the history's checkpoints without it. */
+static int grok__model_save(grok__trainer *t, const char *path, int resumable)
+{
+    return grok_checkpoint_save(t->model, path, resumable);
+}
+
+static int grok__net_forward_train(grok__trainer *t, double *loss, double *acc)
+{
+    return grok_net_forward(t->net, t->train->tokens, t->train->targets, t->train->n, loss, acc, NULL);
+}
+static int grok__net_backward_train(grok__trainer *t) { return grok_net_backward(t->net); }
+static int grok__net_test_metrics(grok__trainer *t, const grok_data *test, grok_metrics *mt)
+{
+    return grok_net_evaluate(t->net, test->tokens, test->targets, test->n, &mt->test_loss, &mt->test_acc);
+}
+
+/* A net's checkpoints are its weights as safetensors (it has no grok.h checkpoint format). */
+static int grok__net_save(grok__trainer *t, const char *path, int resumable)
+{
+    (void)resumable;
+#ifndef GROK_NO_INTEROP
+    return grok_net_save_safetensors(t->net, path, NULL);
+#else
+    return grok__fail(GROK_ERR_ARG, "%s: a net's checkpoints are safetensors, left out by GROK_NO_INTEROP (%s)", t->who, path);
+#endif
+}
+
+/* ---- the loop */
+
+/* One epoch on the CPU: zero_grad, forward over the training set, the loss checked, backward,
+   the guarded update. */
+static int grok__train_epoch(grok__trainer *t, long last_ckpt, double *loss, double *acc)
+{
+    int st;
+    memset(t->ps.grads, 0, sizeof(float) * t->ps.num_parameters);
+    if ((st = t->ops->forward(t, loss, acc)) != GROK_OK) return st;
+    if ((st = grok__train_check_loss(t, *loss, last_ckpt)) != GROK_OK) return st;
+    if ((st = t->ops->backward(t)) != GROK_OK) return st;
+    if ((st = grok__train_update(t, last_ckpt, t->ops->adamw_who)) != GROK_OK) return st;
+    ++*t->ps.epoch;
+    return GROK_OK;
+}
+
+/* The epochs the device runs alone from `epoch`: up to the next that evaluates or
+   checkpoints, or the end. */
+static long grok__epochs_to_stop(const grok_train_opts *opts, long epoch)
+{
+    long n = opts->eval_every - epoch % opts->eval_every;
+    if (opts->checkpoint_every > 0 && opts->checkpoint_every - epoch % opts->checkpoint_every < n)
+        n = opts->checkpoint_every - epoch % opts->checkpoint_every;
+    return opts->epochs - epoch < n ? opts->epochs - epoch : n;
+}
+
+/* Every entry's loop. Per visit of the host: the epochs; at an evaluation the train metrics of
+   the last epoch's forward (before its update, as the seeds record them), the test metrics (from
+   the progress measures' forward when it gives them), the progress measures, a metrics.csv row
+   and the progress line; at a checkpoint latest.grok / latest.safetensors and, with
+   keep_history, the epoch's own file; then on_eval. All of it happens after the update's NaN
+   guard, so the kept checkpoint is always the last good one. */
+static int grok__train_loop(grok__trainer *t, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+#ifndef GROK_NO_ANALYSIS
+    struct grok__progress pm;
+    double pmv[5];
+#endif
+    const double *measures = NULL;
+    char path[4096];
+    FILE *csv = NULL;
+    double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
+    long first_epoch, last_ckpt = -1;
+    int st = GROK_OK, live, progress, test_from_measures = 0;
+    grok_metrics *mt = t->ps.metrics;
+#ifndef GROK_NO_ANALYSIS
+    memset(&pm, 0, sizeof pm);
+    if (opts->progress_measures) {
+        if ((st = grok__progress_init(&pm, t->model, opts->key_freqs, opts->n_key_freqs, train, t->ops->device_epochs ? NULL : test)) != GROK_OK)
+            return st;
+        test_from_measures = pm.test_pairs != NULL;
+    }
+#else
+    (void)train;
+    if (opts->progress_measures) return grok__fail(GROK_ERR_ARG, "%s: progress_measures need the analysis (GROK_NO_ANALYSIS)", t->who);
+#endif
+    if (opts->out_dir && (st = grok__metrics_open(&csv, opts, *t->ps.epoch)) != GROK_OK) goto done;
+    progress = grok__progress_mode(opts, &live);
+    first_epoch = *t->ps.epoch;
+    t0 = grok__now();
+    while (*t->ps.epoch < opts->epochs) {
+        long epoch;
+        int last, eval, ckpt;
+        st = t->ops->device_epochs ? t->ops->device_epochs(t, grok__epochs_to_stop(opts, *t->ps.epoch), &loss, &acc)
+                              : grok__train_epoch(t, last_ckpt, &loss, &acc);
+        if (st != GROK_OK) break;
+        epoch = *t->ps.epoch;
+        last = epoch == opts->epochs;
+        eval = last || epoch % opts->eval_every == 0;
+        ckpt = opts->checkpoint_every > 0 && (last || epoch % opts->checkpoint_every == 0);
+        if (t->ops->download && ((eval && (opts->progress_measures || opts->on_eval)) || (ckpt && opts->out_dir)))
+            if ((st = t->ops->download(t)) != GROK_OK) break;
+        if (eval) {
+            double now;
+            mt->train_loss = loss;
+            mt->train_acc = acc;
+            if (test && !test_from_measures && (st = t->ops->test_metrics(t, test, mt)) != GROK_OK) break;
+            now = grok__now();
+#ifndef GROK_NO_ANALYSIS
+            if (opts->progress_measures) {
+                if ((st = grok__progress_eval(&pm, t->model, opts->n_key_freqs > 0, pmv, mt)) != GROK_OK) break;
+                measures = pmv;
+            }
+#endif
+            grok__train_log(csv, opts, mt, t->ps.opt, *t->ps.step, epoch, first_epoch, t0, now, measures, progress,
+                            live, last, &last_print);
+        }
+        if (ckpt && opts->out_dir) {
+            snprintf(path, sizeof path, "%s/%s", opts->out_dir, t->ops->ckpt_name);
+            if ((st = t->ops->save(t, path, 1)) != GROK_OK) break;
+            last_ckpt = epoch;
+            if (opts->keep_history) {
+                snprintf(path, sizeof path, t->ops->history_fmt, opts->out_dir, epoch);
+                if ((st = t->ops->save(t, path, 0)) != GROK_OK) break;
+            }
+        }
+        if (eval && opts->on_eval) {
+            if (opts->on_eval(t->model, opts->on_eval_ctx)) break;
+            if (t->ops->upload && (st = t->ops->upload(t)) != GROK_OK) break;
+        }
+    }
+    if (t->ops->download) { /* the host ends with the device's state, also after a failure, whose message is kept */
+        char first[sizeof grok__error_message];
+        int back;
+        memcpy(first, grok__error_message, sizeof first);
+        back = t->ops->download(t);
+        if (st == GROK_OK) st = back;
+        else memcpy(grok__error_message, first, sizeof first);
+    }
+done:
+    if (csv && fclose(csv) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "writing metrics.csv failed");
+#ifndef GROK_NO_ANALYSIS
+    grok__progress_free(&pm);
+#endif
+    return st;
+}
+
+/* ---- the entries */
+
+static const grok__train_ops grok__model_ops = {"latest.grok", "%s/ckpt_%06ld.grok", "grok_model_adamw_step",
+    grok__model_forward_train, grok__model_backward_train, grok__model_test_metrics, grok__model_save, NULL, NULL, NULL};
+static const grok__train_ops grok__net_ops = {"latest.safetensors", "%s/net_%06ld.safetensors", "grok_net_adamw_step",
+    grok__net_forward_train, grok__net_backward_train, grok__net_test_metrics, grok__net_save, NULL, NULL, NULL};
+
+/* A trainer for the transformer m or the net net (the other NULL). */
+static void grok__trainer_init(grok__trainer *t, const grok__train_ops *ops, const char *who, grok_model *m, grok_net *net,
+                               const grok_data *train)
+{
+    memset(t, 0, sizeof *t);
+    t->ops = ops;
+    t->who = who;
+    t->ps = m ? grok__pset_model(m) : grok__pset_net(net);
+    t->model = m;
+    t->net = net;
+    t->train = train;
+}
+
+/* Every token and target of d in range for m, with the split named in the message. */
+static int grok__train_check_data(const grok_model *m, const grok_data *d, const char *which)
+{
+    if (!d->tokens || !d->targets) return grok__fail(GROK_ERR_ARG, "grok_train: the %s data has no tokens or targets", which);
+    if (grok__check_tokens(m, d->tokens, d->targets, (long)d->n * d->n_ctx) == GROK_OK) return GROK_OK;
+    return grok__fail(GROK_ERR_ARG, "grok_train: %s data: %s", which, grok__error_message);
+}
+
+GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    grok__trainer t;
+    int st;
+    if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train: NULL argument");
+    if ((st = grok__device_choice(opts, "grok_train")) != GROK_OK) {
+#ifdef GROK_CUDA
+        if (st == 1) return grok_train_cuda(m, opts, train, test);
+#endif
+        return st;
+    }
+    if (train->n_ctx != m->cfg.n_ctx || (test && test->n_ctx != m->cfg.n_ctx))
+        return grok__fail(GROK_ERR_ARG, "grok_train: data has n_ctx %d, the model %d", train->n_ctx, m->cfg.n_ctx);
+    if (train->n < 1 || (long)train->n * train->n_ctx > m->max_rows)
+        return grok__fail(GROK_ERR_ARG, "grok_train: %d training sequences, the model holds 1..%d (max_batch)",
+                          train->n, m->max_rows / m->cfg.n_ctx);
+    if (test && test->n < 1) test = NULL;
+    /* Bad data is refused before the first epoch, not at the first evaluation. */
+    if ((st = grok__train_check_data(m, train, "training")) != GROK_OK ||
+        (test && (st = grok__train_check_data(m, test, "test")) != GROK_OK))
+        return st;
+    if ((st = grok__train_check_opts(opts, "grok_train")) != GROK_OK) return st;
+    if (!grok__adamw_valid(&m->opt))
+        return grok__fail(GROK_ERR_ARG, "grok_train: m->opt needs lr, weight_decay, eps >= 0 and betas in [0, 1)");
+    grok__trainer_init(&t, &grok__model_ops, "grok_train", m, NULL, train);
+    return grok__train_loop(&t, opts, train, test);
+}
+
+GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    grok__trainer t;
+    int st;
+    if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train: NULL argument");
+    if ((st = grok__device_choice(opts, "grok_net_train")) != GROK_OK) {
+#ifdef GROK_CUDA
+        if (st == 1) return grok_net_train_cuda(net, opts, train, test);
+#endif
+        return st;
+    }
+    if (train->n_ctx != 3 || (test && test->n_ctx != 3))
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: data has n_ctx %d, a net reads rows (a, b, '=') of 3", train->n_ctx);
+    if (train->n < 1 || train->n > net->max_rows)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: %d training rows, the net holds 1..%d (max_batch)", train->n, net->max_rows);
+    if (test && test->n < 1) test = NULL;
+    if ((st = grok__train_check_opts(opts, "grok_net_train")) != GROK_OK) return st;
+    if (opts->progress_measures)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train: progress_measures are for the modular-addition transformer");
+    grok__trainer_init(&t, &grok__net_ops, "grok_net_train", NULL, net, train);
+    return grok__train_loop(&t, opts, train, test);
+}
+
+/* ==== >>cuda: the CUDA companion (GROK_CUDA; kernels in grok_cuda.cu) ========================= */
+
+#ifdef GROK_CUDA
+GROKDEF int grok_cuda_fail(int status, const char *message) { return grok__fail(status, "%s", message); }
+
+/* ---- the training driver's operations on the device (grok__train_loop): between two
+   evaluations or checkpoints the device runs alone (grok_cuda_train_epochs); the host's buffers
+   are brought up to date only where the host reads them. */
+
+/* The device checks the losses itself, once per window of epochs. */
+static int grok__cuda_model_epochs(grok__trainer *t, long n, double *loss, double *acc)
+{
+    return grok_cuda_train_epochs(t->g, t->model, n, loss, acc);
+}
+static int grok__cuda_net_epochs(grok__trainer *t, long n, double *loss, double *acc)
+{
+    return grok_cuda_net_train_epochs(t->g, t->net, n, loss, acc);
+}
+
+static int grok__cuda_test_metrics(grok__trainer *t, const grok_data *test, grok_metrics *mt)
+{
+    (void)test; /* resident on the device since grok_cuda_set_data */
+    return grok_cuda_evaluate(t->g, 1, &mt->test_loss, &mt->test_acc);
+}
+
+static int grok__cuda_model_download(grok__trainer *t) { return grok_cuda_download(t->g, t->model); }
+static int grok__cuda_model_upload(grok__trainer *t) { return grok_cuda_upload(t->g, t->model); }
+static int grok__cuda_net_download(grok__trainer *t) { return grok_cuda_net_download(t->g, t->net); }
+static int grok__cuda_net_upload(grok__trainer *t) { return grok_cuda_net_upload(t->g, t->net); }
+
+static const grok__train_ops grok__cuda_model_ops = {"latest.grok", "%s/ckpt_%06ld.grok", "grok_model_adamw_step", NULL, NULL,
+    grok__cuda_test_metrics, grok__model_save, grok__cuda_model_epochs, grok__cuda_model_download, grok__cuda_model_upload};
+static const grok__train_ops grok__cuda_net_ops = {"latest.safetensors", "%s/net_%06ld.safetensors", "grok_net_adamw_step",
+    NULL, NULL, grok__cuda_test_metrics, grok__net_save, grok__cuda_net_epochs, grok__cuda_net_download, grok__cuda_net_upload};
+
+/* The device state made (init), loaded with the data and the graph setting of GROK_CUDA_GRAPH,
+   the loop run, the state freed. */
+static int grok__cuda_train(grok__trainer *t, int st, const grok_train_opts *opts, const grok_data *train,
+                            const grok_data *test)
+{
+    const char *graph_env = getenv("GROK_CUDA_GRAPH");
+    if (st != GROK_OK) return st;
+    if ((st = grok_cuda_set_data(t->g, train, test)) == GROK_OK) {
+        if (graph_env && strcmp(graph_env, "0") == 0) grok_cuda_use_graph(t->g, 0);
+        st = grok__train_loop(t, opts, train, test);
+    }
+    grok_cuda_free(t->g);
+    return st;
+}
+
+GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    grok__trainer t;
+    int st;
+    if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train_cuda: NULL argument");
+    if ((st = grok__train_check_opts(opts, "grok_train_cuda")) != GROK_OK) return st;
+    if (test && test->n < 1) test = NULL;
+    grok__trainer_init(&t, &grok__cuda_model_ops, "grok_train_cuda", m, NULL, train);
+    return grok__cuda_train(&t, grok_cuda_init(&t.g, m), opts, train, test);
+}
+
+GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, const grok_data *train, const grok_data *test)
+{
+    grok__trainer t;
+    int st;
+    if (!net || !net->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: NULL argument");
+    if (test && test->n < 1) test = NULL;
+    if ((st = grok__train_check_opts(opts, "grok_net_train_cuda")) != GROK_OK) return st;
+    if (opts->progress_measures)
+        return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: progress_measures are for the modular-addition transformer");
+    grok__trainer_init(&t, &grok__cuda_net_ops, "grok_net_train_cuda", NULL, net, train);
+    return grok__cuda_train(&t, grok_cuda_net_init(&t.g, net), opts, train, test);
+}
+#endif
+
+
+#undef GROK__NEW
 #undef GROK__CSTORE
 
 #endif /* GROK_IMPLEMENTATION_DONE */

@@ -1,10 +1,21 @@
 /* Compiled by tests/run.sh as C99, C11 and C++ with gcc and clang, with and without
-   GROK_STATIC, and as two translation units (implementation in one, declarations only in
-   the other): the header must build warning-free every way. */
+   GROK_STATIC, with each optional part left out, and as two translation units (implementation
+   in one, declarations only in the other): the header must build warning-free every way. A
+   part left out takes its declarations with it, and what needs it is refused with a message. */
 #ifndef DECLARATIONS_ONLY
 #define GROK_IMPLEMENTATION
 #endif
 #include "../grok.h"
+
+#if defined(GROK_NO_INTEROP) && defined(GROK_ARRAY_MAX_DIMS)
+#error "GROK_NO_INTEROP left the interchange declarations in"
+#endif
+#if defined(GROK_NO_PLOTS) && defined(GROK_PLOT_CBAR_STEPS)
+#error "GROK_NO_PLOTS left the plot declarations in"
+#endif
+#if !defined(GROK_NO_INTEROP) && !defined(GROK_ARRAY_MAX_DIMS)
+#error "the interchange declarations are missing"
+#endif
 
 #ifdef DECLARATIONS_ONLY
 int compile_check_other(void);
@@ -25,6 +36,20 @@ int main(void)
     double loss = 0.0;
     if (grok_model_init(&m, &c, 1) != GROK_OK) return 1;
     if (grok_model_forward(&m, tokens, targets, 1, &loss, NULL, NULL) != GROK_OK) return 1;
+#ifdef GROK_NO_ANALYSIS
+    {   /* the progress measures are part of the analysis */
+        grok_data train, test;
+        grok_train_opts o = grok_train_opts_default();
+        int st;
+        o.epochs = 1; o.progress = 0; o.progress_measures = 1;
+        if (grok_task_modadd(&train, &test, 7, 0.3, 1) != GROK_OK) return 1;
+        grok_model_free(&m);
+        if (grok_model_init(&m, &c, train.n) != GROK_OK) return 1;
+        st = grok_train(&m, &o, &train, &test);
+        grok_data_free(&train); grok_data_free(&test);
+        if (st != GROK_ERR_ARG || !strstr(grok_last_error(), "GROK_NO_ANALYSIS")) return 1;
+    }
+#endif
     grok_model_free(&m);
 #ifdef TWO_UNITS
     if (compile_check_other() != 0) return 1;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs every test of grok.h and prints one closing line "N passed, N failed".
 # 1. grok.h compiles warning-free as C99, C11 and C++ with gcc and clang, with GROK_STATIC,
-#    and split over two translation units; each build also runs.
+#    with each optional part left out (GROK_NO_ANALYSIS, GROK_NO_PLOTS, GROK_NO_INTEROP, and all
+#    three: a section that uses a later one fails this build), and split over two translation
+#    units; each build also runs. tests/check_sections.sh checks the section tags' order.
 # 2. tests/test_grok (unit, gradient, optimiser, task, checkpoint and training tests) and
 #    tests/test_gemm (GEMM against a double reference, every kernel, determinism, the pool) and
 #    tests/test_analysis (DFT, Fourier basis, SVD, least squares against direct references) and
@@ -38,7 +40,17 @@ for cc in gcc clang; do
     done
     check_build "$cxx -std=c++11" $cxx -x c++ -std=c++11 -O1 $WARN
     check_build "$cxx -std=c++17 GROK_STATIC" $cxx -x c++ -std=c++17 -O1 $WARN -DGROK_STATIC
+    for part in ANALYSIS PLOTS INTEROP; do
+        check_build "$cc -std=c99 GROK_NO_$part" $cc -std=c99 -O1 $WARN -DGROK_NO_$part
+    done
+    check_build "$cc -std=c99 core alone" $cc -std=c99 -O1 $WARN -DGROK_NO_ANALYSIS -DGROK_NO_PLOTS -DGROK_NO_INTEROP
+    check_build "$cxx -std=c++11 core alone" $cxx -x c++ -std=c++11 -O1 $WARN -DGROK_NO_ANALYSIS -DGROK_NO_PLOTS -DGROK_NO_INTEROP
 done
+if sh tests/check_sections.sh grok.h; then
+    pass=$((pass + 1)); echo "ok   sections"
+else
+    fail=$((fail + 1)); echo "FAIL sections"
+fi
 # Two translation units: the declarations must link against one implementation.
 if $CC -std=c99 $WARN -O1 -c -DDECLARATIONS_ONLY -o tests/compile_check_a.o tests/compile_check.c 2>tests/compile_check_err &&
    $CC -std=c99 $WARN -O1 -DTWO_UNITS -o tests/compile_check_bin tests/compile_check.c tests/compile_check_a.o -lm -lpthread 2>>tests/compile_check_err &&

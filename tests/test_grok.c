@@ -216,10 +216,12 @@ static void test_gradients(int ln, grok_act act)
     grok_model_free(&m);
 }
 
-/* The trimmed path (one layer) against the general all-positions path: same loss, same
-   logits at target positions, same accuracy, every gradient equal to float32 rounding. */
-static void test_trimmed(int ln, grok_act act)
+/* The one-layer fast path (trimmed with LayerNorm, folded without) against the general
+   all-positions path: same loss, same logits at target positions, same accuracy, every gradient
+   equal to float32 rounding. */
+static void test_one_layer_paths(int ln, grok_act act)
 {
+    grok_path fast = ln ? GROK_PATH_TRIMMED : GROK_PATH_FOLDED;
     grok_config cfg = small_config(ln, act);
     grok_model m;
     enum { B = 5, T = 4 };
@@ -237,14 +239,17 @@ static void test_trimmed(int ln, grok_act act)
     }
     grads_trim = (float *)malloc(sizeof(float) * m.num_parameters);
     grok_model_zero_grad(&m);
-    CHECK(grok_model_forward(&m, tokens, targets, B, &lt, &at, NULL) == GROK_OK && m.acts->trimmed, "trimmed forward taken");
+    CHECK(grok_model_forward(&m, tokens, targets, B, &lt, &at, NULL) == GROK_OK && grok_model_path(&m) == fast,
+          "ln=%d: %s forward taken (took %s)", ln, grok_path_name(fast), grok_path_name(grok_model_path(&m)));
     grok_model_backward(&m);
     memcpy(grads_trim, m.grads, sizeof(float) * m.num_parameters);
     grok_model_zero_grad(&m);
-    CHECK(grok_model_forward(&m, tokens, targets, B, &lg, &ag, logits) == GROK_OK && !m.acts->trimmed, "general forward taken");
+    CHECK(grok_model_forward(&m, tokens, targets, B, &lg, &ag, logits) == GROK_OK && grok_model_path(&m) == GROK_PATH_GENERAL,
+          "general forward taken with logits_out (took %s)", grok_path_name(grok_model_path(&m)));
     grok_model_backward(&m);
-    CHECK(fabs(lt - lg) <= 1e-6 * fabs(lg) && at == ag, "ln=%d act=%d: trimmed loss %.9g acc %.3f, general %.9g %.3f", ln, (int)act, lt, at, lg, ag);
-    /* logits of target rows: the trimmed forward keeps them compacted in query order */
+    CHECK(fabs(lt - lg) <= 1e-6 * fabs(lg) && at == ag, "ln=%d act=%d: %s loss %.9g acc %.3f, general %.9g %.3f", ln, (int)act,
+          grok_path_name(fast), lt, at, lg, ag);
+    /* logits of target rows: the trimmed and folded forwards keep them compacted in query order */
     grok_model_forward(&m, tokens, targets, B, NULL, NULL, NULL);
     for (r = 0, q = 0; r < B * T; r++) {
         if (targets[r] < 0) continue;
@@ -254,7 +259,7 @@ static void test_trimmed(int ln, grok_act act)
         }
         q++;
     }
-    CHECK(lworst <= 1e-5, "ln=%d act=%d: trimmed logits differ by %g", ln, (int)act, lworst);
+    CHECK(lworst <= 1e-5, "ln=%d act=%d: %s logits differ by %g", ln, (int)act, grok_path_name(fast), lworst);
     for (i = 0; i < m.n_params; i++) {
         const grok_param *p = &m.params[i];
         double scale = 0, err = 0;
@@ -265,12 +270,52 @@ static void test_trimmed(int ln, grok_act act)
             if (e > err) err = e;
         }
         if (err > worst) worst = err;
-        CHECK(err <= 1e-5, "ln=%d act=%d %s: trimmed gradient differs by %.3g (scale %.3g)", ln, (int)act, p->name, err, scale);
+        CHECK(err <= 1e-5, "ln=%d act=%d %s: %s gradient differs by %.3g (scale %.3g)", ln, (int)act, p->name,
+              grok_path_name(fast), err, scale);
     }
-    printf("trimmed vs general ln=%d act=%s: loss diff %.1e, max gradient difference %.2e\n", ln,
+    printf("%s vs general ln=%d act=%s: loss diff %.1e, max gradient difference %.2e\n", grok_path_name(fast), ln,
            act == GROK_ACT_RELU ? "relu" : "gelu", fabs(lt - lg), worst);
     free(grads_trim);
     grok_model_free(&m);
+}
+
+static int count_hook(grok_tensor *act, const char *name, void *ctx)
+{
+    (void)act; (void)name;
+    ++*(int *)ctx;
+    return GROK_OK;
+}
+
+/* grok_model_forward's choice of path, case by case, as grok_path's comment states the rule. */
+static void test_path_choice(void)
+{
+    static const struct { int layers, ln, targets, logits, hook, force; grok_path want; const char *what; } cases[] = {
+        {1, 0, 1, 0, 0, 0, GROK_PATH_FOLDED, "one layer, no LayerNorm, targets"},
+        {1, 1, 1, 0, 0, 0, GROK_PATH_TRIMMED, "one layer, LayerNorm, targets"},
+        {2, 0, 1, 0, 0, 0, GROK_PATH_GENERAL, "two layers"},
+        {1, 0, 0, 0, 0, 0, GROK_PATH_GENERAL, "no targets"},
+        {1, 1, 1, 1, 0, 0, GROK_PATH_GENERAL, "logits_out"},
+        {1, 0, 1, 0, 1, 0, GROK_PATH_GENERAL, "a hook"},
+        {1, 1, 1, 0, 0, 1, GROK_PATH_GENERAL, "general_path = 1"},
+    };
+    enum { B = 3, T = 4 };
+    int tokens[B * T], targets[B * T], i, c;
+    float logits[B * T * 5];
+    for (i = 0; i < B * T; i++) { tokens[i] = (i * 5 + 3) % 7; targets[i] = i % T == T - 1 ? i % 5 : -1; }
+    for (c = 0; c < (int)(sizeof cases / sizeof cases[0]); c++) {
+        grok_config cfg = small_config(cases[c].ln, GROK_ACT_RELU);
+        grok_model m;
+        int calls = 0, st;
+        cfg.n_layers = cases[c].layers;
+        if (grok_model_init(&m, &cfg, B) != GROK_OK) { CHECK(0, "init: %s", grok_last_error()); continue; }
+        m.general_path = cases[c].force;
+        if (cases[c].hook) grok_model_add_hook(&m, "hook_embed", count_hook, &calls);
+        st = grok_model_forward(&m, tokens, cases[c].targets ? targets : NULL, B, NULL, NULL, cases[c].logits ? logits : NULL);
+        CHECK(st == GROK_OK && grok_model_path(&m) == cases[c].want && calls == cases[c].hook, "%s: took %s, want %s",
+              cases[c].what, grok_path_name(grok_model_path(&m)), grok_path_name(cases[c].want));
+        printf("path: %-36s -> %s\n", cases[c].what, grok_path_name(grok_model_path(&m)));
+        grok_model_free(&m);
+    }
 }
 
 /* Values of PyTorch's AdamW written out by hand in double for one element. */
@@ -757,10 +802,11 @@ int main(void)
     test_gradients(0, GROK_ACT_GELU);
     test_gradients(1, GROK_ACT_RELU);
     test_gradients(1, GROK_ACT_GELU);
-    test_trimmed(0, GROK_ACT_RELU);
-    test_trimmed(0, GROK_ACT_GELU);
-    test_trimmed(1, GROK_ACT_RELU);
-    test_trimmed(1, GROK_ACT_GELU);
+    test_one_layer_paths(0, GROK_ACT_RELU);
+    test_one_layer_paths(0, GROK_ACT_GELU);
+    test_one_layer_paths(1, GROK_ACT_RELU);
+    test_one_layer_paths(1, GROK_ACT_GELU);
+    test_path_choice();
     test_frozen_gradients();
     test_hooks_cache();
     test_adamw();

@@ -818,25 +818,78 @@ static void test_nan_guard_update(void)
 {
     grok_config c = grok_config_modadd(7);
     grok_model m;
+    grok__trainer t;
     const grok_param *w_in, *w_u;
     c.d_model = 16; c.d_head = 4; c.d_mlp = 32;
     if (grok_model_init(&m, &c, 8) != GROK_OK) { CHECK(0, "init"); return; }
+    grok__trainer_init(&t, &grok__model_ops, "grok_train", &m, NULL, NULL);
     w_in = grok_model_param(&m, "blocks.0.mlp.W_in");
     w_u = grok_model_param(&m, "unembed.W_U");
     CHECK(grok_model_set_trainable(&m, "mlp.W_in", 0) == 1, "froze W_in");
     grok_model_zero_grad(&m);
     m.grads[w_in->offset + 2] = NAN;
-    CHECK(grok__train_update(&m, -1) == GROK_OK && m.step == 1, "a frozen tensor's NaN gradient is ignored");
+    CHECK(grok__train_update(&t, -1, "grok_model_adamw_step") == GROK_OK && m.step == 1, "a frozen tensor's NaN gradient is ignored");
     m.weights[w_in->offset + 4] = NAN;
-    CHECK(grok__train_update(&m, -1) == GROK_ERR_NUMERIC && strstr(grok_last_error(), "parameter blocks.0.mlp.W_in") &&
+    CHECK(grok__train_update(&t, -1, "grok_model_adamw_step") == GROK_ERR_NUMERIC && strstr(grok_last_error(), "parameter blocks.0.mlp.W_in") &&
           strstr(grok_last_error(), "element 4") && strstr(grok_last_error(), "after the update") && m.step == 2,
           "a frozen NaN weight is named after the update: %s", grok_last_error());
     m.weights[w_in->offset + 4] = 0.0f;
     m.grads[w_u->offset + 9] = INFINITY;
-    CHECK(grok__train_update(&m, -1) == GROK_ERR_NUMERIC && strstr(grok_last_error(), "the gradient of unembed.W_U") &&
+    CHECK(grok__train_update(&t, -1, "grok_model_adamw_step") == GROK_ERR_NUMERIC && strstr(grok_last_error(), "the gradient of unembed.W_U") &&
           strstr(grok_last_error(), "element 9") && m.step == 2,
           "a trainable infinite gradient stops before the update: %s", grok_last_error());
     grok_model_free(&m);
+}
+
+static int poison_net(const grok_model *m, void *ctx)
+{
+    grok_net *net = (grok_net *)ctx;
+    (void)m; /* NULL for a net */
+    if (net->epoch == 2) net->weights[5] = NAN;
+    return 0;
+}
+
+/* grok_net_train runs grok_train's loop, NaN guard included: a weight of W_E_a made NaN after
+   epoch 2 (ReLU passes a 0 forward, so the loss stays finite) makes W's gradient NaN, which
+   stops the next epoch before its update with the message naming the net's kept checkpoint;
+   latest.safetensors stays the finite one of epoch 2. */
+static void test_nan_guard_net(void)
+{
+    const char *dir = "/tmp/grok_robust_nan_net";
+    grok_group g;
+    grok_data tr, te;
+    grok_net net;
+    grok_net_config nc = {GROK_NET_MLP, 0, 8, 16, 3};
+    grok_train_opts o = grok_train_opts_default();
+    grok_safetensors st;
+    char path[256];
+    int rc, finite = 1;
+    if (grok_group_init(&g, GROK_GROUP_CYCLIC, 7) != GROK_OK || grok_task_group(&tr, &te, &g, 0.5, 1) != GROK_OK) {
+        CHECK(0, "group task: %s", grok_last_error());
+        return;
+    }
+    nc.n = g.order;
+    if (grok_net_init(&net, &nc, tr.n) != GROK_OK) { CHECK(0, "net init"); return; }
+    if (system("rm -rf /tmp/grok_robust_nan_net") != 0) printf("note: could not clean %s\n", dir);
+    o.epochs = 5; o.eval_every = 1; o.checkpoint_every = 1; o.progress = 0; o.out_dir = dir;
+    o.on_eval = poison_net; o.on_eval_ctx = &net;
+    rc = grok_net_train(&net, &o, &tr, &te);
+    CHECK(rc == GROK_ERR_NUMERIC && strstr(grok_last_error(), "grok_net_train: epoch 2: the gradient of W is not finite") &&
+          strstr(grok_last_error(), "latest.safetensors (epoch 2) kept") && net.epoch == 2,
+          "net: stopped at epoch 2 naming the kept checkpoint: %d %s", rc, grok_last_error());
+    snprintf(path, sizeof path, "%s/latest.safetensors", dir);
+    if (grok_safetensors_load(&st, path) == GROK_OK) {
+        const grok_array *w = grok_safetensors_get(&st, "W_E_a");
+        const float *x = w ? (const float *)w->data : NULL;
+        int64_t k;
+        for (k = 0; x && k < grok_array_numel(w); k++) finite &= isfinite(x[k]) != 0;
+        CHECK(x && finite, "net: latest.safetensors holds the finite weights of epoch 2");
+        grok_safetensors_free(&st);
+    } else {
+        CHECK(0, "net: latest.safetensors unreadable: %s", grok_last_error());
+    }
+    if (system("rm -rf /tmp/grok_robust_nan_net") != 0) printf("note: could not remove %s\n", dir);
+    grok_net_free(&net); grok_group_free(&g); grok_data_free(&tr); grok_data_free(&te);
 }
 
 /* ------------------------------------------- nets, other tasks, digits */
@@ -939,6 +992,7 @@ int main(void)
     test_nets_tasks_args();
     test_nan_guard();
     test_nan_guard_update();
+    test_nan_guard_net();
     test_kill_during_save();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;

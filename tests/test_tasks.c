@@ -1,4 +1,4 @@
-/* Tests of the seeds' other tasks and models (issue 5): the modular operations and group tables
+/* Tests of the seeds' other tasks and models: the modular operations and group tables
    against brute force, the group axioms, BilinearNet and OneLayerMLP against a double reference
    with finite differences, cache and hooks, determinism, and short runs that must generalise.
    The last line is "N passed, N failed". */
