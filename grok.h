@@ -11229,14 +11229,14 @@ static const grok__train_ops grok__model_ops = {"latest.grok", "%s/ckpt_%06ld.gr
 static const grok__train_ops grok__net_ops = {"latest.safetensors", "%s/net_%06ld.safetensors", "grok_net_adamw_step",
     grok__net_forward_train, grok__net_backward_train, grok__net_test_metrics, grok__net_save, NULL, NULL, NULL};
 
-/* A trainer for the transformer m or the net net (the other NULL). */
-static void grok__trainer_init(grok__trainer *t, const grok__train_ops *ops, const char *who, grok_model *m, grok_net *net,
-                               const grok_data *train)
+/* A trainer for the transformer m or the net net (the other NULL), whose parameter set is ps. */
+static void grok__trainer_init(grok__trainer *t, const grok__train_ops *ops, const char *who, grok__pset ps, grok_model *m,
+                               grok_net *net, const grok_data *train)
 {
     memset(t, 0, sizeof *t);
     t->ops = ops;
     t->who = who;
-    t->ps = m ? grok__pset_model(m) : grok__pset_net(net);
+    t->ps = ps;
     t->model = m;
     t->net = net;
     t->train = train;
@@ -11274,7 +11274,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
     if ((st = grok__train_check_opts(opts, "grok_train")) != GROK_OK) return st;
     if (!grok__adamw_valid(&m->opt))
         return grok__fail(GROK_ERR_ARG, "grok_train: m->opt needs lr, weight_decay, eps >= 0 and betas in [0, 1)");
-    grok__trainer_init(&t, &grok__model_ops, "grok_train", m, NULL, train);
+    grok__trainer_init(&t, &grok__model_ops, "grok_train", grok__pset_model(m), m, NULL, train);
     return grok__train_loop(&t, opts, train, test);
 }
 
@@ -11297,7 +11297,7 @@ GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const gro
     if ((st = grok__train_check_opts(opts, "grok_net_train")) != GROK_OK) return st;
     if (opts->progress_measures)
         return grok__fail(GROK_ERR_ARG, "grok_net_train: progress_measures are for the modular-addition transformer");
-    grok__trainer_init(&t, &grok__net_ops, "grok_net_train", NULL, net, train);
+    grok__trainer_init(&t, &grok__net_ops, "grok_net_train", grok__pset_net(net), NULL, net, train);
     return grok__train_loop(&t, opts, train, test);
 }
 
@@ -11358,7 +11358,7 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
     if (!m || !m->acts || !opts || !train) return grok__fail(GROK_ERR_ARG, "grok_train_cuda: NULL argument");
     if ((st = grok__train_check_opts(opts, "grok_train_cuda")) != GROK_OK) return st;
     if (test && test->n < 1) test = NULL;
-    grok__trainer_init(&t, &grok__cuda_model_ops, "grok_train_cuda", m, NULL, train);
+    grok__trainer_init(&t, &grok__cuda_model_ops, "grok_train_cuda", grok__pset_model(m), m, NULL, train);
     return grok__cuda_train(&t, grok_cuda_init(&t.g, m), opts, train, test);
 }
 
@@ -11371,7 +11371,7 @@ GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, cons
     if ((st = grok__train_check_opts(opts, "grok_net_train_cuda")) != GROK_OK) return st;
     if (opts->progress_measures)
         return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: progress_measures are for the modular-addition transformer");
-    grok__trainer_init(&t, &grok__cuda_net_ops, "grok_net_train_cuda", NULL, net, train);
+    grok__trainer_init(&t, &grok__cuda_net_ops, "grok_net_train_cuda", grok__pset_net(net), NULL, net, train);
     return grok__cuda_train(&t, grok_cuda_net_init(&t.g, net), opts, train, test);
 }
 #endif

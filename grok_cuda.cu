@@ -1142,24 +1142,37 @@ static int gc_kind(const grok_cuda *g, int net, const char *who)
     return GC_FAIL(GROK_ERR_ARG, "%s: this device state is a %s's", who, g->net ? "grok_net" : "grok_model");
 }
 
+/* What both inits begin with: the arguments checked, a device present, the host struct
+   allocated (*g, zeroed). */
+static int gc_new(grok_cuda **out, grok_cuda **g, int initialised, const char *who, const char *what)
+{
+    if (!out) return GC_FAIL(GROK_ERR_ARG, "%s: NULL argument", who);
+    *out = NULL;
+    if (!initialised) return GC_FAIL(GROK_ERR_ARG, "%s: NULL or uninitialised %s", who, what);
+    if (grok_cuda_available() < 1) return GC_FAIL(GROK_ERR_ARG, "%s: no CUDA device", who);
+    *g = (grok_cuda *)calloc(1, sizeof **g);
+    if (!*g) return GC_FAIL(GROK_ERR_NOMEM, "%s: out of host memory", who);
+    return GROK_OK;
+}
+
+/* And what both end with: g handed out, or freed after a failure st. */
+static int gc_done(grok_cuda **out, grok_cuda *g, int st)
+{
+    if (st != GROK_OK) grok_cuda_free(g);
+    else *out = g;
+    return st;
+}
+
 GROKDEF int grok_cuda_init(grok_cuda **out, const grok_model *m)
 {
-    grok_cuda *g;
+    grok_cuda *g = NULL;
     int st;
-    if (!out) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_init: NULL argument");
-    *out = NULL;
-    if (!m || !m->params || !m->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_init: NULL or uninitialised model");
-    if (grok_cuda_available() < 1) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_init: no CUDA device");
-    g = (grok_cuda *)calloc(1, sizeof *g);
-    if (!g) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_init: out of host memory");
+    if ((st = gc_new(out, &g, m && m->params && m->weights, "grok_cuda_init", "model")) != GROK_OK) return st;
     if ((st = gc_init_common(g, m->params, m->n_params, m->num_parameters, m->max_rows, m->cfg.d_vocab,
-                             m->cfg.d_vocab_out)) != GROK_OK ||
-        (st = gc_init_transformer(g, m)) != GROK_OK || (st = grok_cuda_upload(g, m)) != GROK_OK) {
-        grok_cuda_free(g);
-        return st;
-    }
-    *out = g;
-    return GROK_OK;
+                             m->cfg.d_vocab_out)) == GROK_OK &&
+        (st = gc_init_transformer(g, m)) == GROK_OK)
+        st = grok_cuda_upload(g, m);
+    return gc_done(out, g, st);
 }
 
 static int gc_same_shape(const grok_config *a, const grok_config *b)
@@ -1514,24 +1527,16 @@ static int gc_init_net(grok_cuda *g, const grok_net *net)
 
 GROKDEF int grok_cuda_net_init(grok_cuda **out, const grok_net *net)
 {
-    grok_cuda *g;
+    grok_cuda *g = NULL;
     int st;
-    if (!out) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_init: NULL argument");
-    *out = NULL;
-    if (!net || !net->params || !net->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_init: NULL or uninitialised net");
-    if (grok_cuda_available() < 1) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_init: no CUDA device");
-    g = (grok_cuda *)calloc(1, sizeof *g);
-    if (!g) return GC_FAIL(GROK_ERR_NOMEM, "grok_cuda_net_init: out of host memory");
+    if ((st = gc_new(out, &g, net && net->params && net->weights, "grok_cuda_net_init", "net")) != GROK_OK) return st;
     /* The shared staging holds both elements of max_rows pairs, 2 max_rows rows over 2N keys
        (the logits' buffer is then twice what a net needs: cheaper than a second layout). */
     if ((st = gc_init_common(g, net->params, net->n_params, net->num_parameters, 2 * net->max_rows, 2 * net->cfg.n,
-                             net->cfg.n)) != GROK_OK ||
-        (st = gc_init_net(g, net)) != GROK_OK || (st = grok_cuda_net_upload(g, net)) != GROK_OK) {
-        grok_cuda_free(g);
-        return st;
-    }
-    *out = g;
-    return GROK_OK;
+                             net->cfg.n)) == GROK_OK &&
+        (st = gc_init_net(g, net)) == GROK_OK)
+        st = grok_cuda_net_upload(g, net);
+    return gc_done(out, g, st);
 }
 
 static int gc_same_net(const grok_cuda *g, const grok_net *net, const char *who)

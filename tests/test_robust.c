@@ -822,7 +822,7 @@ static void test_nan_guard_update(void)
     const grok_param *w_in, *w_u;
     c.d_model = 16; c.d_head = 4; c.d_mlp = 32;
     if (grok_model_init(&m, &c, 8) != GROK_OK) { CHECK(0, "init"); return; }
-    grok__trainer_init(&t, &grok__model_ops, "grok_train", &m, NULL, NULL);
+    grok__trainer_init(&t, &grok__model_ops, "grok_train", grok__pset_model(&m), &m, NULL, NULL);
     w_in = grok_model_param(&m, "blocks.0.mlp.W_in");
     w_u = grok_model_param(&m, "unembed.W_U");
     CHECK(grok_model_set_trainable(&m, "mlp.W_in", 0) == 1, "froze W_in");
