@@ -307,7 +307,6 @@ GROKDEF void grok_model_zero_grad(grok_model *m);
 
 /* ==== >>hooks: hooks, ablations, the activation cache ========================================= */
 
-
 /* Hooks: callbacks on named activations (TransformerLens' hook names) that read or replace
    them during the general path's forward, e.g. "blocks.0.attn.hook_pattern". act is a view
    of the activation of the current forward call, batch first: hook_embed, hook_pos_embed,
@@ -583,7 +582,6 @@ GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const f
                                int n_digits);
 
 /* ==== >>io: checkpoints; safetensors, .npy, data splits, run summaries ======================== */
-
 
 /* Checkpoint: little-endian binary, versioned (see GROK_CKPT_VERSION and the format comment
    in the implementation): config, step, epoch, metrics, AdamW settings, weights and, if
@@ -1028,7 +1026,6 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
 #endif /* GROK_NO_PLOTS */
 
 /* ==== >>train: the training driver ============================================================ */
-
 
 typedef struct {
     long epochs;           /* full-batch epochs to reach (counting from m->epoch) */
@@ -1808,7 +1805,6 @@ typedef struct {
     float *buf;
     size_t cap; /* floats */
 } grok__ws;
-
 
 static void grok__ws_free(void *p)
 {
@@ -2600,7 +2596,6 @@ static float grok__lanes_sum(float *lane, const float *x, const float *t, int k0
     return s;
 }
 
-
 /* avx512 dots of 4 x rows with 4 t rows at a time: 16 accumulators, so each loaded vector
    feeds 4 FMAs; then the 16 lane sums side by side (their chains are independent). Missing
    rows of a block repeat the last one and their dots are dropped. The x rows (query
@@ -2751,7 +2746,6 @@ GROK__DOTS256(grok__dots256_1, GROK__Q1)
 GROK__DOTS256(grok__dots256_2, GROK__Q2)
 GROK__DOTS256(grok__dots256_4, GROK__Q4)
 
-
 #define GROK__DOTS256_CALL(nq, q0)                                                            \
     if (nq == 4) grok__dots256_4(x[e], n, t + q0, dots + e * nt + q0);                        \
     else if (nq == 2) grok__dots256_2(x[e], n, t + q0, dots + e * nt + q0);                   \
@@ -2772,7 +2766,6 @@ static const grok__kernel grok__kernel_avx2 = { "avx2", 6, 16, 144, 512, grok__u
                                                 grok__madd_avx2, grok__scatter_avx2, grok__softmax_avx2, grok__adamw_avx2 };
 
 #endif /* GROK__X86 */
-
 
 /* Picks the best kernel the CPU (and OS) supports; GROK_KERNEL=avx2|generic
    may force a lower one. */
@@ -3179,7 +3172,6 @@ GROKDEF void grok_gemm(int transA, int transB, int M, int N, int K, float alpha,
     grok__gemm_ex(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
     grok__fp_set(fp);
 }
-
 
 /* ==== >>layers: embedding, LayerNorm, linear, activation, attention, cross-entropy ============ */
 
@@ -5330,7 +5322,6 @@ GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int 
 
 /* ==== >>nets: seed 003's BilinearNet and OneLayerMLP ========================================== */
 
-
 struct grok__net_acts {
     float *x, *y;              /* bilinear: x_embed, y_embed (B,E) */
     float *stack, *dstack;     /* MLP: embed_stack (B,2E), x_embed and y_embed are its halves */
@@ -5666,7 +5657,6 @@ GROKDEF grok_adamw grok_adamw_default(void)
     return o;
 }
 
-
 /* Nonzero when x (n) holds a NaN or an infinity. Sixteen independent lanes, so that compilers
    vectorise it at -O2. */
 static int grok__nonfinite(const float *x, long n)
@@ -5851,7 +5841,6 @@ GROKDEF int grok_net_evaluate(grok_net *net, const int *tokens, const int *targe
 }
 
 /* ==== >>tasks: modular arithmetic, groups, n-digit addition =================================== */
-
 
 GROKDEF int grok_data_alloc(grok_data *d, int n, int n_ctx)
 {
@@ -6324,6 +6313,8 @@ GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const f
 }
 
 /* ==== >>io: checkpoints; safetensors, .npy, data splits, run summaries ======================== */
+
+/* ---- checkpoints */
 
 /* Format, version 1, every number little-endian:
      "GROKCKPT" (8 bytes), u32 version, u32 flags (bit 0: AdamW moments present)
@@ -9254,9 +9245,7 @@ GROKDEF int grok_lstsq(double *coef, double *r2, const double *X, const double *
     return GROK_OK;
 }
 
-
 /* ---- analyses of the seed notebooks */
-
 
 /* p of a modular-addition model (1 layer, n_ctx 3, d_vocab = d_vocab_out + 1), or 0 + error. */
 static int grok__modadd_p(const grok_model *m, const char *fn)
@@ -10029,7 +10018,6 @@ struct grok__progress {
     double *pair_loss;
 };
 
-
 /* ---- progress measures during training (grok_train_opts.progress_measures) */
 
 static void grok__progress_free(struct grok__progress *pm)
@@ -10179,6 +10167,8 @@ GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *tr
 /* ==== >>plots: SVG plots, phase diagrams, the HTML report ===================================== */
 
 #ifndef GROK_NO_PLOTS
+
+/* ---- plots */
 
 /* ColorBrewer RdBu (11 classes, reversed so that negative is blue) with a white centre, and
    matplotlib's viridis at 9 stops; colours are interpolated linearly in sRGB. */
@@ -10861,7 +10851,6 @@ done:
 
 /* ==== >>train: the training driver ============================================================ */
 
-
 GROKDEF grok_train_opts grok_train_opts_default(void)
 {
     grok_train_opts o;
@@ -11375,7 +11364,6 @@ GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, cons
     return grok__cuda_train(&t, grok_cuda_net_init(&t.g, net), opts, train, test);
 }
 #endif
-
 
 #undef GROK__NEW
 #undef GROK__CSTORE

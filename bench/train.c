@@ -13,8 +13,8 @@
 #include "bench_common.h"
 #include <string.h>
 
-/* FLOPs of one training step on the folded path (grok.h's trimmed path for a one-layer model
-   without LayerNorm; multiply-add = 2), counted from what it executes for the data set d:
+/* FLOPs of one training step on the folded path (GROK_PATH_FOLDED, which a one-layer model
+   without LayerNorm takes; multiply-add = 2), counted from what it executes for the data set d:
    forward, then backward = twice the forward's GEMM work.
    - Q/K/V table over Vin*T rows: 3 x 2*Nt*C*3HD
    - attention of the Q query rows over their keys: scores, dq, dk: 3 x 2*Q*keys*D*H

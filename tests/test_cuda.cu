@@ -514,7 +514,7 @@ static void test_training(void)
     cfg.d_model = 32; cfg.d_head = 8; cfg.d_mlp = 64;
     grok_task_modadd(&tr, &te, 13, 0.5, 3);
     grok_model_init(&mc, &cfg, tr.n); grok_model_init(&md, &cfg, tr.n); grok_model_init(&mn, &cfg, tr.n);
-    mc.general_path = 1; /* the device's algorithm; the trimmed path is the same function */
+    mc.general_path = 1; /* the device's algorithm; the folded path is the same function */
     for (e = 0; e < 8; e++) {
         grok_model_zero_grad(&mc);
         grok_model_forward(&mc, tr.tokens, tr.targets, tr.n, &loss, &acc, NULL);

@@ -243,7 +243,7 @@ static void test_config(void)
     BADM(grok_model_init(&m, &c, 0), "max_batch", "max_batch 0");
     BADM(grok_model_init(&m, &c, 1 << 30), "max_batch", "max_batch 2^30");
     /* n_heads * d_head != d_model is a valid TransformerLens config (W_O maps H*D back to C):
-       it is accepted, and the trimmed and general paths agree on it. */
+       it is accepted, and the folded and general paths agree on it. */
     c.n_heads = 3; c.d_head = 5;
     CHECK(grok_model_init(&m, &c, 2) == GROK_OK, "n_heads*d_head = 15 != d_model = 8 accepted");
     if (m.weights) {
