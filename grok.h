@@ -3688,11 +3688,14 @@ static int grok__config_resolve(grok_config *c)
 
 /* Appends a row to a parameter table (the model's or a net's) whose buffers hold
    *num_parameters floats so far. */
+/* Appends a tensor to a name/shape table; with params NULL it only counts (n_params and
+   num_parameters advance as they would). */
 static void grok__param_push(grok_param *params, int *n_params, size_t *num_parameters, const char *name, int ndim,
                              int s0, int s1, int s2, int trainable)
 {
-    grok_param *p = &params[(*n_params)++];
+    grok_param counted = {{0}, 0, {0}, 0, 0, 0}, *p = params ? &params[*n_params] : &counted;
     int i;
+    ++*n_params;
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
     p->ndim = ndim;
@@ -3705,53 +3708,55 @@ static void grok__param_push(grok_param *params, int *n_params, size_t *num_para
     p->trainable = trainable;
 }
 
-static void grok__param_add(grok_model *m, const char *name, int ndim, int s0, int s1, int s2, int trainable)
-{
-    grok__param_push(m->params, &m->n_params, &m->num_parameters, name, ndim, s0, s1, s2, trainable);
-}
 
 /* Builds the name/shape table in TransformerLens' state_dict order. */
-static void grok__param_table(grok_model *m)
+/* The transformer's table for config c: into params, with a's parameter indices, or, with
+   both NULL, only the counts (how many tensors, how many floats in each buffer). */
+static void grok__param_table(const grok_config *c, grok_param *params, grok__acts *a, int *n_params, size_t *num)
 {
-    const grok_config *c = &m->cfg;
-    grok__acts *a = m->acts;
     int C = c->d_model, H = c->n_heads, D = c->d_head, M = c->d_mlp, l, k;
     int ln = c->normalization == GROK_NORM_LN, tb = c->train_biases != 0;
     char name[GROK_NAME_MAX];
     static const char *const block_names[GROK__BLOCK_PARAMS] = {
         "ln1.w", "ln1.b", "attn.W_Q", "attn.W_K", "attn.W_V", "attn.W_O", "attn.b_Q", "attn.b_K",
         "attn.b_V", "attn.b_O", "ln2.w", "ln2.b", "mlp.W_in", "mlp.b_in", "mlp.W_out", "mlp.b_out"};
-    m->n_params = 0;
-    m->num_parameters = 0;
-    a->idx_W_E = m->n_params; grok__param_add(m, "embed.W_E", 2, c->d_vocab, C, 0, 1);
-    a->idx_W_pos = m->n_params; grok__param_add(m, "pos_embed.W_pos", 2, c->n_ctx, C, 0, 1);
+    *n_params = 0;
+    *num = 0;
+    if (a) a->idx_W_E = *n_params;
+    grok__param_push(params, n_params, num, "embed.W_E", 2, c->d_vocab, C, 0, 1);
+    if (a) a->idx_W_pos = *n_params;
+    grok__param_push(params, n_params, num, "pos_embed.W_pos", 2, c->n_ctx, C, 0, 1);
     for (l = 0; l < c->n_layers; l++) {
         for (k = 0; k < GROK__BLOCK_PARAMS; k++) {
-            int *idx = &a->block_idx[l * GROK__BLOCK_PARAMS + k];
+            int unused = -1, *idx = a ? &a->block_idx[l * GROK__BLOCK_PARAMS + k] : &unused;
             int is_ln = k == GROK__LN1_W || k == GROK__LN1_B || k == GROK__LN2_W || k == GROK__LN2_B;
             int is_bias = strstr(block_names[k], ".b_") != NULL;
             *idx = -1;
             if (is_ln && !ln) continue;
             snprintf(name, sizeof name, "blocks.%d.%s", l, block_names[k]);
-            *idx = m->n_params;
+            *idx = *n_params;
             switch (k) {
-            case GROK__W_Q: case GROK__W_K: case GROK__W_V: grok__param_add(m, name, 3, H, C, D, 1); break;
-            case GROK__W_O: grok__param_add(m, name, 3, H, D, C, 1); break;
-            case GROK__B_Q: case GROK__B_K: case GROK__B_V: grok__param_add(m, name, 2, H, D, 0, tb); break;
-            case GROK__W_IN: grok__param_add(m, name, 2, C, M, 0, 1); break;
-            case GROK__B_IN: grok__param_add(m, name, 1, M, 0, 0, tb); break;
-            case GROK__W_OUT: grok__param_add(m, name, 2, M, C, 0, 1); break;
-            default: grok__param_add(m, name, 1, C, 0, 0, is_bias ? tb : 1); break; /* ln w/b, b_O, b_out */
+            case GROK__W_Q: case GROK__W_K: case GROK__W_V: grok__param_push(params, n_params, num, name, 3, H, C, D, 1); break;
+            case GROK__W_O: grok__param_push(params, n_params, num, name, 3, H, D, C, 1); break;
+            case GROK__B_Q: case GROK__B_K: case GROK__B_V: grok__param_push(params, n_params, num, name, 2, H, D, 0, tb); break;
+            case GROK__W_IN: grok__param_push(params, n_params, num, name, 2, C, M, 0, 1); break;
+            case GROK__B_IN: grok__param_push(params, n_params, num, name, 1, M, 0, 0, tb); break;
+            case GROK__W_OUT: grok__param_push(params, n_params, num, name, 2, M, C, 0, 1); break;
+            default: grok__param_push(params, n_params, num, name, 1, C, 0, 0, is_bias ? tb : 1); break; /* ln w/b, b_O, b_out */
             }
         }
     }
-    a->idx_lnf_w = a->idx_lnf_b = -1;
+    if (a) a->idx_lnf_w = a->idx_lnf_b = -1;
     if (ln) {
-        a->idx_lnf_w = m->n_params; grok__param_add(m, "ln_final.w", 1, C, 0, 0, 1);
-        a->idx_lnf_b = m->n_params; grok__param_add(m, "ln_final.b", 1, C, 0, 0, 1);
+        if (a) a->idx_lnf_w = *n_params;
+        grok__param_push(params, n_params, num, "ln_final.w", 1, C, 0, 0, 1);
+        if (a) a->idx_lnf_b = *n_params;
+        grok__param_push(params, n_params, num, "ln_final.b", 1, C, 0, 0, 1);
     }
-    a->idx_W_U = m->n_params; grok__param_add(m, "unembed.W_U", 2, C, c->d_vocab_out, 0, 1);
-    a->idx_b_U = m->n_params; grok__param_add(m, "unembed.b_U", 1, c->d_vocab_out, 0, 0, tb);
+    if (a) a->idx_W_U = *n_params;
+    grok__param_push(params, n_params, num, "unembed.W_U", 2, C, c->d_vocab_out, 0, 1);
+    if (a) a->idx_b_U = *n_params;
+    grok__param_push(params, n_params, num, "unembed.b_U", 1, c->d_vocab_out, 0, 0, tb);
 }
 
 /* Pointer to block l's parameter k inside buffer buf (weights, grads, ...), NULL if absent. */
@@ -3965,7 +3970,7 @@ GROKDEF int grok_model_init(grok_model *m, const grok_config *cfg, int max_batch
     m->acts->layer = (grok__layer_acts *)(m->acts + 1);
     m->acts->block_idx = (int *)(m->acts->layer + c.n_layers);
     m->params = (grok_param *)(m->acts->block_idx + c.n_layers * GROK__BLOCK_PARAMS);
-    grok__param_table(m);
+    grok__param_table(&m->cfg, m->params, m->acts, &m->n_params, &m->num_parameters);
     if ((st = grok__arena_build(&m->arena, grok__layout, m)) != GROK_OK) {
         GROK_FREE(m->acts);
         memset(m, 0, sizeof *m);
@@ -6314,6 +6319,64 @@ GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const f
 
 /* ==== >>io: checkpoints; safetensors, .npy, data splits, run summaries ======================== */
 
+/* ---- files: read only when regular, written whole (path.tmp, then a rename) */
+
+/* Opens path for reading if it is a regular file: a FIFO or a device would block or never end,
+   a directory is not a file. O_NONBLOCK only keeps the open itself from waiting on a FIFO. */
+static FILE *grok__open_read(const char *path)
+{
+    struct stat sb;
+    FILE *f;
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) { grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno)); return NULL; }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        grok__fail(GROK_ERR_IO, "%s is not a regular file", path);
+        return NULL;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(f = fdopen(fd, "rb"))) {
+        close(fd);
+        grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    return f;
+}
+
+/* *f: path.tmp (its name in tmp (n)) opened for writing; grok__commit closes it and renames it
+   over path (or removes it). GROK_ERR_ARG for a path too long, GROK_ERR_IO when it cannot open. */
+static int grok__open_tmp(FILE **f, char *tmp, size_t n, const char *path, const char *who)
+{
+    *f = NULL;
+    if (snprintf(tmp, n, "%s.tmp", path) >= (int)n) return grok__fail(GROK_ERR_ARG, "%s: path too long", who);
+    if (!(*f = fopen(tmp, "wb"))) return grok__fail(GROK_ERR_IO, "%s: cannot open %s: %s", who, tmp, strerror(errno));
+    return GROK_OK;
+}
+
+static int grok__commit(FILE *f, int ok, const char *tmp, const char *path, const char *who)
+{
+    /* The bytes reach the disk before the rename makes them the file: a crash leaves the old
+       file or the new one, never a part. */
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) ok = 0;
+    if (fclose(f) != 0) ok = 0;
+    if (!ok) { remove(tmp); return grok__fail(GROK_ERR_IO, "%s: writing %s failed", who, tmp); }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return grok__fail(GROK_ERR_IO, "%s: cannot rename %s to %s: %s", who, tmp, path, strerror(e));
+    }
+    return GROK_OK;
+}
+
+/* The size of an open file, or -1. */
+static long grok__file_size(FILE *f)
+{
+    long n;
+    if (fseek(f, 0, SEEK_END) != 0) return -1;
+    n = ftell(f);
+    if (fseek(f, 0, SEEK_SET) != 0) return -1;
+    return n;
+}
+
 /* ---- checkpoints */
 
 /* Format, version 1, every number little-endian:
@@ -6410,15 +6473,12 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
     const grok_config *c;
     grok__stream s;
     char tmp[4096];
-    int i;
+    int i, st;
     if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_checkpoint_save: NULL argument");
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return grok__fail(GROK_ERR_ARG, "grok_checkpoint_save: path too long");
     c = &m->cfg;
-    s.f = fopen(tmp, "wb");
+    if ((st = grok__open_tmp(&s.f, tmp, sizeof tmp, path, "grok_checkpoint_save")) != GROK_OK) return st;
     s.hash = 0xCBF29CE484222325ull;
     s.failed = 0;
-    if (!s.f) return grok__fail(GROK_ERR_IO, "grok_checkpoint_save: cannot open %s: %s", tmp, strerror(errno));
     grok__put(&s, grok__ckpt_magic, 8);
     grok__put_u32(&s, GROK_CKPT_VERSION);
     grok__put_u32(&s, with_optimizer ? 1u : 0u);
@@ -6444,19 +6504,8 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
         grok__put_floats(&s, m->adam_v, m->num_parameters);
     }
     grok__put_u64(&s, s.hash);
-    /* The bytes reach the disk before the rename makes them the checkpoint, and the rename
-       reaches it before we return: a crash at any point leaves the old file or the new one. */
-    if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0) s.failed = 1;
-    if (fclose(s.f) != 0) s.failed = 1;
-    if (s.failed) {
-        remove(tmp);
-        return grok__fail(GROK_ERR_IO, "grok_checkpoint_save: writing %s failed", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return grok__fail(GROK_ERR_IO, "grok_checkpoint_save: cannot rename %s to %s: %s", tmp, path, strerror(e));
-    }
+    /* and the rename reaches the disk before we return */
+    if ((st = grok__commit(s.f, !s.failed, tmp, path, "grok_checkpoint_save")) != GROK_OK) return st;
     return grok__fsync_dir(path);
 }
 
@@ -6486,17 +6535,44 @@ static int grok__ckpt_header(grok__stream *s, const char *path, grok_config *c, 
     return grok__config_resolve(c);
 }
 
+/* After the header: the parameter table's counts must be those of config c, and the file exactly
+   as long as they make it, so that a header claiming a large model is refused before anyone
+   allocates for it. Reads the fields before the counts; leaves the stream after them. */
+static int grok__ckpt_sizes(grok__stream *s, const char *path, const grok_config *c, uint32_t flags)
+{
+    unsigned char skip[8 * 11]; /* step, epoch, 4 metrics, 5 optimizer settings */
+    uint32_t n_params;
+    uint64_t num, floats;
+    size_t want_num;
+    int want_n;
+    long here, size;
+    grok__get(s, skip, sizeof skip);
+    n_params = grok__get_u32(s);
+    num = grok__get_u64(s);
+    if (s->failed) return grok__fail(GROK_ERR_FORMAT, "%s: truncated checkpoint", path);
+    grok__param_table(c, NULL, NULL, &want_n, &want_num);
+    if (n_params != (uint32_t)want_n || num != (uint64_t)want_num)
+        return grok__fail(GROK_ERR_FORMAT, "%s: %u tensors of %llu floats, its config makes %d of %zu", path, n_params,
+                          (unsigned long long)num, want_n, want_num);
+    floats = num * (flags & 1u ? 3u : 1u);
+    if ((here = ftell(s->f)) < 0 || (size = grok__file_size(s->f)) < 0)
+        return grok__fail(GROK_ERR_IO, "%s: cannot determine its size", path);
+    if ((uint64_t)size != (uint64_t)here + n_params + 4 * floats + 8)
+        return grok__fail(GROK_ERR_FORMAT, "%s: %ld bytes, its header makes %llu", path, size,
+                          (unsigned long long)((uint64_t)here + n_params + 4 * floats + 8));
+    return fseek(s->f, here, SEEK_SET) == 0 ? GROK_OK : grok__fail(GROK_ERR_IO, "%s: cannot seek", path);
+}
+
 GROKDEF int grok_checkpoint_config(grok_config *cfg, const char *path)
 {
     grok__stream s;
     uint32_t flags;
     int st;
     if (!cfg || !path) return grok__fail(GROK_ERR_ARG, "grok_checkpoint_config: NULL argument");
-    s.f = fopen(path, "rb");
+    if (!(s.f = grok__open_read(path))) return GROK_ERR_IO;
     s.hash = 0xCBF29CE484222325ull;
     s.failed = 0;
-    if (!s.f) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    st = grok__ckpt_header(&s, path, cfg, &flags);
+    if ((st = grok__ckpt_header(&s, path, cfg, &flags)) == GROK_OK) st = grok__ckpt_sizes(&s, path, cfg, flags);
     fclose(s.f);
     return st;
 }
@@ -6515,10 +6591,9 @@ GROKDEF int grok_checkpoint_load(grok_model *m, const char *path)
     size_t need;
     int st = GROK_OK, i;
     if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_checkpoint_load: NULL argument");
-    s.f = fopen(path, "rb");
+    if (!(s.f = grok__open_read(path))) return GROK_ERR_IO;
     s.hash = 0xCBF29CE484222325ull;
     s.failed = 0;
-    if (!s.f) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     if ((st = grok__ckpt_header(&s, path, &c, &flags)) != GROK_OK) goto done;
     if (c.n_layers != m->cfg.n_layers || c.n_heads != m->cfg.n_heads || c.d_model != m->cfg.d_model ||
         c.d_head != m->cfg.d_head || c.d_mlp != m->cfg.d_mlp || c.d_vocab != m->cfg.d_vocab ||
@@ -6697,38 +6772,6 @@ static int grok__write_le(FILE *f, const void *data, size_t count, size_t size)
     return 1;
 }
 
-/* path.tmp for writing; grok__commit closes it and renames it over path (or removes it). */
-static FILE *grok__open_tmp(char *tmp, size_t n, const char *path, const char *who)
-{
-    FILE *f;
-    if (snprintf(tmp, n, "%s.tmp", path) >= (int)n) { grok__fail(GROK_ERR_ARG, "%s: path too long", who); return NULL; }
-    f = fopen(tmp, "wb");
-    if (!f) grok__fail(GROK_ERR_IO, "%s: cannot open %s: %s", who, tmp, strerror(errno));
-    return f;
-}
-
-static int grok__commit(FILE *f, int ok, const char *tmp, const char *path, const char *who)
-{
-    if (fclose(f) != 0) ok = 0;
-    if (!ok) { remove(tmp); return grok__fail(GROK_ERR_IO, "%s: writing %s failed", who, tmp); }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return grok__fail(GROK_ERR_IO, "%s: cannot rename %s to %s: %s", who, tmp, path, strerror(e));
-    }
-    return GROK_OK;
-}
-
-/* The size of an open file, or -1. */
-static long grok__file_size(FILE *f)
-{
-    long n;
-    if (fseek(f, 0, SEEK_END) != 0) return -1;
-    n = ftell(f);
-    if (fseek(f, 0, SEEK_SET) != 0) return -1;
-    return n;
-}
-
 /* A growing string (no realloc hook in grok.h, so it moves by hand). */
 typedef struct { char *p; size_t n, cap; int oom; } grok__sbuf;
 
@@ -6884,7 +6927,7 @@ GROKDEF int grok_npy_save(const char *path, const grok_array *a)
     memcpy(pre, grok__npy_magic, 6);
     pre[6] = 1; pre[7] = 0;
     pre[8] = (unsigned char)(hlen & 0xff); pre[9] = (unsigned char)(hlen >> 8);
-    if (!(f = grok__open_tmp(tmp, sizeof tmp, path, "grok_npy_save"))) return GROK_ERR_IO;
+    if ((i = grok__open_tmp(&f, tmp, sizeof tmp, path, "grok_npy_save")) != GROK_OK) return i;
     ok = fwrite(pre, 1, npre, f) == npre && fwrite(dict, 1, pos, f) == pos;
     for (i = 0; ok && (size_t)i < hlen - pos - 1; i++) ok = fputc(' ', f) != EOF;
     ok = ok && fputc('\n', f) != EOF;
@@ -6971,7 +7014,7 @@ GROKDEF int grok_npy_load(grok_array *a, const char *path)
     void *data = NULL;
     if (!a || !path) return grok__fail(GROK_ERR_ARG, "grok_npy_load: NULL argument");
     memset(a, 0, sizeof a[0]);
-    if (!(f = fopen(path, "rb"))) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (!(f = grok__open_read(path))) return GROK_ERR_IO;
     fsize = grok__file_size(f);
     if (fsize < 0) { st = grok__fail(GROK_ERR_IO, "%s: cannot determine its size", path); goto done; }
     if (fsize < 10 || fread(pre, 1, 10, f) != 10 || memcmp(pre, grok__npy_magic, 6) != 0) {
@@ -7370,7 +7413,7 @@ GROKDEF int grok_safetensors_load(grok_safetensors *st, const char *path)
     memset(st, 0, sizeof *st);
     memset(&j, 0, sizeof j);
     j.path = path;
-    if (!(f = fopen(path, "rb"))) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (!(f = grok__open_read(path))) return GROK_ERR_IO;
     fsize = grok__file_size(f);
     if (fsize < 0) { s = grok__fail(GROK_ERR_IO, "%s: cannot determine its size", path); goto done; }
     if (fsize < 8 || fread(len8, 1, 8, f) != 8) { s = grok__fail(GROK_ERR_FORMAT, "%s: too short for safetensors", path); goto done; }
@@ -7577,7 +7620,7 @@ GROKDEF int grok_safetensors_save(const char *path, const grok_array *arrays, in
     if (h.n > GROK__ST_MAX_HEADER) { st = grok__fail(GROK_ERR_ARG, "grok_safetensors_save: header over 100 MB"); goto done; }
     hlen = h.n;
     for (k = 0; k < 8; k++) len8[k] = (unsigned char)(hlen >> (8 * k));
-    if (!(f = grok__open_tmp(tmp, sizeof tmp, path, "grok_safetensors_save"))) { st = GROK_ERR_IO; goto done; }
+    if ((st = grok__open_tmp(&f, tmp, sizeof tmp, path, "grok_safetensors_save")) != GROK_OK) goto done;
     ok = fwrite(len8, 1, 8, f) == 8 && fwrite(h.p, 1, h.n, f) == h.n;
     for (i = 0; ok && i < n; i++) {
         const grok_array *a = &arrays[order[i]];
@@ -7943,7 +7986,7 @@ GROKDEF int grok_run_summary_save(const char *path, const grok_model *m, const g
     }
     grok__sb_str(&b, "\n}\n");
     if (b.oom) { GROK_FREE(b.p); return grok__fail(GROK_ERR_NOMEM, "grok_run_summary_save"); }
-    if (!(f = grok__open_tmp(tmp, sizeof tmp, path, "grok_run_summary_save"))) { GROK_FREE(b.p); return GROK_ERR_IO; }
+    if ((i = grok__open_tmp(&f, tmp, sizeof tmp, path, "grok_run_summary_save")) != GROK_OK) { GROK_FREE(b.p); return i; }
     ok = fwrite(b.p, 1, b.n, f) == b.n;
     GROK_FREE(b.p);
     return grok__commit(f, ok, tmp, path, "grok_run_summary_save");
@@ -10450,13 +10493,13 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
 GROKDEF int grok_plot_save(const char *path, const grok_plot *p)
 {
     FILE *f;
+    char tmp[4096];
     int st;
     if (!path || !p) return grok__fail(GROK_ERR_ARG, "grok_plot_save: NULL argument");
-    if (!(f = fopen(path, "w"))) return grok__fail(GROK_ERR_IO, "grok_plot_save: cannot open %s: %s", path, strerror(errno));
+    if ((st = grok__open_tmp(&f, tmp, sizeof tmp, path, "grok_plot_save")) != GROK_OK) return st;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-    st = grok_plot_write(f, p);
-    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_save: writing %s failed", path);
-    return st;
+    if ((st = grok_plot_write(f, p)) != GROK_OK) { fclose(f); remove(tmp); return st; }
+    return grok__commit(f, !ferror(f), tmp, path, "grok_plot_save");
 }
 
 /* ---- phase diagrams */
@@ -10596,14 +10639,13 @@ GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d)
 GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d)
 {
     FILE *f;
+    char tmp[4096];
     int st;
     if (!path || !d) return grok__fail(GROK_ERR_ARG, "grok_plot_phase_diagram_save: NULL argument");
-    if (!(f = fopen(path, "w")))
-        return grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: cannot open %s: %s", path, strerror(errno));
+    if ((st = grok__open_tmp(&f, tmp, sizeof tmp, path, "grok_plot_phase_diagram_save")) != GROK_OK) return st;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-    st = grok_plot_phase_diagram(f, d);
-    if (fclose(f) != 0 && st == GROK_OK) st = grok__fail(GROK_ERR_IO, "grok_plot_phase_diagram_save: writing %s failed", path);
-    return st;
+    if ((st = grok_plot_phase_diagram(f, d)) != GROK_OK) { fclose(f); remove(tmp); return st; }
+    return grok__commit(f, !ferror(f), tmp, path, "grok_plot_phase_diagram_save");
 }
 
 #ifndef GROK_NO_ANALYSIS /* the report draws the analyses */
@@ -10616,7 +10658,7 @@ static int grok__csv_read(grok__csv *c, const char *path) /* numeric CSV with a 
     char line[4096], *s, *e;
     long cap = 0;
     memset(c, 0, sizeof *c);
-    if (!path || !(f = fopen(path, "r"))) return 0;
+    if (!path || access(path, F_OK) != 0 || !(f = grok__open_read(path))) return 0;
     if (fgets(line, sizeof line, f)) {
         for (s = line; *s && c->ncol < 32;) {
             size_t n = strcspn(s, ",\r\n");
@@ -10680,6 +10722,7 @@ static void grok__report_lines(FILE *f, const grok__csv *c, const double *x, dou
 GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metrics_csv, const char *title)
 {
     grok_config *cfg;
+    char tmppath[4096];
     int p, M, H, C, nk = 0, i, k, st = GROK_OK, *kf = NULL, *nfreq = NULL;
     long N, r;
     float *acts = NULL;
@@ -10728,7 +10771,7 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
         fx[i] = nfreq[i];
     }
     grok__csv_read(&csv, metrics_csv);
-    if (!(f = fopen(path, "w"))) { st = grok__fail(GROK_ERR_IO, "grok_modadd_report: cannot open %s: %s", path, strerror(errno)); goto done; }
+    if ((st = grok__open_tmp(&f, tmppath, sizeof tmppath, path, "grok_modadd_report")) != GROK_OK) goto done;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
     grok_xml_escape(f, title ? title : "grok.h report");
     fputs("</title>\n<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}"
@@ -10839,7 +10882,7 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
     }
     snprintf(tmp, sizeof tmp, "<p class=\"note\">Written by grok.h from the model at epoch %ld.</p>\n</body></html>\n", m->epoch);
     fputs(tmp, f);
-    if (ferror(f) | (fclose(f) != 0)) st = grok__fail(GROK_ERR_IO, "grok_modadd_report: writing %s failed", path);
+    st = grok__commit(f, !ferror(f), tmppath, path, "grok_modadd_report"); /* a partial report never replaces a whole one */
 done:
     GROK_FREE(acts); GROK_FREE(to_a); GROK_FREE(nE); GROK_FREE(nU); GROK_FREE(ksh); GROK_FREE(S); GROK_FREE(frac);
     GROK_FREE(fx); GROK_FREE(rms); GROK_FREE(kf); GROK_FREE(nfreq); GROK_FREE(buf); GROK_FREE(csv.v);
@@ -10894,17 +10937,45 @@ static int grok__mkdir(const char *dir)
     return GROK_OK;
 }
 
+/* A resumed run continues metrics.csv from its checkpoint at `epoch`: the rows after it (written
+   after that checkpoint, before the run stopped) and a partial last line are cut off, so that no
+   epoch repeats and the file reads as if the run had never stopped. *has_header: whether a header
+   line was kept. A missing file is an empty one. */
+static int grok__metrics_trim(const char *path, long epoch, int *has_header)
+{
+    char line[4096];
+    long kept = 0;
+    FILE *f = fopen(path, "r+");
+    *has_header = 0;
+    if (!f) return errno == ENOENT ? GROK_OK : grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        char *end;
+        if (line[n - 1] != '\n') break;
+        if (*has_header && (strtol(line, &end, 10) > epoch || end == line || *end != ',')) break;
+        *has_header = 1;
+        kept += (long)n;
+    }
+    if (ftruncate(fileno(f), kept) != 0) {
+        int e = errno;
+        fclose(f);
+        return grok__fail(GROK_ERR_IO, "cannot trim %s to epoch %ld: %s", path, epoch, strerror(e));
+    }
+    return fclose(f) == 0 ? GROK_OK : grok__fail(GROK_ERR_IO, "writing %s failed", path);
+}
+
 /* Opens OUT/metrics.csv for a run at `epoch`: a new file with its header, or, for a resumed
-   run, the curve it continues. */
+   run, the curve it continues (grok__metrics_trim). */
 static int grok__metrics_open(FILE **csv, const grok_train_opts *opts, long epoch)
 {
     char path[4096];
-    int st;
+    int st, has_header = 0;
     if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) return st;
     snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
+    if (epoch > 0 && (st = grok__metrics_trim(path, epoch, &has_header)) != GROK_OK) return st;
     *csv = fopen(path, epoch > 0 ? "a" : "w");
     if (!*csv) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    if (epoch == 0)
+    if (!has_header)
         fprintf(*csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
                 ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
     return GROK_OK;
@@ -11182,6 +11253,14 @@ static int grok__train_loop(grok__trainer *t, const grok_train_opts *opts, const
                             live, last, &last_print);
         }
         if (ckpt && opts->out_dir) {
+            /* A checkpoint must resume: the weights were checked by the update, the moments
+               (an overflowing gradient's square makes a second moment infinite while the
+               weights stay finite) are checked here. */
+            if ((st = grok__check_finite(t, t->ps.adam_m, 1, "the AdamW first moment of", last_ckpt,
+                                         "before the checkpoint")) != GROK_OK ||
+                (st = grok__check_finite(t, t->ps.adam_v, 1, "the AdamW second moment of", last_ckpt,
+                                         "before the checkpoint")) != GROK_OK)
+                break;
             snprintf(path, sizeof path, "%s/%s", opts->out_dir, t->ops->ckpt_name);
             if ((st = t->ops->save(t, path, 1)) != GROK_OK) break;
             last_ckpt = epoch;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 /* The message is reset to a marker before each call, so a bad call must write its own; an
    output buffer being watched (watch_on) must keep its guard pattern through every bad call. */
@@ -894,6 +895,172 @@ static void test_nan_guard_net(void)
 
 /* ------------------------------------------- nets, other tasks, digits */
 
+static int poison_moment(const grok_model *cm, void *ctx)
+{
+    grok_model *m = (grok_model *)(uintptr_t)cm;
+    (void)ctx;
+    if (m->epoch == 10) m->adam_v[grok_model_param(m, "unembed.W_U")->offset + 7] = INFINITY;
+    return 0;
+}
+
+/* A checkpoint must resume: an infinite AdamW second moment (what an overflowing gradient's
+   square leaves while the weights stay finite, its update being 0) stops training before the
+   next checkpoint is written, naming the moment, and latest.grok stays the finite checkpoint of
+   epoch 10, which loads and trains on. */
+static void test_moment_guard(void)
+{
+    grok_config c = grok_config_modadd(7);
+    grok_data tr, te;
+    grok_model m, r;
+    grok_train_opts o = grok_train_opts_default();
+    const char *dir = "/tmp/grok_robust_moment";
+    char path[256];
+    int st;
+    snprintf(path, sizeof path, "%s/latest.grok", dir);
+    c.d_model = 16; c.d_head = 4; c.d_mlp = 32;
+    grok_task_modadd(&tr, &te, 7, 0.5, 1);
+    if (system("rm -rf /tmp/grok_robust_moment") != 0) { CHECK(0, "rm"); return; }
+    if (grok_model_init(&m, &c, tr.n) != GROK_OK || grok_model_init(&r, &c, tr.n) != GROK_OK) { CHECK(0, "init"); return; }
+    o.epochs = 20; o.eval_every = 5; o.checkpoint_every = 5; o.progress = 0; o.out_dir = dir;
+    o.on_eval = poison_moment;
+    st = grok_train(&m, &o, &tr, &te);
+    CHECK(st == GROK_ERR_NUMERIC && strstr(grok_last_error(), "epoch 15: the AdamW second moment of unembed.W_U") &&
+          strstr(grok_last_error(), "before the checkpoint, latest.grok (epoch 10) kept"),
+          "infinite second moment stops before the checkpoint: %s", grok_last_error());
+    CHECK(grok_checkpoint_load(&r, path) == GROK_OK && r.epoch == 10 && all_finite(r.adam_v, r.num_parameters) &&
+          all_finite(r.adam_m, r.num_parameters), "latest.grok is the finite one of epoch 10");
+    o.on_eval = NULL;
+    CHECK(grok_train(&r, &o, &tr, &te) == GROK_OK && r.epoch == 20, "and it resumes: %s", grok_last_error());
+    if (system("rm -rf /tmp/grok_robust_moment") != 0) printf("note: could not remove %s\n", dir);
+    grok_model_free(&m); grok_model_free(&r);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
+/* metrics.csv without its seconds column (the 7th), for comparing runs. */
+static char *metrics_without_seconds(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024], *out = (char *)calloc(1, 1 << 16);
+    size_t n = 0;
+    while (f && out && fgets(line, sizeof line, f)) {
+        char *c = line;
+        int field = 1;
+        for (; *c && n + 2 < (1 << 16); c++) {
+            if (*c == ',') field++;
+            if (field != 7) out[n++] = *c;
+        }
+    }
+    if (f) fclose(f);
+    return out;
+}
+
+/* A run killed after an evaluation's metrics.csv row and before that epoch's checkpoint (or
+   in the middle of a row) left rows after its latest.grok: resuming from latest.grok cuts them,
+   so metrics.csv ends as the uninterrupted run's, row for row (seconds aside). */
+static void test_resume_metrics(void)
+{
+    grok_config c = grok_config_modadd(7);
+    grok_data tr, te;
+    grok_model a, b;
+    grok_train_opts o = grok_train_opts_default();
+    const char *da = "/tmp/grok_robust_resume_a", *db = "/tmp/grok_robust_resume_b";
+    char path[256], *ma, *mb;
+    FILE *f;
+    c.d_model = 16; c.d_head = 4; c.d_mlp = 32;
+    grok_task_modadd(&tr, &te, 7, 0.5, 1);
+    if (system("rm -rf /tmp/grok_robust_resume_a /tmp/grok_robust_resume_b") != 0) { CHECK(0, "rm"); return; }
+    if (grok_model_init(&a, &c, tr.n) != GROK_OK || grok_model_init(&b, &c, tr.n) != GROK_OK) { CHECK(0, "init"); return; }
+    o.epochs = 40; o.eval_every = 5; o.checkpoint_every = 10; o.progress = 0; o.out_dir = da;
+    CHECK(grok_train(&a, &o, &tr, &te) == GROK_OK, "uninterrupted run");
+    o.epochs = 30; o.out_dir = db;
+    CHECK(grok_train(&b, &o, &tr, &te) == GROK_OK, "first part");
+    snprintf(path, sizeof path, "%s/metrics.csv", db);
+    if ((f = fopen(path, "a")) != NULL) { /* what a kill at epoch 35, then mid-row at 40, leaves */
+        fputs("35,1,1,0.5,0.5,0.001,9.000\n40,0.9,0.", f);
+        fclose(f);
+    }
+    grok_model_free(&b);
+    grok_model_init(&b, &c, tr.n);
+    snprintf(path, sizeof path, "%s/latest.grok", db);
+    CHECK(grok_checkpoint_load(&b, path) == GROK_OK && b.epoch == 30, "latest.grok of epoch 30");
+    o.epochs = 40;
+    CHECK(grok_train(&b, &o, &tr, &te) == GROK_OK, "resumed run: %s", grok_last_error());
+    snprintf(path, sizeof path, "%s/metrics.csv", da);
+    ma = metrics_without_seconds(path);
+    snprintf(path, sizeof path, "%s/metrics.csv", db);
+    mb = metrics_without_seconds(path);
+    CHECK(ma && mb && strlen(ma) > 100 && strcmp(ma, mb) == 0, "resumed metrics.csv equals the uninterrupted one:\n%s---\n%s",
+          ma ? ma : "", mb ? mb : "");
+    CHECK(memcmp(a.weights, b.weights, sizeof(float) * a.num_parameters) == 0, "and so do the weights");
+    free(ma); free(mb);
+    if (system("rm -rf /tmp/grok_robust_resume_a /tmp/grok_robust_resume_b") != 0) printf("note: could not remove\n");
+    grok_model_free(&a); grok_model_free(&b);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
+/* Readers open only regular files: a FIFO (which would block the open for ever; the alarm turns
+   a hang into a failure) and a directory are refused with GROK_ERR_IO. A checkpoint whose
+   header claims a larger model than its bytes hold is refused by grok_checkpoint_config before
+   anyone allocates for it. A report or plot that cannot be written whole leaves the old file. */
+static void test_readers_files(void)
+{
+    const char *dir = "/tmp/grok_robust_files";
+    char fifo[256], ck[256], big[256], rep[256], tmp[256], buf[64];
+    grok_config c = grok_config_modadd(7), got;
+    grok_model m;
+    grok_array arr;
+    grok_safetensors st;
+    grok_plot pl;
+    FILE *f;
+    long size;
+    unsigned char *bytes;
+    if (system("rm -rf /tmp/grok_robust_files && mkdir -p /tmp/grok_robust_files") != 0) { CHECK(0, "mkdir"); return; }
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    if (mkfifo(fifo, 0600) != 0) { CHECK(0, "mkfifo"); return; }
+    c.d_model = 16; c.d_head = 4; c.d_mlp = 32;
+    if (grok_model_init(&m, &c, 4) != GROK_OK) { CHECK(0, "init"); return; }
+    alarm(20);
+    CHECK(grok_checkpoint_config(&got, fifo) == GROK_ERR_IO && strstr(grok_last_error(), "not a regular file"), "checkpoint_config on a FIFO: %s", grok_last_error());
+    CHECK(grok_checkpoint_load(&m, fifo) == GROK_ERR_IO, "checkpoint_load on a FIFO");
+    CHECK(grok_npy_load(&arr, fifo) == GROK_ERR_IO, "npy_load on a FIFO");
+    CHECK(grok_safetensors_load(&st, fifo) == GROK_ERR_IO, "safetensors_load on a FIFO");
+    CHECK(grok_checkpoint_config(&got, dir) == GROK_ERR_IO && strstr(grok_last_error(), "not a regular file"), "a directory: %s", grok_last_error());
+    alarm(0);
+    /* a checkpoint, then its d_model field (the 5th u32 after magic, version, flags) claimed as 2^20 */
+    snprintf(ck, sizeof ck, "%s/ok.grok", dir);
+    snprintf(big, sizeof big, "%s/big.grok", dir);
+    CHECK(grok_checkpoint_save(&m, ck, 1) == GROK_OK && grok_checkpoint_config(&got, ck) == GROK_OK && got.d_model == 16,
+          "a real checkpoint's config reads");
+    if ((f = fopen(ck, "rb")) != NULL) {
+        fseek(f, 0, SEEK_END); size = ftell(f); fseek(f, 0, SEEK_SET);
+        bytes = (unsigned char *)malloc((size_t)size);
+        if (bytes && fread(bytes, 1, (size_t)size, f) == (size_t)size) {
+            FILE *g = fopen(big, "wb");
+            bytes[8 + 4 + 4 + 2 * 4 + 2] = 0x08; /* d_model = 16 + 2^19: within the config's bounds */
+            if (g) { fwrite(bytes, 1, (size_t)size, g); fclose(g); }
+            CHECK(grok_checkpoint_config(&got, big) == GROK_ERR_FORMAT && strstr(grok_last_error(), "its config makes"),
+                  "a header claiming d_model 2^19+16 in %ld bytes: %s", size, grok_last_error());
+            bytes[8 + 4 + 4 + 2 * 4 + 2] = 0;
+            if (g && (g = fopen(big, "wb")) != NULL) { fwrite(bytes, 1, (size_t)size - 9, g); fclose(g); }
+            CHECK(grok_checkpoint_config(&got, big) == GROK_ERR_FORMAT, "a truncated checkpoint: %s", grok_last_error());
+        }
+        free(bytes);
+        fclose(f);
+    }
+    /* an old report stays when the new one cannot be written (its temporary is a directory) */
+    snprintf(rep, sizeof rep, "%s/plot.svg", dir);
+    snprintf(tmp, sizeof tmp, "%s/plot.svg.tmp", dir);
+    if ((f = fopen(rep, "w")) != NULL) { fputs("old", f); fclose(f); }
+    mkdir(tmp, 0700);
+    memset(&pl, 0, sizeof pl);
+    CHECK(grok_plot_save(rep, &pl) != GROK_OK, "plot_save into a blocked temporary fails");
+    buf[0] = 0;
+    if ((f = fopen(rep, "r")) != NULL) { if (!fgets(buf, sizeof buf, f)) buf[0] = 0; fclose(f); }
+    CHECK(strcmp(buf, "old") == 0, "and the old plot.svg is untouched (%s)", buf);
+    grok_model_free(&m);
+    if (system("rm -rf /tmp/grok_robust_files") != 0) printf("note: could not remove %s\n", dir);
+}
+
 static void test_nets_tasks_args(void)
 {
     grok_net_config nc;
@@ -993,6 +1160,9 @@ int main(void)
     test_nan_guard();
     test_nan_guard_update();
     test_nan_guard_net();
+    test_moment_guard();
+    test_resume_metrics();
+    test_readers_files();
     test_kill_during_save();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
