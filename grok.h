@@ -587,12 +587,18 @@ GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const f
    in the implementation): config, step, epoch, metrics, AdamW settings, weights and, if
    with_optimizer, both AdamW moments. Crash-safe: written to path.tmp, fsync'ed, renamed over
    path, and the directory fsync'ed, so that path always holds a complete checkpoint (the old
-   one or the new one) whenever the process or the machine stops. */
+   one or the new one) whenever the process or the machine stops. Every file grok.h writes
+   (.npy, safetensors, summaries, SVG, the report) goes the same way through path.tmp, so a
+   full disk or a kill leaves the old file, never part of a new one. */
 #define GROK_CKPT_VERSION 1
 GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer);
-/* Loads into an initialised model of the same config (its max_batch is kept). */
+/* Loads into an initialised model of the same config (its max_batch is kept). Every reader of
+   grok.h (checkpoints, .npy, safetensors) opens only regular files: a FIFO, a device or a
+   directory is GROK_ERR_IO "... is not a regular file". */
 GROKDEF int grok_checkpoint_load(grok_model *m, const char *path);
-/* Reads only the config of a checkpoint, e.g. to grok_model_init before loading. */
+/* Reads only the config of a checkpoint, e.g. to grok_model_init before loading, after checking
+   that the file holds exactly the tensors that config makes (GROK_ERR_FORMAT otherwise), so
+   that a header claiming a large model costs nothing. */
 GROKDEF int grok_checkpoint_config(grok_config *cfg, const char *path);
 
 #ifndef GROK_NO_INTEROP
@@ -1067,15 +1073,21 @@ GROKDEF grok_train_opts grok_train_opts_default(void); /* 25000 epochs, eval/ckp
    token and target of train and test is checked before the first epoch (GROK_ERR_ARG).
    Resuming: grok_checkpoint_load of a checkpoint written with its optimizer state (latest.grok)
    and grok_train to a later opts->epochs gives the same bits as a run that never stopped (the
-   driver draws no random numbers; the AdamW moments, step and epoch are in the checkpoint).
+   driver draws no random numbers; the AdamW moments, step and epoch are in the checkpoint), and
+   the same metrics.csv: the rows after the checkpoint's epoch that the stopped run had written,
+   and a partial last line, are cut before the resumed run appends (seconds restart from 0).
    NaN guard: training stops with GROK_ERR_NUMERIC when the loss, a gradient (after backward,
    before the update) or a parameter (after the update) is NaN or infinite; the message names the
    epoch (m->epoch, the epochs completed before it) and the tensor, e.g. "grok_train: epoch 812:
    the gradient of blocks.0.mlp.W_in is not finite (element 17 = nan); stopped before the update,
    latest.grok (epoch 800) kept". The gradients are checked in the update's job, just before it
    (each thread its own slice, which it then updates from its cache), and the updated weights as
-   AdamW writes them; frozen weights by a pass of their own. All of it happens before any
-   checkpoint of the epoch is written, so out_dir/latest.grok stays the last good one. */
+   AdamW writes them; frozen weights by a pass of their own. Before each checkpoint the AdamW
+   moments of the trainable tensors are checked too ("the AdamW second moment of ... stopped
+   before the checkpoint"): an overflowing gradient's square leaves an infinite second moment
+   that freezes its weight for good while the weights stay finite. All of it happens before any
+   checkpoint of the epoch is written, so out_dir/latest.grok stays the last good one, and it
+   resumes. */
 GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_data *train,
                        const grok_data *test);
 /* The same full-batch loop for a net (grok_net): metrics.csv as grok_train writes it; checkpoints
