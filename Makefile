@@ -32,11 +32,13 @@ BINS = examples/modadd examples/analyze examples/digits examples/sweep $(SWEEP_M
 
 all: $(BINS)
 
-examples/%: examples/%.c grok.h
+EXAMPLE_HEADERS = examples/options.h examples/run_dir.h
+
+examples/%: examples/%.c grok.h $(EXAMPLE_HEADERS)
 	$(CC) -std=c99 $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
 
 # examples/sweep.c with -DGROK_MPI: rank 0 hands out the points, the other ranks train them
-examples/sweep_mpi: examples/sweep.c grok.h
+examples/sweep_mpi: examples/sweep.c grok.h $(EXAMPLE_HEADERS)
 	$(MPICC) -std=c99 $(CFLAGS) $(WARN) -DGROK_MPI -o $@ examples/sweep.c $(LDLIBS)
 
 sweep-mpi: examples/sweep_mpi
@@ -106,7 +108,10 @@ bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 	./bench/fft_fftw
 	OPENBLAS_NUM_THREADS=1 ./bench/svd_lapacke
 
-test: $(TESTS) cuda
+# tests/test_cli.sh runs the examples
+CLI_EXAMPLES = examples/modadd examples/power_sum examples/analyze examples/digits examples/groups examples/sweep
+
+test: $(TESTS) cuda $(CLI_EXAMPLES)
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh
 
 test-browser: examples/modadd
@@ -171,8 +176,10 @@ fuzz: $(FUZZ) tests/test_corpus
 	done; echo "fuzz: no failing input"
 
 # The canonical run, then its analysis; ends by printing the path of its report.html.
+# The canonical run starts over (--force) in OUT; a stopped one continues with
+# ./examples/modadd --out runs/modadd --resume.
 run: examples/modadd examples/analyze
-	./examples/modadd --out $(OUT)
+	./examples/modadd --out $(OUT) --force
 	./examples/analyze --ckpt $(OUT)/latest.grok
 	@echo "report: $(OUT)/analysis/report.html (and $(OUT)/report.html from modadd)"
 

@@ -10880,10 +10880,10 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
     fputs("<h2>Attention of '=' onto a, per head</h2>\n", f);
     {
         grok_plot pl;
-        char (*tt)[16] = (char (*)[16])GROK_MALLOC(16 * (size_t)H);
+        char (*tt)[24] = (char (*)[24])GROK_MALLOC(24 * (size_t)H); /* "head " and any int */
         const char **tp = (const char **)GROK_MALLOC(sizeof(char *) * H);
         if (tt && tp) {
-            for (i = 0; i < H; i++) { snprintf(tt[i], 16, "head %d", i); tp[i] = tt[i]; }
+            for (i = 0; i < H; i++) { snprintf(tt[i], 24, "head %d", i); tp[i] = tt[i]; }
             memset(&pl, 0, sizeof pl);
             pl.kind = GROK_PLOT_HEATMAP; pl.z = to_a; pl.rows = p; pl.cols = p; pl.n_panels = H; pl.panel_titles = tp;
             pl.cmap = GROK_CMAP_VIRIDIS; pl.vmin = 0; pl.vmax = 1; pl.xlabel = "b"; pl.ylabel = "a"; pl.clabel = "attention";

@@ -14,24 +14,18 @@
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+
+#include "options.h"
+#include "run_dir.h"
 
 #define MIN_SHARE 0.05 /* key frequency: >= 5% of the non-constant embedding norm */
 #define MIN_FRAC 0.85  /* seed 004: a neuron belongs to a frequency's cluster if it explains > 0.85 */
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: analyze --ckpt FILE [options]\n"
-            "Analyses a modular-addition checkpoint (grok.h's examples/modadd) in the Fourier basis.\n"
-            "  --ckpt FILE    checkpoint to load (required)\n"
-            "  --p N          modulus; must match the checkpoint (default: read from it)\n"
-            "  --frac X       training fraction of the split to rebuild (0.3, as modadd)\n"
-            "  --data-seed N  split seed (598, as modadd)\n"
-            "  --out DIR      where the CSV files and report.html go (default: the checkpoint's directory/analysis)\n"
-            "  --threads N    worker threads\n"
-            "  --help         this text\n");
-}
+static const char *const about =
+    "Analyses a modular-addition checkpoint (grok.h's examples/modadd) in the Fourier basis; writes the\n"
+    "arrays as CSV files and report.html into --out.";
 
 static int die(const char *what)
 {
@@ -69,33 +63,26 @@ int main(int argc, char **argv)
     grok_data train, test;
     FILE *f;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
-        if (!v) { fprintf(stderr, "analyze: %s needs a value (or unknown option)\n", a); usage(stderr); return 2; }
-        if (!strcmp(a, "--ckpt")) ckpt = v;
-        else if (!strcmp(a, "--p")) p_arg = atoi(v);
-        else if (!strcmp(a, "--frac")) frac = atof(v);
-        else if (!strcmp(a, "--data-seed")) data_seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--threads")) threads = atoi(v);
-        else { fprintf(stderr, "analyze: unknown option %s\n", a); usage(stderr); return 2; }
-        i++;
-    }
-    if (!ckpt) { fprintf(stderr, "analyze: --ckpt is required\n"); usage(stderr); return 2; }
-    if (threads > 0) grok_threads_set(threads);
+    opt options[] = {
+        opt_default(opt_text("--ckpt", &ckpt, "FILE", "checkpoint to load"), "none (required)"),
+        opt_default(opt_int("--p", &p_arg, 3, 4095, "modulus; must match the checkpoint"), "read from the checkpoint"),
+        opt_real("--frac", &frac, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX, "training fraction of the split to rebuild, as modadd's"),
+        opt_u64("--data-seed", &data_seed, "split seed, as modadd's"),
+        opt_default(opt_text("--out", &out, "DIR", "where the CSV files and report.html go"),
+                    "the checkpoint's directory/analysis"),
+        opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
+    };
+    int rc = opt_parse("analyze", about, options, OPT_COUNT(options), argc, argv);
+    if (rc >= 0) return rc;
+    if (!ckpt) { fprintf(stderr, "analyze: --ckpt is required (analyze --help lists the options)\n"); return 2; }
+    if (threads) grok_threads_set(threads);
     if (!out) {
         const char *slash = strrchr(ckpt, '/');
         if (slash) snprintf(outbuf, sizeof outbuf, "%.*s/analysis", (int)(slash - ckpt), ckpt);
         else snprintf(outbuf, sizeof outbuf, "analysis");
         out = outbuf;
     }
-    { /* mkdir -p out */
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s", out);
-        for (char *s = tmp + 1; *s; s++) if (*s == '/') { *s = '\0'; mkdir(tmp, 0777); *s = '/'; }
-        mkdir(tmp, 0777);
-    }
+    if (run_mkdir(out) != 0) { fprintf(stderr, "analyze: cannot create %s: %s\n", out, strerror(errno)); return 1; }
 
     if (grok_checkpoint_config(&cfg, ckpt) != GROK_OK) return die("reading the checkpoint's config");
     p = cfg.d_vocab_out; M = cfg.d_mlp; H = cfg.n_heads; C = cfg.d_model;

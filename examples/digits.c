@@ -3,43 +3,37 @@
    UseCarry1, UseSum9) has its own loss curve, falling at its own time.
 
    Usage: digits [--digits 5] [--steps 3000] [--batch 64] [--ln] [--seed 129000] [--fixed N]
-                 [--every 10] [--d-model 512] [--threads N] [--out runs/digits] [--help]
+                 [--every 10] [--d-model 512] [--threads N] [--out runs/digits] [--force] [--help]
    The model, optimizer and data are the seed's (grok_digits_config, grok_digits_adamw,
    grok_task_digits), with its exact architecture: attention and unembedding biases frozen at 0
    (it has none) and W_U drawn with std 1/sqrt(d_vocab). Writes OUT/losses.csv every --every
    steps (the loss curves of the batch trained on, before its update, as the seed records them;
-   with --fixed, of a fresh batch: the seed's finite mode), OUT/tokens.svg and OUT/subtasks.svg
-   (those curves), and OUT/attention.csv (the attention pattern of every head for a few chosen
-   questions, through the activation cache); prints predictions, what was found, and the time. */
+   with --fixed, of a fresh batch: the seed's finite mode) and, once training ended well,
+   OUT/tokens.svg and OUT/subtasks.svg (those curves) and OUT/attention.csv (the attention
+   pattern of every head for a few chosen questions, through the activation cache); prints
+   predictions, what was found, and the time. An OUT that holds a run needs --force (run_dir.h). */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "options.h"
+#include "run_dir.h"
 
 #define N_EXAMPLES 4
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: digits [options]\n"
-            "Trains seed 002's transformer on n-digit addition and records per-digit and sub-task losses.\n"
-            "  --digits N     digits of each operand, 1..%d (5)\n"
-            "  --steps N      training steps (3000)\n"
-            "  --batch N      questions per step (64)\n"
-            "  --ln           with LayerNorm (the seed's runs have none)\n"
-            "  --seed N       model initialisation and data seed (129000)\n"
-            "  --fixed N      train on one fixed set of N questions (full batch every step) and record\n"
-            "                 the curves on a fresh batch each time (0: a fresh batch every step)\n"
-            "  --every N      record the curves every N steps (10)\n"
-            "  --d-model N    model width, a multiple of 4: d_head = N/4, d_mlp = 4N (512)\n"
-            "  --threads N    worker threads (GROK_THREADS, else all cores)\n"
-            "  --out DIR      output directory (runs/digits)\n"
-            "  --help         this text\n",
-            GROK_DIGITS_MAX);
-}
+/* Every file of a run, and those written only when training ended well. */
+static const char *const run_files[] = {"losses.csv", "tokens.svg", "subtasks.svg", "attention.csv", NULL};
+static const char *const final_files[] = {"tokens.svg", "subtasks.svg", "attention.csv", NULL};
+
+/* The recorded curves are kept in memory for the plots: at most this many bytes of them. */
+#define CURVES_MAX_BYTES (1024.0 * 1024.0 * 1024.0)
+
+static const char *const about =
+    "Trains seed 002's transformer on n-digit addition and records per-digit and sub-task losses.\n"
+    "Writes OUT/losses.csv as it trains and, when training ended well, OUT/tokens.svg, OUT/subtasks.svg\n"
+    "and OUT/attention.csv. An OUT that holds a run is refused unless --force.";
 
 static double now(void)
 {
@@ -114,23 +108,6 @@ static void position_name(char *buf, size_t cap, int t, int n)
     else snprintf(buf, cap, "z%d", 3 * n + 2 - t);
 }
 
-/* mkdir -p */
-static int mkdir_p(const char *dir)
-{
-    char buf[4096];
-    size_t i, len = strlen(dir);
-    if (len == 0 || len >= sizeof buf) return -1;
-    memcpy(buf, dir, len + 1);
-    for (i = 1; i <= len; i++)
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-            buf[i] = c;
-        }
-    return 0;
-}
-
 static int save_plot(const char *out, const char *file, const char *title, const curves *cv, int first_col, int n_series,
                      const char *const *names)
 {
@@ -159,10 +136,25 @@ static int save_plot(const char *out, const char *file, const char *title, const
 
 int main(int argc, char **argv)
 {
-    int n = 5, B = 64, ln = 0, fixed = 0, threads = 0, d_model = 512, i, j, d, c, st = GROK_OK;
-    long steps = 3000, every = 10, step;
+    int n = 5, B = 64, ln = 0, fixed = 0, threads = 0, d_model = 512, force = 0, outputs_ok = 1, i, j, d, c, st = GROK_OK;
+    long steps = 3000, every = 10, step, rows;
     unsigned long long seed = 129000;
     const char *out = "runs/digits";
+    opt options[] = {
+        opt_int("--digits", &n, 1, GROK_DIGITS_MAX, "digits of each operand"),
+        opt_long("--steps", &steps, 1, 1000000000, "training steps"),
+        opt_int("--batch", &B, 1, 65536, "questions per step"),
+        opt_flag("--ln", &ln, "with LayerNorm (the seed's runs have none)"),
+        opt_u64("--seed", &seed, "model initialisation and data seed"),
+        opt_int("--fixed", &fixed, 0, 1000000, "train on one fixed set of N questions (full batch every step) and record\n"
+                                                "the curves on a fresh batch each time (0: a fresh batch every step)"),
+        opt_long("--every", &every, 1, 1000000000, "record the curves every N steps"),
+        opt_int("--d-model", &d_model, 4, 8192, "model width, a multiple of 4: d_head = N/4, d_mlp = 4N"),
+        opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
+        opt_text("--out", &out, "DIR", "output directory"),
+        opt_flag("--force", &force, "start over in an OUT that holds a run, removing its files"),
+    };
+    run_dir run;
     grok_config cfg;
     grok_model m;
     grok_data batch, train, evalb;
@@ -172,32 +164,25 @@ int main(int argc, char **argv)
     float *logits = NULL;
     double *prev = NULL, t0, t_train = 0.0, t_record = 0.0, seconds, loss = 0.0, heldout = 0.0;
     FILE *csv = NULL;
-    char path[4096];
+    char path[4096], tmp[RUN_TMP_MAX], written[8192] = "";
 
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
-        if (!strcmp(a, "--ln")) { ln = 1; continue; }
-        if (!v) { fprintf(stderr, "digits: %s needs a value (or unknown option)\n", a); usage(stderr); return 2; }
-        if (!strcmp(a, "--digits")) n = atoi(v);
-        else if (!strcmp(a, "--steps")) steps = atol(v);
-        else if (!strcmp(a, "--batch")) B = atoi(v);
-        else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--fixed")) fixed = atoi(v);
-        else if (!strcmp(a, "--every")) every = atol(v);
-        else if (!strcmp(a, "--d-model")) d_model = atoi(v);
-        else if (!strcmp(a, "--threads")) threads = atoi(v);
-        else if (!strcmp(a, "--out")) out = v;
-        else { fprintf(stderr, "digits: unknown option %s\n", a); usage(stderr); return 2; }
-        i++;
-    }
-    if (n < 1 || n > GROK_DIGITS_MAX || steps < 1 || B < 1 || fixed < 0 || every < 1 || d_model < 4 || d_model % 4 ||
-        d_model > 8192) {
-        fprintf(stderr, "digits: need --digits 1..%d, --steps, --batch, --every >= 1, --fixed >= 0, --d-model a multiple of 4\n",
-                GROK_DIGITS_MAX);
+    if ((i = opt_parse("digits", about, options, OPT_COUNT(options), argc, argv)) >= 0) return i;
+    if (d_model % 4) { fprintf(stderr, "digits: --d-model %d: want a multiple of 4\n", d_model); return 2; }
+    /* the curves: a row per recorded step, counted in long (steps up to 10^9) and sized in double */
+    memset(&cv, 0, sizeof cv);
+    cv.n = n;
+    cv.cols = curves_width(n);
+    rows = (steps - 1) / every + 2;
+    if ((double)rows * cv.cols * sizeof(double) > CURVES_MAX_BYTES) {
+        fprintf(stderr, "digits: --steps %ld at --every %ld records %ld rows of %d curves, %.1f GiB, more than the %.0f GiB "
+                "they may take: raise --every or lower --steps\n", steps, every, rows, cv.cols,
+                (double)rows * cv.cols * sizeof(double) / 1073741824.0, CURVES_MAX_BYTES / 1073741824.0);
         return 2;
     }
-    if (threads > 0 && grok_threads_set(threads) != 0) { fprintf(stderr, "digits: bad --threads %d\n", threads); return 2; }
+    cv.cap = (int)rows;
+    if (threads) grok_threads_set(threads);
+    run.prog = "digits"; run.out = out; run.files = run_files; run.finals = final_files;
+    if ((i = run_start(&run, force, 0)) >= 0) return i;
 
     cfg = grok_digits_config(n, ln);
     cfg.seed = seed;
@@ -218,12 +203,8 @@ int main(int argc, char **argv)
     memset(&batch, 0, sizeof batch);
     memset(&train, 0, sizeof train);
     memset(&evalb, 0, sizeof evalb);
-    memset(&cv, 0, sizeof cv);
     grok_rng_seed(&data_rng, seed);
     grok_rng_seed(&eval_rng, seed ^ 0x9e3779b97f4a7c15ull); /* fresh test batches: a stream of their own */
-    cv.n = n;
-    cv.cols = curves_width(n);
-    cv.cap = (int)((steps - 1) / every + 2);
     cv.steps = (long *)malloc(sizeof(long) * (size_t)cv.cap);
     cv.v = (double *)malloc(sizeof(double) * (size_t)cv.cap * (size_t)cv.cols);
     prev = (double *)malloc(sizeof(double) * (size_t)cv.cols);
@@ -235,7 +216,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "digits: %s\n", grok_last_error());
         return 1;
     }
-    if (mkdir_p(out) != 0) { fprintf(stderr, "digits: cannot create %s\n", out); return 1; }
     snprintf(path, sizeof path, "%s/losses.csv", out);
     if (!(csv = fopen(path, "w"))) { fprintf(stderr, "digits: cannot write %s\n", path); return 1; }
     fprintf(csv, "step,train_loss,lr,loss,row_acc");
@@ -295,8 +275,16 @@ int main(int argc, char **argv)
         }
     }
     seconds = now() - t0;
-    fclose(csv);
-    if (st != GROK_OK) { fprintf(stderr, "digits: step %ld: %s\n", step, grok_last_error()); return 1; }
+    if (st != GROK_OK) fprintf(stderr, "digits: step %ld: %s\n", step - 1, grok_last_error());
+    if ((ferror(csv) | (fclose(csv) != 0)) && st == GROK_OK) {
+        fprintf(stderr, "digits: writing %s failed\n", path);
+        st = GROK_ERR_IO;
+    }
+    if (st != GROK_OK) {
+        run_kept(&run, NULL, -1);
+        return 1;
+    }
+    run_output(written, sizeof written, &run, "losses.csv");
 
     { /* the curves as SVG */
         char *names[GROK_DIGITS_MAX + 1], buf[GROK_DIGITS_MAX + 1][16], title[128];
@@ -304,9 +292,12 @@ int main(int argc, char **argv)
                                                  "UseSum9 twice"};
         for (j = 0; j <= n; j++) { snprintf(buf[j], sizeof buf[j], "tok %d", j); names[j] = buf[j]; }
         snprintf(title, sizeof title, "%d-digit addition: loss of each answer token (tok 0 = the final carry)", n);
-        if (save_plot(out, "tokens.svg", title, &cv, 2, n + 1, (const char *const *)names) != GROK_OK ||
-            save_plot(out, "subtasks.svg", "Sub-task losses over whole rows", &cv, 2 + n + 1, 4, sub_names) != GROK_OK)
-            fprintf(stderr, "digits: %s\n", grok_last_error());
+        if (save_plot(out, "tokens.svg", title, &cv, 2, n + 1, (const char *const *)names) == GROK_OK)
+            run_output(written, sizeof written, &run, "tokens.svg");
+        else { outputs_ok = 0; fprintf(stderr, "digits: %s\n", grok_last_error()); }
+        if (save_plot(out, "subtasks.svg", "Sub-task losses over whole rows", &cv, 2 + n + 1, 4, sub_names) == GROK_OK)
+            run_output(written, sizeof written, &run, "subtasks.svg");
+        else { outputs_ok = 0; fprintf(stderr, "digits: %s\n", grok_last_error()); }
     }
 
     { /* what was found: 16 fresh batches, the phase of each digit, predictions and attention */
@@ -383,8 +374,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "digits: %s\n", grok_last_error());
             return 1;
         }
-        snprintf(path, sizeof path, "%s/attention.csv", out);
-        if (!(csv = fopen(path, "w"))) { fprintf(stderr, "digits: cannot write %s\n", path); return 1; }
+        if (!(csv = run_create(&run, "attention.csv", tmp))) return 1;
         fprintf(csv, "example,question,head,query,key,query_pos,key_pos,weight\n");
         printf("\npredictions and attention (%s/attention.csv has every head and position): for each head, each\n"
                "answer position, named by the digit it predicts (x0, y0, z0: units), with its two strongest keys\n", out);
@@ -427,14 +417,15 @@ int main(int argc, char **argv)
                 printf("\n");
             }
         }
-        fclose(csv);
+        if (run_commit(&run, csv, tmp, "attention.csv") == 0) run_output(written, sizeof written, &run, "attention.csv");
+        else outputs_ok = 0;
         grok_cache_free(&cache);
         free(ex);
         free(ex_logits);
         free(cols);
     }
 
-    printf("\noutputs: %s/losses.csv, %s/tokens.svg, %s/subtasks.svg, %s/attention.csv\n", out, out, out, out);
+    printf("\noutputs: %s\n", written);
     printf("time: %.1f s for %ld steps: %.1f ms/step training, %.1f ms per recorded step for the curves; "
            "3000 steps at every %ld: %.0f s\n",
            seconds, steps, 1000.0 * t_train / steps, 1000.0 * t_record / cv.rows, every,
@@ -448,5 +439,5 @@ int main(int argc, char **argv)
     free(cv.v);
     free(prev);
     free(logits);
-    return 0;
+    return outputs_ok ? 0 : 1;
 }

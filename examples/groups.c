@@ -3,15 +3,19 @@
 
    Usage: groups [--group dihedral] [--n 23] [--model both] [--frac 0.6] [--embed 32] [--hidden 128]
                  [--lr 3e-3] [--wd 1] [--epochs 3000] [--every 100] [--seed 1] [--data-seed 1]
-                 [--threads N] [--out runs/groups] [--help]
-   For each model writes OUT/MODEL/metrics.csv and OUT/MODEL/latest.safetensors (the weights under
-   the seed's names), and prints the final accuracies, the epoch at which test accuracy first
+                 [--threads N] [--out runs/groups] [--force] [--help]
+   For each model writes OUT/MODEL/metrics.csv and, once training ended well,
+   OUT/MODEL/latest.safetensors (the weights under the seed's names); an OUT that holds a run
+   needs --force (run_dir.h). Prints the final accuracies, the epoch at which test accuracy first
    reached 99%, the key frequencies of W_E_a, W_E_b and W_U over the cyclic subgroup, the
    neurons' frequency clusters, and how long it took. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>
 #include <string.h>
+
+#include "options.h"
+#include "run_dir.h"
 
 typedef struct {
     const grok_net *net;
@@ -27,27 +31,16 @@ static int on_eval(const grok_model *unused, void *ctx)
     return 0;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: groups [options]\n"
-            "Trains seed 003's models on a group's composition table and reads their Fourier structure.\n"
-            "  --group G      dihedral (D_n, order 2n), cyclic (C_n) or symmetric (S_n, n <= 6) (dihedral)\n"
-            "  --n N          the group's index n (23)\n"
-            "  --model M      mlp (OneLayerMLP), bilinear (BilinearNet) or both (both)\n"
-            "  --frac X       fraction of the order^2 pairs used for training (0.6)\n"
-            "  --embed N      embed_dim (32)\n"
-            "  --hidden N     hidden_dim of the MLP (128)\n"
-            "  --lr X         AdamW learning rate (3e-3)\n"
-            "  --wd X         AdamW weight decay (1.0); betas are (0.9, 0.98)\n"
-            "  --epochs N     full-batch epochs (3000)\n"
-            "  --every N      evaluate every N epochs, checkpoint at the end (100)\n"
-            "  --seed N       model initialisation seed (1)\n"
-            "  --data-seed N  train/test split seed (1)\n"
-            "  --threads N    worker threads (GROK_THREADS, else all cores)\n"
-            "  --out DIR      output directory (runs/groups)\n"
-            "  --help         this text\n");
-}
+/* Every file of a run (one directory per model), and those written only when training ended well. */
+static const char *const run_files[] = {"mlp/metrics.csv", "mlp/latest.safetensors", "bilinear/metrics.csv",
+                                        "bilinear/latest.safetensors", NULL};
+static const char *const model_files[] = {"metrics.csv", "latest.safetensors", NULL};
+static const char *const model_finals[] = {"latest.safetensors", NULL};
+
+static const char *const about =
+    "Trains seed 003's models on a group's composition table and reads their Fourier structure.\n"
+    "Writes OUT/MODEL/metrics.csv as it trains and, when training ended well, OUT/MODEL/latest.safetensors\n"
+    "(MODEL: mlp, bilinear). An OUT that holds a run is refused unless --force.";
 
 /* Prints the key frequencies (share >= 5% of the non-constant norm) of one weight's norms over Z_k. */
 static void print_keys(const char *what, const double *norms, int k)
@@ -61,7 +54,7 @@ static void print_keys(const char *what, const double *norms, int k)
 }
 
 /* Trains one net and prints what it found; returns a grok_status. */
-static int run(grok_net_kind kind, const grok_group *g, const grok_data *train, const grok_data *test, int embed,
+static int train_net(grok_net_kind kind, const grok_group *g, const grok_data *train, const grok_data *test, int embed,
                int hidden, double lr, double wd, long epochs, long every, unsigned long long seed, const char *out)
 {
     const char *name = kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet";
@@ -69,6 +62,7 @@ static int run(grok_net_kind kind, const grok_group *g, const grok_data *train, 
     grok_net net;
     grok_train_opts opts = grok_train_opts_default();
     watch w;
+    run_dir run;
     struct timespec t0, t1;
     char dir[4096];
     double seconds, *na, *nb, *nu;
@@ -82,6 +76,7 @@ static int run(grok_net_kind kind, const grok_group *g, const grok_data *train, 
     net.opt.lr = lr;
     net.opt.weight_decay = wd;
     snprintf(dir, sizeof dir, "%s/%s", out, kind == GROK_NET_MLP ? "mlp" : "bilinear");
+    run.prog = "groups"; run.out = dir; run.files = model_files; run.finals = model_finals;
     opts.epochs = epochs;
     opts.eval_every = every;
     opts.checkpoint_every = epochs;
@@ -97,7 +92,12 @@ static int run(grok_net_kind kind, const grok_group *g, const grok_data *train, 
     st = grok_net_train(&net, &opts, train, test);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    if (st != GROK_OK) fprintf(stderr, "groups: %s stopped at epoch %ld: %s\n", name, net.epoch, grok_last_error());
+    if (st != GROK_OK) {
+        fprintf(stderr, "groups: %s stopped at epoch %ld: %s\n", name, net.epoch, grok_last_error());
+        run_kept(&run, NULL, -1);
+        grok_net_free(&net);
+        return st;
+    }
     printf("  final epoch %ld: train acc %.4f, test acc %.4f (loss %.3g / %.3g); test acc >= 99%% first at epoch ",
            net.epoch, net.metrics.train_acc, net.metrics.test_acc, net.metrics.train_loss, net.metrics.test_loss);
     if (w.first_99 >= 0) printf("%ld", w.first_99);
@@ -140,58 +140,58 @@ static int run(grok_net_kind kind, const grok_group *g, const grok_data *train, 
 
 int main(int argc, char **argv)
 {
-    int n = 23, embed = 32, hidden = 128, threads = 0, i, st = GROK_OK, do_mlp = 1, do_bil = 1;
+    static const char *const groups[] = {"dihedral", "cyclic", "symmetric", NULL};
+    static const char *const models[] = {"mlp", "bilinear", "both", NULL};
+    int n = 23, embed = 32, hidden = 128, threads = 0, force = 0, i, st = GROK_OK, do_mlp, do_bil;
     double frac = 0.6, lr = 3e-3, wd = 1.0, seconds;
     long epochs = 3000, every = 100;
     unsigned long long seed = 1, data_seed = 1;
-    const char *out = "runs/groups", *group = "dihedral";
+    const char *out = "runs/groups", *group = "dihedral", *model = "both";
+    opt options[] = {
+        opt_choice("--group", &group, groups, "dihedral (D_n, order 2n), cyclic (C_n) or symmetric (S_n)"),
+        opt_int("--n", &n, 1, GROK_GROUP_MAX_ORDER, "the group's index n; the order is at most 4096 and S_n needs n <= 6"),
+        opt_choice("--model", &model, models, "OneLayerMLP, BilinearNet or both"),
+        opt_real("--frac", &frac, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX, "fraction of the order^2 pairs used for training"),
+        opt_int("--embed", &embed, 1, 16384, "embed_dim"),
+        opt_int("--hidden", &hidden, 1, 16384, "hidden_dim of the MLP"),
+        opt_real("--lr", &lr, 0, 100, OPT_OPEN_MIN, "AdamW learning rate"),
+        opt_real("--wd", &wd, 0, 100, 0, "AdamW weight decay; betas are (0.9, 0.98)"),
+        opt_long("--epochs", &epochs, 1, 1000000000, "full-batch epochs"),
+        opt_long("--every", &every, 1, 1000000000, "evaluate every N epochs; the weights are written at the end"),
+        opt_u64("--seed", &seed, "model initialisation seed"),
+        opt_u64("--data-seed", &data_seed, "train/test split seed"),
+        opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
+        opt_text("--out", &out, "DIR", "output directory"),
+        opt_flag("--force", &force, "start over in an OUT that holds a run, removing its files"),
+    };
+    run_dir whole;
     grok_group_kind kind;
     grok_group g;
     grok_data train, test;
     struct timespec t0, t1;
 
-    for (i = 1; i < argc; i += 2) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
-        if (!v) { fprintf(stderr, "groups: %s needs a value (or unknown option)\n", a); usage(stderr); return 2; }
-        if (!strcmp(a, "--group")) group = v;
-        else if (!strcmp(a, "--n")) n = atoi(v);
-        else if (!strcmp(a, "--model")) {
-            do_mlp = !strcmp(v, "mlp") || !strcmp(v, "both");
-            do_bil = !strcmp(v, "bilinear") || !strcmp(v, "both");
-            if (!do_mlp && !do_bil) { fprintf(stderr, "groups: --model %s: mlp, bilinear or both\n", v); return 2; }
-        }
-        else if (!strcmp(a, "--frac")) frac = atof(v);
-        else if (!strcmp(a, "--embed")) embed = atoi(v);
-        else if (!strcmp(a, "--hidden")) hidden = atoi(v);
-        else if (!strcmp(a, "--lr")) lr = atof(v);
-        else if (!strcmp(a, "--wd")) wd = atof(v);
-        else if (!strcmp(a, "--epochs")) epochs = atol(v);
-        else if (!strcmp(a, "--every")) every = atol(v);
-        else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--data-seed")) data_seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--threads")) threads = atoi(v);
-        else if (!strcmp(a, "--out")) out = v;
-        else { fprintf(stderr, "groups: unknown option %s\n", a); usage(stderr); return 2; }
-    }
-    if (threads > 0 && grok_threads_set(threads) != 0) { fprintf(stderr, "groups: bad --threads %d\n", threads); return 2; }
-    if (epochs < 1 || every < 1) { fprintf(stderr, "groups: --epochs and --every must be >= 1\n"); return 2; }
-    if (!strcmp(group, "dihedral")) kind = GROK_GROUP_DIHEDRAL;
-    else if (!strcmp(group, "cyclic")) kind = GROK_GROUP_CYCLIC;
-    else if (!strcmp(group, "symmetric")) kind = GROK_GROUP_SYMMETRIC;
-    else { fprintf(stderr, "groups: --group %s: dihedral, cyclic or symmetric\n", group); return 2; }
+    if ((i = opt_parse("groups", about, options, OPT_COUNT(options), argc, argv)) >= 0) return i;
+    if (threads) grok_threads_set(threads);
+    kind = !strcmp(group, "dihedral") ? GROK_GROUP_DIHEDRAL : !strcmp(group, "cyclic") ? GROK_GROUP_CYCLIC : GROK_GROUP_SYMMETRIC;
+    do_mlp = strcmp(model, "bilinear") != 0;
+    do_bil = strcmp(model, "mlp") != 0;
+    whole.prog = "groups"; whole.out = out; whole.files = run_files; whole.finals = NULL; /* run_start reads only files */
 
-    if (grok_group_init(&g, kind, n) != GROK_OK || grok_task_group(&train, &test, &g, frac, data_seed) != GROK_OK) {
+    if ((st = grok_group_init(&g, kind, n)) != GROK_OK || (st = grok_task_group(&train, &test, &g, frac, data_seed)) != GROK_OK) {
         fprintf(stderr, "groups: %s\n", grok_last_error());
         grok_group_free(&g);
-        return 1;
+        return st == GROK_ERR_ARG ? 2 : 1; /* e.g. S_7, or a --frac that leaves no pair */
+    }
+    if ((i = run_start(&whole, force, 0)) >= 0) {
+        grok_data_free(&train); grok_data_free(&test); grok_group_free(&g);
+        return i;
     }
     printf("groups: %s (order %d), %d pairs: %d train, %d test (frac %.3g, data seed %llu); lr %g wd %g, %ld epochs, "
            "%d threads\n", g.name, g.order, g.order * g.order, train.n, test.n, frac, data_seed, lr, wd, epochs,
            grok_threads_get());
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (do_mlp) st = run(GROK_NET_MLP, &g, &train, &test, embed, hidden, lr, wd, epochs, every, seed, out);
-    if (do_bil && st == GROK_OK) st = run(GROK_NET_BILINEAR, &g, &train, &test, embed, hidden, lr, wd, epochs, every, seed, out);
+    if (do_mlp) st = train_net(GROK_NET_MLP, &g, &train, &test, embed, hidden, lr, wd, epochs, every, seed, out);
+    if (do_bil && st == GROK_OK) st = train_net(GROK_NET_BILINEAR, &g, &train, &test, embed, hidden, lr, wd, epochs, every, seed, out);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     printf("total %.1f s\n", seconds);

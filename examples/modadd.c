@@ -2,109 +2,104 @@
    (a + b) mod p from 30% of all pairs, memorises, then generalises long after.
 
    Usage: modadd [--p 113] [--frac 0.3] [--lr 1e-3] [--wd 1] [--epochs 25000] [--every 100]
-                 [--seed 999] [--data-seed 598] [--threads N] [--out runs/modadd] [--help]
-   Writes OUT/metrics.csv (every --every epochs) and OUT/latest.grok (weights + AdamW state,
-   every --every epochs), and at the end OUT/summary.json (the run summary) and
-   OUT/model.safetensors (the weights under TransformerLens names, for PyTorch); the last line
-   on stdout is one summary for scripts. */
+                 [--seed 999] [--data-seed 598] [--threads N] [--out runs/modadd] [--no-measures]
+                 [--resume | --force] [--help]
+   Writes OUT/run.args (the flags that define the run), OUT/metrics.csv (every --every epochs)
+   and OUT/latest.grok (weights + AdamW state, every --every epochs), and, only when training
+   ended well, OUT/summary.json (the run summary), OUT/model.safetensors (the weights under
+   TransformerLens names, for PyTorch) and OUT/report.html; the last line on stdout is one
+   summary for scripts. --resume continues a run killed or stopped on the way, to the bits an
+   uninterrupted run ends with (run_dir.h). */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
-typedef struct {
-    long first_50, first_99;
-} milestones;
+#include "options.h"
+#include "run_dir.h"
 
-/* Records the first evaluation at which test accuracy reached 50% and 99%. */
-static int on_eval(const grok_model *m, void *ctx)
-{
-    milestones *ms = (milestones *)ctx;
-    if (ms->first_50 < 0 && m->metrics.test_acc >= 0.5) ms->first_50 = m->epoch;
-    if (ms->first_99 < 0 && m->metrics.test_acc >= 0.99) ms->first_99 = m->epoch;
-    return 0;
-}
+/* Every file of a run, and those written only when training ended well. */
+static const char *const run_files[] = {"run.args", "metrics.csv", "latest.grok", "summary.json", "model.safetensors",
+                                        "report.html", NULL};
+static const char *const final_files[] = {"summary.json", "model.safetensors", "report.html", NULL};
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: modadd [options]\n"
-            "Trains seed 000's transformer on (a + b) mod p and reports when it groks.\n"
-            "  --p N          modulus (113)\n"
-            "  --frac X       fraction of the p*p pairs used for training (0.3)\n"
-            "  --lr X         AdamW learning rate (1e-3)\n"
-            "  --wd X         AdamW weight decay (1.0); betas are (0.9, 0.98)\n"
-            "  --epochs N     full-batch epochs (25000)\n"
-            "  --every N      evaluate and checkpoint every N epochs (100)\n"
-            "  --seed N       model initialisation seed (999)\n"
-            "  --data-seed N  train/test split seed (598)\n"
-            "  --threads N    worker threads (GROK_THREADS, else all cores)\n"
-            "  --out DIR      output directory for metrics.csv and latest.grok (runs/modadd)\n"
-            "  --no-measures  skip the progress measures (restricted/excluded loss, Gini, sum of\n"
-            "                 squared weights) that metrics.csv and report.html otherwise carry\n"
-            "  --help         this text\n");
-}
+static const char *const about =
+    "Trains seed 000's transformer on (a + b) mod p and reports when it groks.\n"
+    "Writes OUT/run.args (the flags that define the run) at the start, OUT/metrics.csv and OUT/latest.grok\n"
+    "every --every epochs, and, when training ended well, OUT/summary.json, OUT/model.safetensors and\n"
+    "OUT/report.html. An OUT that holds a run is refused unless --resume or --force.";
 
 int main(int argc, char **argv)
 {
-    int p = 113, threads = 0, measures = 1, i, st;
+    int p = 113, threads = 0, no_measures = 0, resume = 0, force = 0, rc, st;
     double frac = 0.3, lr = 1e-3, wd = 1.0, seconds;
-    long epochs = 25000, every = 100;
+    long epochs = 25000, every = 100, start_epoch;
     unsigned long long seed = 999, data_seed = 598;
     const char *out = "runs/modadd";
+    opt options[] = {
+        opt_run(opt_int("--p", &p, 2, 46340, "modulus")),
+        opt_run(opt_real("--frac", &frac, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX, "fraction of the p*p pairs used for training")),
+        opt_run(opt_real("--lr", &lr, 0, 100, OPT_OPEN_MIN, "AdamW learning rate")),
+        opt_run(opt_real("--wd", &wd, 0, 100, 0, "AdamW weight decay; betas are (0.9, 0.98)")),
+        opt_long("--epochs", &epochs, 1, 1000000000, "full-batch epochs to train to (with --resume: to continue to)"),
+        opt_run(opt_long("--every", &every, 1, 1000000000, "evaluate and checkpoint every N epochs")),
+        opt_run(opt_u64("--seed", &seed, "model initialisation seed")),
+        opt_run(opt_u64("--data-seed", &data_seed, "train/test split seed")),
+        opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
+        opt_text("--out", &out, "DIR", "output directory"),
+        opt_run(opt_flag("--no-measures", &no_measures,
+                         "skip the progress measures (restricted/excluded loss, Gini, sum of squared\n"
+                         "weights) that metrics.csv and report.html otherwise carry")),
+        opt_flag("--resume", &resume, "continue the run in OUT from OUT/latest.grok to --epochs; the other flags\n"
+                                      "must be the run's (OUT/run.args)"),
+        opt_flag("--force", &force, "start over in an OUT that holds a run, removing its files"),
+    };
+    run_dir run;
     grok_config cfg;
     grok_data train, test;
     grok_model m;
     grok_train_opts opts = grok_train_opts_default();
-    milestones ms = {-1, -1};
+    run_milestones ms = {-1, -1, -1};
     struct timespec t0, t1;
     struct rusage ru;
-    char first50[32], first99[32];
+    char first50[32], first99[32], path[4096], written[8192] = "";
 
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
-        if (!strcmp(a, "--no-measures")) { measures = 0; continue; }
-        if (!v) { fprintf(stderr, "modadd: %s needs a value (or unknown option)\n", a); usage(stderr); return 2; }
-        if (!strcmp(a, "--p")) p = atoi(v);
-        else if (!strcmp(a, "--frac")) frac = atof(v);
-        else if (!strcmp(a, "--lr")) lr = atof(v);
-        else if (!strcmp(a, "--wd")) wd = atof(v);
-        else if (!strcmp(a, "--epochs")) epochs = atol(v);
-        else if (!strcmp(a, "--every")) every = atol(v);
-        else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--data-seed")) data_seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--threads")) threads = atoi(v);
-        else if (!strcmp(a, "--out")) out = v;
-        else { fprintf(stderr, "modadd: unknown option %s\n", a); usage(stderr); return 2; }
-        i++;
-    }
-    if (threads > 0 && grok_threads_set(threads) != 0) { fprintf(stderr, "modadd: bad --threads %d\n", threads); return 2; }
-    if (epochs < 1 || every < 1) { fprintf(stderr, "modadd: --epochs and --every must be >= 1\n"); return 2; }
+    if ((rc = opt_parse("modadd", about, options, OPT_COUNT(options), argc, argv)) >= 0) return rc;
+    if (resume && force) { fprintf(stderr, "modadd: --resume continues a run, --force starts over: give one\n"); return 2; }
+    if (threads) grok_threads_set(threads);
+    run.prog = "modadd"; run.out = out; run.files = run_files; run.finals = final_files;
 
-    if ((st = grok_task_modadd(&train, &test, p, frac, data_seed)) != GROK_OK) {
+    if ((st = grok_task_modadd(&train, &test, p, frac, data_seed)) != GROK_OK) { /* e.g. a --frac that leaves no pair */
         fprintf(stderr, "modadd: %s\n", grok_last_error());
-        return 1;
+        return st == GROK_ERR_ARG ? 2 : 1;
     }
     cfg = grok_config_modadd(p);
     cfg.seed = seed;
-    if ((st = grok_model_init(&m, &cfg, train.n)) != GROK_OK) {
+    if (grok_model_init(&m, &cfg, train.n) != GROK_OK) {
         fprintf(stderr, "modadd: %s\n", grok_last_error());
         grok_data_free(&train); grok_data_free(&test);
         return 1;
     }
     m.opt.lr = lr;
     m.opt.weight_decay = wd;
+    rc = resume ? run_resume(&run, options, OPT_COUNT(options), &m, epochs, test.n, &ms) : run_start(&run, force, 1);
+    if (rc < 0 && !resume) rc = run_args_save(&run, options, OPT_COUNT(options));
+    if (rc >= 0) {
+        grok_model_free(&m); grok_data_free(&train); grok_data_free(&test);
+        return rc;
+    }
+    start_epoch = m.epoch;
     opts.epochs = epochs;
     opts.eval_every = every;
     opts.checkpoint_every = every;
     opts.out_dir = out;
-    opts.on_eval = on_eval;
+    opts.on_eval = run_on_eval;
     opts.on_eval_ctx = &ms;
-    opts.progress_measures = measures;
+    opts.progress_measures = !no_measures;
     printf("modadd: p=%d frac=%.3g (%d train, %d test) lr=%g wd=%g epochs=%ld seed=%llu data_seed=%llu\n",
            p, frac, train.n, test.n, lr, wd, epochs, seed, data_seed);
+    if (resume) printf("resuming %s/latest.grok at epoch %ld\n", out, start_epoch);
     printf("model: %zu parameters (%d tensors), %d threads, GEMM kernel %s, %.1f MiB in one arena\n",
            m.num_parameters, m.n_params, grok_threads_get(), grok_gemm_kernel_name(), (double)m.arena.size / 1048576.0);
     fflush(stdout);
@@ -112,20 +107,20 @@ int main(int argc, char **argv)
     st = grok_train(&m, &opts, &train, &test);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    if (st != GROK_OK) fprintf(stderr, "modadd: training stopped at epoch %ld: %s\n", m.epoch, grok_last_error());
     getrusage(RUSAGE_SELF, &ru);
-    if (ms.first_50 >= 0) snprintf(first50, sizeof first50, "%ld", ms.first_50);
-    else snprintf(first50, sizeof first50, "none");
-    if (ms.first_99 >= 0) snprintf(first99, sizeof first99, "%ld", ms.first_99);
-    else snprintf(first99, sizeof first99, "none");
+    run_fmt_epoch(first50, sizeof first50, ms.first_50);
+    run_fmt_epoch(first99, sizeof first99, ms.first_99);
     printf("test accuracy first >= 50%% at epoch %s, >= 99%% at epoch %s; %.1f s (%.2f ms/epoch); peak RSS %.1f MiB\n",
-           first50, first99, seconds, 1000.0 * seconds / (double)(m.epoch > 0 ? m.epoch : 1), ru.ru_maxrss / 1024.0);
-    {
+           first50, first99, seconds, 1000.0 * seconds / (double)(m.epoch > start_epoch ? m.epoch - start_epoch : 1),
+           ru.ru_maxrss / 1024.0);
+    if (st != GROK_OK) {
+        fprintf(stderr, "modadd: training stopped at epoch %ld: %s\n", m.epoch, grok_last_error());
+        run_kept(&run, "latest.grok", ms.checkpoint);
+    } else {
         static const char *const keys[4] = {"task", "p", "frac_train", "data_seed"};
-        char pbuf[32], fbuf[32], sbuf[32];
+        char pbuf[32], fbuf[32], sbuf[32], title[128], mpath[4096];
         const char *values[4];
         grok_run_info info;
-        char path[4096];
         snprintf(pbuf, sizeof pbuf, "%d", p);
         snprintf(fbuf, sizeof fbuf, "%.17g", frac);
         snprintf(sbuf, sizeof sbuf, "%llu", data_seed);
@@ -139,20 +134,22 @@ int main(int argc, char **argv)
         info.n_extra = 4;
         info.extra_keys = keys;
         info.extra_values = values;
+        run_output(written, sizeof written, &run, "metrics.csv");
+        run_output(written, sizeof written, &run, "latest.grok");
         snprintf(path, sizeof path, "%s/summary.json", out);
-        if (grok_run_summary_save(path, &m, &info) != GROK_OK) fprintf(stderr, "modadd: %s\n", grok_last_error());
+        if (grok_run_summary_save(path, &m, &info) == GROK_OK) run_output(written, sizeof written, &run, "summary.json");
+        else { st = GROK_ERR_IO; fprintf(stderr, "modadd: %s\n", grok_last_error()); }
         snprintf(path, sizeof path, "%s/model.safetensors", out);
-        if (grok_model_save_safetensors(&m, path, m.weights) != GROK_OK) fprintf(stderr, "modadd: %s\n", grok_last_error());
-        {
-            char mpath[4096], title[128];
-            snprintf(mpath, sizeof mpath, "%s/metrics.csv", out);
-            snprintf(title, sizeof title, "modadd p=%d, frac %.3g, seed %llu", p, frac, seed);
-            snprintf(path, sizeof path, "%s/report.html", out);
-            if (grok_modadd_report(path, &m, mpath, title) != GROK_OK) fprintf(stderr, "modadd: %s\n", grok_last_error());
-        }
+        if (grok_model_save_safetensors(&m, path, m.weights) == GROK_OK)
+            run_output(written, sizeof written, &run, "model.safetensors (TransformerLens names)");
+        else { st = GROK_ERR_IO; fprintf(stderr, "modadd: %s\n", grok_last_error()); }
+        snprintf(mpath, sizeof mpath, "%s/metrics.csv", out);
+        snprintf(path, sizeof path, "%s/report.html", out);
+        snprintf(title, sizeof title, "modadd p=%d, frac %.3g, seed %llu", p, frac, seed);
+        if (grok_modadd_report(path, &m, mpath, title) == GROK_OK) run_output(written, sizeof written, &run, "report.html");
+        else { st = GROK_ERR_IO; fprintf(stderr, "modadd: %s\n", grok_last_error()); }
+        printf("outputs: %s\n", written);
     }
-    printf("outputs: %s/metrics.csv, %s/latest.grok, %s/summary.json, %s/model.safetensors (TransformerLens names), "
-           "%s/report.html\n", out, out, out, out, out);
     printf("final epoch=%ld train_loss=%.6g test_loss=%.6g train_acc=%.4f test_acc=%.4f first_test_acc_99=%s seconds=%.1f\n",
            m.epoch, m.metrics.train_loss, m.metrics.test_loss, m.metrics.train_acc, m.metrics.test_acc, first99, seconds);
     grok_model_free(&m);

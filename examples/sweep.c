@@ -6,11 +6,15 @@
        task add | p 113 | frac 0.3 | lr 1e-3 | wd 1 | seed 999 (model) | data-seed 598 (split)
        epochs 25000 | every 100 (evaluation period) | d-model 128 | d-mlp 512 | n-heads 4
    e.g. sweep --p 59 --epochs 3000 --wd 0.1,0.3,1 --frac 0.2,0.3,0.5 --seed 1,2. --grid FILE
-   reads the same from a file, one axis a line ("wd 0.1, 0.3, 1" or "wd = 0.1,0.3,1"; # comments).
+   reads the same from a file, one axis a line ("wd 0.1, 0.3, 1" or "wd = 0.1,0.3,1"; # comments);
+   an axis given on the command line replaces the file's. Values are read as options.h reads a
+   flag's (1e3 is an integer, 0.3x nothing) and checked against the axis' range; a grid of more
+   than MAX_POINTS points is refused.
 
    Each point trains once and appends one row to OUT/results.csv, flushed at once; a restarted
    sweep skips the points already there (the first 12 columns are the point), so a killed
-   sweep resumes where it stopped. At the end OUT/phase.svg, OUT/epochs.svg and OUT/sweep.html
+   sweep resumes where it stopped. A row that does not parse (row_check) is reported and its
+   point runs again; a row that cannot be written (a full disk) stops the sweep. At the end OUT/phase.svg, OUT/epochs.svg and OUT/sweep.html
    show the phase diagram over --x and --y (default wd x frac) from every row of results.csv.
 
    Built with -DGROK_MPI and mpicc (make sweep-mpi: examples/sweep_mpi), `mpirun -n N` or
@@ -30,6 +34,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "options.h"
+#include "run_dir.h"
 
 /* The task axis: a name and a builder with grok_task_modadd's signature. A new task is one
    line here; fourier = 1 when modular addition's progress measures apply to its model. */
@@ -61,23 +68,32 @@ static const struct {
 #define N_TASKS ((int)(sizeof tasks / sizeof tasks[0]))
 
 enum { A_TASK, A_P, A_FRAC, A_LR, A_WD, A_SEED, A_DATA_SEED, A_EPOCHS, A_EVERY, A_D_MODEL, A_D_MLP, A_N_HEADS, N_AXES };
-enum { K_TASK, K_INT, K_REAL }; /* how an axis' values are read and written */
+enum { K_TASK, K_INT, K_SEED, K_REAL }; /* how an axis' values are read and written; a seed is any 64-bit value */
 static const struct {
     const char *col, *alias, *def;
     int kind;
-    double min; /* smallest allowed value (K_INT, K_REAL) */
+    double min, max; /* the range of a value (K_INT, K_REAL) */
+    int open;        /* K_REAL: OPT_OPEN_MIN | OPT_OPEN_MAX, as options.h reads it */
 } axes[N_AXES] = {
-    {"task", "task", "add", K_TASK, 0},  {"p", "p", "113", K_INT, 2},
-    {"frac_train", "frac", "0.3", K_REAL, 0}, {"lr", "lr", "1e-3", K_REAL, 0},
-    {"wd", "wd", "1", K_REAL, 0},        {"seed", "seed", "999", K_INT, 0},
-    {"data_seed", "data_seed", "598", K_INT, 0}, {"epochs", "epochs", "25000", K_INT, 1},
-    {"every", "every", "100", K_INT, 1}, {"d_model", "d_model", "128", K_INT, 1},
-    {"d_mlp", "d_mlp", "512", K_INT, 1}, {"n_heads", "n_heads", "4", K_INT, 1},
+    {"task", "task", "add", K_TASK, 0, 0, 0},
+    {"p", "p", "113", K_INT, 2, 46340, 0},
+    {"frac_train", "frac", "0.3", K_REAL, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX},
+    {"lr", "lr", "1e-3", K_REAL, 0, 100, OPT_OPEN_MIN},
+    {"wd", "wd", "1", K_REAL, 0, 100, 0},
+    {"seed", "seed", "999", K_SEED, 0, 0, 0},
+    {"data_seed", "data_seed", "598", K_SEED, 0, 0, 0},
+    {"epochs", "epochs", "25000", K_INT, 1, 1000000000, 0},
+    {"every", "every", "100", K_INT, 1, 1000000000, 0},
+    {"d_model", "d_model", "128", K_INT, 1, 8192, 0},
+    {"d_mlp", "d_mlp", "512", K_INT, 1, 65536, 0},
+    {"n_heads", "n_heads", "4", K_INT, 1, 1024, 0},
 };
 static const char *const result_cols =
     "n_train,n_test,epoch_train_99,epoch_test_99,final_epoch,train_loss,test_loss,train_acc,test_acc,"
     "restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights,phase,status,seconds";
 #define N_COLS (N_AXES + 17)
+#define N_OPTIONS (N_AXES + 7) /* an option per axis, then --grid, --out, --threads, --x, --y, --report-only, --quiet */
+#define MAX_POINTS 10000000L
 #define MAX_VALUES 256
 #define ROW_MAX 1024
 #define VAL_MAX 32
@@ -109,33 +125,44 @@ static int task_find(const char *name)
     return -1;
 }
 
-/* Parses one value of axis a into its canonical text (so that 1e-3 and 0.001 are one point). */
-static int value_parse(char *out, int a, const char *s)
+/* Reads one value of axis a into its canonical text (so that 1e-3 and 0.001 are one point), as
+   options.h reads a flag's value. Returns NULL, or why s is not a value of the axis. */
+static const char *value_parse(char *out, int a, const char *s)
 {
-    char *end;
+    const char *why;
     if (axes[a].kind == K_TASK) {
-        if (task_find(s) < 0) { fprintf(stderr, "sweep: unknown task '%s'\n", s); return -1; }
+        if (task_find(s) < 0) return "not a task";
         snprintf(out, VAL_MAX, "%s", s);
-        return 0;
-    }
-    errno = 0;
-    if (axes[a].kind == K_INT) {
-        long long v = strtoll(s, &end, 10);
-        if (end == s || *end || errno || v < axes[a].min || v > 2000000000LL) {
-            fprintf(stderr, "sweep: %s value '%s' is not an integer >= %g\n", axes[a].col, s, axes[a].min);
-            return -1;
-        }
-        snprintf(out, VAL_MAX, "%lld", v);
+    } else if (axes[a].kind == K_INT || axes[a].kind == K_SEED) {
+        unsigned long long v;
+        why = axes[a].kind == K_SEED ? opt_read_integer(s, 0, 18446744073709551615ull, &v)
+                                     : opt_read_integer(s, (unsigned long long)axes[a].min, (unsigned long long)axes[a].max, &v);
+        if (why) return why;
+        snprintf(out, VAL_MAX, "%llu", v);
     } else {
-        double v = strtod(s, &end);
-        if (end == s || *end || errno || !(v >= axes[a].min && v < 1e30) || (a != A_WD && v == 0) ||
-            (a == A_FRAC && !(v < 1))) {
-            fprintf(stderr, "sweep: %s value '%s' is out of range\n", axes[a].col, s);
-            return -1;
-        }
+        double v;
+        if ((why = opt_read_real(s, axes[a].min, axes[a].max, axes[a].open, &v)) != NULL) return why;
         snprintf(out, VAL_MAX, "%.10g", v);
     }
-    return 0;
+    return NULL;
+}
+
+/* What a value of axis a may be, for messages and --help. */
+static void axis_range(char *buf, size_t cap, int a)
+{
+    int t;
+    size_t n;
+    if (axes[a].kind == K_TASK) {
+        n = (size_t)snprintf(buf, cap, "one of");
+        for (t = 0; t < N_TASKS && n < cap; t++) n += (size_t)snprintf(buf + n, cap - n, "%s %s", t ? "," : "", tasks[t].name);
+    } else if (axes[a].kind == K_SEED) {
+        snprintf(buf, cap, "integers in 0..18446744073709551615");
+    } else if (axes[a].kind == K_INT) {
+        snprintf(buf, cap, "integers in %.0f..%.0f", axes[a].min, axes[a].max);
+    } else {
+        snprintf(buf, cap, "numbers in %c%g, %g%c", axes[a].open & OPT_OPEN_MIN ? '(' : '[', axes[a].min, axes[a].max,
+                 axes[a].open & OPT_OPEN_MAX ? ')' : ']');
+    }
 }
 
 /* Sets axis a to the values in s, separated by commas and/or blanks; a repeated value counts
@@ -148,7 +175,13 @@ static int axis_set(grid *g, int a, const char *s)
     for (tok = strtok_r(buf, ", \t\r\n", &save); tok; tok = strtok_r(NULL, ", \t\r\n", &save)) {
         if (g->n[a] == MAX_VALUES) { fprintf(stderr, "sweep: more than %d values for %s\n", MAX_VALUES, axes[a].col); return -1; }
         int k;
-        if (value_parse(g->v[a][g->n[a]], a, tok) != 0) return -1;
+        const char *why = value_parse(g->v[a][g->n[a]], a, tok);
+        if (why) {
+            char range[256];
+            axis_range(range, sizeof range, a);
+            fprintf(stderr, "sweep: %s value '%s': %s; want %s\n", axes[a].col, tok, why, range);
+            return -1;
+        }
         for (k = 0; k < g->n[a] && strcmp(g->v[a][k], g->v[a][g->n[a]]); k++) {}
         if (k == g->n[a]) g->n[a]++;
     }
@@ -156,16 +189,26 @@ static int axis_set(grid *g, int a, const char *s)
     return 0;
 }
 
+/* Reads the axes of a grid file (a regular file: a directory or a device would read as an empty
+   grid, that is the default point, or never end); the file's axes replace the defaults. */
 static int grid_file(grid *g, const char *path)
 {
     char line[4096];
-    FILE *f = fopen(path, "r");
-    int ln = 0;
-    if (!f) { fprintf(stderr, "sweep: cannot open %s: %s\n", path, strerror(errno)); return -1; }
-    while (fgets(line, sizeof line, f)) {
+    struct stat sb;
+    FILE *f;
+    int ln = 0, rc = 0;
+    if (stat(path, &sb) != 0) { fprintf(stderr, "sweep: --grid %s: %s\n", path, strerror(errno)); return -1; }
+    if (!S_ISREG(sb.st_mode)) { fprintf(stderr, "sweep: --grid %s is not a file\n", path); return -1; }
+    if (!(f = fopen(path, "r"))) { fprintf(stderr, "sweep: cannot open %s: %s\n", path, strerror(errno)); return -1; }
+    while (rc == 0 && fgets(line, sizeof line, f)) {
         char *s = line, *name, *hash = strchr(line, '#');
         int a;
         ln++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            fprintf(stderr, "sweep: %s:%d: a line longer than %d characters\n", path, ln, (int)sizeof line - 2);
+            rc = -1;
+            break;
+        }
         if (hash) *hash = 0;
         while (*s == ' ' || *s == '\t') s++;
         if (!*s || *s == '\n' || *s == '\r') continue;
@@ -173,14 +216,17 @@ static int grid_file(grid *g, const char *path)
         while (*s && *s != ' ' && *s != '\t' && *s != '=' && *s != '\n') s++;
         if (*s) *s++ = 0;
         while (*s == ' ' || *s == '\t' || *s == '=') s++;
-        if ((a = axis_find(name)) < 0 || axis_set(g, a, s) != 0) {
-            if (a < 0) fprintf(stderr, "sweep: %s:%d: unknown axis '%s'\n", path, ln, name);
-            fclose(f);
-            return -1;
+        if ((a = axis_find(name)) < 0) {
+            fprintf(stderr, "sweep: %s:%d: unknown axis '%s'\n", path, ln, name);
+            rc = -1;
+        } else if (axis_set(g, a, s) != 0) {
+            fprintf(stderr, "sweep: (in %s:%d)\n", path, ln);
+            rc = -1;
         }
     }
+    if (rc == 0 && ferror(f)) { fprintf(stderr, "sweep: reading %s failed\n", path); rc = -1; }
     fclose(f);
-    return 0;
+    return rc;
 }
 
 /* The values of point i (the last axis varies fastest). */
@@ -311,6 +357,49 @@ static int split(char **f, int max, char *line) /* in place, on commas; returns 
     return n;
 }
 
+/* Whether the whole of s is a number as printf writes one, nan included. */
+static int is_number(const char *s)
+{
+    char *end;
+    if (!strcmp(s, "nan")) return 1;
+    (void)strtod(s, &end);
+    return end != s && !*end;
+}
+
+/* Whether a results.csv row parses as one this program writes: N_COLS fields, the point's values
+   in their canonical text, the counts and epochs integers, the nine measures numbers or nan, a
+   phase, a status and the seconds. 0, or -1 with what is wrong in why. */
+static int row_check(char *why, size_t cap, const char *row)
+{
+    char buf[ROW_MAX + 2], *f[N_COLS + 1], canon[VAL_MAX], *end;
+    int a, c, k;
+    snprintf(buf, sizeof buf, "%s", row);
+    if ((c = split(f, N_COLS + 1, buf)) != N_COLS) {
+        snprintf(why, cap, "has %d fields, not %d", c, N_COLS);
+        return -1;
+    }
+    for (a = 0; a < N_AXES; a++)
+        if (value_parse(canon, a, f[a]) || strcmp(canon, f[a])) {
+            snprintf(why, cap, "has %s '%s', not a value as this sweep writes it", axes[a].col, f[a]);
+            return -1;
+        }
+    for (c = N_AXES; c < N_AXES + 5; c++) { /* n_train, n_test, epoch_train_99, epoch_test_99, final_epoch */
+        long v = strtol(f[c], &end, 10);
+        if (end == f[c] || *end || v < -1) { snprintf(why, cap, "has '%s' in column %d, not a count or epoch", f[c], c + 1); return -1; }
+    }
+    for (c = N_AXES + 5; c < N_AXES + 14; c++) /* the losses, accuracies and measures */
+        if (!is_number(f[c])) {
+            snprintf(why, cap, "has '%s' in column %d, not a number", f[c], c + 1);
+            return -1;
+        }
+    for (k = 0; k < 5 && strcmp(f[N_AXES + 14], grok_phase_name(k)); k++) {}
+    if (k == 5 || !*f[N_AXES + 15] || !is_number(f[N_AXES + 16]) || !(strtod(f[N_AXES + 16], NULL) >= 0)) {
+        snprintf(why, cap, "does not end in a phase, a status and the seconds");
+        return -1;
+    }
+    return 0;
+}
+
 typedef struct {
     int n;
     char **rows; /* whole lines, newline stripped */
@@ -380,6 +469,16 @@ static int table_load(table *t, const char *path, const char *header)
     return 0;
 }
 
+/* Appends line and a newline to results.csv and flushes it, so that a killed sweep keeps every
+   finished row. 0, or -1 after a message (a full disk): the sweep then stops, and a rerun
+   resumes from the rows before it. */
+static int line_write(FILE *f, const char *line, const char *csv)
+{
+    if (fprintf(f, "%s\n", line) >= 0 && fflush(f) == 0) return 0;
+    fprintf(stderr, "sweep: writing %s failed: %s; the sweep stops here, a rerun resumes it\n", csv, strerror(errno));
+    return -1;
+}
+
 /* ----- the phase diagram and sweep.html */
 
 static int col_index(const char *header_copy, const char *name)
@@ -429,24 +528,26 @@ static int epochs_cmp(const void *x, const void *y)
 static int report_write(const char *out, const char *csv, const char *header, int ax, int ay)
 {
     table t;
-    char ***fields = NULL, path[4096], title[256];
+    char ***fields = NULL, path[4096], title[256], tmp[RUN_TMP_MAX], written[8192] = "";
+    run_dir dir; /* for run_create, run_commit and run_output */
     const char *xs[200], *ys[200];
     int nx, ny, r, i, j, nf = 0, st = -1, ce = col_index(header, "epoch_test_99"), cp = col_index(header, "phase");
     int *phase = NULL;
     double *epochs = NULL, *pool = NULL;
     FILE *f;
     grok_phase_diagram d;
+    dir.prog = "sweep"; dir.out = out; dir.files = dir.finals = NULL;
     if (table_load(&t, csv, header) != 0) return -1;
     if (t.n == 0) { fprintf(stderr, "sweep: %s has no rows: no phase diagram\n", csv); table_free(&t); return 0; }
     if (!(fields = (char ***)calloc((size_t)t.n, sizeof *fields))) goto done;
-    for (r = 0; r < t.n; r++) { /* rows with the wrong field count are left out, with a warning */
-        if (!(fields[nf] = (char **)malloc(sizeof(char *) * N_COLS))) goto done;
-        if (split(fields[nf], N_COLS, t.rows[r]) == N_COLS && !strchr(fields[nf][N_COLS - 1], ',')) nf++;
-        else {
-            fprintf(stderr, "sweep: %s: row %d has the wrong number of fields; left out\n", csv, r + 2);
-            free(fields[nf]);
-            fields[nf] = NULL;
+    for (r = 0; r < t.n; r++) { /* rows that do not parse are left out, with a warning */
+        char why[256];
+        if (row_check(why, sizeof why, t.rows[r]) != 0) {
+            fprintf(stderr, "sweep: %s: line %d %s; left out of the diagram\n", csv, r + 2, why);
+            continue;
         }
+        if (!(fields[nf] = (char **)malloc(sizeof(char *) * N_COLS))) goto done;
+        split(fields[nf++], N_COLS, t.rows[r]);
     }
     if (nf == 0) goto done;
     nx = distinct(xs, 200, fields, nf, ax);
@@ -480,12 +581,13 @@ static int report_write(const char *out, const char *csv, const char *header, in
     d.colour_by_phase = 1;
     snprintf(path, sizeof path, "%s/phase.svg", out);
     if (grok_plot_phase_diagram_save(path, &d) != GROK_OK) { fprintf(stderr, "sweep: %s\n", grok_last_error()); goto done; }
+    run_output(written, sizeof written, &dir, "phase.svg");
     d.colour_by_phase = 0;
     snprintf(title, sizeof title, "epochs to grok (test accuracy 99%%), median of each cell");
     snprintf(path, sizeof path, "%s/epochs.svg", out);
     if (grok_plot_phase_diagram_save(path, &d) != GROK_OK) { fprintf(stderr, "sweep: %s\n", grok_last_error()); goto done; }
-    snprintf(path, sizeof path, "%s/sweep.html", out);
-    if (!(f = fopen(path, "w"))) { fprintf(stderr, "sweep: cannot open %s: %s\n", path, strerror(errno)); goto done; }
+    run_output(written, sizeof written, &dir, "epochs.svg");
+    if (!(f = run_create(&dir, "sweep.html", tmp))) goto done;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>grok.h sweep</title>\n<style>"
           "body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222}figure{display:inline-block;margin:8px}"
           "figcaption{text-align:center;font-weight:bold}div.t{overflow-x:auto}table{border-collapse:collapse;"
@@ -531,10 +633,11 @@ static int report_write(const char *out, const char *csv, const char *header, in
         fputs("</tr>\n", f);
     }
     fputs("</table></div>\n</body></html>\n", f);
-    if (fclose(f) != 0) { fprintf(stderr, "sweep: writing %s failed\n", path); goto done; }
-    printf("sweep: %s/phase.svg, %s/epochs.svg, %s/sweep.html\n", out, out, out);
+    if (run_commit(&dir, f, tmp, "sweep.html") != 0) goto done;
+    run_output(written, sizeof written, &dir, "sweep.html");
     st = 0;
 done:
+    if (written[0]) printf("sweep: %s\n", written);
     for (r = 0; fields && r < t.n; r++) free(fields[r]);
     free(fields);
     free(phase);
@@ -546,21 +649,6 @@ done:
 
 /* ----- driver */
 
-static int mkdir_p(const char *dir)
-{
-    char path[4096];
-    size_t i, n = strlen(dir);
-    if (n == 0 || n >= sizeof path) return -1;
-    memcpy(path, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != 0) continue;
-        path[i] = 0;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-        path[i] = dir[i];
-    }
-    return 0;
-}
-
 #ifdef GROK_MPI
 static void nap(void) /* 10 ms: how rank 0 waits without spinning a core */
 {
@@ -569,38 +657,19 @@ static void nap(void) /* 10 ms: how rank 0 waits without spinning a core */
 }
 #endif
 
-static void usage(FILE *f)
-{
-    int a;
-    fprintf(f,
-            "usage: sweep [--AXIS v1,v2,..].. [options]\n"
-            "Trains every point of a grid and draws its grokking phase diagram.\n"
-            "Axes (default): ");
-    for (a = 0; a < N_AXES; a++) {
-        const char *c;
-        fputs(a ? ", --" : "--", f);
-        for (c = axes[a].alias; *c; c++) fputc(*c == '_' ? '-' : *c, f);
-        fprintf(f, " %s", axes[a].def);
-    }
-    fprintf(f, "\n(- and _ alike; frac is the column frac_train; tasks:");
-    for (a = 0; a < N_TASKS; a++) fprintf(f, " %s", tasks[a].name);
-    fprintf(f, ")\n"
-               "  --grid FILE     axes from a file, one a line: \"wd 0.1, 0.3, 1\"\n"
-               "  --out DIR       results.csv, phase.svg, epochs.svg, sweep.html (runs/sweep)\n"
-               "  --threads N     threads per rank (GROK_THREADS, SLURM_CPUS_PER_TASK, cores / ranks)\n"
-               "  --x AXIS --y AXIS  the phase diagram's axes (wd, frac)\n"
-               "  --report-only   only redraw the diagram and sweep.html from results.csv\n"
-               "  --quiet         no line per finished run\n"
-               "  --help          this text\n");
-}
+static const char *const about =
+    "Trains every point of a grid and draws its grokking phase diagram. The grid is the product of the\n"
+    "values of every axis: --grid FILE's, replaced by those given on the command line.";
 
 int main(int argc, char **argv)
 {
     static grid g;
     static char row[ROW_MAX], key[KEY_MAX];
     char header[ROW_MAX], csv[4096];
-    const char *out = "runs/sweep";
-    int rank = 0, size = 1, local = 1, threads = 0, report_only = 0, quiet = 0, ax = A_WD, ay = A_FRAC, a, i, rc = 0;
+    static char axis_names[N_AXES][32], axis_helps[N_AXES][320];
+    const char *out = "runs/sweep", *grid_path = NULL, *x_name = "wd", *y_name = "frac", *axis_text[N_AXES];
+    int rank = 0, size = 1, local = 1, threads = 0, report_only = 0, quiet = 0, ax, ay, a, i, rc = 0;
+    opt options[N_OPTIONS];
     long total = 1, n_pending = 0, *pending = NULL, k;
     table done;
     FILE *f = NULL;
@@ -618,34 +687,53 @@ int main(int argc, char **argv)
 #else
 #define SWEEP_EXIT(code) return (code)
 #endif
-    for (a = 0; a < N_AXES; a++) axis_set(&g, a, axes[a].def);
-    for (i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) { if (rank == 0) usage(stdout); SWEEP_EXIT(0); }
-        if (!strcmp(o, "--report-only")) { report_only = 1; continue; }
-        if (!strcmp(o, "--quiet")) { quiet = 1; continue; }
-        if (!v || strncmp(o, "--", 2)) bad = 1;
-        else if (!strcmp(o, "--grid")) bad = grid_file(&g, v) != 0;
-        else if (!strcmp(o, "--out")) out = v;
-        else if (!strcmp(o, "--threads")) bad = (threads = atoi(v)) < 1;
-        else if (!strcmp(o, "--x")) bad = (ax = axis_find(v)) < 0;
-        else if (!strcmp(o, "--y")) bad = (ay = axis_find(v)) < 0;
-        else if ((a = axis_find(o + 2)) >= 0) bad = axis_set(&g, a, v) != 0;
-        else bad = 1;
-        if (bad) {
-            if (rank == 0) { fprintf(stderr, "sweep: bad option or value: %s %s\n", o, v ? v : ""); usage(stderr); }
-            SWEEP_EXIT(2);
-        }
-        i++;
+    for (a = 0; a < N_AXES; a++) { /* an option per axis: --p, --data-seed, .. */
+        char range[256], *c;
+        snprintf(axis_names[a], sizeof axis_names[a], "--%s", axes[a].alias);
+        for (c = axis_names[a]; *c; c++) if (*c == '_') *c = '-';
+        axis_range(range, sizeof range, a);
+        snprintf(axis_helps[a], sizeof axis_helps[a], "%s values, separated by commas: %s", axes[a].col, range);
+        axis_text[a] = axes[a].def;
+        options[a] = opt_text(axis_names[a], &axis_text[a], "LIST", axis_helps[a]);
+        if (axis_set(&g, a, axes[a].def) != 0) SWEEP_EXIT(1);
+    }
+    options[N_AXES] = opt_default(opt_text("--grid", &grid_path, "FILE", "axes from a file, one a line: \"wd 0.1, 0.3, 1\" or "
+                                           "\"wd = 0.1,0.3,1\" (# comments;\n- and _ alike)"), "none");
+    options[N_AXES + 1] = opt_text("--out", &out, "DIR", "results.csv, phase.svg, epochs.svg, sweep.html");
+    options[N_AXES + 2] = opt_default(opt_int("--threads", &threads, 1, 64, "threads per rank"),
+                                      "GROK_THREADS, else SLURM_CPUS_PER_TASK, else the cores / the ranks on the node");
+    options[N_AXES + 3] = opt_text("--x", &x_name, "AXIS", "the phase diagram's x axis (- and _ alike)");
+    options[N_AXES + 4] = opt_text("--y", &y_name, "AXIS", "the phase diagram's y axis");
+    options[N_AXES + 5] = opt_flag("--report-only", &report_only, "only redraw the diagram and sweep.html from results.csv");
+    options[N_AXES + 6] = opt_flag("--quiet", &quiet, "no line per finished run");
+#ifdef GROK_MPI
+    if (rank == 0) rc = opt_parse("sweep", about, options, N_OPTIONS, argc, argv); /* one message, one --help */
+    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rank > 0 && rc < 0) rc = opt_parse("sweep", about, options, N_OPTIONS, argc, argv);
+#else
+    rc = opt_parse("sweep", about, options, N_OPTIONS, argc, argv);
+#endif
+    if (rc >= 0) SWEEP_EXIT(rc);
+    rc = 0;
+    if (grid_path && grid_file(&g, grid_path) != 0) SWEEP_EXIT(2);
+    for (a = 0; a < N_AXES; a++)
+        if (options[a].given && axis_set(&g, a, axis_text[a]) != 0) SWEEP_EXIT(2);
+    if ((ax = axis_find(x_name)) < 0 || (ay = axis_find(y_name)) < 0) {
+        if (rank == 0) fprintf(stderr, "sweep: --%c %s is not an axis\n", ax < 0 ? 'x' : 'y', ax < 0 ? x_name : y_name);
+        SWEEP_EXIT(2);
     }
     for (i = 0; i < g.n[A_D_MODEL] * g.n[A_N_HEADS]; i++)
         if (atoi(g.v[A_D_MODEL][i / g.n[A_N_HEADS]]) % atoi(g.v[A_N_HEADS][i % g.n[A_N_HEADS]])) {
             if (rank == 0) fprintf(stderr, "sweep: every n_heads must divide every d_model\n");
             SWEEP_EXIT(2);
         }
-    for (a = 0; a < N_AXES; a++) total *= g.n[a];
-    if (total > 10000000L) { if (rank == 0) fprintf(stderr, "sweep: %ld points is too many\n", total); SWEEP_EXIT(2); }
+    for (a = 0; a < N_AXES; a++) { /* checked before each product, which therefore cannot overflow */
+        if (total > MAX_POINTS / g.n[a]) {
+            if (rank == 0) fprintf(stderr, "sweep: the grid has more than %ld points\n", MAX_POINTS);
+            SWEEP_EXIT(2);
+        }
+        total *= g.n[a];
+    }
     if (threads > 0) {
         if (grok_threads_set(threads) != 0) { if (rank == 0) fprintf(stderr, "sweep: bad --threads %d\n", threads); SWEEP_EXIT(2); }
     } else if (getenv("GROK_THREADS")) grok_threads_set(0);
@@ -661,10 +749,20 @@ int main(int argc, char **argv)
     snprintf(csv, sizeof csv, "%s/results.csv", out);
 
     if (rank == 0 && !report_only) { /* resume: the points not yet in results.csv */
-        if (mkdir_p(out) != 0) { fprintf(stderr, "sweep: cannot create %s: %s\n", out, strerror(errno)); rc = 1; }
+        if (run_mkdir(out) != 0) { fprintf(stderr, "sweep: cannot create %s: %s\n", out, strerror(errno)); rc = 1; }
         else if (table_load(&done, csv, header) != 0) rc = 1;
         else if (!(pending = (long *)malloc(sizeof(long) * (size_t)total))) rc = 1;
         else {
+            int n_done = 0;
+            for (i = 0; i < done.n; i++) { /* a row that does not parse counts for nothing: its point runs again */
+                char why[256];
+                if (row_check(why, sizeof why, done.rows[i]) == 0) done.rows[n_done++] = done.rows[i];
+                else {
+                    fprintf(stderr, "sweep: %s: line %d %s; not counted as done\n", csv, i + 2, why);
+                    free(done.rows[i]);
+                }
+            }
+            done.n = n_done;
             for (k = 0; k < total; k++) {
                 int seen = 0;
                 size_t kl;
@@ -679,17 +777,16 @@ int main(int argc, char **argv)
             fflush(stdout);
             table_free(&done);
             if (!(f = fopen(csv, "a"))) { fprintf(stderr, "sweep: cannot open %s: %s\n", csv, strerror(errno)); rc = 1; }
-            else if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0) fprintf(f, "%s\n", header), fflush(f);
+            else if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0 && line_write(f, header, csv) != 0) rc = 1;
         }
         if (rc) n_pending = 0;
     }
 
     if (!report_only && rank == 0 && size == 1) {
-        for (k = 0; k < n_pending && f; k++) {
+        for (k = 0; k < n_pending && f && rc == 0; k++) {
             run_point(row, &g, pending[k]);
-            fprintf(f, "%s\n", row);
-            fflush(f);
-            if (!quiet) printf("[%ld/%ld] %s\n", k + 1, n_pending, row), fflush(stdout);
+            if (line_write(f, row, csv) != 0) rc = 1;
+            else if (!quiet) printf("[%ld/%ld] %s\n", k + 1, n_pending, row), fflush(stdout);
         }
     }
 #ifdef GROK_MPI
@@ -712,10 +809,10 @@ int main(int argc, char **argv)
                 MPI_Iprobe(MPI_ANY_SOURCE, TAG_ROW, MPI_COMM_WORLD, &flag, &s);
                 if (!flag) { nap(); continue; }
                 MPI_Recv(row, ROW_MAX, MPI_CHAR, s.MPI_SOURCE, TAG_ROW, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                if (f) { fprintf(f, "%s\n", row); fflush(f); }
                 got++;
-                if (!quiet) printf("[%ld/%ld] rank %d: %s\n", got, n_pending, s.MPI_SOURCE, row), fflush(stdout);
-                idx = next < n_pending ? pending[next++] : -1;
+                if (f && rc == 0 && line_write(f, row, csv) != 0) rc = 1;
+                else if (!quiet && rc == 0) printf("[%ld/%ld] rank %d: %s\n", got, n_pending, s.MPI_SOURCE, row), fflush(stdout);
+                idx = rc == 0 && next < n_pending ? pending[next++] : -1; /* after a failed write, no more work */
                 MPI_Send(&idx, 1, MPI_LONG, s.MPI_SOURCE, TAG_WORK, MPI_COMM_WORLD);
                 active -= idx < 0;
             }

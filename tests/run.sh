@@ -15,6 +15,8 @@
 #    tests/test_cuda (grok_cuda.cu against the CPU path; built by make cuda when nvcc exists,
 #    prints a skip line and checks only the device-free parts when there is no CUDA device) and
 #    tests/test_cuda_host (the same model checks with the CUDA runtime and kernels on the host).
+# 3. tests/test_cli.sh: the examples from the command line (strict flags, no overwrite, resume
+#    after SIGKILL, outputs only from a good state); make test builds the examples first.
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
 CXX=${CXX:-c++}
@@ -61,7 +63,7 @@ else
 fi
 rm -f tests/compile_check_bin tests/compile_check_a.o tests/compile_check_err
 
-for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks tests/test_robust tests/test_corpus tests/test_cuda tests/test_cuda_host; do
+for t in tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks tests/test_robust tests/test_corpus tests/test_cuda tests/test_cuda_host tests/test_cli.sh; do
     case $t in tests/test_cuda*) [ -x $t ] || { echo "skip $t: not built (make cuda needs nvcc)"; continue; } ;; esac
     ./$t > $t.log 2>&1
     status=$?

@@ -1,0 +1,233 @@
+#!/bin/sh
+# tests/test_cli.sh: the examples from the command line, as a user runs them; one line per check
+# and a closing line "N passed, N failed".
+# 1. Strict flags (examples/options.h): a value that does not parse whole, is out of range, is
+#    not a whole number, is given twice or is empty is refused with exit status 2 and a message
+#    naming the flag and what it accepts, in every example; 1.5e1 is 15. --help lists every flag
+#    with its default.
+# 2. Run directories (examples/run_dir.h): a run into a directory that holds one is refused
+#    unless --force; --resume refuses flags that differ from the run's, naming the flag; a run
+#    killed with SIGKILL at random moments and resumed until done ends with the bytes of an
+#    uninterrupted one (latest.grok, model.safetensors, metrics.csv but its seconds column, the
+#    summary but its seconds, the milestones included).
+# 3. Outputs only from a good state: after a failed training (a NaN, a file that cannot be
+#    written) the final files are not written, the program says which it kept, and "outputs:"
+#    names only files that exist.
+# 4. digits refuses absurd --steps (once a heap overflow); sweep refuses a --grid that is a
+#    directory and a grid of 2^64 points, reports a results.csv row that does not parse and runs
+#    its point again, and stops at a row it cannot write (a full disk, by ulimit -f).
+cd "$(dirname "$0")/.." || exit 1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; } # name, shell condition
+
+T=${TMPDIR:-/tmp}/grok_cli_test.$$
+rm -rf "$T"
+mkdir -p "$T"
+for p in modadd power_sum analyze digits groups sweep; do
+    if [ ! -x examples/$p ]; then echo "FAIL examples/$p is not built (make examples/$p)"; echo "0 passed, 1 failed"; exit 1; fi
+done
+
+# Runs a command (at most 30 s: a flag read wrongly may start a long run), stdout to $T/out,
+# stderr to $T/err, exit status to $st.
+run() { timeout 30 "$@" > "$T/out" 2> "$T/err"; st=$?; }
+# name, the message (grep -E) on stderr, command: refused with exit status 2 and that message.
+refused() {
+    name=$1; pattern=$2; shift 2
+    run "$@"
+    if [ $st -eq 2 ] && grep -qE -- "$pattern" "$T/err"; then ok "$name"; else bad "$name: exit $st, $(head -c 300 "$T/err")"; fi
+}
+# the rows of a metrics.csv without column 7 (seconds); a summary without its seconds
+rows() { cut -d, -f1-6,8- "$1"; }
+summary() { grep -v '"seconds"' "$1"; }
+
+# ---- 1. strict flags
+M="./examples/modadd --p 7 --every 5 --out $T/flags"
+refused "modadd --epochs 1e9x: exit 2 naming --epochs and its range" "epochs '1e9x'.*1\.\.1000000000" $M --epochs 1e9x
+refused "modadd --frac 0.3x: refused, not read as 0.3" "frac '0.3x'.*\(0, 1\)" ./examples/modadd --frac 0.3x --out "$T/flags"
+refused "modadd --p 4294967303: refused, not read as p = 7" "p '4294967303'.*2\.\.46340" ./examples/modadd --p 4294967303 --out "$T/flags"
+refused "modadd --seed -1: refused, not wrapped" "seed '-1'.*0\.\.18446744073709551615" $M --seed -1
+refused "modadd --seed 18446744073709551616: out of range" "out of range" $M --seed 18446744073709551616
+refused "modadd --threads 0: refused, not all cores" "threads '0'.*1\.\.64" $M --threads 0
+refused "modadd --epochs 1.55e1: not a whole number" "not a whole number" ./examples/modadd --epochs 1.55e1 --out "$T/flags"
+refused "modadd --lr nan: refused" "lr 'nan'" $M --lr nan
+refused "modadd --p given twice: refused" "given twice" $M --p 11
+refused "modadd --out with no value: refused" "out needs a value" ./examples/modadd --out
+refused "modadd stray argument: refused" "bad option extra" $M extra
+refused "modadd --resume --force: refused" "give one" $M --resume --force
+run ./examples/modadd --p 7 --epochs 1.5e1 --every 5 --threads 1 --out "$T/e15"
+check "modadd --epochs 1.5e1 trains exactly 15 epochs" "[ $st -eq 0 ] && grep -q '^final epoch=15 ' '$T/out'"
+refused "power_sum --m 4.5: not a whole number" "m '4.5'.*not a whole number" ./examples/power_sum --m 4.5 --out "$T/flags"
+refused "power_sum --epochs 1e9x: refused" "epochs '1e9x'" ./examples/power_sum --epochs 1e9x --out "$T/flags"
+refused "analyze --threads 10000: refused, not ignored" "threads '10000'.*1\.\.64" ./examples/analyze --ckpt "$T/none.grok" --threads 10000
+refused "analyze --p 7x: refused" "p '7x'" ./examples/analyze --ckpt "$T/none.grok" --p 7x
+refused "analyze without --ckpt: refused" "ckpt is required" ./examples/analyze
+refused "digits --batch 4x: refused" "batch '4x'" ./examples/digits --batch 4x --out "$T/flags"
+refused "digits --seed -1: refused" "seed '-1'" ./examples/digits --seed -1 --out "$T/flags"
+refused "groups --n 23x: refused" "n '23x'" ./examples/groups --n 23x --out "$T/flags"
+refused "groups --model mpl: refused, naming the choices" "one of mlp, bilinear, both" ./examples/groups --model mpl --out "$T/flags"
+refused "sweep --threads 1x: refused, not read as 1" "threads '1x'" ./examples/sweep --threads 1x --out "$T/flags"
+refused "sweep --p 11,12x: refused" "p value '12x'" ./examples/sweep --p 11,12x --out "$T/flags"
+# --help: exit 0, and every flag's block (its line and the next) shows its default
+for p in modadd power_sum analyze digits groups sweep; do
+    run ./examples/$p --help
+    missing=$(awk '/^  --/ { if (name != "" && name != "--help" && !seen) print name; name = $1; seen = /default/; next }
+                   { if (/default/) seen = 1 }
+                   END { if (name != "--help" && !seen) print name }' "$T/out")
+    check "$p --help: exit 0, every flag with its default" "[ $st -eq 0 ] && [ -z '$missing' ] && [ \$(grep -c '^  --' '$T/out') -ge 6 ]"
+done
+run ./examples/modadd --help
+check "modadd --help names --resume and --force" "grep -q '^  --resume' '$T/out' && grep -q '^  --force' '$T/out'"
+
+# ---- 2. run directories: no overwrite, resume
+BASE="--p 23 --frac 0.8 --lr 1e-2 --wd 0.3 --every 10 --threads 1" # 50% test accuracy at epoch 20, 99% at 180
+t0=$(date +%s.%N)
+run ./examples/modadd $BASE --epochs 300 --out "$T/whole"
+# its wall time, which the kills below are drawn within (1.2 s where date has no %N)
+wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { w = b - a; printf "%.3f", (w > 0.05 && w < 100) ? w : 1.2 }')
+check "modadd: the uninterrupted run (300 epochs) exits 0" "[ $st -eq 0 ]"
+check "modadd: its milestones are in the summary (50% at 20, 99% at 180)" \
+    "grep -q '\"first_epoch_test_acc_50\": 20,' '$T/whole/summary.json' && grep -q '\"first_epoch_test_acc_99\": 180,' '$T/whole/summary.json'"
+sums=$(cksum "$T/whole/metrics.csv" "$T/whole/latest.grok")
+refused "modadd into a directory that holds a run: refused" "already holds a run.*--resume.*--force" \
+    ./examples/modadd $BASE --epochs 300 --out "$T/whole"
+check "the refused run left the directory as it was" "[ \"\$(cksum '$T/whole/metrics.csv' '$T/whole/latest.grok')\" = '$sums' ]"
+run ./examples/modadd $BASE --epochs 190 --out "$T/split"
+run ./examples/modadd $BASE --epochs 300 --out "$T/split" --resume
+check "modadd stopped at 190 and resumed to 300: exit 0" "[ $st -eq 0 ] && grep -q '^resuming .* at epoch 190' '$T/out'"
+check "... the same latest.grok, model.safetensors, metrics.csv and summary (milestones rebuilt)" \
+    "cmp -s '$T/whole/latest.grok' '$T/split/latest.grok' && cmp -s '$T/whole/model.safetensors' '$T/split/model.safetensors' &&
+     [ \"\$(rows '$T/whole/metrics.csv')\" = \"\$(rows '$T/split/metrics.csv')\" ] &&
+     [ \"\$(summary '$T/whole/summary.json')\" = \"\$(summary '$T/split/summary.json')\" ]"
+refused "--resume with another --frac: refused, naming --frac" "--frac 0.7 differs from the run .* --frac 0.8" \
+    ./examples/modadd --p 23 --frac 0.7 --lr 1e-2 --wd 0.3 --every 10 --epochs 400 --out "$T/split" --resume
+refused "--resume with another --data-seed (not in the checkpoint): refused, naming it" "--data-seed 1 differs" \
+    ./examples/modadd $BASE --epochs 400 --data-seed 1 --out "$T/split" --resume
+refused "--resume with another --seed: refused, naming --seed" "--seed 1 differs" \
+    ./examples/modadd $BASE --epochs 400 --seed 1 --out "$T/split" --resume
+refused "--resume with --no-measures added: refused, naming it" "--no-measures on differs" \
+    ./examples/modadd $BASE --epochs 400 --no-measures --out "$T/split" --resume
+refused "--resume to an epoch before the checkpoint's: refused" "at epoch 300, past --epochs 200" \
+    ./examples/modadd $BASE --epochs 200 --out "$T/split" --resume
+refused "--resume where there is no run: refused" "no run to resume" ./examples/modadd $BASE --epochs 300 --out "$T/empty" --resume
+refused "power_sum --resume of a modadd run: refused" "not a run of power_sum" \
+    ./examples/power_sum --p 23 --frac 0.8 --lr 1e-2 --wd 0.3 --every 10 --epochs 400 --out "$T/split" --resume
+run ./examples/modadd --p 7 --epochs 10 --every 5 --threads 1 --out "$T/split" --force
+check "modadd --force starts over (run.args and metrics.csv of the new run)" \
+    "[ $st -eq 0 ] && grep -q '^--p 7\$' '$T/split/run.args' && [ \$(tail -n 1 '$T/split/metrics.csv' | cut -d, -f1) -eq 10 ]"
+
+# killed with SIGKILL at random moments (10% to 50% of the whole run's wall time after each
+# start), then resumed (or, before any checkpoint, started over) until done
+seed=$(awk 'BEGIN { srand(); printf "%d", 1000000 * rand() }')
+i=0; kills=0; from=""; times=""
+while [ $i -lt 12 ]; do
+    i=$((i + 1))
+    t=$(awk -v s="$seed" -v i=$i -v w="$wall" 'BEGIN { srand(s + i); printf "%.2f", w * (0.1 + 0.4 * rand()) }')
+    [ $i -eq 12 ] && t=120
+    mode=""
+    [ -d "$T/killed" ] && mode=--force
+    [ -f "$T/killed/latest.grok" ] && mode=--resume
+    timeout -s KILL $t ./examples/modadd $BASE --epochs 300 --out "$T/killed" $mode > "$T/seg.log" 2>&1
+    st=$?
+    e=$(sed -n 's/^resuming .* at epoch \([0-9]*\)$/\1/p' "$T/seg.log")
+    [ -n "$e" ] && from="$from $e"
+    [ $st -eq 137 ] && { kills=$((kills + 1)); times="$times $t"; continue; }
+    break
+done
+check "modadd killed $kills times (at$times s; kill seed $seed), resumed from epochs$from, then done" \
+    "[ $st -eq 0 ] && [ $kills -ge 2 ] && [ -n '$from' ] && grep -q '^final epoch=300 ' '$T/seg.log'"
+check "... latest.grok equals the uninterrupted run's, byte for byte" "cmp -s '$T/whole/latest.grok' '$T/killed/latest.grok'"
+check "... model.safetensors equals it" "cmp -s '$T/whole/model.safetensors' '$T/killed/model.safetensors'"
+check "... metrics.csv equals it but the seconds column (no row twice)" \
+    "[ \"\$(rows '$T/whole/metrics.csv')\" = \"\$(rows '$T/killed/metrics.csv')\" ]"
+check "... the summary equals it but its seconds (the milestones too)" \
+    "[ \"\$(summary '$T/whole/summary.json')\" = \"\$(summary '$T/killed/summary.json')\" ]"
+
+P="./examples/power_sum --p 7 --every 5 --threads 1"
+run $P --epochs 20 --out "$T/ps_whole"
+run $P --epochs 10 --out "$T/ps_split"
+run $P --epochs 20 --out "$T/ps_split" --resume
+check "power_sum stopped at 10 and resumed to 20: latest.grok equals the uninterrupted run's" \
+    "[ $st -eq 0 ] && cmp -s '$T/ps_whole/latest.grok' '$T/ps_split/latest.grok'"
+refused "power_sum into a directory that holds a run: refused" "already holds a run" $P --epochs 20 --out "$T/ps_whole"
+D="./examples/digits --digits 2 --batch 8 --d-model 8 --threads 1"
+run $D --steps 20 --out "$T/digits"
+check "digits: a short run exits 0 and writes its four files" \
+    "[ $st -eq 0 ] && [ -f '$T/digits/tokens.svg' ] && [ -f '$T/digits/attention.csv' ] && ! ls '$T/digits' | grep -q tmp"
+refused "digits into a directory that holds a run: refused" "already holds a run.*--force" $D --steps 20 --out "$T/digits"
+run $D --steps 20 --out "$T/digits" --force
+check "digits --force: exit 0" "[ $st -eq 0 ]"
+G="./examples/groups --n 5 --epochs 20 --threads 1 --model mlp"
+run $G --out "$T/groups"
+check "groups: a short run exits 0" "[ $st -eq 0 ] && [ -f '$T/groups/mlp/latest.safetensors' ]"
+refused "groups into a directory that holds a run: refused" "already holds a run" $G --out "$T/groups"
+
+# ---- 3. outputs only from a good state
+# under ulimit -f 0, so that a modadd that takes '' again cannot leave files in /; its output
+# goes through a pipe, which the limit does not cover
+(trap '' XFSZ; ulimit -f 0; timeout 30 ./examples/modadd --p 7 --epochs 20 --out "" 2>&1; echo "exit status $?") | cat > "$T/err"
+check "modadd --out '': refused with exit 2 (once wrote /summary.json)" \
+    "grep -q '^exit status 2\$' '$T/err' && grep -q \"out '': empty\" '$T/err' && ! grep -q '^outputs:' '$T/err'"
+run ./examples/modadd --p 7 --lr 100 --epochs 20 --every 1 --threads 1 --out "$T/nan" # the loss turns NaN at epoch 3
+check "modadd whose training fails (NaN): exit 1, no summary, safetensors or report" \
+    "[ $st -eq 1 ] && [ ! -e '$T/nan/summary.json' ] && [ ! -e '$T/nan/model.safetensors' ] && [ ! -e '$T/nan/report.html' ]"
+check "... says which files it kept: latest.grok of epoch 2, metrics.csv" \
+    "grep -q 'latest.grok holds epoch 2, the last good checkpoint' '$T/err' && grep -q 'kept .*metrics.csv' '$T/err' && ! grep -q '^outputs:' '$T/out'"
+run ./examples/power_sum --p 7 --lr 100 --epochs 20 --every 1 --threads 1 --out "$T/ps_nan"
+check "power_sum whose training fails (NaN): exit 1, no summary or safetensors, kept files named" \
+    "[ $st -eq 1 ] && [ ! -e '$T/ps_nan/summary.json' ] && [ ! -e '$T/ps_nan/model.safetensors' ] && grep -q 'kept' '$T/err'"
+run ./examples/groups --n 5 --epochs 50 --lr 100 --threads 1 --model mlp --out "$T/groups_nan"
+check "groups whose training fails (NaN): exit 1, no latest.safetensors, kept files named" \
+    "[ $st -eq 1 ] && [ ! -e '$T/groups_nan/mlp/latest.safetensors' ] && grep -q 'kept .*metrics.csv' '$T/err'"
+if [ -w /dev/full ]; then # summary.json's temporary file on a full device: the summary cannot be written
+    mkdir -p "$T/full" && ln -s /dev/full "$T/full/summary.json.tmp"
+    run ./examples/modadd --p 7 --epochs 10 --every 5 --threads 1 --out "$T/full"
+    check "modadd whose summary.json cannot be written: exit 1, outputs: names only the files written" \
+        "[ $st -eq 1 ] && [ ! -e '$T/full/summary.json' ] && grep '^outputs:' '$T/out' | grep -q model.safetensors &&
+         ! grep '^outputs:' '$T/out' | grep -q summary.json"
+else
+    echo "skip /dev/full: not writable here"
+fi
+(trap '' XFSZ; ulimit -f 2; exec $D --steps 200 --every 1 --out "$T/digits_full") > "$T/out" 2> "$T/err" # files of 1 KiB at most
+st=$?
+check "digits whose losses.csv cannot be written (ulimit -f): exit 1, no plots, kept files named" \
+    "[ $st -eq 1 ] && [ ! -e '$T/digits_full/tokens.svg' ] && grep -q 'writing .*losses.csv failed' '$T/err' && grep -q 'kept' '$T/err'"
+
+# ---- 4. digits' curves, sweep's grid and results.csv
+refused "digits --steps 4294967306: refused (once a heap overflow)" "steps '4294967306'.*1\.\.1000000000" \
+    ./examples/digits --digits 1 --batch 4 --d-model 8 --every 1 --steps 4294967306 --out "$T/dg"
+refused "digits --steps 1e9 --every 1: refused, the curves would not fit" "raise --every" \
+    ./examples/digits --digits 1 --batch 4 --d-model 8 --every 1 --steps 1e9 --out "$T/dg"
+refused "digits --d-model 10: refused, not a multiple of 4" "multiple of 4" ./examples/digits --d-model 10 --out "$T/dg"
+mkdir -p "$T/griddir"
+refused "sweep --grid DIR: refused (once ran the default point)" "is not a file" ./examples/sweep --grid "$T/griddir" --out "$T/sw"
+{ # 8 axes of 256 values: 2^64 points
+    for a in p seed data_seed epochs every d_mlp; do echo "$a $(seq -s, 2 257)"; done
+    echo "lr $(seq -f '%.2f' 0.01 0.01 2.56 | paste -sd, -)"
+    echo "wd $(seq -f '%.2f' 0.01 0.01 2.56 | paste -sd, -)"
+} > "$T/huge.grid"
+refused "sweep on a grid of 2^64 points: refused (once ran 0 points)" "more than 10000000 points" \
+    ./examples/sweep --grid "$T/huge.grid" --out "$T/sw"
+S="./examples/sweep --p 5 --epochs 10 --every 5 --d-model 8 --d-mlp 8 --n-heads 2 --threads 1 --seed 1,2,3,4,5,6,7,8"
+run $S --quiet --out "$T/sweep"
+check "sweep: 8 points, 8 rows" "[ $st -eq 0 ] && [ \$(wc -l < '$T/sweep/results.csv') -eq 9 ]"
+sed '2s/,confusion,/,confuzion,/' "$T/sweep/results.csv" > "$T/sweep/edited" && mv "$T/sweep/edited" "$T/sweep/results.csv"
+run $S --quiet --out "$T/sweep"
+check "sweep: a row that does not parse is reported and its point runs again" \
+    "[ $st -eq 0 ] && grep -q 'line 2 .*not counted as done' '$T/err' && grep -q '7 rows already in .*, 1 to run' '$T/out' &&
+     [ \$(wc -l < '$T/sweep/results.csv') -eq 10 ]"
+mkdir -p "$T/sweep_full"
+(trap '' XFSZ; ulimit -f 2; exec $S --out "$T/sweep_full") > "$T/out" 2> "$T/err" # results.csv of 1 KiB: 4 rows fit
+st=$?
+check "sweep on a full disk (ulimit -f): exit 1, stops at the row it cannot write" \
+    "[ $st -eq 1 ] && grep -q 'writing .*results.csv failed.*stops' '$T/err' && ! grep -q 'phase.svg' '$T/out'"
+check "... printed a line only for each row it wrote" \
+    "[ \$(grep -c '^\[[0-9]*/8\]' '$T/out') -eq \$(grep -c ',ok,[0-9.]*\$' '$T/sweep_full/results.csv') ]"
+run $S --quiet --out "$T/sweep_full"
+check "... and a rerun completes it: 8 rows" "[ $st -eq 0 ] && [ \$(grep -c ',ok,[0-9.]*\$' '$T/sweep_full/results.csv') -eq 8 ]"
+
+[ $fail -eq 0 ] && rm -rf "$T" || echo "outputs kept in $T"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
