@@ -11225,13 +11225,16 @@ static int grok__train_loop(grok__trainer *t, const grok_train_opts *opts, const
 #ifndef GROK_NO_ANALYSIS
     memset(&pm, 0, sizeof pm);
     if (opts->progress_measures) {
-        if ((st = grok__progress_init(&pm, t->model, opts->key_freqs, opts->n_key_freqs, train, t->ops->device_epochs ? NULL : test)) != GROK_OK)
+        /* on the device the test metrics come from the device's own evaluation */
+        const grok_data *pairs_test = t->ops->device_epochs ? NULL : test;
+        if ((st = grok__progress_init(&pm, t->model, opts->key_freqs, opts->n_key_freqs, train, pairs_test)) != GROK_OK)
             return st;
         test_from_measures = pm.test_pairs != NULL;
     }
 #else
     (void)train;
-    if (opts->progress_measures) return grok__fail(GROK_ERR_ARG, "%s: progress_measures need the analysis (GROK_NO_ANALYSIS)", t->who);
+    if (opts->progress_measures)
+        return grok__fail(GROK_ERR_ARG, "%s: progress_measures need the analysis (GROK_NO_ANALYSIS)", t->who);
 #endif
     if (opts->out_dir && (st = grok__metrics_open(&csv, opts, *t->ps.epoch)) != GROK_OK) goto done;
     progress = grok__progress_mode(opts, &live);
@@ -11241,7 +11244,7 @@ static int grok__train_loop(grok__trainer *t, const grok_train_opts *opts, const
         long epoch;
         int last, eval, ckpt;
         st = t->ops->device_epochs ? t->ops->device_epochs(t, grok__epochs_to_stop(opts, *t->ps.epoch), &loss, &acc)
-                              : grok__train_epoch(t, last_ckpt, &loss, &acc);
+                                   : grok__train_epoch(t, last_ckpt, &loss, &acc);
         if (st != GROK_OK) break;
         epoch = *t->ps.epoch;
         last = epoch == opts->epochs;
