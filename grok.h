@@ -592,6 +592,9 @@ GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const f
    full disk or a kill leaves the old file, never part of a new one. */
 #define GROK_CKPT_VERSION 1
 GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer);
+/* mkdir -p: creates dir and any missing parents (an existing one is fine). GROK_ERR_ARG for an
+   empty or over-long name, GROK_ERR_IO naming the part that could not be created. */
+GROKDEF int grok_dir_make(const char *dir);
 /* Loads into an initialised model of the same config (its max_batch is kept). Every reader of
    grok.h (checkpoints, .npy, safetensors) opens only regular files: a FIFO, a device or a
    directory is GROK_ERR_IO "... is not a regular file". */
@@ -6389,6 +6392,22 @@ static long grok__file_size(FILE *f)
     return n;
 }
 
+GROKDEF int grok_dir_make(const char *dir)
+{
+    char path[4096];
+    size_t i, n = strlen(dir);
+    if (n == 0 || n >= sizeof path) return grok__fail(GROK_ERR_ARG, "bad directory name '%s'", dir);
+    memcpy(path, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0') continue;
+        path[i] = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return grok__fail(GROK_ERR_IO, "cannot create directory %s: %s", path, strerror(errno));
+        path[i] = dir[i];
+    }
+    return GROK_OK;
+}
+
 /* ---- checkpoints */
 
 /* Format, version 1, every number little-endian:
@@ -10932,23 +10951,6 @@ static void grok__format_duration(char *buf, size_t n, double s)
     else snprintf(buf, n, "%dh%02dm", (int)(s / 3600.0), ((int)s / 60) % 60);
 }
 
-/* mkdir -p: creates dir and any missing parents. */
-static int grok__mkdir(const char *dir)
-{
-    char path[4096];
-    size_t i, n = strlen(dir);
-    if (n == 0 || n >= sizeof path) return grok__fail(GROK_ERR_ARG, "bad directory name '%s'", dir);
-    memcpy(path, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0') continue;
-        path[i] = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return grok__fail(GROK_ERR_IO, "cannot create directory %s: %s", path, strerror(errno));
-        path[i] = dir[i];
-    }
-    return GROK_OK;
-}
-
 /* A resumed run continues metrics.csv from its checkpoint at `epoch`: the rows after it (written
    after that checkpoint, before the run stopped) and a partial last line are cut off, so that no
    epoch repeats and the file reads as if the run had never stopped. *has_header: whether a header
@@ -10982,7 +10984,7 @@ static int grok__metrics_open(FILE **csv, const grok_train_opts *opts, long epoc
 {
     char path[4096];
     int st, has_header = 0;
-    if ((st = grok__mkdir(opts->out_dir)) != GROK_OK) return st;
+    if ((st = grok_dir_make(opts->out_dir)) != GROK_OK) return st;
     snprintf(path, sizeof path, "%s/metrics.csv", opts->out_dir);
     if (epoch > 0 && (st = grok__metrics_trim(path, epoch, &has_header)) != GROK_OK) return st;
     *csv = fopen(path, epoch > 0 ? "a" : "w");

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         else snprintf(outbuf, sizeof outbuf, "analysis");
         out = outbuf;
     }
-    if (run_mkdir(out) != 0) { fprintf(stderr, "analyze: cannot create %s: %s\n", out, strerror(errno)); return 1; }
+    if (grok_dir_make(out) != GROK_OK) { fprintf(stderr, "analyze: %s\n", grok_last_error()); return 1; }
 
     if (grok_checkpoint_config(&cfg, ckpt) != GROK_OK) return die("reading the checkpoint's config");
     p = cfg.d_vocab_out; M = cfg.d_mlp; H = cfg.n_heads; C = cfg.d_model;

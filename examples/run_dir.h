@@ -33,21 +33,6 @@ static inline void run_fmt_epoch(char *buf, size_t n, long e)
     else snprintf(buf, n, "none");
 }
 
-/* mkdir -p: dir and any missing parents. 0, or -1 with errno set. */
-static inline int run_mkdir(const char *dir)
-{
-    char path[4096];
-    size_t i, n = strlen(dir);
-    if (n == 0 || n >= sizeof path) { errno = ENAMETOOLONG; return -1; }
-    memcpy(path, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0') continue;
-        path[i] = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-        path[i] = dir[i];
-    }
-    return 0;
-}
 
 static inline int run_file_exists(const run_dir *r, const char *file)
 {
@@ -77,8 +62,8 @@ static inline int run_remove(const run_dir *r, const char *const *files)
 static inline int run_start(const run_dir *r, int force, int resumable)
 {
     int i;
-    if (run_mkdir(r->out) != 0) {
-        fprintf(stderr, "%s: cannot create %s: %s\n", r->prog, r->out, strerror(errno));
+    if (grok_dir_make(r->out) != GROK_OK) {
+        fprintf(stderr, "%s: %s\n", r->prog, grok_last_error());
         return 1;
     }
     for (i = 0; r->files[i] && !run_file_exists(r, r->files[i]); i++) {}

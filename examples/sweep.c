@@ -147,6 +147,22 @@ static const char *value_parse(char *out, int a, const char *s)
     return NULL;
 }
 
+/* A point's values are value_parse's canonical text, checked when the grid was read: read back
+   strictly all the same, so that no value can turn into another number. */
+static unsigned long long value_u64(const char *s)
+{
+    unsigned long long v = 0;
+    opt_read_integer(s, 0, 18446744073709551615ull, &v);
+    return v;
+}
+
+static double value_real(const char *s)
+{
+    double v = 0.0;
+    opt_read_real(s, -HUGE_VAL, HUGE_VAL, 0, &v);
+    return v;
+}
+
 /* What a value of axis a may be, for messages and --help. */
 static void axis_range(char *buf, size_t cap, int a)
 {
@@ -290,21 +306,21 @@ static void run_point(char *row, const grid *g, long i)
     point_values(v, g, i);
     point_key(key, sizeof key, g, i);
     t = task_find(v[A_TASK]);
-    p = atoi(v[A_P]);
+    p = (int)value_u64(v[A_P]);
     memset(&train, 0, sizeof train);
     memset(&test, 0, sizeof test);
     memset(&m, 0, sizeof m);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     t0 = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-    st = tasks[t].build(&train, &test, p, atof(v[A_FRAC]), strtoull(v[A_DATA_SEED], NULL, 10));
+    st = tasks[t].build(&train, &test, p, value_real(v[A_FRAC]), value_u64(v[A_DATA_SEED]));
     if (st == GROK_OK) {
         /* seed 000's model with the swept sizes; the vocabularies are whatever the task's tokens
            and labels need */
         cfg = grok_config_modadd(p);
-        cfg.seed = strtoull(v[A_SEED], NULL, 10);
-        cfg.d_model = atoi(v[A_D_MODEL]);
-        cfg.d_mlp = atoi(v[A_D_MLP]);
-        cfg.n_heads = atoi(v[A_N_HEADS]);
+        cfg.seed = value_u64(v[A_SEED]);
+        cfg.d_model = (int)value_u64(v[A_D_MODEL]);
+        cfg.d_mlp = (int)value_u64(v[A_D_MLP]);
+        cfg.n_heads = (int)value_u64(v[A_N_HEADS]);
         cfg.d_head = cfg.d_model / cfg.n_heads;
         cfg.n_ctx = train.n_ctx;
         cfg.d_vocab = cfg.d_vocab_out = 0;
@@ -317,10 +333,10 @@ static void run_point(char *row, const grid *g, long i)
         st = grok_model_init(&m, &cfg, train.n);
     }
     if (st == GROK_OK) {
-        m.opt.lr = atof(v[A_LR]);
-        m.opt.weight_decay = atof(v[A_WD]);
-        o.epochs = atol(v[A_EPOCHS]);
-        o.eval_every = atol(v[A_EVERY]);
+        m.opt.lr = value_real(v[A_LR]);
+        m.opt.weight_decay = value_real(v[A_WD]);
+        o.epochs = (long)value_u64(v[A_EPOCHS]);
+        o.eval_every = (long)value_u64(v[A_EVERY]);
         o.checkpoint_every = 0;
         o.progress = 0;
         o.on_eval = on_eval;
@@ -562,7 +578,7 @@ static int report_write(const char *out, const char *csv, const char *header, in
             for (r = 0; r < nf; r++) {
                 long e;
                 if (strcmp(fields[r][ax], xs[j]) || strcmp(fields[r][ay], ys[i])) continue;
-                e = atol(fields[r][ce]);
+                e = strtol(fields[r][ce], NULL, 10); /* checked whole when the row was read */
                 pool[n++] = e > 0 ? (double)e : INFINITY;
                 for (k = 1; k < 5 && strcmp(fields[r][cp], grok_phase_name(k)); k++) {}
                 count[k < 5 ? k : 0]++;
@@ -723,7 +739,7 @@ int main(int argc, char **argv)
         SWEEP_EXIT(2);
     }
     for (i = 0; i < g.n[A_D_MODEL] * g.n[A_N_HEADS]; i++)
-        if (atoi(g.v[A_D_MODEL][i / g.n[A_N_HEADS]]) % atoi(g.v[A_N_HEADS][i % g.n[A_N_HEADS]])) {
+        if (value_u64(g.v[A_D_MODEL][i / g.n[A_N_HEADS]]) % value_u64(g.v[A_N_HEADS][i % g.n[A_N_HEADS]])) {
             if (rank == 0) fprintf(stderr, "sweep: every n_heads must divide every d_model\n");
             SWEEP_EXIT(2);
         }
@@ -749,7 +765,7 @@ int main(int argc, char **argv)
     snprintf(csv, sizeof csv, "%s/results.csv", out);
 
     if (rank == 0 && !report_only) { /* resume: the points not yet in results.csv */
-        if (run_mkdir(out) != 0) { fprintf(stderr, "sweep: cannot create %s: %s\n", out, strerror(errno)); rc = 1; }
+        if (grok_dir_make(out) != GROK_OK) { fprintf(stderr, "sweep: %s\n", grok_last_error()); rc = 1; }
         else if (table_load(&done, csv, header) != 0) rc = 1;
         else if (!(pending = (long *)malloc(sizeof(long) * (size_t)total))) rc = 1;
         else {

@@ -383,7 +383,7 @@ static void test_frozen_gradients(void)
     }
 }
 
-/* Hooks and the activation cache (issue: analysis). */
+/* Hooks and the activation cache. */
 static void test_hooks_cache(void)
 {
     grok_config cfg = small_config(0, GROK_ACT_RELU);
