@@ -1019,9 +1019,31 @@ typedef struct {
 GROKDEF int grok_plot_phase_diagram(FILE *f, const grok_phase_diagram *d);          /* one <svg> element */
 GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diagram *d); /* a .svg file */
 
+/* ---- Reports: one self-contained HTML file: inline SVG plots, tables and notes, and one inline
+   script that shows the value under the pointer (the data-v attribute grok_plot_write puts on
+   cells, points and lines); nothing is fetched. Written to path.tmp and renamed by
+   grok_report_end, so a failed report never replaces a whole one. The first failure is kept in
+   status and returned by grok_report_end; the calls between begin and end do nothing after it. */
+typedef struct {
+    FILE *f;
+    char path[4096], tmp[4096];
+    int status;
+} grok_report;
+GROKDEF int  grok_report_begin(grok_report *r, const char *path, const char *title); /* <h1>title */
+GROKDEF void grok_report_heading(grok_report *r, const char *text);  /* a section, <h2> */
+GROKDEF void grok_report_note(grok_report *r, const char *text);     /* a paragraph of small print */
+GROKDEF void grok_report_plot(grok_report *r, const grok_plot *p);   /* one figure */
+/* Raw HTML, the caller's (tables): printf-style. */
+GROKDEF void grok_report_printf(grok_report *r, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+GROKDEF int  grok_report_end(grok_report *r); /* closes, commits; the first failure's status */
+
 #ifndef GROK_NO_ANALYSIS /* the report draws the analyses */
 /* report.html for a modular-addition model (1 layer, n_ctx 3, d_vocab p+1): one self-contained
-   HTML file (inline SVG, no scripts, nothing fetched) with the run's config and final metrics;
+   HTML file (grok_report: inline SVG, the hover script, nothing fetched) with the run's config and final metrics;
    from metrics_csv (may be NULL or missing) train/test loss (log scale) and accuracy over epochs
    with phase lines at the first epochs where train accuracy reaches 99% and test accuracy 50%
    and 99%, and the progress-measure columns when present (restricted/excluded loss, Gini,
@@ -10679,6 +10701,75 @@ GROKDEF int grok_plot_phase_diagram_save(const char *path, const grok_phase_diag
     return grok__commit(f, !ferror(f), tmp, path, "grok_plot_phase_diagram_save");
 }
 
+/* ---- Reports */
+GROKDEF int grok_report_begin(grok_report *r, const char *path, const char *title)
+{
+    if (!r) return grok__fail(GROK_ERR_ARG, "grok_report_begin: NULL report");
+    memset(r, 0, sizeof *r);
+    if (!path || strlen(path) >= sizeof r->path)
+        return r->status = grok__fail(GROK_ERR_ARG, "grok_report_begin: NULL or over-long path");
+    strcpy(r->path, path);
+    if ((r->status = grok__open_tmp(&r->f, r->tmp, sizeof r->tmp, path, "grok_report_begin")) != GROK_OK) return r->status;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", r->f);
+    grok_xml_escape(r->f, title ? title : "grok.h report");
+    fputs("</title>\n<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}"
+          "h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}"
+          "figure{display:inline-block;margin:6px 12px 6px 0;vertical-align:top}"
+          "table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+          "th{background:#f4f4f4}p.note{color:#555;font-size:13px;max-width:900px}"
+          "#grok-tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #888;padding:2px 6px;"
+          "font-size:12px;display:none;white-space:pre}</style>\n</head><body>\n<h1>", r->f);
+    grok_xml_escape(r->f, title ? title : "grok.h report");
+    fputs("</h1>\n", r->f);
+    return GROK_OK;
+}
+
+GROKDEF void grok_report_heading(grok_report *r, const char *text)
+{
+    if (!r || r->status != GROK_OK) return;
+    fputs("<h2>", r->f); grok_xml_escape(r->f, text ? text : ""); fputs("</h2>\n", r->f);
+}
+
+GROKDEF void grok_report_note(grok_report *r, const char *text)
+{
+    if (!r || r->status != GROK_OK) return;
+    fputs("<p class=\"note\">", r->f); grok_xml_escape(r->f, text ? text : ""); fputs("</p>\n", r->f);
+}
+
+GROKDEF void grok_report_plot(grok_report *r, const grok_plot *p)
+{
+    if (!r || r->status != GROK_OK) return;
+    fputs("<figure>", r->f);
+    r->status = grok_plot_write(r->f, p);
+    fputs("</figure>\n", r->f);
+}
+
+GROKDEF void grok_report_printf(grok_report *r, const char *fmt, ...)
+{
+    va_list ap;
+    if (!r || r->status != GROK_OK || !fmt) return;
+    va_start(ap, fmt);
+    vfprintf(r->f, fmt, ap);
+    va_end(ap);
+}
+
+GROKDEF int grok_report_end(grok_report *r)
+{
+    int st;
+    if (!r) return grok__fail(GROK_ERR_ARG, "grok_report_end: NULL report");
+    if (!r->f) return r->status != GROK_OK ? r->status : grok__fail(GROK_ERR_ARG, "grok_report_end: not begun");
+    /* The value under the pointer: the data-v attribute of the element it is over. */
+    fputs("<div id=\"grok-tip\"></div>\n<script>(function(){var t=document.getElementById('grok-tip');"
+          "document.addEventListener('mousemove',function(e){var v=e.target&&e.target.getAttribute?"
+          "e.target.getAttribute('data-v'):null;if(v){t.textContent=v;t.style.left=(e.clientX+14)+'px';"
+          "t.style.top=(e.clientY+14)+'px';t.style.display='block';}else t.style.display='none';});})();</script>\n"
+          "</body></html>\n", r->f);
+    st = grok__commit(r->f, r->status == GROK_OK && !ferror(r->f), r->tmp, r->path, "grok_report_end");
+    r->f = NULL;
+    if (r->status == GROK_OK) r->status = st;
+    return r->status;
+}
+
 #ifndef GROK_NO_ANALYSIS /* the report draws the analyses */
 /* ---- report */
 typedef struct { int ncol; long nrow; char names[32][48]; double *v; } grok__csv;
@@ -10753,14 +10844,13 @@ static void grok__report_lines(FILE *f, const grok__csv *c, const double *x, dou
 GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metrics_csv, const char *title)
 {
     grok_config *cfg;
-    char tmppath[4096];
+    grok_report rep;
     int p, M, H, C, nk = 0, i, k, st = GROK_OK, *kf = NULL, *nfreq = NULL;
     long N, r;
     float *acts = NULL;
     double *to_a = NULL, *nE = NULL, *nU = NULL, *ksh = NULL, *S = NULL, *frac = NULL, *fx = NULL, *rms = NULL, *buf = NULL;
     grok__csv csv;
     FILE *f;
-    char tmp[4200];
     if (!path || !m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_modadd_report: NULL argument or model");
     cfg = &m->cfg;
     p = cfg->d_vocab_out; M = cfg->d_mlp; H = cfg->n_heads; C = cfg->d_model;
@@ -10802,16 +10892,8 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
         fx[i] = nfreq[i];
     }
     grok__csv_read(&csv, metrics_csv);
-    if ((st = grok__open_tmp(&f, tmppath, sizeof tmppath, path, "grok_modadd_report")) != GROK_OK) goto done;
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
-    grok_xml_escape(f, title ? title : "grok.h report");
-    fputs("</title>\n<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}"
-          "h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}"
-          "figure{display:inline-block;margin:6px 12px 6px 0;vertical-align:top}"
-          "table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-          "th{background:#f4f4f4}p.note{color:#555;font-size:13px;max-width:900px}</style>\n</head><body>\n<h1>", f);
-    grok_xml_escape(f, title ? title : "grok.h report");
-    fputs("</h1>\n", f);
+    if ((st = grok_report_begin(&rep, path, title)) != GROK_OK) goto done;
+    f = rep.f;
     fprintf(f, "<h2>Run</h2>\n<table id=\"config\"><tr><th>p</th><th>n_layers</th><th>n_heads</th><th>d_model</th><th>d_head</th>"
                "<th>d_mlp</th><th>act_fn</th><th>normalization</th><th>seed</th><th>epoch</th><th>step</th>"
                "<th>train loss</th><th>test loss</th><th>train acc</th><th>test acc</th></tr>\n"
@@ -10911,9 +10993,8 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
         }
         GROK_FREE(tt); GROK_FREE((void *)tp);
     }
-    snprintf(tmp, sizeof tmp, "<p class=\"note\">Written by grok.h from the model at epoch %ld.</p>\n</body></html>\n", m->epoch);
-    fputs(tmp, f);
-    st = grok__commit(f, !ferror(f), tmppath, path, "grok_modadd_report"); /* a partial report never replaces a whole one */
+    grok_report_printf(&rep, "<p class=\"note\">Written by grok.h from the model at epoch %ld.</p>\n", m->epoch);
+    st = grok_report_end(&rep);
 done:
     GROK_FREE(acts); GROK_FREE(to_a); GROK_FREE(nE); GROK_FREE(nU); GROK_FREE(ksh); GROK_FREE(S); GROK_FREE(frac);
     GROK_FREE(fx); GROK_FREE(rms); GROK_FREE(kf); GROK_FREE(nfreq); GROK_FREE(buf); GROK_FREE(csv.v);

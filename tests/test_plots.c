@@ -248,6 +248,43 @@ int main(void)
         CHECK(grok_plot_write(NULL, &p) == GROK_ERR_ARG, "NULL file");
         CHECK(grok_plot_save("/nonexistent-dir/x.svg", &p) == GROK_ERR_IO, "unwritable path");
     }
+    { /* grok_report: sections, escaped notes, a figure, the hover script; a failure keeps the old file */
+        grok_report r;
+        double z[4] = {1, 2, 3, 4};
+        FILE *old;
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_HEATMAP; p.z = z; p.rows = 2; p.cols = 2;
+        CHECK(grok_report_begin(&r, "/tmp/grok_test_report.html", "R & D") == GROK_OK, "report begin: %s", grok_last_error());
+        grok_report_heading(&r, "Section <1>");
+        grok_report_note(&r, "a < b");
+        grok_report_plot(&r, &p);
+        grok_report_printf(&r, "<table id=\"t\"><tr><td>%d</td></tr></table>\n", 42);
+        CHECK(grok_report_end(&r) == GROK_OK, "report end: %s", grok_last_error());
+        s = slurp("/tmp/grok_test_report.html");
+        CHECK(s != NULL, "report written");
+        if (s) {
+            CHECK(strstr(s, "<h1>R &amp; D</h1>") && strstr(s, "<h2>Section &lt;1&gt;</h2>") && strstr(s, "a &lt; b"),
+                  "report headings and notes escaped");
+            CHECK(count(s, "<figure><svg") == 1 && strstr(s, "<td>42</td>"), "report figure and table");
+            CHECK(count(s, "<script>") == 1 && strstr(s, "data-v") && strstr(s, "</body></html>"), "report hover script and end");
+            CHECK(!strstr(s, " src=") && !strstr(s, "<link") && !strstr(s, "href=") && !strstr(s, "url("), "report fetches nothing");
+            free(s);
+        }
+        old = fopen("/tmp/grok_test_report.html", "w");
+        if (old) { fputs("old", old); fclose(old); }
+        CHECK(grok_report_begin(&r, "/tmp/grok_test_report.html", NULL) == GROK_OK, "report begin again");
+        p.kind = (grok_plot_kind)9; /* a bad plot fails the report */
+        grok_report_plot(&r, &p);
+        CHECK(r.status == GROK_ERR_ARG, "bad plot sets the status");
+        grok_report_heading(&r, "after the failure");
+        CHECK(grok_report_end(&r) == GROK_ERR_ARG, "end returns the first failure");
+        s = slurp("/tmp/grok_test_report.html");
+        CHECK(s && !strcmp(s, "old"), "a failed report leaves the old file");
+        free(s);
+        CHECK(access("/tmp/grok_test_report.html.tmp", F_OK) != 0, "no .tmp left behind");
+        CHECK(grok_report_begin(&r, "/nonexistent-dir/r.html", NULL) == GROK_ERR_IO, "unwritable report path");
+        CHECK(grok_report_end(&r) == GROK_ERR_IO, "end after a failed begin");
+    }
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }
