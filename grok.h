@@ -973,6 +973,11 @@ typedef struct {
     int n_vlines;
     int n_panels, panel_cols;    /* 0: 1 panel; columns default min(n_panels, 4) */
     const char *const *panel_titles; /* n_panels, or NULL */
+    /* Names on the axes instead of numbers (e.g. grok_fourier_basis_name's "cos 3"): heatmap
+       columns (cols) and rows (rows), or the n x positions of lines; thinned to fit. NULL: numbers. */
+    const char *const *x_names, *const *y_names;
+    const double *hlines;        /* n_hlines horizontal lines across heatmaps (between rows: r - 0.5) */
+    int n_hlines;
 } grok_plot;
 GROKDEF int grok_plot_write(FILE *f, const grok_plot *p);
 GROKDEF int grok_plot_save(const char *path, const grok_plot *p); /* a standalone .svg file */
