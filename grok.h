@@ -470,6 +470,31 @@ GROKDEF int grok_task_modop(grok_data *train, grok_data *test, grok_modop op, in
 GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn fn, void *ctx, int p,
                                double frac_train, uint64_t data_seed);
 
+/* The task a modular model was trained on, as the loss-based analyses need it (grok_modadd_
+   restricted, _neuron_losses, _cos_fit and _progress take one; NULL there means modular
+   addition). labels (p*p): the label of pair row a*p+b, -1 for a pair the task leaves out (no
+   loss term there); sums (p*p): the value s(a, b) in [0, p) whose cos(w s), sin(w s) are the
+   trig-sum directions and whose cos(w (s - c)) the logit fit uses. GROK_DIRS_SUM is the seeds'
+   s = (a + b) mod p whatever the task (seed 001 fits its a^4 + b^4 model on cos(w(a+b-c)) and
+   ablates cos/sin(w(a+b))); GROK_DIRS_TASK is the task's own s = its label, the directions of a
+   model that computes the label as a sum of two embeddings' phases (needs every pair labelled). */
+typedef enum { GROK_DIRS_SUM = 0, GROK_DIRS_TASK = 1 } grok_dirs;
+typedef struct {
+    int p;
+    int *labels, *sums;  /* (p*p) each, one allocation */
+    grok_dirs dirs;
+    char name[80];       /* "(a^4 + b^4) mod 113", "(a + b) mod 113", "labels from the data, mod 113" */
+} grok_modtask;
+/* op's task (m, n as grok_modop_apply). GROK_DIRS_TASK with an op that leaves pairs out
+   (GROK_OP_DIV) is GROK_ERR_ARG. */
+GROKDEF int  grok_modtask_init(grok_modtask *t, grok_modop op, int p, int m, int n, grok_dirs dirs);
+/* The task of data in modular addition's layout (rows (a, b, '=' = p) with the label at the
+   last position, e.g. from grok_task_modop_fn): the labels of the pairs in train and test (test
+   may be NULL), -1 for the others; directions GROK_DIRS_SUM. GROK_ERR_ARG for a row that is not
+   such a pair, or a pair given two labels. */
+GROKDEF int  grok_modtask_from_data(grok_modtask *t, int p, const grok_data *train, const grok_data *test);
+GROKDEF void grok_modtask_free(grok_modtask *t);
+
 /* Finite groups of seed 003 with elements 0..order-1. C_n: x∘y = (x + y) mod n. D_n (order 2n):
    element r + s n is the rotation r followed by s reflections, [e, r, .., r^(n-1), s, rs, ..,
    r^(n-1)s], and (x_r, x_s)∘(y_r, y_s) = ((x_r + y_r) mod n, y_s) when x_s = 0, else
@@ -881,7 +906,8 @@ GROKDEF int grok_project_onto_freq(double *out, const double *X, int p, long n, 
 GROKDEF int grok_trig_sum_directions(double *cos_dir, double *sin_dir, int p, int k);
 
 /* Cross-entropy of logits (n, p) against labels (n) with a float64 log-softmax (the seeds'
-   cross_entropy_high_precision); rows (n_rows) picks rows, NULL: all n. */
+   cross_entropy_high_precision), the mean over the rows rows (n_rows) picks (NULL: all n) whose
+   label is not -1 (a pair the task leaves out); GROK_ERR_ARG when none is left. */
 GROKDEF int grok_logits_loss(double *loss, const double *logits, const int *labels, int n, int p, const int *rows,
                              int n_rows);
 /* Restricted and excluded logits and losses of the modadd logits (p*p, p) for key frequencies
@@ -891,10 +917,12 @@ GROKDEF int grok_logits_loss(double *loss, const double *logits, const int *labe
    test_logits bias correction; P's means are 0, so this adds back the original logits' means);
    excluded = logits - P. restricted_loss: cross-entropy over all p*p pairs (seed 004's
    utils.test_logits, mode 'all'); excluded_loss: over the training rows train_rows (n_train),
-   all pairs if NULL. Any output may be NULL. */
+   all pairs if NULL. task (NULL: modular addition) gives the labels (pairs it leaves out have no
+   loss term) and the directions: cos/sin(w s) with s its sums (grok_modtask). Any output may be
+   NULL. */
 GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_loss, double *restricted,
                                    double *excluded, const float *logits, int p, const int *freqs, int nf,
-                                   const int *train_rows, int n_train);
+                                   const int *train_rows, int n_train, const grok_modtask *task);
 /* The neuron-level variants. excluded_loss (seed 001's excluded loss, cell 64): the neuron
    activations minus their projections onto cos(w(a+b)) and sin(w(a+b)) of the key frequencies,
    through W_out (+ b_out) into resid_mid, then W_U (+ b_U), cross-entropy on train_rows (the
@@ -907,15 +935,19 @@ GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_los
    of cluster_freqs (nc of them, e.g. the distinct frequencies found), the last one removing
    L_-1. Neurons whose frequency is neither -1 nor in cluster_freqs take no part. Removing a
    cluster's contribution under the bias correction is seed 004's ablation (its L_c replaced by
-   L_c's mean over the inputs). Any output may be NULL. */
+   L_c's mean over the inputs). task as in grok_modadd_restricted: its labels for every loss, its
+   sums s for the excluded loss's directions cos/sin(w s). Any output may be NULL. */
 GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_loss, double *no_always_loss,
                                       double *ablated, const grok_model *m, const float *acts, const float *resid_mid,
                                       const float *logits, const int *neuron_freq, const int *cluster_freqs, int nc,
-                                      const int *freqs, int nf, const int *train_rows, int n_train);
+                                      const int *freqs, int nf, const int *train_rows, int n_train,
+                                      const grok_modtask *task);
 /* Seed 001's fit of the logits L (p, p, p) = logits[a*p+b, c] on cos(w_k(a+b-c)) for k =
    1..(p-1)/2: with Q_k that cube divided by its norm, coeff[k-1] = <L, Q_k>, cos_sim[k-1] =
-   coeff / ||L||; residual_frac = ||L - sum_k coeff_k Q_k|| / ||L||. Any output may be NULL. */
-GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual_frac, const float *logits, int p);
+   coeff / ||L||; residual_frac = ||L - sum_k coeff_k Q_k|| / ||L||. With a task (NULL: modular
+   addition) a + b is its sums s: cos(w_k(s(a,b) - c)). Any output may be NULL. */
+GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual_frac, const float *logits, int p,
+                                const grok_modtask *task);
 /* The Fourier analyses of seed 003 on a net trained on a group whose elements 0..k-1 form Z_k
    (grok_group.cyclic: k = n for C_n, the n rotations of D_n): norms_a, norms_b (k) =
    grok_fourier_norms of W_E_a[:k] and W_E_b[:k], norms_u (k) = that of the first k columns of W_U
@@ -930,9 +962,13 @@ GROKDEF int grok_net_fourier_norms(double *norms_a, double *norms_b, double *nor
 GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net *net, int k, double min_frac);
 /* The progress measures of grok_train_opts.progress_measures for the model as it is now:
    out (5) = restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights; train is
-   the training split (for the excluded loss); key frequencies freqs (nf), or nf = 0 to derive
-   them from W_E (grok_key_freqs, min_share 0.05). Costs one forward over the p*p pairs. */
-GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *train, const int *freqs, int nf);
+   the training split (for the excluded loss), test the rest (may be NULL): their labels are the
+   task's (grok_modtask_from_data; data whose every label is (a + b) mod p is modular addition
+   over all p^2 pairs), the directions the seeds' cos/sin(w(a+b)); key frequencies freqs (nf),
+   or nf = 0 to derive them from W_E (grok_key_freqs, min_share 0.05). Costs one forward over
+   the p*p pairs. */
+GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *train, const grok_data *test,
+                                 const int *freqs, int nf);
 
 #endif /* GROK_NO_ANALYSIS */
 
@@ -1076,7 +1112,8 @@ typedef struct {
     /* 1: at every evaluation also compute the progress measures of the modular-addition model
        (1 layer, n_ctx 3, d_vocab = p+1, else GROK_ERR_ARG) and write them as extra columns of
        metrics.csv: restricted_loss, excluded_loss (grok_modadd_restricted on the logits of all
-       p*p pairs), gini_W_E, gini_W_logit (grok_gini of the L2 norms of the p Fourier components
+       p*p pairs, with the labels of the task that train and test hold and the seeds'
+       directions cos/sin(w(a+b)), see grok_modadd_progress), gini_W_E, gini_W_logit (grok_gini of the L2 norms of the p Fourier components
        of W_E[:p] and of W_logit, see grok_fourier_norms, grok_wlogit_fourier_norms) and
        sum_sq_weights (grok_weights_sumsq). Nothing but the current weights is used. The key
        frequencies are key_freqs (n_key_freqs) or, when n_key_freqs is 0, those that
@@ -1084,7 +1121,7 @@ typedef struct {
        one forward over the p*p pairs (the folded or trimmed path when the model takes one) and the
        restricted/excluded losses per evaluation: about 0.05 s for the canonical p = 113 model,
        under 1 ms per epoch at eval_every 100. When every test row is a pair (a, b, '=') with
-       (a + b) mod p as its only target, that forward also gives the test metrics, with the bits
+       its label as its only target, that forward also gives the test metrics, with the bits
        grok_model_evaluate gives, and no second forward over the test set runs. */
     int progress_measures;
     const int *key_freqs;
@@ -6040,6 +6077,81 @@ GROKDEF int grok_task_modop_fn(grok_data *train, grok_data *test, grok_modop_fn 
     return grok__task_pairs(train, test, fn, ctx, p, frac_train, data_seed, "grok_task_modop_fn");
 }
 
+static int grok__modtask_alloc(grok_modtask *t, int p, const char *who)
+{
+    memset(t, 0, sizeof *t);
+    if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "%s: p = %d, want 2..46340", who, p);
+    if (!(t->labels = GROK__NEW(int, 2 * (size_t)p * p))) return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", who);
+    t->sums = t->labels + (size_t)p * p;
+    t->p = p;
+    for (long r = 0; r < (long)p * p; r++) t->sums[r] = (int)((r / p + r % p) % p);
+    return GROK_OK;
+}
+
+GROKDEF int grok_modtask_init(grok_modtask *t, grok_modop op, int p, int m, int n, grok_dirs dirs)
+{
+    static const char *const forms[] = {"a + b", "a - b", "a b", "a / b", "", "a^2 + b^2", "a^2 + a b + b^2"};
+    grok__modop_ctx c;
+    int st;
+    if (!t) return grok__fail(GROK_ERR_ARG, "grok_modtask_init: NULL task");
+    memset(t, 0, sizeof *t);
+    if ((st = grok__modop_check(op, p, m, n, "grok_modtask_init")) != GROK_OK) return st;
+    if (dirs != GROK_DIRS_SUM && dirs != GROK_DIRS_TASK) return grok__fail(GROK_ERR_ARG, "grok_modtask_init: directions %d", (int)dirs);
+    if (dirs == GROK_DIRS_TASK && op == GROK_OP_DIV)
+        return grok__fail(GROK_ERR_ARG, "grok_modtask_init: the task's own directions need every pair labelled; a / b leaves b = 0 out");
+    if ((st = grok__modtask_alloc(t, p, "grok_modtask_init")) != GROK_OK) return st;
+    c.op = op; c.m = m; c.n = n;
+    for (long r = 0; r < (long)p * p; r++) {
+        t->labels[r] = grok__modop_label((int)(r / p), (int)(r % p), p, &c);
+        if (dirs == GROK_DIRS_TASK) t->sums[r] = t->labels[r];
+    }
+    t->dirs = dirs;
+    if (op == GROK_OP_POW_SUM) snprintf(t->name, sizeof t->name, "(a^%d + b^%d) mod %d", m, n, p);
+    else snprintf(t->name, sizeof t->name, "(%s) mod %d", forms[op], p);
+    return GROK_OK;
+}
+
+GROKDEF int grok_modtask_from_data(grok_modtask *t, int p, const grok_data *train, const grok_data *test)
+{
+    int st;
+    if (!t) return grok__fail(GROK_ERR_ARG, "grok_modtask_from_data: NULL task");
+    memset(t, 0, sizeof *t);
+    if (!train || !train->tokens || !train->targets || (test && (!test->tokens || !test->targets)))
+        return grok__fail(GROK_ERR_ARG, "grok_modtask_from_data: NULL data");
+    if ((st = grok__modtask_alloc(t, p, "grok_modtask_from_data")) != GROK_OK) return st;
+    for (long r = 0; r < (long)p * p; r++) t->labels[r] = -1;
+    for (int k = 0; k < 2; k++) {
+        const grok_data *d = k ? test : train;
+        for (int i = 0; d && i < d->n; i++) {
+            const int *x = d->tokens + 3L * i, *y = d->targets + 3L * i;
+            long r;
+            if (d->n_ctx != 3 || x[0] < 0 || x[0] >= p || x[1] < 0 || x[1] >= p || x[2] != p || y[0] != -1 || y[1] != -1 ||
+                y[2] < 0 || y[2] >= p) {
+                grok_modtask_free(t);
+                return grok__fail(GROK_ERR_ARG, "grok_modtask_from_data: %s row %d is not a pair (a, b, '=') with a label in 0..%d",
+                                  k ? "test" : "train", i, p - 1);
+            }
+            r = (long)x[0] * p + x[1];
+            if (t->labels[r] >= 0 && t->labels[r] != y[2]) {
+                int first = t->labels[r];
+                grok_modtask_free(t);
+                return grok__fail(GROK_ERR_ARG, "grok_modtask_from_data: the pair (%d, %d) has labels %d and %d", x[0], x[1],
+                                  first, y[2]);
+            }
+            t->labels[r] = y[2];
+        }
+    }
+    snprintf(t->name, sizeof t->name, "labels from the data, mod %d", p);
+    return GROK_OK;
+}
+
+GROKDEF void grok_modtask_free(grok_modtask *t)
+{
+    if (!t) return;
+    GROK_FREE(t->labels);
+    memset(t, 0, sizeof *t);
+}
+
 /* ---- groups (seed 003) */
 
 /* Rank of the permutation x (n) in lexicographic order (its Lehmer code). */
@@ -9775,20 +9887,27 @@ GROKDEF int grok_project_onto_freq(double *out, const double *X, int p, long n, 
     return GROK_OK;
 }
 
-GROKDEF int grok_trig_sum_directions(double *cos_dir, double *sin_dir, int p, int k)
+/* cos_dir, sin_dir (p*p) = unit cos(w s), sin(w s) over the pairs, s = sums[r] in [0, p), or
+   a + b when sums is NULL; arguments checked by the caller. */
+static void grok__trig_dirs(double *cos_dir, double *sin_dir, int p, int k, const int *sums)
 {
     double nc = 0, ns = 0;
     long n = (long)p * p;
-    if (!cos_dir || !sin_dir) return grok__fail(GROK_ERR_ARG, "grok_trig_sum_directions: NULL output");
-    if (p < 3 || p > 46340 || k < 1 || k > (p - 1) / 2)
-        return grok__fail(GROK_ERR_ARG, "grok_trig_sum_directions: p = %d, k = %d (want 1..(p-1)/2)", p, k);
-    for (long r = 0; r < n; r++) { /* the angle reduced in integers: w (a+b) = 2 pi (k (a+b) mod p) / p */
-        double t = 2 * 3.14159265358979323846 * (double)(((long)k * (r / p + r % p)) % p) / p;
+    for (long r = 0; r < n; r++) { /* the angle reduced in integers: w s = 2 pi (k s mod p) / p */
+        double t = 2 * 3.14159265358979323846 * (double)(((long)k * (sums ? sums[r] : r / p + r % p)) % p) / p;
         cos_dir[r] = cos(t); sin_dir[r] = sin(t);
         nc += cos_dir[r] * cos_dir[r]; ns += sin_dir[r] * sin_dir[r];
     }
     nc = sqrt(nc); ns = sqrt(ns);
     for (long r = 0; r < n; r++) { cos_dir[r] /= nc; sin_dir[r] /= ns; }
+}
+
+GROKDEF int grok_trig_sum_directions(double *cos_dir, double *sin_dir, int p, int k)
+{
+    if (!cos_dir || !sin_dir) return grok__fail(GROK_ERR_ARG, "grok_trig_sum_directions: NULL output");
+    if (p < 3 || p > 46340 || k < 1 || k > (p - 1) / 2)
+        return grok__fail(GROK_ERR_ARG, "grok_trig_sum_directions: p = %d, k = %d (want 1..(p-1)/2)", p, k);
+    grok__trig_dirs(cos_dir, sin_dir, p, k, NULL);
     return GROK_OK;
 }
 
@@ -9799,41 +9918,54 @@ GROKDEF int grok_logits_loss(double *loss, const double *logits, const int *labe
     int cnt = rows ? n_rows : n;
     if (!loss || !logits || !labels) return grok__fail(GROK_ERR_ARG, "grok_logits_loss: NULL argument");
     if (n < 1 || p < 1 || cnt < 1) return grok__fail(GROK_ERR_ARG, "grok_logits_loss: n = %d, p = %d, %d rows", n, p, cnt);
+    int used = 0;
     for (int i = 0; i < cnt; i++) {
         int r = rows ? rows[i] : i;
         const double *l;
         double mx, se = 0;
-        if (r < 0 || r >= n || labels[r] < 0 || labels[r] >= p)
+        if (r < 0 || r >= n || labels[r] < -1 || labels[r] >= p)
             return grok__fail(GROK_ERR_ARG, "grok_logits_loss: row %d or its label out of range", r);
+        if (labels[r] == -1) continue;
+        used++;
         l = logits + (long)r * p;
         mx = l[0];
         for (int j = 1; j < p; j++) if (l[j] > mx) mx = l[j];
         for (int j = 0; j < p; j++) se += exp(l[j] - mx);
         s += mx + log(se) - l[labels[r]];
     }
-    *loss = s / cnt;
+    if (!used) return grok__fail(GROK_ERR_ARG, "grok_logits_loss: no row with a label");
+    *loss = s / used;
     return GROK_OK;
 }
 
-static int *grok__modadd_labels(int p)
+/* The task an analysis runs on: task, or modular addition (built into own) when it is NULL. */
+static int grok__task_or_add(const grok_modtask **out, const grok_modtask *task, grok_modtask *own, int p, const char *who)
 {
-    int *lab = GROK__NEW(int, (size_t)p * p);
-    if (lab) for (long r = 0; r < (long)p * p; r++) lab[r] = (int)((r / p + r % p) % p);
-    return lab;
+    memset(own, 0, sizeof *own);
+    *out = task;
+    if (task) {
+        if (task->p != p || !task->labels || !task->sums)
+            return grok__fail(GROK_ERR_ARG, "%s: the task is for p = %d, the model's p is %d", who, task->p, p);
+        return GROK_OK;
+    }
+    *out = own;
+    return grok_modtask_init(own, GROK_OP_ADD, p, 0, 0, GROK_DIRS_SUM) != GROK_OK
+               ? grok__fail(GROK_ERR_NOMEM, "%s: out of memory", who) : GROK_OK;
 }
 
-/* P (n, cols) = projection of every column of L (n, cols) onto the unit trig-sum directions of
-   the nf frequencies (mutually orthogonal, so the projections add). One pass over L makes all
+/* P (n, cols) = projection of every column of L (n, cols) onto the unit trig-sum directions
+   cos/sin(w s) (s = sums, grok_modtask's) of the nf frequencies (mutually orthogonal when s is a
+   + b, so the projections add; for other s the sum of the projections is seed 001's formula). One pass over L makes all
    2 nf dot products, one pass writes P; every sum runs in the order of the plain loops (rows
    ascending; then frequency, cos before sin). */
-static int grok__trig_project(double *P, const double *L, int p, long cols, const int *freqs, int nf)
+static int grok__trig_project(double *P, const double *L, int p, long cols, const int *freqs, int nf, const int *sums)
 {
     long n = (long)p * p, r, j;
     int nd = 2 * nf, q, st = GROK_OK;
     double *d = GROK__NEW(double, (size_t)nd * n + (size_t)nd * cols + 1), *dot;
     if (!d) return grok__fail(GROK_ERR_NOMEM, "trig-sum projection: out of memory");
     dot = d + (size_t)nd * n;
-    for (q = 0; q < nf && st == GROK_OK; q++) st = grok_trig_sum_directions(d + 2 * q * n, d + (2 * q + 1) * n, p, freqs[q]);
+    for (q = 0; q < nf; q++) grok__trig_dirs(d + 2 * q * n, d + (2 * q + 1) * n, p, freqs[q], sums);
     memset(dot, 0, sizeof(double) * (size_t)nd * cols);
     for (r = 0; r < n && st == GROK_OK; r++)
         for (q = 0; q < nd; q++) {
@@ -9866,20 +9998,20 @@ static void grok__bias_correct(double *X, const double *orig, long n, long cols,
         for (j = 0; j < cols; j++) X[r * cols + j] += colsum[j];
 }
 
-/* grok_modadd_restricted's work on checked arguments, with labels from grok__modadd_labels;
+/* grok_modadd_restricted's work on checked arguments, with the task's labels and sums;
    work holds 2 p^3 + p doubles (the progress measures keep theirs from one evaluation to the
    next): the logits as doubles, which become the excluded logits E = L - P in place, and their
    projection P, which becomes the restricted logits P + mean(E) (the bias correction: the
    mean of L - P per column). */
 static int grok__modadd_restricted_in(double *restricted_loss, double *excluded_loss, double *restricted,
                                       double *excluded, const float *logits, int p, const int *freqs, int nf,
-                                      const int *train_rows, int n_train, const int *labels, double *work)
+                                      const int *train_rows, int n_train, const grok_modtask *task, double *work)
 {
     long n = (long)p * p, np = n * p, r, j;
     double *E = work, *R = work + np, *mean = work + 2 * np;
     int st;
     for (r = 0; r < np; r++) E[r] = logits[r];
-    if ((st = grok__trig_project(R, E, p, p, freqs, nf)) != GROK_OK) return st;
+    if ((st = grok__trig_project(R, E, p, p, freqs, nf, task->sums)) != GROK_OK) return st;
     memset(mean, 0, sizeof(double) * (size_t)p);
     for (r = 0; r < n; r++)
         for (j = 0; j < p; j++) {
@@ -9891,18 +10023,20 @@ static int grok__modadd_restricted_in(double *restricted_loss, double *excluded_
         for (j = 0; j < p; j++) R[r * p + j] += mean[j];
     if (restricted) memcpy(restricted, R, sizeof(double) * (size_t)np);
     if (excluded) memcpy(excluded, E, sizeof(double) * (size_t)np);
-    if (restricted_loss && (st = grok_logits_loss(restricted_loss, R, labels, (int)n, p, NULL, 0)) != GROK_OK) return st;
-    if (excluded_loss) st = grok_logits_loss(excluded_loss, E, labels, (int)n, p, train_rows, n_train);
+    if (restricted_loss && (st = grok_logits_loss(restricted_loss, R, task->labels, (int)n, p, NULL, 0)) != GROK_OK) return st;
+    if (excluded_loss) st = grok_logits_loss(excluded_loss, E, task->labels, (int)n, p, train_rows, n_train);
     return st;
 }
 
 GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_loss, double *restricted,
                                    double *excluded, const float *logits, int p, const int *freqs, int nf,
-                                   const int *train_rows, int n_train)
+                                   const int *train_rows, int n_train, const grok_modtask *task)
 {
     long n = (long)p * p;
     double *work;
-    int *lab, st;
+    grok_modtask own;
+    const grok_modtask *tk;
+    int st;
     if (!logits || !freqs) return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: logits or freqs is NULL");
     if (p < 3 || p > 4096 || nf < 0 || nf > (p - 1) / 2 || (train_rows && n_train < 1))
         return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: p = %d, nf = %d, n_train = %d", p, nf, n_train);
@@ -9915,21 +10049,26 @@ GROKDEF int grok_modadd_restricted(double *restricted_loss, double *excluded_los
     for (int i = 0; train_rows && i < n_train; i++)
         if (train_rows[i] < 0 || train_rows[i] >= n)
             return grok__fail(GROK_ERR_ARG, "grok_modadd_restricted: train row %d outside [0, %ld)", train_rows[i], n);
+    if ((st = grok__task_or_add(&tk, task, &own, p, "grok_modadd_restricted")) != GROK_OK) return st;
     work = GROK__NEW(double, 2 * (size_t)n * p + p);
-    lab = grok__modadd_labels(p);
-    if (!work || !lab) { GROK_FREE(work); GROK_FREE(lab); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_restricted: out of memory"); }
-    st = grok__modadd_restricted_in(restricted_loss, excluded_loss, restricted, excluded, logits, p, freqs, nf,
-                                    train_rows, n_train, lab, work);
-    GROK_FREE(work); GROK_FREE(lab);
+    if (!work) st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_restricted: out of memory");
+    else st = grok__modadd_restricted_in(restricted_loss, excluded_loss, restricted, excluded, logits, p, freqs, nf,
+                                         train_rows, n_train, tk, work);
+    GROK_FREE(work);
+    grok_modtask_free(&own);
     return st;
 }
 
 GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_loss, double *no_always_loss,
                                       double *ablated, const grok_model *m, const float *acts, const float *resid_mid,
                                       const float *logits, const int *neuron_freq, const int *cluster_freqs, int nc,
-                                      const int *freqs, int nf, const int *train_rows, int n_train)
+                                      const int *freqs, int nf, const int *train_rows, int n_train,
+                                      const grok_modtask *task)
 {
-    int p = grok__modadd_p(m, "grok_modadd_neuron_losses"), M, C, *lab = NULL, st = GROK_OK;
+    int p = grok__modadd_p(m, "grok_modadd_neuron_losses"), M, C, st = GROK_OK;
+    const int *lab;
+    grok_modtask own;
+    const grok_modtask *tk;
     long n;
     double *A = NULL, *Wl = NULL, *orig = NULL, *contrib = NULL, *tmp = NULL, *sel = NULL;
     const float *Wout, *bout, *WU, *bU;
@@ -9939,21 +10078,22 @@ GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_
         return grok__fail(GROK_ERR_ARG, "grok_modadd_neuron_losses: the excluded loss needs resid_mid and 0..(p-1)/2 freqs");
     if ((restricted_loss || no_always_loss || ablated) && (!neuron_freq || (nc > 0 && !cluster_freqs) || nc < 0))
         return grok__fail(GROK_ERR_ARG, "grok_modadd_neuron_losses: the cluster losses need neuron_freq and cluster_freqs");
+    if ((st = grok__task_or_add(&tk, task, &own, p, "grok_modadd_neuron_losses")) != GROK_OK) return st;
+    lab = tk->labels;
     M = m->cfg.d_mlp; C = m->cfg.d_model; n = (long)p * p;
     Wout = grok__w(m, "blocks.0.mlp.W_out"); bout = grok__w(m, "blocks.0.mlp.b_out");
     WU = grok__w(m, "unembed.W_U"); bU = grok__w(m, "unembed.b_U");
-    lab = grok__modadd_labels(p);
     A = GROK__NEW(double, 2 * (size_t)n * M);
     Wl = GROK__NEW(double, (size_t)M * p);
     orig = GROK__NEW(double, (size_t)n * p * 2 + p); /* orig, tmp, a column sum */
-    if (!lab || !A || !Wl || !orig || !Wout || !WU) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_neuron_losses: out of memory"); goto done; }
+    if (!A || !Wl || !orig || !Wout || !WU) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_neuron_losses: out of memory"); goto done; }
     tmp = orig + (size_t)n * p;
     for (long i = 0; i < n * M; i++) A[i] = acts[i];
     for (long i = 0; i < n * p; i++) orig[i] = logits[i];
     if (excluded_loss) {
         double *P = A + (size_t)n * M, *res = GROK__NEW(double, C);
         if (!res) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_neuron_losses: out of memory"); goto done; }
-        if ((st = grok__trig_project(P, A, p, M, freqs, nf)) == GROK_OK) {
+        if ((st = grok__trig_project(P, A, p, M, freqs, nf, tk->sums)) == GROK_OK) {
             for (long r = 0; r < n; r++) { /* (acts - P) @ W_out + b_out + resid_mid, then @ W_U + b_U */
                 for (long c = 0; c < C; c++) res[c] = (double)resid_mid[r * C + c] + (bout ? bout[c] : 0);
                 for (long i = 0; i < M; i++) {
@@ -10007,26 +10147,33 @@ GROKDEF int grok_modadd_neuron_losses(double *excluded_loss, double *restricted_
         }
     }
 done:
-    GROK_FREE(lab); GROK_FREE(A); GROK_FREE(Wl); GROK_FREE(orig); GROK_FREE(contrib); GROK_FREE(sel);
+    grok_modtask_free(&own);
+    GROK_FREE(A); GROK_FREE(Wl); GROK_FREE(orig); GROK_FREE(contrib); GROK_FREE(sel);
     return st;
 }
 
-GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual_frac, const float *logits, int p)
+GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual_frac, const float *logits, int p,
+                                const grok_modtask *task)
 {
     double *G, *H, *cs, ln = 0, res = 0;
-    int nf = (p - 1) / 2;
+    int nf = (p - 1) / 2, st;
+    const int *sums;
+    grok_modtask own;
+    const grok_modtask *tk;
     if (!logits) return grok__fail(GROK_ERR_ARG, "grok_modadd_cos_fit: logits is NULL");
     if (p < 3 || p > 4096) return grok__fail(GROK_ERR_ARG, "grok_modadd_cos_fit: p = %d", p);
+    if ((st = grok__task_or_add(&tk, task, &own, p, "grok_modadd_cos_fit")) != GROK_OK) return st;
+    sums = tk->sums;
     G = GROK__NEW(double, 3 * (size_t)p + nf);
-    if (!G) return grok__fail(GROK_ERR_NOMEM, "grok_modadd_cos_fit: out of memory");
+    if (!G) { grok_modtask_free(&own); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_cos_fit: out of memory"); }
     H = G + p; cs = H + p;
     memset(G, 0, sizeof(double) * 2 * (size_t)p);
-    /* Q_k[a,b,c] depends on d = (a+b-c) mod p only: <L, Q_k> = sum_d G[d] cos(w d) / ||cube_k|| */
+    /* Q_k[a,b,c] depends on d = (s(a,b)-c) mod p only: <L, Q_k> = sum_d G[d] cos(w d) / ||cube_k|| */
     for (long a = 0; a < p; a++)
         for (long b = 0; b < p; b++)
             for (long c = 0; c < p; c++) {
                 double v = logits[(a * p + b) * p + c];
-                G[(a + b - c + p) % p] += v;
+                G[(sums[a * p + b] - c + p) % p] += v;
                 ln += v * v;
             }
     ln = sqrt(ln);
@@ -10047,12 +10194,13 @@ GROKDEF int grok_modadd_cos_fit(double *coeff, double *cos_sim, double *residual
         for (long a = 0; a < p; a++)
             for (long b = 0; b < p; b++)
                 for (long c = 0; c < p; c++) {
-                    double v = logits[(a * p + b) * p + c] - H[(a + b - c + p) % p];
+                    double v = logits[(a * p + b) * p + c] - H[(sums[a * p + b] - c + p) % p];
                     res += v * v;
                 }
         *residual_frac = ln > 0 ? sqrt(res) / ln : 0;
     }
     GROK_FREE(G);
+    grok_modtask_free(&own);
     return GROK_OK;
 }
 
@@ -10109,9 +10257,9 @@ GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net
 /* The state of the progress measures over a run: what grok_train's evaluations reuse. */
 struct grok__progress {
     int p, n_train, *tokens, *train_rows, *freqs, nf;
-    int *targets;  /* (3 p^2): the label (a + b) mod p at each last position, -1 before */
+    int *targets;  /* (3 p^2): each pair's label at its last position (0 for an unlabelled one), -1 before */
     float *logits; /* (p*p, p) */
-    int *labels;   /* (p*p): (a + b) mod p */
+    grok_modtask task; /* the labels of the run's data (grok__progress_task), the seeds' directions */
     double *work;  /* (2 p^3 + p): grok__modadd_restricted_in's */
     /* The test metrics from the same forward over all p^2 pairs, when every test row is a pair
        with its sum as the label: the test rows as pairs, and each pair's loss and hit. */
@@ -10124,20 +10272,20 @@ struct grok__progress {
 static void grok__progress_free(struct grok__progress *pm)
 {
     GROK_FREE(pm->tokens); GROK_FREE(pm->train_rows); GROK_FREE(pm->freqs); GROK_FREE(pm->logits); GROK_FREE(pm->targets);
-    GROK_FREE(pm->labels); GROK_FREE(pm->work); GROK_FREE(pm->test_pairs); GROK_FREE(pm->pair_loss); GROK_FREE(pm->pair_correct);
+    grok_modtask_free(&pm->task); GROK_FREE(pm->work); GROK_FREE(pm->test_pairs); GROK_FREE(pm->pair_loss); GROK_FREE(pm->pair_correct);
     memset(pm, 0, sizeof *pm);
 }
 
-/* The test rows as pairs a*p + b when each is (a, b, '=') with only (a + b) mod p as its
-   target; NULL (grok_model_evaluate then runs as usual) when one is not, or without memory. */
-static int *grok__modadd_test_pairs(const grok_data *test, int p)
+/* The test rows as pairs a*p + b when each is (a, b, '=') with only its label as its target;
+   NULL (grok_model_evaluate then runs as usual) when one is not, or without memory. */
+static int *grok__modadd_test_pairs(const grok_data *test, int p, const int *labels)
 {
     int *pairs, i;
     if (!test || test->n < 1 || test->n_ctx != 3 || !(pairs = GROK__NEW(int, test->n))) return NULL;
     for (i = 0; i < test->n; i++) {
         const int *t = test->tokens + 3L * i, *y = test->targets + 3L * i;
         if (t[0] < 0 || t[0] >= p || t[1] < 0 || t[1] >= p || t[2] != p || y[0] != -1 || y[1] != -1 ||
-            y[2] != (t[0] + t[1]) % p) {
+            y[2] != labels[t[0] * p + t[1]]) {
             GROK_FREE(pairs);
             return NULL;
         }
@@ -10146,10 +10294,27 @@ static int *grok__modadd_test_pairs(const grok_data *test, int p)
     return pairs;
 }
 
-static int grok__progress_init(struct grok__progress *pm, const grok_model *m, const int *key_freqs, int n_key_freqs,
-                               const grok_data *train, const grok_data *test)
+/* The progress measures' task: the labels of the pairs in train and test (grok_modtask_from_data);
+   when every one of them is (a + b) mod p the run is modular addition and every pair gets its
+   sum, so that a run without a test set still measures over all p^2 pairs. */
+static int grok__progress_task(grok_modtask *t, int p, const grok_data *train, const grok_data *test)
 {
-    int p = grok__modadd_p(m, "grok_train (progress_measures)");
+    long r, n = (long)p * p;
+    int st = grok_modtask_from_data(t, p, train, test);
+    if (st != GROK_OK) return st;
+    for (r = 0; r < n && (t->labels[r] == -1 || t->labels[r] == t->sums[r]); r++) {}
+    if (r == n) {
+        memcpy(t->labels, t->sums, sizeof(int) * (size_t)n);
+        snprintf(t->name, sizeof t->name, "(a + b) mod %d", p);
+    }
+    return GROK_OK;
+}
+
+/* test_metrics: take the test metrics from the measures' forward when test allows it. */
+static int grok__progress_init(struct grok__progress *pm, const grok_model *m, const int *key_freqs, int n_key_freqs,
+                               const grok_data *train, const grok_data *test, int test_metrics)
+{
+    int p = grok__modadd_p(m, "grok_train (progress_measures)"), st;
     long n;
     memset(pm, 0, sizeof *pm);
     if (!p) return GROK_ERR_ARG;
@@ -10169,29 +10334,23 @@ static int grok__progress_init(struct grok__progress *pm, const grok_model *m, c
     pm->freqs = GROK__NEW(int, (p - 1) / 2);
     pm->logits = GROK__NEW(float, (size_t)n * p);
     pm->targets = GROK__NEW(int, 3 * (size_t)n);
-    pm->labels = grok__modadd_labels(p);
     pm->work = GROK__NEW(double, 2 * (size_t)n * p + p);
     pm->pair_loss = GROK__NEW(double, (size_t)n);
     pm->pair_correct = GROK__NEW(int, (size_t)n);
-    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->targets || !pm->labels || !pm->work ||
+    if (!pm->tokens || !pm->train_rows || !pm->freqs || !pm->logits || !pm->targets || !pm->work ||
         !pm->pair_loss || !pm->pair_correct) {
         grok__progress_free(pm);
         return grok__fail(GROK_ERR_NOMEM, "grok_train: out of memory for the progress measures");
     }
+    if ((st = grok__progress_task(&pm->task, p, train, test)) != GROK_OK) { grok__progress_free(pm); return st; }
     for (long r = 0; r < n; r++) {
         pm->targets[3 * r] = pm->targets[3 * r + 1] = -1;
-        pm->targets[3 * r + 2] = pm->labels[r];
+        pm->targets[3 * r + 2] = pm->task.labels[r] >= 0 ? pm->task.labels[r] : 0;
     }
-    for (int i = 0; i < train->n; i++) {
-        const int *t = train->tokens + (long)i * 3;
-        if (t[0] < 0 || t[0] >= p || t[1] < 0 || t[1] >= p) {
-            grok__progress_free(pm);
-            return grok__fail(GROK_ERR_ARG, "grok_train: training row %d is not a modular-addition pair", i);
-        }
-        pm->train_rows[i] = t[0] * p + t[1];
-    }
+    for (int i = 0; i < train->n; i++) /* pairs, as grok__progress_task found */
+        pm->train_rows[i] = train->tokens[3L * i] * p + train->tokens[3L * i + 1];
     if (n_key_freqs > 0) { memcpy(pm->freqs, key_freqs, sizeof(int) * (size_t)n_key_freqs); pm->nf = n_key_freqs; }
-    if ((pm->test_pairs = grok__modadd_test_pairs(test, p)) != NULL) {
+    if (test_metrics && (pm->test_pairs = grok__modadd_test_pairs(test, p, pm->task.labels)) != NULL) {
         pm->n_test = test->n;
         pm->test_batch = m->max_rows / 3;
     }
@@ -10239,7 +10398,7 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, int fix
     if (st == GROK_OK) st = grok_fourier_norms(nrm, grok__w(m, "embed.W_E"), p, m->cfg.d_model, 0);
     if (st == GROK_OK && !fixed_freqs) st = grok_key_freqs(pm->freqs, NULL, &pm->nf, NULL, nrm, p, 0.05);
     if (st == GROK_OK) st = grok__modadd_restricted_in(&out[0], &out[1], NULL, NULL, pm->logits, p, pm->freqs, pm->nf,
-                                                       pm->train_rows, pm->n_train, pm->labels, pm->work);
+                                                       pm->train_rows, pm->n_train, &pm->task, pm->work);
     if (st == GROK_OK) {
         for (int i = 0; i < p; i++) nrm[i] = sqrt(nrm[i]);
         st = grok_gini(&out[2], nrm, p);
@@ -10251,13 +10410,14 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, int fix
     return st;
 }
 
-GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *train, const int *freqs, int nf)
+GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *train, const grok_data *test,
+                                 const int *freqs, int nf)
 {
     struct grok__progress pm;
     int st;
     if (!out || !m || !m->acts || !train || !train->tokens || train->n < 1 || train->n_ctx != 3)
         return grok__fail(GROK_ERR_ARG, "grok_modadd_progress: NULL argument, model without buffers or bad training set");
-    if ((st = grok__progress_init(&pm, m, freqs, nf, train, NULL)) != GROK_OK) return st;
+    if ((st = grok__progress_init(&pm, m, freqs, nf, train, test, 0)) != GROK_OK) return st;
     st = grok__progress_eval(&pm, m, nf > 0, out, NULL);
     grok__progress_free(&pm);
     return st;
@@ -11314,8 +11474,8 @@ static int grok__train_loop(grok__trainer *t, const grok_train_opts *opts, const
     memset(&pm, 0, sizeof pm);
     if (opts->progress_measures) {
         /* on the device the test metrics come from the device's own evaluation */
-        const grok_data *pairs_test = t->ops->device_epochs ? NULL : test;
-        if ((st = grok__progress_init(&pm, t->model, opts->key_freqs, opts->n_key_freqs, train, pairs_test)) != GROK_OK)
+        if ((st = grok__progress_init(&pm, t->model, opts->key_freqs, opts->n_key_freqs, train, test,
+                                      !t->ops->device_epochs)) != GROK_OK)
             return st;
         test_from_measures = pm.test_pairs != NULL;
     }

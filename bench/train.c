@@ -190,7 +190,7 @@ int main(int argc, char **argv)
        pairs also gives the test metrics (the training metrics come from the step's forward),
        and the checkpoint */
     t0 = bench_now();
-    grok_modadd_progress(pm, &m, &tr, NULL, 0);
+    grok_modadd_progress(pm, &m, &tr, NULL, NULL, 0);
     progress_ms = (bench_now() - t0) * 1e3;
     t0 = bench_now();
     grok_checkpoint_save(&m, "/tmp/grok_bench_ckpt.grok", 1);

@@ -182,6 +182,7 @@ int main(int argc, char **argv)
     cv.cap = (int)rows;
     if (threads) grok_threads_set(threads);
     run.prog = "digits"; run.out = out; run.files = run_files; run.finals = final_files;
+    run.history = run.history_ext = NULL;
     if ((i = run_start(&run, force, 0)) >= 0) return i;
 
     cfg = grok_digits_config(n, ln);

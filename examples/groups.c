@@ -77,6 +77,7 @@ static int train_net(grok_net_kind kind, const grok_group *g, const grok_data *t
     net.opt.weight_decay = wd;
     snprintf(dir, sizeof dir, "%s/%s", out, kind == GROK_NET_MLP ? "mlp" : "bilinear");
     run.prog = "groups"; run.out = dir; run.files = model_files; run.finals = model_finals;
+    run.history = run.history_ext = NULL;
     opts.epochs = epochs;
     opts.eval_every = every;
     opts.checkpoint_every = epochs;

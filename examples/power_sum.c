@@ -45,7 +45,7 @@ static void print_key_freqs(const grok_model *m, int p)
 
 int main(int argc, char **argv)
 {
-    int p = 113, em = 4, en = 4, threads = 0, resume = 0, force = 0, rc, st;
+    int p = 113, em = 4, en = 4, threads = 0, history = 0, resume = 0, force = 0, rc, st;
     double frac = 0.3, lr = 1e-3, wd = 1.0, seconds;
     long epochs = 25000, every = 100, start_epoch;
     unsigned long long seed = 999, data_seed = 598;
@@ -65,6 +65,9 @@ int main(int argc, char **argv)
         opt_text("--out", &out, "DIR", "output directory"),
         opt_flag("--resume", &resume, "continue the run in OUT from OUT/latest.grok to --epochs; the other flags\n"
                                       "must be the run's (OUT/run.args)"),
+        opt_run(opt_flag("--history", &history,
+                         "keep every checkpoint as OUT/ckpt_EPOCH.grok (weights only, for analyze --history);\n"
+                         "0.91 MB each for the canonical p = 113 model: 227 MB over 25000 epochs at --every 100")),
         opt_flag("--force", &force, "start over in an OUT that holds a run, removing its files"),
     };
     run_dir run;
@@ -80,6 +83,7 @@ int main(int argc, char **argv)
     if (resume && force) { fprintf(stderr, "power_sum: --resume continues a run, --force starts over: give one\n"); return 2; }
     if (threads) grok_threads_set(threads);
     run.prog = "power_sum"; run.out = out; run.files = run_files; run.finals = final_files;
+    run.history = "ckpt_"; run.history_ext = ".grok";
 
     if ((st = grok_task_modop(&train, &test, GROK_OP_POW_SUM, p, em, en, frac, data_seed)) != GROK_OK) {
         fprintf(stderr, "power_sum: %s\n", grok_last_error());
@@ -105,6 +109,7 @@ int main(int argc, char **argv)
     opts.eval_every = every;
     opts.checkpoint_every = every;
     opts.out_dir = out;
+    opts.keep_history = history;
     opts.on_eval = run_on_eval;
     opts.on_eval_ctx = &ms;
     printf("power_sum: (a^%d + b^%d) mod %d, frac=%.3g (%d train, %d test) lr=%g wd=%g epochs=%ld seed=%llu data_seed=%llu\n",
@@ -146,6 +151,11 @@ int main(int argc, char **argv)
         info.extra_values = values;
         run_output(written, sizeof written, &run, "metrics.csv");
         run_output(written, sizeof written, &run, "latest.grok");
+        if (history) {
+            char kept[64];
+            snprintf(kept, sizeof kept, "ckpt_EPOCH.grok (%d kept)", run_history_scan(&run, 0, NULL, 0));
+            run_output(written, sizeof written, &run, kept);
+        }
         snprintf(path, sizeof path, "%s/summary.json", out);
         if (grok_run_summary_save(path, &m, &info) == GROK_OK) run_output(written, sizeof written, &run, "summary.json");
         else { st = GROK_ERR_IO; fprintf(stderr, "power_sum: %s\n", grok_last_error()); }

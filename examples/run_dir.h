@@ -19,11 +19,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 
 typedef struct {
     const char *prog, *out;
     const char *const *files;  /* every file of a run, NULL-terminated, relative to out */
     const char *const *finals; /* those written only when training ended well */
+    const char *history;       /* the kept checkpoints history EPOCH history_ext ("ckpt_", ".grok"); NULL: none */
+    const char *history_ext;
 } run_dir;
 
 /* A milestone epoch for the summary line: the epoch, or "none" (-1: never reached). */
@@ -57,23 +60,56 @@ static inline int run_remove(const run_dir *r, const char *const *files)
     return 0;
 }
 
+/* The kept checkpoints of a run (r->history EPOCH r->history_ext): their count, each removed when
+   do_remove; the first name into first (may be NULL). -1 after a message. */
+static inline int run_history_scan(const run_dir *r, int do_remove, char *first, size_t cap)
+{
+    char path[4096];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+    size_t lp, le;
+    if (!r->history || !r->history_ext) return 0;
+    if (!(d = opendir(r->out))) return 0; /* no directory yet: no history */
+    lp = strlen(r->history);
+    le = strlen(r->history_ext);
+    while ((e = readdir(d)) != NULL) {
+        const char *s = e->d_name;
+        size_t len = strlen(s), i;
+        if (len <= lp + le || strncmp(s, r->history, lp) || strcmp(s + len - le, r->history_ext)) continue;
+        for (i = lp; i < len - le && s[i] >= '0' && s[i] <= '9'; i++) {}
+        if (i != len - le) continue;
+        if (n++ == 0 && first) snprintf(first, cap, "%s", s);
+        snprintf(path, sizeof path, "%s/%s", r->out, s);
+        if (do_remove && remove(path) != 0) {
+            fprintf(stderr, "%s: cannot remove %s: %s\n", r->prog, path, strerror(errno));
+            closedir(d);
+            return -1;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
 /* A fresh run: creates out; where it already holds a run, refuses unless force, which removes
    that run's files. resumable: the refusal mentions --resume. */
 static inline int run_start(const run_dir *r, int force, int resumable)
 {
-    int i;
+    char kept[256] = "";
+    int i, n_kept;
     if (grok_dir_make(r->out) != GROK_OK) {
         fprintf(stderr, "%s: %s\n", r->prog, grok_last_error());
         return 1;
     }
     for (i = 0; r->files[i] && !run_file_exists(r, r->files[i]); i++) {}
-    if (!r->files[i]) return -1;
+    if ((n_kept = run_history_scan(r, 0, kept, sizeof kept)) < 0) return 1;
+    if (!r->files[i] && !n_kept) return -1;
     if (!force) {
         fprintf(stderr, "%s: %s already holds a run (%s/%s); %s--force starts over, removing its files\n", r->prog,
-                r->out, r->out, r->files[i], resumable ? "--resume continues it, " : "");
+                r->out, r->out, r->files[i] ? r->files[i] : kept, resumable ? "--resume continues it, " : "");
         return 2;
     }
-    return run_remove(r, r->files) == 0 ? -1 : 1;
+    return run_remove(r, r->files) == 0 && run_history_scan(r, 1, NULL, 0) >= 0 ? -1 : 1;
 }
 
 /* ---- run.args: the flags that define the run */

@@ -342,7 +342,7 @@ static void run_point(char *row, const grid *g, long i)
         o.on_eval = on_eval;
         o.on_eval_ctx = &ms;
         st = grok_train(&m, &o, &train, &test);
-        if (st == GROK_OK && tasks[t].fourier) st = grok_modadd_progress(pm, &m, &train, NULL, 0);
+        if (st == GROK_OK && tasks[t].fourier) st = grok_modadd_progress(pm, &m, &train, &test, NULL, 0);
     }
     if (st != GROK_OK) fprintf(stderr, "sweep: point %s: %s\n", key, grok_last_error());
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -196,7 +196,7 @@ static void test_trained(void)
     }
     { /* the same measures on demand equal the last metrics.csv row (same weights, same code) */
         double pmv[5];
-        CHECK(grok_modadd_progress(pmv, &m, &tr, NULL, 0) == GROK_OK && fabs(pmv[0] - last_pm[0]) <= 1e-8 * last_pm[0] &&
+        CHECK(grok_modadd_progress(pmv, &m, &tr, NULL, NULL, 0) == GROK_OK && fabs(pmv[0] - last_pm[0]) <= 1e-8 * last_pm[0] &&
               fabs(pmv[1] - last_pm[1]) <= 1e-8 * last_pm[1] && fabs(pmv[2] - last_pm[2]) < 1e-8 && fabs(pmv[3] - last_pm[3]) < 1e-8 &&
               fabs(pmv[4] - last_pm[4]) <= 1e-8 * last_pm[4], "grok_modadd_progress %g %g %g %g %g vs csv %g %g %g %g %g",
               pmv[0], pmv[1], pmv[2], pmv[3], pmv[4], last_pm[0], last_pm[1], last_pm[2], last_pm[3], last_pm[4]);
@@ -258,7 +258,7 @@ static void test_trained(void)
         }
         {
             double ex0;
-            st = grok_modadd_neuron_losses(&ex0, NULL, NULL, NULL, &m, acts, resid, logits, NULL, NULL, 0, freqs, 0, trows, tr.n);
+            st = grok_modadd_neuron_losses(&ex0, NULL, NULL, NULL, &m, acts, resid, logits, NULL, NULL, 0, freqs, 0, trows, tr.n, NULL);
             CHECK(st == GROK_OK && fabs(ex0 - ltr) <= 1e-5 * ltr + 1e-12 && fabs(ltr - ltr2) <= 1e-12 * ltr,
                   "neuron excluded loss with no frequency %.9e = train loss %.9e (%.9e)", ex0, ltr, ltr2);
         }
@@ -272,7 +272,7 @@ static void test_trained(void)
         printf("key freqs:");
         for (int i = 0; i < nk; i++) printf(" %d (%.3f)", freqs[i], ksh[i]);
         printf("\n");
-        st = grok_modadd_restricted(&rl, &el, Lres, Lexc, logits, P, freqs, nk, trows, tr.n);
+        st = grok_modadd_restricted(&rl, &el, Lres, Lexc, logits, P, freqs, nk, trows, tr.n, NULL);
         CHECK(st == GROK_OK, "restricted: %s", grok_last_error());
         for (long r = 0; r < N; r++) lab[r] = (int)((r / P + r % P) % P);
         {
@@ -360,7 +360,7 @@ static void test_trained(void)
             double rest, noalw, abl[16];
             int n_alw = 0;
             for (int i = 0; i < M; i++) n_alw += nfreq[i] == -1;
-            st = grok_modadd_neuron_losses(NULL, &rest, &noalw, abl, &m, acts, resid, logits, nfreq, clusters, nc, NULL, 0, NULL, 0);
+            st = grok_modadd_neuron_losses(NULL, &rest, &noalw, abl, &m, acts, resid, logits, nfreq, clusters, nc, NULL, 0, NULL, 0, NULL);
             CHECK(st == GROK_OK && isfinite(rest) && isfinite(noalw), "neuron losses: %s", grok_last_error());
             printf("clusters %d (+%d no-frequency neurons): neuron-restricted loss %.3e, without the always-firing %.3e\n", nc, n_alw, rest, noalw);
             CHECK(fabs(abl[nc] - noalw) <= 1e-12 * noalw, "ablating the always-firing cluster = the no-always loss");
@@ -371,7 +371,7 @@ static void test_trained(void)
     { /* cos(w(a+b-c)) fit: Parseval identity and one coefficient by the triple sum */
         double co[15], cs[15], res, ln = 0, sc = 0, direct = 0, nrm = 0;
         int k = freqs[0];
-        CHECK(grok_modadd_cos_fit(co, cs, &res, logits, P) == GROK_OK, "cos fit: %s", grok_last_error());
+        CHECK(grok_modadd_cos_fit(co, cs, &res, logits, P, NULL) == GROK_OK, "cos fit: %s", grok_last_error());
         for (long i = 0; i < N * P; i++) ln += (double)logits[i] * logits[i];
         for (int i = 0; i < 15; i++) sc += co[i] * co[i];
         for (int a = 0; a < P; a++)
@@ -434,7 +434,9 @@ static void test_test_metrics(void)
     int kase;
     cfg.d_model = 32; cfg.d_head = 8; cfg.d_mlp = 64;
     if (grok_task_modadd(&tr, &te, 23, 0.3, 5) != GROK_OK) { CHECK(0, "task"); return; }
-    int *pairs = grok__modadd_test_pairs(&te, 23);
+    grok_modtask add;
+    if (grok_modtask_init(&add, GROK_OP_ADD, 23, 0, 0, GROK_DIRS_SUM) != GROK_OK) { CHECK(0, "task"); return; }
+    int *pairs = grok__modadd_test_pairs(&te, 23, add.labels);
     CHECK(pairs && pairs[0] == te.tokens[0] * 23 + te.tokens[1], "the canonical test rows are read as pairs");
     free(pairs);
     for (kase = 0; kase < 3; kase++) {
@@ -442,8 +444,10 @@ static void test_test_metrics(void)
         grok_train_opts o = grok_train_opts_default();
         eval_check e = { &te, 0, 0 };
         if (kase == 2) {
-            te.targets[3 * 5 + 2] = (te.targets[3 * 5 + 2] + 1) % 23; /* one wrong label: not the sum */
-            CHECK(grok__modadd_test_pairs(&te, 23) == NULL, "a test set with another label is not read as pairs");
+            /* one label that is not the sum: not addition's pairs, but the pairs of the task the data
+               holds, whose test metrics the measures' forward still gives */
+            te.targets[3 * 5 + 2] = (te.targets[3 * 5 + 2] + 1) % 23;
+            CHECK(grok__modadd_test_pairs(&te, 23, add.labels) == NULL, "a test set with another label is not addition's pairs");
         }
         grok_threads_set(kase == 1 ? 1 : 2);
         if (grok_model_init(&m, &cfg, tr.n) != GROK_OK) { CHECK(0, "init"); break; }
@@ -455,7 +459,7 @@ static void test_test_metrics(void)
         grok_model_free(&m);
     }
     grok_threads_set(2);
-    grok_data_free(&tr); grok_data_free(&te);
+    grok_data_free(&tr); grok_data_free(&te); grok_modtask_free(&add);
 }
 
 int main(void)

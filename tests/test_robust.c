@@ -559,11 +559,11 @@ static void test_analysis_args(void)
     BAD(grok_logits_loss(&a, in, ints, 2, 3, NULL, 0), "logits_loss label = p");
     ints[0] = 0; ints[1] = 9;
     BAD(grok_logits_loss(&a, in, ints, 2, 3, ints + 1, 1), "logits_loss row out of range");
-    BAD(grok_modadd_restricted(&a, NULL, NULL, NULL, f, 5, NULL, 1, NULL, 0), "restricted NULL freqs");
+    BAD(grok_modadd_restricted(&a, NULL, NULL, NULL, f, 5, NULL, 1, NULL, 0, NULL), "restricted NULL freqs");
     ints[0] = 3;
-    BAD(grok_modadd_restricted(&a, NULL, NULL, NULL, f, 5, ints, 1, NULL, 0), "restricted freq 3 of p 5");
-    BAD(grok_modadd_cos_fit(out, NULL, NULL, f, 2), "cos_fit p 2");
-    BAD(grok_modadd_cos_fit(out, NULL, NULL, NULL, 5), "cos_fit NULL logits");
+    BAD(grok_modadd_restricted(&a, NULL, NULL, NULL, f, 5, ints, 1, NULL, 0, NULL), "restricted freq 3 of p 5");
+    BAD(grok_modadd_cos_fit(out, NULL, NULL, f, 2, NULL), "cos_fit p 2");
+    BAD(grok_modadd_cos_fit(out, NULL, NULL, NULL, 5, NULL), "cos_fit NULL logits");
     CHECK(guard_intact(out, sizeof out), "analysis outputs untouched by refused calls");
     /* model analyses: NULL model, the wrong shape */
     if (grok_model_init(&m, &cfg, 25) != GROK_OK || grok_model_init(&two, &c2, 2) != GROK_OK) { CHECK(0, "init"); return; }
@@ -572,15 +572,15 @@ static void test_analysis_args(void)
     BAD(grok_wlogit_fourier_norms(NULL, &m), "wlogit norms NULL");
     BAD(grok_modadd_run(f, NULL, NULL, NULL, NULL, NULL), "modadd_run NULL model");
     BADM(grok_modadd_run(f, NULL, NULL, NULL, NULL, &two), "modular-addition shape", "modadd_run on a non-modadd model");
-    BAD(grok_modadd_neuron_losses(&a, NULL, NULL, NULL, &m, NULL, f, f, ints, NULL, 0, ints, 1, NULL, 0),
+    BAD(grok_modadd_neuron_losses(&a, NULL, NULL, NULL, &m, NULL, f, f, ints, NULL, 0, ints, 1, NULL, 0, NULL),
         "neuron_losses NULL acts");
-    BAD(grok_modadd_neuron_losses(&a, NULL, NULL, NULL, &two, f, f, f, ints, NULL, 0, ints, 1, NULL, 0),
+    BAD(grok_modadd_neuron_losses(&a, NULL, NULL, NULL, &two, f, f, f, ints, NULL, 0, ints, 1, NULL, 0, NULL),
         "neuron_losses non-modadd");
     grok_task_modadd(&tr, &te, 5, 0.5, 1);
-    BAD(grok_modadd_progress(NULL, &m, &tr, NULL, 0), "progress NULL out");
-    BAD(grok_modadd_progress(out, &two, &tr, NULL, 0), "progress non-modadd");
-    BAD(grok_modadd_progress(out, &m, NULL, NULL, 0), "progress NULL train");
-    BAD(grok_modadd_progress(out, &m, &tr, NULL, -1), "progress nf < 0");
+    BAD(grok_modadd_progress(NULL, &m, &tr, NULL, NULL, 0), "progress NULL out");
+    BAD(grok_modadd_progress(out, &two, &tr, NULL, NULL, 0), "progress non-modadd");
+    BAD(grok_modadd_progress(out, &m, NULL, NULL, NULL, 0), "progress NULL train");
+    BAD(grok_modadd_progress(out, &m, &tr, NULL, NULL, -1), "progress nf < 0");
     BAD(grok_modadd_report(NULL, &m, NULL, NULL), "report NULL path");
     BAD(grok_modadd_report("/tmp/grok_robust_report.html", &two, NULL, NULL), "report non-modadd");
     CHECK(guard_intact(out, sizeof out), "outputs untouched by refused model analyses");

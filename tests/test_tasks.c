@@ -642,6 +642,45 @@ static void test_dihedral_run(void)
 }
 
 /* (a^4 + b^4) mod 23 (seed 001's task) on a small transformer generalises. */
+/* grok_modtask: the labels of every operation, the directions, the task of a data set. */
+static void test_modtask(void)
+{
+    grok_modtask t, d;
+    grok_data tr, te;
+    int bad = 0, p = 13;
+    for (int op = GROK_OP_ADD; op <= GROK_OP_SQ_CROSS; op++) {
+        if (grok_modtask_init(&t, (grok_modop)op, p, 3, 2, GROK_DIRS_SUM) != GROK_OK) { CHECK(0, "modtask op %d: %s", op, grok_last_error()); continue; }
+        for (int a = 0; a < p; a++)
+            for (int b = 0; b < p; b++)
+                bad += t.labels[a * p + b] != grok_modop_apply((grok_modop)op, a, b, p, 3, 2) || t.sums[a * p + b] != (a + b) % p;
+        grok_modtask_free(&t);
+    }
+    CHECK(bad == 0, "modtask labels are grok_modop_apply's and the sums a + b: %d differ", bad);
+    CHECK(grok_modtask_init(&t, GROK_OP_POW_SUM, p, 4, 4, GROK_DIRS_TASK) == GROK_OK && !memcmp(t.labels, t.sums, sizeof(int) * p * p) &&
+          !strcmp(t.name, "(a^4 + b^4) mod 13"), "the task's own directions are its labels; name %s", t.name);
+    CHECK(grok_task_modop(&tr, &te, GROK_OP_POW_SUM, p, 4, 4, 0.3, 7) == GROK_OK && grok_modtask_from_data(&d, p, &tr, &te) == GROK_OK &&
+          !memcmp(d.labels, t.labels, sizeof(int) * p * p), "the task of power_sum's data is power_sum's labels");
+    grok_modtask_free(&d);
+    CHECK(grok_modtask_from_data(&d, p, &tr, NULL) == GROK_OK, "train only");
+    bad = 0;
+    for (int r = 0; r < p * p; r++) bad += d.labels[r] != -1;
+    CHECK(bad == tr.n, "train only: %d labelled pairs, %d training rows", bad, tr.n);
+    grok_modtask_free(&d);
+    te.targets[2] = (te.targets[2] + 1) % p; /* a pair twice with two labels */
+    memcpy(te.tokens, tr.tokens, 3 * sizeof(int));
+    te.targets[2] = (tr.targets[2] + 1) % p;
+    CHECK(grok_modtask_from_data(&d, p, &tr, &te) == GROK_ERR_ARG && strstr(grok_last_error(), "labels"), "a pair with two labels: %s",
+          grok_last_error());
+    te.tokens[2] = 0;
+    CHECK(grok_modtask_from_data(&d, p, &tr, &te) == GROK_ERR_ARG && strstr(grok_last_error(), "not a pair"), "not a pair: %s",
+          grok_last_error());
+    CHECK(grok_modtask_init(&d, GROK_OP_DIV, p, 0, 0, GROK_DIRS_TASK) == GROK_ERR_ARG, "division's own directions are refused");
+    CHECK(grok_modtask_init(&d, GROK_OP_ADD, p, 0, 0, (grok_dirs)2) == GROK_ERR_ARG, "unknown directions");
+    CHECK(grok_modtask_init(&d, GROK_OP_ADD, 1, 0, 0, GROK_DIRS_SUM) == GROK_ERR_ARG, "p = 1");
+    grok_modtask_free(&t);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
 static void test_power_sum_run(void)
 {
     grok_config cfg = grok_config_modadd(23);
@@ -658,6 +697,35 @@ static void test_power_sum_run(void)
     printf("(a^4 + b^4) mod 23, transformer d_model 32, 50%% of pairs, %ld epochs: test acc %.4f (chance %.3f), %.2f s CPU\n",
            o.epochs, m.metrics.test_acc, 1.0 / 23, (double)(clock() - t0) / CLOCKS_PER_SEC);
     CHECK(m.metrics.test_acc >= 0.8, "power_sum generalises: test acc %.4f", m.metrics.test_acc);
+#ifndef GROK_NO_ANALYSIS
+    { /* the analyses' losses use the task's labels: the training loss the run reports, not (a+b)'s */
+        grok_modtask task;
+        float *logits = (float *)malloc(sizeof(float) * 23 * 23 * 23);
+        double *L = (double *)malloc(sizeof(double) * 23 * 23 * 23), loss_task, loss_add, pm[5], rl;
+        int *rows = (int *)malloc(sizeof(int) * tr.n), freqs[1] = {1};
+        for (int i = 0; i < tr.n; i++) rows[i] = tr.tokens[3 * i] * 23 + tr.tokens[3 * i + 1];
+        CHECK(grok_modtask_init(&task, GROK_OP_POW_SUM, 23, 4, 4, GROK_DIRS_SUM) == GROK_OK &&
+              grok_modadd_run(logits, NULL, NULL, NULL, NULL, &m) == GROK_OK, "power_sum task and logits");
+        for (long i = 0; i < 23L * 23 * 23; i++) L[i] = logits[i];
+        grok_logits_loss(&loss_task, L, task.labels, 23 * 23, 23, rows, tr.n);
+        {
+            grok_modtask add;
+            grok_modtask_init(&add, GROK_OP_ADD, 23, 0, 0, GROK_DIRS_SUM);
+            grok_logits_loss(&loss_add, L, add.labels, 23 * 23, 23, rows, tr.n);
+            grok_modtask_free(&add);
+        }
+        double loss_eval, acc_eval;
+        grok_model_evaluate(&m, tr.tokens, tr.targets, tr.n, &loss_eval, &acc_eval);
+        CHECK(fabs(loss_task - loss_eval) <= 1e-5 * loss_eval && loss_add > 10 * loss_task,
+              "power_sum: the training loss with the task's labels %.9g is the model's %.9g ((a+b)'s labels: %.4g)", loss_task,
+              loss_eval, loss_add);
+        CHECK(grok_modadd_progress(pm, &m, &tr, &te, freqs, 1) == GROK_OK &&
+              grok_modadd_restricted(&rl, NULL, NULL, NULL, logits, 23, freqs, 1, NULL, 0, &task) == GROK_OK &&
+              fabs(pm[0] - rl) <= 1e-5 * rl, "the progress measures' restricted loss %.6g is the task's %.6g", pm[0], rl);
+        free(logits); free(L); free(rows);
+        grok_modtask_free(&task);
+    }
+#endif
     grok_model_free(&m);
     grok_data_free(&tr); grok_data_free(&te);
 }
@@ -674,6 +742,7 @@ int main(void)
     test_net_init();
     test_net_adamw();
     test_dihedral_run();
+    test_modtask();
     test_power_sum_run();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
