@@ -16,6 +16,10 @@
 # 4. digits refuses absurd --steps (once a heap overflow); sweep refuses a --grid that is a
 #    directory and a grid of 2^64 points, reports a results.csv row that does not parse and runs
 #    its point again, and stops at a row it cannot write (a full disk, by ulimit -f).
+# 5. analyze knows the task: it reads it and the split from run.args (a power_sum checkpoint's
+#    training loss is the run's, not (a+b)'s), refuses flags that contradict the run and other
+#    programs' runs; --history keeps ckpt_EPOCH.grok, --force removes them, analyze --history
+#    writes its CSV files and history.html and refuses bad --phases and a run without history.
 cd "$(dirname "$0")/.." || exit 1
 pass=0
 fail=0
@@ -63,7 +67,7 @@ refused "power_sum --m 4.5: not a whole number" "m '4.5'.*not a whole number" ./
 refused "power_sum --epochs 1e9x: refused" "epochs '1e9x'" ./examples/power_sum --epochs 1e9x --out "$T/flags"
 refused "analyze --threads 10000: refused, not ignored" "threads '10000'.*1\.\.64" ./examples/analyze --ckpt "$T/none.grok" --threads 10000
 refused "analyze --p 7x: refused" "p '7x'" ./examples/analyze --ckpt "$T/none.grok" --p 7x
-refused "analyze without --ckpt: refused" "ckpt is required" ./examples/analyze
+refused "analyze without --ckpt: refused" "give one of --ckpt FILE and --history RUN_DIR" ./examples/analyze
 refused "digits --batch 4x: refused" "batch '4x'" ./examples/digits --batch 4x --out "$T/flags"
 refused "digits --seed -1: refused" "seed '-1'" ./examples/digits --seed -1 --out "$T/flags"
 refused "groups --n 23x: refused" "n '23x'" ./examples/groups --n 23x --out "$T/flags"
@@ -227,6 +231,33 @@ check "... printed a line only for each row it wrote" \
     "[ \$(grep -c '^\[[0-9]*/8\]' '$T/out') -eq \$(grep -c ',ok,[0-9.]*\$' '$T/sweep_full/results.csv') ]"
 run $S --quiet --out "$T/sweep_full"
 check "... and a rerun completes it: 8 rows" "[ $st -eq 0 ] && [ \$(grep -c ',ok,[0-9.]*\$' '$T/sweep_full/results.csv') -eq 8 ]"
+
+# ---- 5. analyze knows the task; checkpoint history
+run ./examples/power_sum --p 11 --epochs 300 --every 100 --history --out "$T/ps"
+check "power_sum --history keeps ckpt_000100/200/300.grok and says so" "[ $st -eq 0 ] && [ -f '$T/ps/ckpt_000100.grok' ] && [ -f '$T/ps/ckpt_000300.grok' ] && grep -q 'ckpt_EPOCH.grok (3 kept)' '$T/out'"
+run_loss=$(sed -n 's/^final .*train_loss=\([^ ]*\) .*/\1/p' "$T/out")
+run ./examples/analyze --ckpt "$T/ps/latest.grok"
+an_loss=$(sed -n 's/^losses: original [^ ]* (all pairs; train \([^,]*\),.*/\1/p' "$T/out")
+check "analyze on a power_sum run: the task from run.args" "grep -q '^task (a^4 + b^4) mod 11 (from the run' '$T/out'"
+check "... and its training loss is the run's ($an_loss, run $run_loss), not (a+b)'s" \
+    "awk -v a='$an_loss' -v r='$run_loss' 'BEGIN { d = a - r; if (d < 0) d = -d; exit !(a > 0 && d <= 0.02 * r) }'"
+refused "analyze --task add on a power_sum run: refused" "trained on pow_sum" ./examples/analyze --ckpt "$T/ps/latest.grok" --task add
+refused "analyze --data-seed 1 against the run's: refused" "data-seed 1, but the run" ./examples/analyze --ckpt "$T/ps/latest.grok" --data-seed 1
+run ./examples/analyze --history "$T/ps"
+check "analyze --history: 3 checkpoints into history.csv, history_freqs.csv, history.html" "[ $st -eq 0 ] && [ \$(wc -l < '$T/ps/analysis/history.csv') -eq 4 ] && [ \$(wc -l < '$T/ps/analysis/history_freqs.csv') -eq 16 ] && grep -q '<svg' '$T/ps/analysis/history.html'"
+refused "analyze --phases not ascending: refused" "three ascending epochs" ./examples/analyze --history "$T/ps" --phases 200,100,300
+refused "analyze --phases with --ckpt: refused" "goes with --history" ./examples/analyze --ckpt "$T/ps/latest.grok" --phases 1,2,3
+refused "power_sum into a run with history: refused without --force" "already holds a run" ./examples/power_sum --p 11 --epochs 60 --every 30 --history --out "$T/ps"
+run ./examples/power_sum --p 11 --epochs 60 --every 30 --history --force --out "$T/ps"
+check "power_sum --force removes the old history: ckpt_000030/60 only" "[ $st -eq 0 ] && [ ! -f '$T/ps/ckpt_000100.grok' ] && [ -f '$T/ps/ckpt_000060.grok' ] && [ \$(ls '$T/ps' | grep -c '^ckpt_') -eq 2 ]"
+run ./examples/modadd --p 7 --epochs 10 --every 5 --out "$T/nohist"
+refused "analyze --history of a run without history: refused" "no checkpoint history" ./examples/analyze --history "$T/nohist"
+mkdir -p "$T/grp" && printf 'program groups\n' > "$T/grp/run.args" && cp "$T/ps/latest.grok" "$T/grp/"
+refused "analyze on another program's run: refused" "is a run of groups" ./examples/analyze --ckpt "$T/grp/latest.grok"
+mkdir -p "$T/bare" && cp "$T/ps/latest.grok" "$T/bare/"
+run ./examples/analyze --ckpt "$T/bare/latest.grok" --task pow_sum
+check "analyze without run.args: the task from the flags, and it says so" "[ $st -eq 0 ] && grep -q 'no run.args beside the checkpoint' '$T/out'"
+refused "analyze --directions task with division: refused" "leaves b = 0 out" ./examples/analyze --ckpt "$T/bare/latest.grok" --task div --directions task
 
 [ $fail -eq 0 ] && rm -rf "$T" || echo "outputs kept in $T"
 echo "$pass passed, $fail failed"
