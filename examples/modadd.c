@@ -3,13 +3,14 @@
 
    Usage: modadd [--p 113] [--frac 0.3] [--lr 1e-3] [--wd 1] [--epochs 25000] [--every 100]
                  [--seed 999] [--data-seed 598] [--threads N] [--out runs/modadd] [--no-measures]
-                 [--resume | --force] [--help]
+                 [--history] [--resume | --force] [--help]
    Writes OUT/run.args (the flags that define the run), OUT/metrics.csv (every --every epochs)
    and OUT/latest.grok (weights + AdamW state, every --every epochs), and, only when training
    ended well, OUT/summary.json (the run summary), OUT/model.safetensors (the weights under
    TransformerLens names, for PyTorch) and OUT/report.html; the last line on stdout is one
    summary for scripts. --resume continues a run killed or stopped on the way, to the bits an
-   uninterrupted run ends with (run_dir.h). */
+   uninterrupted run ends with (run_dir.h). --history also keeps every checkpoint as
+   OUT/ckpt_EPOCH.grok, for examples/analyze --history. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>

@@ -3,9 +3,10 @@
 
    Usage: power_sum [--p 113] [--m 4] [--n 4] [--frac 0.3] [--lr 1e-3] [--wd 1] [--epochs 25000]
                     [--every 100] [--seed 999] [--data-seed 598] [--threads N] [--out runs/power_sum]
-                    [--resume | --force] [--help]
+                    [--no-measures] [--history] [--resume | --force] [--help]
    Writes OUT/run.args, OUT/metrics.csv and OUT/latest.grok (every --every epochs), and, only
-   when training ended well, OUT/summary.json and OUT/model.safetensors (TransformerLens names);
+   when training ended well, OUT/summary.json, OUT/model.safetensors (TransformerLens names) and
+   OUT/report.html (grok_modadd_report);
    prints when test accuracy first reached 50% and 99%, the key frequencies of W_E, and how long
    it took. --resume and --force as in modadd (run_dir.h). */
 #define GROK_IMPLEMENTATION
@@ -17,13 +18,14 @@
 #include "run_dir.h"
 
 /* Every file of a run, and those written only when training ended well. */
-static const char *const run_files[] = {"run.args", "metrics.csv", "latest.grok", "summary.json", "model.safetensors", NULL};
-static const char *const final_files[] = {"summary.json", "model.safetensors", NULL};
+static const char *const run_files[] = {"run.args", "metrics.csv", "latest.grok", "summary.json", "model.safetensors",
+                                        "report.html", NULL};
+static const char *const final_files[] = {"summary.json", "model.safetensors", "report.html", NULL};
 
 static const char *const about =
     "Trains seed 000's transformer on seed 001's task (a^m + b^n) mod p and reports when it groks.\n"
     "Writes OUT/run.args (the flags that define the run) at the start, OUT/metrics.csv and OUT/latest.grok\n"
-    "every --every epochs, and, when training ended well, OUT/summary.json and OUT/model.safetensors.\n"
+    "every --every epochs, and, when training ended well, OUT/summary.json, OUT/model.safetensors and report.html.\n"
     "An OUT that holds a run is refused unless --resume or --force.";
 
 /* Which Fourier components of Z_p the embedding kept (seed 001's embedding norms). */
@@ -45,7 +47,7 @@ static void print_key_freqs(const grok_model *m, int p)
 
 int main(int argc, char **argv)
 {
-    int p = 113, em = 4, en = 4, threads = 0, history = 0, resume = 0, force = 0, rc, st;
+    int p = 113, em = 4, en = 4, threads = 0, no_measures = 0, history = 0, resume = 0, force = 0, rc, st;
     double frac = 0.3, lr = 1e-3, wd = 1.0, seconds;
     long epochs = 25000, every = 100, start_epoch;
     unsigned long long seed = 999, data_seed = 598;
@@ -61,6 +63,9 @@ int main(int argc, char **argv)
         opt_run(opt_long("--every", &every, 1, 1000000000, "evaluate and checkpoint every N epochs")),
         opt_run(opt_u64("--seed", &seed, "model initialisation seed")),
         opt_run(opt_u64("--data-seed", &data_seed, "train/test split seed")),
+        opt_run(opt_flag("--no-measures", &no_measures,
+                         "skip the progress measures (restricted/excluded loss with the task's labels and the\n"
+                         "seeds' directions, Gini, sum of squared weights) that metrics.csv otherwise carries")),
         opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
         opt_text("--out", &out, "DIR", "output directory"),
         opt_flag("--resume", &resume, "continue the run in OUT from OUT/latest.grok to --epochs; the other flags\n"
@@ -110,6 +115,7 @@ int main(int argc, char **argv)
     opts.checkpoint_every = every;
     opts.out_dir = out;
     opts.keep_history = history;
+    opts.progress_measures = !no_measures;
     opts.on_eval = run_on_eval;
     opts.on_eval_ctx = &ms;
     printf("power_sum: (a^%d + b^%d) mod %d, frac=%.3g (%d train, %d test) lr=%g wd=%g epochs=%ld seed=%llu data_seed=%llu\n",
@@ -162,6 +168,14 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/model.safetensors", out);
         if (grok_model_save_safetensors(&m, path, NULL) == GROK_OK) run_output(written, sizeof written, &run, "model.safetensors");
         else { st = GROK_ERR_IO; fprintf(stderr, "power_sum: %s\n", grok_last_error()); }
+        {
+            char title[160], mpath[4096];
+            snprintf(mpath, sizeof mpath, "%s/metrics.csv", out);
+            snprintf(path, sizeof path, "%s/report.html", out);
+            snprintf(title, sizeof title, "power_sum (a^%d + b^%d) mod %d, frac %.3g, seed %llu", em, en, p, frac, seed);
+            if (grok_modadd_report(path, &m, mpath, title) == GROK_OK) run_output(written, sizeof written, &run, "report.html");
+            else { st = GROK_ERR_IO; fprintf(stderr, "power_sum: %s\n", grok_last_error()); }
+        }
         printf("outputs: %s\n", written);
     }
     printf("final epoch=%ld train_loss=%.6g test_loss=%.6g train_acc=%.4f test_acc=%.4f first_test_acc_99=%s seconds=%.1f\n",
