@@ -970,6 +970,35 @@ GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net
 GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *train, const grok_data *test,
                                  const int *freqs, int nf);
 
+/* ---- For the figures of the seeds (the report, examples/analyze). */
+/* data, complex (rows, cols), in place: np.fft.fftshift(data) over both axes (the zero frequency
+   moves to (rows/2, cols/2); seed 000 centres its attention spectra so), and its inverse,
+   np.fft.ifftshift. One allocation of the array's size (GROK_ERR_NOMEM). */
+GROKDEF int grok_fftshift2(double *data, int rows, int cols);
+GROKDEF int grok_ifftshift2(double *data, int rows, int cols);
+/* Seed 001's neuron_freq_norm (cell 46) from acts (p*p, M) (a-major): with X_j = F A_j F^T the
+   2-D spectrum of neuron j (A_j its activations as a (p, p) grid) and X_j[0, 0] zeroed (the
+   seed's centring), out[(k-1)*M + j] = sum of X_j[x, y]^2 over x, y in {0, 2k-1, 2k}, divided by
+   the sum of all X_j^2; out is ((p-1)/2, M), k = 1..(p-1)/2 (the seed's p//2 rows; for even p
+   it would read past the basis). A constant neuron gets 0 where the seed divides 0 by 0. The
+   maximum over k of a column is grok_neuron_freqs' frac (seed 001 cell 47 sorts it).
+   3 <= p <= 4096. */
+GROKDEF int grok_neuron_freq_norm(double *out, const float *acts, int p, int M);
+/* W_logit's Fourier norms per neuron cluster (seed 003's W_U_norm_embeddings_freq, with
+   W_logit = W_out @ W_U in the place of its net's W_U): out (nc, p), out[c*p + j] = sum over the
+   neurons i with neuron_freq[i] == cluster_freqs[c] of (W_logit @ F^T)[i, j]^2 (squared norms,
+   as the seed's .pow(2).sum(0)); neuron_freq (d_mlp) from grok_neuron_freqs, -1 (the always-firing
+   cluster) is a valid cluster frequency; a cluster without neurons gets zeros. */
+GROKDEF int grok_wlogit_cluster_norms(double *out, const grok_model *m, const int *neuron_freq, const int *cluster_freqs,
+                                      int nc);
+/* Seed 004's cos and sin components per key frequency (ARENA, "W_logit in the Fourier basis"):
+   with US = W_logit @ F^T (M, p), the logits along cos(w_k z) and sin(w_k z) over the inputs,
+   acts @ US[:, 2k-1] and acts @ US[:, 2k] as (p, p) grids (acts (p*p, M), a-major, not
+   centred, as the seed's neuron_acts_post_sq), in the 2-D Fourier basis: cos_c, sin_c
+   (nf, p, p), cos_c[f] = F (acts @ US[:, 2 freqs[f] - 1]) F^T. Either output may be NULL. */
+GROKDEF int grok_modadd_logit_components(double *cos_c, double *sin_c, const grok_model *m, const float *acts,
+                                         const int *freqs, int nf);
+
 #endif /* GROK_NO_ANALYSIS */
 
 /* ==== >>plots: SVG plots, phase diagrams, the HTML report ===================================== */
@@ -978,7 +1007,8 @@ GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *tr
 
 /* ---- Plots: standalone SVG (no dependencies), for files or inline in HTML.
    One description struct, zero meaning "default"; grok_plot_write writes one <svg> element.
-   HEATMAP: z is (n_panels, rows, cols), row 0 drawn at the top, one <rect> per cell, a colour
+   HEATMAP: z is (n_panels, rows, cols), row 0 drawn at the top, one <rect> per cell (each row of
+     cells in a <g> whose transform carries the row's y), a colour
      bar of GROK_PLOT_CBAR_STEPS <rect>s per panel. cmap GROK_CMAP_RDBU is diverging (blue <
      0 < red, 0 is white #ffffff, ends #053061 and #67001f) and, when vmin == vmax, centred at
      0 over +-max|z|; GROK_CMAP_VIRIDIS is sequential (#440154 .. #fde725) over [min, max]. NaN
@@ -988,7 +1018,12 @@ GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *tr
      their labels (phase boundaries).
    SCATTER: x, y (n) and optional c (n) coloured with cmap (default viridis here) with a colour
      bar; one <circle> per point with finite x, y. n_panels must be 1.
-   Small multiples: n_panels > 1 panels in panel_cols columns, all on one shared scale. */
+   Small multiples: n_panels > 1 panels in panel_cols columns, all on one shared scale.
+   Hover data: every heatmap cell carries data-v="ROW,COL: VALUE" (the names of y_names /
+     x_names, else the indices), every scatter point data-v="x X, y Y[, c C]", and every point of
+     a line (at most 1000 evenly spaced per series and panel) an invisible
+     <circle r="3" fill-opacity="0"> with data-v="SERIES: x X, y Y" (X the x_names entry when
+     given); numbers are %.4g, NaN and inf spelled out. grok_report's script shows it. */
 typedef enum { GROK_PLOT_HEATMAP = 1, GROK_PLOT_LINES = 2, GROK_PLOT_SCATTER = 3 } grok_plot_kind;
 typedef enum { GROK_CMAP_DEFAULT = 0, GROK_CMAP_RDBU = 1, GROK_CMAP_VIRIDIS = 2 } grok_cmap;
 #define GROK_PLOT_CBAR_STEPS 64
@@ -1009,10 +1044,16 @@ typedef struct {
     int n_vlines;
     int n_panels, panel_cols;    /* 0: 1 panel; columns default min(n_panels, 4) */
     const char *const *panel_titles; /* n_panels, or NULL */
-    /* Names on the axes instead of numbers (e.g. grok_fourier_basis_name's "cos 3"): heatmap
-       columns (cols) and rows (rows), or the n x positions of lines; thinned to fit. NULL: numbers. */
+    /* Names on the axes instead of numbers (e.g. grok_fourier_basis_name's "cos 3"): x_names for
+       heatmap columns (cols, at the cell centres) or the n x positions of lines, y_names for
+       heatmap rows (rows; ignored by lines and scatter); thinned to every s-th name so that they
+       do not overlap (s from the longest name and the panel's size); a NULL entry is skipped.
+       They also name the cells in data-v. NULL: numbers. */
     const char *const *x_names, *const *y_names;
-    const double *hlines;        /* n_hlines horizontal lines across heatmaps (between rows: r - 0.5) */
+    /* n_hlines horizontal lines across every panel of a heatmap (black <path>s) at row positions
+       (r - 0.5: between rows r-1 and r); positions outside -0.5 .. rows-0.5 are skipped; other
+       kinds: GROK_ERR_ARG. */
+    const double *hlines;
     int n_hlines;
 } grok_plot;
 GROKDEF int grok_plot_write(FILE *f, const grok_plot *p);
@@ -1084,14 +1125,31 @@ GROKDEF int  grok_report_end(grok_report *r); /* closes, commits; the first fail
 
 #ifndef GROK_NO_ANALYSIS /* the report draws the analyses */
 /* report.html for a modular-addition model (1 layer, n_ctx 3, d_vocab p+1): one self-contained
-   HTML file (grok_report: inline SVG, the hover script, nothing fetched) with the run's config and final metrics;
-   from metrics_csv (may be NULL or missing) train/test loss (log scale) and accuracy over epochs
-   with phase lines at the first epochs where train accuracy reaches 99% and test accuracy 50%
-   and 99%, and the progress-measure columns when present (restricted/excluded loss, Gini,
-   sum of squared weights); the Fourier norms of W_E and W_U, the singular values of W_E[:p], the
-   neurons (each neuron's best frequency vs the fraction of its variance it explains, coloured
-   by RMS activation; grok_neuron_freqs with min_frac 0), the attention
-   of '=' onto a per head (small multiples) and the key-frequency table. title may be NULL. */
+   HTML file (grok_report: inline SVG, the hover script, nothing fetched). It holds:
+   Run: the config and final metrics.
+   Training (from metrics_csv; may be NULL or missing): train/test loss (log scale) and accuracy
+     over epochs with phase lines at the first epochs where train accuracy reaches 99% and test
+     accuracy 50% and 99%; the progress-measure columns when present (restricted/excluded loss,
+     Gini, sum of squared weights).
+   Embedding in the Fourier basis: the norm shares of W_E and W_U per Fourier component (axis
+     named "cos 3", ..); the singular values of W_E[:p]; the first 8 columns of its U with their
+     dominant-frequency fits (seed 000, grok_dominant_freq; frequency, amplitude and phase in the
+     panel titles); the key-frequency table.
+   Neurons: each neuron's best frequency vs the fraction of its variance it explains, coloured
+     by the fraction of the inputs where it is positive (grok_neuron_freqs, min_frac 0); seed
+     001's frequency x neuron matrix (grok_neuron_freq_norm; the frequencies that explain >= 0.1
+     of some neuron, all when none does) and its sorted column maxima; the norms over the neurons
+     of the centred activations' 2-D spectrum, (p, p) with component names (seed 001).
+   Logits: W_logit @ F^T with the neurons sorted by cluster (frac >= 0.85; key frequencies first,
+     the unclustered last) and lines between the clusters, its columns the constant and the key
+     frequencies' cos / sin (the note gives their share of the squared norm); W_logit's Fourier
+     norms per cluster (grok_wlogit_cluster_norms); the cos and sin components per key frequency
+     (grok_modadd_logit_components) restricted to the constant and key-frequency terms.
+   Attention: '=' onto a and onto b per head (small multiples, a head per row) and their centred
+     2-D spectra |fftshift(fft2)| over the frequencies >= 0 along b (the rest mirrors it), the
+     colour scale ending at the largest non-zero frequency.
+   For the canonical p = 113 model (4 heads, d_mlp 512) the file is about 15 MB, most of it the
+   attention grids and spectra. title may be NULL. */
 GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metrics_csv, const char *title);
 
 #endif /* GROK_NO_ANALYSIS */
@@ -10423,6 +10481,121 @@ GROKDEF int grok_modadd_progress(double *out, grok_model *m, const grok_data *tr
     return st;
 }
 
+/* ---- For the figures of the seeds */
+
+/* data complex (rows, cols) rolled by (dr, dc): out[(i + dr) % rows, (j + dc) % cols] = data[i, j]. */
+static int grok__roll2(double *data, int rows, int cols, int dr, int dc, const char *fn)
+{
+    double *t;
+    if (!data || rows < 1 || cols < 1 || (double)rows * cols > 1e9)
+        return grok__fail(GROK_ERR_ARG, "%s: data %s, rows %d, cols %d", fn, data ? "given" : "NULL", rows, cols);
+    t = GROK__NEW(double, 2 * (size_t)rows * cols);
+    if (!t) return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn);
+    memcpy(t, data, sizeof(double) * 2 * (size_t)rows * cols);
+    for (long i = 0; i < rows; i++)
+        for (long j = 0; j < cols; j++) {
+            const double *src = t + 2 * (i * cols + j);
+            double *dst = data + 2 * (((i + dr) % rows) * cols + (j + dc) % cols);
+            dst[0] = src[0]; dst[1] = src[1];
+        }
+    GROK_FREE(t);
+    return GROK_OK;
+}
+
+GROKDEF int grok_fftshift2(double *data, int rows, int cols)
+{
+    return grok__roll2(data, rows, cols, rows / 2, cols / 2, "grok_fftshift2");
+}
+
+GROKDEF int grok_ifftshift2(double *data, int rows, int cols)
+{
+    return grok__roll2(data, rows, cols, rows - rows / 2, cols - cols / 2, "grok_ifftshift2");
+}
+
+GROKDEF int grok_neuron_freq_norm(double *out, const float *acts, int p, int M)
+{
+    double *X, *frac;
+    int *freq, st, nf = (p - 1) / 2;
+    long n = (long)p * p;
+    if (!out || !acts) return grok__fail(GROK_ERR_ARG, "grok_neuron_freq_norm: out or acts is NULL");
+    if (p < 3 || p > 4096 || M < 1 || (long)M > GROK__LONG_MAX / 16 / n)
+        return grok__fail(GROK_ERR_ARG, "grok_neuron_freq_norm: p = %d, M = %d", p, M);
+    X = GROK__NEW(double, (size_t)n * M + (size_t)M);
+    freq = GROK__NEW(int, M);
+    if (!X || !freq) { GROK_FREE(X); GROK_FREE(freq); return grok__fail(GROK_ERR_NOMEM, "grok_neuron_freq_norm: out of memory"); }
+    frac = X + (size_t)n * M;
+    /* grok_neuron_freqs' spectrum (p, p, M) of the centred neurons: the seed's X with X[0, 0] = 0 */
+    if ((st = grok_neuron_freqs(freq, frac, X, acts, p, M, 0)) == GROK_OK)
+        for (long j = 0; j < M; j++) {
+            double tot = 0;
+            for (long r = 0; r < n; r++) tot += X[r * M + j] * X[r * M + j];
+            for (long k = 1; k <= nf; k++) {
+                const long id[3] = {0, 2 * k - 1, 2 * k};
+                double s = 0;
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++) { double v = X[(id[a] * p + id[b]) * M + j]; s += v * v; }
+                out[(k - 1) * M + j] = tot > 0 ? s / tot : 0;
+            }
+        }
+    GROK_FREE(X); GROK_FREE(freq);
+    return st;
+}
+
+GROKDEF int grok_wlogit_cluster_norms(double *out, const grok_model *m, const int *neuron_freq, const int *cluster_freqs,
+                                      int nc)
+{
+    double *Wf;
+    int st, p, M;
+    if (!out || !m || !m->weights || !neuron_freq || !cluster_freqs)
+        return grok__fail(GROK_ERR_ARG, "grok_wlogit_cluster_norms: NULL argument");
+    if (nc < 1) return grok__fail(GROK_ERR_ARG, "grok_wlogit_cluster_norms: nc = %d", nc);
+    p = m->cfg.d_vocab_out; M = m->cfg.d_mlp;
+    Wf = GROK__NEW(double, (size_t)M * p);
+    if (!Wf) return grok__fail(GROK_ERR_NOMEM, "grok_wlogit_cluster_norms: out of memory");
+    if ((st = grok_modadd_wlogit(NULL, Wf, m)) == GROK_OK) /* Wf (M, p) = W_logit @ F^T */
+        for (long c = 0; c < nc; c++)
+            for (long j = 0; j < p; j++) {
+                double s = 0;
+                for (long i = 0; i < M; i++) if (neuron_freq[i] == cluster_freqs[c]) s += Wf[i * p + j] * Wf[i * p + j];
+                out[c * p + j] = s;
+            }
+    GROK_FREE(Wf);
+    return st;
+}
+
+GROKDEF int grok_modadd_logit_components(double *cos_c, double *sin_c, const grok_model *m, const float *acts,
+                                         const int *freqs, int nf)
+{
+    double *US, *g;
+    int p = grok__modadd_p(m, "grok_modadd_logit_components"), M, st;
+    long n;
+    if (!p) return GROK_ERR_ARG;
+    if ((!cos_c && !sin_c) || !acts || !freqs || nf < 1)
+        return grok__fail(GROK_ERR_ARG, "grok_modadd_logit_components: NULL argument or nf = %d", nf);
+    for (int f = 0; f < nf; f++)
+        if (freqs[f] < 1 || freqs[f] > (p - 1) / 2)
+            return grok__fail(GROK_ERR_ARG, "grok_modadd_logit_components: frequency %d outside 1..%d", freqs[f], (p - 1) / 2);
+    M = m->cfg.d_mlp; n = (long)p * p;
+    US = GROK__NEW(double, (size_t)M * p + (size_t)n);
+    if (!US) return grok__fail(GROK_ERR_NOMEM, "grok_modadd_logit_components: out of memory");
+    g = US + (size_t)M * p;
+    st = grok_modadd_wlogit(NULL, US, m); /* US (M, p) */
+    for (int f = 0; f < nf && st == GROK_OK; f++)
+        for (int sc = 0; sc < 2 && st == GROK_OK; sc++) {
+            double *o = sc ? sin_c : cos_c;
+            long col = 2L * freqs[f] - 1 + sc;
+            if (!o) continue;
+            for (long r = 0; r < n; r++) { /* g (p*p) = acts @ US[:, col] */
+                double s = 0;
+                for (long i = 0; i < M; i++) s += (double)acts[r * M + i] * US[i * p + col];
+                g[r] = s;
+            }
+            st = grok_fourier_2d(o + (size_t)f * n, g, p, 1);
+        }
+    GROK_FREE(US);
+    return st;
+}
+
 #endif /* GROK_NO_ANALYSIS */
 
 /* ==== >>plots: SVG plots, phase diagrams, the HTML report ===================================== */
@@ -10495,6 +10668,50 @@ static void grok__fmt(char *buf, size_t n, double v) { snprintf(buf, n, "%.4g", 
 
 struct grok__frame { double x0, y0, w, h; }; /* the plotting area of one panel */
 
+/* A value for a data-v attribute: %.4g, or NaN / inf spelled out. */
+static void grok__fmt_v(char *buf, size_t n, double v)
+{
+    if (isfinite(v)) grok__fmt(buf, n, v);
+    else snprintf(buf, n, "%s", v != v ? "NaN" : v > 0 ? "inf" : "-inf");
+}
+
+/* names[i] escaped, or i when names (or names[i]) is NULL. */
+static void grok__put_name(FILE *f, const char *const *names, long i)
+{
+    if (names && names[i]) grok_xml_escape(f, names[i]);
+    else fprintf(f, "%ld", i);
+}
+
+/* Names instead of numbers on one axis (axis 0: x, 1: y), thinned so that they do not overlap:
+   heatmap columns / rows at the cell centres (row 0 at the top), or the n x positions of lines
+   over [xlo, xhi]. */
+static void grok__name_ticks(FILE *f, const struct grok__frame *fr, const grok_plot *p, int axis, double xlo, double xhi)
+{
+    const char *const *names = axis ? p->y_names : p->x_names;
+    int heat = p->kind == GROK_PLOT_HEATMAP, count = heat ? (axis ? p->rows : p->cols) : p->n, i, step;
+    size_t maxlen = 1;
+    for (i = 0; i < count; i++) if (names[i] && strlen(names[i]) > maxlen) maxlen = strlen(names[i]);
+    if (maxlen > 24) maxlen = 24;
+    step = axis ? (int)ceil(count * 13.0 / fr->h) : (int)ceil(count * (6.2 * (double)maxlen + 8) / fr->w);
+    if (step < 1) step = 1;
+    for (i = 0; i < count; i += step) {
+        double pos;
+        if (!names[i]) continue;
+        if (axis) {
+            pos = fr->y0 + (i + 0.5) * fr->h / count;
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", fr->x0 - 4, pos, fr->x0, pos);
+            grok__svg_text(f, fr->x0 - 6, pos + 4, "end", NULL, names[i]);
+            continue;
+        }
+        if (heat) pos = fr->x0 + (i + 0.5) * fr->w / count;
+        else if (isfinite(p->x[i])) pos = fr->x0 + (xhi > xlo ? (p->x[i] - xlo) / (xhi - xlo) : 0.5) * fr->w;
+        else continue;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", pos, fr->y0 + fr->h, pos,
+                fr->y0 + fr->h + 4);
+        grok__svg_text(f, pos, fr->y0 + fr->h + 15, "middle", NULL, names[i]);
+    }
+}
+
 static void grok__axes(FILE *f, const struct grok__frame *fr, double xlo, double xhi, double ylo, double yhi, int log_y,
                        const grok_plot *p, const char *title, int flip_y)
 {
@@ -10503,7 +10720,8 @@ static void grok__axes(FILE *f, const struct grok__frame *fr, double xlo, double
     int n, i;
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", fr->x0,
             fr->y0, fr->w, fr->h);
-    n = grok__ticks(t, xlo, xhi);
+    n = p->x_names ? 0 : grok__ticks(t, xlo, xhi);
+    if (p->x_names) grok__name_ticks(f, fr, p, 0, xlo, xhi);
     for (i = 0; i < n; i++) {
         double px = fr->x0 + (xhi > xlo ? (t[i] - xlo) / (xhi - xlo) : 0.5) * fr->w;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", px, fr->y0 + fr->h, px,
@@ -10511,7 +10729,10 @@ static void grok__axes(FILE *f, const struct grok__frame *fr, double xlo, double
         grok__fmt(b, sizeof b, t[i]);
         grok__svg_text(f, px, fr->y0 + fr->h + 15, "middle", NULL, b);
     }
-    if (log_y) {
+    if (p->kind == GROK_PLOT_HEATMAP && p->y_names) {
+        grok__name_ticks(f, fr, p, 1, 0, 0);
+        n = 0;
+    } else if (log_y) {
         double e;
         n = 0;
         for (e = ceil(ylo - 1e-9); e <= yhi + 1e-9 && n < 16; e += yhi - ylo > 12 ? 2 : 1) t[n++] = e;
@@ -10556,6 +10777,20 @@ static void grok__cbar(FILE *f, double x, double y, double h, grok_cmap cmap, do
     }
 }
 
+/* Part of a data-v attribute: the value v, or names[i] when i >= 0 and names has it; i = -1
+   prefixes ", y ", i = -2 ", c ". */
+static void grok__put_v(FILE *f, double v, const char *const *names, long i)
+{
+    char b[32];
+    if (i == -1) fputs(", y ", f);
+    else if (i == -2) fputs(", c ", f);
+    if (i >= 0 && names && names[i]) { grok_xml_escape(f, names[i]); return; }
+    grok__fmt_v(b, sizeof b, v);
+    fputs(b, f);
+}
+
+#define GROK__MARKS 1000 /* hover markers per series of a line plot, at most */
+
 static const char *const grok__series_colours[10] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
@@ -10564,7 +10799,6 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
     int np, pc, pr, W, H, i, j, k, q;
     double lo = 0, hi = 0, xlo = 0, xhi = 0, cw, ch;
     grok_cmap cmap;
-    long cells;
     if (!f || !p) return grok__fail(GROK_ERR_ARG, "grok_plot_write: NULL argument");
     np = p->n_panels ? p->n_panels : 1;
     pc = p->panel_cols ? p->panel_cols : (np < 4 ? np : 4);
@@ -10576,6 +10810,8 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
     pr = (np + pc - 1) / pc;
     if (p->n_vlines < 0 || (p->n_vlines > 0 && !p->vlines))
         return grok__fail(GROK_ERR_ARG, "grok_plot_write: n_vlines %d without vlines", p->n_vlines);
+    if (p->n_hlines < 0 || (p->n_hlines > 0 && (!p->hlines || p->kind != GROK_PLOT_HEATMAP)))
+        return grok__fail(GROK_ERR_ARG, "grok_plot_write: n_hlines %d needs hlines and a heatmap", p->n_hlines);
     if (p->kind == GROK_PLOT_HEATMAP) {
         if (!p->z || p->rows < 1 || p->cols < 1 || (double)p->rows * p->cols * np > 5e7)
             return grok__fail(GROK_ERR_ARG, "grok_plot_write: heatmap needs z and 1 <= rows (%d), cols (%d)", p->rows, p->cols);
@@ -10611,7 +10847,6 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
             if (!(hi > lo)) { lo -= 1; hi += 1; }
         }
     }
-    cells = 0;
     for (q = 0; q < np; q++) {
         struct grok__frame fr;
         const char *pt = p->panel_titles ? p->panel_titles[q] : NULL;
@@ -10625,14 +10860,26 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
             const double *z = p->z + (long)q * p->rows * p->cols;
             cw = fr.w / p->cols;
             ch = fr.h / p->rows;
-            for (i = 0; i < p->rows; i++)
+            for (i = 0; i < p->rows; i++) { /* one <g> per row carries its y (the report's grids are large) */
+                fprintf(f, "<g transform=\"translate(0 %.2f)\" shape-rendering=\"crispEdges\">\n", fr.y0 + i * ch);
                 for (j = 0; j < p->cols; j++) {
                     double v = z[(long)i * p->cols + j];
+                    char b[32];
                     grok__cmap_hex(hex, cmap, isfinite(v) ? (v - lo) / (hi - lo) : NAN);
-                    fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n", fr.x0 + j * cw,
-                            fr.y0 + i * ch, cw + 0.25, ch + 0.25, hex);
-                    cells++;
+                    grok__fmt_v(b, sizeof b, v);
+                    fprintf(f, "<rect x=\"%.1f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" data-v=\"", fr.x0 + j * cw,
+                            cw + 0.25, ch + 0.25, hex);
+                    grok__put_name(f, p->y_names, i);
+                    fputc(',', f);
+                    grok__put_name(f, p->x_names, j);
+                    fprintf(f, ": %s\"/>\n", b);
                 }
+                fputs("</g>\n", f);
+            }
+            for (k = 0; k < p->n_hlines; k++) /* between rows r-1 and r at r - 0.5 */
+                if (p->hlines[k] >= -0.5 && p->hlines[k] <= p->rows - 0.5)
+                    fprintf(f, "<path d=\"M%.1f %.1fH%.1f\" stroke=\"#000\" stroke-width=\"1.2\"/>\n", fr.x0,
+                            fr.y0 + (p->hlines[k] + 0.5) * ch, fr.x0 + fr.w);
             grok__axes(f, &fr, 0, p->cols - 1, 0, p->rows - 1, 0, p, pt, 1);
             grok__cbar(f, fr.x0 + fr.w + 10, fr.y0, fr.h, cmap, lo, hi, p->clabel);
         } else {
@@ -10687,10 +10934,31 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
                         double cv = p->c ? p->c[r] : NAN;
                         if (p->c) grok__cmap_hex(hex, cmap, isfinite(cv) ? (cv - lo) / (hi - lo) : NAN);
                         else memcpy(hex, "#1f77b4", 8);
-                        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.2\" fill=\"%s\" fill-opacity=\"0.8\"/>\n", px, py, hex);
+                        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.2\" fill=\"%s\" fill-opacity=\"0.8\" data-v=\"x ", px, py, hex);
+                        grok__put_v(f, p->x[r], p->x_names, r);
+                        grok__put_v(f, ys[r], NULL, -1);
+                        if (p->c) grok__put_v(f, cv, NULL, -2);
+                        fputs("\"/>\n", f);
                     }
                 }
-                if (p->kind == GROK_PLOT_LINES) fputs("\"/>\n", f);
+                if (p->kind == GROK_PLOT_LINES) {
+                    /* the hover markers: invisible circles at (at most GROK__MARKS evenly spaced of) the points */
+                    long stride = (p->n + GROK__MARKS - 1) / GROK__MARKS;
+                    fputs("\"/>\n", f);
+                    for (r = 0; r < p->n; r += stride) {
+                        double v = ys[r], px, py;
+                        if (!isfinite(v) || !isfinite(p->x[r]) || (p->log_y && !(v > 0))) continue;
+                        px = fr.x0 + (p->x[r] - xlo) / (xhi - xlo) * fr.w;
+                        py = fr.y0 + fr.h - ((p->log_y ? log10(v) : v) - ylo) / (yhi - ylo) * fr.h;
+                        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\" fill-opacity=\"0\" data-v=\"", px, py,
+                                grok__series_colours[k % 10]);
+                        if (p->names && p->names[k]) { grok_xml_escape(f, p->names[k]); fputs(": ", f); }
+                        fputs("x ", f);
+                        grok__put_v(f, p->x[r], p->x_names, r);
+                        grok__put_v(f, v, NULL, -1);
+                        fputs("\"/>\n", f);
+                    }
+                }
             }
             if (p->kind == GROK_PLOT_LINES && p->names && q == 0)
                 for (k = 0; k < p->n_series; k++) {
@@ -10702,7 +10970,6 @@ GROKDEF int grok_plot_write(FILE *f, const grok_plot *p)
             if (p->kind == GROK_PLOT_SCATTER && p->c) grok__cbar(f, fr.x0 + fr.w + 10, fr.y0, fr.h, cmap, lo, hi, p->clabel);
         }
     }
-    (void)cells;
     fputs("</svg>\n", f);
     if (ferror(f)) return grok__fail(GROK_ERR_IO, "grok_plot_write: write failed");
     return GROK_OK;
@@ -11006,6 +11273,276 @@ static void grok__report_lines(FILE *f, const grok__csv *c, const double *x, dou
     fputs("</figure>\n", f);
 }
 
+/* The Fourier basis' names (grok_fourier_basis_name) of Z_p: names[i] points into one allocation;
+   NULL when out of memory. */
+static const char **grok__fourier_names(int p)
+{
+    const char **nm = (const char **)GROK_MALLOC((sizeof(char *) + 16) * (size_t)p);
+    char *buf = (char *)(nm + p);
+    int i;
+    if (!nm) return NULL;
+    for (i = 0; i < p; i++) { grok_fourier_basis_name(buf + 16 * i, 16, i, p); nm[i] = buf + 16 * i; }
+    return nm;
+}
+
+/* "label i" for i = 0..n-1 (panel titles, tick names), in one allocation. */
+static const char **grok__numbered(const char *label, const int *v, int n)
+{
+    const char **nm = (const char **)GROK_MALLOC((sizeof(char *) + 32) * (size_t)(n > 0 ? n : 1));
+    char *buf = (char *)(nm + n);
+    int i;
+    if (!nm) return NULL;
+    for (i = 0; i < n; i++) { snprintf(buf + 32 * i, 32, "%s%d", label, v ? v[i] : i); nm[i] = buf + 32 * i; }
+    return nm;
+}
+
+static void grok__report_fig(FILE *f, const grok_plot *pl)
+{
+    fputs("<figure>", f);
+    grok_plot_write(f, pl);
+    fputs("</figure>\n", f);
+}
+
+/* Seed 000: the first 8 columns of U of W_E[:p] = U S V^T with their dominant-frequency fits
+   (grok_dominant_freq at the p integer points). */
+static int grok__report_svd_u(FILE *f, const float *W_E, int p, int C)
+{
+    int k = p < C ? p : C, nu = k < 8 ? k : 8, i, j, st;
+    double *A = GROK__NEW(double, (size_t)p * C + (size_t)p * k + (size_t)k + 2 * (size_t)nu * p + (size_t)p);
+    double *U, *S, *Y, *x;
+    char (*tt)[64] = (char (*)[64])GROK_MALLOC(64 * (size_t)nu);
+    const char *tp[8], *nm[2] = {"U column", "dominant-frequency fit"};
+    grok_plot pl;
+    if (!A || !tt) { GROK_FREE(A); GROK_FREE(tt); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory"); }
+    U = A + (size_t)p * C; S = U + (size_t)p * k; Y = S + k; x = Y + 2 * (size_t)nu * p;
+    for (i = 0; i < p * C; i++) A[i] = W_E[i];
+    if ((st = grok_svd(U, S, NULL, A, p, C, 0)) == GROK_OK) {
+        for (i = 0; i < p; i++) x[i] = i;
+        for (j = 0; j < nu && st == GROK_OK; j++) { /* Y (nu, 2, p): the column, the fit */
+            double amp, fr, ph;
+            for (i = 0; i < p; i++) Y[(2 * j) * p + i] = U[(long)i * k + j];
+            if ((st = grok_dominant_freq(&amp, &fr, &ph, Y + 2 * j * p, p)) != GROK_OK) break;
+            for (i = 0; i < p; i++) Y[(2 * j + 1) * p + i] = amp * cos(2 * 3.14159265358979323846 * fr * i + ph);
+            snprintf(tt[j], 64, "u%d: k=%.0f, amp %.3f, phase %.2f", j, fr * p, amp, ph);
+            tp[j] = tt[j];
+        }
+    }
+    if (st == GROK_OK) {
+        memset(&pl, 0, sizeof pl);
+        pl.kind = GROK_PLOT_LINES; pl.title = "Columns of U of W_E[:p] with their dominant-frequency fits (seed 000)";
+        pl.xlabel = "token"; pl.x = x; pl.y = Y; pl.n = p; pl.n_series = 2; pl.names = nm; pl.n_panels = nu;
+        pl.panel_cols = 4; pl.panel_titles = tp; pl.width = 330; pl.height = 240;
+        grok__report_fig(f, &pl);
+    }
+    GROK_FREE(A); GROK_FREE(tt);
+    return st;
+}
+
+/* Seed 001: the frequency x neuron norm matrix (cell 46; drawn are the frequencies that explain
+   >= 0.1 of some neuron, all when none does), its sorted maxima (cell 47), and the norms over
+   the neurons of the centred activations' 2-D spectrum with component names (cells 62-63). */
+static int grok__report_neuron_spectra(FILE *f, const float *acts, int p, int M, const char *const *fnames)
+{
+    int nf = (p - 1) / 2, nr = 0, i, j, st;
+    long n = (long)p * p;
+    double *X = GROK__NEW(double, (size_t)n * M + 2 * (size_t)nf * M + 3 * (size_t)M + (size_t)n);
+    double *nfn, *sel, *mx, *xs, *G, *fr;
+    int *fq = GROK__NEW(int, M + nf);
+    const char **kn = NULL;
+    grok_plot pl;
+    if (!X || !fq) { GROK_FREE(X); GROK_FREE(fq); return grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory"); }
+    nfn = X + (size_t)n * M; sel = nfn + (size_t)nf * M; mx = sel + (size_t)nf * M; xs = mx + M; fr = xs + M; G = fr + M;
+    if ((st = grok_neuron_freq_norm(nfn, acts, p, M)) != GROK_OK || (st = grok_neuron_freqs(fq, fr, X, acts, p, M, 0)) != GROK_OK)
+        goto done;
+    for (i = 0; i < 2 && !nr; i++) /* sel (nr, M): the rows drawn; fq + M: their frequencies */
+        for (j = 0; j < nf; j++) {
+            long q;
+            for (q = 0; q < M && !(i || nfn[(long)j * M + q] >= 0.1); q++) {}
+            if (q == M) continue;
+            memcpy(sel + (long)nr * M, nfn + (long)j * M, sizeof(double) * (size_t)M);
+            fq[M + nr++] = j + 1;
+        }
+    if (!(kn = grok__numbered("", fq + M, nr))) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory"); goto done; }
+    memset(&pl, 0, sizeof pl);
+    pl.kind = GROK_PLOT_HEATMAP; pl.title = "Neuron fraction explained by frequency (seed 001's neuron_freq_norm)";
+    pl.z = sel; pl.rows = nr; pl.cols = M; pl.cmap = GROK_CMAP_VIRIDIS; pl.xlabel = "neuron"; pl.ylabel = "frequency k";
+    pl.clabel = "fraction"; pl.y_names = kn; pl.width = 900; pl.height = nr > 20 ? 420 : 300;
+    grok__report_fig(f, &pl);
+    for (j = 0; j < M; j++) {
+        mx[j] = 0;
+        for (i = 0; i < nf; i++) if (nfn[(long)i * M + j] > mx[j]) mx[j] = nfn[(long)i * M + j];
+        xs[j] = j;
+    }
+    qsort(mx, (size_t)M, sizeof(double), grok__cmp_double);
+    memset(&pl, 0, sizeof pl);
+    pl.kind = GROK_PLOT_LINES; pl.title = "Max neuron fraction explained over frequencies, sorted (seed 001)";
+    pl.xlabel = "neuron (sorted)"; pl.ylabel = "fraction"; pl.x = xs; pl.y = mx; pl.n = M; pl.n_series = 1;
+    pl.width = 460; pl.height = 320;
+    grok__report_fig(f, &pl);
+    for (i = 0; i < n; i++) { /* G (p, p) = the norm over the neurons of the centred spectrum */
+        double s = 0;
+        for (j = 0; j < M; j++) s += X[(long)i * M + j] * X[(long)i * M + j];
+        G[i] = sqrt(s);
+    }
+    memset(&pl, 0, sizeof pl);
+    pl.kind = GROK_PLOT_HEATMAP; pl.title = "Norms of the neuron activations by 2-D Fourier component (seed 001)";
+    pl.z = G; pl.rows = p; pl.cols = p; pl.cmap = GROK_CMAP_VIRIDIS; pl.x_names = fnames; pl.y_names = fnames;
+    pl.xlabel = "Fourier component of b"; pl.ylabel = "Fourier component of a"; pl.clabel = "norm"; pl.width = 640;
+    pl.height = 600;
+    grok__report_fig(f, &pl);
+done:
+    GROK_FREE(X); GROK_FREE(fq); GROK_FREE((void *)kn);
+    return st;
+}
+
+/* Seed 004 / ARENA: W_logit in the Fourier basis with the neurons sorted by cluster (lines
+   between the clusters), W_logit's Fourier norms per cluster (seed 003's definition) and the
+   cos / sin components per key frequency. A neuron's cluster is its frequency when it explains
+   >= 0.85 of it, else -1. */
+static int grok__report_logits(FILE *f, grok_model *m, const float *acts, const int *nfreq, const double *frac,
+                               const int *kf, int nk, const char *const *fnames)
+{
+    int p = m->cfg.d_vocab_out, M = m->cfg.d_mlp, nc = 0, nsh, NC, i, j, c, r, st;
+    long n = (long)p * p;
+    double *Wf, *Z, *cn, *cc, *sc, *crop, *hl, *xs, shown = 0, tot = 0;
+    int *cl, *clusters, *order, *idx;
+    const char **cnames = NULL, **rnames = NULL, *shn[64];
+    char note[256];
+    grok_plot pl;
+    if (nk > 31) nk = 31; /* the 31 largest: 63 columns at most */
+    nsh = 1 + 2 * nk;
+    NC = M + nk + 1; /* clusters at most: the key frequencies, one per neuron, -1 */
+    Wf = GROK__NEW(double, (size_t)M * p + (size_t)M * nsh + (size_t)NC * p + 2 * (size_t)nk * n +
+                               2 * (size_t)nk * nsh * nsh + (size_t)NC + (size_t)p);
+    cl = GROK__NEW(int, 2 * (size_t)M + (size_t)NC + (size_t)nsh);
+    if (!Wf || !cl) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory"); goto done; }
+    Z = Wf + (size_t)M * p; cn = Z + (size_t)M * nsh; cc = cn + (size_t)NC * p; sc = cc + (size_t)nk * n;
+    crop = sc + (size_t)nk * n; hl = crop + 2 * (size_t)nk * nsh * nsh; xs = hl + NC;
+    clusters = cl + M; order = clusters + NC; idx = order + M;
+    for (i = 0; i < M; i++) cl[i] = frac[i] >= 0.85 ? nfreq[i] : -1;
+    for (i = 0; i < nk; i++) clusters[nc++] = kf[i]; /* key frequencies first, then any other found, then -1 */
+    for (i = 0; i < M; i++) {
+        int found = cl[i] == -1;
+        for (c = 0; c < nc && !found; c++) found = clusters[c] == cl[i];
+        if (!found) clusters[nc++] = cl[i];
+    }
+    clusters[nc++] = -1;
+    idx[0] = 0;
+    for (i = 0; i < nk; i++) { idx[1 + 2 * i] = 2 * kf[i] - 1; idx[2 + 2 * i] = 2 * kf[i]; }
+    if ((st = grok_modadd_wlogit(NULL, Wf, m)) != GROK_OK ||
+        (st = grok_wlogit_cluster_norms(cn, m, cl, clusters, nc)) != GROK_OK ||
+        (st = grok_modadd_logit_components(cc, sc, m, acts, kf, nk)) != GROK_OK)
+        goto done;
+    if (!(cnames = grok__numbered("k=", clusters, nc)) || !(rnames = grok__numbered("", NULL, M))) {
+        st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory");
+        goto done;
+    }
+    cnames[nc - 1] = "none";
+    for (j = 0; j < nsh && j < 64; j++) shn[j] = fnames[idx[j]];
+    for (c = 0, r = 0; c < nc; c++) { /* Z (M, nsh): the rows of W_logit @ F^T in cluster order, its shown columns */
+        for (i = 0; i < M; i++)
+            if (cl[i] == clusters[c]) {
+                order[r] = i;
+                for (j = 0; j < nsh; j++) Z[(long)r * nsh + j] = Wf[(long)i * p + idx[j]];
+                r++;
+            }
+        hl[c] = r - 0.5;
+    }
+    for (r = 0; r < M; r++) /* the neuron in row r */ snprintf((char *)rnames[r], 32, "%d", order[r]);
+    for (i = 0; i < M * p; i++) tot += Wf[i] * Wf[i];
+    for (i = 0; i < M * nsh; i++) shown += Z[i] * Z[i];
+    memset(&pl, 0, sizeof pl);
+    pl.kind = GROK_PLOT_HEATMAP; pl.title = "W_logit in the Fourier basis, neurons sorted by cluster (ARENA)";
+    pl.z = Z; pl.rows = M; pl.cols = nsh; pl.x_names = shn; pl.y_names = rnames; pl.hlines = hl; pl.n_hlines = nc - 1;
+    pl.xlabel = "Fourier component of the output"; pl.ylabel = "neuron (sorted by cluster)"; pl.clabel = "W_logit F^T";
+    pl.width = 560; pl.height = 640;
+    grok__report_fig(f, &pl);
+    snprintf(note, sizeof note, "Clusters from the top: key frequencies first, the always-firing / unexplained neurons "
+             "last. The columns shown (the constant and the key frequencies) hold %.1f%% of W_logit's squared norm.",
+             tot > 0 ? 100 * shown / tot : 0);
+    fputs("<p class=\"note\">", f); grok_xml_escape(f, note); fputs("</p>\n", f);
+    for (j = 0; j < p; j++) xs[j] = j;
+    memset(&pl, 0, sizeof pl);
+    pl.kind = GROK_PLOT_LINES; pl.title = "W_logit's Fourier norms per neuron cluster (seed 003)";
+    pl.xlabel = "Fourier component of the output"; pl.ylabel = "squared norm"; pl.x = xs; pl.y = cn; pl.n = p;
+    pl.n_series = nc; pl.names = cnames; pl.x_names = fnames; pl.width = 640; pl.height = 340;
+    grok__report_fig(f, &pl);
+    for (c = 0; c < 2; c++) { /* cos / sin: the components restricted to the shown rows and columns */
+        const double *src = c ? sc : cc;
+        double *dst = crop + (size_t)c * nk * nsh * nsh;
+        for (r = 0; r < nk; r++)
+            for (i = 0; i < nsh; i++)
+                for (j = 0; j < nsh; j++)
+                    dst[((long)r * nsh + i) * nsh + j] = src[(long)r * n + (long)idx[i] * p + idx[j]];
+        memset(&pl, 0, sizeof pl);
+        pl.kind = GROK_PLOT_HEATMAP;
+        pl.title = c ? "Sine components of the logits per key frequency, 2-D Fourier basis (ARENA)"
+                     : "Cosine components of the logits per key frequency, 2-D Fourier basis (ARENA)";
+        pl.z = dst; pl.rows = nsh; pl.cols = nsh; pl.n_panels = nk; pl.panel_cols = nk < 3 ? nk : 3;
+        pl.panel_titles = cnames; pl.x_names = shn; pl.y_names = shn; pl.xlabel = "component of b";
+        pl.ylabel = "component of a"; pl.width = 360; pl.height = 330;
+        grok__report_fig(f, &pl);
+    }
+    fputs("<p class=\"note\">Each panel: acts @ (W_logit F^T)[:, cos k] (or sin k) over the inputs, in the 2-D Fourier "
+          "basis, restricted to the constant and the key frequencies' components; cos(w(a+b)) shows as cos a cos b = "
+          "-sin a sin b, sin(w(a+b)) as sin a cos b = cos a sin b.</p>\n", f);
+done:
+    GROK_FREE(Wf); GROK_FREE(cl); GROK_FREE((void *)cnames); GROK_FREE((void *)rnames);
+    return st;
+}
+
+/* Seed 000: the attention of '=' onto a and onto b per head, and their 2-D spectra
+   |fftshift(fft2(grid))| (the seed draws the real and imaginary parts), over the frequencies
+   >= 0 along b only: |X(-u, -v)| = |X(u, v)| for a real grid, and the half keeps the report small. */
+static int grok__report_attention(FILE *f, const double *to_a, const double *to_b, int p, int H)
+{
+    long n = (long)p * p;
+    int g, i, j, st = GROK_OK, hc = p - p / 2; /* the columns p/2 .. p-1 of the centred spectrum */
+    double *z = GROK__NEW(double, 2 * (size_t)H * n + 2 * (size_t)n), *c, top = 0;
+    const char **tp = NULL, **cen = NULL;
+    int *fv = GROK__NEW(int, p);
+    grok_plot pl;
+    if (!z || !fv || !(tp = grok__numbered("head ", NULL, 2 * H))) {
+        st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory");
+        goto done;
+    }
+    c = z + 2 * (size_t)H * n;
+    for (g = 0; g < 2 * H; g++) { /* panel g: head g/2 onto a (g even) or b */
+        memcpy(z + g * n, (g % 2 ? to_b : to_a) + (g / 2) * n, sizeof(double) * (size_t)n);
+        snprintf((char *)tp[g], 32, "head %d onto %c", g / 2, g % 2 ? 'b' : 'a');
+    }
+    memset(&pl, 0, sizeof pl);
+    pl.kind = GROK_PLOT_HEATMAP; pl.title = "Attention of '=' onto a and onto b"; pl.z = z; pl.rows = p; pl.cols = p;
+    pl.n_panels = 2 * H; pl.panel_cols = 2; pl.panel_titles = tp; pl.cmap = GROK_CMAP_VIRIDIS; pl.vmin = 0; pl.vmax = 1;
+    pl.xlabel = "b"; pl.ylabel = "a"; pl.clabel = "attention"; pl.width = 330; pl.height = 300;
+    grok__report_fig(f, &pl);
+    for (g = 0; g < 2 * H && st == GROK_OK; g++) { /* z becomes (2H, p, hc) */
+        for (i = 0; i < n; i++) { c[2 * i] = z[g * n + i]; c[2 * i + 1] = 0; }
+        if ((st = grok_fft2(c, p, p, 0)) != GROK_OK || (st = grok_fftshift2(c, p, p)) != GROK_OK) break;
+        for (i = 0; i < p; i++)
+            for (j = 0; j < hc; j++) {
+                const double *x = c + 2 * ((long)i * p + p / 2 + j);
+                double v = hypot(x[0], x[1]);
+                z[g * (long)p * hc + (long)i * hc + j] = v;
+                if ((i != p / 2 || j != 0) && v > top) top = v;
+            }
+    }
+    if (st != GROK_OK) goto done;
+    for (i = 0; i < p; i++) fv[i] = i - p / 2;
+    if (!(cen = grok__numbered("", fv, p))) { st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory"); goto done; }
+    memset(&pl, 0, sizeof pl);
+    pl.kind = GROK_PLOT_HEATMAP; pl.title = "|2-D FFT| of the attention grids, centred (fftshift), frequencies >= 0 along b";
+    pl.z = z; pl.rows = p; pl.cols = hc; pl.n_panels = 2 * H; pl.panel_cols = 2; pl.panel_titles = tp; pl.cmap = GROK_CMAP_VIRIDIS;
+    pl.vmin = 0; pl.vmax = top > 0 ? top : 1; pl.x_names = cen + p / 2; pl.y_names = cen; pl.xlabel = "frequency along b";
+    pl.ylabel = "frequency along a"; pl.clabel = "|FFT|"; pl.width = 220; pl.height = 300;
+    grok__report_fig(f, &pl);
+    fputs("<p class=\"note\">The colour scale ends at the largest non-zero frequency; the zero frequency at the centre "
+          "(p^2 times the mean attention) is beyond it (its value is under the pointer).</p>\n", f);
+done:
+    GROK_FREE(z); GROK_FREE(fv); GROK_FREE((void *)tp); GROK_FREE((void *)cen);
+    return st;
+}
+
 GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metrics_csv, const char *title)
 {
     grok_config *cfg;
@@ -11013,7 +11550,9 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
     int p, M, H, C, nk = 0, i, k, st = GROK_OK, *kf = NULL, *nfreq = NULL;
     long N, r;
     float *acts = NULL;
-    double *to_a = NULL, *nE = NULL, *nU = NULL, *ksh = NULL, *S = NULL, *frac = NULL, *fx = NULL, *rms = NULL, *buf = NULL;
+    double *to_a = NULL, *nE = NULL, *nU = NULL, *ksh = NULL, *S = NULL, *frac = NULL, *fx = NULL, *pos = NULL, *buf = NULL;
+    double *to_b = NULL;
+    const char **fnames = NULL;
     grok__csv csv;
     FILE *f;
     if (!path || !m || !m->weights) return grok__fail(GROK_ERR_ARG, "grok_modadd_report: NULL argument or model");
@@ -11024,17 +11563,19 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
     N = (long)p * p;
     acts = (float *)GROK_MALLOC(sizeof(float) * N * M);
     to_a = (double *)GROK_MALLOC(sizeof(double) * H * N);
+    to_b = (double *)GROK_MALLOC(sizeof(double) * H * N);
+    fnames = grok__fourier_names(p);
     nE = (double *)GROK_MALLOC(sizeof(double) * 2 * p);
     nU = (double *)GROK_MALLOC(sizeof(double) * 2 * p);
     ksh = (double *)GROK_MALLOC(sizeof(double) * p);
     S = (double *)GROK_MALLOC(sizeof(double) * (p + C));
     frac = (double *)GROK_MALLOC(sizeof(double) * M);
     fx = (double *)GROK_MALLOC(sizeof(double) * (M + p + C));
-    rms = (double *)GROK_MALLOC(sizeof(double) * M);
+    pos = (double *)GROK_MALLOC(sizeof(double) * M);
     kf = (int *)GROK_MALLOC(sizeof(int) * p);
     nfreq = (int *)GROK_MALLOC(sizeof(int) * M);
     memset(&csv, 0, sizeof csv);
-    if (!acts || !to_a || !nE || !nU || !ksh || !S || !frac || !fx || !rms || !kf || !nfreq) {
+    if (!acts || !to_a || !to_b || !fnames || !nE || !nU || !ksh || !S || !frac || !fx || !pos || !kf || !nfreq) {
         st = grok__fail(GROK_ERR_NOMEM, "grok_modadd_report: out of memory");
         goto done;
     }
@@ -11044,16 +11585,14 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
         if ((st = grok_fourier_norms(nE, W_E, p, C, 0)) != GROK_OK || (st = grok_fourier_norms(nU, W_U, p, C, 1)) != GROK_OK ||
             (st = grok_key_freqs(kf, ksh, &nk, NULL, nE, p, 0.05)) != GROK_OK ||
             (st = grok_svd_truncation(S, NULL, W_E, p, C, 0)) != GROK_OK ||
-            (st = grok_modadd_run(NULL, acts, NULL, to_a, NULL, m)) != GROK_OK ||
+            (st = grok_modadd_run(NULL, acts, NULL, to_a, to_b, m)) != GROK_OK ||
             (st = grok_neuron_freqs(nfreq, frac, NULL, acts, p, M, 0)) != GROK_OK)
             goto done;
     }
-    for (i = 0; i < M; i++) {
-        double mean = 0, ss = 0;
-        for (r = 0; r < N; r++) mean += acts[r * M + i];
-        mean /= N;
-        for (r = 0; r < N; r++) ss += (acts[r * M + i] - mean) * (acts[r * M + i] - mean);
-        rms[i] = sqrt(ss / N);
+    for (i = 0; i < M; i++) { /* the fraction of the inputs where the neuron is positive */
+        long npos = 0;
+        for (r = 0; r < N; r++) npos += acts[r * M + i] > 0;
+        pos[i] = (double)npos / N;
         fx[i] = nfreq[i];
     }
     grok__csv_read(&csv, metrics_csv);
@@ -11116,13 +11655,14 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
         memset(&pl, 0, sizeof pl);
         pl.kind = GROK_PLOT_LINES; pl.title = "Norm per Fourier component (share of the non-constant norm)";
         pl.xlabel = "component (2k-1: cos k, 2k: sin k)"; pl.ylabel = "share of squared norm"; pl.x = xs; pl.y = nU;
-        pl.n = p; pl.n_series = 2; pl.names = nm; pl.width = 560; pl.height = 320;
+        pl.n = p; pl.n_series = 2; pl.names = nm; pl.x_names = fnames; pl.width = 560; pl.height = 320;
         fputs("<figure>", f); grok_plot_write(f, &pl); fputs("</figure>\n", f);
         for (i = 0; i < (p < C ? p : C); i++) xs[i] = i;
         memset(&pl, 0, sizeof pl);
         pl.kind = GROK_PLOT_LINES; pl.title = "Singular values of W_E[:p]"; pl.xlabel = "index"; pl.ylabel = "singular value";
         pl.x = xs; pl.y = S; pl.n = p < C ? p : C; pl.n_series = 1; pl.log_y = 1; pl.width = 460; pl.height = 320;
         fputs("<figure>", f); grok_plot_write(f, &pl); fputs("</figure>\n", f);
+        st = grok__report_svd_u(f, m->weights + grok_model_param(m, "embed.W_E")->offset, p, C);
         fputs("<table id=\"key-freqs\"><tr><th>key frequency k</th><th>W_E share</th><th>W_U share</th><th>neurons (frac &gt;= 0.85)</th></tr>\n", f);
         for (k = 0; k < nk; k++) {
             int cnt = 0;
@@ -11138,31 +11678,23 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
         grok_plot pl;
         memset(&pl, 0, sizeof pl);
         pl.kind = GROK_PLOT_SCATTER; pl.title = "Neuron clusters"; pl.xlabel = "frequency k that explains the neuron best";
-        pl.ylabel = "fraction explained by k"; pl.clabel = "RMS activation"; pl.x = fx; pl.y = frac; pl.c = rms; pl.n = M;
-        pl.width = 560; pl.height = 360;
+        pl.ylabel = "fraction explained by k"; pl.clabel = "fraction of inputs > 0"; pl.x = fx; pl.y = frac; pl.c = pos;
+        pl.n = M; pl.width = 560; pl.height = 360;
         fputs("<figure>", f); grok_plot_write(f, &pl); fputs("</figure>\n", f);
     }
+    if (st == GROK_OK) st = grok__report_neuron_spectra(f, acts, p, M, fnames);
+    fputs("<h2>Logits</h2>\n", f);
+    if (st == GROK_OK) st = grok__report_logits(f, m, acts, nfreq, frac, kf, nk, fnames);
 
-    fputs("<h2>Attention of '=' onto a, per head</h2>\n", f);
-    {
-        grok_plot pl;
-        char (*tt)[24] = (char (*)[24])GROK_MALLOC(24 * (size_t)H); /* "head " and any int */
-        const char **tp = (const char **)GROK_MALLOC(sizeof(char *) * H);
-        if (tt && tp) {
-            for (i = 0; i < H; i++) { snprintf(tt[i], 24, "head %d", i); tp[i] = tt[i]; }
-            memset(&pl, 0, sizeof pl);
-            pl.kind = GROK_PLOT_HEATMAP; pl.z = to_a; pl.rows = p; pl.cols = p; pl.n_panels = H; pl.panel_titles = tp;
-            pl.cmap = GROK_CMAP_VIRIDIS; pl.vmin = 0; pl.vmax = 1; pl.xlabel = "b"; pl.ylabel = "a"; pl.clabel = "attention";
-            pl.width = 330; pl.height = 300;
-            fputs("<figure>", f); grok_plot_write(f, &pl); fputs("</figure>\n", f);
-        }
-        GROK_FREE(tt); GROK_FREE((void *)tp);
-    }
+    fputs("<h2>Attention of '=' onto a and b, per head</h2>\n", f);
+    if (st == GROK_OK) st = grok__report_attention(f, to_a, to_b, p, H);
     grok_report_printf(&rep, "<p class=\"note\">Written by grok.h from the model at epoch %ld.</p>\n", m->epoch);
+    if (st != GROK_OK) rep.status = st; /* a failed analysis leaves no report */
     st = grok_report_end(&rep);
 done:
     GROK_FREE(acts); GROK_FREE(to_a); GROK_FREE(nE); GROK_FREE(nU); GROK_FREE(ksh); GROK_FREE(S); GROK_FREE(frac);
-    GROK_FREE(fx); GROK_FREE(rms); GROK_FREE(kf); GROK_FREE(nfreq); GROK_FREE(buf); GROK_FREE(csv.v);
+    GROK_FREE(fx); GROK_FREE(pos); GROK_FREE(kf); GROK_FREE(nfreq); GROK_FREE(buf); GROK_FREE(csv.v);
+    GROK_FREE(to_b); GROK_FREE((void *)fnames);
     return st;
 }
 

@@ -682,6 +682,119 @@ int main(int argc, char **argv)
     }
     printf("\nCSV files in %s/ (fourier_norms, svd_W_E, attention, neurons, cos_fit, wlogit_fourier_norms); %.1f s\n", out,
            now_s() - t0);
+    /* 6. the arrays behind the report's figures of seeds 000, 001, 003 and 004 */
+    {
+        int nu = (p < C ? p : C) < 8 ? (p < C ? p : C) : 8, kmin = p < C ? p : C, nf = (p - 1) / 2, ncl = 0;
+        double *A = (double *)malloc(sizeof(double) * ((size_t)p * C + (size_t)p * kmin + kmin + p));
+        double *cg = (double *)malloc(sizeof(double) * 2 * (size_t)N), *X = (double *)malloc(sizeof(double) * N * M);
+        double *fnorm = (double *)malloc(sizeof(double) * (size_t)nf * M), *Wf = (double *)malloc(sizeof(double) * M * p);
+        double *cn = (double *)malloc(sizeof(double) * (size_t)(nc + 1) * p);
+        double *cc = (double *)malloc(sizeof(double) * (size_t)nk * N), *sc = (double *)malloc(sizeof(double) * (size_t)nk * N);
+        int *cl = (int *)malloc(sizeof(int) * (size_t)(nc + 1)), *f0 = (int *)malloc(sizeof(int) * M);
+        double *f0frac = (double *)malloc(sizeof(double) * M);
+        char nb[32];
+        if (!A || !cg || !X || !fnorm || !Wf || !cn || !cc || !sc || !cl || !f0 || !f0frac) return die("out of memory");
+        /* columns of U of W_E[:p] and their dominant-frequency fits (seed 000) */
+        double *U = A + (size_t)p * C, *Sv = U + (size_t)p * kmin, *col = Sv + kmin;
+        for (long i = 0; i < (long)p * C; i++) A[i] = W_E[i];
+        if (grok_svd(U, Sv, NULL, A, p, C, 0) != GROK_OK) return die("SVD of W_E");
+        FILE *fu = open_csv(out, "svd_U.csv", "column,token,u,fit");
+        if ((f = open_csv(out, "svd_U_fits.csv", "column,k,freq,amplitude,phase")) && fu) {
+            for (int j = 0; j < nu; j++) {
+                double amp, fr, ph;
+                for (int i = 0; i < p; i++) col[i] = U[(long)i * kmin + j];
+                if (grok_dominant_freq(&amp, &fr, &ph, col, p) != GROK_OK) return die("dominant frequency");
+                fprintf(f, "%d,%.0f,%.9g,%.9g,%.9g\n", j, fr * p, fr, amp, ph);
+                for (int i = 0; i < p; i++)
+                    fprintf(fu, "%d,%d,%.9g,%.9g\n", j, i, col[i], amp * cos(2 * 3.14159265358979323846 * fr * i + ph));
+            }
+        }
+        if (f) fclose(f);
+        if (fu) fclose(fu);
+        /* the attention grids' spectra, fftshift(fft2(grid)) (seed 000) */
+        if ((f = open_csv(out, "attention_spectrum.csv", "head,onto,freq_a,freq_b,re,im,abs"))) {
+            for (int h = 0; h < H; h++)
+                for (int t = 0; t < 2; t++) {
+                    const double *g = (t ? to_b : to_a) + h * N;
+                    for (long r = 0; r < N; r++) { cg[2 * r] = g[r]; cg[2 * r + 1] = 0; }
+                    if (grok_fft2(cg, p, p, 0) != GROK_OK || grok_fftshift2(cg, p, p) != GROK_OK) return die("attention spectrum");
+                    for (long r = 0; r < N; r++)
+                        fprintf(f, "%d,%c,%ld,%ld,%.6g,%.6g,%.6g\n", h, t ? 'b' : 'a', r / p - p / 2, r % p - p / 2, cg[2 * r],
+                                cg[2 * r + 1], hypot(cg[2 * r], cg[2 * r + 1]));
+                }
+            fclose(f);
+        }
+        /* seed 001: neuron_freq_norm (cell 46) and the 2-D Fourier norms of the neurons (cells 62-63) */
+        if (grok_neuron_freq_norm(fnorm, acts, p, M) != GROK_OK || grok_neuron_freqs(f0, f0frac, X, acts, p, M, 0) != GROK_OK)
+            return die("neuron frequency norms");
+        if ((f = open_csv(out, "neuron_freq_norm.csv", "k,neuron,frac"))) {
+            for (int k = 1; k <= nf; k++)
+                for (int i = 0; i < M; i++) fprintf(f, "%d,%d,%.6g\n", k, i, fnorm[(long)(k - 1) * M + i]);
+            fclose(f);
+        }
+        if ((f = open_csv(out, "neuron_fourier_norms.csv", "component_a,component_b,name_a,name_b,norm"))) {
+            for (long r = 0; r < N; r++) {
+                double s = 0;
+                for (int i = 0; i < M; i++) s += X[r * M + i] * X[r * M + i];
+                grok_fourier_basis_name(name, sizeof name, (int)(r / p), p);
+                grok_fourier_basis_name(nb, sizeof nb, (int)(r % p), p);
+                fprintf(f, "%ld,%ld,%s,%s,%.6g\n", r / p, r % p, name, nb, sqrt(s));
+            }
+            fclose(f);
+        }
+        /* seed 004: W_logit in the Fourier basis by cluster, its norms per cluster (seed 003's form),
+           the cos / sin components per key frequency; the neurons' fraction of inputs > 0 */
+        for (int c = 0; c < nc; c++) cl[ncl++] = clusters[c];
+        cl[ncl++] = -1;
+        if (grok_modadd_wlogit(NULL, Wf, &m) != GROK_OK || grok_wlogit_cluster_norms(cn, &m, nfreq, cl, ncl) != GROK_OK ||
+            grok_modadd_logit_components(cc, sc, &m, acts, kf, nk) != GROK_OK)
+            return die("W_logit figures");
+        if ((f = open_csv(out, "wlogit_fourier_by_cluster.csv", "row,neuron,cluster,component,name,value"))) {
+            long row = 0;
+            for (int c = 0; c < ncl; c++)
+                for (int i = 0; i < M; i++) {
+                    if (nfreq[i] != cl[c]) continue;
+                    for (int j = 0; j < p; j++) {
+                        grok_fourier_basis_name(name, sizeof name, j, p);
+                        fprintf(f, "%ld,%d,%d,%d,%s,%.6g\n", row, i, cl[c], j, name, Wf[(long)i * p + j]);
+                    }
+                    row++;
+                }
+            fclose(f);
+        }
+        if ((f = open_csv(out, "wlogit_cluster_norms.csv", "cluster,component,name,sq_norm"))) {
+            for (int c = 0; c < ncl; c++)
+                for (int j = 0; j < p; j++) {
+                    grok_fourier_basis_name(name, sizeof name, j, p);
+                    fprintf(f, "%d,%d,%s,%.9g\n", cl[c], j, name, cn[(long)c * p + j]);
+                }
+            fclose(f);
+        }
+        if ((f = open_csv(out, "logit_components.csv", "k,direction,component_a,component_b,name_a,name_b,value"))) {
+            for (int q = 0; q < nk; q++)
+                for (int t = 0; t < 2; t++)
+                    for (long r = 0; r < N; r++) {
+                        grok_fourier_basis_name(name, sizeof name, (int)(r / p), p);
+                        grok_fourier_basis_name(nb, sizeof nb, (int)(r % p), p);
+                        fprintf(f, "%d,%s,%ld,%ld,%s,%s,%.6g\n", kf[q], t ? "sin" : "cos", r / p, r % p, name, nb,
+                                (t ? sc : cc)[q * N + r]);
+                    }
+            fclose(f);
+        }
+        if ((f = open_csv(out, "neuron_activity.csv", "neuron,cluster,frac_positive,max_freq_norm"))) {
+            for (int i = 0; i < M; i++) {
+                long pos = 0;
+                double mx = 0;
+                for (long r = 0; r < N; r++) pos += acts[r * M + i] > 0;
+                for (int k = 0; k < nf; k++) if (fnorm[(long)k * M + i] > mx) mx = fnorm[(long)k * M + i];
+                fprintf(f, "%d,%d,%.6g,%.6g\n", i, nfreq[i], (double)pos / N, mx);
+            }
+            fclose(f);
+        }
+        printf("figure CSVs in %s/ (svd_U, svd_U_fits, attention_spectrum, neuron_freq_norm, neuron_fourier_norms, "
+               "wlogit_fourier_by_cluster, wlogit_cluster_norms, logit_components, neuron_activity)\n", out);
+        free(A); free(cg); free(X); free(fnorm); free(Wf); free(cn); free(cc); free(sc); free(cl); free(f0); free(f0frac);
+    }
     { /* report.html: the plots and tables of the above, with the run's metrics.csv beside the checkpoint */
         char mpath[4096], rpath[4200];
         const char *slash = strrchr(ckpt, '/');

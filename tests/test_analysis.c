@@ -672,6 +672,115 @@ static void test_errors(void)
     printf("%-28s %d checks\n", "error paths", n_pass + n_fail - before);
 }
 
+/* ---------------------------------------------------------------- the figures' functions */
+
+static void test_figures(void)
+{
+    int before = n_pass + n_fail;
+    {   /* fftshift2 of a (2, 3) and a (3, 4) array against numpy's np.fft.fftshift / ifftshift */
+        const double s23[6] = {5, 3, 4, 2, 0, 1}, s34[12] = {10, 11, 8, 9, 2, 3, 0, 1, 6, 7, 4, 5};
+        const double i34[12] = {6, 7, 4, 5, 10, 11, 8, 9, 2, 3, 0, 1};
+        double a[24];
+        int ok = 1;
+        for (int j = 0; j < 6; j++) { a[2 * j] = j; a[2 * j + 1] = -j; }
+        CHECK(grok_fftshift2(a, 2, 3) == GROK_OK, "fftshift2: %s", grok_last_error());
+        for (int j = 0; j < 6; j++) ok &= a[2 * j] == s23[j] && a[2 * j + 1] == -s23[j];
+        for (int j = 0; j < 12; j++) { a[2 * j] = j; a[2 * j + 1] = -j; }
+        grok_fftshift2(a, 3, 4);
+        for (int j = 0; j < 12; j++) ok &= a[2 * j] == s34[j];
+        grok_ifftshift2(a, 3, 4);
+        for (int j = 0; j < 12; j++) ok &= a[2 * j] == j && a[2 * j + 1] == -j;
+        for (int j = 0; j < 12; j++) { a[2 * j] = j; a[2 * j + 1] = -j; }
+        grok_ifftshift2(a, 3, 4);
+        for (int j = 0; j < 12; j++) ok &= a[2 * j] == i34[j];
+        CHECK(ok, "fftshift2 / ifftshift2 differ from numpy");
+    }
+    {   /* neuron_freq_norm: neuron 0 = cos(w2 a) cos(w2 b) is all frequency 2, neuron 1 a mix of 1 and 3 */
+        const int p = 7, M = 3, nf = 3;
+        float acts[49 * 3];
+        double out[9], frac[3];
+        int freq[3];
+        for (int a = 0; a < p; a++)
+            for (int b = 0; b < p; b++) {
+                double w = 2 * 3.14159265358979323846 / p;
+                acts[(a * p + b) * M + 0] = (float)(cos(2 * w * a) * cos(2 * w * b));
+                acts[(a * p + b) * M + 1] = (float)(cos(w * a) + 2 * sin(3 * w * b));
+                acts[(a * p + b) * M + 2] = 1.5f;
+            }
+        CHECK(grok_neuron_freq_norm(out, acts, p, M) == GROK_OK, "neuron_freq_norm: %s", grok_last_error());
+        CHECK(fabs(out[1 * M + 0] - 1) < 1e-6 && out[0 * M + 0] < 1e-6 && out[2 * M + 0] < 1e-6, "one frequency: %g %g %g",
+              out[0], out[M], out[2 * M]);
+        CHECK(fabs(out[0 * M + 1] - 0.2) < 1e-6 && fabs(out[2 * M + 1] - 0.8) < 1e-6, "1 : 4 in squares: %g %g", out[1],
+              out[2 * M + 1]);
+        CHECK(out[2] == 0 && out[M + 2] == 0 && out[2 * M + 2] == 0, "a constant neuron gets 0");
+        grok_neuron_freqs(freq, frac, NULL, acts, p, M, 0);
+        for (int j = 0; j < M; j++) {
+            double mx = 0;
+            for (int k = 0; k < nf; k++) mx = fmax(mx, out[k * M + j]);
+            CHECK(fabs(mx - frac[j]) < 1e-12, "neuron %d: max over k %g vs grok_neuron_freqs' frac %g", j, mx, frac[j]);
+        }
+    }
+    {   /* a random modadd model: the cluster norms add up to grok_wlogit_fourier_norms^2; the logit
+           components are F (acts @ (W_logit F^T)[:, col]) F^T */
+        grok_config cfg = grok_config_modadd(7);
+        grok_model m;
+        const int p = 7, N = 49;
+        int M, freq[64], frac_ok, clusters[2] = {-1, 1}, kf[2] = {3, 1};
+        float *acts;
+        double *cn, nL[7], *Wf, *g, *ref, *cc, *sc, err = 0, e2 = 0;
+        cfg.d_mlp = 16;
+        M = cfg.d_mlp;
+        CHECK(grok_model_init(&m, &cfg, N) == GROK_OK, "model: %s", grok_last_error());
+        acts = (float *)malloc(sizeof(float) * N * M);
+        cn = (double *)malloc(sizeof(double) * 2 * p); Wf = (double *)malloc(sizeof(double) * M * p);
+        g = (double *)malloc(sizeof(double) * N); ref = (double *)malloc(sizeof(double) * N);
+        cc = (double *)malloc(sizeof(double) * 2 * N); sc = (double *)malloc(sizeof(double) * 2 * N);
+        CHECK(grok_modadd_run(NULL, acts, NULL, NULL, NULL, &m) == GROK_OK, "modadd_run: %s", grok_last_error());
+        for (int i = 0; i < M; i++) freq[i] = i % 3 == 0 ? 1 : -1;
+        CHECK(grok_wlogit_cluster_norms(cn, &m, freq, clusters, 2) == GROK_OK, "cluster norms: %s", grok_last_error());
+        grok_wlogit_fourier_norms(nL, &m);
+        for (int j = 0; j < p; j++) err = fmax(err, fabs(cn[j] + cn[p + j] - nL[j] * nL[j]) / (nL[j] * nL[j] + 1e-300));
+        CHECK(err < 1e-12, "cluster norms add up to the Fourier norms squared: %.3e", err);
+        clusters[0] = 2;
+        grok_wlogit_cluster_norms(cn, &m, freq, clusters, 1);
+        frac_ok = 1;
+        for (int j = 0; j < p; j++) frac_ok &= cn[j] == 0;
+        CHECK(frac_ok, "an empty cluster gets zeros");
+        CHECK(grok_modadd_logit_components(cc, sc, &m, acts, kf, 2) == GROK_OK, "logit components: %s", grok_last_error());
+        grok_modadd_wlogit(NULL, Wf, &m);
+        for (int f = 0; f < 2; f++)
+            for (int t = 0; t < 2; t++) {
+                int col = 2 * kf[f] - 1 + t;
+                for (int r = 0; r < N; r++) {
+                    g[r] = 0;
+                    for (int i = 0; i < M; i++) g[r] += (double)acts[r * M + i] * Wf[i * p + col];
+                }
+                grok_grids_fourier(ref, g, 1, p);
+                e2 = fmax(e2, rel_err(t ? sc + f * N : cc + f * N, ref, (size_t)N));
+            }
+        CHECK(e2 < 1e-13, "logit components vs acts @ US and grok_grids_fourier: %.3e", e2);
+        CHECK(grok_modadd_logit_components(NULL, sc, &m, acts, kf, 1) == GROK_OK, "cos_c may be NULL");
+        kf[0] = 4;
+        CHECK_ARG(grok_modadd_logit_components(cc, sc, &m, acts, kf, 1), "grok_modadd_logit_components");
+        CHECK_ARG(grok_modadd_logit_components(NULL, NULL, &m, acts, kf, 1), "grok_modadd_logit_components");
+        CHECK_ARG(grok_wlogit_cluster_norms(cn, &m, freq, clusters, 0), "grok_wlogit_cluster_norms");
+        CHECK_ARG(grok_wlogit_cluster_norms(cn, &m, NULL, clusters, 1), "grok_wlogit_cluster_norms");
+        free(acts); free(cn); free(Wf); free(g); free(ref); free(cc); free(sc);
+        grok_model_free(&m);
+    }
+    {
+        double d[8] = {0};
+        float f[8] = {0};
+        CHECK_ARG(grok_fftshift2(NULL, 2, 2), "grok_fftshift2");
+        CHECK_ARG(grok_fftshift2(d, 0, 2), "grok_fftshift2");
+        CHECK_ARG(grok_ifftshift2(d, 2, -1), "grok_ifftshift2");
+        CHECK_ARG(grok_neuron_freq_norm(NULL, f, 3, 1), "grok_neuron_freq_norm");
+        CHECK_ARG(grok_neuron_freq_norm(d, f, 2, 1), "grok_neuron_freq_norm");
+        CHECK_ARG(grok_neuron_freq_norm(d, f, 3, 0), "grok_neuron_freq_norm");
+    }
+    printf("%-28s %d checks\n", "figures", n_pass + n_fail - before);
+}
+
 int main(void)
 {
     test_dft_direct();
@@ -682,6 +791,7 @@ int main(void)
     test_svd();
     test_lstsq();
     test_errors();
+    test_figures();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }

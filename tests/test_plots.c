@@ -1,7 +1,9 @@
 /* test_plots - grok.h's SVG plots: each kind is written to /tmp and read back; the test checks
    that the file is well-formed (every tag closed, in order), counts the <rect>, <path> and
    <circle> elements, the colours at known values (RdBu: 0 white, the ends #053061 / #67001f;
-   NaN grey), escaping, and that bad arguments fail with a message. The same for the phase
+   NaN grey), escaping, the hover data (a data-v per cell, point and line point, with names
+   or indices), names on the axes (thinned to fit), horizontal lines across heatmaps, and
+   that bad arguments fail with a message. The same for the phase
    diagram (both colourings), and the phase rule of grok_phase_classify case by case.
    The last line is "N passed, N failed"; the exit status is nonzero when anything failed. */
 #define GROK_IMPLEMENTATION
@@ -153,6 +155,67 @@ int main(void)
             free(s);
         }
     }
+    { /* hover data (data-v), names on the axes, horizontal lines */
+        double z[12] = {-2, 0, 2, NAN, 1, -1, 1, 2, 3, 4, 5, 6}, hl[2] = {0.5, 7};
+        const char *xn[3] = {"Const", "cos 1", "sin 1"}, *yn[2] = {"a", "b <c>"};
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_HEATMAP; p.z = z; p.rows = 2; p.cols = 3; p.n_panels = 2; p.x_names = xn; p.y_names = yn;
+        p.hlines = hl; p.n_hlines = 2;
+        st = grok_plot_save("/tmp/grok_test_names.svg", &p);
+        s = slurp("/tmp/grok_test_names.svg");
+        CHECK(st == GROK_OK && s && well_formed(s), "named heatmap: %s", grok_last_error());
+        if (s) {
+            CHECK(count(s, "data-v=") == 12, "one data-v per cell: %d", count(s, "data-v="));
+            CHECK(strstr(s, "data-v=\"a,cos 1: 0\"") && strstr(s, "data-v=\"b &lt;c&gt;,Const: NaN\""),
+                  "data-v holds the row and column names and the value");
+            CHECK(count(s, ">sin 1</text>") == 2 && count(s, ">b &lt;c&gt;</text>") == 2, "names on both axes, per panel");
+            CHECK(count(s, "<path d=\"M") == 2, "one hline per panel inside the rows (7 is outside): %d",
+                  count(s, "<path d=\"M"));
+            free(s);
+        }
+        p.x_names = NULL; p.y_names = NULL; p.n_hlines = 0; p.n_panels = 1;
+        st = grok_plot_save("/tmp/grok_test_names.svg", &p);
+        s = slurp("/tmp/grok_test_names.svg");
+        CHECK(st == GROK_OK && s && strstr(s, "data-v=\"1,2: -1\"") && !strstr(s, "<path"), "indices without names: %s",
+              s ? "" : grok_last_error());
+        free(s);
+    }
+    { /* names thinned to fit: 100 columns */
+        double z[100];
+        char nb[100][8];
+        const char *xn[100];
+        int i, n;
+        for (i = 0; i < 100; i++) { z[i] = i; snprintf(nb[i], 8, "c%d", i); xn[i] = nb[i]; }
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_HEATMAP; p.z = z; p.rows = 1; p.cols = 100; p.x_names = xn;
+        st = grok_plot_save("/tmp/grok_test_thin.svg", &p);
+        s = slurp("/tmp/grok_test_thin.svg");
+        n = s ? count(s, "\">c") : 0;
+        CHECK(st == GROK_OK && s && n >= 3 && n <= 25 && strstr(s, ">c0</text>"), "thinned names: %d labels", n);
+        free(s);
+    }
+    { /* lines: an invisible marker per point with series, x (its name) and y; scatter: x, y, c */
+        double x[5] = {0, 1, 2, 3, 4}, y[10] = {1, 0.1, NAN, 0.001, 1e-4, 2, 1, 0.5, 0.2, -1};
+        double c[3] = {0, 1, 2};
+        const char *names[2] = {"train", "test"}, *xn[5] = {"a", "b", "c", "d", "e"};
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_LINES; p.x = x; p.y = y; p.n = 5; p.n_series = 2; p.names = names; p.log_y = 1; p.x_names = xn;
+        st = grok_plot_save("/tmp/grok_test_marks.svg", &p);
+        s = slurp("/tmp/grok_test_marks.svg");
+        CHECK(st == GROK_OK && s && well_formed(s), "line markers: %s", grok_last_error());
+        if (s) {
+            CHECK(count(s, "data-v=\"train: ") == 4 && count(s, "data-v=\"test: ") == 4, "a marker per drawn point: %d + %d",
+                  count(s, "data-v=\"train: "), count(s, "data-v=\"test: "));
+            CHECK(strstr(s, "data-v=\"train: x d, y 0.001\"") && strstr(s, ">c</text>"), "marker text and x names");
+            free(s);
+        }
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_SCATTER; p.x = x; p.y = y + 5; p.c = c; p.n = 3;
+        st = grok_plot_save("/tmp/grok_test_marks.svg", &p);
+        s = slurp("/tmp/grok_test_marks.svg");
+        CHECK(st == GROK_OK && s && count(s, "data-v=") == 3 && strstr(s, "data-v=\"x 1, y 1, c 1\""), "scatter data-v");
+        free(s);
+    }
     { /* the phase rule: each phase, the delay boundary, failed runs */
         CHECK(grok_phase_classify(-1, -1, 0.5, 0.1, 0) == GROK_PHASE_CONFUSION, "train never fitted: confusion");
         CHECK(grok_phase_classify(300, -1, 0.995, 0.4, 0) == GROK_PHASE_MEMORISATION, "fitted, test < 99%%: memorisation");
@@ -242,7 +305,11 @@ int main(void)
         CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG, "width 5");
         p.width = 0; p.n_vlines = 1;
         CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG, "vlines NULL");
-        p.n_vlines = 0; p.cmap = (grok_cmap)7;
+        p.n_vlines = 0; p.n_hlines = 1;
+        CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG && strstr(grok_last_error(), "n_hlines"), "hlines NULL");
+        p.hlines = z; p.kind = GROK_PLOT_LINES; p.x = z; p.y = z; p.n = 1; p.n_series = 1;
+        CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG && strstr(grok_last_error(), "n_hlines"), "hlines on lines");
+        p.kind = GROK_PLOT_HEATMAP; p.n_hlines = 0; p.cmap = (grok_cmap)7;
         CHECK(grok_plot_write(stdout, &p) == GROK_ERR_ARG, "cmap 7");
         p.cmap = GROK_CMAP_DEFAULT;
         CHECK(grok_plot_write(NULL, &p) == GROK_ERR_ARG, "NULL file");
