@@ -9,7 +9,9 @@
 #    unless --force; --resume refuses flags that differ from the run's, naming the flag; a run
 #    killed with SIGKILL at random moments and resumed until done ends with the bytes of an
 #    uninterrupted one (latest.grok, model.safetensors, metrics.csv but its seconds column, the
-#    summary but its seconds, the milestones included).
+#    summary but its seconds, the milestones included). digits records run.args, keeps its
+#    checkpoints with --history (removed by --force, refused without it) and writes its report
+#    again from the run with --report-only, byte for byte.
 # 3. Outputs only from a good state: after a failed training (a NaN, a file that cannot be
 #    written) the final files are not written, the program says which it kept, and "outputs:"
 #    names only files that exist.
@@ -163,6 +165,31 @@ check "digits: a short run exits 0 and writes its four files" \
 refused "digits into a directory that holds a run: refused" "already holds a run.*--force" $D --steps 20 --out "$T/digits"
 run $D --steps 20 --out "$T/digits" --force
 check "digits --force: exit 0" "[ $st -eq 0 ]"
+check "digits: run.args records the run's flags; latest.grok and report.html written" \
+    "grep -qx 'program digits' '$T/digits/run.args' && grep -qx -- '--digits 2' '$T/digits/run.args' &&
+     grep -qx -- '--d-model 8' '$T/digits/run.args' && [ -f '$T/digits/latest.grok' ] && [ -f '$T/digits/report.html' ]"
+refused "digits --ckpt-every 0: refused" "ckpt-every '0'.*1\.\.1000000000" $D --ckpt-every 0 --out "$T/dg"
+refused "digits --ckpt-every 5x: refused" "ckpt-every '5x'" $D --ckpt-every 5x --out "$T/dg"
+refused "digits --history 3: refused, the flag takes no value" "bad option 3" $D --history 3 --out "$T/dg"
+run $D --steps 20 --every 5 --ckpt-every 8 --history --out "$T/dg_hist"
+check "digits --history: ckpt_0, _8, _16 and _20 (the end) kept, weights only (smaller than latest.grok)" \
+    "[ $st -eq 0 ] && [ \$(ls '$T/dg_hist' | grep -c '^ckpt_[0-9]*\.grok\$') -eq 4 ] && [ -f '$T/dg_hist/ckpt_0.grok' ] &&
+     [ -f '$T/dg_hist/ckpt_8.grok' ] && [ -f '$T/dg_hist/ckpt_16.grok' ] && [ -f '$T/dg_hist/ckpt_20.grok' ] &&
+     [ \$(wc -c < '$T/dg_hist/ckpt_20.grok') -lt \$(wc -c < '$T/dg_hist/latest.grok') ]"
+mkdir -p "$T/dg_ckpts"
+cp "$T/dg_hist/ckpt_8.grok" "$T/dg_ckpts/"
+refused "digits into a directory that holds only a run's checkpoints: refused" "checkpoints.*--force" $D --steps 20 --out "$T/dg_ckpts"
+cp "$T/dg_hist/report.html" "$T/dg_report.html"
+rm "$T/dg_hist/report.html"
+run ./examples/digits --report-only --out "$T/dg_hist"
+check "digits --report-only: report.html again from the run in OUT, the bytes the run wrote" \
+    "[ $st -eq 0 ] && cmp -s '$T/dg_report.html' '$T/dg_hist/report.html'"
+refused "digits --report-only --steps 5: refused" "give only --out and --threads, not --steps" \
+    ./examples/digits --report-only --steps 5 --out "$T/dg_hist"
+refused "digits --report-only without a run: refused" "no run to report" ./examples/digits --report-only --out "$T/none"
+refused "digits --report-only on a modadd run: refused" "not a run of digits" ./examples/digits --report-only --out "$T/e15"
+run $D --steps 20 --out "$T/dg_hist" --force
+check "digits --force: the old run's checkpoints removed" "[ $st -eq 0 ] && ! ls '$T/dg_hist' | grep -q '^ckpt_'"
 G="./examples/groups --n 5 --epochs 20 --threads 1 --model mlp"
 run $G --out "$T/groups"
 check "groups: a short run exits 0" "[ $st -eq 0 ] && [ -f '$T/groups/mlp/latest.safetensors' ]"
@@ -194,7 +221,8 @@ if [ -w /dev/full ]; then # summary.json's temporary file on a full device: the 
 else
     echo "skip /dev/full: not writable here"
 fi
-(trap '' XFSZ; ulimit -f 2; exec $D --steps 200 --every 1 --out "$T/digits_full") > "$T/out" 2> "$T/err" # files of 1 KiB at most
+# files of 14.5 KiB at most: latest.grok (13.9 KiB) fits, losses.csv (about 30 KiB) does not
+(trap '' XFSZ; ulimit -f 29; exec $D --steps 200 --every 1 --out "$T/digits_full") > "$T/out" 2> "$T/err"
 st=$?
 check "digits whose losses.csv cannot be written (ulimit -f): exit 1, no plots, kept files named" \
     "[ $st -eq 1 ] && [ ! -e '$T/digits_full/tokens.svg' ] && grep -q 'writing .*losses.csv failed' '$T/err' && grep -q 'kept' '$T/err'"
