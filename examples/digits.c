@@ -21,7 +21,6 @@
    OUT/losses.csv, without training. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
-#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,37 +170,6 @@ static int save_plot(const char *out, const char *file, const char *title, const
 }
 
 /* ---- checkpoints */
-
-/* Whether name is one of --history's checkpoints, ckpt_STEP.grok. */
-static int is_history(const char *name)
-{
-    size_t k;
-    if (strncmp(name, "ckpt_", 5)) return 0;
-    k = strspn(name + 5, "0123456789");
-    return k > 0 && !strcmp(name + 5 + k, ".grok");
-}
-
-/* Counts the --history checkpoints in out, removing them with remove_them; -1 after a message. */
-static long history_files(const char *out, int remove_them)
-{
-    DIR *dir = opendir(out);
-    struct dirent *e;
-    char path[4096];
-    long count = 0;
-    if (!dir) { fprintf(stderr, "digits: cannot read %s: %s\n", out, strerror(errno)); return -1; }
-    while ((e = readdir(dir)) != NULL)
-        if (is_history(e->d_name)) {
-            snprintf(path, sizeof path, "%s/%s", out, e->d_name);
-            if (remove_them && remove(path) != 0) {
-                fprintf(stderr, "digits: cannot remove %s: %s\n", path, strerror(errno));
-                closedir(dir);
-                return -1;
-            }
-            count++;
-        }
-    closedir(dir);
-    return count;
-}
 
 /* With latest, OUT/latest.grok with the AdamW state; with history, OUT/ckpt_STEP.grok of the
    weights. */
@@ -576,7 +544,7 @@ int main(int argc, char **argv)
 {
     int n = 5, B = 64, ln = 0, fixed = 0, threads = 0, d_model = 512, force = 0, history = 0, report = 0, outputs_ok = 1, i, j,
         c, d, st = GROK_OK;
-    long steps = 3000, every = 10, ckpt_every = 50, step, rows, old_ckpts;
+    long steps = 3000, every = 10, ckpt_every = 50, step, rows;
     unsigned long long seed = 129000;
     const char *out = "runs/digits";
     opt options[] = {
@@ -640,14 +608,8 @@ int main(int argc, char **argv)
     cv.cap = (int)rows;
     if (threads) grok_threads_set(threads);
     run.prog = "digits"; run.out = out; run.files = run_files; run.finals = final_files;
-    run.history = run.history_ext = NULL;
+    run.history = "ckpt_"; run.history_ext = ".grok"; /* --force removes them with the rest */
     if ((i = run_start(&run, force, 0)) >= 0) return i;
-    if ((old_ckpts = history_files(out, force)) < 0) return 1; /* --force removes them */
-    if (old_ckpts > 0 && !force) { /* a run's checkpoints, without its other files */
-        fprintf(stderr, "digits: %s already holds a run's checkpoints (ckpt_STEP.grok); --force starts over, removing them\n",
-                out);
-        return 2;
-    }
     if ((i = run_args_save(&run, options, OPT_COUNT(options))) >= 0) return i;
 
     cfg = grok_digits_config(n, ln);

@@ -178,7 +178,7 @@ check "digits --history: ckpt_0, _8, _16 and _20 (the end) kept, weights only (s
      [ \$(wc -c < '$T/dg_hist/ckpt_20.grok') -lt \$(wc -c < '$T/dg_hist/latest.grok') ]"
 mkdir -p "$T/dg_ckpts"
 cp "$T/dg_hist/ckpt_8.grok" "$T/dg_ckpts/"
-refused "digits into a directory that holds only a run's checkpoints: refused" "checkpoints.*--force" $D --steps 20 --out "$T/dg_ckpts"
+refused "digits into a directory that holds only a run's checkpoints: refused" "already holds a run.*ckpt_8.grok.*--force" $D --steps 20 --out "$T/dg_ckpts"
 cp "$T/dg_hist/report.html" "$T/dg_report.html"
 rm "$T/dg_hist/report.html"
 run ./examples/digits --report-only --out "$T/dg_hist"
