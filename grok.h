@@ -722,6 +722,19 @@ GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path);
    format "grok.h", model ("BilinearNet" / "OneLayerMLP"), n, embed_dim, hidden_dim, seed, step,
    epoch. */
 GROKDEF int grok_net_save_safetensors(const grok_net *net, const char *path, const float *buffer);
+/* Loads a net's weights from a safetensors file written by grok_net_save_safetensors or by
+   safetensors.torch.save_file(model.state_dict(), path) of seed 003's OneLayerMLP / BilinearNet:
+   tensors W_E_a (n, E), W_E_b (n, E), W (2E, Hd) (MLP only) and W_U (Hd, n) or (E, n), dtype F32
+   or F64 (converted to float). Strict: the file's kind (MLP when W is present, else bilinear)
+   and every shape must be the net's, and a tensor of any other name is an error (the seed's
+   state dicts hold only these), as is a __metadata__ "model" that contradicts W. A failed load
+   (GROK_ERR_FORMAT with a message) leaves the net unchanged; optimizer state, step and epoch
+   are not touched. */
+GROKDEF int grok_net_load_safetensors(grok_net *net, const char *path);
+/* The config of such a file: kind from W's presence, n, embed_dim, hidden_dim (0 for bilinear)
+   from the shapes, checked against each other as strictly as the loader does; seed from
+   __metadata__ when it has one, else 0. */
+GROKDEF int grok_net_safetensors_config(grok_net_config *cfg, const char *path);
 
 /* A notebook's exact split of modular addition: row index i = a*p + b (a-major, the seeds'
    dataset order) of the sequence (a, b, '=' = p) with label (a+b) mod p. train gets the rows
@@ -960,6 +973,61 @@ GROKDEF int grok_net_fourier_norms(double *norms_a, double *norms_b, double *nor
    activations; seed 003 does not centre, so its fractions include the constant term). acts
    (k*k, M) may be NULL. */
 GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net *net, int k, double min_frac);
+/* ---- Seed 003's Fourier analysis over the whole group (its Group.compute_fourier_basis, the
+   embedding / unembedding norms of cells 53-54, fft2d of cell 33 and the neuron clusters of
+   cell 58), beside the rotation-subgroup analysis above. The difference: seed 003 indexes the
+   `order` elements 0..order-1 as if they were Z_order and takes cos / sin (2 pi i x / order) over
+   all of them. For C_n that is the real Fourier basis of C_n. For D_n (order 2n, element x =
+   r^k s^t = k + t n) those functions are not characters of D_n: the reflections get the angles
+   of the rotations n + k. The even rows i = 2j happen to be matrix coefficients of the 2-D
+   irreducible representation rho_j (r^k -> rotation by 2 pi j k / n, s -> diag(1, -1)): cos 2j =
+   rho_j[0][0], sin 2j = rho_j[1][0]; the odd rows are not (half-integer frequencies over the
+   rotations, their sign flipped on the reflections). The basis has 2n - 1 rows for 2n elements
+   (the alternating cos n row is never added), so it spans a strict subspace and is not the
+   group's Fourier transform. grok_net_fourier_norms / grok_net_neuron_freqs work on the
+   rotation subgroup Z_n, where cos / sin are characters, and centre the neurons (seed 004);
+   these follow the notebook as it computes. C_n and D_n only (the notebook defines no S_n). */
+
+/* Seed 003's compute_fourier_basis: F (R, order), R = *n_rows = 1 + 2 (fourier_order - 1) with
+   fourier_order = n//2 + 1 for C_n, n for D_n. Row 0 "Const" = 1/sqrt(order); rows 2i-1, 2i =
+   cos, sin (2 pi i x / order) for i = 1..fourier_order-1, each divided by its own norm. So C_n
+   with odd n gives n rows (an orthonormal basis), C_n with even n gives n + 1 rows of which row n
+   ("sin n/2", sin(pi x)) is zero in exact arithmetic: the notebook divides float32 round-off
+   by its norm there (a unit row of noise, or NaN); here that row is left all zero. D_n gives
+   2n - 1 orthonormal rows. F may be NULL to get only *n_rows; otherwise it holds R * order
+   doubles. */
+GROKDEF int grok_group_fourier_basis(double *F, int *n_rows, const grok_group *g);
+/* The notebook's name of row k of that basis into buf (size n): "Const", "cos i", "sin i".
+   GROK_ERR_ARG if buf is too small (it then holds a prefix) or k is not a row. */
+GROKDEF int grok_group_fourier_name(char *buf, size_t n, int k, const grok_group *g);
+/* Seed 003 cells 53-54 on a net of the group (net->cfg.n == g->order), F from
+   grok_group_fourier_basis: norms_a, norms_b (R) = (W_E_a.T @ F.T).pow(2).sum(0) and the same of
+   W_E_b (each row's squared norm of F @ W_E), norms_u (R) = (W_U @ F.T).pow(2).sum(0), W_U (M,
+   order) with M = hidden_dim (MLP) or embed_dim (bilinear). Any output may be NULL. */
+GROKDEF int grok_net_group_fourier_norms(double *norms_a, double *norms_b, double *norms_u, const grok_net *net,
+                                         const grok_group *g);
+/* Seed 003 cell 58: runs the net on all order^2 pairs (a-major: row a*order + b) through the
+   cache; the neurons A (order, order, M) are hidden (MLP, M = hidden_dim) or product (bilinear,
+   M = embed_dim), NOT centred; X = fft2d(A) (R, R, M), X[f, h, j] = sum_{a,b} F[f,a] F[h,b]
+   A[a,b,j]. For each neuron j and each candidate i = 1..R//2 - 1 (the notebook's
+   range(1, fourier_basis.shape[0]//2): the last frequency, (n-1)/2 for odd C_n, n/2 (the zero
+   sin row) for even C_n and n-1 for D_n, is not a candidate) frac_i = sum of X^2 over the nine terms rows/columns {0, 2i-1, 2i} (const,
+   linear and quadratic terms, X[0,0] included) / sum of X^2 over the whole (R, R) spectrum;
+   freq[j] = the i of the largest frac_i (the first on a tie: a strict > from best = -1), frac[j]
+   = that frac. There is no threshold on frac (seed 004's 0.85 is grok_neuron_freqs' min_frac):
+   every neuron joins the cluster of its best frequency (the notebook's np.unique). A neuron that
+   never fires has 0/0 = NaN everywhere, which never beats -1: it keeps the notebook's initial
+   values freq -1, frac -1. acts_fourier (R, R, M) and acts (order^2, M) may be NULL. */
+GROKDEF int grok_net_group_neuron_freqs(int *freq, double *frac, double *acts_fourier, float *acts, grok_net *net,
+                                        const grok_group *g);
+/* Seed 003 cell 59: the logits (order^2, order) as (order, order, order), a-major, in the 2-D
+   Fourier basis: fourier_logits (R, R, order) = fft2d(logits) (may be NULL) and mean_sq (R, R) =
+   fourier_logits.pow(2).mean(2), the map imshow_fourier draws ("Average Norm of Fourier
+   Components of Logits": row f = a's component, column h = b's, both named by
+   grok_group_fourier_name). mean_sq may be NULL. The notebook computes in float32 on the GPU;
+   everything here is double from the float32 weights and activations. */
+GROKDEF int grok_net_group_fourier_logits(double *mean_sq, double *fourier_logits, grok_net *net,
+                                          const grok_group *g);
 /* The progress measures of grok_train_opts.progress_measures for the model as it is now:
    out (5) = restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights; train is
    the training split (for the excluded loss), test the rest (may be NULL): their labels are the
@@ -8062,6 +8130,98 @@ done:
     return s;
 }
 
+/* ---- seed 003's nets */
+
+/* The config of the net whose state dict st holds (path for messages), every shape checked. */
+static int grok__net_st_config(grok_net_config *cfg, const grok_safetensors *st, const char *path)
+{
+    static const char *const names[4] = {"W_E_a", "W_E_b", "W", "W_U"};
+    const grok_array *a[4];
+    const char *v;
+    int64_t want[4][2];
+    int i, mlp;
+    memset(cfg, 0, sizeof *cfg);
+    for (i = 0; i < 4; i++) a[i] = grok_safetensors_get(st, names[i]);
+    for (i = 0; i < st->n; i++)
+        if (strcmp(st->arrays[i].name, "W_E_a") && strcmp(st->arrays[i].name, "W_E_b") &&
+            strcmp(st->arrays[i].name, "W") && strcmp(st->arrays[i].name, "W_U"))
+            return grok__fail(GROK_ERR_FORMAT, "%s: tensor %.60s is not one of seed 003's W_E_a, W_E_b, W, W_U", path,
+                              st->arrays[i].name);
+    mlp = a[2] != NULL;
+    for (i = 0; i < 4; i++) {
+        if (i == 2 && !mlp) continue;
+        if (!a[i]) return grok__fail(GROK_ERR_FORMAT, "%s: no tensor %s (%s)", path, names[i], mlp ? "OneLayerMLP" : "BilinearNet");
+        if (a[i]->ndim != 2 || a[i]->shape[0] < 1 || a[i]->shape[1] < 1 || a[i]->shape[0] > INT32_MAX / 2 ||
+            a[i]->shape[1] > INT32_MAX / 2)
+            return grok__fail(GROK_ERR_FORMAT, "%s: %s is not a non-empty matrix of int-sized dimensions", path, names[i]);
+        if (a[i]->dtype != GROK_DT_F32 && a[i]->dtype != GROK_DT_F64)
+            return grok__fail(GROK_ERR_FORMAT, "%s: %s has dtype %s, want F32 or F64", path, names[i], grok_dtype_name(a[i]->dtype));
+    }
+    if ((v = grok_safetensors_meta(st, "model")) != NULL && strcmp(v, mlp ? "OneLayerMLP" : "BilinearNet") != 0)
+        return grok__fail(GROK_ERR_FORMAT, "%s: __metadata__ model \"%.20s\", but W is %s", path, v, mlp ? "present" : "absent");
+    cfg->kind = mlp ? GROK_NET_MLP : GROK_NET_BILINEAR;
+    cfg->n = (int)a[0]->shape[0];
+    cfg->embed_dim = (int)a[0]->shape[1];
+    cfg->hidden_dim = mlp ? (int)a[2]->shape[1] : 0;
+    want[0][0] = want[1][0] = cfg->n; want[0][1] = want[1][1] = cfg->embed_dim;
+    want[2][0] = 2 * (int64_t)cfg->embed_dim; want[2][1] = cfg->hidden_dim;
+    want[3][0] = mlp ? cfg->hidden_dim : cfg->embed_dim; want[3][1] = cfg->n;
+    for (i = 1; i < 4; i++)
+        if (a[i] && (a[i]->shape[0] != want[i][0] || a[i]->shape[1] != want[i][1]))
+            return grok__fail(GROK_ERR_FORMAT, "%s: %s has shape (%lld, %lld), W_E_a (%d, %d) makes it (%lld, %lld)", path,
+                              names[i], (long long)a[i]->shape[0], (long long)a[i]->shape[1], cfg->n, cfg->embed_dim,
+                              (long long)want[i][0], (long long)want[i][1]);
+    if ((v = grok_safetensors_meta(st, "seed")) != NULL) {
+        char *end;
+        unsigned long long u = strtoull(v, &end, 10);
+        if (*v && *end == '\0') cfg->seed = (uint64_t)u;
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_safetensors_config(grok_net_config *cfg, const char *path)
+{
+    grok_safetensors st;
+    int s;
+    if (!cfg || !path) return grok__fail(GROK_ERR_ARG, "grok_net_safetensors_config: NULL argument");
+    memset(cfg, 0, sizeof *cfg);
+    if ((s = grok_safetensors_load(&st, path)) != GROK_OK) return s;
+    s = grok__net_st_config(cfg, &st, path);
+    grok_safetensors_free(&st);
+    return s;
+}
+
+GROKDEF int grok_net_load_safetensors(grok_net *net, const char *path)
+{
+    grok_safetensors st;
+    grok_net_config fc;
+    float *staging = NULL;
+    int s, i;
+    if (!net || !net->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_net_load_safetensors: NULL argument");
+    if ((s = grok_safetensors_load(&st, path)) != GROK_OK) return s;
+    if ((s = grok__net_st_config(&fc, &st, path)) != GROK_OK) goto done;
+    if (fc.kind != net->cfg.kind || fc.n != net->cfg.n || fc.embed_dim != net->cfg.embed_dim ||
+        (fc.kind == GROK_NET_MLP && fc.hidden_dim != net->cfg.hidden_dim)) {
+        s = grok__fail(GROK_ERR_FORMAT, "%s: holds a %s with n %d, embed_dim %d, hidden_dim %d; the net is a %s with %d, %d, %d",
+                       path, fc.kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet", fc.n, fc.embed_dim, fc.hidden_dim,
+                       net->cfg.kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet", net->cfg.n, net->cfg.embed_dim,
+                       net->cfg.kind == GROK_NET_MLP ? net->cfg.hidden_dim : 0);
+        goto done;
+    }
+    staging = GROK__NEW(float, net->num_parameters);
+    if (!staging) { s = grok__fail(GROK_ERR_NOMEM, "grok_net_load_safetensors"); goto done; }
+    memcpy(staging, net->weights, sizeof(float) * net->num_parameters); /* the padding between tensors */
+    for (i = 0; i < net->n_params && s == GROK_OK; i++) {
+        const grok_param *p = &net->params[i];
+        s = grok_array_to_f32(staging + p->offset, (int64_t)p->numel, grok_safetensors_get(&st, p->name));
+    }
+    if (s == GROK_OK) memcpy(net->weights, staging, sizeof(float) * net->num_parameters);
+done:
+    GROK_FREE(staging);
+    grok_safetensors_free(&st);
+    return s;
+}
+
 /* ---- data splits from files */
 
 GROKDEF int grok_task_modadd_from_indices(grok_data *train, grok_data *test, int p,
@@ -10309,6 +10469,220 @@ GROKDEF int grok_net_neuron_freqs(int *freq, double *frac, float *acts, grok_net
     st = grok_neuron_freqs(freq, frac, NULL, t->data, k, M, min_frac);
     if (st == GROK_OK && acts) memcpy(acts, t->data, sizeof(float) * (size_t)k * k * M);
     grok_cache_free(&c);
+    return st;
+}
+
+/* ---- seed 003's Fourier analysis over the whole group */
+
+/* The notebook's fourier_order (n//2 + 1 for C_n, n for D_n) and R = 1 + 2 (fourier_order - 1)
+   rows, or GROK_ERR_ARG naming fn. */
+static int grok__group_fourier_rows(int *R, const grok_group *g, const char *fn)
+{
+    int fo;
+    if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "%s: NULL or uninitialised group", fn);
+    if (g->kind == GROK_GROUP_CYCLIC) fo = g->index / 2 + 1;
+    else if (g->kind == GROK_GROUP_DIHEDRAL) fo = g->index;
+    else return grok__fail(GROK_ERR_ARG, "%s: %s: seed 003's Fourier basis is defined for C_n and D_n only", fn, g->name);
+    if (g->order < 1 || g->order > GROK_GROUP_MAX_ORDER) return grok__fail(GROK_ERR_ARG, "%s: order %d", fn, g->order);
+    *R = 1 + 2 * (fo - 1);
+    return GROK_OK;
+}
+
+GROKDEF int grok_group_fourier_basis(double *F, int *n_rows, const grok_group *g)
+{
+    int R, N, st;
+    if (!n_rows) return grok__fail(GROK_ERR_ARG, "grok_group_fourier_basis: n_rows is NULL");
+    if ((st = grok__group_fourier_rows(&R, g, "grok_group_fourier_basis")) != GROK_OK) return st;
+    *n_rows = R;
+    if (!F) return GROK_OK;
+    N = g->order;
+    for (int x = 0; x < N; x++) F[x] = 1.0 / sqrt((double)N);
+    for (int i = 1; 2 * i < R; i++) {
+        double *c = F + (long)(2 * i - 1) * N, *s = c + N, nc = 0, ns = 0;
+        for (int x = 0; x < N; x++) { /* cos, sin (2 pi i x / N), the angle reduced in integers: */
+            grok__sincos2pi((int64_t)x * i % N, N, c + x, s + x); /* sin(pi x) comes out exactly 0 */
+            nc += c[x] * c[x]; ns += s[x] * s[x];
+        }
+        nc = sqrt(nc); ns = sqrt(ns);
+        for (int x = 0; x < N; x++) {
+            c[x] /= nc;
+            if (ns > 0) s[x] /= ns; /* the zero row of even C_n stays zero */
+        }
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_group_fourier_name(char *buf, size_t n, int k, const grok_group *g)
+{
+    int R, st, len;
+    if (!buf || n < 1) return grok__fail(GROK_ERR_ARG, "grok_group_fourier_name: buf is NULL or empty");
+    buf[0] = 0;
+    if ((st = grok__group_fourier_rows(&R, g, "grok_group_fourier_name")) != GROK_OK) return st;
+    if (k < 0 || k >= R) return grok__fail(GROK_ERR_ARG, "grok_group_fourier_name: row %d of %d", k, R);
+    if (k == 0) len = snprintf(buf, n, "Const");
+    else len = snprintf(buf, n, "%s %d", k % 2 ? "cos" : "sin", (k + 1) / 2);
+    if (len < 0 || (size_t)len >= n) return grok__fail(GROK_ERR_ARG, "grok_group_fourier_name: buffer of %zu bytes is too small", n);
+    return GROK_OK;
+}
+
+/* out (R, inner) = F (R, N) @ A (N, inner). */
+static void grok__group_basis_apply(double *out, const double *F, int R, int N, const double *A, long inner)
+{
+    for (long f = 0; f < R; f++) {
+        double *o = out + f * inner;
+        memset(o, 0, sizeof(double) * (size_t)inner);
+        for (long x = 0; x < N; x++) {
+            double w = F[f * N + x];
+            const double *a = A + x * inner;
+            for (long j = 0; j < inner; j++) o[j] += w * a[j];
+        }
+    }
+}
+
+/* Seed 003's fft2d: A (N, N, inner) -> out (R, R, inner), out[f,h,:] = sum_{x,y} F[f,x] F[h,y]
+   A[x,y,:]; tmp holds R * N * inner doubles. */
+static void grok__group_fft2d(double *out, double *tmp, const double *F, int R, int N, const double *A, long inner)
+{
+    grok__group_basis_apply(tmp, F, R, N, A, (long)N * inner); /* tmp (R, N, inner): over x */
+    for (long f = 0; f < R; f++)                                 /* then over y, one f at a time */
+        grok__group_basis_apply(out + f * R * inner, F, R, N, tmp + f * N * inner, inner);
+}
+
+/* Checks net and group for fn; on success F (R, N) is a new basis (GROK_FREE it). */
+static int grok__net_group_basis(double **F, int *R, const grok_net *net, const grok_group *g, const char *fn)
+{
+    int st;
+    *F = NULL;
+    if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "%s: NULL net", fn);
+    if ((st = grok__group_fourier_rows(R, g, fn)) != GROK_OK) return st;
+    if (net->cfg.n != g->order)
+        return grok__fail(GROK_ERR_ARG, "%s: the net has n = %d, %s has order %d", fn, net->cfg.n, g->name, g->order);
+    if (!(*F = GROK__NEW(double, (size_t)*R * g->order))) return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn);
+    return grok_group_fourier_basis(*F, R, g);
+}
+
+/* Runs the net on the N^2 pairs (a-major) into a cache of the hook points matching filter;
+   logits (N^2, N) may be NULL. */
+static int grok__net_run_all_pairs(grok_cache *c, grok_net *net, int N, const char *filter, float *logits,
+                                   const char *fn)
+{
+    int st, *tokens = GROK__NEW(int, 3 * (size_t)N * N);
+    if (!tokens) return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn);
+    for (long i = 0; i < (long)N * N; i++) {
+        tokens[3 * i] = (int)(i / N);
+        tokens[3 * i + 1] = (int)(i % N);
+        tokens[3 * i + 2] = N;
+    }
+    st = grok_net_cache_run(c, net, tokens, N * N, filter, logits);
+    GROK_FREE(tokens);
+    return st;
+}
+
+GROKDEF int grok_net_group_fourier_norms(double *norms_a, double *norms_b, double *norms_u, const grok_net *net,
+                                         const grok_group *g)
+{
+    static const char fn[] = "grok_net_group_fourier_norms";
+    double *F, *A, *FA, *out[3];
+    int R, N, st, E;
+    long M;
+    if ((st = grok__net_group_basis(&F, &R, net, g, fn)) != GROK_OK) { GROK_FREE(F); return st; }
+    N = g->order; E = net->cfg.embed_dim; M = grok__net_mid(&net->cfg);
+    A = GROK__NEW(double, (size_t)N * (E > M ? E : M) * 2 + (size_t)R * (E > M ? E : M));
+    if (!A) { GROK_FREE(F); return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn); }
+    FA = A + (size_t)N * (E > M ? E : M) * 2;
+    out[0] = norms_a; out[1] = norms_b; out[2] = norms_u;
+    for (int w = 0; w < 3; w++) {
+        const grok_param *p = &net->params[w < 2 ? w : net->n_params - 1];
+        const float *W = net->weights + p->offset;
+        long inner = w < 2 ? E : M;
+        if (!out[w]) continue;
+        for (long x = 0; x < N; x++) /* A (N, inner): W_E (N, E) as it is, W_U (M, N) transposed */
+            for (long j = 0; j < inner; j++) A[x * inner + j] = w < 2 ? W[x * inner + j] : W[j * N + x];
+        grok__group_basis_apply(FA, F, R, N, A, inner); /* FA (R, inner) */
+        for (long f = 0; f < R; f++) {
+            double s = 0;
+            for (long j = 0; j < inner; j++) s += FA[f * inner + j] * FA[f * inner + j];
+            out[w][f] = s;
+        }
+    }
+    GROK_FREE(A); GROK_FREE(F);
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_group_neuron_freqs(int *freq, double *frac, double *acts_fourier, float *acts, grok_net *net,
+                                        const grok_group *g)
+{
+    static const char fn[] = "grok_net_group_neuron_freqs";
+    grok_cache c;
+    const grok_tensor *t;
+    const char *name;
+    double *F, *A, *X, *tmp;
+    int R, N, st, M;
+    long NN;
+    if (!freq || !frac || !net || !net->acts) return grok__fail(GROK_ERR_ARG, "%s: NULL argument", fn);
+    if ((st = grok__net_group_basis(&F, &R, net, g, fn)) != GROK_OK) { GROK_FREE(F); return st; }
+    N = g->order; NN = (long)N * N; M = grok__net_mid(&net->cfg);
+    name = net->cfg.kind == GROK_NET_MLP ? "hidden" : "product";
+    A = GROK__NEW(double, (size_t)NN * M + (size_t)R * N * M + (acts_fourier ? 0 : (size_t)R * R * M));
+    if (!A) { GROK_FREE(F); return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn); }
+    tmp = A + (size_t)NN * M;
+    X = acts_fourier ? acts_fourier : tmp + (size_t)R * N * M;
+    if ((st = grok__net_run_all_pairs(&c, net, N, name, NULL, fn)) != GROK_OK) { GROK_FREE(A); GROK_FREE(F); return st; }
+    if (!(t = grok_cache_get(&c, name))) st = grok__fail(GROK_ERR_ARG, "%s: no %s activations", fn, name);
+    else {
+        for (long i = 0; i < NN * M; i++) A[i] = t->data[i]; /* (N, N, M), not centred */
+        if (acts) memcpy(acts, t->data, sizeof(float) * (size_t)NN * M);
+        grok__group_fft2d(X, tmp, F, R, N, A, M);
+        for (long j = 0; j < M; j++) {
+            double tot = 0, best = -1;
+            int bk = -1;
+            for (long r = 0; r < (long)R * R; r++) tot += X[r * M + j] * X[r * M + j];
+            for (int i = 1; i < R / 2; i++) { /* range(1, fourier_basis.shape[0]//2) */
+                const long id[3] = {0, 2 * i - 1, 2 * i};
+                double s = 0, fr;
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++) { double v = X[(id[a] * R + id[b]) * M + j]; s += v * v; }
+                fr = s / tot; /* 0/0 = NaN for a dead neuron: never > best */
+                if (fr > best) { best = fr; bk = i; }
+            }
+            freq[j] = bk;
+            frac[j] = best;
+        }
+    }
+    grok_cache_free(&c);
+    GROK_FREE(A); GROK_FREE(F);
+    return st;
+}
+
+GROKDEF int grok_net_group_fourier_logits(double *mean_sq, double *fourier_logits, grok_net *net,
+                                          const grok_group *g)
+{
+    static const char fn[] = "grok_net_group_fourier_logits";
+    grok_cache c;
+    float *L;
+    double *F, *A, *X, *tmp;
+    int R, N, st;
+    long NN;
+    if (!net || !net->acts) return grok__fail(GROK_ERR_ARG, "%s: NULL net", fn);
+    if ((st = grok__net_group_basis(&F, &R, net, g, fn)) != GROK_OK) { GROK_FREE(F); return st; }
+    N = g->order; NN = (long)N * N;
+    L = GROK__NEW(float, (size_t)NN * N);
+    A = GROK__NEW(double, (size_t)NN * N + (size_t)R * N * N + (fourier_logits ? 0 : (size_t)R * R * N));
+    if (!L || !A) { GROK_FREE(L); GROK_FREE(A); GROK_FREE(F); return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn); }
+    tmp = A + (size_t)NN * N;
+    X = fourier_logits ? fourier_logits : tmp + (size_t)R * N * N;
+    if ((st = grok__net_run_all_pairs(&c, net, N, "out", L, fn)) == GROK_OK) {
+        for (long i = 0; i < NN * N; i++) A[i] = L[i]; /* (N, N, N): logits[a*N + b, z] */
+        grok__group_fft2d(X, tmp, F, R, N, A, N);
+        if (mean_sq)
+            for (long r = 0; r < (long)R * R; r++) {
+                double s = 0;
+                for (long z = 0; z < N; z++) s += X[r * N + z] * X[r * N + z];
+                mean_sq[r] = s / N;
+            }
+        grok_cache_free(&c);
+    }
+    GROK_FREE(L); GROK_FREE(A); GROK_FREE(F);
     return st;
 }
 

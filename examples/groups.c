@@ -1,14 +1,19 @@
 /* groups - seed 003: group composition x∘y learnt by OneLayerMLP and BilinearNet, and what they
-   learnt read in the Fourier basis of the group's cyclic part (C_n, or the rotations of D_n).
+   learnt read in the Fourier basis: the notebook's, over all elements of the group, and grok.h's,
+   over the group's cyclic part (C_n, or the rotations of D_n).
 
    Usage: groups [--group dihedral] [--n 23] [--model both] [--frac 0.6] [--embed 32] [--hidden 128]
-                 [--lr 3e-3] [--wd 1] [--epochs 3000] [--every 100] [--seed 1] [--data-seed 1]
-                 [--threads N] [--out runs/groups] [--force] [--help]
-   For each model writes OUT/MODEL/metrics.csv and, once training ended well,
-   OUT/MODEL/latest.safetensors (the weights under the seed's names); an OUT that holds a run
-   needs --force (run_dir.h). Prints the final accuracies, the epoch at which test accuracy first
-   reached 99%, the key frequencies of W_E_a, W_E_b and W_U over the cyclic subgroup, the
-   neurons' frequency clusters, and how long it took. */
+                 [--lr 3e-3] [--wd 1] [--beta1 0.9] [--beta2 0.999] [--eps 1e-8] [--epochs 3000]
+                 [--every 100] [--history] [--analysis both] [--seed 1] [--data-seed 1] [--threads N]
+                 [--out runs/groups] [--force] [--help]
+   For each model writes OUT/MODEL/metrics.csv, with --history OUT/MODEL/net_EPOCH.safetensors
+   every --every epochs, and, once training ended well, OUT/MODEL/latest.safetensors (the weights
+   under the seed's names); then OUT/report.html (training curves, the Fourier norms of W_E_a,
+   W_E_b and W_U, the neuron clusters, the logits in the 2-D Fourier basis). An OUT that holds a
+   run needs --force (run_dir.h). Prints the final accuracies, the epoch at which test accuracy
+   first reached 99%, what the chosen analysis finds, and how long it took. The optimiser is
+   torch.optim.AdamW(lr, weight_decay) as the notebook builds it: betas (0.9, 0.999), eps 1e-8
+   are torch's defaults (grok_adamw_default's beta2 0.98 is the transformer seeds'). */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>
@@ -18,29 +23,38 @@
 #include "run_dir.h"
 
 typedef struct {
-    const grok_net *net;
+    grok_net net;
+    const char *name, *sub; /* "OneLayerMLP", "mlp" */
     long first_99;
-} watch;
+    double seconds;
+    char dir[4096];
+} model_run;
 
-/* grok_net_train passes no model to on_eval: the net comes through ctx. */
+/* grok_net_train passes no model to on_eval: the run comes through ctx. */
 static int on_eval(const grok_model *unused, void *ctx)
 {
-    watch *w = (watch *)ctx;
+    model_run *r = (model_run *)ctx;
     (void)unused;
-    if (w->first_99 < 0 && w->net->metrics.test_acc >= 0.99) w->first_99 = w->net->epoch;
+    if (r->first_99 < 0 && r->net.metrics.test_acc >= 0.99) r->first_99 = r->net.epoch;
     return 0;
 }
 
-/* Every file of a run (one directory per model), and those written only when training ended well. */
+/* Every file of a run (one directory per model) but the history, and those written only when
+   training ended well. */
 static const char *const run_files[] = {"mlp/metrics.csv", "mlp/latest.safetensors", "bilinear/metrics.csv",
-                                        "bilinear/latest.safetensors", NULL};
+                                        "bilinear/latest.safetensors", "report.html", NULL};
 static const char *const model_files[] = {"metrics.csv", "latest.safetensors", NULL};
 static const char *const model_finals[] = {"latest.safetensors", NULL};
 
 static const char *const about =
     "Trains seed 003's models on a group's composition table and reads their Fourier structure.\n"
-    "Writes OUT/MODEL/metrics.csv as it trains and, when training ended well, OUT/MODEL/latest.safetensors\n"
-    "(MODEL: mlp, bilinear). An OUT that holds a run is refused unless --force.";
+    "Writes OUT/MODEL/metrics.csv as it trains (MODEL: mlp, bilinear), with --history a checkpoint\n"
+    "OUT/MODEL/net_EPOCH.safetensors every --every epochs and, when training ended well,\n"
+    "OUT/MODEL/latest.safetensors and OUT/report.html. An OUT that holds a run is refused unless --force.";
+
+enum { AN_GROUP = 1, AN_SUBGROUP = 2 };
+
+/* ---- the subgroup analysis (grok.h's): Z_k, the cyclic part */
 
 /* Prints the key frequencies (share >= 5% of the non-constant norm) of one weight's norms over Z_k. */
 static void print_keys(const char *what, const double *norms, int k)
@@ -53,101 +67,387 @@ static void print_keys(const char *what, const double *norms, int k)
     printf("\n");
 }
 
-/* Trains one net and prints what it found; returns a grok_status. */
-static int train_net(grok_net_kind kind, const grok_group *g, const grok_data *train, const grok_data *test, int embed,
-               int hidden, double lr, double wd, long epochs, long every, unsigned long long seed, const char *out)
+static void subgroup_analysis(model_run *r, const grok_group *g, int M)
 {
-    const char *name = kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet";
+    int k = g->cyclic, *freq, *count, i, nf = (k - 1) / 2, none = 0;
+    double *na, *frac;
+    if (k < 3) return;
+    printf("  subgroup analysis: key frequencies over the cyclic subgroup Z_%d of %s (elements 0..%d), share of the Fourier norm:\n",
+           k, g->name, k - 1);
+    na = (double *)malloc(sizeof(double) * 3 * (size_t)k);
+    if (na && grok_net_fourier_norms(na, na + k, na + 2 * k, &r->net, k) == GROK_OK) {
+        print_keys("W_E_a", na, k);
+        print_keys("W_E_b", na + k, k);
+        print_keys("W_U", na + 2 * k, k);
+    }
+    free(na);
+    freq = (int *)malloc(sizeof(int) * ((size_t)M + (size_t)nf + 1));
+    frac = (double *)malloc(sizeof(double) * (size_t)M);
+    count = freq ? freq + M : NULL;
+    if (freq && frac && grok_net_neuron_freqs(freq, frac, NULL, &r->net, k, 0.85) == GROK_OK) {
+        memset(count, 0, sizeof(int) * (size_t)(nf + 1));
+        for (i = 0; i < M; i++) {
+            if (freq[i] < 0) none++;
+            else count[freq[i]]++;
+        }
+        printf("  %s clusters over Z_%d, centred (frequency: neurons explained >= 85%% by it):",
+               r->net.cfg.kind == GROK_NET_MLP ? "neuron" : "product", k);
+        for (i = 1; i <= nf; i++)
+            if (count[i]) printf(" %d: %d", i, count[i]);
+        printf("; unclustered %d of %d\n", none, M);
+    }
+    free(freq); free(frac);
+}
+
+/* ---- the notebook's analysis over the whole group */
+
+typedef struct {
+    int R, M, n_clusters;
+    char (*names)[16];     /* (R) component names */
+    double *norms;         /* (3, R): W_E_a, W_E_b, W_U */
+    int *freq;             /* (M) */
+    double *frac;          /* (M) */
+    int *cl_freq, *cl_count; /* (n_clusters), ascending frequency (np.unique) */
+    double *cl_frac;       /* mean fraction explained per cluster */
+    double *logits_msq;    /* (R, R) */
+} group_result;
+
+static void group_result_free(group_result *a)
+{
+    free(a->names); free(a->norms); free(a->freq); free(a->frac); free(a->cl_freq); free(a->cl_count); free(a->cl_frac);
+    free(a->logits_msq);
+    memset(a, 0, sizeof *a);
+}
+
+/* Computes the whole-group analysis into a; a grok_status. */
+static int group_analysis(group_result *a, model_run *r, const grok_group *g, int M)
+{
+    int i, j, st;
+    memset(a, 0, sizeof *a);
+    a->M = M;
+    if ((st = grok_group_fourier_basis(NULL, &a->R, g)) != GROK_OK) return st;
+    a->names = (char (*)[16])malloc(sizeof(*a->names) * (size_t)a->R);
+    a->norms = (double *)malloc(sizeof(double) * 3 * (size_t)a->R);
+    a->freq = (int *)malloc(sizeof(int) * (size_t)M);
+    a->frac = (double *)malloc(sizeof(double) * (size_t)M);
+    a->cl_freq = (int *)malloc(sizeof(int) * (size_t)M);
+    a->cl_count = (int *)malloc(sizeof(int) * (size_t)M);
+    a->cl_frac = (double *)malloc(sizeof(double) * (size_t)M);
+    a->logits_msq = (double *)malloc(sizeof(double) * (size_t)a->R * a->R);
+    if (!a->names || !a->norms || !a->freq || !a->frac || !a->cl_freq || !a->cl_count || !a->cl_frac || !a->logits_msq)
+        return GROK_ERR_NOMEM;
+    for (i = 0; i < a->R; i++)
+        if ((st = grok_group_fourier_name(a->names[i], sizeof a->names[i], i, g)) != GROK_OK) return st;
+    if ((st = grok_net_group_fourier_norms(a->norms, a->norms + a->R, a->norms + 2 * a->R, &r->net, g)) != GROK_OK ||
+        (st = grok_net_group_neuron_freqs(a->freq, a->frac, NULL, NULL, &r->net, g)) != GROK_OK ||
+        (st = grok_net_group_fourier_logits(a->logits_msq, NULL, &r->net, g)) != GROK_OK)
+        return st;
+    for (i = 0; i < M; i++) { /* np.unique(neuron_freqs, return_counts=True), with the mean frac */
+        for (j = 0; j < a->n_clusters && a->cl_freq[j] < a->freq[i]; j++) {}
+        if (j == a->n_clusters || a->cl_freq[j] != a->freq[i]) {
+            memmove(a->cl_freq + j + 1, a->cl_freq + j, sizeof(int) * (size_t)(a->n_clusters - j));
+            memmove(a->cl_count + j + 1, a->cl_count + j, sizeof(int) * (size_t)(a->n_clusters - j));
+            memmove(a->cl_frac + j + 1, a->cl_frac + j, sizeof(double) * (size_t)(a->n_clusters - j));
+            a->cl_freq[j] = a->freq[i]; a->cl_count[j] = 0; a->cl_frac[j] = 0;
+            a->n_clusters++;
+        }
+        a->cl_count[j]++;
+        a->cl_frac[j] += a->frac[i];
+    }
+    for (j = 0; j < a->n_clusters; j++) a->cl_frac[j] /= a->cl_count[j];
+    return GROK_OK;
+}
+
+/* The components holding >= 5% of one weight's non-constant norm, largest first. */
+static void print_components(const char *what, const double *norms, const group_result *a)
+{
+    double tot = 0;
+    int i, shown = 0, used[4096];
+    for (i = 1; i < a->R; i++) tot += norms[i];
+    memset(used, 0, sizeof(int) * (size_t)a->R);
+    printf("    %-6s", what);
+    while (tot > 0 && shown < 12) {
+        int best = -1;
+        for (i = 1; i < a->R; i++)
+            if (!used[i] && (best < 0 || norms[i] > norms[best])) best = i;
+        if (best < 0 || norms[best] < 0.05 * tot) break;
+        used[best] = 1;
+        printf(" %s (%.2f)", a->names[best], norms[best] / tot);
+        shown++;
+    }
+    printf("\n");
+}
+
+static void print_group_analysis(const group_result *a, const grok_group *g)
+{
+    int j;
+    printf("  whole-group analysis (seed 003's basis, %d components over all %d elements of %s), share of the\n"
+           "  non-constant Fourier norm:\n", a->R, g->order, g->name);
+    print_components("W_E_a", a->norms, a);
+    print_components("W_E_b", a->norms + a->R, a);
+    print_components("W_U", a->norms + 2 * a->R, a);
+    printf("  neuron clusters, uncentred (seed 003 cell 58; frequency: neurons, mean fraction explained):");
+    for (j = 0; j < a->n_clusters; j++) printf(" %d: %d (%.2f)", a->cl_freq[j], a->cl_count[j], a->cl_frac[j]);
+    printf("\n");
+}
+
+/* ---- training */
+
+/* Trains one net into r (kept for the report) and prints what it found; a grok_status. */
+static int train_net(model_run *r, grok_net_kind kind, const grok_group *g, const grok_data *train,
+                     const grok_data *test, int embed, int hidden, const grok_adamw *opt, long epochs, long every,
+                     int history, int analysis, unsigned long long seed, const char *out)
+{
     grok_net_config cfg;
-    grok_net net;
     grok_train_opts opts = grok_train_opts_default();
-    watch w;
     run_dir run;
     struct timespec t0, t1;
-    char dir[4096];
-    double seconds, *na, *nb, *nu;
-    int st, k = g->cyclic, M;
+    int st, M = kind == GROK_NET_MLP ? hidden : embed;
+    r->name = kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet";
+    r->sub = kind == GROK_NET_MLP ? "mlp" : "bilinear";
     memset(&cfg, 0, sizeof cfg);
     cfg.kind = kind; cfg.n = g->order; cfg.embed_dim = embed; cfg.hidden_dim = hidden; cfg.seed = seed;
-    if ((st = grok_net_init(&net, &cfg, train->n)) != GROK_OK) {
+    if ((st = grok_net_init(&r->net, &cfg, train->n)) != GROK_OK) {
         fprintf(stderr, "groups: %s\n", grok_last_error());
         return st;
     }
-    net.opt.lr = lr;
-    net.opt.weight_decay = wd;
-    snprintf(dir, sizeof dir, "%s/%s", out, kind == GROK_NET_MLP ? "mlp" : "bilinear");
-    run.prog = "groups"; run.out = dir; run.files = model_files; run.finals = model_finals;
-    run.history = run.history_ext = NULL;
+    r->net.opt.lr = opt->lr;
+    r->net.opt.weight_decay = opt->weight_decay;
+    r->net.opt.beta1 = opt->beta1;
+    r->net.opt.beta2 = opt->beta2;
+    r->net.opt.eps = opt->eps;
+    snprintf(r->dir, sizeof r->dir, "%s/%s", out, r->sub);
+    run.prog = "groups"; run.out = r->dir; run.files = model_files; run.finals = model_finals;
+    run.history = "net_"; run.history_ext = ".safetensors";
     opts.epochs = epochs;
     opts.eval_every = every;
-    opts.checkpoint_every = epochs;
-    opts.out_dir = dir;
-    w.net = &net;
-    w.first_99 = -1;
+    opts.checkpoint_every = history ? every : epochs;
+    opts.keep_history = history;
+    opts.out_dir = r->dir;
+    r->first_99 = -1;
     opts.on_eval = on_eval;
-    opts.on_eval_ctx = &w;
-    if (kind == GROK_NET_MLP) printf("%s: %zu parameters, embed_dim %d, hidden_dim %d\n", name, net.num_parameters, embed, hidden);
-    else printf("%s: %zu parameters, embed_dim %d\n", name, net.num_parameters, embed);
+    opts.on_eval_ctx = r;
+    if (kind == GROK_NET_MLP) printf("%s: %zu parameters, embed_dim %d, hidden_dim %d\n", r->name, r->net.num_parameters, embed, hidden);
+    else printf("%s: %zu parameters, embed_dim %d\n", r->name, r->net.num_parameters, embed);
     fflush(stdout);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    st = grok_net_train(&net, &opts, train, test);
+    st = grok_net_train(&r->net, &opts, train, test);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (st != GROK_OK) {
-        fprintf(stderr, "groups: %s stopped at epoch %ld: %s\n", name, net.epoch, grok_last_error());
+        fprintf(stderr, "groups: %s stopped at epoch %ld: %s\n", r->name, r->net.epoch, grok_last_error());
         run_kept(&run, NULL, -1);
-        grok_net_free(&net);
         return st;
     }
     printf("  final epoch %ld: train acc %.4f, test acc %.4f (loss %.3g / %.3g); test acc >= 99%% first at epoch ",
-           net.epoch, net.metrics.train_acc, net.metrics.test_acc, net.metrics.train_loss, net.metrics.test_loss);
-    if (w.first_99 >= 0) printf("%ld", w.first_99);
+           r->net.epoch, r->net.metrics.train_acc, r->net.metrics.test_acc, r->net.metrics.train_loss,
+           r->net.metrics.test_loss);
+    if (r->first_99 >= 0) printf("%ld", r->first_99);
     else printf("none");
-    printf("; %.1f s (%.2f ms/epoch)\n", seconds, 1000.0 * seconds / (double)(net.epoch > 0 ? net.epoch : 1));
-    if (k >= 3) {
-        int *freq, *count, i, nf = (k - 1) / 2, none = 0;
-        double *frac;
-        printf("  key frequencies over the cyclic subgroup Z_%d of %s (elements 0..%d), share of the Fourier norm:\n", k,
-               g->name, k - 1);
-        na = (double *)malloc(sizeof(double) * 3 * (size_t)k);
-        nb = na + k; nu = nb + k;
-        if (na && grok_net_fourier_norms(na, nb, nu, &net, k) == GROK_OK) {
-            print_keys("W_E_a", na, k);
-            print_keys("W_E_b", nb, k);
-            print_keys("W_U", nu, k);
-        }
-        free(na);
-        M = kind == GROK_NET_MLP ? hidden : embed;
-        freq = (int *)malloc(sizeof(int) * ((size_t)M + (size_t)nf + 1));
-        frac = (double *)malloc(sizeof(double) * (size_t)M);
-        count = freq ? freq + M : NULL;
-        if (freq && frac && grok_net_neuron_freqs(freq, frac, NULL, &net, k, 0.85) == GROK_OK) {
-            memset(count, 0, sizeof(int) * (size_t)(nf + 1));
-            for (i = 0; i < M; i++) {
-                if (freq[i] < 0) none++;
-                else count[freq[i]]++;
-            }
-            printf("  %s clusters (frequency: neurons explained >= 85%% by it):", kind == GROK_NET_MLP ? "neuron" : "product");
-            for (i = 1; i <= nf; i++)
-                if (count[i]) printf(" %d: %d", i, count[i]);
-            printf("; unclustered %d of %d\n", none, M);
-        }
-        free(freq); free(frac);
+    printf("; %.1f s (%.2f ms/epoch)\n", r->seconds, 1000.0 * r->seconds / (double)(r->net.epoch > 0 ? r->net.epoch : 1));
+    if ((analysis & AN_GROUP) && g->kind != GROK_GROUP_SYMMETRIC) {
+        group_result a;
+        if (group_analysis(&a, r, g, M) == GROK_OK) print_group_analysis(&a, g);
+        else fprintf(stderr, "groups: whole-group analysis: %s\n", grok_last_error());
+        group_result_free(&a);
     }
-    printf("  outputs: %s/metrics.csv, %s/latest.safetensors\n", dir, dir);
-    grok_net_free(&net);
+    if (analysis & AN_SUBGROUP) subgroup_analysis(r, g, M);
+    printf("  outputs: %s/metrics.csv, %s/latest.safetensors%s\n", r->dir, r->dir,
+           history ? ", net_EPOCH.safetensors" : "");
     return st;
+}
+
+/* ---- report.html */
+
+/* metrics.csv's columns (epoch, train_loss, test_loss, train_acc, test_acc, ..): v (rows, 5). */
+static long read_metrics(double **v, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    long n = 0, cap = 0;
+    *v = NULL;
+    if (!f) return 0;
+    if (!fgets(line, sizeof line, f) || strncmp(line, "epoch,train_loss,test_loss,train_acc,test_acc", 45) != 0) {
+        fclose(f);
+        return 0;
+    }
+    while (fgets(line, sizeof line, f)) {
+        double *row;
+        if (n == cap) {
+            double *nv = (double *)realloc(*v, sizeof(double) * 5 * (size_t)(cap = cap ? 2 * cap : 256));
+            if (!nv) break;
+            *v = nv;
+        }
+        row = *v + 5 * n;
+        if (sscanf(line, "%lf,%lf,%lf,%lf,%lf", row, row + 1, row + 2, row + 3, row + 4) == 5) n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void report_curves(grok_report *rep, const model_run *r)
+{
+    char path[4200];
+    double *v, *x, *y;
+    long n, i;
+    int s;
+    static const char *const loss_names[] = {"train loss", "test loss"}, *const acc_names[] = {"train acc", "test acc"};
+    grok_plot p;
+    snprintf(path, sizeof path, "%s/metrics.csv", r->dir);
+    if ((n = read_metrics(&v, path)) < 1) { grok_report_note(rep, "metrics.csv: no rows to draw."); free(v); return; }
+    x = (double *)malloc(sizeof(double) * (size_t)n);
+    y = (double *)malloc(sizeof(double) * 2 * (size_t)n);
+    if (x && y) {
+        for (s = 0; s < 2; s++) {
+            for (i = 0; i < n; i++) {
+                x[i] = v[5 * i];
+                y[i] = v[5 * i + 1 + 2 * s];
+                y[n + i] = v[5 * i + 2 + 2 * s];
+            }
+            memset(&p, 0, sizeof p);
+            p.kind = GROK_PLOT_LINES; p.x = x; p.y = y; p.n = (int)n; p.n_series = 2;
+            p.names = s ? acc_names : loss_names; p.log_y = !s; p.xlabel = "epoch";
+            p.title = s ? "Accuracy" : "Loss (cross-entropy, log scale)"; p.ylabel = s ? "accuracy" : "loss";
+            grok_report_plot(rep, &p);
+        }
+    }
+    free(x); free(y); free(v);
+}
+
+static void report_group(grok_report *rep, model_run *r, const grok_group *g)
+{
+    group_result a;
+    const char *names[4096], *const series[] = {"W_E_a", "W_E_b", "W_U"};
+    double *x;
+    int i;
+    grok_plot p;
+    if (group_analysis(&a, r, g, grok_net_param(&r->net, "W_U")->shape[0]) != GROK_OK) {
+        grok_report_note(rep, "The whole-group analysis failed.");
+        group_result_free(&a);
+        return;
+    }
+    grok_report_heading(rep, "Whole group: seed 003's Fourier basis");
+    grok_report_printf(rep, "<p>Seed 003's <code>compute_fourier_basis</code> over all %d elements of %s: Const, then cos i / "
+                       "sin i for i = 1..%d, %d rows.%s</p>\n", g->order, g->name, (a.R - 1) / 2, a.R,
+                       g->kind == GROK_GROUP_DIHEDRAL ? " For D_n these are not characters of D_n: the elements are indexed "
+                       "as if they were Z_2n (reflections after rotations), and the alternating row is never added." :
+                       g->order % 2 == 0 ? " For even n the last row, sin n/2 = sin(pi x), is zero." : "");
+    x = (double *)malloc(sizeof(double) * (size_t)a.R);
+    if (x) {
+        for (i = 0; i < a.R; i++) { x[i] = i; names[i] = a.names[i]; }
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_LINES; p.x = x; p.y = a.norms; p.n = a.R; p.n_series = 3; p.names = series;
+        p.x_names = names; p.title = "Norm of embedding / unembedding coef of each Fourier component (cells 53-54)";
+        p.xlabel = "Fourier component"; p.ylabel = "squared norm"; p.width = 720;
+        grok_report_plot(rep, &p);
+    }
+    free(x);
+    x = (double *)malloc(sizeof(double) * 2 * (size_t)a.M);
+    if (x) { /* cell 58's scatter: each neuron's frequency against the fraction it explains */
+        for (i = 0; i < a.M; i++) { x[i] = a.freq[i]; x[a.M + i] = a.frac[i]; }
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_SCATTER; p.x = x; p.y = x + a.M; p.n = a.M;
+        p.title = "Neuron frequency vs fraction explained (cell 58)"; p.xlabel = "neuron frequency"; p.ylabel = "frac explained";
+        grok_report_plot(rep, &p);
+    }
+    free(x);
+    grok_report_printf(rep, "<table><caption>Neuron clusters by frequency (cell 58: uncentred, the nine const / linear / "
+                       "quadratic terms over the whole 2-D spectrum, no threshold)</caption>\n"
+                       "<tr><th>cluster</th><th>frequency</th><th>neurons</th><th>mean fraction explained</th></tr>\n");
+    for (i = 0; i < a.n_clusters; i++)
+        grok_report_printf(rep, "<tr><td>%d</td><td>%d</td><td>%d</td><td>%.4f</td></tr>\n", i, a.cl_freq[i], a.cl_count[i],
+                           a.cl_frac[i]);
+    grok_report_printf(rep, "</table>\n");
+    for (i = 0; i < a.R; i++) names[i] = a.names[i];
+    memset(&p, 0, sizeof p);
+    p.kind = GROK_PLOT_HEATMAP; p.z = a.logits_msq; p.rows = a.R; p.cols = a.R; p.x_names = names; p.y_names = names;
+    p.title = "Average norm of Fourier components of logits (cell 59)"; p.xlabel = "b component"; p.ylabel = "a component";
+    p.width = 560; p.height = 520;
+    grok_report_plot(rep, &p);
+    group_result_free(&a);
+}
+
+static void report_subgroup(grok_report *rep, model_run *r, const grok_group *g)
+{
+    int k = g->cyclic, i, M = grok_net_param(&r->net, "W_U")->shape[0], *freq, *count, nf = (k - 1) / 2;
+    const char *names[4096], *const series[] = {"W_E_a", "W_E_b", "W_U"};
+    char (*nm)[16];
+    double *norms, *x, *frac;
+    grok_plot p;
+    if (k < 3) return;
+    grok_report_heading(rep, "Cyclic subgroup: grok.h's analysis");
+    grok_report_printf(rep, "<p>The real Fourier basis of Z_%d (elements 0..%d of %s), whose cos / sin are characters of the "
+                       "subgroup; neurons centred (seed 004).</p>\n", k, k - 1, g->name);
+    norms = (double *)malloc(sizeof(double) * 4 * (size_t)k);
+    nm = (char (*)[16])malloc(sizeof(*nm) * (size_t)k);
+    freq = (int *)malloc(sizeof(int) * ((size_t)M + (size_t)nf + 1));
+    frac = (double *)malloc(sizeof(double) * (size_t)M);
+    if (norms && nm && freq && frac && grok_net_fourier_norms(norms, norms + k, norms + 2 * k, &r->net, k) == GROK_OK) {
+        x = norms + 3 * k;
+        for (i = 0; i < k; i++) {
+            x[i] = i;
+            grok_fourier_basis_name(nm[i], sizeof nm[i], i, k);
+            names[i] = nm[i];
+        }
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_LINES; p.x = x; p.y = norms; p.n = k; p.n_series = 3; p.names = series; p.x_names = names;
+        p.title = "Fourier norms over the cyclic subgroup"; p.xlabel = "Fourier component"; p.ylabel = "squared norm";
+        p.width = 720;
+        grok_report_plot(rep, &p);
+    }
+    if (norms && nm && freq && frac && grok_net_neuron_freqs(freq, frac, NULL, &r->net, k, 0.85) == GROK_OK) {
+        count = freq + M;
+        memset(count, 0, sizeof(int) * (size_t)(nf + 1));
+        for (i = 0; i < M; i++)
+            if (freq[i] > 0) count[freq[i]]++;
+        grok_report_printf(rep, "<table><caption>Neuron clusters over Z_%d (centred, fraction explained &ge; 0.85)</caption>\n"
+                           "<tr><th>frequency</th><th>neurons</th></tr>\n", k);
+        for (i = 1; i <= nf; i++)
+            if (count[i]) grok_report_printf(rep, "<tr><td>%d</td><td>%d</td></tr>\n", i, count[i]);
+        for (i = 0, nf = 0; i < M; i++) nf += freq[i] < 0;
+        grok_report_printf(rep, "<tr><td>none</td><td>%d</td></tr></table>\n", nf);
+    }
+    free(norms); free(nm); free(freq); free(frac);
+}
+
+static int write_report(const char *out, model_run *runs, int n_runs, const grok_group *g, const grok_adamw *opt,
+                        int analysis)
+{
+    grok_report rep;
+    char path[4200], title[128];
+    int i, st;
+    snprintf(path, sizeof path, "%s/report.html", out);
+    snprintf(title, sizeof title, "Seed 003: group composition on %s", g->name);
+    if ((st = grok_report_begin(&rep, path, title)) != GROK_OK) return st;
+    for (i = 0; i < n_runs; i++) {
+        model_run *r = &runs[i];
+        char h[160];
+        snprintf(h, sizeof h, "%s on %s", r->name, g->name);
+        grok_report_heading(&rep, h);
+        grok_report_printf(&rep, "<p>order %d, embed_dim %d%s%d; AdamW lr %g, weight decay %g, betas (%g, %g), eps %g; "
+                           "%ld epochs, %.1f s. Final train accuracy %.4f, test accuracy %.4f (loss %.3g / %.3g); test "
+                           "accuracy &ge; 99%% first at epoch %ld (-1: never).</p>\n", g->order, r->net.cfg.embed_dim,
+                           r->net.cfg.kind == GROK_NET_MLP ? ", hidden_dim " : "", r->net.cfg.kind == GROK_NET_MLP ?
+                           r->net.cfg.hidden_dim : 0, opt->lr, opt->weight_decay, opt->beta1, opt->beta2, opt->eps,
+                           r->net.epoch, r->seconds, r->net.metrics.train_acc, r->net.metrics.test_acc,
+                           r->net.metrics.train_loss, r->net.metrics.test_loss, r->first_99);
+        report_curves(&rep, r);
+        if ((analysis & AN_GROUP) && g->kind != GROK_GROUP_SYMMETRIC) report_group(&rep, r, g);
+        if (analysis & AN_SUBGROUP) report_subgroup(&rep, r, g);
+    }
+    return grok_report_end(&rep);
 }
 
 int main(int argc, char **argv)
 {
     static const char *const groups[] = {"dihedral", "cyclic", "symmetric", NULL};
     static const char *const models[] = {"mlp", "bilinear", "both", NULL};
-    int n = 23, embed = 32, hidden = 128, threads = 0, force = 0, i, st = GROK_OK, do_mlp, do_bil;
-    double frac = 0.6, lr = 3e-3, wd = 1.0, seconds;
+    static const char *const analyses[] = {"group", "subgroup", "both", NULL};
+    int n = 23, embed = 32, hidden = 128, threads = 0, force = 0, history = 0, i, st = GROK_OK, n_runs = 0, an;
+    double frac = 0.6, lr = 3e-3, wd = 1.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, seconds;
     long epochs = 3000, every = 100;
     unsigned long long seed = 1, data_seed = 1;
-    const char *out = "runs/groups", *group = "dihedral", *model = "both";
+    const char *out = "runs/groups", *group = "dihedral", *model = "both", *analysis = "both";
     opt options[] = {
         opt_choice("--group", &group, groups, "dihedral (D_n, order 2n), cyclic (C_n) or symmetric (S_n)"),
         opt_int("--n", &n, 1, GROK_GROUP_MAX_ORDER, "the group's index n; the order is at most 4096 and S_n needs n <= 6"),
@@ -155,10 +455,21 @@ int main(int argc, char **argv)
         opt_real("--frac", &frac, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX, "fraction of the order^2 pairs used for training"),
         opt_int("--embed", &embed, 1, 16384, "embed_dim"),
         opt_int("--hidden", &hidden, 1, 16384, "hidden_dim of the MLP"),
-        opt_real("--lr", &lr, 0, 100, OPT_OPEN_MIN, "AdamW learning rate"),
-        opt_real("--wd", &wd, 0, 100, 0, "AdamW weight decay; betas are (0.9, 0.98)"),
+        opt_real("--lr", &lr, 0, 100, OPT_OPEN_MIN, "AdamW learning rate (the notebook reads it from a cfg.json it\n"
+                 "does not show)"),
+        opt_real("--wd", &wd, 0, 100, 0, "AdamW weight decay (likewise from the notebook's cfg.json)"),
+        opt_real("--beta1", &beta1, 0, 1, OPT_OPEN_MAX, "AdamW beta1 (the notebook: torch's default)"),
+        opt_real("--beta2", &beta2, 0, 1, OPT_OPEN_MAX, "AdamW beta2 (the notebook: torch's default)"),
+        opt_real("--eps", &eps, 0, 1, OPT_OPEN_MIN, "AdamW eps (the notebook: torch's default)"),
         opt_long("--epochs", &epochs, 1, 1000000000, "full-batch epochs"),
-        opt_long("--every", &every, 1, 1000000000, "evaluate every N epochs; the weights are written at the end"),
+        opt_long("--every", &every, 1, 1000000000, "evaluate (and with --history checkpoint) every N epochs"),
+        opt_flag("--history", &history,
+                 "keep a checkpoint OUT/MODEL/net_EPOCH.safetensors every --every epochs: epochs/every\n"
+                 "files per model, each 4 bytes per parameter + about 0.4 KB of header (MLP: 4 (2 order E +\n"
+                 "2 E H + H order) bytes, bilinear: 12 order E); at the defaults 68 KB and 18 KB"),
+        opt_choice("--analysis", &analysis, analyses,
+                   "the Fourier analysis printed and drawn: group (seed 003's, over all elements), subgroup\n"
+                   "(grok.h's, over the cyclic part) or both"),
         opt_u64("--seed", &seed, "model initialisation seed"),
         opt_u64("--data-seed", &data_seed, "train/test split seed"),
         opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
@@ -169,14 +480,18 @@ int main(int argc, char **argv)
     grok_group_kind kind;
     grok_group g;
     grok_data train, test;
+    grok_adamw opt;
+    model_run runs[2];
     struct timespec t0, t1;
 
     if ((i = opt_parse("groups", about, options, OPT_COUNT(options), argc, argv)) >= 0) return i;
     if (threads) grok_threads_set(threads);
     kind = !strcmp(group, "dihedral") ? GROK_GROUP_DIHEDRAL : !strcmp(group, "cyclic") ? GROK_GROUP_CYCLIC : GROK_GROUP_SYMMETRIC;
-    do_mlp = strcmp(model, "bilinear") != 0;
-    do_bil = strcmp(model, "mlp") != 0;
+    an = !strcmp(analysis, "group") ? AN_GROUP : !strcmp(analysis, "subgroup") ? AN_SUBGROUP : AN_GROUP | AN_SUBGROUP;
+    opt.lr = lr; opt.weight_decay = wd; opt.beta1 = beta1; opt.beta2 = beta2; opt.eps = eps;
+    opt.lr_schedule = NULL; opt.lr_schedule_ctx = NULL;
     whole.prog = "groups"; whole.out = out; whole.files = run_files; whole.finals = NULL; /* run_start reads only files */
+    whole.history = whole.history_ext = NULL;
 
     if ((st = grok_group_init(&g, kind, n)) != GROK_OK || (st = grok_task_group(&train, &test, &g, frac, data_seed)) != GROK_OK) {
         fprintf(stderr, "groups: %s\n", grok_last_error());
@@ -187,15 +502,36 @@ int main(int argc, char **argv)
         grok_data_free(&train); grok_data_free(&test); grok_group_free(&g);
         return i;
     }
-    printf("groups: %s (order %d), %d pairs: %d train, %d test (frac %.3g, data seed %llu); lr %g wd %g, %ld epochs, "
-           "%d threads\n", g.name, g.order, g.order * g.order, train.n, test.n, frac, data_seed, lr, wd, epochs,
-           grok_threads_get());
+    for (i = 0; force && i < 2; i++) { /* each model's history, which run_files cannot list */
+        char d[4200];
+        run_dir sub = whole;
+        snprintf(d, sizeof d, "%s/%s", out, i ? "bilinear" : "mlp");
+        sub.out = d; sub.history = "net_"; sub.history_ext = ".safetensors";
+        if (run_history_scan(&sub, 1, NULL, 0) < 0) {
+            grok_data_free(&train); grok_data_free(&test); grok_group_free(&g);
+            return 1;
+        }
+    }
+    if ((an & AN_GROUP) && kind == GROK_GROUP_SYMMETRIC)
+        printf("groups: seed 003 defines no Fourier basis for S_n; only the subgroup analysis runs\n");
+    printf("groups: %s (order %d), %d pairs: %d train, %d test (frac %.3g, data seed %llu); AdamW lr %g wd %g betas (%g, %g) "
+           "eps %g, %ld epochs, %d threads\n", g.name, g.order, g.order * g.order, train.n, test.n, frac, data_seed, lr, wd,
+           beta1, beta2, eps, epochs, grok_threads_get());
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (do_mlp) st = train_net(GROK_NET_MLP, &g, &train, &test, embed, hidden, lr, wd, epochs, every, seed, out);
-    if (do_bil && st == GROK_OK) st = train_net(GROK_NET_BILINEAR, &g, &train, &test, embed, hidden, lr, wd, epochs, every, seed, out);
+    memset(runs, 0, sizeof runs);
+    if (strcmp(model, "bilinear") != 0)
+        st = train_net(&runs[n_runs++], GROK_NET_MLP, &g, &train, &test, embed, hidden, &opt, epochs, every, history, an, seed, out);
+    if (strcmp(model, "mlp") != 0 && st == GROK_OK)
+        st = train_net(&runs[n_runs++], GROK_NET_BILINEAR, &g, &train, &test, embed, hidden, &opt, epochs, every, history, an,
+                       seed, out);
+    if (st == GROK_OK) {
+        if ((st = write_report(out, runs, n_runs, &g, &opt, an)) != GROK_OK) fprintf(stderr, "groups: %s\n", grok_last_error());
+        else printf("report: %s/report.html\n", out);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     printf("total %.1f s\n", seconds);
+    for (i = 0; i < n_runs; i++) grok_net_free(&runs[i].net);
     grok_data_free(&train);
     grok_data_free(&test);
     grok_group_free(&g);

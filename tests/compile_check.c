@@ -23,6 +23,16 @@ typedef int grok_fftshift2, grok_ifftshift2, grok_neuron_freq_norm, grok_wlogit_
     grok_modadd_logit_components;
 #endif
 
+/* A part left out must take its functions too: these typedefs clash with any declaration of
+   the same name that was left in. */
+#ifdef GROK_NO_ANALYSIS
+typedef int grok_group_fourier_basis, grok_group_fourier_name, grok_net_group_fourier_norms, grok_net_group_neuron_freqs,
+    grok_net_group_fourier_logits;
+#endif
+#ifdef GROK_NO_INTEROP
+typedef int grok_net_load_safetensors, grok_net_safetensors_config;
+#endif
+
 #ifdef DECLARATIONS_ONLY
 int compile_check_other(void);
 int compile_check_other(void)

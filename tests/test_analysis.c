@@ -456,6 +456,95 @@ static void rand_orthogonal(double *Q, int n)
     free(v);
 }
 
+/* Seed 003's whole-group analysis: the basis against grok_fourier_basis (odd C_n, where they
+   agree), its rows and names for even C_n and D_n, the norms against the subgroup analysis,
+   Parseval for the Fourier logits, and the notebook's -1 for a neuron that never fires. */
+static void test_group_fourier(void)
+{
+    grok_group g;
+    grok_net_config cfg;
+    grok_net net;
+    double F[31 * 31], P[31 * 31], na[31], nb[31], nu[31], ra[31], rb[31], ru[31], *msq, *fl;
+    int R, i, j, x, freq[16];
+    double frac[16], tot, sum;
+    float *L;
+    char name[16];
+    group_begin();
+    /* C_31: the notebook's basis is grok_fourier_basis */
+    CHECK(grok_group_init(&g, GROK_GROUP_CYCLIC, 31) == GROK_OK, "C_31");
+    CHECK(grok_group_fourier_basis(NULL, &R, &g) == GROK_OK && R == 31, "C_31: 31 rows (%d)", R);
+    CHECK(grok_group_fourier_basis(F, &R, &g) == GROK_OK && grok_fourier_basis(P, 31) == GROK_OK, "bases");
+    for (i = 0; i < 31 * 31; i++) track(fabs(F[i] - P[i]));
+    CHECK(worst < 1e-14, "C_31's basis is grok_fourier_basis (%.3e)", worst);
+    CHECK(grok_group_fourier_name(name, sizeof name, 30, &g) == GROK_OK && !strcmp(name, "sin 15"), "row 30: %s", name);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.kind = GROK_NET_MLP; cfg.n = 31; cfg.embed_dim = 6; cfg.hidden_dim = 16; cfg.seed = 3;
+    CHECK(grok_net_init(&net, &cfg, 64) == GROK_OK, "net");
+    CHECK(grok_net_group_fourier_norms(na, nb, nu, &net, &g) == GROK_OK && grok_net_fourier_norms(ra, rb, ru, &net, 31) == GROK_OK,
+          "norms");
+    for (i = 0; i < 31; i++) track(fabs(na[i] - ra[i]) + fabs(nb[i] - rb[i]) + fabs(nu[i] - ru[i]));
+    CHECK(worst < 1e-12, "C_31: whole-group norms = the subgroup's (%.3e)", worst);
+    /* Parseval: the basis is orthonormal and complete, so sum(mean_sq) = sum(logits^2) / n */
+    msq = (double *)malloc(sizeof(double) * 31 * 31);
+    fl = (double *)malloc(sizeof(double) * 31 * 31 * 31);
+    L = (float *)malloc(sizeof(float) * 31 * 31 * 31);
+    {
+        int *tok = (int *)malloc(sizeof(int) * 3 * 31 * 31);
+        for (i = 0; i < 31 * 31; i++) { tok[3 * i] = i / 31; tok[3 * i + 1] = i % 31; tok[3 * i + 2] = 31; }
+        for (i = 0; i < 31 * 31; i += 64)
+            CHECK(grok_net_forward(&net, tok + 3 * i, NULL, 31 * 31 - i < 64 ? 31 * 31 - i : 64, NULL, NULL, L + 31 * i) == GROK_OK, "fwd");
+        free(tok);
+    }
+    CHECK(grok_net_group_fourier_logits(msq, fl, &net, &g) == GROK_OK, "Fourier logits");
+    for (tot = 0, i = 0; i < 31 * 31 * 31; i++) tot += (double)L[i] * L[i];
+    for (sum = 0, i = 0; i < 31 * 31; i++) sum += msq[i];
+    CHECK(fabs(sum - tot / 31) < 1e-9 * tot, "Parseval: %.12g vs %.12g", sum, tot / 31);
+    for (x = 0; x < 31; x++) { /* fl[f, h, z] = sum F[f,a] F[h,b] L[a,b,z] at one point */
+        double s = 0;
+        for (i = 0; i < 31; i++)
+            for (j = 0; j < 31; j++) s += F[3 * 31 + i] * F[8 * 31 + j] * L[(i * 31 + j) * 31 + x];
+        track(fabs(s - fl[(3 * 31 + 8) * 31 + x]));
+    }
+    CHECK(worst < 1e-9, "fft2d of the logits, element by element");
+    /* a neuron that never fires: 0/0 never beats the notebook's -1 */
+    for (i = 0; i < 2 * cfg.embed_dim; i++) net.weights[grok_net_param(&net, "W")->offset + (size_t)i * 16 + 5] = 0.0f;
+    CHECK(grok_net_group_neuron_freqs(freq, frac, NULL, NULL, &net, &g) == GROK_OK, "neuron freqs");
+    CHECK(freq[5] == -1 && frac[5] == -1, "dead neuron: freq %d frac %g", freq[5], frac[5]);
+    for (i = 0, j = 1; i < 16; i++)
+        if (i != 5) j &= freq[i] >= 1 && freq[i] <= 14 && frac[i] > 0 && frac[i] <= 1; /* range(1, 31//2) */
+    CHECK(j, "live neurons: a frequency in 1..14 and 0 < frac <= 1");
+    free(msq); free(fl); free(L);
+    grok_net_free(&net);
+    grok_group_free(&g);
+    /* C_8: 9 rows, the last (sin 4 = sin(pi x)) zero; D_5: 9 orthonormal rows over 10 elements */
+    CHECK(grok_group_init(&g, GROK_GROUP_CYCLIC, 8) == GROK_OK && grok_group_fourier_basis(F, &R, &g) == GROK_OK && R == 9,
+          "C_8: 9 rows (%d)", R);
+    for (x = 0, sum = 0; x < 8; x++) sum += fabs(F[8 * 8 + x]);
+    CHECK(sum == 0 && grok_group_fourier_name(name, sizeof name, 8, &g) == GROK_OK && !strcmp(name, "sin 4"), "C_8: sin 4 is zero");
+    CHECK(grok_group_fourier_name(name, sizeof name, 9, &g) == GROK_ERR_ARG, "row 9 of 9 refused");
+    CHECK(grok_group_fourier_name(name, 4, 1, &g) == GROK_ERR_ARG, "a small buffer refused");
+    grok_group_free(&g);
+    CHECK(grok_group_init(&g, GROK_GROUP_DIHEDRAL, 5) == GROK_OK && grok_group_fourier_basis(F, &R, &g) == GROK_OK && R == 9,
+          "D_5: 9 rows (%d)", R);
+    for (i = 0; i < 9; i++)
+        for (j = 0; j < 9; j++) {
+            double s = 0;
+            for (x = 0; x < 10; x++) s += F[i * 10 + x] * F[j * 10 + x];
+            track(fabs(s - (i == j)));
+        }
+    CHECK(worst < 1e-14, "D_5's rows are orthonormal");
+    CHECK(grok_group_fourier_name(name, sizeof name, 7, &g) == GROK_OK && !strcmp(name, "cos 4"), "row 7: %s", name);
+    cfg.n = 12;
+    CHECK(grok_net_init(&net, &cfg, 8) == GROK_OK, "net of order 12");
+    CHECK(grok_net_group_fourier_norms(na, NULL, NULL, &net, &g) == GROK_ERR_ARG, "a net of another order refused");
+    grok_net_free(&net);
+    grok_group_free(&g);
+    CHECK(grok_group_init(&g, GROK_GROUP_SYMMETRIC, 3) == GROK_OK && grok_group_fourier_basis(NULL, &R, &g) == GROK_ERR_ARG,
+          "S_3 refused (the notebook has no S_n basis)");
+    grok_group_free(&g);
+    group_end("group fourier (seed 003)", 1e-9);
+}
+
 static void test_svd(void)
 {
     const int shapes[][2] = {{40, 30}, {30, 40}, {200, 17}, {17, 200}, {113, 128}, {128, 113}, {1, 1}, {1, 7}, {7, 1}, {2, 2}};
@@ -788,6 +877,7 @@ int main(void)
     test_fft_axis_2d();
     test_rfft_shift();
     test_fourier();
+    test_group_fourier();
     test_svd();
     test_lstsq();
     test_errors();

@@ -74,6 +74,15 @@ refused "digits --batch 4x: refused" "batch '4x'" ./examples/digits --batch 4x -
 refused "digits --seed -1: refused" "seed '-1'" ./examples/digits --seed -1 --out "$T/flags"
 refused "groups --n 23x: refused" "n '23x'" ./examples/groups --n 23x --out "$T/flags"
 refused "groups --model mpl: refused, naming the choices" "one of mlp, bilinear, both" ./examples/groups --model mpl --out "$T/flags"
+refused "groups --beta1 1: refused, beta1 < 1" "beta1 '1'.*\\[0, 1\\)" ./examples/groups --beta1 1 --out "$T/flags"
+refused "groups --beta2 -0.1: refused" "beta2 '-0.1'" ./examples/groups --beta2 -0.1 --out "$T/flags"
+refused "groups --beta2 0.999x: refused" "beta2 '0.999x'" ./examples/groups --beta2 0.999x --out "$T/flags"
+refused "groups --eps 0: refused, eps > 0" "eps '0'.*\\(0, 1\\]" ./examples/groups --eps 0 --out "$T/flags"
+refused "groups --wd -1: refused" "wd '-1'" ./examples/groups --wd -1 --out "$T/flags"
+refused "groups --lr 0: refused" "lr '0'" ./examples/groups --lr 0 --out "$T/flags"
+refused "groups --analysis all: refused, naming the choices" "one of group, subgroup, both" ./examples/groups --analysis all --out "$T/flags"
+refused "groups --history 1: a flag takes no value" "bad option 1" ./examples/groups --history 1 --out "$T/flags"
+refused "groups --history twice: refused" "history" ./examples/groups --history --history --out "$T/flags"
 refused "sweep --threads 1x: refused, not read as 1" "threads '1x'" ./examples/sweep --threads 1x --out "$T/flags"
 refused "sweep --p 11,12x: refused" "p value '12x'" ./examples/sweep --p 11,12x --out "$T/flags"
 # --help: exit 0, and every flag's block (its line and the next) shows its default
@@ -194,6 +203,22 @@ G="./examples/groups --n 5 --epochs 20 --threads 1 --model mlp"
 run $G --out "$T/groups"
 check "groups: a short run exits 0" "[ $st -eq 0 ] && [ -f '$T/groups/mlp/latest.safetensors' ]"
 refused "groups into a directory that holds a run: refused" "already holds a run" $G --out "$T/groups"
+check "groups: report.html written" "[ -f '$T/groups/report.html' ] && grep -q 'Whole group' '$T/groups/report.html' && grep -q 'Cyclic subgroup' '$T/groups/report.html'"
+run $G --every 10 --history --analysis subgroup --out "$T/groups_h"
+check "groups --history: net_EPOCH.safetensors every --every epochs; --analysis subgroup prints only that" \
+    "[ $st -eq 0 ] && [ -f '$T/groups_h/mlp/net_000010.safetensors' ] && [ -f '$T/groups_h/mlp/net_000020.safetensors' ] &&
+     grep -q 'subgroup analysis' '$T/out' && ! grep -q 'whole-group analysis' '$T/out'"
+run $G --every 10 --analysis group --out "$T/groups_h" --force
+check "groups --force removes the history; --analysis group prints only the whole-group analysis" \
+    "[ $st -eq 0 ] && [ ! -e '$T/groups_h/mlp/net_000010.safetensors' ] && grep -q 'whole-group analysis' '$T/out' &&
+     ! grep -q 'subgroup analysis' '$T/out'"
+run $G --beta1 0.5 --beta2 0.9 --eps 1e-6 --wd 0.5 --lr 1e-2 --out "$T/groups_opt"
+check "groups: the optimiser flags are printed" "[ $st -eq 0 ] && grep -q 'lr 0.01 wd 0.5 betas (0.5, 0.9) eps 1e-06' '$T/out'"
+for f in "--beta1 0.5" "--beta2 0.9" "--eps 1e-3"; do
+    run $G $f --out "$T/groups_opt" --force
+    check "groups $f reaches AdamW: metrics.csv differs from the defaults'" \
+        "[ $st -eq 0 ] && [ \"\$(rows '$T/groups/mlp/metrics.csv')\" != \"\$(rows '$T/groups_opt/mlp/metrics.csv')\" ]"
+done
 
 # ---- 3. outputs only from a good state
 # under ulimit -f 0, so that a modadd that takes '' again cannot leave files in /; its output
@@ -211,7 +236,8 @@ check "power_sum whose training fails (NaN): exit 1, no summary or safetensors, 
     "[ $st -eq 1 ] && [ ! -e '$T/ps_nan/summary.json' ] && [ ! -e '$T/ps_nan/model.safetensors' ] && grep -q 'kept' '$T/err'"
 run ./examples/groups --n 5 --epochs 50 --lr 100 --threads 1 --model mlp --out "$T/groups_nan"
 check "groups whose training fails (NaN): exit 1, no latest.safetensors, kept files named" \
-    "[ $st -eq 1 ] && [ ! -e '$T/groups_nan/mlp/latest.safetensors' ] && grep -q 'kept .*metrics.csv' '$T/err'"
+    "[ $st -eq 1 ] && [ ! -e '$T/groups_nan/mlp/latest.safetensors' ] && [ ! -e '$T/groups_nan/report.html' ] &&
+     grep -q 'kept .*metrics.csv' '$T/err'"
 if [ -w /dev/full ]; then # summary.json's temporary file on a full device: the summary cannot be written
     mkdir -p "$T/full" && ln -s /dev/full "$T/full/summary.json.tmp"
     run ./examples/modadd --p 7 --epochs 10 --every 5 --threads 1 --out "$T/full"

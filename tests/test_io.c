@@ -571,6 +571,118 @@ static void test_tl_load(void)
 
 /* ------------------------------------------------------- splits, summary */
 
+/* ------------------------------------------------------------------ seed 003's nets */
+
+/* net's weights as a state dict: F64 when f64, without the tensor named drop, with the first
+   dimension of the tensor named grow one larger, an extra tensor "b_U" when extra, and a
+   __metadata__ model when model is not NULL. */
+static void write_net(const char *path, const grok_net *net, int f64, const char *drop, const char *grow, int extra,
+                      const char *model)
+{
+    grok_array a[5];
+    double *d = (double *)calloc(net->num_parameters + 64, sizeof(double));
+    float *f = (float *)calloc(net->num_parameters + 64, sizeof(float));
+    const char *mk[1] = {"model"}, *mv[1];
+    int i, n = 0;
+    size_t k;
+    for (k = 0; k < net->num_parameters; k++) { d[k] = (double)net->weights[k] + 1e-9 * (double)k; f[k] = net->weights[k]; }
+    for (i = 0; i < net->n_params; i++) {
+        const grok_param *p = &net->params[i];
+        if (drop && !strcmp(drop, p->name)) continue;
+        memset(&a[n], 0, sizeof a[n]);
+        a[n].name = p->name; a[n].dtype = f64 ? GROK_DT_F64 : GROK_DT_F32; a[n].ndim = 2;
+        a[n].shape[0] = p->shape[0] + (grow && !strcmp(grow, p->name)); a[n].shape[1] = p->shape[1];
+        a[n].data = f64 ? (void *)(d + p->offset) : (void *)(f + p->offset); /* the padding covers a grown one */
+        n++;
+    }
+    if (extra) {
+        memset(&a[n], 0, sizeof a[n]);
+        a[n].name = "b_U"; a[n].dtype = GROK_DT_F32; a[n].ndim = 1; a[n].shape[0] = net->cfg.n; a[n].data = f;
+        n++;
+    }
+    mv[0] = model;
+    if (grok_safetensors_save(path, a, n, mk, mv, model ? 1 : 0) != GROK_OK) { printf("cannot write %s\n", path); exit(2); }
+    free(d); free(f);
+}
+
+static void test_net_load(void)
+{
+    grok_net_config cm, cb, c;
+    grok_net mlp, mlp2, bil, bil2;
+    float *before;
+    size_t k;
+    int ok = 1, i;
+    memset(&cm, 0, sizeof cm);
+    cm.kind = GROK_NET_MLP; cm.n = 6; cm.embed_dim = 4; cm.hidden_dim = 5; cm.seed = 11;
+    cb = cm; cb.kind = GROK_NET_BILINEAR; cb.hidden_dim = 0;
+    if (grok_net_init(&mlp, &cm, 4) != GROK_OK || grok_net_init(&bil, &cb, 4) != GROK_OK) { CHECK(0, "net init"); return; }
+    cm.seed = cb.seed = 12;
+    if (grok_net_init(&mlp2, &cm, 4) != GROK_OK || grok_net_init(&bil2, &cb, 4) != GROK_OK) { CHECK(0, "net init"); return; }
+
+    /* round trip through grok_net_save_safetensors, both kinds */
+    CHECK(grok_net_save_safetensors(&mlp, tpath("mlp.safetensors"), NULL) == GROK_OK, "MLP saved");
+    CHECK(grok_net_save_safetensors(&bil, tpath("bil.safetensors"), NULL) == GROK_OK, "bilinear saved");
+    CHECK(grok_net_safetensors_config(&c, tpath("mlp.safetensors")) == GROK_OK && c.kind == GROK_NET_MLP && c.n == 6 &&
+          c.embed_dim == 4 && c.hidden_dim == 5 && c.seed == 11, "MLP config: kind, shapes and seed");
+    CHECK(grok_net_safetensors_config(&c, tpath("bil.safetensors")) == GROK_OK && c.kind == GROK_NET_BILINEAR && c.n == 6 &&
+          c.embed_dim == 4 && c.hidden_dim == 0, "bilinear config: no W, so BilinearNet");
+    CHECK(grok_net_load_safetensors(&mlp2, tpath("mlp.safetensors")) == GROK_OK &&
+          memcmp(mlp2.weights, mlp.weights, mlp.num_parameters * sizeof(float)) == 0, "MLP round trip, bit for bit");
+    CHECK(grok_net_load_safetensors(&bil2, tpath("bil.safetensors")) == GROK_OK &&
+          memcmp(bil2.weights, bil.weights, bil.num_parameters * sizeof(float)) == 0, "bilinear round trip, bit for bit");
+
+    /* a state dict as python writes it: F64, no metadata */
+    write_net(tpath("mlp64.safetensors"), &mlp, 1, NULL, NULL, 0, NULL);
+    mlp2.weights[0] += 1.0f;
+    CHECK(grok_net_load_safetensors(&mlp2, tpath("mlp64.safetensors")) == GROK_OK, "F64 state dict loads");
+    for (i = 0; i < mlp.n_params; i++)
+        for (k = mlp.params[i].offset; k < mlp.params[i].offset + mlp.params[i].numel; k++)
+            ok &= mlp2.weights[k] == (float)((double)mlp.weights[k] + 1e-9 * (double)k);
+    CHECK(ok, "F64 converted as a cast");
+    CHECK(grok_net_safetensors_config(&c, tpath("mlp64.safetensors")) == GROK_OK && c.seed == 0, "no metadata: seed 0");
+
+    before = (float *)malloc(mlp2.num_parameters * sizeof(float));
+    memcpy(before, mlp2.weights, mlp2.num_parameters * sizeof(float));
+#define NET_REFUSED(file, what) CHECK(grok_net_load_safetensors(&mlp2, tpath(file)) == GROK_ERR_FORMAT && \
+                                      memcmp(before, mlp2.weights, mlp2.num_parameters * sizeof(float)) == 0, \
+                                      "%s refused, net unchanged", what)
+    write_net(tpath("shape.safetensors"), &mlp, 0, NULL, "W", 0, NULL);
+    NET_REFUSED("shape.safetensors", "W of shape (9, 5)");
+    CHECK(grok_net_safetensors_config(&c, tpath("shape.safetensors")) == GROK_ERR_FORMAT &&
+          strstr(grok_last_error(), "W has shape (9, 5)"), "config of a wrong shape refused, naming it");
+    write_net(tpath("shape2.safetensors"), &mlp, 0, NULL, "W_E_b", 0, NULL);
+    NET_REFUSED("shape2.safetensors", "W_E_b of shape (7, 4)");
+    write_net(tpath("shape3.safetensors"), &mlp, 0, NULL, "W_U", 0, NULL);
+    NET_REFUSED("shape3.safetensors", "W_U of shape (6, 6)");
+    CHECK(grok_net_safetensors_config(&c, tpath("shape3.safetensors")) == GROK_ERR_FORMAT, "config of a wrong W_U refused");
+    write_net(tpath("missing.safetensors"), &mlp, 0, "W_E_b", NULL, 0, NULL);
+    NET_REFUSED("missing.safetensors", "no W_E_b");
+    CHECK(strstr(grok_last_error(), "no tensor W_E_b") != NULL, "the missing tensor is named: %s", grok_last_error());
+    write_net(tpath("missing_u.safetensors"), &mlp, 0, "W_U", NULL, 0, NULL);
+    NET_REFUSED("missing_u.safetensors", "no W_U");
+    write_net(tpath("extra.safetensors"), &mlp, 0, NULL, NULL, 1, NULL);
+    NET_REFUSED("extra.safetensors", "an extra tensor b_U");
+    write_net(tpath("meta.safetensors"), &mlp, 0, NULL, NULL, 0, "BilinearNet");
+    NET_REFUSED("meta.safetensors", "metadata BilinearNet with W");
+    NET_REFUSED("bil.safetensors", "a BilinearNet file into a OneLayerMLP");
+    memcpy(before, bil2.weights, bil2.num_parameters * sizeof(float));
+    CHECK(grok_net_load_safetensors(&bil2, tpath("mlp.safetensors")) == GROK_ERR_FORMAT &&
+          memcmp(before, bil2.weights, bil2.num_parameters * sizeof(float)) == 0, "a OneLayerMLP file into a BilinearNet refused");
+    grok_net_free(&mlp2);
+    cm.hidden_dim = 6;
+    if (grok_net_init(&mlp2, &cm, 4) == GROK_OK) {
+        free(before);
+        before = (float *)malloc(mlp2.num_parameters * sizeof(float));
+        memcpy(before, mlp2.weights, mlp2.num_parameters * sizeof(float));
+        NET_REFUSED("mlp.safetensors", "a hidden_dim 5 file into a hidden_dim 6 net");
+    }
+#undef NET_REFUSED
+    CHECK(grok_net_load_safetensors(NULL, tpath("mlp.safetensors")) == GROK_ERR_ARG, "NULL net refused");
+    CHECK(grok_net_safetensors_config(&c, tpath("absent.safetensors")) != GROK_OK, "absent file refused");
+    free(before);
+    grok_net_free(&mlp); grok_net_free(&mlp2); grok_net_free(&bil); grok_net_free(&bil2);
+}
+
 static void test_split(void)
 {
     grok_data tr, te, tr2, te2;
@@ -661,6 +773,7 @@ int main(void)
     test_st_strict();
     test_models();
     test_tl_load();
+    test_net_load();
     test_split();
     test_summary();
     {
