@@ -1028,6 +1028,36 @@ GROKDEF int grok_net_group_neuron_freqs(int *freq, double *frac, double *acts_fo
    everything here is double from the float32 weights and activations. */
 GROKDEF int grok_net_group_fourier_logits(double *mean_sq, double *fourier_logits, grok_net *net,
                                           const grok_group *g);
+/* Seed 003 cell 57: the neurons A (order, order, M) of grok_net_group_neuron_freqs (hidden for
+   an MLP, product for a bilinear net, a-major), centred: each neuron's mean over all order^2
+   pairs subtracted (the notebook's einops.reduce 'order1 order2 neuron -> 1 neuron' mean).
+   fourier_acts (R, R, M) = fft2d of the centred A (may be NULL) and mean_sq (R, R) =
+   fourier_acts.pow(2).mean(2), the mean over the M neurons: the map imshow_fourier draws
+   ("Average Norm of 2d Fourier Coefficients of hidden activations (excl constant)": row f = a's
+   component, column h = b's, both named by grok_group_fourier_name). Centring zeroes the (0, 0)
+   entry, Const x Const, up to round-off. mean_sq may be NULL. */
+GROKDEF int grok_net_group_fourier_acts(double *mean_sq, double *fourier_acts, grok_net *net, const grok_group *g);
+/* Seed 003 cell 60: W_U's Fourier norms per neuron cluster. With U = W_U @ F^T (M, R), out (nc,
+   R), out[c*R + f] = sum over the neurons j with neuron_freq[j] == cluster_freqs[c] of U[j, f]^2
+   (the notebook's (W_U[neuron_freqs == freq, :] @ fourier_basis.T).pow(2).sum(0) for each freq of
+   key_freqs). neuron_freq (M) from grok_net_group_neuron_freqs, cluster_freqs (nc >= 1) the
+   notebook's key_freqs = np.unique(neuron_freqs); any value is a cluster (-1, the never-firing
+   neurons, included), a cluster without neurons gets zeros. Over clusters that hold every neuron
+   the rows sum to grok_net_group_fourier_norms' norms_u. */
+GROKDEF int grok_net_group_wu_cluster_norms(double *out, const grok_net *net, const grok_group *g, const int *neuron_freq,
+                                            const int *cluster_freqs, int nc);
+/* Seed 003 cell 61: fourier_unembed = W_U @ F^T (M, R), the neurons A (order^2, M) as in
+   grok_net_group_neuron_freqs (not centred), fourier_logits = A @ fourier_unembed (order^2, R),
+   a-major (may be NULL): each pair's logits along each basis row over the output z. For each
+   w = freqs[k] (1 <= w, 2w <= R - 1) the 2-D Fourier transform of its cos and sin components as
+   (order, order) grids: cos_c, sin_c (nf, R, R), cos_c[k] = fft2d(fourier_logits[:, :, 2w - 1]),
+   sin_c[k] = fft2d(fourier_logits[:, :, 2w]) (rows a's component, columns b's). The notebook
+   reshapes fourier_logits to (order, order, order), which fails ("shape is invalid") whenever R
+   != order (D_n: R = 2n - 1; even C_n: R = n + 1); this is what the cell means: (order, order,
+   R). It draws key_freqs[:2]; a -1 there (a never-firing neuron's cluster) is refused here,
+   where python would index from the end. cos_c, sin_c may be NULL (then nf may be 0). */
+GROKDEF int grok_net_group_logit_components(double *cos_c, double *sin_c, double *fourier_logits, grok_net *net,
+                                            const grok_group *g, const int *freqs, int nf);
 /* The progress measures of grok_train_opts.progress_measures for the model as it is now:
    out (5) = restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights; train is
    the training split (for the excluded loss), test the rest (may be NULL): their labels are the
@@ -10683,6 +10713,139 @@ GROKDEF int grok_net_group_fourier_logits(double *mean_sq, double *fourier_logit
         grok_cache_free(&c);
     }
     GROK_FREE(L); GROK_FREE(A); GROK_FREE(F);
+    return st;
+}
+
+/* The neurons of the N^2 pairs (a-major) into A (N^2, M) doubles: hidden (MLP) or product. */
+static int grok__net_group_neurons(double *A, grok_net *net, int N, long M, const char *fn)
+{
+    grok_cache c;
+    const grok_tensor *t;
+    const char *name = net->cfg.kind == GROK_NET_MLP ? "hidden" : "product";
+    int st;
+    if ((st = grok__net_run_all_pairs(&c, net, N, name, NULL, fn)) != GROK_OK) return st;
+    if (!(t = grok_cache_get(&c, name))) st = grok__fail(GROK_ERR_ARG, "%s: no %s activations", fn, name);
+    else
+        for (long i = 0; i < (long)N * N * M; i++) A[i] = t->data[i];
+    grok_cache_free(&c);
+    return st;
+}
+
+/* Seed 003's fourier_unembed: U (M, R) = W_U (M, N) @ F^T. */
+static void grok__net_group_unembed(double *U, const grok_net *net, const double *F, int R, int N)
+{
+    const grok_param *p = &net->params[net->n_params - 1];
+    const float *W = net->weights + p->offset;
+    long M = grok__net_mid(&net->cfg);
+    for (long j = 0; j < M; j++)
+        for (long f = 0; f < R; f++) {
+            double s = 0;
+            for (long x = 0; x < N; x++) s += (double)W[j * N + x] * F[f * N + x];
+            U[j * R + f] = s;
+        }
+}
+
+GROKDEF int grok_net_group_fourier_acts(double *mean_sq, double *fourier_acts, grok_net *net, const grok_group *g)
+{
+    static const char fn[] = "grok_net_group_fourier_acts";
+    double *F, *A, *X, *tmp;
+    int R, N, st;
+    long NN, M;
+    if (!net || !net->acts) return grok__fail(GROK_ERR_ARG, "%s: NULL net", fn);
+    if ((st = grok__net_group_basis(&F, &R, net, g, fn)) != GROK_OK) { GROK_FREE(F); return st; }
+    N = g->order; NN = (long)N * N; M = grok__net_mid(&net->cfg);
+    A = GROK__NEW(double, (size_t)NN * M + (size_t)R * N * M + (fourier_acts ? 0 : (size_t)R * R * M));
+    if (!A) { GROK_FREE(F); return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn); }
+    tmp = A + (size_t)NN * M;
+    X = fourier_acts ? fourier_acts : tmp + (size_t)R * N * M;
+    if ((st = grok__net_group_neurons(A, net, N, M, fn)) == GROK_OK) {
+        for (long j = 0; j < M; j++) { /* centred: each neuron's mean over the N^2 pairs */
+            double mean = 0;
+            for (long i = 0; i < NN; i++) mean += A[i * M + j];
+            mean /= (double)NN;
+            for (long i = 0; i < NN; i++) A[i * M + j] -= mean;
+        }
+        grok__group_fft2d(X, tmp, F, R, N, A, M);
+        if (mean_sq)
+            for (long r = 0; r < (long)R * R; r++) {
+                double s = 0;
+                for (long j = 0; j < M; j++) s += X[r * M + j] * X[r * M + j];
+                mean_sq[r] = s / (double)M;
+            }
+    }
+    GROK_FREE(A); GROK_FREE(F);
+    return st;
+}
+
+GROKDEF int grok_net_group_wu_cluster_norms(double *out, const grok_net *net, const grok_group *g, const int *neuron_freq,
+                                            const int *cluster_freqs, int nc)
+{
+    static const char fn[] = "grok_net_group_wu_cluster_norms";
+    double *F, *U;
+    int R, N, st;
+    long M;
+    if (!out || !neuron_freq || !cluster_freqs) return grok__fail(GROK_ERR_ARG, "%s: NULL argument", fn);
+    if (nc < 1) return grok__fail(GROK_ERR_ARG, "%s: %d clusters", fn, nc);
+    if ((st = grok__net_group_basis(&F, &R, net, g, fn)) != GROK_OK) { GROK_FREE(F); return st; }
+    N = g->order; M = grok__net_mid(&net->cfg);
+    if (!(U = GROK__NEW(double, (size_t)M * R))) { GROK_FREE(F); return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn); }
+    grok__net_group_unembed(U, net, F, R, N);
+    memset(out, 0, sizeof(double) * (size_t)nc * R);
+    for (int c = 0; c < nc; c++)
+        for (long j = 0; j < M; j++)
+            if (neuron_freq[j] == cluster_freqs[c])
+                for (long f = 0; f < R; f++) out[(long)c * R + f] += U[j * R + f] * U[j * R + f];
+    GROK_FREE(U); GROK_FREE(F);
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_group_logit_components(double *cos_c, double *sin_c, double *fourier_logits, grok_net *net,
+                                            const grok_group *g, const int *freqs, int nf)
+{
+    static const char fn[] = "grok_net_group_logit_components";
+    double *F, *A, *U, *Z, *C, *X, *tmp;
+    int R, N, st;
+    long NN, M;
+    if (!net || !net->acts) return grok__fail(GROK_ERR_ARG, "%s: NULL net", fn);
+    if (nf < 0 || (nf > 0 && !freqs)) return grok__fail(GROK_ERR_ARG, "%s: NULL freqs or nf = %d", fn, nf);
+    if ((cos_c || sin_c) && nf < 1) return grok__fail(GROK_ERR_ARG, "%s: cos_c / sin_c with no frequency", fn);
+    if ((st = grok__net_group_basis(&F, &R, net, g, fn)) != GROK_OK) { GROK_FREE(F); return st; }
+    for (int k = 0; k < nf; k++)
+        if (freqs[k] < 1 || 2 * freqs[k] > R - 1) {
+            GROK_FREE(F);
+            return grok__fail(GROK_ERR_ARG, "%s: frequency %d is not one of 1..%d of %s's basis", fn, freqs[k], (R - 1) / 2, g->name);
+        }
+    N = g->order; NN = (long)N * N; M = grok__net_mid(&net->cfg);
+    A = GROK__NEW(double, (size_t)NN * M + (size_t)M * R + (fourier_logits ? 0 : (size_t)NN * R) + (size_t)NN * 2 * nf +
+                              (size_t)R * N * 2 * nf + (size_t)R * R * 2 * nf);
+    if (!A) { GROK_FREE(F); return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn); }
+    U = A + (size_t)NN * M;
+    C = U + (size_t)M * R;
+    Z = fourier_logits ? fourier_logits : C;
+    if (!fourier_logits) C += (size_t)NN * R;
+    tmp = C + (size_t)NN * 2 * nf;
+    X = tmp + (size_t)R * N * 2 * nf;
+    if ((st = grok__net_group_neurons(A, net, N, M, fn)) == GROK_OK) {
+        grok__net_group_unembed(U, net, F, R, N);
+        for (long i = 0; i < NN; i++) /* Z (N^2, R) = A @ U */
+            for (long f = 0; f < R; f++) {
+                double s = 0;
+                for (long j = 0; j < M; j++) s += A[i * M + j] * U[j * R + f];
+                Z[i * R + f] = s;
+            }
+        for (long i = 0; i < NN; i++) /* C (N, N, 2 nf): the cos and sin columns of each frequency */
+            for (int k = 0; k < nf; k++) {
+                C[i * 2 * nf + 2 * k] = Z[i * R + 2 * freqs[k] - 1];
+                C[i * 2 * nf + 2 * k + 1] = Z[i * R + 2 * freqs[k]];
+            }
+        grok__group_fft2d(X, tmp, F, R, N, C, 2 * nf); /* X (R, R, 2 nf) */
+        for (int k = 0; k < nf; k++)
+            for (long r = 0; r < (long)R * R; r++) {
+                if (cos_c) cos_c[(long)k * R * R + r] = X[r * 2 * nf + 2 * k];
+                if (sin_c) sin_c[(long)k * R * R + r] = X[r * 2 * nf + 2 * k + 1];
+            }
+    }
+    GROK_FREE(A); GROK_FREE(F);
     return st;
 }
 

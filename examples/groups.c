@@ -9,7 +9,8 @@
    For each model writes OUT/MODEL/metrics.csv, with --history OUT/MODEL/net_EPOCH.safetensors
    every --every epochs, and, once training ended well, OUT/MODEL/latest.safetensors (the weights
    under the seed's names); then OUT/report.html (training curves, the Fourier norms of W_E_a,
-   W_E_b and W_U, the neuron clusters, the logits in the 2-D Fourier basis). An OUT that holds a
+   W_E_b and W_U, the neuron clusters, the centred neurons and the logits in the 2-D Fourier
+   basis, W_U's norms per cluster, the logits' cos / sin components). An OUT that holds a
    run needs --force (run_dir.h). Prints the final accuracies, the epoch at which test accuracy
    first reached 99%, what the chosen analysis finds, and how long it took. The optimiser is
    torch.optim.AdamW(lr, weight_decay) as the notebook builds it: betas (0.9, 0.999), eps 1e-8
@@ -110,12 +111,16 @@ typedef struct {
     int *cl_freq, *cl_count; /* (n_clusters), ascending frequency (np.unique) */
     double *cl_frac;       /* mean fraction explained per cluster */
     double *logits_msq;    /* (R, R) */
+    double *acts_msq;      /* (R, R): the centred neurons (cell 57) */
+    double *wu_clusters;   /* (n_clusters, R): W_U's norms per cluster (cell 60) */
+    int comp_freq[2], n_comp; /* the first two cluster frequencies >= 1 (cell 61's key_freqs[:2]) */
+    double *comp;          /* (2, 2, R, R): cos then sin, the logits along cos / sin comp_freq[k] in 2-D */
 } group_result;
 
 static void group_result_free(group_result *a)
 {
     free(a->names); free(a->norms); free(a->freq); free(a->frac); free(a->cl_freq); free(a->cl_count); free(a->cl_frac);
-    free(a->logits_msq);
+    free(a->logits_msq); free(a->acts_msq); free(a->wu_clusters); free(a->comp);
     memset(a, 0, sizeof *a);
 }
 
@@ -134,13 +139,17 @@ static int group_analysis(group_result *a, model_run *r, const grok_group *g, in
     a->cl_count = (int *)malloc(sizeof(int) * (size_t)M);
     a->cl_frac = (double *)malloc(sizeof(double) * (size_t)M);
     a->logits_msq = (double *)malloc(sizeof(double) * (size_t)a->R * a->R);
-    if (!a->names || !a->norms || !a->freq || !a->frac || !a->cl_freq || !a->cl_count || !a->cl_frac || !a->logits_msq)
+    a->acts_msq = (double *)malloc(sizeof(double) * (size_t)a->R * a->R);
+    a->comp = (double *)malloc(sizeof(double) * 4 * (size_t)a->R * a->R);
+    if (!a->names || !a->norms || !a->freq || !a->frac || !a->cl_freq || !a->cl_count || !a->cl_frac || !a->logits_msq ||
+        !a->acts_msq || !a->comp)
         return GROK_ERR_NOMEM;
     for (i = 0; i < a->R; i++)
         if ((st = grok_group_fourier_name(a->names[i], sizeof a->names[i], i, g)) != GROK_OK) return st;
     if ((st = grok_net_group_fourier_norms(a->norms, a->norms + a->R, a->norms + 2 * a->R, &r->net, g)) != GROK_OK ||
         (st = grok_net_group_neuron_freqs(a->freq, a->frac, NULL, NULL, &r->net, g)) != GROK_OK ||
-        (st = grok_net_group_fourier_logits(a->logits_msq, NULL, &r->net, g)) != GROK_OK)
+        (st = grok_net_group_fourier_logits(a->logits_msq, NULL, &r->net, g)) != GROK_OK ||
+        (st = grok_net_group_fourier_acts(a->acts_msq, NULL, &r->net, g)) != GROK_OK)
         return st;
     for (i = 0; i < M; i++) { /* np.unique(neuron_freqs, return_counts=True), with the mean frac */
         for (j = 0; j < a->n_clusters && a->cl_freq[j] < a->freq[i]; j++) {}
@@ -155,6 +164,14 @@ static int group_analysis(group_result *a, model_run *r, const grok_group *g, in
         a->cl_frac[j] += a->frac[i];
     }
     for (j = 0; j < a->n_clusters; j++) a->cl_frac[j] /= a->cl_count[j];
+    if (!(a->wu_clusters = (double *)malloc(sizeof(double) * (size_t)a->n_clusters * a->R))) return GROK_ERR_NOMEM;
+    if ((st = grok_net_group_wu_cluster_norms(a->wu_clusters, &r->net, g, a->freq, a->cl_freq, a->n_clusters)) != GROK_OK)
+        return st;
+    for (j = 0; j < a->n_clusters && a->n_comp < 2; j++) /* a -1 cluster (dead neurons) has no component */
+        if (a->cl_freq[j] >= 1) a->comp_freq[a->n_comp++] = a->cl_freq[j];
+    if (a->n_comp)
+        return grok_net_group_logit_components(a->comp, a->comp + 2 * (size_t)a->R * a->R, NULL, &r->net, g, a->comp_freq,
+                                               a->n_comp);
     return GROK_OK;
 }
 
@@ -178,6 +195,41 @@ static void print_components(const char *what, const double *norms, const group_
     printf("\n");
 }
 
+/* The largest entries of the centred neurons' (R, R) map, as shares of its sum. */
+static void print_acts_map(const group_result *a)
+{
+    double tot = 0, last = -1;
+    int i, shown;
+    long r, n = (long)a->R * a->R, best = -1;
+    for (r = 0; r < n; r++) tot += a->acts_msq[r];
+    printf("  centred neurons in the 2-D basis (cell 57), largest shares of the mean square (a x b):");
+    for (shown = 0; tot > 0 && shown < 6; shown++) { /* the next largest below last (a tie shows once) */
+        best = -1;
+        for (r = 0; r < n; r++)
+            if ((last < 0 || a->acts_msq[r] < last) && (best < 0 || a->acts_msq[r] > a->acts_msq[best])) best = r;
+        if (best < 0) break;
+        last = a->acts_msq[best];
+        printf(" %s x %s (%.2f)", a->names[best / a->R], a->names[best % a->R], last / tot);
+    }
+    printf("\n  W_U per cluster (cell 60), its largest component (share of the cluster's norm):");
+    for (i = 0; i < a->n_clusters; i++) {
+        const double *w = a->wu_clusters + (size_t)i * a->R;
+        int b = 0, f;
+        for (tot = 0, f = 0; f < a->R; f++) { tot += w[f]; if (w[f] > w[b]) b = f; }
+        printf(" %d: %s (%.2f)", a->cl_freq[i], a->names[b], tot > 0 ? w[b] / tot : 0);
+    }
+    printf("\n");
+    for (i = 0; i < a->n_comp; i++) {
+        const double *c = a->comp + (size_t)i * a->R * a->R, *s = a->comp + (size_t)(2 + i) * a->R * a->R;
+        int w = a->comp_freq[i], co = 2 * w - 1, si = 2 * w;
+        double m = 0;
+        for (r = 0; r < n; r++) m = fabs(c[r]) > m ? fabs(c[r]) : m;
+        printf("  logits along cos %d (cell 61): cos %d x cos %d %+.3g, sin %d x sin %d %+.3g (largest |entry| %.3g); "
+               "along sin %d: cos x sin %+.3g, sin x cos %+.3g\n", w, w, w, c[co * a->R + co], w, w, c[si * a->R + si], m, w,
+               s[co * a->R + si], s[si * a->R + co]);
+    }
+}
+
 static void print_group_analysis(const group_result *a, const grok_group *g)
 {
     int j;
@@ -189,6 +241,7 @@ static void print_group_analysis(const group_result *a, const grok_group *g)
     printf("  neuron clusters, uncentred (seed 003 cell 58; frequency: neurons, mean fraction explained):");
     for (j = 0; j < a->n_clusters; j++) printf(" %d: %d (%.2f)", a->cl_freq[j], a->cl_count[j], a->cl_frac[j]);
     printf("\n");
+    print_acts_map(a);
 }
 
 /* ---- training */
@@ -314,6 +367,47 @@ static void report_curves(grok_report *rep, const model_run *r)
     free(x); free(y); free(v);
 }
 
+/* Cells 57, 60 and 61: the centred neurons' map, W_U's norms per cluster, the logits' components. */
+static void report_group_cells(grok_report *rep, const group_result *a, const char *const *names)
+{
+    char (*labels)[16] = (char (*)[16])malloc(sizeof(*labels) * (size_t)a->n_clusters);
+    const char **series = (const char **)malloc(sizeof(char *) * (size_t)a->n_clusters);
+    double *x = (double *)malloc(sizeof(double) * (size_t)a->R);
+    char title[128];
+    int i;
+    grok_plot p;
+    memset(&p, 0, sizeof p);
+    p.kind = GROK_PLOT_HEATMAP; p.z = a->acts_msq; p.rows = a->R; p.cols = a->R; p.x_names = names; p.y_names = names;
+    p.title = "Average norm of 2d Fourier coefficients of hidden activations, centred (cell 57)";
+    p.xlabel = "b component"; p.ylabel = "a component"; p.width = 560; p.height = 520;
+    grok_report_plot(rep, &p);
+    if (labels && series && x) {
+        for (i = 0; i < a->R; i++) x[i] = i;
+        for (i = 0; i < a->n_clusters; i++) { snprintf(labels[i], sizeof labels[i], "%d", a->cl_freq[i]); series[i] = labels[i]; }
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_LINES; p.x = x; p.y = a->wu_clusters; p.n = a->R; p.n_series = a->n_clusters; p.names = series;
+        p.x_names = names; p.title = "Norm of W_U's coef of each Fourier component on each cluster's neurons (cell 60)";
+        p.xlabel = "Fourier component"; p.ylabel = "squared norm"; p.width = 720;
+        grok_report_plot(rep, &p);
+    }
+    free(labels); free(series); free(x);
+    if (a->n_comp)
+        grok_report_printf(rep, "<p>Cell 61: the logits' component along cos w z and sin w z, hidden @ (W_U @ F.T), as a "
+                           "function of (a, b) in the 2-D basis, for the first %d cluster frequencies (the notebook's "
+                           "reshape to (order, order, order) fails where R &ne; order; this is (order, order, R)). "
+                           "cos(w(a+b-z)) would show +C on cos x cos and -C on sin x sin, +S on cos x sin and sin x cos.</p>\n",
+                           a->n_comp);
+    for (i = 0; i < 2 * a->n_comp; i++) {
+        int k = i / 2, s = i % 2;
+        snprintf(title, sizeof title, "Component of logits in direction %s(%d) (cell 61)", s ? "sin" : "cos", a->comp_freq[k]);
+        memset(&p, 0, sizeof p);
+        p.kind = GROK_PLOT_HEATMAP; p.z = a->comp + (size_t)(2 * s + k) * a->R * a->R; p.rows = a->R; p.cols = a->R;
+        p.x_names = names; p.y_names = names; p.title = title; p.xlabel = "b component"; p.ylabel = "a component";
+        p.width = 560; p.height = 520;
+        grok_report_plot(rep, &p);
+    }
+}
+
 static void report_group(grok_report *rep, model_run *r, const grok_group *g)
 {
     group_result a;
@@ -364,6 +458,7 @@ static void report_group(grok_report *rep, model_run *r, const grok_group *g)
     p.title = "Average norm of Fourier components of logits (cell 59)"; p.xlabel = "b component"; p.ylabel = "a component";
     p.width = 560; p.height = 520;
     grok_report_plot(rep, &p);
+    report_group_cells(rep, &a, names);
     group_result_free(&a);
 }
 

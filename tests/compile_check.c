@@ -27,7 +27,8 @@ typedef int grok_fftshift2, grok_ifftshift2, grok_neuron_freq_norm, grok_wlogit_
    the same name that was left in. */
 #ifdef GROK_NO_ANALYSIS
 typedef int grok_group_fourier_basis, grok_group_fourier_name, grok_net_group_fourier_norms, grok_net_group_neuron_freqs,
-    grok_net_group_fourier_logits;
+    grok_net_group_fourier_logits, grok_net_group_fourier_acts, grok_net_group_wu_cluster_norms,
+    grok_net_group_logit_components;
 #endif
 #ifdef GROK_NO_INTEROP
 typedef int grok_net_load_safetensors, grok_net_safetensors_config;

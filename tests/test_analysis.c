@@ -545,6 +545,91 @@ static void test_group_fourier(void)
     group_end("group fourier (seed 003)", 1e-9);
 }
 
+/* Seed 003 cells 57, 60 and 61 on a random net of D_5 (10 elements, R = 9 != order): centring
+   changes only the (Const, Const) entry of the neurons' spectrum (the other rows are orthogonal
+   to Const), the cluster norms of W_U add up to its norms, the logit components are the Fourier
+   logits of cell 59 along cos / sin w, and the argument errors. */
+static void test_group_fourier_cells(void)
+{
+    enum { N = 10, R = 9, M = 16 };
+    grok_group g;
+    grok_net_config cfg;
+    grok_net net;
+    double F[R * N], *X, *Xc, *fl, *ul, msq[R * R], nu[R], wu[3 * R], cc[2 * R * R], cs[2 * R * R], frac[M], sum, err;
+    int Rg = 0, i, j, r, k, freq[M], keys[3] = {0, 0, 99}, nk = 0, w[2] = {1, 4}, bad[1];
+    group_begin();
+    CHECK(grok_group_init(&g, GROK_GROUP_DIHEDRAL, 5) == GROK_OK && grok_group_fourier_basis(F, &Rg, &g) == GROK_OK && Rg == R,
+          "D_5: %d rows", Rg);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.kind = GROK_NET_MLP; cfg.n = N; cfg.embed_dim = 6; cfg.hidden_dim = M; cfg.seed = 5;
+    CHECK(grok_net_init(&net, &cfg, 32) == GROK_OK, "net");
+    X = (double *)malloc(sizeof(double) * R * R * M);
+    Xc = (double *)malloc(sizeof(double) * R * R * M);
+    fl = (double *)malloc(sizeof(double) * R * R * N);
+    ul = (double *)malloc(sizeof(double) * N * N * R);
+    /* cell 57 */
+    CHECK(grok_net_group_neuron_freqs(freq, frac, X, NULL, &net, &g) == GROK_OK, "neuron freqs");
+    CHECK(grok_net_group_fourier_acts(msq, Xc, &net, &g) == GROK_OK, "centred Fourier acts");
+    for (sum = 0, i = 0; i < R * R * M; i++) sum = fmax(sum, fabs(X[i]));
+    for (err = 0, r = 0; r < R * R; r++) {
+        double s = 0;
+        for (j = 0; j < M; j++) {
+            err = fmax(err, fabs(Xc[r * M + j] - (r ? X[r * M + j] : 0)) / sum);
+            s += Xc[r * M + j] * Xc[r * M + j];
+        }
+        err = fmax(err, fabs(msq[r] - s / M) / (sum * sum));
+    }
+    CHECK(track(err) < 1e-12, "centring moves only (Const, Const), to 0 (%.3e)", err);
+    CHECK(grok_net_group_fourier_acts(NULL, NULL, &net, &g) == GROK_OK, "both outputs NULL");
+    /* cell 60: clusters holding every neuron, one more without any */
+    for (i = 0; i < M; i++) {
+        for (j = 0; j < nk && keys[j] != freq[i]; j++) {}
+        if (j == nk && nk < 2) keys[nk++] = freq[i];
+        else if (j == nk) freq[i] = keys[1]; /* at most two clusters, so the third stays empty */
+    }
+    CHECK(nk >= 1 && grok_net_group_wu_cluster_norms(wu, &net, &g, freq, keys, 3) == GROK_OK &&
+              grok_net_group_fourier_norms(NULL, NULL, nu, &net, &g) == GROK_OK, "cluster norms");
+    for (err = 0, k = 0; k < R; k++) err = fmax(err, fabs(wu[k] + wu[R + k] - nu[k]) / nu[0] + fabs(wu[2 * R + k]));
+    CHECK(track(err) < 1e-12, "the clusters add up to W_U's norms, the empty one is 0 (%.3e)", err);
+    CHECK(grok_net_group_wu_cluster_norms(wu, &net, &g, freq, keys, 0) == GROK_ERR_ARG &&
+              strstr(grok_last_error(), "grok_net_group_wu_cluster_norms"), "nc = 0 refused");
+    CHECK(grok_net_group_wu_cluster_norms(wu, &net, &g, NULL, keys, 1) == GROK_ERR_ARG, "NULL neuron_freq refused");
+    /* cell 61: fft2d(fourier_logits[:, :, 2w-1]) = sum_z fft2d(logits)[:, :, z] F[2w-1, z] */
+    CHECK(grok_net_group_fourier_logits(NULL, fl, &net, &g) == GROK_OK, "Fourier logits");
+    CHECK(grok_net_group_logit_components(cc, cs, ul, &net, &g, w, 2) == GROK_OK, "logit components");
+    for (sum = 0, i = 0; i < R * R * N; i++) sum = fmax(sum, fabs(fl[i]));
+    for (err = 0, k = 0; k < 2; k++)
+        for (r = 0; r < R * R; r++) {
+            double c = 0, s = 0;
+            for (i = 0; i < N; i++) {
+                c += fl[r * N + i] * F[(2 * w[k] - 1) * N + i];
+                s += fl[r * N + i] * F[2 * w[k] * N + i];
+            }
+            err = fmax(err, (fabs(c - cc[k * R * R + r]) + fabs(s - cs[k * R * R + r])) / sum);
+        }
+    CHECK(track(err) < 1e-6, "the components along cos / sin 1 and 4 (%.3e; cell 59's logits are float32)", err);
+    CHECK(grok_net_group_logit_components(NULL, NULL, ul, &net, &g, NULL, 0) == GROK_OK, "fourier_logits alone");
+    bad[0] = 0;
+    CHECK(grok_net_group_logit_components(cc, NULL, NULL, &net, &g, bad, 1) == GROK_ERR_ARG &&
+              strstr(grok_last_error(), "grok_net_group_logit_components"), "frequency 0 refused");
+    bad[0] = -1;
+    CHECK(grok_net_group_logit_components(cc, NULL, NULL, &net, &g, bad, 1) == GROK_ERR_ARG, "frequency -1 refused");
+    bad[0] = 5; /* 2 * 5 = 10 > R - 1 */
+    CHECK(grok_net_group_logit_components(cc, NULL, NULL, &net, &g, bad, 1) == GROK_ERR_ARG, "frequency 5 refused");
+    CHECK(grok_net_group_logit_components(cc, cs, NULL, &net, &g, w, 0) == GROK_ERR_ARG, "no frequency refused");
+    free(X); free(Xc); free(fl); free(ul);
+    grok_net_free(&net);
+    cfg.n = 12;
+    CHECK(grok_net_init(&net, &cfg, 8) == GROK_OK, "net of order 12");
+    CHECK(grok_net_group_fourier_acts(msq, NULL, &net, &g) == GROK_ERR_ARG &&
+              grok_net_group_wu_cluster_norms(wu, &net, &g, freq, keys, 1) == GROK_ERR_ARG &&
+              grok_net_group_logit_components(cc, NULL, NULL, &net, &g, w, 1) == GROK_ERR_ARG,
+          "a net of another order refused");
+    grok_net_free(&net);
+    grok_group_free(&g);
+    group_end("group fourier cells 57-61", 1e-6);
+}
+
 static void test_svd(void)
 {
     const int shapes[][2] = {{40, 30}, {30, 40}, {200, 17}, {17, 200}, {113, 128}, {128, 113}, {1, 1}, {1, 7}, {7, 1}, {2, 2}};
@@ -878,6 +963,7 @@ int main(void)
     test_rfft_shift();
     test_fourier();
     test_group_fourier();
+    test_group_fourier_cells();
     test_svd();
     test_lstsq();
     test_errors();

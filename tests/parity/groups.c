@@ -7,8 +7,13 @@
                        (NAME_names.txt), the norms of W_E_a, W_E_b and W_U per component
                        (NAME_norms.npy (3, R)), the neuron activations (NAME_acts.npy), their
                        2-D spectrum (NAME_acts_fourier.npy), each neuron's frequency and fraction
-                       explained (NAME_freq.npy, NAME_frac.npy), and the logits in the 2-D basis
-                       (NAME_flogits.npy (R, R, order), NAME_flogits_msq.npy (R, R)).
+                       explained (NAME_freq.npy, NAME_frac.npy), the logits in the 2-D basis
+                       (NAME_flogits.npy (R, R, order), NAME_flogits_msq.npy (R, R)), the centred
+                       neurons' spectrum (NAME_cacts_fourier.npy (R, R, M), NAME_cacts_msq.npy
+                       (R, R)), W_U's norms per cluster (NAME_keys.npy: the distinct frequencies,
+                       NAME_wu_clusters.npy (clusters, R)) and the logit components of the first
+                       two frequencies >= 1 among them (NAME_comp_freqs.npy, NAME_ulogits.npy
+                       (order^2, R), NAME_comp_cos.npy, NAME_comp_sin.npy (2, R, R)).
      groups check DIR NAME..  loads each state dict NAME.safetensors that groups.py wrote (F64
                        or F32, laid out as safetensors.torch.save_file does) with
                        grok_net_safetensors_config and grok_net_load_safetensors and writes the
@@ -81,9 +86,9 @@ static void gen(const char *name, grok_net_kind kind, grok_group_kind gk, int n,
     grok_net_config cfg;
     grok_net net;
     grok_train_opts o = grok_train_opts_default();
-    double *F, *norms, *frac, *af, *fl, *msq, acc[2];
+    double *F, *norms, *frac, *af, *fl, *msq, *wu, *ul, *cc, *cs, acc[2];
     float *acts;
-    int *freq, R, N, M, k;
+    int *freq, *keys, nk = 0, cf[2], ncf = 0, R, N, M, k, j;
     int64_t sh[3];
     char buf[64];
     FILE *f;
@@ -109,7 +114,12 @@ static void gen(const char *name, grok_net_kind kind, grok_group_kind gk, int n,
     msq = (double *)malloc(sizeof(double) * (size_t)R * R);
     acts = (float *)malloc(sizeof(float) * (size_t)N * N * M);
     freq = (int *)malloc(sizeof(int) * (size_t)M);
-    if (!F || !norms || !frac || !af || !fl || !msq || !acts || !freq) { fprintf(stderr, "groups: out of memory\n"); exit(1); }
+    keys = (int *)malloc(sizeof(int) * (size_t)M);
+    wu = (double *)malloc(sizeof(double) * (size_t)M * R);
+    ul = (double *)malloc(sizeof(double) * (size_t)N * N * R);
+    cc = (double *)malloc(sizeof(double) * 2 * (size_t)R * R);
+    cs = (double *)malloc(sizeof(double) * 2 * (size_t)R * R);
+    if (!F || !norms || !frac || !af || !fl || !msq || !acts || !freq || !keys || !wu || !ul || !cc || !cs) { fprintf(stderr, "groups: out of memory\n"); exit(1); }
     must(grok_group_fourier_basis(F, &R, &g), "grok_group_fourier_basis");
     sh[0] = R; sh[1] = N; save_f64(path(name, "_basis.npy"), F, 2, sh);
     if (!(f = fopen(path(name, "_names.txt"), "w"))) { fprintf(stderr, "groups: cannot write names\n"); exit(1); }
@@ -128,9 +138,28 @@ static void gen(const char *name, grok_net_kind kind, grok_group_kind gk, int n,
     must(grok_net_group_fourier_logits(msq, fl, &net, &g), "grok_net_group_fourier_logits");
     sh[2] = N; save_f64(path(name, "_flogits.npy"), fl, 3, sh);
     save_f64(path(name, "_flogits_msq.npy"), msq, 2, sh);
+    must(grok_net_group_fourier_acts(msq, af, &net, &g), "grok_net_group_fourier_acts");
+    sh[2] = M; save_f64(path(name, "_cacts_fourier.npy"), af, 3, sh);
+    save_f64(path(name, "_cacts_msq.npy"), msq, 2, sh);
+    for (k = 0; k < M; k++) { /* np.unique(freq) */
+        for (j = 0; j < nk && keys[j] < freq[k]; j++) {}
+        if (j == nk || keys[j] != freq[k]) { memmove(keys + j + 1, keys + j, sizeof(int) * (size_t)(nk - j)); keys[j] = freq[k]; nk++; }
+    }
+    for (k = 0; k < nk && ncf < 2; k++)
+        if (keys[k] >= 1) cf[ncf++] = keys[k];
+    save_i32(path(name, "_keys.npy"), keys, nk);
+    must(grok_net_group_wu_cluster_norms(wu, &net, &g, freq, keys, nk), "grok_net_group_wu_cluster_norms");
+    sh[0] = nk; sh[1] = R; save_f64(path(name, "_wu_clusters.npy"), wu, 2, sh);
+    must(grok_net_group_logit_components(cc, cs, ul, &net, &g, cf, ncf), "grok_net_group_logit_components");
+    save_i32(path(name, "_comp_freqs.npy"), cf, ncf);
+    sh[0] = (int64_t)N * N; sh[1] = R; save_f64(path(name, "_ulogits.npy"), ul, 2, sh);
+    sh[0] = ncf; sh[1] = R; sh[2] = R;
+    save_f64(path(name, "_comp_cos.npy"), cc, 3, sh);
+    save_f64(path(name, "_comp_sin.npy"), cs, 3, sh);
     printf("%s: %s %s, %ld epochs, train acc %.4f, test acc %.4f, %d Fourier rows\n", name, g.name,
            kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet", epochs, acc[0], acc[1], R);
     free(F); free(norms); free(frac); free(af); free(fl); free(msq); free(acts); free(freq);
+    free(keys); free(wu); free(ul); free(cc); free(cs);
     grok_net_free(&net);
     grok_data_free(&train); grok_data_free(&test);
     grok_group_free(&g);

@@ -6,8 +6,9 @@ Usage: /usr/bin/python3 tests/parity/groups.py PATH_TO_GROUPS_BINARY
 1. `groups gen DIR` (C) trains three nets with grok_net_train (OneLayerMLP on D_23 and C_30,
    BilinearNet on D_12) and writes their weights and what grok.h's analysis finds.
 2. This script loads the weights, recomputes everything in float64 numpy following the notebook's
-   code (Group.compute_fourier_basis, cells 53-54's norms, fft2d, cell 58's neuron clusters,
-   cell 59's Fourier logits) and compares: the basis and its names exactly (up to 1e-12), the
+   code (Group.compute_fourier_basis, cells 53-54's norms, fft2d, cell 57's centred neurons,
+   cell 58's neuron clusters, cell 59's Fourier logits, cell 60's W_U norms per cluster, cell
+   61's logit components) and compares: the basis and its names exactly (up to 1e-12), the
    norms, the spectra and the fractions explained to 1e-6 relative, the cluster assignments and
    the cluster counts exactly.
 3. It writes the trained weights back as state dicts (F64 and F32, laid out as
@@ -15,9 +16,12 @@ Usage: /usr/bin/python3 tests/parity/groups.py PATH_TO_GROUPS_BINARY
    `groups check DIR NAME..` (C) loads them with grok_net_load_safetensors and writes the logits
    of all pairs, compared here to 1e-5 relative (float32 against float64).
 
-One deliberate difference from the notebook: for C_n with even n its "sin n/2" row is
+Two deliberate differences from the notebook: for C_n with even n its "sin n/2" row is
 sin(pi x), zero in exact arithmetic, which the notebook divides by its own (round-off) norm;
-grok.h and this port leave it zero. Ends with "N passed, N failed".
+grok.h and this port leave it zero. Cell 61 reshapes the (order^2, R) Fourier logits to
+(order, order, order), which raises whenever R != order (D_n, even C_n); it is reshaped to
+(order, order, R) here, and the components drawn are those of the first two key frequencies
+>= 1 (a -1 cluster would index from the end). Ends with "N passed, N failed".
 """
 import os
 import subprocess
@@ -181,6 +185,38 @@ def check_case(d, name, group):
     record("logits fft2d", relerr(load("_flogits.npy"), fourier_logits), 1e-5, "%s: fft2d of the logits" % name)
     record("logits fft2d", relerr(load("_flogits_msq.npy"), (fourier_logits ** 2).mean(2)), 1e-5,
            "%s: mean square of the Fourier logits" % name)
+
+    # cell 57: the neurons centred, in the 2-D basis
+    hidden_activations = hidden.reshape(group.order, group.order, -1)
+    hidden_activations_centred = hidden_activations - hidden_activations.mean(axis=(0, 1), keepdims=True)
+    fourier_activations_centred = fft2d(hidden_activations_centred, F)
+    record("centred acts fft2d", relerr(load("_cacts_fourier.npy"), fourier_activations_centred), 1e-5,
+           "%s: fft2d of the centred neurons" % name)
+    record("centred acts fft2d", relerr(load("_cacts_msq.npy"), (fourier_activations_centred ** 2).mean(2)), 1e-5,
+           "%s: mean square of the centred neurons' spectrum" % name)
+
+    # cell 60: W_U's norms per cluster
+    check(np.array_equal(load("_keys.npy"), key_freqs), "%s: key_freqs" % name)
+    W_U_norm_embeddings_freq = np.stack([((P["W_U"][neuron_freqs == freq, :] @ F.T) ** 2).sum(0) for freq in key_freqs])
+    record("W_U cluster norms", relerr(load("_wu_clusters.npy"), W_U_norm_embeddings_freq), 1e-6,
+           "%s: W_U norms per cluster" % name)
+
+    # cell 61, reshaped to (order, order, R)
+    fourier_unembed = P["W_U"] @ F.T
+    fourier_logits = hidden @ fourier_unembed
+    record("logit components", relerr(load("_ulogits.npy"), fourier_logits), 1e-5, "%s: hidden @ W_U @ F.T" % name)
+    fourier_logits = fourier_logits.reshape(group.order, group.order, F.shape[0])
+    comp_freqs = key_freqs[key_freqs >= 1][:2]
+    check(np.array_equal(load("_comp_freqs.npy"), comp_freqs), "%s: the components' frequencies" % name)
+    c_cos, c_sin = load("_comp_cos.npy"), load("_comp_sin.npy")
+    for k, freq in enumerate(comp_freqs):
+        cos_c = fft2d(fourier_logits[:, :, 2 * freq - 1][:, :, None], F)[:, :, 0]
+        sin_c = fft2d(fourier_logits[:, :, 2 * freq][:, :, None], F)[:, :, 0]
+        record("logit components", relerr(c_cos[k], cos_c), 1e-5, "%s: component along cos(%d)" % (name, freq))
+        record("logit components", relerr(c_sin[k], sin_c), 1e-5, "%s: component along sin(%d)" % (name, freq))
+        i, j = 2 * freq - 1, 2 * freq
+        print("  cos(%d) component: cos cos %+.3g, sin sin %+.3g; sin(%d): cos sin %+.3g, sin cos %+.3g (largest |.| %.3g)"
+              % (freq, cos_c[i, i], cos_c[j, j], freq, sin_c[i, j], sin_c[j, i], np.max(np.abs(cos_c))))
     return P, group, logits
 
 
