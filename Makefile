@@ -14,6 +14,8 @@
 #   make cuda       grok_cuda.o, tests/test_cuda, tests/test_cuda_host, bench/train_cuda (nvcc; else a note)
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
+#   make python     python/libgrokh.so, the library python/grokh.py loads (ctypes)
+#   make test-python  python/test_grokh.py (Debian's python3-numpy; skips without)
 #   make clean
 # CC, CXX, CFLAGS and LDLIBS may be overridden: make CC=clang CFLAGS="-O3"
 
@@ -108,6 +110,22 @@ bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 	./bench/fft_fftw
 	OPENBLAS_NUM_THREADS=1 ./bench/svd_lapacke
 
+# The Python binding: grok.h as a shared library that python/grokh.py loads with ctypes.
+PYLIB = python/libgrokh.so
+PYTHON ?= /usr/bin/python3
+$(PYLIB): python/grokh_lib.c grok.h
+	$(CC) -std=c99 $(CFLAGS) $(WARN) -fPIC -shared -o $@ python/grokh_lib.c $(LDLIBS)
+
+python: $(PYLIB)
+
+test-python: $(PYLIB)
+	@if $(PYTHON) -c 'import numpy' >/dev/null 2>&1; then \
+	    $(PYTHON) python/test_grokh.py; \
+	else \
+	    echo "test-python: skipped, $(PYTHON) has no numpy (apt-get install python3-numpy)"; \
+	    echo "0 passed, 0 failed"; \
+	fi
+
 # tests/test_cli.sh runs the examples
 CLI_EXAMPLES = examples/modadd examples/power_sum examples/analyze examples/digits examples/groups examples/sweep
 
@@ -188,6 +206,7 @@ analyze: examples/analyze
 
 clean:
 	rm -f $(BINS) examples/sweep_mpi $(BENCH) $(FUZZ) grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda bench/train_cuda.o bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity tests/parity/groups tests/parity/tasks tests/parity/digits
+	rm -rf $(PYLIB) python/__pycache__
 	rm -rf runs tests/asan tests/valgrind tests/fuzz/seeds tests/fuzz/corpus_*
 
-.PHONY: all cuda test test-parity test-browser test-asan test-valgrind fuzz lint test-sweep sweep-mpi run analyze clean bench bench-compare
+.PHONY: all python test-python cuda test test-parity test-browser test-asan test-valgrind fuzz lint test-sweep sweep-mpi run analyze clean bench bench-compare
