@@ -187,7 +187,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) examples/sweep_mpi $(BENCH) $(FUZZ) grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda bench/train_cuda.o bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity tests/parity/groups tests/parity/tasks tests/parity/digits
+	rm -f $(BINS) examples/sweep_mpi $(BENCH) $(FUZZ) grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda bench/train_cuda.o bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity tests/parity/groups tests/parity/tasks tests/parity/digits tests/parity/pytorch
 	rm -rf runs tests/asan tests/valgrind tests/fuzz/seeds tests/fuzz/corpus_*
 
 .PHONY: all cuda test test-parity test-browser test-asan test-valgrind fuzz lint test-sweep sweep-mpi run analyze clean bench bench-compare
