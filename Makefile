@@ -205,7 +205,7 @@ analyze: examples/analyze
 	./examples/analyze --ckpt $(OUT)/latest.grok
 
 clean:
-	rm -f $(BINS) examples/sweep_mpi $(BENCH) $(FUZZ) grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda bench/train_cuda.o bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity tests/parity/groups tests/parity/tasks tests/parity/digits
+	rm -f $(BINS) examples/sweep_mpi $(BENCH) $(FUZZ) grok_cuda.o tests/test_cuda tests/test_cuda_host bench/train_cuda bench/train_cuda.o bench/gemm_openblas bench/fft_fftw bench/svd_lapacke tests/compile_check_* tests/parity/parity tests/parity/groups tests/parity/tasks tests/parity/digits tests/parity/figures tests/parity/pytorch
 	rm -rf $(PYLIB) python/__pycache__
 	rm -rf runs tests/asan tests/valgrind tests/fuzz/seeds tests/fuzz/corpus_*
 

@@ -701,20 +701,31 @@ GROKDEF int  grok_safetensors_save(const char *path, const grok_array *arrays, i
    m->grads, m->adam_m or m->adam_v, all of the same layout. __metadata__ holds the config
    under HookedTransformerConfig's names: format "grok.h", n_layers, n_heads, d_model, d_head,
    d_mlp, d_vocab, d_vocab_out, n_ctx, act_fn ("relu"/"gelu"), normalization_type ("LN" or
-   "None"), eps, initializer_range, seed, and step, epoch. */
+   "None"), eps, initializer_range, seed, step, epoch, and frozen: the names of the parameters
+   that are not trainable (grok_model_set_trainable, train_biases = 0), comma-separated, "" when
+   every parameter trains. */
 GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, const float *buffer);
 /* Loads the weights of an initialised model from such a file, or from a TransformerLens
    state_dict saved with safetensors.torch.save_file(model.state_dict(), path): every
    parameter of the model must be present with its exact shape, dtype F32 or F64 (converted);
    other keys (blocks.0.attn.mask, .IGNORE, ..) are ignored, but LayerNorm parameters in a
    file for a model without LayerNorm, or an act_fn / normalization_type in __metadata__ that
-   differs from the model's, are errors. A failed load leaves the model unchanged. Optimizer
-   state, step and epoch are not touched. */
+   differs from the model's, are errors. Bias tensors (names with ".b_": b_Q, b_K, b_V, b_O,
+   b_in, b_out, b_U) may be absent, as in a model built without them: those are set to zero and
+   frozen (grok_model_set_trainable(.., 0)). The trainable flags follow __metadata__ "frozen"
+   when the file has it (the parameters it names are frozen, every other one trains; a name the
+   model lacks is an error), else the model's are kept but for the absent biases. A failed load
+   leaves the model (weights and flags) unchanged. Optimizer state, step and epoch are not
+   touched. */
 GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path);
+/* The same, and *n_zeroed (may be NULL) says how many bias tensors the file lacked (set to zero
+   and frozen), so that a caller can tell its user. */
+GROKDEF int grok_model_load_safetensors_ex(grok_model *m, const char *path, int *n_zeroed);
 /* The config of such a file: shapes give n_layers, n_heads, d_model, d_head, d_mlp, d_vocab,
    d_vocab_out, n_ctx and the normalization (ln_final.w present); act_fn, eps,
    initializer_range and seed come from __metadata__ when it has them (act_fn otherwise relu);
-   train_biases is 1. */
+   train_biases is 0 when no bias tensor of the file trains (every one absent or named in
+   __metadata__ "frozen"), else 1. */
 GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path);
 /* A net's weights (buffer: net->weights when NULL, or grads, adam_m, adam_v) as safetensors under
    seed 003's names W_E_a, W_E_b, W, W_U (F32, the seed's shapes), readable by
@@ -1262,8 +1273,12 @@ typedef struct {
     const char *out_dir;   /* where metrics.csv and checkpoints go; NULL: write nothing */
     int progress;          /* -1 auto (a live line if stderr is a terminal), 0 off, 1 lines */
     int keep_history;      /* 1: keep every checkpoint (ckpt_EPOCH.grok), 0: only latest.grok */
-    /* Called after every evaluation; return nonzero to stop training early. */
-    int (*on_eval)(const grok_model *m, void *ctx);
+    /* Called after every evaluation; return nonzero to stop training early. m is the model being
+       trained (NULL for a net: keep it in ctx), its weights current: the callback may read and
+       evaluate it (forward passes, hooks, the analyses) and change its weights, opt and trainable
+       flags, which the next epoch uses (grok_train_cuda uploads m again after on_eval); it must
+       not change its config or max_batch, free it, or touch step and epoch. */
+    int (*on_eval)(grok_model *m, void *ctx);
     void *on_eval_ctx;
     /* 1: at every evaluation also compute the progress measures of the modular-addition model
        (1 layer, n_ctx 3, d_vocab = p+1, else GROK_ERR_ARG) and write them as extra columns of
@@ -7967,14 +7982,18 @@ GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, c
 {
     grok_array *arr;
     char vals[16][48], num[32];
-    const char *keys[16], *vp[16];
+    const char *keys[17], *vp[17];
     const grok_config *c;
+    grok__sbuf frozen = {NULL, 0, 0, 0};
     int i, k, nm = 0, st;
     if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_model_save_safetensors: NULL argument");
     if (!buffer) buffer = m->weights;
     c = &m->cfg;
+    grok__sb_str(&frozen, "");
+    for (i = 0; i < m->n_params; i++)
+        if (!m->params[i].trainable) { if (frozen.n) grok__sb_str(&frozen, ","); grok__sb_str(&frozen, m->params[i].name); }
     arr = (grok_array *)GROK_MALLOC(sizeof(grok_array) * (size_t)m->n_params);
-    if (!arr) return grok__fail(GROK_ERR_NOMEM, "grok_model_save_safetensors");
+    if (!arr || frozen.oom) { GROK_FREE(arr); GROK_FREE(frozen.p); return grok__fail(GROK_ERR_NOMEM, "grok_model_save_safetensors"); }
     for (i = 0; i < m->n_params; i++) {
         const grok_param *p = &m->params[i];
         memset(&arr[i], 0, sizeof arr[i]);
@@ -7997,8 +8016,10 @@ GROKDEF int grok_model_save_safetensors(const grok_model *m, const char *path, c
     GROK__META("seed", "%llu", (unsigned long long)c->seed);
     GROK__META("step", "%ld", m->step); GROK__META("epoch", "%ld", m->epoch);
 #undef GROK__META
+    keys[nm] = "frozen"; vp[nm++] = frozen.p;
     st = grok_safetensors_save(path, arr, m->n_params, keys, vp, nm);
     GROK_FREE(arr);
+    GROK_FREE(frozen.p);
     return st;
 }
 
@@ -8037,14 +8058,46 @@ static int grok__ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* A bias parameter (b_Q, b_K, b_V, b_O, b_in, b_out, b_U), which a state dict may lack. */
+static int grok__is_bias(const char *name) { return strstr(name, ".b_") != NULL; }
+
+/* Whether the comma-separated list holds name as one of its items. */
+static int grok__list_has(const char *list, const char *name)
+{
+    size_t k = strlen(name);
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        if (n == k && strncmp(list, name, k) == 0) return 1;
+        list += n + (list[n] == ',');
+    }
+    return 0;
+}
+
 GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path)
+{
+    return grok_model_load_safetensors_ex(m, path, NULL);
+}
+
+GROKDEF int grok_model_load_safetensors_ex(grok_model *m, const char *path, int *n_zeroed)
 {
     grok_safetensors st;
     float *staging = NULL;
-    const char *v;
-    int s, i, k;
+    unsigned char *trainable = NULL;
+    const char *v, *frozen;
+    int s, i, k, zeroed = 0;
+    if (n_zeroed) *n_zeroed = 0;
     if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_model_load_safetensors: NULL argument");
     if ((s = grok_safetensors_load(&st, path)) != GROK_OK) return s;
+    if ((frozen = grok_safetensors_meta(&st, "frozen")) != NULL)
+        for (v = frozen; *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {
+            char name[GROK_NAME_MAX];
+            size_t n = strcspn(v, ",");
+            snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), v);
+            if (n >= sizeof name || !grok_model_param(m, name)) {
+                s = grok__fail(GROK_ERR_FORMAT, "%s: __metadata__ frozen names %.60s, not a parameter of the model", path, name);
+                goto done;
+            }
+        }
     if ((v = grok_safetensors_meta(&st, "act_fn")) != NULL &&
         strcmp(v, m->cfg.act_fn == GROK_ACT_GELU ? "gelu" : "relu") != 0) {
         s = grok__fail(GROK_ERR_FORMAT, "%s: act_fn \"%.20s\", the model's is %s", path, v, m->cfg.act_fn == GROK_ACT_GELU ? "gelu" : "relu");
@@ -8064,12 +8117,20 @@ GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path)
                 goto done;
             }
     staging = (float *)GROK_MALLOC(sizeof(float) * (m->num_parameters ? m->num_parameters : 1));
-    if (!staging) { s = grok__fail(GROK_ERR_NOMEM, "grok_model_load_safetensors"); goto done; }
+    trainable = (unsigned char *)GROK_MALLOC((size_t)m->n_params + 1);
+    if (!staging || !trainable) { s = grok__fail(GROK_ERR_NOMEM, "grok_model_load_safetensors"); goto done; }
     memcpy(staging, m->weights, sizeof(float) * m->num_parameters);
     for (i = 0; i < m->n_params; i++) {
         const grok_param *p = &m->params[i];
         const grok_array *a = grok_safetensors_get(&st, p->name);
         int same = a && a->ndim == p->ndim;
+        trainable[i] = (unsigned char)(frozen ? !grok__list_has(frozen, p->name) : p->trainable);
+        if (!a && grok__is_bias(p->name)) {
+            memset(staging + p->offset, 0, sizeof(float) * p->numel);
+            trainable[i] = 0;
+            zeroed++;
+            continue;
+        }
         if (!a) { s = grok__fail(GROK_ERR_FORMAT, "%s: no tensor %s (a parameter of the model)", path, p->name); goto done; }
         for (k = 0; same && k < p->ndim; k++) same = a->shape[k] == p->shape[k];
         if (!same) {
@@ -8091,8 +8152,11 @@ GROKDEF int grok_model_load_safetensors(grok_model *m, const char *path)
         if ((s = grok_array_to_f32(staging + p->offset, (int64_t)p->numel, a)) != GROK_OK) goto done;
     }
     memcpy(m->weights, staging, sizeof(float) * m->num_parameters);
+    for (i = 0; i < m->n_params; i++) m->params[i].trainable = trainable[i];
+    if (n_zeroed) *n_zeroed = zeroed;
 done:
     GROK_FREE(staging);
+    GROK_FREE(trainable);
     grok_safetensors_free(&st);
     return s;
 }
@@ -8113,7 +8177,7 @@ GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path)
     const char *v;
     char name[64];
     double d;
-    int s;
+    int s, i;
     if (!cfg || !path) return grok__fail(GROK_ERR_ARG, "grok_safetensors_config: NULL argument");
     memset(cfg, 0, sizeof *cfg);
     if ((s = grok_safetensors_load(&st, path)) != GROK_OK) return s;
@@ -8140,7 +8204,9 @@ GROKDEF int grok_safetensors_config(grok_config *cfg, const char *path)
     }
     cfg->normalization = grok_safetensors_get(&st, "ln_final.w") ? GROK_NORM_LN : GROK_NORM_NONE;
     cfg->act_fn = GROK_ACT_RELU;
-    cfg->train_biases = 1;
+    v = grok_safetensors_meta(&st, "frozen");
+    for (i = 0; i < st.n && !cfg->train_biases; i++)
+        cfg->train_biases = grok__is_bias(st.arrays[i].name) && !(v && grok__list_has(v, st.arrays[i].name));
     if ((v = grok_safetensors_meta(&st, "act_fn")) != NULL) {
         if (strcmp(v, "gelu") == 0) cfg->act_fn = GROK_ACT_GELU;
         else if (strcmp(v, "relu") != 0) {

@@ -2,11 +2,19 @@
 
    Usage: analyze --ckpt runs/modadd/latest.grok [--task add|sub|mul|div|pow_sum|sq_sum|sq_cross]
                   [--m 4] [--n 4] [--directions sum|task] [--p P] [--frac 0.3] [--data-seed 598]
-                  [--out DIR] [--threads N] [--help]
+                  [--split FILE.npy] [--act-fn relu|gelu] [--out DIR] [--threads N] [--help]
           analyze --history RUN_DIR [--phases E1,E2,E3] [--every N] [--out DIR] [--threads N]
    The task (the labels of every loss) and the split come from run.args beside the checkpoint
    (written by examples/modadd and power_sum); flags that contradict it are refused, and without
-   it the flags say (default: modular addition). The trig-sum directions are the seeds'
+   it the flags say (default: modular addition). --ckpt takes a grok.h checkpoint or a
+   safetensors state dict (grok.h's model.safetensors, or PyTorch's
+   safetensors.torch.save_file(model.state_dict()) of a HookedTransformer), told apart by
+   content: the config comes from its __metadata__, else from the shapes, with --act-fn for what
+   they cannot tell; absent bias tensors are zero. Without run.args the split is --split FILE.npy
+   (the training indices a*p + b, as a notebook saves train_indices; the test set the rest), or
+   --frac/--data-seed when given; with none of them it is unknown and every line that needs it
+   says "split unknown" (the train/test and excluded losses, the progress measures; excluded=nan
+   below). The trig-sum directions are the seeds'
    cos/sin(w(a+b)) (--directions sum), or the task's own cos/sin(w s(a,b)) (--directions task).
    Prints the key frequencies of the embedding with their share of its norm, the neuron
    clusters, the original / restricted / excluded losses, the loss with each cluster ablated and
@@ -34,8 +42,8 @@
 #define MIN_FRAC 0.85  /* seed 004: a neuron belongs to a frequency's cluster if it explains > 0.85 */
 
 static const char *const about =
-    "Analyses a modular-addition checkpoint (grok.h's examples/modadd) in the Fourier basis; writes the\n"
-    "arrays as CSV files and report.html into --out.";
+    "Analyses a modular-arithmetic model (a grok.h checkpoint, or a safetensors state dict as grok.h or PyTorch\n"
+    "writes it) in the Fourier basis; writes the arrays as CSV files and report.html into --out.";
 
 static int die(const char *what)
 {
@@ -64,6 +72,7 @@ static double now_s(void)
 /* The tasks analyze knows, as grok_modop; run.args' program names the task of its runs. */
 static const char *const task_names[] = {"add", "sub", "mul", "div", "pow_sum", "sq_sum", "sq_cross", NULL};
 static const char *const direction_names[] = {"sum", "task", NULL};
+static const char *const act_names[] = {"relu", "gelu", NULL};
 
 static int option_index(const opt *options, int n, const char *name)
 {
@@ -73,9 +82,10 @@ static int option_index(const opt *options, int n, const char *name)
 }
 
 /* The task and split of the run in dir from dir/run.args: options not given take the run's
-   values, given ones must equal them. -1 to go on (found says whether run.args was there), else
-   the exit status after a message. */
-static int task_from_run(opt *options, int n, const char *dir, int *found)
+   values, given ones must equal them; run_split gets the run's --split file ("" when it had
+   none). -1 to go on (found says whether run.args was there), else the exit status after a
+   message. */
+static int task_from_run(opt *options, int n, const char *dir, int *found, char *run_split, size_t cap)
 {
     static const char *const split_flags[] = {"--p", "--m", "--n", "--frac", "--data-seed"};
     char path[4200], text[16384], prog[64], value[512], have[512];
@@ -85,6 +95,7 @@ static int task_from_run(opt *options, int n, const char *dir, int *found)
     FILE *f;
     snprintf(path, sizeof path, "%s/run.args", dir);
     *found = 0;
+    run_split[0] = '\0';
     if (access(path, F_OK) != 0) return -1;
     if (!(f = fopen(path, "r"))) { fprintf(stderr, "analyze: cannot open %s: %s\n", path, strerror(errno)); return 1; }
     text[0] = '\n';
@@ -127,6 +138,7 @@ static int task_from_run(opt *options, int n, const char *dir, int *found)
             return 2;
         }
     }
+    if (run_args_value(have, sizeof have, text, "--split") == 0 && strcmp(have, "none")) snprintf(run_split, cap, "%s", have);
     *found = 1;
     return -1;
 }
@@ -247,7 +259,7 @@ static void lines_plot(grok_report *r, const char *title, const char *ylabel, co
 }
 
 static int analyze_history(const char *run, const char *out, const char *phases_text, grok_modop op, int em, int en,
-                           grok_dirs dirs, double frac, unsigned long long data_seed, int p_arg, int found)
+                           grok_dirs dirs, double frac, unsigned long long data_seed, const char *split, int p_arg, int found)
 {
     history_ckpt *list = NULL;
     char path[4300], final_path[4300];
@@ -283,7 +295,9 @@ static int analyze_history(const char *run, const char *out, const char *phases_
         free(list);
         return 2;
     }
-    if (grok_task_modop(&train, &test, op, p, em, en, frac, data_seed) != GROK_OK) { free(list); return die("rebuilding the split"); }
+    if (split[0] && (st = run_split_load(&train, &test, "analyze", split, p, op, em, en)) >= 0) { free(list); return st; }
+    if (!split[0] && grok_task_modop(&train, &test, op, p, em, en, frac, data_seed) != GROK_OK) { free(list); return die("rebuilding the split"); }
+    st = 1;
     if (grok_model_init(&m, &cfg, train.n) != GROK_OK) { free(list); return die("model"); }
     if (grok_dir_make(out) != GROK_OK) { fprintf(stderr, "analyze: %s\n", grok_last_error()); return 1; }
 
@@ -448,9 +462,10 @@ done:
 int main(int argc, char **argv)
 {
     const char *ckpt = NULL, *out = NULL, *history = NULL, *phases = NULL, *task_name = "add", *directions = "sum";
-    char outbuf[4200], name[32], run_dir_path[4096];
+    const char *split = NULL, *act_fn = "relu";
+    char outbuf[4200], name[32], run_dir_path[4096], run_split[4096], epoch_text[48], config_text[200];
     int p_arg = 0, em = 4, en = 4, threads = 0, p, M, H, C, nk, nc = 0, *train_rows, *test_rows, *labels, *nfreq, *clusters,
-        kf[4096], op, found;
+        kf[4096], op, found, is_st = 0, n_zeroed = 0, known;
     double frac = 0.3, t0 = now_s(), ksh[4096], S[4096];
     unsigned long long data_seed = 598;
     grok_config cfg;
@@ -460,7 +475,18 @@ int main(int argc, char **argv)
     FILE *f;
 
     opt options[] = {
-        opt_default(opt_text("--ckpt", &ckpt, "FILE", "checkpoint to load"), "none (--ckpt or --history is required)"),
+        opt_default(opt_text("--ckpt", &ckpt, "FILE",
+                             "the model: a grok.h checkpoint or a safetensors state dict (TransformerLens names, as\n"
+                             "grok_model_save_safetensors or safetensors.torch.save_file(model.state_dict()) write it),\n"
+                             "told apart by content"),
+                    "none (--ckpt or --history is required)"),
+        opt_default(opt_text("--split", &split, "FILE.npy",
+                             "the training pairs as indices a*p + b (np.save of a notebook's train_indices); the test set\n"
+                             "is the rest. Not with a run.args beside the checkpoint (the run's split)"),
+                    "the run's (run.args), else --frac/--data-seed when given, else unknown"),
+        opt_default(opt_choice("--act-fn", &act_fn, act_names,
+                               "a safetensors file's activation when its __metadata__ does not say (shapes cannot)"),
+                    "relu"),
         opt_default(opt_text("--history", &history, "RUN_DIR",
                              "seed 001's metrics over every checkpoint of a run kept with --history (ckpt_EPOCH.grok)"),
                     "none"),
@@ -491,21 +517,67 @@ int main(int argc, char **argv)
         return 2;
     }
     if (phases && !history) { fprintf(stderr, "analyze: --phases goes with --history\n"); return 2; }
+    if (history && opt_given(options, OPT_COUNT(options), "--act-fn")) {
+        fprintf(stderr, "analyze: --act-fn goes with a safetensors file, not --history\n");
+        return 2;
+    }
+    if (split && (opt_given(options, OPT_COUNT(options), "--frac") || opt_given(options, OPT_COUNT(options), "--data-seed"))) {
+        fprintf(stderr, "analyze: --split gives the split: --frac and --data-seed do not go with it\n");
+        return 2;
+    }
     if (threads) grok_threads_set(threads);
     if (history) snprintf(run_dir_path, sizeof run_dir_path, "%s", history);
     else dir_of(run_dir_path, sizeof run_dir_path, ckpt);
-    if ((rc = task_from_run(options, OPT_COUNT(options), run_dir_path, &found)) >= 0) return rc;
+    snprintf(outbuf, sizeof outbuf, "%s/run.args", run_dir_path);
+    if (split && access(outbuf, F_OK) == 0) {
+        fprintf(stderr, "analyze: --split, but %s is a run's: its split comes from %s (leave --split out)\n", run_dir_path, outbuf);
+        return 2;
+    }
+    if ((rc = task_from_run(options, OPT_COUNT(options), run_dir_path, &found, run_split, sizeof run_split)) >= 0) return rc;
+    if (split) snprintf(run_split, sizeof run_split, "%s", split);
+    known = found || run_split[0] || opt_given(options, OPT_COUNT(options), "--frac") ||
+            opt_given(options, OPT_COUNT(options), "--data-seed");
     for (op = 0; strcmp(task_names[op], task_name); op++) {}
     if (!out) {
         snprintf(outbuf, sizeof outbuf, "%s/analysis", run_dir_path);
         out = outbuf;
     }
     if (history) return analyze_history(history, out, phases, (grok_modop)op, em, en,
-                                        !strcmp(directions, "task") ? GROK_DIRS_TASK : GROK_DIRS_SUM, frac, data_seed, p_arg,
-                                        found);
+                                        !strcmp(directions, "task") ? GROK_DIRS_TASK : GROK_DIRS_SUM, frac, data_seed, run_split,
+                                        p_arg, found);
     if (grok_dir_make(out) != GROK_OK) { fprintf(stderr, "analyze: %s\n", grok_last_error()); return 1; }
 
-    if (grok_checkpoint_config(&cfg, ckpt) != GROK_OK) return die("reading the checkpoint's config");
+    if ((is_st = run_weights_kind("analyze", ckpt)) < 0) return 2;
+    if (!is_st && opt_given(options, OPT_COUNT(options), "--act-fn")) {
+        fprintf(stderr, "analyze: --act-fn goes with a safetensors file; %s is a checkpoint, which holds its config\n", ckpt);
+        return 2;
+    }
+    snprintf(epoch_text, sizeof epoch_text, "epoch unknown");
+    snprintf(config_text, sizeof config_text, "config from the checkpoint");
+    if (!is_st && grok_checkpoint_config(&cfg, ckpt) != GROK_OK) return die("reading the checkpoint's config");
+    if (is_st) {
+        grok_safetensors st;
+        const char *fn, *ep;
+        if (grok_safetensors_config(&cfg, ckpt) != GROK_OK || grok_safetensors_load(&st, ckpt) != GROK_OK) {
+            fprintf(stderr, "analyze: %s\n", grok_last_error());
+            return 2;
+        }
+        fn = grok_safetensors_meta(&st, "act_fn");
+        if (fn && opt_given(options, OPT_COUNT(options), "--act-fn") && strcmp(fn, act_fn)) {
+            fprintf(stderr, "analyze: --act-fn %s, but %s's __metadata__ says act_fn %s\n", act_fn, ckpt, fn);
+            grok_safetensors_free(&st);
+            return 2;
+        }
+        if (!fn) cfg.act_fn = !strcmp(act_fn, "gelu") ? GROK_ACT_GELU : GROK_ACT_RELU;
+        if ((ep = grok_safetensors_meta(&st, "epoch")) != NULL) snprintf(epoch_text, sizeof epoch_text, "epoch %.20s", ep);
+        if (grok_safetensors_meta(&st, "n_heads") && fn)
+            snprintf(config_text, sizeof config_text, "config from the file's __metadata__");
+        else
+            snprintf(config_text, sizeof config_text, "config inferred from the shapes (normalization %s; act_fn %s: %s)",
+                     cfg.normalization == GROK_NORM_LN ? "LN: ln_final.w present" : "none: no ln_final.w", fn ? fn : act_fn,
+                     fn ? "__metadata__" : opt_given(options, OPT_COUNT(options), "--act-fn") ? "--act-fn" : "the default, --act-fn to change");
+        grok_safetensors_free(&st);
+    }
     p = cfg.d_vocab_out; M = cfg.d_mlp; H = cfg.n_heads; C = cfg.d_model;
     if (p_arg && p_arg != p) { fprintf(stderr, "analyze: --p %d but the checkpoint has p = %d\n", p_arg, p); return 2; }
     if (cfg.n_layers != 1 || cfg.n_ctx != 3 || cfg.d_vocab != p + 1 || p < 3 || p > 4095) {
@@ -518,11 +590,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "analyze: %s\n", grok_last_error());
         return 2;
     }
-    if (grok_task_modop(&train, &test, (grok_modop)op, p, em, en, frac, data_seed) != GROK_OK) return die("rebuilding the split");
-    if (grok_model_init(&m, &cfg, train.n) != GROK_OK) return die("model");
-    if (grok_checkpoint_load(&m, ckpt) != GROK_OK) return die("loading the checkpoint");
-    printf("analyze: %s: p=%d, epoch %ld, %d layer(s), %d heads, d_model %d, d_mlp %d; split frac %.3g seed %llu "
-           "(%d train, %d test)\n", ckpt, p, m.epoch, cfg.n_layers, H, C, M, frac, data_seed, train.n, test.n);
+    memset(&train, 0, sizeof train);
+    memset(&test, 0, sizeof test);
+    if (run_split[0]) {
+        if ((rc = run_split_load(&train, &test, "analyze", run_split, p, (grok_modop)op, em, en)) >= 0) return rc;
+    } else if (known && grok_task_modop(&train, &test, (grok_modop)op, p, em, en, frac, data_seed) != GROK_OK)
+        return die("rebuilding the split");
+    if (grok_model_init(&m, &cfg, train.n > 0 ? train.n : 1) != GROK_OK) return die("model");
+    if (is_st ? grok_model_load_safetensors_ex(&m, ckpt, &n_zeroed) != GROK_OK : grok_checkpoint_load(&m, ckpt) != GROK_OK) {
+        fprintf(stderr, "analyze: loading %s: %s\n", ckpt, grok_last_error());
+        return 2;
+    }
+    if (!is_st) snprintf(epoch_text, sizeof epoch_text, "epoch %ld", m.epoch);
+    printf("analyze: %s: p=%d, %s, %d layer(s), %d heads, d_model %d, d_mlp %d; %s\n", ckpt, p, epoch_text, cfg.n_layers, H,
+           C, M, config_text);
+    if (n_zeroed) printf("  %d bias tensors absent from the file: zero (a model without biases)\n", n_zeroed);
+    if (run_split[0]) printf("split: the training indices of %s (%d train, %d test)\n", run_split, train.n, test.n);
+    else if (known) printf("split: frac %.3g seed %llu (%d train, %d test)\n", frac, data_seed, train.n, test.n);
+    else printf("split unknown: no run.args beside the file and no --split; train/test and excluded losses and the "
+                "progress measures are left out\n");
     const char *dir_sym = task.dirs == GROK_DIRS_SUM ? "(a+b)" : "s";
     printf("task %s (%s); trig-sum directions %s\n", task.name,
            found ? "from the run's run.args" : "no run.args beside the checkpoint: from the flags",
@@ -537,7 +623,7 @@ int main(int argc, char **argv)
     double *nL = (double *)malloc(sizeof(double) * p), *share = (double *)malloc(sizeof(double) * p);
     double *frac_n = (double *)malloc(sizeof(double) * M), *co = (double *)malloc(sizeof(double) * p);
     double *cs = (double *)malloc(sizeof(double) * p), *ablated = (double *)malloc(sizeof(double) * (M + 1));
-    train_rows = (int *)malloc(sizeof(int) * train.n); test_rows = (int *)malloc(sizeof(int) * test.n);
+    train_rows = (int *)malloc(sizeof(int) * (train.n + 1)); test_rows = (int *)malloc(sizeof(int) * (test.n + 1));
     labels = task.labels; nfreq = (int *)malloc(sizeof(int) * M); clusters = (int *)malloc(sizeof(int) * M);
     if (!logits || !acts || !resid || !to_a || !to_b || !spec || !Ld || !nE || !nU || !nL || !share || !frac_n || !co ||
         !cs || !ablated || !train_rows || !test_rows || !labels || !nfreq || !clusters) {
@@ -593,8 +679,11 @@ int main(int argc, char **argv)
     for (long i = 0; i < N * p; i++) Ld[i] = logits[i];
     double loss_all, loss_train, loss_test, rl, el;
     grok_logits_loss(&loss_all, Ld, labels, (int)N, p, NULL, 0);
-    grok_logits_loss(&loss_train, Ld, labels, (int)N, p, train_rows, train.n);
-    grok_logits_loss(&loss_test, Ld, labels, (int)N, p, test_rows, test.n);
+    loss_train = loss_test = NAN;
+    if (known) {
+        grok_logits_loss(&loss_train, Ld, labels, (int)N, p, train_rows, train.n);
+        grok_logits_loss(&loss_test, Ld, labels, (int)N, p, test_rows, test.n);
+    }
 
     /* 3. attention of '=' onto a and b (seed 000), dominant frequency along a of the mean over b */
     printf("\nattention of '=' (mean over pairs onto a / b, dominant frequency of the attention to a as a function of a):\n");
@@ -628,10 +717,12 @@ int main(int argc, char **argv)
         if (!found) clusters[nc++] = nfreq[i];
     }
     {
-        double exr, rest, noalw;
-        if (grok_modadd_restricted(&rl, &el, NULL, NULL, logits, p, kf, nk, train_rows, train.n, &task) != GROK_OK ||
-            grok_modadd_neuron_losses(&exr, &rest, &noalw, ablated, &m, acts, resid, logits, nfreq, clusters, nc, kf, nk,
-                                      train_rows, train.n, &task) != GROK_OK)
+        double exr = NAN, rest, noalw;
+        el = NAN;
+        const int *rows = known ? train_rows : NULL; /* NULL: all pairs, for the losses that do not need the split */
+        if (grok_modadd_restricted(&rl, known ? &el : NULL, NULL, NULL, logits, p, kf, nk, rows, train.n, &task) != GROK_OK ||
+            grok_modadd_neuron_losses(known ? &exr : NULL, &rest, &noalw, ablated, &m, acts, resid, logits, nfreq, clusters, nc,
+                                      kf, nk, rows, train.n, &task) != GROK_OK)
             return die("losses");
         printf("\nneuron clusters (frequency explaining the most of each centred neuron; frac < %.2f: no frequency):\n", MIN_FRAC);
         for (int c = 0; c <= nc; c++) {
@@ -642,10 +733,19 @@ int main(int argc, char **argv)
             else printf("  none  %4d neurons (always firing / unexplained), mean frac %.3f;", cnt, cnt ? s / cnt : 0);
             printf(" loss with it ablated %.3e\n", ablated[c]);
         }
-        printf("\nlosses: original %.3e (all pairs; train %.3e, test %.3e)\n", loss_all, loss_train, loss_test);
-        printf("  restricted to cos/sin(w %s) of the key frequencies %.3e (all pairs), excluded %.3e (train)\n", dir_sym, rl, el);
-        printf("  neurons: projected onto their cluster's frequency %.3e, without the always-firing cluster %.3e;\n"
-               "           excluded (key-frequency cos/sin(w %s) removed from the neurons) %.3e (train)\n", rest, noalw, dir_sym, exr);
+        if (known) {
+            printf("\nlosses: original %.3e (all pairs; train %.3e, test %.3e)\n", loss_all, loss_train, loss_test);
+            printf("  restricted to cos/sin(w %s) of the key frequencies %.3e (all pairs), excluded %.3e (train)\n", dir_sym, rl, el);
+            printf("  neurons: projected onto their cluster's frequency %.3e, without the always-firing cluster %.3e;\n"
+                   "           excluded (key-frequency cos/sin(w %s) removed from the neurons) %.3e (train)\n", rest, noalw, dir_sym,
+                   exr);
+        } else {
+            printf("\nlosses: original %.3e (all pairs; train and test: split unknown)\n", loss_all);
+            printf("  restricted to cos/sin(w %s) of the key frequencies %.3e (all pairs), excluded: split unknown\n", dir_sym, rl);
+            printf("  neurons: projected onto their cluster's frequency %.3e, without the always-firing cluster %.3e;\n"
+                   "           excluded (key-frequency cos/sin(w %s) removed from the neurons): split unknown\n", rest, noalw,
+                   dir_sym);
+        }
     }
     if ((f = open_csv(out, "neurons.csv", "neuron,freq,frac_explained"))) {
         for (int i = 0; i < M; i++) fprintf(f, "%d,%d,%.6g\n", i, nfreq[i], frac_n[i]);
@@ -667,9 +767,10 @@ int main(int argc, char **argv)
         printf("Gini of the Fourier norms: W_E %.3f, W_logit %.3f; sum of squared weights %.1f\n", gE, gL, ss);
         {
             double pmv[5];
-            if (grok_modadd_progress(pmv, &m, &train, &test, NULL, 0) != GROK_OK) return die("progress measures");
-            printf("progress measures as grok_train writes them (key freqs from W_E): restricted %.3e, excluded %.3e, "
-                   "gini W_E %.3f, gini W_logit %.3f, sum sq %.1f\n", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
+            if (!known) printf("progress measures as grok_train writes them: split unknown\n");
+            else if (grok_modadd_progress(pmv, &m, &train, &test, NULL, 0) != GROK_OK) return die("progress measures");
+            else printf("progress measures as grok_train writes them (key freqs from W_E): restricted %.3e, excluded %.3e, "
+                        "gini W_E %.3f, gini W_logit %.3f, sum sq %.1f\n", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
         }
         if ((f = open_csv(out, "cos_fit.csv", "k,coeff,cos_sim"))) {
             for (int k = 1; k <= (p - 1) / 2; k++) fprintf(f, "%d,%.9g,%.9g\n", k, co[k - 1], cs[k - 1]);

@@ -32,7 +32,7 @@ typedef struct {
 } model_run;
 
 /* grok_net_train passes no model to on_eval: the run comes through ctx. */
-static int on_eval(const grok_model *unused, void *ctx)
+static int on_eval(grok_model *unused, void *ctx)
 {
     model_run *r = (model_run *)ctx;
     (void)unused;

@@ -119,6 +119,15 @@ static inline opt opt_run(opt o)
     return o;
 }
 
+/* Whether the option called name was on the command line (0 when opts has no such option). */
+static inline int opt_given(const opt *opts, int n, const char *name)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        if (!strcmp(opts[i].name, name)) return opts[i].given;
+    return 0;
+}
+
 /* ---- values */
 
 /* An integer in [min, max] from the whole of s: decimal digits, or a decimal number with a

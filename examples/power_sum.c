@@ -3,7 +3,7 @@
 
    Usage: power_sum [--p 113] [--m 4] [--n 4] [--frac 0.3] [--lr 1e-3] [--wd 1] [--epochs 25000]
                     [--every 100] [--seed 999] [--data-seed 598] [--threads N] [--out runs/power_sum]
-                    [--no-measures] [--history] [--resume | --force] [--help]
+                    [--no-measures] [--history] [--init FILE] [--split FILE.npy] [--resume | --force] [--help]
    Writes OUT/run.args, OUT/metrics.csv and OUT/latest.grok (every --every epochs), and, only
    when training ended well, OUT/summary.json, OUT/model.safetensors (TransformerLens names) and
    OUT/report.html (grok_modadd_report);
@@ -47,11 +47,11 @@ static void print_key_freqs(const grok_model *m, int p)
 
 int main(int argc, char **argv)
 {
-    int p = 113, em = 4, en = 4, threads = 0, no_measures = 0, history = 0, resume = 0, force = 0, rc, st;
+    int p = 113, em = 4, en = 4, n_zeroed = 0, threads = 0, no_measures = 0, history = 0, resume = 0, force = 0, rc, st;
     double frac = 0.3, lr = 1e-3, wd = 1.0, seconds;
     long epochs = 25000, every = 100, start_epoch;
     unsigned long long seed = 999, data_seed = 598;
-    const char *out = "runs/power_sum";
+    const char *out = "runs/power_sum", *init = NULL, *split = NULL;
     opt options[] = {
         opt_run(opt_int("--p", &p, 2, 46340, "modulus")),
         opt_run(opt_int("--m", &em, 0, 1000000000, "exponent of a")),
@@ -74,6 +74,15 @@ int main(int argc, char **argv)
                          "keep every checkpoint as OUT/ckpt_EPOCH.grok (weights only, for analyze --history);\n"
                          "0.91 MB each for the canonical p = 113 model: 227 MB over 25000 epochs at --every 100")),
         opt_flag("--force", &force, "start over in an OUT that holds a run, removing its files"),
+        opt_run(opt_default(opt_text("--init", &init, "FILE",
+                                     "weights to start from: a safetensors state dict (TransformerLens names; absent\n"
+                                     "biases are zero and frozen) or a grok.h checkpoint, of this model's config; its\n"
+                                     "optimizer state and epoch are not taken (AdamW starts afresh at epoch 0)"),
+                            "none: grok.h's initialisation from --seed")),
+        opt_run(opt_default(opt_text("--split", &split, "FILE.npy",
+                                     "the training pairs as indices a*p + b (np.save of a notebook's train_indices);\n"
+                                     "the test set is the rest. Replaces --frac and --data-seed"),
+                            "none: --frac and --data-seed")),
     };
     run_dir run;
     grok_config cfg;
@@ -90,7 +99,13 @@ int main(int argc, char **argv)
     run.prog = "power_sum"; run.out = out; run.files = run_files; run.finals = final_files;
     run.history = "ckpt_"; run.history_ext = ".grok";
 
-    if ((st = grok_task_modop(&train, &test, GROK_OP_POW_SUM, p, em, en, frac, data_seed)) != GROK_OK) {
+    if (split && (opt_given(options, OPT_COUNT(options), "--frac") || opt_given(options, OPT_COUNT(options), "--data-seed"))) {
+        fprintf(stderr, "power_sum: --split gives the split: --frac and --data-seed do not go with it\n");
+        return 2;
+    }
+    if (split) {
+        if ((rc = run_split_load(&train, &test, "power_sum", split, p, GROK_OP_POW_SUM, em, en)) >= 0) return rc;
+    } else if ((st = grok_task_modop(&train, &test, GROK_OP_POW_SUM, p, em, en, frac, data_seed)) != GROK_OK) {
         fprintf(stderr, "power_sum: %s\n", grok_last_error());
         return st == GROK_ERR_ARG ? 2 : 1;
     }
@@ -103,6 +118,10 @@ int main(int argc, char **argv)
     }
     m.opt.lr = lr;
     m.opt.weight_decay = wd;
+    if (init && !resume && (rc = run_weights_load(&m, "power_sum", init, &n_zeroed)) >= 0) {
+        grok_model_free(&m); grok_data_free(&train); grok_data_free(&test);
+        return rc;
+    }
     rc = resume ? run_resume(&run, options, OPT_COUNT(options), &m, epochs, test.n, &ms) : run_start(&run, force, 1);
     if (rc < 0 && !resume) rc = run_args_save(&run, options, OPT_COUNT(options));
     if (rc >= 0) {
@@ -120,6 +139,9 @@ int main(int argc, char **argv)
     opts.on_eval_ctx = &ms;
     printf("power_sum: (a^%d + b^%d) mod %d, frac=%.3g (%d train, %d test) lr=%g wd=%g epochs=%ld seed=%llu data_seed=%llu\n",
            em, en, p, frac, train.n, test.n, lr, wd, epochs, seed, data_seed);
+    if (split) printf("split: the training indices of %s, the test set the rest\n", split);
+    if (init) printf("weights: %s%s\n", init, resume ? " (the run's start; resumed from latest.grok)" : "");
+    if (n_zeroed) printf("  %d bias tensors absent from it: zero and frozen\n", n_zeroed);
     if (resume) printf("resuming %s/latest.grok at epoch %ld\n", out, start_epoch);
     printf("model: %zu parameters (%d tensors), %d threads, GEMM kernel %s\n", m.num_parameters, m.n_params,
            grok_threads_get(), grok_gemm_kernel_name());

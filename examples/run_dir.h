@@ -201,11 +201,12 @@ static inline int run_args_check(const run_dir *r, const opt *opts, int n)
     }
     for (i = 0; i < n; i++) {
         if (!opts[i].of_run) continue;
+        opt_value_text(value, sizeof value, &opts[i]);
         if (run_args_value(have, sizeof have, text, opts[i].name) != 0) {
+            if (opts[i].kind == OPT_TEXT && !strcmp(value, "none")) continue; /* a file flag not given: older runs lack its line */
             fprintf(stderr, "%s: %s does not record %s\n", r->prog, path, opts[i].name);
             return 2;
         }
-        opt_value_text(value, sizeof value, &opts[i]);
         if (strcmp(value, have)) {
             fprintf(stderr, "%s: %s %s differs from the run in %s, which has %s %s (%s); resume with the run's flags, "
                     "or start over with --force\n", r->prog, opts[i].name, value, r->out, opts[i].name, have, path);
@@ -224,6 +225,79 @@ static inline int run_args_check(const run_dir *r, const opt *opts, int n)
     return -1;
 }
 
+/* ---- weights from a file: a grok.h checkpoint or a safetensors state dict (examples' --init, analyze) */
+
+/* 1 if path holds safetensors (after its 8-byte header length the JSON header opens with '{'),
+   0 if a grok.h checkpoint (its magic "GROKCKPT"), judged by content; -1 after a message when
+   it is neither or cannot be read. */
+static inline int run_weights_kind(const char *prog, const char *path)
+{
+    unsigned char head[9];
+    FILE *f = fopen(path, "rb");
+    size_t got;
+    if (!f) { fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno)); return -1; }
+    got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (got >= 8 && !memcmp(head, "GROKCKPT", 8)) return 0;
+    if (got == 9 && head[8] == '{') return 1;
+    fprintf(stderr, "%s: %s is neither a grok.h checkpoint nor a safetensors file\n", prog, path);
+    return -1;
+}
+
+/* --init FILE: the weights (and trainable flags) of a checkpoint or safetensors file of m's config
+   into m; m's optimizer state, step, epoch and metrics stay as they are (a checkpoint's are not
+   taken). *n_zeroed: bias tensors a safetensors file lacked (zero and frozen). -1 to go on, else
+   the exit status after a message (2: not a file of m's config). */
+static inline int run_weights_load(grok_model *m, const char *prog, const char *path, int *n_zeroed)
+{
+    int kind = run_weights_kind(prog, path), i;
+    grok_model c;
+    *n_zeroed = 0;
+    if (kind < 0) return 2;
+    if (kind == 1) {
+        if (grok_model_load_safetensors_ex(m, path, n_zeroed) == GROK_OK) return -1;
+        fprintf(stderr, "%s: %s\n", prog, grok_last_error());
+        return 2;
+    }
+    if (grok_model_init(&c, &m->cfg, 1) != GROK_OK) { fprintf(stderr, "%s: %s\n", prog, grok_last_error()); return 1; }
+    if (grok_checkpoint_load(&c, path) != GROK_OK) {
+        fprintf(stderr, "%s: %s\n", prog, grok_last_error());
+        grok_model_free(&c);
+        return 2;
+    }
+    memcpy(m->weights, c.weights, sizeof(float) * m->num_parameters);
+    for (i = 0; i < m->n_params; i++) m->params[i].trainable = c.params[i].trainable;
+    grok_model_free(&c);
+    return -1;
+}
+
+/* --split FILE.npy: a notebook's split, the training rows a*p + b (np.save of train_indices), the
+   test set their complement in ascending order, every pair labelled by op (grok_modop_apply).
+   -1 to go on, else the exit status after a message (2: a bad file or a pair op leaves out). */
+static inline int run_split_load(grok_data *train, grok_data *test, const char *prog, const char *path, int p, grok_modop op,
+                                 int em, int en)
+{
+    int st = grok_task_modadd_from_npy(train, test, p, path, NULL), i, k;
+    if (st != GROK_OK) {
+        fprintf(stderr, "%s: --split %s: %s\n", prog, path, grok_last_error());
+        return st == GROK_ERR_NOMEM ? 1 : 2;
+    }
+    for (k = 0; k < 2; k++) {
+        grok_data *d = k ? test : train;
+        for (i = 0; i < d->n; i++) {
+            int label = grok_modop_apply(op, d->tokens[3 * i], d->tokens[3 * i + 1], p, em, en);
+            if (label < 0) {
+                fprintf(stderr, "%s: --split %s: the pair (%d, %d) has no label under this task\n", prog, path, d->tokens[3 * i],
+                        d->tokens[3 * i + 1]);
+                grok_data_free(train); grok_data_free(test);
+                return 2;
+            }
+            d->targets[3 * i + 2] = label;
+        }
+    }
+    return -1;
+}
+
 /* ---- a transformer's run (grok_train, evaluating and checkpointing every --every epochs) */
 
 typedef struct {
@@ -233,7 +307,7 @@ typedef struct {
 
 /* on_eval: the milestones, and the checkpoint, which the driver writes just before it calls
    on_eval at every evaluation when checkpoint_every == eval_every. */
-static inline int run_on_eval(const grok_model *m, void *ctx)
+static inline int run_on_eval(grok_model *m, void *ctx)
 {
     run_milestones *ms = (run_milestones *)ctx;
     if (ms->first_50 < 0 && m->metrics.test_acc >= 0.5) ms->first_50 = m->epoch;

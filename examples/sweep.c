@@ -271,7 +271,7 @@ typedef struct {
     grok_metrics last;
 } milestones;
 
-static int on_eval(const grok_model *m, void *ctx)
+static int on_eval(grok_model *m, void *ctx)
 {
     milestones *ms = (milestones *)ctx;
     if (ms->train_99 < 0 && m->metrics.train_acc >= 0.99) ms->train_99 = m->epoch;

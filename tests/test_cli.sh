@@ -22,6 +22,11 @@
 #    training loss is the run's, not (a+b)'s), refuses flags that contradict the run and other
 #    programs' runs; --history keeps ckpt_EPOCH.grok, --force removes them, analyze --history
 #    writes its CSV files and history.html and refuses bad --phases and a run without history.
+# 6. A model from elsewhere: modadd and power_sum --init (safetensors or a checkpoint) and --split
+#    (training indices as np.save writes them), recorded in run.args, resumed to the
+#    uninterrupted bytes, bad files and shapes refused; analyze on a lone model.safetensors says
+#    "split unknown" on every line that needs the split, takes --split, takes the split of a
+#    run's run.args and refuses --split beside it.
 cd "$(dirname "$0")/.." || exit 1
 pass=0
 fail=0
@@ -312,6 +317,68 @@ mkdir -p "$T/bare" && cp "$T/ps/latest.grok" "$T/bare/"
 run ./examples/analyze --ckpt "$T/bare/latest.grok" --task pow_sum
 check "analyze without run.args: the task from the flags, and it says so" "[ $st -eq 0 ] && grep -q 'no run.args beside the checkpoint' '$T/out'"
 refused "analyze --directions task with division: refused" "leaves b = 0 out" ./examples/analyze --ckpt "$T/bare/latest.grok" --task div --directions task
+
+# ---- 6. bring your PyTorch model: --init, --split, safetensors into analyze
+# npy_i64 FILE VALUES..: a 1-D int64 .npy (format 1.0, values below 65536), as np.save writes it
+npy_i64() {
+    f=$1; shift
+    { printf '\223NUMPY\001\000\166\000'; printf '%-117s\n' "{'descr': '<i8', 'fortran_order': False, 'shape': ($#,), }"
+      for v in "$@"; do printf "\\$(printf %o $((v % 256)))\\$(printf %o $((v / 256)))\\0\\0\\0\\0\\0\\0"; done; } > "$f"
+}
+npy_i64 "$T/train_idx.npy" $(awk 'BEGIN { for (i = 0; i < 529; i++) if (i % 5) print i }')
+npy_i64 "$T/train_idx4.npy" $(awk 'BEGIN { for (i = 0; i < 529; i++) if (i % 4) print i }')
+npy_i64 "$T/bad_idx.npy" 3 3
+SP="--p 23 --lr 1e-2 --wd 0.3 --every 10 --threads 1 --split $T/train_idx.npy --init $T/whole/model.safetensors"
+run ./examples/modadd $SP --epochs 40 --out "$T/sp_whole"
+check "modadd --split --init: 423 train, 106 test, the weights of the file, both in run.args" \
+    "[ $st -eq 0 ] && grep -q '(423 train, 106 test)' '$T/out' && grep -q '^weights: $T/whole/model.safetensors' '$T/out' &&
+     grep -q '^--split $T/train_idx.npy\$' '$T/sp_whole/run.args' && grep -q '^--init $T/whole/model.safetensors\$' '$T/sp_whole/run.args'"
+check "... it starts from the trained weights: test accuracy >= 0.5 at epoch 10 (from scratch: 20)" \
+    "awk -F, 'NR == 2 { exit !(\$1 == 10 && \$5 >= 0.5) }' '$T/sp_whole/metrics.csv'"
+run ./examples/modadd $SP --epochs 20 --out "$T/sp_cut"
+run ./examples/modadd $SP --epochs 40 --out "$T/sp_cut" --resume
+check "... stopped at 20 and resumed to 40: latest.grok and model.safetensors equal the uninterrupted run's" \
+    "[ $st -eq 0 ] && cmp -s '$T/sp_whole/latest.grok' '$T/sp_cut/latest.grok' && cmp -s '$T/sp_whole/model.safetensors' '$T/sp_cut/model.safetensors'"
+refused "--resume with another --split: refused, naming --split" "--split .*train_idx4.npy differs" \
+    ./examples/modadd --p 23 --lr 1e-2 --wd 0.3 --every 10 --threads 1 --split "$T/train_idx4.npy" --init "$T/whole/model.safetensors" --epochs 60 --out "$T/sp_cut" --resume
+refused "--resume without --init: refused, naming --init" "--init none differs" \
+    ./examples/modadd --p 23 --lr 1e-2 --wd 0.3 --every 10 --threads 1 --split "$T/train_idx.npy" --epochs 60 --out "$T/sp_cut" --resume
+refused "modadd --split with --frac: refused" "--frac and --data-seed do not go with it" ./examples/modadd --p 23 --frac 0.5 --split "$T/train_idx.npy" --out "$T/sp_x"
+refused "modadd --split with a repeated index: refused" "repeated" ./examples/modadd --p 23 --split "$T/bad_idx.npy" --out "$T/sp_x"
+refused "modadd --init of another p: refused, naming the shapes" "embed.W_E has shape \(24, 128\), the model's is \(8, 128\)" \
+    ./examples/modadd --p 7 --init "$T/whole/model.safetensors" --out "$T/sp_x"
+refused "modadd --init of a file that is no model: refused" "neither a grok.h checkpoint nor a safetensors file" \
+    ./examples/modadd --p 23 --init "$T/whole/metrics.csv" --out "$T/sp_x"
+run ./examples/power_sum --p 23 --epochs 20 --every 10 --threads 1 --split "$T/train_idx.npy" --init "$T/whole/latest.grok" --out "$T/ps_sp"
+check "power_sum --split --init (a checkpoint): epoch 0 to 20" \
+    "[ $st -eq 0 ] && grep -q '(423 train, 106 test)' '$T/out' && grep -q '^final epoch=20 ' '$T/out' && [ ! -d '$T/sp_x' ]"
+run_loss=$(sed -n 's/^final .*train_loss=\([^ ]*\) .*/\1/p' "$T/out")
+run ./examples/analyze --ckpt "$T/ps_sp/latest.grok"
+an_loss=$(sed -n 's/^losses: original [^ ]* (all pairs; train \([^,]*\),.*/\1/p' "$T/out")
+check "... trained on the task's labels: analyze's training loss ($an_loss) is the run's ($run_loss, one update earlier), not (a+b)'s" \
+    "awk -v a='$an_loss' -v r='$run_loss' 'BEGIN { d = a - r; if (d < 0) d = -d; exit !(a > 0 && d <= 0.1 * r) }'"
+mkdir -p "$T/lone" && cp "$T/sp_whole/model.safetensors" "$T/lone/"
+run ./examples/analyze --ckpt "$T/lone/model.safetensors"
+check "analyze on a lone model.safetensors: the config from its metadata, split unknown, excluded=nan" \
+    "[ $st -eq 0 ] && grep -q 'config from the file.s __metadata__' '$T/out' && grep -q '^split unknown' '$T/out' &&
+     grep -q 'train and test: split unknown' '$T/out' && grep -q 'excluded: split unknown' '$T/out' &&
+     grep -q '^progress measures as grok_train writes them: split unknown' '$T/out' && grep -q '^loss original=[0-9.e-]* restricted=[0-9.e-]* excluded=nan\$' '$T/out'"
+run ./examples/analyze --ckpt "$T/lone/model.safetensors" --split "$T/train_idx.npy"
+lone=$(grep '^losses: original\|^progress measures\|^loss original' "$T/out")
+run ./examples/analyze --ckpt "$T/sp_whole/latest.grok"
+check "analyze on the run: the split from its run.args" "[ $st -eq 0 ] && grep -q '^split: the training indices of $T/train_idx.npy (423 train' '$T/out'"
+check "... the losses and progress measures of analyze --split on the lone file, the same" \
+    "[ -n \"\$lone\" ] && [ \"\$lone\" = \"\$(grep '^losses: original\\|^progress measures\\|^loss original' '$T/out')\" ]"
+refused "analyze --split beside run.args: refused" "its split comes from .*run.args" \
+    ./examples/analyze --ckpt "$T/sp_whole/model.safetensors" --split "$T/train_idx.npy"
+refused "analyze --act-fn gelu against the file's relu: refused" "act_fn relu" ./examples/analyze --ckpt "$T/lone/model.safetensors" --act-fn gelu
+refused "analyze --act-fn with a checkpoint (it holds its config): refused" "act-fn goes with a safetensors file" \
+    ./examples/analyze --ckpt "$T/sp_whole/latest.grok" --act-fn relu
+refused "analyze --split with --data-seed: refused" "--frac and --data-seed do not go with it" \
+    ./examples/analyze --ckpt "$T/lone/model.safetensors" --split "$T/train_idx.npy" --data-seed 3
+refused "analyze on a file that is no model: refused" "neither a grok.h checkpoint nor a safetensors file" ./examples/analyze --ckpt "$T/sp_whole/metrics.csv"
+head -c 200 "$T/lone/model.safetensors" > "$T/lone/cut.safetensors"
+refused "analyze on a truncated safetensors file: refused" "cut.safetensors" ./examples/analyze --ckpt "$T/lone/cut.safetensors"
 
 [ $fail -eq 0 ] && rm -rf "$T" || echo "outputs kept in $T"
 echo "$pass passed, $fail failed"

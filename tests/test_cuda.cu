@@ -774,7 +774,7 @@ done:
    the device (the weights then stay the snapshot's). */
 typedef struct { grok_net *net; float *snap; int calls; } net_eval_ctx;
 
-static int net_on_eval(const grok_model *m, void *ctx)
+static int net_on_eval(grok_model *m, void *ctx)
 {
     net_eval_ctx *c = (net_eval_ctx *)ctx;
     c->calls += m == NULL;

@@ -569,6 +569,97 @@ static void test_tl_load(void)
     grok_model_free(&m);
 }
 
+
+/* The trainable flags of m as a string of 0/1, one per parameter. */
+static void flags_of(char *out, const grok_model *m)
+{
+    int i;
+    for (i = 0; i < m->n_params; i++) out[i] = (char)('0' + m->params[i].trainable);
+    out[m->n_params] = '\0';
+}
+
+/* A state dict without bias tensors (a PyTorch model built without them) loads with zero frozen
+   biases; grok.h's files carry the trainable flags (__metadata__ frozen) and give them back. */
+static void test_no_bias(void)
+{
+    grok_config c = small_config(2, 1, 0), c2;
+    grok_model a, b;
+    grok_array arr[64];
+    grok_safetensors st;
+    grok_tensor w_out;
+    char fa[64], fb[64], want[64];
+    float *before;
+    int i, n = 0, zeroed = -1, ok = 1;
+    if (grok_model_init(&a, &c, 4) != GROK_OK || grok_model_init(&b, &c, 4) != GROK_OK) { CHECK(0, "init"); return; }
+    randomize(&a, 21); randomize(&b, 22);
+    for (i = 0; i < a.n_params; i++) {
+        grok_tensor t = grok_model_tensor(&a, a.weights, &a.params[i]);
+        if (!strstr(a.params[i].name, ".b_")) arr[n++] = grok_array_of_tensor(a.params[i].name, &t);
+    }
+    CHECK(grok_safetensors_save(tpath("nb.safetensors"), arr, n, NULL, NULL, 0) == GROK_OK, "save a state dict without biases");
+    CHECK(grok_model_load_safetensors_ex(&b, tpath("nb.safetensors"), &zeroed) == GROK_OK, "a state dict without biases loads");
+    CHECK(zeroed == 2 * 6 + 1, "absent biases reported: %d, want 13", zeroed);
+    for (i = 0; i < b.n_params; i++) {
+        const grok_param *p = &b.params[i];
+        int bias = strstr(p->name, ".b_") != NULL;
+        size_t k;
+        for (k = 0; k < p->numel; k++) ok &= b.weights[p->offset + k] == (bias ? 0.0f : a.weights[p->offset + k]);
+        ok &= p->trainable == !bias;
+    }
+    CHECK(ok, "biases zero and frozen, every other tensor the file's and trainable");
+    CHECK(grok_safetensors_config(&c2, tpath("nb.safetensors")) == GROK_OK && c2.train_biases == 0,
+          "config of a file without biases: train_biases 0 (%d)", c2.train_biases);
+
+    /* the flags round trip through grok.h's own files */
+    CHECK(grok_model_save_safetensors(&a, tpath("fr.safetensors"), NULL) == GROK_OK &&
+          grok_safetensors_config(&c2, tpath("fr.safetensors")) == GROK_OK && c2.train_biases == 1, "every tensor trains: train_biases 1");
+    CHECK(grok_safetensors_load(&st, tpath("fr.safetensors")) == GROK_OK && grok_safetensors_meta(&st, "frozen") &&
+          strcmp(grok_safetensors_meta(&st, "frozen"), "") == 0, "frozen \"\" when every tensor trains");
+    grok_safetensors_free(&st);
+    CHECK(grok_model_set_trainable(&a, "b_", 0) == 13 && grok_model_set_trainable(&a, "pos_embed.W_pos", 0) == 1, "freeze");
+    CHECK(grok_model_save_safetensors(&a, tpath("fr.safetensors"), NULL) == GROK_OK &&
+          grok_safetensors_config(&c2, tpath("fr.safetensors")) == GROK_OK && c2.train_biases == 0,
+          "frozen biases: train_biases 0 (%d)", c2.train_biases);
+    grok_model_set_trainable(&b, "", 1);
+    CHECK(grok_model_load_safetensors_ex(&b, tpath("fr.safetensors"), &zeroed) == GROK_OK && zeroed == 0, "load the frozen file");
+    flags_of(fa, &a); flags_of(fb, &b);
+    CHECK(strcmp(fa, fb) == 0, "trainable flags round trip: %s, want %s", fb, fa);
+    grok_model_set_trainable(&a, "", 1);
+    CHECK(grok_model_save_safetensors(&a, tpath("fr.safetensors"), NULL) == GROK_OK &&
+          grok_model_load_safetensors(&b, tpath("fr.safetensors")) == GROK_OK, "reload with every tensor trainable");
+    flags_of(fb, &b);
+    CHECK(strspn(fb, "1") == strlen(fb), "the file's flags replace the model's: %s", fb);
+
+    /* failures leave weights and flags as they were */
+    grok_model_set_trainable(&b, "W_U", 0);
+    flags_of(want, &b);
+    before = (float *)malloc(b.num_parameters * sizeof(float));
+    memcpy(before, b.weights, b.num_parameters * sizeof(float));
+    n = 0;
+    w_out = grok_model_tensor(&a, a.weights, grok_model_param(&a, "blocks.1.mlp.W_out"));
+    for (i = 0; i < a.n_params; i++) {
+        grok_tensor t = grok_model_tensor(&a, a.weights, &a.params[i]);
+        if (!strstr(a.params[i].name, ".b_") && strcmp(a.params[i].name, "blocks.1.mlp.W_out"))
+            arr[n++] = grok_array_of_tensor(a.params[i].name, &t);
+    }
+    CHECK(grok_safetensors_save(tpath("nb2.safetensors"), arr, n, NULL, NULL, 0) == GROK_OK, "save without W_out");
+    CHECK(grok_model_load_safetensors_ex(&b, tpath("nb2.safetensors"), &zeroed) == GROK_ERR_FORMAT && zeroed == 0,
+          "a missing weight (not a bias) refused");
+    {
+        static const char *const key[1] = {"frozen"}, *const bad[1] = {"embed.W_E,blocks.0.attn.W_X"};
+        arr[n++] = grok_array_of_tensor("blocks.1.mlp.W_out", &w_out);
+        CHECK(grok_safetensors_save(tpath("nb3.safetensors"), arr, n, key, bad, 1) == GROK_OK, "save frozen with an unknown name");
+        CHECK(grok_model_load_safetensors(&b, tpath("nb3.safetensors")) == GROK_ERR_FORMAT &&
+              strstr(grok_last_error(), "blocks.0.attn.W_X") != NULL, "frozen naming no parameter refused: %s", grok_last_error());
+    }
+    flags_of(fb, &b);
+    CHECK(strcmp(fb, want) == 0 && memcmp(before, b.weights, b.num_parameters * sizeof(float)) == 0,
+          "failed loads leave weights and flags unchanged");
+    free(before);
+    grok_model_free(&a);
+    grok_model_free(&b);
+}
+
 /* ------------------------------------------------------- splits, summary */
 
 /* ------------------------------------------------------------------ seed 003's nets */
@@ -773,6 +864,7 @@ int main(void)
     test_st_strict();
     test_models();
     test_tl_load();
+    test_no_bias();
     test_net_load();
     test_split();
     test_summary();

@@ -413,9 +413,8 @@ static void test_trained(void)
    bits at every evaluation, at 1 and 2 threads; a test set with one other label falls back to
    grok_model_evaluate itself. */
 typedef struct { const grok_data *test; int evals, diffs; } eval_check;
-static int compare_test_metrics(const grok_model *cm, void *ctx)
+static int compare_test_metrics(grok_model *m, void *ctx)
 {
-    grok_model *m = (grok_model *)(uintptr_t)cm; /* evaluate needs the buffers; the metrics are read first */
     eval_check *e = (eval_check *)ctx;
     double got_loss = m->metrics.test_loss, got_acc = m->metrics.test_acc, loss, acc;
     e->evals++;

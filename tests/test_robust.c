@@ -767,9 +767,8 @@ static void test_kill_during_save(void)
    injected at epoch 10 of one run by its on_eval callback, right after latest.grok of epoch 10
    was written. Training must stop with GROK_ERR_NUMERIC and a message naming epoch 10 and the
    loss or the tensor, and latest.grok must still be the finite checkpoint of epoch 10. */
-static int poison(const grok_model *cm, void *ctx)
+static int poison(grok_model *m, void *ctx)
 {
-    grok_model *m = (grok_model *)(uintptr_t)cm; /* on_eval gets a const model; the test breaks it on purpose */
     int kase = *(const int *)ctx;
     if (m->epoch != 10) return 0;
     if (kase == 0) m->weights[grok_model_param(m, "unembed.W_U")->offset + 3] = NAN;
@@ -842,7 +841,7 @@ static void test_nan_guard_update(void)
     grok_model_free(&m);
 }
 
-static int poison_net(const grok_model *m, void *ctx)
+static int poison_net(grok_model *m, void *ctx)
 {
     grok_net *net = (grok_net *)ctx;
     (void)m; /* NULL for a net */
@@ -895,9 +894,8 @@ static void test_nan_guard_net(void)
 
 /* ------------------------------------------- nets, other tasks, digits */
 
-static int poison_moment(const grok_model *cm, void *ctx)
+static int poison_moment(grok_model *m, void *ctx)
 {
-    grok_model *m = (grok_model *)(uintptr_t)cm;
     (void)ctx;
     if (m->epoch == 10) m->adam_v[grok_model_param(m, "unembed.W_U")->offset + 7] = INFINITY;
     return 0;

@@ -525,7 +525,7 @@ static void test_net_adamw(void)
 
 /* ------------------------------------------------------------------ short runs */
 
-static int on_eval_count(const grok_model *m, void *ctx)
+static int on_eval_count(grok_model *m, void *ctx)
 {
     (void)m;
     (*(int *)ctx)++;
