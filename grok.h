@@ -11881,9 +11881,10 @@ static void grok__report_lines(FILE *f, const grok__csv *c, const double *x, dou
 static const char **grok__fourier_names(int p)
 {
     const char **nm = (const char **)GROK_MALLOC((sizeof(char *) + 16) * (size_t)p);
-    char *buf = (char *)(nm + p);
+    char *buf;
     int i;
     if (!nm) return NULL;
+    buf = (char *)(nm + p);
     for (i = 0; i < p; i++) { grok_fourier_basis_name(buf + 16 * i, 16, i, p); nm[i] = buf + 16 * i; }
     return nm;
 }
@@ -11892,9 +11893,10 @@ static const char **grok__fourier_names(int p)
 static const char **grok__numbered(const char *label, const int *v, int n)
 {
     const char **nm = (const char **)GROK_MALLOC((sizeof(char *) + 32) * (size_t)(n > 0 ? n : 1));
-    char *buf = (char *)(nm + n);
+    char *buf;
     int i;
     if (!nm) return NULL;
+    buf = (char *)(nm + n);
     for (i = 0; i < n; i++) { snprintf(buf + 32 * i, 32, "%s%d", label, v ? v[i] : i); nm[i] = buf + 32 * i; }
     return nm;
 }

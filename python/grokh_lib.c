@@ -281,27 +281,22 @@ GROKPY_API void grokpy_modtask_free(grok_modtask *t)
     free(t);
 }
 
-/* ---- training. The Python callback sees only the epoch and the metrics, so the glue never
-   names grok_model's constness in on_eval's signature: the adapter is declared with a const
-   model and cast to whatever type grok_train_opts.on_eval has (__typeof__, gcc and clang).
-   GCC's -Wcast-function-type treats pointer parameters as matching, so the cast is clean
-   whether on_eval takes a const grok_model * or a grok_model *. */
+/* ---- training. The Python callback sees only the epoch and the metrics, read from the model
+   on_eval is handed. */
 
 typedef int (*grokpy_eval_fn)(int64_t epoch, const double *metrics);
 
 typedef struct {
     grokpy_eval_fn fn;
-    grok_model *m;
 } grokpy__eval_ctx;
 
-static int grokpy__on_eval(const grok_model *unused, void *ctx)
+static int grokpy__on_eval(grok_model *m, void *ctx)
 {
     grokpy__eval_ctx *e = (grokpy__eval_ctx *)ctx;
     double metrics[4];
-    (void)unused;
-    metrics[0] = e->m->metrics.train_loss; metrics[1] = e->m->metrics.test_loss;
-    metrics[2] = e->m->metrics.train_acc; metrics[3] = e->m->metrics.test_acc;
-    return e->fn((int64_t)e->m->epoch, metrics);
+    metrics[0] = m->metrics.train_loss; metrics[1] = m->metrics.test_loss;
+    metrics[2] = m->metrics.train_acc; metrics[3] = m->metrics.test_acc;
+    return e->fn((int64_t)m->epoch, metrics);
 }
 
 /* grok_train from grok_train_opts_default() with these fields; on_eval (may be NULL) is called
@@ -323,9 +318,8 @@ GROKPY_API int grokpy_train(grok_model *m, int64_t epochs, int64_t eval_every, i
     o.keep_history = keep_history;
     o.progress_measures = progress_measures;
     e.fn = on_eval;
-    e.m = m;
     if (on_eval) {
-        o.on_eval = (__typeof__(o.on_eval))grokpy__on_eval;
+        o.on_eval = grokpy__on_eval;
         o.on_eval_ctx = &e;
     }
     train.n = n_train; train.n_ctx = n_ctx; train.tokens = train_tokens; train.targets = train_targets;
