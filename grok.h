@@ -23,7 +23,7 @@
        >>tasks      modular addition and operations, groups C_n, D_n, S_n, n-digit addition
        >>io         checkpoints; safetensors, .npy, data splits, run summaries (interchange)
        >>analysis   DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses, progress
-                    measures
+                    measures, direct logit attribution, the logit lens, QK / OV circuits
        >>plots      SVG plots, phase diagrams, the HTML report
        >>train      the training driver: one loop for models and nets, on the CPU or the device
        >>cuda       the CUDA companion's API (its kernels are in grok_cuda.cu)
@@ -1107,6 +1107,79 @@ GROKDEF int grok_wlogit_cluster_norms(double *out, const grok_model *m, const in
    (nf, p, p), cos_c[f] = F (acts @ US[:, 2 freqs[f] - 1]) F^T. Either output may be NULL. */
 GROKDEF int grok_modadd_logit_components(double *cos_c, double *sin_c, const grok_model *m, const float *acts,
                                          const int *freqs, int nf);
+
+/* ---- Direct logit attribution, the logit lens and the circuits of TransformerLens
+   (ActivationCache.decompose_resid, stack_head_results, stack_neuron_results,
+   accumulated_resid, apply_ln_to_stack, logit_attrs; FactoredMatrix), for a model of any number
+   of layers, LayerNorm on or off. The residual-stream functions read a grok_cache of the model
+   over B = c->B sequences (grok_cache_run, filter NULL or naming the hook points used) at one
+   position pos: 0 <= pos < n_ctx, or -1 for the last (TransformerLens' pos_slice=-1). A stack
+   is double (n_comp, B, d_model), its components in TransformerLens' order. */
+
+/* flags of grok_resid_stack:
+   0                 decompose_resid: embed, pos_embed, then per layer l: l_attn_out, l_mlp_out
+                     (hook_embed, hook_pos_embed, blocks.l.hook_attn_out, hook_mlp_out).
+   GROK_RESID_HEADS   l_attn_out becomes the heads LlH0..LlH{H-1}, z[:, pos, h] @ W_O[l][h]
+                     (stack_head_results), then l_b_O, the attention bias b_O, its own term.
+   GROK_RESID_NEURONS l_mlp_out becomes the neurons LlN0..LlN{M-1}, post[:, pos, n] * W_out[l][n]
+                     (stack_neuron_results), then l_b_out.
+   These components sum to the final residual blocks.{L-1}.hook_resid_post.
+   GROK_RESID_ACCUMULATED  accumulated_resid: l_pre (blocks.l.hook_resid_pre) for every layer, with
+                     GROK_RESID_INCL_MID each followed by l_mid (hook_resid_mid), then final_post
+                     (the final hook_resid_post); not with HEADS or NEURONS. Its first
+                     l + 1 rows (2 l + 1 with INCL_MID) are accumulated_resid(layer=l). */
+#define GROK_RESID_HEADS 1
+#define GROK_RESID_NEURONS 2
+#define GROK_RESID_ACCUMULATED 4
+#define GROK_RESID_INCL_MID 8
+/* *n_comp = the number of components; out (n_comp, B, d_model) may be NULL to ask only that
+   (after an error out may hold some components). */
+GROKDEF int grok_resid_stack(double *out, int *n_comp, const grok_model *m, const grok_cache *c, int pos, int flags);
+/* TransformerLens' label of component i of that stack into buf (size n): "embed", "pos_embed",
+   "0_attn_out", "L0H1", "0_b_O", "0_mlp_out", "L0N7", "0_b_out", "0_pre", "0_mid", "final_post".
+   GROK_ERR_ARG if buf is too small (it then holds a prefix) or i is not a component. */
+GROKDEF int grok_resid_stack_name(char *buf, size_t n, const grok_model *m, int flags, int i);
+/* apply_ln_to_stack for the final LayerNorm, in place on stack (n_comp, B, d_model): with
+   LayerNorm every vector is centred (its mean over d_model subtracted) and divided by
+   ln_final's scale of row b, sqrt(var + ln_eps) of the cached final residual at pos (ln_final's
+   hook_scale: grok.h caches no scale, so it is recomputed from that residual, in double);
+   without LayerNorm the stack is left as it is. ln_final.w and .b are not applied here. This is
+   apply_ln_to_stack(layer=None); TransformerLens' earlier layers' ln1 scales are not offered. */
+GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos);
+/* logit_attrs: out (n_comp, B, K) = apply_ln(stack) @ W_U', W_U' = W_U without LayerNorm and
+   ln_final.w[:, None] * W_U with it (TransformerLens' fold_ln); stack (n_comp, B, d_model) as
+   grok_resid_stack gives at the same pos, not normalised. tokens NULL: K = d_vocab_out, every
+   logit; else tokens (B, n_tokens), K = n_tokens, row b attributed onto its own tokens
+   tokens[b*n_tokens + k] (n_tokens 1 is TransformerLens' one token per prompt). bias (B, K) (may
+   be NULL) = b_U (+ ln_final.b @ W_U with LayerNorm) at those logits: over the components of a
+   non-accumulated stack, sum_i out[i] + bias = the logits at pos. The logit lens is an
+   ACCUMULATED stack through here: row i + bias = the logits with the residual stream cut at
+   component i, through ln_final with the final scale (accumulated_resid(apply_ln=True)). */
+GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, const grok_cache *c, const double *stack,
+                             int n_comp, int pos, const int *tokens, int n_tokens);
+
+/* Circuits of head `head` of layer `layer` as factored matrices left (d_vocab, d_head) @ right
+   (d_head, cols) (TransformerLens' FactoredMatrix A, B), from the raw weights (no LayerNorm
+   folded, no biases):
+   GROK_CIRCUIT_QK      left = W_E W_Q[h], right = (W_E W_K[h])^T, cols = d_vocab:
+                        W_E W_Q[h] W_K[h]^T W_E^T, rows the query token, columns the key token.
+   GROK_CIRCUIT_OV      left = W_E W_V[h], right = W_O[h] W_U, cols = d_vocab_out.
+   GROK_CIRCUIT_NEURON  left = W_E W_V[h], right = W_O[h] W_in[layer], cols = d_mlp (W_neur).
+   product (d_vocab, cols) = left @ right. Any output may be NULL. (W_logit = W_out W_U is
+   grok_modadd_wlogit.) */
+#define GROK_CIRCUIT_QK 0
+#define GROK_CIRCUIT_OV 1
+#define GROK_CIRCUIT_NEURON 2
+GROKDEF int grok_circuit(double *left, double *right, double *product, const grok_model *m, int kind, int layer,
+                         int head);
+/* SVD of left (rows, inner) @ right (inner, cols) without forming the product: orthogonal
+   factorisations of the two factors (by grok_svd), the SVD of their (r, r)-sized core. With
+   r = min(rows, inner, cols): U (rows, r), S (r) descending, Vt (r, cols), grok_svd's sign
+   convention (every column of U has its largest-magnitude entry positive). Costs
+   O((rows + cols) inner^2) against O(rows cols min(rows, cols)) for the formed product. Any
+   output may be NULL. */
+GROKDEF int grok_factored_svd(double *U, double *S, double *Vt, const double *left, const double *right, int rows,
+                              int inner, int cols);
 
 #endif /* GROK_NO_ANALYSIS */
 
@@ -11196,6 +11269,368 @@ GROKDEF int grok_modadd_logit_components(double *cos_c, double *sin_c, const gro
             st = grok_fourier_2d(o + (size_t)f * n, g, p, 1);
         }
     GROK_FREE(US);
+    return st;
+}
+
+/* ---- direct logit attribution, the logit lens, circuits */
+
+enum { GROK__RC_EMBED, GROK__RC_POS, GROK__RC_ATTN, GROK__RC_HEAD, GROK__RC_B_O, GROK__RC_MLP, GROK__RC_NEURON,
+       GROK__RC_B_OUT, GROK__RC_PRE, GROK__RC_MID, GROK__RC_POST };
+
+/* Components of grok_resid_stack for flags: the count, or -1 for flags it does not take. */
+static int grok__resid_count(const grok_config *cfg, int flags)
+{
+    const int L = cfg->n_layers, mid = (flags & GROK_RESID_INCL_MID) != 0;
+    if (flags & ~(GROK_RESID_HEADS | GROK_RESID_NEURONS | GROK_RESID_ACCUMULATED | GROK_RESID_INCL_MID)) return -1;
+    if (flags & GROK_RESID_ACCUMULATED)
+        return (flags & (GROK_RESID_HEADS | GROK_RESID_NEURONS)) ? -1 : L * (1 + mid) + 1;
+    if (mid) return -1;
+    return 2 + L * ((flags & GROK_RESID_HEADS ? cfg->n_heads + 1 : 1) + (flags & GROK_RESID_NEURONS ? cfg->d_mlp + 1 : 1));
+}
+
+/* Component i (0 <= i < grok__resid_count) of the stack for flags: its kind, layer and head or neuron. */
+static void grok__resid_comp(const grok_config *cfg, int flags, int i, int *kind, int *layer, int *idx)
+{
+    const int H = cfg->n_heads, M = cfg->d_mlp, heads = flags & GROK_RESID_HEADS, neurons = flags & GROK_RESID_NEURONS;
+    int per, r, na;
+    *layer = cfg->n_layers - 1; *idx = 0;
+    if (flags & GROK_RESID_ACCUMULATED) {
+        per = flags & GROK_RESID_INCL_MID ? 2 : 1;
+        if (i == cfg->n_layers * per) { *kind = GROK__RC_POST; return; }
+        *layer = i / per;
+        *kind = i % per ? GROK__RC_MID : GROK__RC_PRE;
+        return;
+    }
+    if (i < 2) { *kind = i ? GROK__RC_POS : GROK__RC_EMBED; return; }
+    na = heads ? H + 1 : 1;
+    per = na + (neurons ? M + 1 : 1);
+    *layer = (i - 2) / per;
+    r = (i - 2) % per;
+    if (r < na) *kind = !heads ? GROK__RC_ATTN : r < H ? GROK__RC_HEAD : GROK__RC_B_O;
+    else { r -= na; *kind = !neurons ? GROK__RC_MLP : r < M ? GROK__RC_NEURON : GROK__RC_B_OUT; }
+    *idx = r;
+}
+
+/* The model, the cache and pos (-1: the last) of a residual-stream function. */
+static int grok__dla_check(const grok_model *m, const grok_cache *c, int *pos, const char *fn)
+{
+    if (!m || !m->weights || !c || !c->entries) return grok__fail(GROK_ERR_ARG, "%s: NULL model or cache", fn);
+    if (c->B < 1) return grok__fail(GROK_ERR_ARG, "%s: the cache holds %d sequences", fn, c->B);
+    if (*pos == -1) *pos = m->cfg.n_ctx - 1;
+    if (*pos < 0 || *pos >= m->cfg.n_ctx)
+        return grok__fail(GROK_ERR_ARG, "%s: position %d outside 0..%d (or -1)", fn, *pos, m->cfg.n_ctx - 1);
+    return GROK_OK;
+}
+
+/* Cached activation `name` of shape (B, n_ctx, d2) or, d3 > 0, (B, n_ctx, d2, d3): its data
+   at sequence 0, position pos (the next sequence is n_ctx * d2 * max(d3, 1) floats on), or NULL
+   and an error. */
+static const float *grok__dla_act(const grok_model *m, const grok_cache *c, const char *name, int pos, int d2, int d3,
+                                  const char *fn)
+{
+    const grok_tensor *t = grok_cache_get(c, name);
+    const long inner = (long)d2 * (d3 > 0 ? d3 : 1);
+    if (!t) { grok__fail(GROK_ERR_ARG, "%s: the cache has no %s", fn, name); return NULL; }
+    if (t->ndim != (d3 > 0 ? 4 : 3) || t->shape[0] != c->B || t->shape[1] != m->cfg.n_ctx || t->shape[2] != d2 ||
+        (d3 > 0 && t->shape[3] != d3) || !grok_tensor_is_contiguous(t)) {
+        grok__fail(GROK_ERR_ARG, "%s: cached %s is not of this model's shape", fn, name);
+        return NULL;
+    }
+    return t->data + (long)pos * inner;
+}
+
+/* Weight `name` of layer l ("blocks.l." prefixed when l >= 0), or NULL and an error. */
+static const float *grok__dla_w(const grok_model *m, int l, const char *name, const char *fn)
+{
+    char full[GROK_NAME_MAX];
+    const float *w;
+    if (l >= 0) snprintf(full, sizeof full, "blocks.%d.%s", l, name);
+    else snprintf(full, sizeof full, "%s", name);
+    w = grok__w(m, full);
+    if (!w) grok__fail(GROK_ERR_ARG, "%s: the model has no %s", fn, full);
+    return w;
+}
+
+GROKDEF int grok_resid_stack(double *out, int *n_comp, const grok_model *m, const grok_cache *c, int pos, int flags)
+{
+    static const char *fn = "grok_resid_stack";
+    int n, st;
+    if (!n_comp) return grok__fail(GROK_ERR_ARG, "%s: n_comp is NULL", fn);
+    if ((st = grok__dla_check(m, c, &pos, fn)) != GROK_OK) return st;
+    if ((n = grok__resid_count(&m->cfg, flags)) < 0) return grok__fail(GROK_ERR_ARG, "%s: flags %d", fn, flags);
+    *n_comp = n;
+    if (!out) return GROK_OK;
+    {
+        const int B = c->B, C = m->cfg.d_model, T = m->cfg.n_ctx, H = m->cfg.n_heads, D = m->cfg.d_head;
+        const int M = m->cfg.d_mlp;
+        for (int i = 0; i < n; i++) {
+            static const char *hook[] = {"hook_embed", "hook_pos_embed", "hook_attn_out", "", "", "hook_mlp_out", "", "",
+                                         "hook_resid_pre", "hook_resid_mid", "hook_resid_post"};
+            char name[GROK_NAME_MAX];
+            int kind, l, idx;
+            double *o = out + (size_t)i * B * C;
+            const float *a, *w;
+            grok__resid_comp(&m->cfg, flags, i, &kind, &l, &idx);
+            switch (kind) {
+            case GROK__RC_HEAD: /* z[:, pos, h] @ W_O[l][h] */
+                if (!(w = grok__dla_w(m, l, "attn.W_O", fn))) return GROK_ERR_ARG;
+                snprintf(name, sizeof name, "blocks.%d.attn.hook_z", l);
+                if (!(a = grok__dla_act(m, c, name, pos, H, D, fn))) return GROK_ERR_ARG;
+                w += (size_t)idx * D * C;
+                for (long b = 0; b < B; b++) {
+                    const float *z = a + b * T * H * D + (long)idx * D;
+                    for (int k = 0; k < C; k++) o[b * C + k] = 0;
+                    for (int d = 0; d < D; d++)
+                        for (int k = 0; k < C; k++) o[b * C + k] += (double)z[d] * w[(long)d * C + k];
+                }
+                break;
+            case GROK__RC_NEURON: /* post[:, pos, n] * W_out[l][n] */
+                if (!(w = grok__dla_w(m, l, "mlp.W_out", fn))) return GROK_ERR_ARG;
+                snprintf(name, sizeof name, "blocks.%d.mlp.hook_post", l);
+                if (!(a = grok__dla_act(m, c, name, pos, M, 0, fn))) return GROK_ERR_ARG;
+                for (long b = 0; b < B; b++)
+                    for (int k = 0; k < C; k++) o[b * C + k] = (double)a[b * T * M + idx] * w[(long)idx * C + k];
+                break;
+            case GROK__RC_B_O: case GROK__RC_B_OUT:
+                if (!(w = grok__dla_w(m, l, kind == GROK__RC_B_O ? "attn.b_O" : "mlp.b_out", fn))) return GROK_ERR_ARG;
+                for (long b = 0; b < B; b++)
+                    for (int k = 0; k < C; k++) o[b * C + k] = w[k];
+                break;
+            default: /* a cached (B, T, C) hook point */
+                if (kind == GROK__RC_EMBED || kind == GROK__RC_POS) snprintf(name, sizeof name, "%s", hook[kind]);
+                else snprintf(name, sizeof name, "blocks.%d.%s", l, hook[kind]);
+                if (!(a = grok__dla_act(m, c, name, pos, C, 0, fn))) return GROK_ERR_ARG;
+                for (long b = 0; b < B; b++)
+                    for (int k = 0; k < C; k++) o[b * C + k] = a[b * T * C + k];
+            }
+        }
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_resid_stack_name(char *buf, size_t n, const grok_model *m, int flags, int i)
+{
+    int count, kind, l, idx, len = 0;
+    if (!buf || n < 1 || !m) return grok__fail(GROK_ERR_ARG, "grok_resid_stack_name: NULL argument");
+    buf[0] = '\0';
+    if ((count = grok__resid_count(&m->cfg, flags)) < 0) return grok__fail(GROK_ERR_ARG, "grok_resid_stack_name: flags %d", flags);
+    if (i < 0 || i >= count)
+        return grok__fail(GROK_ERR_ARG, "grok_resid_stack_name: component %d outside 0..%d", i, count - 1);
+    grok__resid_comp(&m->cfg, flags, i, &kind, &l, &idx);
+    switch (kind) {
+    case GROK__RC_EMBED: len = snprintf(buf, n, "embed"); break;
+    case GROK__RC_POS: len = snprintf(buf, n, "pos_embed"); break;
+    case GROK__RC_ATTN: len = snprintf(buf, n, "%d_attn_out", l); break;
+    case GROK__RC_HEAD: len = snprintf(buf, n, "L%dH%d", l, idx); break;
+    case GROK__RC_B_O: len = snprintf(buf, n, "%d_b_O", l); break;
+    case GROK__RC_MLP: len = snprintf(buf, n, "%d_mlp_out", l); break;
+    case GROK__RC_NEURON: len = snprintf(buf, n, "L%dN%d", l, idx); break;
+    case GROK__RC_B_OUT: len = snprintf(buf, n, "%d_b_out", l); break;
+    case GROK__RC_PRE: len = snprintf(buf, n, "%d_pre", l); break;
+    case GROK__RC_MID: len = snprintf(buf, n, "%d_mid", l); break;
+    default: len = snprintf(buf, n, "final_post");
+    }
+    if (len < 0 || (size_t)len >= n) return grok__fail(GROK_ERR_ARG, "grok_resid_stack_name: buffer of %zu bytes too small", n);
+    return GROK_OK;
+}
+
+GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos)
+{
+    static const char *fn = "grok_resid_apply_ln";
+    char name[GROK_NAME_MAX];
+    const float *x;
+    int st, B, C, T;
+    if (!stack) return grok__fail(GROK_ERR_ARG, "%s: stack is NULL", fn);
+    if ((st = grok__dla_check(m, c, &pos, fn)) != GROK_OK) return st;
+    if (n_comp < 1) return grok__fail(GROK_ERR_ARG, "%s: %d components", fn, n_comp);
+    if (m->cfg.normalization != GROK_NORM_LN) return GROK_OK;
+    B = c->B; C = m->cfg.d_model; T = m->cfg.n_ctx;
+    snprintf(name, sizeof name, "blocks.%d.hook_resid_post", m->cfg.n_layers - 1);
+    if (!(x = grok__dla_act(m, c, name, pos, C, 0, fn))) return GROK_ERR_ARG;
+    for (long b = 0; b < B; b++) {
+        const float *r = x + b * T * C;
+        double mean = 0, var = 0, scale;
+        for (int k = 0; k < C; k++) mean += r[k];
+        mean /= C;
+        for (int k = 0; k < C; k++) var += (r[k] - mean) * (r[k] - mean);
+        scale = sqrt(var / C + m->cfg.ln_eps);
+        for (long i = 0; i < n_comp; i++) {
+            double *v = stack + ((size_t)i * B + b) * C, vm = 0;
+            for (int k = 0; k < C; k++) vm += v[k];
+            vm /= C;
+            for (int k = 0; k < C; k++) v[k] = (v[k] - vm) / scale;
+        }
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, const grok_cache *c, const double *stack,
+                             int n_comp, int pos, const int *tokens, int n_tokens)
+{
+    static const char *fn = "grok_logit_attrs";
+    const float *WU, *bU, *lw = NULL, *lb = NULL;
+    double *s, *W;
+    int st, B, C, V, K;
+    if (!out || !stack) return grok__fail(GROK_ERR_ARG, "%s: out or stack is NULL", fn);
+    if ((st = grok__dla_check(m, c, &pos, fn)) != GROK_OK) return st;
+    if (n_comp < 1) return grok__fail(GROK_ERR_ARG, "%s: %d components", fn, n_comp);
+    B = c->B; C = m->cfg.d_model; V = m->cfg.d_vocab_out;
+    K = tokens ? n_tokens : V;
+    if (K < 1) return grok__fail(GROK_ERR_ARG, "%s: %d tokens", fn, n_tokens);
+    for (long j = 0; tokens && j < (long)B * K; j++)
+        if (tokens[j] < 0 || tokens[j] >= V) return grok__fail(GROK_ERR_ARG, "%s: token %d outside 0..%d", fn, tokens[j], V - 1);
+    if (!(WU = grok__dla_w(m, -1, "unembed.W_U", fn)) || !(bU = grok__dla_w(m, -1, "unembed.b_U", fn))) return GROK_ERR_ARG;
+    if (m->cfg.normalization == GROK_NORM_LN &&
+        (!(lw = grok__dla_w(m, -1, "ln_final.w", fn)) || !(lb = grok__dla_w(m, -1, "ln_final.b", fn))))
+        return GROK_ERR_ARG;
+    s = GROK__NEW(double, (size_t)n_comp * B * C + (size_t)C * V);
+    if (!s) return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn);
+    W = s + (size_t)n_comp * B * C;
+    memcpy(s, stack, sizeof(double) * (size_t)n_comp * B * C);
+    for (long k = 0; k < C; k++) /* W_U' = ln_final.w[:, None] * W_U */
+        for (long v = 0; v < V; v++) W[k * V + v] = (lw ? (double)lw[k] : 1.0) * WU[k * V + v];
+    st = grok_resid_apply_ln(s, n_comp, m, c, pos);
+    for (long i = 0; i < n_comp && st == GROK_OK; i++)
+        for (long b = 0; b < B; b++) {
+            const double *x = s + (i * B + b) * C;
+            double *o = out + (i * B + b) * K;
+            if (tokens) {
+                for (long j = 0; j < K; j++) {
+                    const int t = tokens[b * K + j];
+                    double acc = 0;
+                    for (long k = 0; k < C; k++) acc += x[k] * W[k * V + t];
+                    o[j] = acc;
+                }
+            } else {
+                for (long v = 0; v < V; v++) o[v] = 0;
+                for (long k = 0; k < C; k++) grok__vaxpy(o, x[k], W + k * V, V);
+            }
+        }
+    for (long b = 0; bias && st == GROK_OK && b < B; b++)
+        for (long j = 0; j < K; j++) {
+            const long t = tokens ? tokens[b * K + j] : j;
+            double acc = bU[t];
+            for (long k = 0; lb && k < C; k++) acc += (double)lb[k] * WU[k * V + t];
+            bias[b * K + j] = acc;
+        }
+    GROK_FREE(s);
+    return st;
+}
+
+/* out (rows, cols) = A @ B, A (rows, inner), B (inner, cols), element (i, j) of A at
+   A[i * ar + j * ac], of B at B[i * br + j * bc] (strides give transposes); double sums. */
+static void grok__matmul_fd(double *out, const float *A, long ar, long ac, const float *B, long br, long bc, int rows,
+                            int inner, int cols)
+{
+    for (long i = 0; i < rows; i++)
+        for (long j = 0; j < cols; j++) {
+            double acc = 0;
+            for (long k = 0; k < inner; k++) acc += (double)A[i * ar + k * ac] * B[k * br + j * bc];
+            out[i * cols + j] = acc;
+        }
+}
+
+/* out (rows, cols) = A (rows, inner) @ B (inner, cols), all double row-major; B transposed
+   (stored (cols, inner)) when bt != 0. */
+static void grok__matmul_dd(double *out, const double *A, const double *B, int bt, int rows, int inner, int cols)
+{
+    for (long i = 0; i < rows; i++)
+        for (long j = 0; j < cols; j++) {
+            double acc = 0;
+            for (long k = 0; k < inner; k++) acc += A[i * inner + k] * (bt ? B[j * inner + k] : B[k * cols + j]);
+            out[i * cols + j] = acc;
+        }
+}
+
+GROKDEF int grok_circuit(double *left, double *right, double *product, const grok_model *m, int kind, int layer,
+                         int head)
+{
+    static const char *fn = "grok_circuit";
+    const float *WE, *W1, *W2, *WO = NULL;
+    double *l = left, *r = right;
+    int C, D, Vin, cols;
+    if (!m || !m->weights) return grok__fail(GROK_ERR_ARG, "%s: NULL model", fn);
+    if (kind < GROK_CIRCUIT_QK || kind > GROK_CIRCUIT_NEURON) return grok__fail(GROK_ERR_ARG, "%s: kind %d", fn, kind);
+    if (layer < 0 || layer >= m->cfg.n_layers || head < 0 || head >= m->cfg.n_heads)
+        return grok__fail(GROK_ERR_ARG, "%s: layer %d head %d outside the model's %d x %d", fn, layer, head,
+                          m->cfg.n_layers, m->cfg.n_heads);
+    if (!left && !right && !product) return GROK_OK;
+    C = m->cfg.d_model; D = m->cfg.d_head; Vin = m->cfg.d_vocab;
+    cols = kind == GROK_CIRCUIT_QK ? Vin : kind == GROK_CIRCUIT_OV ? m->cfg.d_vocab_out : m->cfg.d_mlp;
+    if (!(WE = grok__dla_w(m, -1, "embed.W_E", fn)) ||
+        !(W1 = grok__dla_w(m, layer, kind == GROK_CIRCUIT_QK ? "attn.W_Q" : "attn.W_V", fn)) ||
+        !(W2 = grok__dla_w(m, kind == GROK_CIRCUIT_OV ? -1 : layer,
+                           kind == GROK_CIRCUIT_QK ? "attn.W_K" : kind == GROK_CIRCUIT_OV ? "unembed.W_U" : "mlp.W_in", fn)) ||
+        (kind != GROK_CIRCUIT_QK && !(WO = grok__dla_w(m, layer, "attn.W_O", fn))))
+        return GROK_ERR_ARG;
+    if (!l) l = GROK__NEW(double, (size_t)Vin * D);
+    if (!r) r = GROK__NEW(double, (size_t)D * cols);
+    if (!l || !r) {
+        if (l != left) GROK_FREE(l);
+        if (r != right) GROK_FREE(r);
+        return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn);
+    }
+    W1 += (size_t)head * C * D;
+    grok__matmul_fd(l, WE, C, 1, W1, D, 1, Vin, C, D); /* W_E W_Q[h] or W_E W_V[h] */
+    if (kind == GROK_CIRCUIT_QK) /* (W_E W_K[h])^T: element (d, u) = sum_c W_K[h][c][d] W_E[u][c] */
+        grok__matmul_fd(r, W2 + (size_t)head * C * D, 1, D, WE, 1, C, D, C, Vin);
+    else /* W_O[h] W_U or W_O[h] W_in */
+        grok__matmul_fd(r, WO + (size_t)head * D * C, C, 1, W2, cols, 1, D, C, cols);
+    if (product) grok__matmul_dd(product, l, r, 0, Vin, D, cols);
+    if (l != left) GROK_FREE(l);
+    if (r != right) GROK_FREE(r);
+    return GROK_OK;
+}
+
+GROKDEF int grok_factored_svd(double *U, double *S, double *Vt, const double *left, const double *right, int rows,
+                              int inner, int cols)
+{
+    static const char *fn = "grok_factored_svd";
+    int ka, kb, kmax, r, st;
+    size_t na, nb, nc, total;
+    double *mem, *Ua, *Ra, *Rt, *Ub, *Rb, *core, *Uc, *Sc, *Vct, *Uo;
+    if (!left || !right) return grok__fail(GROK_ERR_ARG, "%s: left or right is NULL", fn);
+    if (rows < 1 || inner < 1 || cols < 1)
+        return grok__fail(GROK_ERR_ARG, "%s: factors (%d, %d) and (%d, %d), want every size >= 1", fn, rows, inner, inner, cols);
+    if (!U && !S && !Vt) return GROK_OK;
+    ka = rows < inner ? rows : inner; kb = cols < inner ? cols : inner;
+    r = ka < kb ? ka : kb; kmax = ka < kb ? kb : ka;
+    na = (size_t)rows * ka; nb = (size_t)cols * kb; nc = (size_t)ka * kb;
+    total = na + (size_t)ka * inner + (size_t)cols * inner + nb + (size_t)kb * inner + 2 * nc + (size_t)kmax +
+            (size_t)r * kb + (size_t)rows * r;
+    mem = GROK__NEW(double, total);
+    if (!mem) return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn);
+    Ua = mem; Ra = Ua + na; Rt = Ra + (size_t)ka * inner; Ub = Rt + (size_t)cols * inner; Rb = Ub + nb;
+    core = Rb + (size_t)kb * inner; Uc = core + nc; Sc = Uc + nc; Vct = Sc + kmax; Uo = Vct + (size_t)r * kb;
+    /* left = Ua Ra, right^T = Ub Rb (orthonormal columns Ua, Ub; R = diag(S) Vt of each SVD) */
+    st = grok_svd(Ua, Sc, Ra, left, rows, inner, 0);
+    for (long i = 0; i < ka && st == GROK_OK; i++)
+        for (long j = 0; j < inner; j++) Ra[i * inner + j] *= Sc[i];
+    for (long i = 0; i < cols; i++)
+        for (long j = 0; j < inner; j++) Rt[i * inner + j] = right[j * cols + i];
+    if (st == GROK_OK) st = grok_svd(Ub, Sc, Rb, Rt, cols, inner, 0);
+    for (long i = 0; i < kb && st == GROK_OK; i++)
+        for (long j = 0; j < inner; j++) Rb[i * inner + j] *= Sc[i];
+    if (st == GROK_OK) { /* left @ right = Ua (Ra Rb^T) Ub^T: the SVD of the core Ra Rb^T (ka, kb) */
+        grok__matmul_dd(core, Ra, Rb, 1, ka, inner, kb);
+        st = grok_svd(Uc, Sc, Vct, core, ka, kb, 0);
+    }
+    if (st == GROK_OK) {
+        grok__matmul_dd(Uo, Ua, Uc, 0, rows, ka, r); /* U = Ua Uc, Vt = Vct Ub^T */
+        for (long i = 0; i < r; i++) { /* grok_svd's sign convention on U's columns */
+            long best = 0;
+            for (long j = 1; j < rows; j++)
+                if (fabs(Uo[j * r + i]) > fabs(Uo[best * r + i])) best = j;
+            if (Uo[best * r + i] < 0) {
+                for (long j = 0; j < rows; j++) Uo[j * r + i] = -Uo[j * r + i];
+                for (long j = 0; j < kb; j++) Vct[i * kb + j] = -Vct[i * kb + j];
+            }
+        }
+        if (U) memcpy(U, Uo, sizeof(double) * (size_t)rows * r);
+        if (S) memcpy(S, Sc, sizeof(double) * (size_t)r);
+        if (Vt) grok__matmul_dd(Vt, Vct, Ub, 1, r, kb, cols);
+    }
+    GROK_FREE(mem);
     return st;
 }
 

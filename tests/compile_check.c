@@ -29,6 +29,11 @@ typedef int grok_fftshift2, grok_ifftshift2, grok_neuron_freq_norm, grok_wlogit_
 typedef int grok_group_fourier_basis, grok_group_fourier_name, grok_net_group_fourier_norms, grok_net_group_neuron_freqs,
     grok_net_group_fourier_logits, grok_net_group_fourier_acts, grok_net_group_wu_cluster_norms,
     grok_net_group_logit_components;
+typedef int grok_resid_stack, grok_resid_stack_name, grok_resid_apply_ln, grok_logit_attrs, grok_circuit,
+    grok_factored_svd;
+#if defined(GROK_RESID_HEADS) || defined(GROK_CIRCUIT_QK)
+#error "GROK_NO_ANALYSIS left the attribution and circuit constants in"
+#endif
 #endif
 #ifdef GROK_NO_INTEROP
 typedef int grok_net_load_safetensors, grok_net_safetensors_config;

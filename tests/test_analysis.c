@@ -955,6 +955,195 @@ static void test_figures(void)
     printf("%-28s %d checks\n", "figures", n_pass + n_fail - before);
 }
 
+/* A small model with random weights, biases and LayerNorm parameters (non-zero everywhere). */
+static int dla_model(grok_model *m, int n_layers, grok_norm norm, int max_batch)
+{
+    grok_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.n_layers = n_layers; cfg.n_heads = 3; cfg.d_model = 16; cfg.d_head = 5; cfg.d_mlp = 24;
+    cfg.d_vocab = 11; cfg.d_vocab_out = 10; cfg.n_ctx = 4; cfg.act_fn = GROK_ACT_GELU;
+    cfg.normalization = norm; cfg.seed = 7; cfg.train_biases = 1;
+    if (grok_model_init(m, &cfg, max_batch) != GROK_OK) return 0;
+    for (int i = 0; i < m->n_params; i++) {
+        const grok_param *p = &m->params[i];
+        if (strstr(p->name, ".b_") || strstr(p->name, "ln"))
+            for (size_t j = 0; j < p->numel; j++) m->weights[p->offset + j] = (float)((strstr(p->name, ".w") ? 1.0 : 0.0) + 0.3 * urand());
+    }
+    m->general_path = 1;
+    return 1;
+}
+
+/* The components and biases sum to the model's logits; the stacks sum to the final residual. */
+static void test_dla_sum(void)
+{
+    static const int flag_sets[4] = {0, GROK_RESID_HEADS, GROK_RESID_NEURONS, GROK_RESID_HEADS | GROK_RESID_NEURONS};
+    group_begin();
+    for (int L = 1; L <= 2; L++)
+        for (int norm = 0; norm <= 1; norm++) {
+            grok_model m;
+            grok_cache c;
+            enum { B = 5, T = 4 };
+            int tokens[B * T], tok[B * 2], n, pos = norm ? 2 : -1, pp = norm ? 2 : T - 1;
+            float logits[B * T * 10];
+            double *stack, *attr, bias[B * 10], bias_t[B * 2];
+            const grok_tensor *post;
+            char name[GROK_NAME_MAX];
+            if (!dla_model(&m, L, norm ? GROK_NORM_LN : GROK_NORM_NONE, 2)) { CHECK(0, "model"); continue; }
+            for (int i = 0; i < B * T; i++) tokens[i] = (int)((urand() + 1) * 5.5) % 11;
+            for (int i = 0; i < B * 2; i++) tok[i] = (i * 3 + 1) % 10;
+            CHECK(grok_cache_run(&c, &m, tokens, B, NULL, logits) == GROK_OK, "cache");
+            snprintf(name, sizeof name, "blocks.%d.hook_resid_post", L - 1);
+            post = grok_cache_get(&c, name);
+            for (int f = 0; f < 4; f++) {
+                double scale = 0, err = 0;
+                CHECK(grok_resid_stack(NULL, &n, &m, &c, pos, flag_sets[f]) == GROK_OK, "count");
+                stack = (double *)malloc(sizeof(double) * (size_t)n * B * 16);
+                attr = (double *)malloc(sizeof(double) * (size_t)n * B * 10);
+                CHECK(grok_resid_stack(stack, &n, &m, &c, pos, flag_sets[f]) == GROK_OK, "stack");
+                for (int b = 0; b < B; b++)
+                    for (int k = 0; k < 16; k++) {
+                        double s = 0, x = post->data[((long)b * T + pp) * 16 + k];
+                        for (int i = 0; i < n; i++) s += stack[((long)i * B + b) * 16 + k];
+                        err = fmax(err, fabs(s - x) / (1 + fabs(x)));
+                    }
+                CHECK(track(err) < 1e-5, "L %d norm %d flags %d: components sum to resid_post, err %g", L, norm, flag_sets[f], err);
+                CHECK(grok_logit_attrs(attr, bias, &m, &c, stack, n, pos, NULL, 0) == GROK_OK, "attrs");
+                err = 0;
+                for (int j = 0; j < B * 10; j++) scale = fmax(scale, fabs(logits[(j / 10 * T + pp) * 10 + j % 10]));
+                for (int b = 0; b < B; b++)
+                    for (int v = 0; v < 10; v++) {
+                        double s = bias[b * 10 + v];
+                        for (int i = 0; i < n; i++) s += attr[((long)i * B + b) * 10 + v];
+                        err = fmax(err, fabs(s - logits[((long)b * T + pp) * 10 + v]) / scale);
+                    }
+                CHECK(track(err) < 2e-6, "L %d norm %d flags %d: attributions + bias = logits, err %g", L, norm, flag_sets[f], err);
+                /* given tokens: the same numbers */
+                free(attr);
+                attr = (double *)malloc(sizeof(double) * (size_t)n * B * 2);
+                CHECK(grok_logit_attrs(attr, bias_t, &m, &c, stack, n, pos, tok, 2) == GROK_OK, "attrs tokens");
+                err = 0;
+                for (int b = 0; b < B; b++)
+                    for (int k = 0; k < 2; k++) {
+                        double s = bias_t[b * 2 + k];
+                        for (int i = 0; i < n; i++) s += attr[((long)i * B + b) * 2 + k];
+                        err = fmax(err, fabs(s - logits[((long)b * T + pp) * 10 + tok[b * 2 + k]]) / scale);
+                    }
+                CHECK(track(err) < 2e-6, "L %d norm %d flags %d: token attributions sum to logits, err %g", L, norm, flag_sets[f], err);
+                free(stack); free(attr);
+            }
+            {   /* the logit lens: its final_post row + bias is the logits */
+                double err = 0, scale = 0;
+                CHECK(grok_resid_stack(NULL, &n, &m, &c, pos, GROK_RESID_ACCUMULATED | GROK_RESID_INCL_MID) == GROK_OK && n == 2 * L + 1,
+                      "accumulated count %d", n);
+                stack = (double *)malloc(sizeof(double) * (size_t)n * B * 16);
+                attr = (double *)malloc(sizeof(double) * (size_t)n * B * 10);
+                CHECK(grok_resid_stack(stack, &n, &m, &c, pos, GROK_RESID_ACCUMULATED | GROK_RESID_INCL_MID) == GROK_OK, "acc");
+                CHECK(grok_logit_attrs(attr, bias, &m, &c, stack, n, pos, NULL, 0) == GROK_OK, "lens");
+                for (int j = 0; j < B * 10; j++) scale = fmax(scale, fabs(logits[(j / 10 * T + pp) * 10 + j % 10]));
+                for (int b = 0; b < B; b++)
+                    for (int v = 0; v < 10; v++)
+                        err = fmax(err, fabs(attr[((long)(n - 1) * B + b) * 10 + v] + bias[b * 10 + v] -
+                                             logits[((long)b * T + pp) * 10 + v]) / scale);
+                CHECK(track(err) < 2e-6, "L %d norm %d: logit lens of final_post = logits, err %g", L, norm, err);
+                CHECK(grok_resid_stack_name(name, sizeof name, &m, GROK_RESID_ACCUMULATED | GROK_RESID_INCL_MID, n - 1) == GROK_OK &&
+                      strcmp(name, "final_post") == 0, "name %s", name);
+                free(stack); free(attr);
+            }
+            grok_cache_free(&c);
+            grok_model_free(&m);
+        }
+    group_end("dla sum to logits", 2e-6);
+}
+
+/* Names in TransformerLens' order, circuits against their definition, the factored SVD against
+   grok_svd of the formed product, and the argument errors. */
+static void test_dla_circuits(void)
+{
+    static const char *want[] = {"embed", "pos_embed", "L0H0", "L0H1", "L0H2", "0_b_O", "0_mlp_out", "L1H0"};
+    grok_model m;
+    grok_cache c;
+    char name[GROK_NAME_MAX];
+    int n, tokens[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    double left[11 * 5], right[5 * 24], prod[11 * 24], prod2[11 * 24], U[11 * 5], S[5], Vt[5 * 24], U2[11 * 11],
+        S2[11], Vt2[11 * 24], st[4];
+    group_begin();
+    if (!dla_model(&m, 2, GROK_NORM_LN, 2)) { CHECK(0, "model"); return; }
+    for (int i = 0; i < 8; i++) {
+        CHECK(grok_resid_stack_name(name, sizeof name, &m, GROK_RESID_HEADS, i) == GROK_OK && strcmp(name, want[i]) == 0,
+              "component %d is %s, want %s", i, name, want[i]);
+    }
+    CHECK(grok_resid_stack_name(name, sizeof name, &m, GROK_RESID_NEURONS, 2 + 1 + 24) == GROK_OK && strcmp(name, "0_b_out") == 0,
+          "neurons' bias %s", name);
+    for (int kind = GROK_CIRCUIT_QK; kind <= GROK_CIRCUIT_NEURON; kind++) {
+        const int cols = kind == GROK_CIRCUIT_QK ? 11 : kind == GROK_CIRCUIT_OV ? 10 : 24;
+        const float *WE = m.weights + grok_model_param(&m, "embed.W_E")->offset;
+        const float *WQ = m.weights + grok_model_param(&m, kind == GROK_CIRCUIT_QK ? "blocks.1.attn.W_Q" : "blocks.1.attn.W_V")->offset + 2 * 16 * 5;
+        const float *WK = m.weights + grok_model_param(&m, "blocks.1.attn.W_K")->offset + 2 * 16 * 5;
+        const float *WO = m.weights + grok_model_param(&m, "blocks.1.attn.W_O")->offset + 2 * 5 * 16;
+        const float *W2 = m.weights + grok_model_param(&m, kind == GROK_CIRCUIT_OV ? "unembed.W_U" : "blocks.1.mlp.W_in")->offset;
+        double err = 0, serr = 0, uerr = 0;
+        CHECK(grok_circuit(left, right, prod, &m, kind, 1, 2) == GROK_OK, "circuit %d", kind);
+        for (int v = 0; v < 11; v++)
+            for (int u = 0; u < cols; u++) { /* the product straight from the weights */
+                double s = 0;
+                for (int d = 0; d < 5; d++) {
+                    double a = 0, b = 0;
+                    for (int k = 0; k < 16; k++) a += (double)WE[v * 16 + k] * WQ[k * 5 + d];
+                    if (kind == GROK_CIRCUIT_QK)
+                        for (int k = 0; k < 16; k++) b += (double)WE[u * 16 + k] * WK[k * 5 + d];
+                    else
+                        for (int k = 0; k < 16; k++) b += (double)WO[d * 16 + k] * W2[k * cols + u];
+                    s += a * b;
+                }
+                err = fmax(err, fabs(prod[v * cols + u] - s));
+            }
+        CHECK(track(err) < 1e-12, "circuit %d against its definition, err %g", kind, err);
+        CHECK(grok_factored_svd(U, S, Vt, left, right, 11, 5, cols) == GROK_OK, "factored svd");
+        CHECK(grok_svd(U2, S2, Vt2, prod, 11, cols, 0) == GROK_OK, "svd");
+        for (int i = 0; i < 5; i++) {
+            serr = fmax(serr, fabs(S[i] - S2[i]) / S2[0]);
+            for (int j = 0; j < 11; j++) uerr = fmax(uerr, fabs(U[j * 5 + i] - U2[j * (cols < 11 ? cols : 11) + i]));
+            for (int j = 0; j < cols; j++) uerr = fmax(uerr, fabs(Vt[i * cols + j] - Vt2[i * cols + j]));
+        }
+        for (int i = 0; i < 11 * cols; i++) prod2[i] = 0;
+        for (int i = 0; i < 11; i++)
+            for (int j = 0; j < cols; j++)
+                for (int k = 0; k < 5; k++) prod2[i * cols + j] += U[i * 5 + k] * S[k] * Vt[k * cols + j];
+        for (int i = 0; i < 11 * cols; i++) err = fmax(err, fabs(prod2[i] - prod[i]));
+        CHECK(track(serr) < 1e-12 && track(uerr) < 1e-9 && track(err) < 1e-12,
+              "circuit %d: factored SVD against grok_svd, S %g, vectors %g, rebuilt %g", kind, serr, uerr, err);
+    }
+    /* argument errors */
+    CHECK(grok_cache_run(&c, &m, tokens, 2, NULL, NULL) == GROK_OK, "cache");
+    CHECK(grok_resid_stack(NULL, &n, &m, &c, 4, 0) == GROK_ERR_ARG, "position past n_ctx");
+    CHECK(grok_resid_stack(NULL, &n, &m, &c, -2, 0) == GROK_ERR_ARG, "position -2");
+    CHECK(grok_resid_stack(NULL, &n, &m, &c, 0, GROK_RESID_ACCUMULATED | GROK_RESID_HEADS) == GROK_ERR_ARG, "accumulated heads");
+    CHECK(grok_resid_stack(NULL, &n, &m, &c, 0, GROK_RESID_INCL_MID) == GROK_ERR_ARG, "incl_mid alone");
+    CHECK(grok_resid_stack(NULL, NULL, &m, &c, 0, 0) == GROK_ERR_ARG, "n_comp NULL");
+    CHECK(grok_resid_stack(NULL, &n, NULL, &c, 0, 0) == GROK_ERR_ARG, "model NULL");
+    CHECK(grok_resid_stack_name(name, 4, &m, 0, 0) == GROK_ERR_ARG, "name buffer too small");
+    CHECK(grok_resid_stack_name(name, sizeof name, &m, 0, 6) == GROK_ERR_ARG, "component 6 of 6");
+    CHECK(grok_logit_attrs(st, NULL, &m, &c, st, 1, 0, tokens, 0) == GROK_ERR_ARG, "0 tokens");
+    tokens[1] = 10;
+    CHECK(grok_logit_attrs(st, NULL, &m, &c, st, 1, 0, tokens, 1) == GROK_ERR_ARG, "token 10 of 10");
+    CHECK(grok_logit_attrs(NULL, NULL, &m, &c, st, 1, 0, NULL, 0) == GROK_ERR_ARG, "out NULL");
+    CHECK(grok_circuit(left, NULL, NULL, &m, 3, 0, 0) == GROK_ERR_ARG, "kind 3");
+    CHECK(grok_circuit(left, NULL, NULL, &m, GROK_CIRCUIT_OV, 2, 0) == GROK_ERR_ARG, "layer 2");
+    CHECK(grok_circuit(left, NULL, NULL, &m, GROK_CIRCUIT_OV, 0, 3) == GROK_ERR_ARG, "head 3");
+    CHECK(grok_factored_svd(U, S, Vt, left, NULL, 11, 5, 10) == GROK_ERR_ARG, "right NULL");
+    CHECK(grok_factored_svd(U, S, Vt, left, right, 11, 0, 10) == GROK_ERR_ARG, "inner 0");
+    grok_cache_free(&c);
+    {   /* a cache without the hook points asked for */
+        tokens[1] = 2;
+        CHECK(grok_cache_run(&c, &m, tokens, 2, "hook_embed", NULL) == GROK_OK, "filtered cache");
+        CHECK(grok_resid_stack(prod2, &n, &m, &c, 0, 0) == GROK_ERR_ARG && strstr(grok_last_error(), "pos_embed"),
+              "missing hook point: %s", grok_last_error());
+        grok_cache_free(&c);
+    }
+    grok_model_free(&m);
+    group_end("dla circuits, factored SVD", 1e-9);
+}
+
 int main(void)
 {
     test_dft_direct();
@@ -968,6 +1157,8 @@ int main(void)
     test_lstsq();
     test_errors();
     test_figures();
+    test_dla_sum();
+    test_dla_circuits();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }
