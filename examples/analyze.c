@@ -295,7 +295,7 @@ static int analyze_history(const char *run, const char *out, const char *phases_
         free(list);
         return 2;
     }
-    if (split[0] && (st = run_split_load(&train, &test, "analyze", split, p, op, em, en)) >= 0) { free(list); return st; }
+    if (split[0] && (st = run_split_load(&train, &test, "analyze", split, p, op, em, en, NULL)) >= 0) { free(list); return st; }
     if (!split[0] && grok_task_modop(&train, &test, op, p, em, en, frac, data_seed) != GROK_OK) { free(list); return die("rebuilding the split"); }
     st = 1;
     if (grok_model_init(&m, &cfg, train.n) != GROK_OK) { free(list); return die("model"); }
@@ -593,7 +593,7 @@ int main(int argc, char **argv)
     memset(&train, 0, sizeof train);
     memset(&test, 0, sizeof test);
     if (run_split[0]) {
-        if ((rc = run_split_load(&train, &test, "analyze", run_split, p, (grok_modop)op, em, en)) >= 0) return rc;
+        if ((rc = run_split_load(&train, &test, "analyze", run_split, p, (grok_modop)op, em, en, NULL)) >= 0) return rc;
     } else if (known && grok_task_modop(&train, &test, (grok_modop)op, p, em, en, frac, data_seed) != GROK_OK)
         return die("rebuilding the split");
     if (grok_model_init(&m, &cfg, train.n > 0 ? train.n : 1) != GROK_OK) return die("model");

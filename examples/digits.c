@@ -4,7 +4,7 @@
 
    Usage: digits [--digits 5] [--steps 3000] [--batch 64] [--ln] [--seed 129000] [--fixed N]
                  [--every 10] [--d-model 512] [--ckpt-every 50] [--history] [--threads N]
-                 [--out runs/digits] [--force] [--report-only] [--help]
+                 [--out runs/digits] [--force] [--init FILE] [--report-only] [--help]
    The model, optimizer and data are the seed's (grok_digits_config, grok_digits_adamw,
    grok_task_digits), with its exact architecture: attention and unembedding biases frozen at 0
    (it has none) and W_U drawn with std 1/sqrt(d_vocab). Writes OUT/run.args (the flags that
@@ -18,7 +18,9 @@
    (the curves, per-column sub-task panels, attention maps and sample answers); prints
    predictions, what was found, and the time. An OUT that holds a run needs --force
    (run_dir.h). --report-only writes OUT/report.html again from OUT/latest.grok and
-   OUT/losses.csv, without training. */
+   OUT/losses.csv, without training. --init starts from the weights of a checkpoint or safetensors
+   file of the same config (AdamW afresh, step 0); there is no --split, as every step draws fresh
+   questions. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <math.h>
@@ -543,10 +545,10 @@ static int report_only(const char *out)
 int main(int argc, char **argv)
 {
     int n = 5, B = 64, ln = 0, fixed = 0, threads = 0, d_model = 512, force = 0, history = 0, report = 0, outputs_ok = 1, i, j,
-        c, d, st = GROK_OK;
+        c, d, st = GROK_OK, n_zeroed = 0;
     long steps = 3000, every = 10, ckpt_every = 50, step, rows;
     unsigned long long seed = 129000;
-    const char *out = "runs/digits";
+    const char *out = "runs/digits", *init = NULL;
     opt options[] = {
         opt_run(opt_int("--digits", &n, 1, GROK_DIGITS_MAX, "digits of each operand")),
         opt_run(opt_long("--steps", &steps, 1, 1000000000, "training steps")),
@@ -566,6 +568,12 @@ int main(int argc, char **argv)
         opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
         opt_text("--out", &out, "DIR", "output directory"),
         opt_flag("--force", &force, "start over in an OUT that holds a run, removing its files"),
+        opt_run(opt_default(opt_text("--init", &init, "FILE",
+                                     "weights to start from: a grok.h checkpoint (an earlier run's latest.grok) or a\n"
+                                     "safetensors state dict (TransformerLens names; absent biases zero and frozen) of\n"
+                                     "this model's config; its optimizer state and step are not taken (AdamW starts\n"
+                                     "afresh at step 0). There is no --split: every step draws fresh questions"),
+                            "none: grok.h's initialisation from --seed")),
         opt_flag("--report-only", &report, "write OUT/report.html again from the run in OUT (OUT/latest.grok and\n"
                                            "OUT/losses.csv) without training; takes only --out and --threads"),
     };
@@ -609,9 +617,6 @@ int main(int argc, char **argv)
     if (threads) grok_threads_set(threads);
     run.prog = "digits"; run.out = out; run.files = run_files; run.finals = final_files;
     run.history = "ckpt_"; run.history_ext = ".grok"; /* --force removes them with the rest */
-    if ((i = run_start(&run, force, 0)) >= 0) return i;
-    if ((i = run_args_save(&run, options, OPT_COUNT(options))) >= 0) return i;
-
     cfg = grok_digits_config(n, ln);
     cfg.seed = seed;
     cfg.d_model = d_model; cfg.d_head = d_model / 4; cfg.d_mlp = 4 * d_model; /* the seed's d_model is a parameter */
@@ -627,6 +632,11 @@ int main(int argc, char **argv)
         for (k = 0; k < wu->numel; k++) m.weights[wu->offset + k] *= scale;
     }
     m.opt = grok_digits_adamw();
+    if ((init && (i = run_weights_load(&m, "digits", init, &n_zeroed)) >= 0) || (i = run_start(&run, force, 0)) >= 0 ||
+        (i = run_args_save(&run, options, OPT_COUNT(options))) >= 0) {
+        grok_model_free(&m);
+        return i;
+    }
 
     memset(&batch, 0, sizeof batch);
     memset(&train, 0, sizeof train);
@@ -655,6 +665,8 @@ int main(int argc, char **argv)
            n, cfg.n_ctx, fixed ? "a fixed training set" : "a fresh batch every step", B, steps, m.opt.lr, m.opt.weight_decay,
            ln ? "on" : "off", seed);
     if (fixed) printf("fixed set: %d questions, curves on a fresh batch of %d each record\n", fixed, B);
+    if (init) printf("weights: %s (AdamW afresh, step 0)\n", init);
+    if (n_zeroed) printf("  %d bias tensors absent from it: zero and frozen\n", n_zeroed);
     printf("model: d_model %d, %d heads of %d, d_mlp %d; %zu parameters, %d threads, GEMM %s, %.1f MiB in one arena\n", d_model,
            cfg.n_heads, cfg.d_head, cfg.d_mlp, m.num_parameters, grok_threads_get(), grok_gemm_kernel_name(),
            (double)m.arena.size / 1048576.0);

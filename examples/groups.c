@@ -5,8 +5,8 @@
    Usage: groups [--group dihedral] [--n 23] [--model both] [--frac 0.6] [--embed 32] [--hidden 128]
                  [--lr 3e-3] [--wd 1] [--beta1 0.9] [--beta2 0.999] [--eps 1e-8] [--epochs 3000]
                  [--every 100] [--history] [--analysis both] [--seed 1] [--data-seed 1] [--threads N]
-                 [--out runs/groups] [--force] [--help]
-   For each model writes OUT/MODEL/metrics.csv, with --history OUT/MODEL/net_EPOCH.safetensors
+                 [--out runs/groups] [--force] [--init FILE] [--split FILE.npy] [--help]
+   Writes OUT/run.args (the flags that define the run); for each model OUT/MODEL/metrics.csv, with --history OUT/MODEL/net_EPOCH.safetensors
    every --every epochs, and, once training ended well, OUT/MODEL/latest.safetensors (the weights
    under the seed's names); then OUT/report.html (training curves, the Fourier norms of W_E_a,
    W_E_b and W_U, the neuron clusters, the centred neurons and the logits in the 2-D Fourier
@@ -14,7 +14,10 @@
    run needs --force (run_dir.h). Prints the final accuracies, the epoch at which test accuracy
    first reached 99%, what the chosen analysis finds, and how long it took. The optimiser is
    torch.optim.AdamW(lr, weight_decay) as the notebook builds it: betas (0.9, 0.999), eps 1e-8
-   are torch's defaults (grok_adamw_default's beta2 0.98 is the transformer seeds'). */
+   are torch's defaults (grok_adamw_default's beta2 0.98 is the transformer seeds'). --init starts
+   the one net of --model mlp or bilinear from a safetensors state dict of its shape (an earlier
+   run's latest.safetensors, or the seed's PyTorch module); --split takes the training pairs from
+   a .npy of indices x*order + y, the test set the rest. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>
@@ -42,14 +45,14 @@ static int on_eval(grok_model *unused, void *ctx)
 
 /* Every file of a run (one directory per model) but the history, and those written only when
    training ended well. */
-static const char *const run_files[] = {"mlp/metrics.csv", "mlp/latest.safetensors", "bilinear/metrics.csv",
+static const char *const run_files[] = {"run.args", "mlp/metrics.csv", "mlp/latest.safetensors", "bilinear/metrics.csv",
                                         "bilinear/latest.safetensors", "report.html", NULL};
 static const char *const model_files[] = {"metrics.csv", "latest.safetensors", NULL};
 static const char *const model_finals[] = {"latest.safetensors", NULL};
 
 static const char *const about =
     "Trains seed 003's models on a group's composition table and reads their Fourier structure.\n"
-    "Writes OUT/MODEL/metrics.csv as it trains (MODEL: mlp, bilinear), with --history a checkpoint\n"
+    "Writes OUT/run.args (the flags that define the run) at the start, OUT/MODEL/metrics.csv as it trains (MODEL: mlp, bilinear), with --history a checkpoint\n"
     "OUT/MODEL/net_EPOCH.safetensors every --every epochs and, when training ended well,\n"
     "OUT/MODEL/latest.safetensors and OUT/report.html. An OUT that holds a run is refused unless --force.";
 
@@ -246,29 +249,36 @@ static void print_group_analysis(const group_result *a, const grok_group *g)
 
 /* ---- training */
 
-/* Trains one net into r (kept for the report) and prints what it found; a grok_status. */
-static int train_net(model_run *r, grok_net_kind kind, const grok_group *g, const grok_data *train,
-                     const grok_data *test, int embed, int hidden, const grok_adamw *opt, long epochs, long every,
-                     int history, int analysis, unsigned long long seed, const char *out)
+/* One net into r, its weights from --seed or, with init, from that file; -1 to go on, else the
+   exit status after a message. */
+static int net_setup(model_run *r, grok_net_kind kind, int order, int n_train, int embed, int hidden, const grok_adamw *opt,
+                     unsigned long long seed, const char *init)
 {
     grok_net_config cfg;
-    grok_train_opts opts = grok_train_opts_default();
-    run_dir run;
-    struct timespec t0, t1;
-    int st, M = kind == GROK_NET_MLP ? hidden : embed;
     r->name = kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet";
     r->sub = kind == GROK_NET_MLP ? "mlp" : "bilinear";
     memset(&cfg, 0, sizeof cfg);
-    cfg.kind = kind; cfg.n = g->order; cfg.embed_dim = embed; cfg.hidden_dim = hidden; cfg.seed = seed;
-    if ((st = grok_net_init(&r->net, &cfg, train->n)) != GROK_OK) {
+    cfg.kind = kind; cfg.n = order; cfg.embed_dim = embed; cfg.hidden_dim = hidden; cfg.seed = seed;
+    if (grok_net_init(&r->net, &cfg, n_train) != GROK_OK) {
         fprintf(stderr, "groups: %s\n", grok_last_error());
-        return st;
+        return 1;
     }
     r->net.opt.lr = opt->lr;
     r->net.opt.weight_decay = opt->weight_decay;
     r->net.opt.beta1 = opt->beta1;
     r->net.opt.beta2 = opt->beta2;
     r->net.opt.eps = opt->eps;
+    return init ? run_net_weights_load(&r->net, "groups", init) : -1;
+}
+
+/* Trains the net of r (kept for the report) and prints what it found; a grok_status. */
+static int train_net(model_run *r, const grok_group *g, const grok_data *train, const grok_data *test, long epochs,
+                     long every, int history, int analysis, const char *out)
+{
+    grok_train_opts opts = grok_train_opts_default();
+    run_dir run;
+    struct timespec t0, t1;
+    int st, M = r->net.cfg.kind == GROK_NET_MLP ? r->net.cfg.hidden_dim : r->net.cfg.embed_dim;
     snprintf(r->dir, sizeof r->dir, "%s/%s", out, r->sub);
     run.prog = "groups"; run.out = r->dir; run.files = model_files; run.finals = model_finals;
     run.history = "net_"; run.history_ext = ".safetensors";
@@ -280,8 +290,10 @@ static int train_net(model_run *r, grok_net_kind kind, const grok_group *g, cons
     r->first_99 = -1;
     opts.on_eval = on_eval;
     opts.on_eval_ctx = r;
-    if (kind == GROK_NET_MLP) printf("%s: %zu parameters, embed_dim %d, hidden_dim %d\n", r->name, r->net.num_parameters, embed, hidden);
-    else printf("%s: %zu parameters, embed_dim %d\n", r->name, r->net.num_parameters, embed);
+    if (r->net.cfg.kind == GROK_NET_MLP)
+        printf("%s: %zu parameters, embed_dim %d, hidden_dim %d\n", r->name, r->net.num_parameters, r->net.cfg.embed_dim,
+               r->net.cfg.hidden_dim);
+    else printf("%s: %zu parameters, embed_dim %d\n", r->name, r->net.num_parameters, r->net.cfg.embed_dim);
     fflush(stdout);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     st = grok_net_train(&r->net, &opts, train, test);
@@ -538,38 +550,48 @@ int main(int argc, char **argv)
     static const char *const groups[] = {"dihedral", "cyclic", "symmetric", NULL};
     static const char *const models[] = {"mlp", "bilinear", "both", NULL};
     static const char *const analyses[] = {"group", "subgroup", "both", NULL};
-    int n = 23, embed = 32, hidden = 128, threads = 0, force = 0, history = 0, i, st = GROK_OK, n_runs = 0, an;
+    int n = 23, embed = 32, hidden = 128, threads = 0, force = 0, history = 0, i, st = GROK_OK, rc = -1, n_runs = 0, an;
     double frac = 0.6, lr = 3e-3, wd = 1.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, seconds;
     long epochs = 3000, every = 100;
     unsigned long long seed = 1, data_seed = 1;
-    const char *out = "runs/groups", *group = "dihedral", *model = "both", *analysis = "both";
+    const char *out = "runs/groups", *group = "dihedral", *model = "both", *analysis = "both", *init = NULL, *split = NULL;
     opt options[] = {
-        opt_choice("--group", &group, groups, "dihedral (D_n, order 2n), cyclic (C_n) or symmetric (S_n)"),
-        opt_int("--n", &n, 1, GROK_GROUP_MAX_ORDER, "the group's index n; the order is at most 4096 and S_n needs n <= 6"),
-        opt_choice("--model", &model, models, "OneLayerMLP, BilinearNet or both"),
-        opt_real("--frac", &frac, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX, "fraction of the order^2 pairs used for training"),
-        opt_int("--embed", &embed, 1, 16384, "embed_dim"),
-        opt_int("--hidden", &hidden, 1, 16384, "hidden_dim of the MLP"),
-        opt_real("--lr", &lr, 0, 100, OPT_OPEN_MIN, "AdamW learning rate (the notebook reads it from a cfg.json it\n"
-                 "does not show)"),
-        opt_real("--wd", &wd, 0, 100, 0, "AdamW weight decay (likewise from the notebook's cfg.json)"),
-        opt_real("--beta1", &beta1, 0, 1, OPT_OPEN_MAX, "AdamW beta1 (the notebook: torch's default)"),
-        opt_real("--beta2", &beta2, 0, 1, OPT_OPEN_MAX, "AdamW beta2 (the notebook: torch's default)"),
-        opt_real("--eps", &eps, 0, 1, OPT_OPEN_MIN, "AdamW eps (the notebook: torch's default)"),
-        opt_long("--epochs", &epochs, 1, 1000000000, "full-batch epochs"),
-        opt_long("--every", &every, 1, 1000000000, "evaluate (and with --history checkpoint) every N epochs"),
-        opt_flag("--history", &history,
+        opt_run(opt_choice("--group", &group, groups, "dihedral (D_n, order 2n), cyclic (C_n) or symmetric (S_n)")),
+        opt_run(opt_int("--n", &n, 1, GROK_GROUP_MAX_ORDER, "the group's index n; the order is at most 4096 and S_n needs n <= 6")),
+        opt_run(opt_choice("--model", &model, models, "OneLayerMLP, BilinearNet or both")),
+        opt_run(opt_real("--frac", &frac, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX, "fraction of the order^2 pairs used for training")),
+        opt_run(opt_int("--embed", &embed, 1, 16384, "embed_dim")),
+        opt_run(opt_int("--hidden", &hidden, 1, 16384, "hidden_dim of the MLP")),
+        opt_run(opt_real("--lr", &lr, 0, 100, OPT_OPEN_MIN, "AdamW learning rate (the notebook reads it from a cfg.json it\n"
+                         "does not show)")),
+        opt_run(opt_real("--wd", &wd, 0, 100, 0, "AdamW weight decay (likewise from the notebook's cfg.json)")),
+        opt_run(opt_real("--beta1", &beta1, 0, 1, OPT_OPEN_MAX, "AdamW beta1 (the notebook: torch's default)")),
+        opt_run(opt_real("--beta2", &beta2, 0, 1, OPT_OPEN_MAX, "AdamW beta2 (the notebook: torch's default)")),
+        opt_run(opt_real("--eps", &eps, 0, 1, OPT_OPEN_MIN, "AdamW eps (the notebook: torch's default)")),
+        opt_run(opt_long("--epochs", &epochs, 1, 1000000000, "full-batch epochs")),
+        opt_run(opt_long("--every", &every, 1, 1000000000, "evaluate (and with --history checkpoint) every N epochs")),
+        opt_run(opt_flag("--history", &history,
                  "keep a checkpoint OUT/MODEL/net_EPOCH.safetensors every --every epochs: epochs/every\n"
                  "files per model, each 4 bytes per parameter + about 0.4 KB of header (MLP: 4 (2 order E +\n"
-                 "2 E H + H order) bytes, bilinear: 12 order E); at the defaults 68 KB and 18 KB"),
-        opt_choice("--analysis", &analysis, analyses,
-                   "the Fourier analysis printed and drawn: group (seed 003's, over all elements), subgroup\n"
-                   "(grok.h's, over the cyclic part) or both"),
-        opt_u64("--seed", &seed, "model initialisation seed"),
-        opt_u64("--data-seed", &data_seed, "train/test split seed"),
+                 "2 E H + H order) bytes, bilinear: 12 order E); at the defaults 68 KB and 18 KB")),
+        opt_run(opt_choice("--analysis", &analysis, analyses,
+                           "the Fourier analysis printed and drawn: group (seed 003's, over all elements), subgroup\n"
+                           "(grok.h's, over the cyclic part) or both")),
+        opt_run(opt_u64("--seed", &seed, "model initialisation seed")),
+        opt_run(opt_u64("--data-seed", &data_seed, "train/test split seed")),
         opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
         opt_text("--out", &out, "DIR", "output directory"),
         opt_flag("--force", &force, "start over in an OUT that holds a run, removing its files"),
+        opt_run(opt_default(opt_text("--init", &init, "FILE",
+                                     "weights to start from: a safetensors state dict of the net's class and shape\n"
+                                     "(W_E_a, W_E_b, W, W_U: an earlier run's OUT/MODEL/latest.safetensors, or the\n"
+                                     "seed's PyTorch module); one net, so --model mlp or bilinear; AdamW starts afresh"),
+                            "none: grok.h's initialisation from --seed")),
+        opt_run(opt_default(opt_text("--split", &split, "FILE.npy",
+                                     "the training pairs as indices x*order + y (np.save of a notebook's train_indices);\n"
+                                     "the test set is the rest, labels from the group's table. Replaces --frac and\n"
+                                     "--data-seed"),
+                            "none: --frac and --data-seed")),
     };
     run_dir whole;
     grok_group_kind kind;
@@ -578,6 +600,7 @@ int main(int argc, char **argv)
     grok_adamw opt;
     model_run runs[2];
     struct timespec t0, t1;
+    char how[OPT_TEXT_MAX + 64];
 
     if ((i = opt_parse("groups", about, options, OPT_COUNT(options), argc, argv)) >= 0) return i;
     if (threads) grok_threads_set(threads);
@@ -588,37 +611,53 @@ int main(int argc, char **argv)
     whole.prog = "groups"; whole.out = out; whole.files = run_files; whole.finals = NULL; /* run_start reads only files */
     whole.history = whole.history_ext = NULL;
 
-    if ((st = grok_group_init(&g, kind, n)) != GROK_OK || (st = grok_task_group(&train, &test, &g, frac, data_seed)) != GROK_OK) {
+    if (init && !strcmp(model, "both")) {
+        fprintf(stderr, "groups: --init FILE holds one net: give --model mlp or --model bilinear with it\n");
+        return 2;
+    }
+    if (split && (opt_given(options, OPT_COUNT(options), "--frac") || opt_given(options, OPT_COUNT(options), "--data-seed"))) {
+        fprintf(stderr, "groups: --split gives the split: --frac and --data-seed do not go with it\n");
+        return 2;
+    }
+    if ((st = grok_group_init(&g, kind, n)) != GROK_OK) {
         fprintf(stderr, "groups: %s\n", grok_last_error());
-        grok_group_free(&g);
-        return st == GROK_ERR_ARG ? 2 : 1; /* e.g. S_7, or a --frac that leaves no pair */
+        return st == GROK_ERR_ARG ? 2 : 1; /* e.g. S_7 */
     }
-    if ((i = run_start(&whole, force, 0)) >= 0) {
-        grok_data_free(&train); grok_data_free(&test); grok_group_free(&g);
-        return i;
+    if (split) rc = run_split_load(&train, &test, "groups", split, g.order, GROK_OP_ADD, 0, 0, &g);
+    else if ((st = grok_task_group(&train, &test, &g, frac, data_seed)) != GROK_OK) {
+        fprintf(stderr, "groups: %s\n", grok_last_error());
+        rc = st == GROK_ERR_ARG ? 2 : 1; /* e.g. a --frac that leaves no pair */
     }
-    for (i = 0; force && i < 2; i++) { /* each model's history, which run_files cannot list */
+    if (rc >= 0) { grok_group_free(&g); return rc; }
+    memset(runs, 0, sizeof runs);
+    if (strcmp(model, "bilinear") != 0)
+        rc = net_setup(&runs[n_runs++], GROK_NET_MLP, g.order, train.n, embed, hidden, &opt, seed, init);
+    if (strcmp(model, "mlp") != 0 && rc < 0)
+        rc = net_setup(&runs[n_runs++], GROK_NET_BILINEAR, g.order, train.n, embed, hidden, &opt, seed, init);
+    if (rc < 0) rc = run_start(&whole, force, 0);
+    for (i = 0; rc < 0 && force && i < 2; i++) { /* each model's history, which run_files cannot list */
         char d[4200];
         run_dir sub = whole;
         snprintf(d, sizeof d, "%s/%s", out, i ? "bilinear" : "mlp");
         sub.out = d; sub.history = "net_"; sub.history_ext = ".safetensors";
-        if (run_history_scan(&sub, 1, NULL, 0) < 0) {
-            grok_data_free(&train); grok_data_free(&test); grok_group_free(&g);
-            return 1;
-        }
+        if (run_history_scan(&sub, 1, NULL, 0) < 0) rc = 1;
+    }
+    if (rc < 0) rc = run_args_save(&whole, options, OPT_COUNT(options));
+    if (rc >= 0) {
+        for (i = 0; i < n_runs; i++) grok_net_free(&runs[i].net);
+        grok_data_free(&train); grok_data_free(&test); grok_group_free(&g);
+        return rc;
     }
     if ((an & AN_GROUP) && kind == GROK_GROUP_SYMMETRIC)
         printf("groups: seed 003 defines no Fourier basis for S_n; only the subgroup analysis runs\n");
-    printf("groups: %s (order %d), %d pairs: %d train, %d test (frac %.3g, data seed %llu); AdamW lr %g wd %g betas (%g, %g) "
-           "eps %g, %ld epochs, %d threads\n", g.name, g.order, g.order * g.order, train.n, test.n, frac, data_seed, lr, wd,
-           beta1, beta2, eps, epochs, grok_threads_get());
+    if (split) snprintf(how, sizeof how, "the training indices of %s", split);
+    else snprintf(how, sizeof how, "frac %.3g, data seed %llu", frac, data_seed);
+    printf("groups: %s (order %d), %d pairs: %d train, %d test (%s); AdamW lr %g wd %g betas (%g, %g) eps %g, %ld epochs, "
+           "%d threads\n", g.name, g.order, g.order * g.order, train.n, test.n, how, lr, wd, beta1, beta2, eps, epochs,
+           grok_threads_get());
+    if (init) printf("weights: %s (AdamW afresh, epoch 0)\n", init);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    memset(runs, 0, sizeof runs);
-    if (strcmp(model, "bilinear") != 0)
-        st = train_net(&runs[n_runs++], GROK_NET_MLP, &g, &train, &test, embed, hidden, &opt, epochs, every, history, an, seed, out);
-    if (strcmp(model, "mlp") != 0 && st == GROK_OK)
-        st = train_net(&runs[n_runs++], GROK_NET_BILINEAR, &g, &train, &test, embed, hidden, &opt, epochs, every, history, an,
-                       seed, out);
+    for (i = 0; i < n_runs && st == GROK_OK; i++) st = train_net(&runs[i], &g, &train, &test, epochs, every, history, an, out);
     if (st == GROK_OK) {
         if ((st = write_report(out, runs, n_runs, &g, &opt, an)) != GROK_OK) fprintf(stderr, "groups: %s\n", grok_last_error());
         else printf("report: %s/report.html\n", out);

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (split) {
-        if ((rc = run_split_load(&train, &test, "modadd", split, p, GROK_OP_ADD, 0, 0)) >= 0) return rc;
+        if ((rc = run_split_load(&train, &test, "modadd", split, p, GROK_OP_ADD, 0, 0, NULL)) >= 0) return rc;
     } else if ((st = grok_task_modadd(&train, &test, p, frac, data_seed)) != GROK_OK) { /* e.g. a --frac that leaves no pair */
         fprintf(stderr, "modadd: %s\n", grok_last_error());
         return st == GROK_ERR_ARG ? 2 : 1;

@@ -104,7 +104,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (split) {
-        if ((rc = run_split_load(&train, &test, "power_sum", split, p, GROK_OP_POW_SUM, em, en)) >= 0) return rc;
+        if ((rc = run_split_load(&train, &test, "power_sum", split, p, GROK_OP_POW_SUM, em, en, NULL)) >= 0) return rc;
     } else if ((st = grok_task_modop(&train, &test, GROK_OP_POW_SUM, p, em, en, frac, data_seed)) != GROK_OK) {
         fprintf(stderr, "power_sum: %s\n", grok_last_error());
         return st == GROK_ERR_ARG ? 2 : 1;

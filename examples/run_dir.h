@@ -271,11 +271,28 @@ static inline int run_weights_load(grok_model *m, const char *prog, const char *
     return -1;
 }
 
+/* --init FILE for a net (grok_net): the weights of a safetensors state dict of net's class and
+   shape (seed 003's names); a grok.h checkpoint holds a transformer and is refused. -1 to go on,
+   else the exit status after a message (2: not a file of net's shape). */
+static inline int run_net_weights_load(grok_net *net, const char *prog, const char *path)
+{
+    int kind = run_weights_kind(prog, path), st;
+    if (kind < 0) return 2;
+    if (kind == 0) {
+        fprintf(stderr, "%s: %s is a grok.h checkpoint (a transformer's); a net starts from a safetensors file\n", prog, path);
+        return 2;
+    }
+    if ((st = grok_net_load_safetensors(net, path)) == GROK_OK) return -1;
+    fprintf(stderr, "%s: %s\n", prog, grok_last_error());
+    return st == GROK_ERR_NOMEM ? 1 : 2;
+}
+
 /* --split FILE.npy: a notebook's split, the training rows a*p + b (np.save of train_indices), the
-   test set their complement in ascending order, every pair labelled by op (grok_modop_apply).
+   test set their complement in ascending order, every pair labelled by op (grok_modop_apply), or,
+   where g is not NULL, by g's table (p its order; op, em and en unused), in grok_task_group's layout.
    -1 to go on, else the exit status after a message (2: a bad file or a pair op leaves out). */
 static inline int run_split_load(grok_data *train, grok_data *test, const char *prog, const char *path, int p, grok_modop op,
-                                 int em, int en)
+                                 int em, int en, const grok_group *g)
 {
     int st = grok_task_modadd_from_npy(train, test, p, path, NULL), i, k;
     if (st != GROK_OK) {
@@ -285,10 +302,10 @@ static inline int run_split_load(grok_data *train, grok_data *test, const char *
     for (k = 0; k < 2; k++) {
         grok_data *d = k ? test : train;
         for (i = 0; i < d->n; i++) {
-            int label = grok_modop_apply(op, d->tokens[3 * i], d->tokens[3 * i + 1], p, em, en);
+            int a = d->tokens[3 * i], b = d->tokens[3 * i + 1];
+            int label = g ? g->table[a * p + b] : grok_modop_apply(op, a, b, p, em, en);
             if (label < 0) {
-                fprintf(stderr, "%s: --split %s: the pair (%d, %d) has no label under this task\n", prog, path, d->tokens[3 * i],
-                        d->tokens[3 * i + 1]);
+                fprintf(stderr, "%s: --split %s: the pair (%d, %d) has no label under this task\n", prog, path, a, b);
                 grok_data_free(train); grok_data_free(test);
                 return 2;
             }

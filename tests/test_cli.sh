@@ -26,7 +26,10 @@
 #    (training indices as np.save writes them), recorded in run.args, resumed to the
 #    uninterrupted bytes, bad files and shapes refused; analyze on a lone model.safetensors says
 #    "split unknown" on every line that needs the split, takes --split, takes the split of a
-#    run's run.args and refuses --split beside it.
+#    run's run.args and refuses --split beside it. groups --init (one net's safetensors, with --model
+#    mlp or bilinear) and --split (labels from the group's table), digits --init (a checkpoint or
+#    safetensors of its config), recorded in run.args; missing files, other shapes and classes,
+#    --init with both models and indices out of range refused, writing nothing.
 cd "$(dirname "$0")/.." || exit 1
 pass=0
 fail=0
@@ -379,6 +382,53 @@ refused "analyze --split with --data-seed: refused" "--frac and --data-seed do n
 refused "analyze on a file that is no model: refused" "neither a grok.h checkpoint nor a safetensors file" ./examples/analyze --ckpt "$T/sp_whole/metrics.csv"
 head -c 200 "$T/lone/model.safetensors" > "$T/lone/cut.safetensors"
 refused "analyze on a truncated safetensors file: refused" "cut.safetensors" ./examples/analyze --ckpt "$T/lone/cut.safetensors"
+# groups: --init (one net's safetensors) and --split (indices x*order + y); digits: --init
+run $G --init "$T/groups/mlp/latest.safetensors" --out "$T/g_init"
+check "groups --init of a run's latest.safetensors: trains from it, recorded in run.args" \
+    "[ $st -eq 0 ] && grep -q '^weights: $T/groups/mlp/latest.safetensors' '$T/out' &&
+     grep -qx -- '--init $T/groups/mlp/latest.safetensors' '$T/g_init/run.args' && grep -qx 'program groups' '$T/g_init/run.args'"
+check "... its first metrics row differs from the fresh run's" \
+    "[ -n \"\$(sed -n 2p '$T/g_init/mlp/metrics.csv')\" ] &&
+     [ \"\$(sed -n 2p '$T/g_init/mlp/metrics.csv' | cut -d, -f1-5)\" != \"\$(sed -n 2p '$T/groups/mlp/metrics.csv' | cut -d, -f1-5)\" ]"
+npy_i64 "$T/g_idx.npy" $(awk 'BEGIN { for (i = 0; i < 100; i++) if (i % 5) print i }')
+npy_i64 "$T/g_bad_idx.npy" 0 1 100
+G1="./examples/groups --n 5 --threads 1" # $G without --model and --epochs
+run $G1 --epochs 20 --model bilinear --split "$T/g_idx.npy" --out "$T/g_split"
+check "groups --split: D_5's 100 pairs, 80 train and 20 test as the file implies, recorded in run.args" \
+    "[ $st -eq 0 ] && grep -q '80 train, 20 test (the training indices of $T/g_idx.npy)' '$T/out' &&
+     grep -qx -- '--split $T/g_idx.npy' '$T/g_split/run.args' && [ -f '$T/g_split/bilinear/latest.safetensors' ]"
+npy_i64 "$T/g_all_idx.npy" $(seq 0 98)
+run $G1 --model mlp --epochs 1 --every 1 --split "$T/g_all_idx.npy" --init "$T/g_init/mlp/latest.safetensors" --out "$T/g_labels"
+check "groups --split labels its pairs by the group's table: a net that fits the default split's 60 is right on >= 55% of 99" \
+    "[ $st -eq 0 ] && awk -F, 'NR == 2 { exit !(\$1 == 1 && \$4 >= 0.55) }' '$T/g_labels/mlp/metrics.csv'"
+refused "groups --init with --model both: refused" "give --model mlp or --model bilinear" \
+    ./examples/groups --n 5 --init "$T/groups/mlp/latest.safetensors" --out "$T/g_x"
+refused "groups --init of a missing file: refused" "cannot open $T/none.safetensors" $G --init "$T/none.safetensors" --out "$T/g_x"
+refused "groups --init of another shape (D_6's net from D_5's file): refused, naming both" \
+    "holds a OneLayerMLP with n 10, .*the net is a OneLayerMLP with 12" \
+    ./examples/groups --n 6 --epochs 20 --threads 1 --model mlp --init "$T/groups/mlp/latest.safetensors" --out "$T/g_x"
+refused "groups --init of the other class: refused" "the net is a BilinearNet" \
+    $G1 --model bilinear --init "$T/groups/mlp/latest.safetensors" --out "$T/g_x"
+refused "groups --init of a grok.h checkpoint: refused" "is a grok.h checkpoint" $G --init "$T/digits/latest.grok" --out "$T/g_x"
+refused "groups --split with an index out of range: refused" "index 100 at position 2 is out of range" \
+    $G --split "$T/g_bad_idx.npy" --out "$T/g_x"
+refused "groups --split with --frac: refused" "--frac and --data-seed do not go with it" $G --frac 0.5 --split "$T/g_idx.npy" --out "$T/g_x"
+check "... the refused runs wrote nothing" "[ ! -e '$T/g_x' ]"
+run $D --steps 20 --init "$T/digits/latest.grok" --out "$T/dg_init"
+check "digits --init of a run's latest.grok: step 0 to 20, recorded in run.args" \
+    "[ $st -eq 0 ] && grep -q '^weights: $T/digits/latest.grok' '$T/out' && grep -qx -- '--init $T/digits/latest.grok' '$T/dg_init/run.args' &&
+     [ \$(tail -n 1 '$T/dg_init/losses.csv' | cut -d, -f1) -eq 19 ]"
+check "... its first losses row differs from the fresh run's" \
+    "[ -n \"\$(sed -n 2p '$T/dg_init/losses.csv')\" ] &&
+     [ \"\$(sed -n 2p '$T/dg_init/losses.csv' | cut -d, -f1-3)\" != \"\$(sed -n 2p '$T/digits/losses.csv' | cut -d, -f1-3)\" ]"
+refused "digits --init of a missing file: refused" "cannot open $T/none.grok" $D --steps 20 --init "$T/none.grok" --out "$T/dg_x"
+refused "digits --init of another config (--d-model 12 from an 8): refused" "latest.grok: its model config differs" \
+    ./examples/digits --digits 2 --batch 8 --d-model 12 --threads 1 --steps 20 --init "$T/digits/latest.grok" --out "$T/dg_x"
+refused "digits --init of a net's safetensors: refused, naming the tensor it lacks" "no tensor embed.W_E" \
+    $D --steps 20 --init "$T/groups/mlp/latest.safetensors" --out "$T/dg_x"
+refused "digits --init of a file that is no model: refused" "neither a grok.h checkpoint nor a safetensors file" \
+    $D --steps 20 --init "$T/digits/losses.csv" --out "$T/dg_x"
+check "... the refused runs wrote nothing" "[ ! -e '$T/dg_x' ]"
 
 [ $fail -eq 0 ] && rm -rf "$T" || echo "outputs kept in $T"
 echo "$pass passed, $fail failed"
