@@ -10199,6 +10199,17 @@ GROKDEF int grok_grids_fourier(double *out, const double *grids, int n, int p)
     return st;
 }
 
+/* Sum of squares of neuron j's nine const/linear/quadratic terms of frequency k (rows and
+   columns 0, 2k-1, 2k) in its 2-D spectrum X (p, p, M). */
+static double grok__freq_terms_sq(const double *X, long p, long M, long j, long k)
+{
+    const long id[3] = {0, 2 * k - 1, 2 * k};
+    double s = 0;
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) { double v = X[(id[a] * p + id[b]) * M + j]; s += v * v; }
+    return s;
+}
+
 GROKDEF int grok_neuron_freqs(int *freq, double *frac, double *acts_fourier, const float *acts, int p, int M,
                               double min_frac)
 {
@@ -10223,10 +10234,7 @@ GROKDEF int grok_neuron_freqs(int *freq, double *frac, double *acts_fourier, con
             int bk = 1;
             for (long r = 0; r < n; r++) tot += X[r * M + j] * X[r * M + j];
             for (int k = 1; k <= nf; k++) {
-                const long id[3] = {0, 2 * k - 1, 2 * k};
-                double s = 0;
-                for (int a = 0; a < 3; a++)
-                    for (int b = 0; b < 3; b++) { double v = X[(id[a] * p + id[b]) * M + j]; s += v * v; }
+                double s = grok__freq_terms_sq(X, p, M, j, k);
                 if (s > best) { best = s; bk = k; } /* .max(0): the first maximum */
             }
             frac[j] = tot > 0 ? best / tot : 0;
@@ -11206,10 +11214,7 @@ GROKDEF int grok_neuron_freq_norm(double *out, const float *acts, int p, int M)
             double tot = 0;
             for (long r = 0; r < n; r++) tot += X[r * M + j] * X[r * M + j];
             for (long k = 1; k <= nf; k++) {
-                const long id[3] = {0, 2 * k - 1, 2 * k};
-                double s = 0;
-                for (int a = 0; a < 3; a++)
-                    for (int b = 0; b < 3; b++) { double v = X[(id[a] * p + id[b]) * M + j]; s += v * v; }
+                double s = grok__freq_terms_sq(X, p, M, j, k);
                 out[(k - 1) * M + j] = tot > 0 ? s / tot : 0;
             }
         }

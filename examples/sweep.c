@@ -753,9 +753,15 @@ int main(int argc, char **argv)
     if (threads > 0) {
         if (grok_threads_set(threads) != 0) { if (rank == 0) fprintf(stderr, "sweep: bad --threads %d\n", threads); SWEEP_EXIT(2); }
     } else if (getenv("GROK_THREADS")) grok_threads_set(0);
-    else if (getenv("SLURM_CPUS_PER_TASK") && atoi(getenv("SLURM_CPUS_PER_TASK")) > 0)
-        grok_threads_set(atoi(getenv("SLURM_CPUS_PER_TASK")));
-    else {
+    else if (getenv("SLURM_CPUS_PER_TASK")) {
+        unsigned long long cpus;
+        const char *why = opt_read_integer(getenv("SLURM_CPUS_PER_TASK"), 1, 64, &cpus);
+        if (why) {
+            if (rank == 0) fprintf(stderr, "sweep: SLURM_CPUS_PER_TASK '%s': %s\n", getenv("SLURM_CPUS_PER_TASK"), why);
+            SWEEP_EXIT(2);
+        }
+        grok_threads_set((int)cpus);
+    } else {
         grok_threads_set(0);
         if (local > 1) grok_threads_set(grok_threads_get() / local > 1 ? grok_threads_get() / local : 1);
     }

@@ -93,6 +93,7 @@ refused "groups --history 1: a flag takes no value" "bad option 1" ./examples/gr
 refused "groups --history twice: refused" "history" ./examples/groups --history --history --out "$T/flags"
 refused "sweep --threads 1x: refused, not read as 1" "threads '1x'" ./examples/sweep --threads 1x --out "$T/flags"
 refused "sweep --p 11,12x: refused" "p value '12x'" ./examples/sweep --p 11,12x --out "$T/flags"
+refused "sweep with SLURM_CPUS_PER_TASK=4x: refused, not read as 4" "SLURM_CPUS_PER_TASK .4x.: not a number" env -u GROK_THREADS SLURM_CPUS_PER_TASK=4x ./examples/sweep --p 11 --out "$T/flags"
 # --help: exit 0, and every flag's block (its line and the next) shows its default
 for p in modadd power_sum analyze digits groups sweep; do
     run ./examples/$p --help

@@ -33,25 +33,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity import forward as tl_forward, st_load  # noqa: E402
+import parity  # noqa: E402
+from parity import forward as tl_forward, st_load, check, record, WORST  # noqa: E402
 
-PASS = FAIL = 0
-WORST = {}
 PLUS_INDEX, EQUALS_INDEX = 10, 11
 
 
-def check(ok, what):
-    global PASS, FAIL
-    if ok:
-        PASS += 1
-    else:
-        FAIL += 1
-        print("FAIL", what)
-
-
-def record(quantity, err, limit, what):
-    WORST[quantity] = max(WORST.get(quantity, (0.0, limit))[0], err), limit
-    check(err <= limit, "%s: error %.3e > %.0e" % (what, err, limit))
 
 
 def relerr(a, b):
@@ -308,8 +295,8 @@ def main():
     print("torch %s, numpy %s; worst error per quantity (limit):" % (torch.__version__, np.__version__))
     for q, (err, limit) in WORST.items():
         print("  %-24s %.3e  (%.0e)" % (q, err, limit))
-    print("%d passed, %d failed" % (PASS, FAIL))
-    sys.exit(1 if FAIL else 0)
+    print("%d passed, %d failed" % (parity.PASS, parity.FAIL))
+    sys.exit(1 if parity.FAIL else 0)
 
 
 if __name__ == "__main__":

@@ -31,19 +31,10 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from parity import st_save, st_load  # noqa: E402
-
-PASS = FAIL = 0
-WORST = {}
+import parity  # noqa: E402
+from parity import st_save, st_load, check, record, WORST  # noqa: E402
 
 
-def check(ok, what):
-    global PASS, FAIL
-    if ok:
-        PASS += 1
-    else:
-        FAIL += 1
-        print("FAIL", what)
 
 
 def relerr(a, b):
@@ -52,10 +43,6 @@ def relerr(a, b):
     d = np.max(np.abs(a - b))
     return 0.0 if d == 0 else d / np.max(np.abs(b))
 
-
-def record(quantity, err, limit, what):
-    WORST[quantity] = max(WORST.get(quantity, (0.0, limit))[0], err), limit
-    check(err <= limit, "%s: relative error %.3e > %.0e" % (what, err, limit))
 
 
 # ---------------------------------------------------------------- seed 003, ported to numpy
@@ -268,8 +255,8 @@ def main():
     print("numpy %s; worst relative error per quantity (limit):" % np.__version__)
     for q, (err, limit) in WORST.items():
         print("  %-24s %.3e  (%.0e)" % (q, err, limit))
-    print("%d passed, %d failed" % (PASS, FAIL))
-    sys.exit(1 if FAIL else 0)
+    print("%d passed, %d failed" % (parity.PASS, parity.FAIL))
+    sys.exit(1 if parity.FAIL else 0)
 
 
 if __name__ == "__main__":
