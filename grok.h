@@ -343,6 +343,43 @@ GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int 
 GROKDEF const grok_tensor *grok_cache_get(const grok_cache *c, const char *name); /* NULL if absent */
 GROKDEF void grok_cache_free(grok_cache *c);
 
+/* Gradient hooks: grok_hook_fn callbacks on the gradient of a scalar with respect to a hook
+   point, a tensor of the activation's name and shape. The general path's backward calls them
+   in backward order (ln_final, the blocks from the last: resid_post, mlp_out, mlp.hook_post,
+   mlp.hook_pre, ln2, resid_mid, attn_out, attn.hook_z, hook_pattern, hook_attn_scores, q, k, v,
+   ln1, resid_pre; then hook_pos_embed and hook_embed). A hook may read the gradient or change it
+   in place, and the backward goes on from what it leaves, parameter gradients included
+   (PyTorch's Tensor.register_hook). Registering one makes the forward take the general path;
+   the first one allocates the backward's copies (about 2*R*C + 2*B*H*T*T floats for R = B*T
+   rows of max_batch), freed with the model. */
+GROKDEF int  grok_model_add_grad_hook(grok_model *m, const char *name, grok_hook_fn fn, void *ctx);
+GROKDEF void grok_model_clear_grad_hooks(grok_model *m);
+
+/* A scalar metric of the logits (B,T,V) (for the nets T = 1, V = n): returns its value and,
+   when dlogits is not NULL, writes d metric / d logits (B,T,V). Used by the gradient cache and
+   by activation and attribution patching. */
+typedef double (*grok_metric_fn)(const float *logits, int B, int T, int V, float *dlogits, void *ctx);
+/* The mean over rows with a target of -log softmax(logits)[target] (float64), the training
+   loss. ctx: const int *targets, one per logits row (B*T), -1 for none. */
+GROKDEF double grok_metric_loss(const float *logits, int B, int T, int V, float *dlogits, void *ctx);
+/* The logit difference at one position, the usual patching metric: the mean over the batch of
+   logits[b, pos, correct[b]] - logits[b, pos, wrong[b]]. ctx: grok_logit_diff; pos < 0 counts
+   from the end (-1: the last position). */
+typedef struct { int pos; const int *correct, *wrong; } grok_logit_diff;
+GROKDEF double grok_metric_logit_diff(const float *logits, int B, int T, int V, float *dlogits, void *ctx);
+
+/* The gradient cache (TransformerLens' run_with_cache with incl_bwd): the gradient of metric
+   over B sequences with respect to every hook point whose name contains one of filter's
+   comma-separated substrings (NULL: all), under the hook point's name and shape (B, ...), in
+   grads; acts (may be NULL) receives the same forward's activations, as grok_cache_run.
+   metric NULL is the loss, with metric_ctx the targets (B,T) as grok_model_forward takes them.
+   The metric is taken over all B sequences at once, so with B over max_batch each chunk runs
+   its forward twice. value (may be NULL) receives the metric. Gradient hooks apply; forward
+   hooks are refused (a replaced activation has no gradient through the replacement), and the
+   model's parameter gradients are left as they were. */
+GROKDEF int grok_grad_cache_run(grok_cache *acts, grok_cache *grads, grok_model *m, const int *tokens, int B,
+                                const char *filter, grok_metric_fn metric, void *metric_ctx, double *value);
+
 /* ==== >>nets: seed 003's BilinearNet and OneLayerMLP ========================================== */
 
 /* The two models of seed 003 for group composition, with the transformer's machinery: one
@@ -1180,6 +1217,41 @@ GROKDEF int grok_circuit(double *left, double *right, double *product, const gro
    output may be NULL. */
 GROKDEF int grok_factored_svd(double *U, double *S, double *Vt, const double *left, const double *right, int rows,
                               int inner, int cols);
+
+/* ---- Activation and attribution patching (TransformerLens' patching module and attribution
+   patching). A clean and a corrupted batch of the same B sequences; a site is one hook point of
+   every layer, patched at one index of the grid below; the result has TransformerLens' index
+   order, layer first:
+     site                    hook point            by position          all positions
+     GROK_PATCH_RESID_PRE    blocks.l.hook_resid_pre   (L, T)  [layer, pos]  (L)
+     .._RESID_MID, .._RESID_POST, .._ATTN_OUT, .._MLP_OUT likewise
+     GROK_PATCH_Z, _Q, _K, _V  blocks.l.attn.hook_z.. (L, T, H) [layer, pos, head]  (L, H)
+     GROK_PATCH_PATTERN      blocks.l.attn.hook_pattern (L, H, T) [layer, head, dest_pos]  (L, H)
+     GROK_PATCH_NEURON       blocks.l.mlp.hook_post    (L, T, M) [layer, pos, neuron]  (L, M)
+   ("all positions" patches the whole slice of every position at once, TransformerLens' *_all_pos;
+   the neuron grid is grok.h's, in the same style.) */
+typedef enum {
+    GROK_PATCH_RESID_PRE, GROK_PATCH_RESID_MID, GROK_PATCH_RESID_POST, GROK_PATCH_ATTN_OUT, GROK_PATCH_MLP_OUT,
+    GROK_PATCH_Z, GROK_PATCH_Q, GROK_PATCH_K, GROK_PATCH_V, GROK_PATCH_PATTERN, GROK_PATCH_NEURON, GROK_PATCH_SITES
+} grok_patch_site;
+/* "resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out", "z", "q", "k", "v", "pattern",
+   "neuron"; "?" for anything else. */
+GROKDEF const char *grok_patch_site_name(int site);
+/* The result's shape for site, by position (by_pos 1) or over all positions (0): *ndim 1..3. */
+GROKDEF int grok_patch_shape(int shape[3], int *ndim, const grok_model *m, int site, int by_pos);
+/* Activation patching: for every index of the grid, runs the corrupted batch (B sequences,
+   tokens (B,T)) with that slice of the hook point replaced by the clean cache's (clean: a
+   grok_cache of the same B sequences holding the site's hook point) and writes metric(logits)
+   to out (the shape above). One forward of B sequences per index; registered hooks apply too. */
+GROKDEF int grok_act_patch(double *out, grok_model *m, const int *corrupted, int B, const grok_cache *clean, int site,
+                           int by_pos, grok_metric_fn metric, void *metric_ctx);
+/* Attribution patching: the first-order estimate of what grok_act_patch measures, as a change
+   of the metric: out[index] = sum over the batch and the slice of (clean - corrupted) * grad,
+   grad the gradient cache of the metric on the corrupted batch (grok_grad_cache_run). So
+   grok_act_patch's result - the corrupted metric ~ this, to first order in the difference.
+   No forward runs: the cost is one pass over the caches. */
+GROKDEF int grok_attr_patch(double *out, const grok_model *m, const grok_cache *clean, const grok_cache *corrupted,
+                            const grok_cache *grads, int site, int by_pos);
 
 #endif /* GROK_NO_ANALYSIS */
 
@@ -3564,14 +3636,16 @@ static void grok__layernorm_forward_task(void *ctx, int task, int ntasks)
         m = (float)(mean / C);
         for (c = 0; c < C; c++) var += (double)(x[c] - m) * (x[c] - m);
         s = (float)(1.0 / sqrt(var / C + a->eps));
-        for (c = 0; c < C; c++) o[c] = (x[c] - m) * s * a->w[c] + a->b[c];
+        if (a->w) for (c = 0; c < C; c++) o[c] = (x[c] - m) * s * a->w[c] + a->b[c];
+        else for (c = 0; c < C; c++) o[c] = (x[c] - m) * s;
         a->mean[r] = m;
         a->rstd[r] = s;
     }
 }
 
 /* TransformerLens' LayerNorm: (x - mean) / sqrt(mean((x - mean)^2) + eps) * w + b.
-   inp (R,C), w (C), b (C) -> out (R,C), mean (R), rstd (R). */
+   inp (R,C), w (C), b (C) -> out (R,C), mean (R), rstd (R). w and b NULL: the normalised x
+   alone (TransformerLens' hook_normalized), for grok__ln_affine to finish with the same bits. */
 static void grok__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                                     const float *w, const float *b, int R, int C, float eps)
 {
@@ -3579,6 +3653,15 @@ static void grok__layernorm_forward(float *out, float *mean, float *rstd, const 
     memset(&a, 0, sizeof a);
     a.out = out; a.mean = mean; a.rstd = rstd; a.inp = inp; a.w = w; a.b = b; a.R = R; a.C = C; a.eps = eps;
     grok__parallel_for(grok__layernorm_forward_task, &a, grok__tasks_for(R));
+}
+
+/* x (R,C) = x * w + b in place: the rest of a LayerNorm whose normalised output a hook saw. */
+static void grok__ln_affine(float *x, const float *w, const float *b, long R, int C)
+{
+    long r;
+    int c;
+    for (r = 0; r < R; r++)
+        for (c = 0; c < C; c++) x[r * C + c] = x[r * C + c] * w[c] + b[c];
 }
 
 static void grok__layernorm_backward_task(void *ctx, int task, int ntasks)
@@ -3592,22 +3675,36 @@ static void grok__layernorm_backward_task(void *ctx, int task, int ntasks)
         float m = a->mean[r], s = a->rstd[r];
         double sum_g = 0.0, sum_gx = 0.0;
         float mg, mgx;
-        for (c = 0; c < C; c++) {
-            float g = d[c] * a->w[c];
-            sum_g += g;
-            sum_gx += (double)g * ((x[c] - m) * s);
-        }
-        mg = (float)(sum_g / C);
-        mgx = (float)(sum_gx / C);
-        for (c = 0; c < C; c++) {
-            float xhat = (x[c] - m) * s;
-            di[c] += (d[c] * a->w[c] - mg - xhat * mgx) * s;
+        if (a->w) {
+            for (c = 0; c < C; c++) {
+                float g = d[c] * a->w[c];
+                sum_g += g;
+                sum_gx += (double)g * ((x[c] - m) * s);
+            }
+            mg = (float)(sum_g / C);
+            mgx = (float)(sum_gx / C);
+            for (c = 0; c < C; c++) {
+                float xhat = (x[c] - m) * s;
+                di[c] += (d[c] * a->w[c] - mg - xhat * mgx) * s;
+            }
+        } else { /* d is already d loss / d normalised x */
+            for (c = 0; c < C; c++) {
+                sum_g += d[c];
+                sum_gx += (double)d[c] * ((x[c] - m) * s);
+            }
+            mg = (float)(sum_g / C);
+            mgx = (float)(sum_gx / C);
+            for (c = 0; c < C; c++) {
+                float xhat = (x[c] - m) * s;
+                di[c] += (d[c] - mg - xhat * mgx) * s;
+            }
         }
     }
 }
 
 /* dout (R,C), inp (R,C), mean, rstd (R), w (C) -> dinp (R,C) +=, dw (C) +=, db (C) +=
-   (dw, db NULL: frozen, skipped). */
+   (dw, db NULL: frozen, skipped; dinp NULL: not wanted). w NULL: dout is the gradient of the
+   normalised x (hook_normalized), before w. */
 static void grok__layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                                      const float *inp, const float *mean, const float *rstd,
                                      const float *w, int R, int C)
@@ -3618,7 +3715,7 @@ static void grok__layernorm_backward(float *dinp, float *dw, float *db, const fl
     memset(&a, 0, sizeof a);
     a.dinp = dinp; a.dout = dout; a.inp = inp; a.mean = (float *)mean; a.rstd = (float *)rstd;
     a.w = w; a.R = R; a.C = C;
-    grok__parallel_for(grok__layernorm_backward_task, &a, grok__tasks_for(R));
+    if (dinp) grok__parallel_for(grok__layernorm_backward_task, &a, grok__tasks_for(R));
     for (r = 0; r < R; r++) {
         const float *x = inp + r * C, *d = dout + r * C;
         if (dw)
@@ -3721,10 +3818,10 @@ static void grok__act_backward(float *dpre, const float *dpost, const float *pre
 }
 
 typedef struct {
-    float *z, *scores, *pattern, *dqkv;
+    float *z, *scores, *pattern, *dqkv, *dpattern, *dscores;
     const float *qkv, *dz, *pattern_in;
     int B, T, H, D;
-    int phases; /* forward: GROK__ATTN_SCORES | GROK__ATTN_SOFTMAX | GROK__ATTN_MIX */
+    int phases; /* GROK__ATTN_SCORES | GROK__ATTN_SOFTMAX | GROK__ATTN_MIX */
 } grok__attn_args;
 
 enum { GROK__ATTN_SCORES = 1, GROK__ATTN_SOFTMAX = 2, GROK__ATTN_MIX = 4, GROK__ATTN_ALL = 7 };
@@ -3787,6 +3884,12 @@ static void grok__attention_forward(float *z, float *scores, float *pattern, con
     grok__parallel_for(grok__attention_forward_task, &a, grok__tasks_for(B));
 }
 
+/* The backward of the three forward phases, run in reverse order (MIX, then SOFTMAX, then
+   SCORES). All three at once keep d pattern and d scores of one query row on the stack; a
+   hooked backward runs them one at a time, and dpattern, dscores (B,H,T,T) carry them between
+   the calls so that gradient hooks can read and replace them. d pattern is dz . v for every
+   source position, masked ones included (what autograd gives for pattern @ v); d scores is 0
+   at the masked ones. The arithmetic is the same either way. */
 static void grok__attention_backward_task(void *ctx, int task, int ntasks)
 {
     const grok__attn_args *a = (const grok__attn_args *)ctx;
@@ -3796,40 +3899,59 @@ static void grok__attention_backward_task(void *ctx, int task, int ntasks)
     for (b = lo; b < hi; b++) {
         const float *qkv = a->qkv + b * T * 3 * HD;
         float *dqkv = a->dqkv + b * T * 3 * HD;
-        memset(dqkv, 0, sizeof(float) * (size_t)T * 3 * HD);
+        if (a->phases & GROK__ATTN_MIX) memset(dqkv, 0, sizeof(float) * (size_t)T * 3 * HD);
         for (h = 0; h < H; h++) {
             const float *pat = a->pattern_in + ((b * H + h) * T) * T;
             for (t = 0; t < T; t++) {
                 const float *q = qkv + (long)t * 3 * HD + h * D;
                 const float *dz = a->dz + (b * T + t) * HD + h * D;
                 float *dq = dqkv + (long)t * 3 * HD + h * D;
-                float dpat[GROK__MAX_CTX];
+                float *dpat_io = a->dpattern ? a->dpattern + ((b * H + h) * T + t) * T : NULL;
+                float *dsc_io = a->dscores ? a->dscores + ((b * H + h) * T + t) * T : NULL;
+                float dpat[GROK__MAX_CTX], dsc[GROK__MAX_CTX];
                 float dot = 0.0f;
-                for (u = 0; u <= t; u++) {
-                    const float *v = qkv + (long)u * 3 * HD + 2 * HD + h * D;
-                    float *dv = dqkv + (long)u * 3 * HD + 2 * HD + h * D, p = pat[t * T + u], s = 0.0f;
-                    for (d = 0; d < D; d++) { s += dz[d] * v[d]; dv[d] += p * dz[d]; }
-                    dpat[u] = s;
-                    dot += p * s;
+                if (a->phases & GROK__ATTN_MIX) {
+                    for (u = 0; u < T; u++) {
+                        const float *v = qkv + (long)u * 3 * HD + 2 * HD + h * D;
+                        float *dv = dqkv + (long)u * 3 * HD + 2 * HD + h * D, p = pat[t * T + u], s = 0.0f;
+                        if (u <= t) for (d = 0; d < D; d++) { s += dz[d] * v[d]; dv[d] += p * dz[d]; }
+                        else if (dpat_io) for (d = 0; d < D; d++) s += dz[d] * v[d];
+                        dpat[u] = s;
+                    }
+                    if (dpat_io) memcpy(dpat_io, dpat, sizeof(float) * (size_t)T);
+                } else if (a->phases & GROK__ATTN_SOFTMAX) {
+                    memcpy(dpat, dpat_io, sizeof(float) * (size_t)T);
                 }
-                for (u = 0; u <= t; u++) {
-                    const float *k = qkv + (long)u * 3 * HD + HD + h * D;
-                    float *dk = dqkv + (long)u * 3 * HD + HD + h * D;
-                    float ds = pat[t * T + u] * (dpat[u] - dot) * scale;
-                    for (d = 0; d < D; d++) { dq[d] += ds * k[d]; dk[d] += ds * q[d]; }
+                if (a->phases & GROK__ATTN_SOFTMAX) {
+                    for (u = 0; u <= t; u++) dot += pat[t * T + u] * dpat[u];
+                    for (u = 0; u <= t; u++) dsc[u] = pat[t * T + u] * (dpat[u] - dot);
+                    for (u = t + 1; u < T; u++) dsc[u] = 0.0f;
+                    if (dsc_io) memcpy(dsc_io, dsc, sizeof(float) * (size_t)T);
+                } else if (a->phases & GROK__ATTN_SCORES) {
+                    memcpy(dsc, dsc_io, sizeof(float) * (size_t)T);
                 }
+                if (a->phases & GROK__ATTN_SCORES)
+                    for (u = 0; u <= t; u++) {
+                        const float *k = qkv + (long)u * 3 * HD + HD + h * D;
+                        float *dk = dqkv + (long)u * 3 * HD + HD + h * D;
+                        float ds = dsc[u] * scale;
+                        for (d = 0; d < D; d++) { dq[d] += ds * k[d]; dk[d] += ds * q[d]; }
+                    }
             }
         }
     }
 }
 
-/* dz (R, H*D), qkv (R, 3*H*D), pattern (B,H,T,T) -> dqkv (R, 3*H*D) (overwritten). */
-static void grok__attention_backward(float *dqkv, const float *dz, const float *qkv, const float *pattern,
-                                     int B, int T, int H, int D)
+/* dz (R, H*D), qkv (R, 3*H*D), pattern (B,H,T,T) -> dqkv (R, 3*H*D) (overwritten by the MIX
+   phase, added to by SCORES). phases as the forward's; dpattern, dscores (B,H,T,T) may be NULL
+   when all three run in one call. */
+static void grok__attention_backward(float *dqkv, float *dpattern, float *dscores, const float *dz, const float *qkv,
+                                     const float *pattern, int B, int T, int H, int D, int phases)
 {
     grok__attn_args a;
     memset(&a, 0, sizeof a);
-    a.dqkv = dqkv; a.dz = dz; a.qkv = qkv; a.pattern_in = pattern; a.B = B; a.T = T; a.H = H; a.D = D;
+    a.dqkv = dqkv; a.dpattern = dpattern; a.dscores = dscores; a.dz = dz; a.qkv = qkv; a.pattern_in = pattern;
+    a.B = B; a.T = T; a.H = H; a.D = D; a.phases = phases;
     grok__parallel_for(grok__attention_backward_task, &a, grok__tasks_for(B));
 }
 
@@ -3942,6 +4064,12 @@ struct grok__acts {
     grok_cache *capture;      /* grok_cache_run: where hook points are copied, at batch row capture_b0 */
     const char *capture_filter;
     int capture_b0;
+    grok__hook grad_hooks[GROK_MAX_HOOKS]; /* the backward's, on gradients */
+    int n_grad_hooks;
+    grok_cache *grad_capture; /* grok_grad_cache_run: where gradients are copied, at batch row capture_b0 */
+    const char *grad_capture_filter;
+    float *gscratch;          /* the hooked backward's copies (grok__backward_general), allocated by
+                                 the first gradient hook or gradient cache, freed with the model */
     /* trimmed path (n_layers == 1): tables per (position, token), query rows, scatter index */
     float *e_tab, *x_tab, *x_tab_mean, *x_tab_rstd, *qkv_tab, *dtab, *de_tab, *dx_tab;
     int *qrow, *qtarget;      /* (R): row of each target position, its target */
@@ -4316,6 +4444,7 @@ GROKDEF void grok_model_free(grok_model *m)
 {
     if (!m) return;
     grok_arena_free(&m->arena);
+    if (m->acts) GROK_FREE(m->acts->gscratch);
     GROK_FREE(m->acts);
     memset(m, 0, sizeof *m);
 }
@@ -4560,6 +4689,15 @@ static int grok__forward_general(grok_model *m, int B)
     long i;
 #define GROK__HOOK(data, d1, d2, d3, nd, fmt) \
     if (hooked && (st = grok__hook_point(m, grok__view4(data, B, d1, d2, d3, nd), fmt, l)) != GROK_OK) return st
+    /* A LayerNorm; hooked, its hook_normalized sees the normalised x before w and b
+       (TransformerLens'), which grok__ln_affine then applies: the same bits either way. */
+#define GROK__LN(out, mean, rstd, inp, lw, lb, fmt) \
+    if (!hooked) grok__layernorm_forward(out, mean, rstd, inp, lw, lb, R, C, eps); \
+    else { \
+        grok__layernorm_forward(out, mean, rstd, inp, NULL, NULL, R, C, eps); \
+        GROK__HOOK(out, T, C, 0, 3, fmt); \
+        grok__ln_affine(out, lw, lb, R, C); \
+    }
 
     l = 0;
     for (i = 0; i < R; i++)
@@ -4576,9 +4714,8 @@ static int grok__forward_general(grok_model *m, int B)
         grok_tensor qkv;
         GROK__HOOK(L->resid_pre, T, C, 0, 3, "blocks.%d.hook_resid_pre");
         if (ln) {
-            grok__layernorm_forward(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre,
-                                    grok__bp(m, w, l, GROK__LN1_W), grok__bp(m, w, l, GROK__LN1_B), R, C, eps);
-            GROK__HOOK(L->ln1_out, T, C, 0, 3, "blocks.%d.ln1.hook_normalized");
+            GROK__LN(L->ln1_out, L->ln1_mean, L->ln1_rstd, L->resid_pre, grok__bp(m, w, l, GROK__LN1_W),
+                     grok__bp(m, w, l, GROK__LN1_B), "blocks.%d.ln1.hook_normalized");
         }
         grok__qkv_pack_layer(m, l);
         grok__matmul_forward(L->qkv, L->ln1_out, L->wqkv, L->bqkv, R, C, 3 * HD, 0, 0);
@@ -4605,9 +4742,8 @@ static int grok__forward_general(grok_model *m, int B)
         for (i = 0; i < (long)R * C; i++) L->resid_mid[i] = L->resid_pre[i] + L->attn_out[i];
         GROK__HOOK(L->resid_mid, T, C, 0, 3, "blocks.%d.hook_resid_mid");
         if (ln) {
-            grok__layernorm_forward(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid,
-                                    grok__bp(m, w, l, GROK__LN2_W), grok__bp(m, w, l, GROK__LN2_B), R, C, eps);
-            GROK__HOOK(L->ln2_out, T, C, 0, 3, "blocks.%d.ln2.hook_normalized");
+            GROK__LN(L->ln2_out, L->ln2_mean, L->ln2_rstd, L->resid_mid, grok__bp(m, w, l, GROK__LN2_W),
+                     grok__bp(m, w, l, GROK__LN2_B), "blocks.%d.ln2.hook_normalized");
         }
         grok__matmul_forward(L->mlp_pre, L->ln2_out, grok__bp(m, w, l, GROK__W_IN), grok__bp(m, w, l, GROK__B_IN), R, C, M, 0, 0);
         GROK__HOOK(L->mlp_pre, T, M, 0, 3, "blocks.%d.mlp.hook_pre");
@@ -4619,32 +4755,69 @@ static int grok__forward_general(grok_model *m, int B)
         GROK__HOOK(next, T, C, 0, 3, "blocks.%d.hook_resid_post");
     }
     if (ln) {
-        grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
-                                grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), R, C, eps);
-        GROK__HOOK(a->lnf_out, T, C, 0, 3, "ln_final.hook_normalized");
+        GROK__LN(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final, grok__gp(m, w, a->idx_lnf_w),
+                 grok__gp(m, w, a->idx_lnf_b), "ln_final.hook_normalized");
     }
 #undef GROK__HOOK
+#undef GROK__LN
     grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), R, C, V, 0, 0);
     return GROK_OK;
 }
 
-/* Backward of grok__forward_general: every position, every layer. */
-static void grok__backward_general(grok_model *m)
+/* Runs the gradient hooks registered on a hook point's name over the gradient t (same name
+   and shape as the activation), then copies it into the gradient cache being filled. */
+static int grok__grad_hook_point(grok_model *m, grok_tensor t, const char *fmt, int l)
+{
+    grok__acts *a = m->acts;
+    char name[GROK_NAME_MAX];
+    /* cppcheck-suppress wrongPrintfScanfArgNum ; the formats without %d ignore l */
+    snprintf(name, sizeof name, fmt, l);
+    return grok__hooks_run(a->grad_hooks, a->n_grad_hooks, a->grad_capture, a->grad_capture_filter, a->capture_b0, t, name);
+}
+
+/* Backward of grok__forward_general: every position, every layer, from d loss / d logits
+   (from_loss: the cross-entropy's, else what a->dlogits holds). With gradient hooks or a
+   gradient cache ("hooked") every hook point's gradient is materialised before it propagates:
+   hook_attn_out's and hook_mlp_out's get a copy of the residual gradient (gscratch), hook_embed
+   and hook_pos_embed one each, and attention runs its backward one phase at a time; without,
+   the residual gradient is updated in place and nothing is copied. */
+static int grok__backward_general(grok_model *m, int from_loss)
 {
     const grok_config *c = &m->cfg;
     grok__acts *a = m->acts;
-    int T, C, H, D, HD, M, V, R, B, l, ln;
-    float *w = m->weights;
+    int T, C, H, D, HD, M, V, R, B, l, ln, st, hooked = a->n_grad_hooks > 0 || a->grad_capture != NULL, s3;
+    float *w = m->weights, *dmlp_out = a->dresid, *dattn_out = a->dresid, *dpattern = NULL, *dscores = NULL;
     T = c->n_ctx; C = c->d_model; H = c->n_heads; D = c->d_head; HD = H * D; M = c->d_mlp; V = c->d_vocab_out;
     ln = c->normalization == GROK_NORM_LN; B = a->B; R = B * T;
-
-    grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, R, V, 1.0 / a->n_targets);
+#define GROK__GRAD_HOOK(data, d1, d2, d3, nd, fmt) \
+    if (hooked && (st = grok__grad_hook_point(m, grok__view4(data, B, d1, d2, d3, nd), fmt, l)) != GROK_OK) return st
+    /* A LayerNorm's backward from a->dln; hooked, w's and b's gradients come first (they follow
+       hook_normalized in the forward), then a->dln becomes d normalised x = dln * w for the
+       hook, and the input's gradient follows from what the hook leaves. Same bits either way. */
+#define GROK__LN_BACK(dinp, dw, db, inp, mean, rstd, lw, fmt) \
+    if (!hooked) grok__layernorm_backward(dinp, dw, db, a->dln, inp, mean, rstd, lw, R, C); \
+    else { \
+        long i_; \
+        grok__layernorm_backward(NULL, dw, db, a->dln, inp, mean, rstd, lw, R, C); \
+        for (i_ = 0; i_ < (long)R * C; i_++) a->dln[i_] *= (lw)[i_ % C]; \
+        GROK__GRAD_HOOK(a->dln, T, C, 0, 3, fmt); \
+        grok__layernorm_backward(dinp, NULL, NULL, a->dln, inp, mean, rstd, NULL, R, C); \
+    }
+    if (hooked) {
+        /* gscratch: dmlp_out, dattn_out (R,C), dpattern, dscores (B,H,T,T) */
+        dmlp_out = a->gscratch;
+        dattn_out = dmlp_out + (long)R * C;
+        dpattern = dattn_out + (long)R * C;
+        dscores = dpattern + (long)B * H * T * T;
+    }
+    if (from_loss) grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, R, V, 1.0 / a->n_targets);
+    l = 0;
     if (ln) {
         grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
                               a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
         memset(a->dresid, 0, sizeof(float) * (size_t)R * C);
-        grok__layernorm_backward(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->dln,
-                                 a->resid_final, a->lnf_mean, a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), R, C);
+        GROK__LN_BACK(a->dresid, grok__gg(m, a->idx_lnf_w), grok__gg(m, a->idx_lnf_b), a->resid_final, a->lnf_mean,
+                      a->lnf_rstd, grok__gp(m, w, a->idx_lnf_w), "ln_final.hook_normalized");
     } else {
         grok__matmul_backward(a->dresid, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
                               a->lnf_out, grok__gp(m, w, a->idx_W_U), R, C, V, 0, 0);
@@ -4653,30 +4826,75 @@ static void grok__backward_general(grok_model *m)
        d loss / d resid_pre in place (the residual stream passes gradients through unchanged). */
     for (l = c->n_layers - 1; l >= 0; l--) {
         grok__layer_acts *L = &a->layer[l];
+        GROK__GRAD_HOOK(a->dresid, T, C, 0, 3, "blocks.%d.hook_resid_post");
         /* MLP */
-        grok__matmul_backward(a->dmlp, grok__bg(m, l, GROK__W_OUT), grok__bg(m, l, GROK__B_OUT), a->dresid,
+        if (hooked) {
+            memcpy(dmlp_out, a->dresid, sizeof(float) * (size_t)R * C);
+            GROK__GRAD_HOOK(dmlp_out, T, C, 0, 3, "blocks.%d.hook_mlp_out");
+        }
+        grok__matmul_backward(a->dmlp, grok__bg(m, l, GROK__W_OUT), grok__bg(m, l, GROK__B_OUT), dmlp_out,
                               L->mlp_post, grok__bp(m, w, l, GROK__W_OUT), R, M, C, 0, 0);
+        GROK__GRAD_HOOK(a->dmlp, T, M, 0, 3, "blocks.%d.mlp.hook_post");
         grok__act_backward(a->dmlp, a->dmlp, L->mlp_pre, (long)R * M, c->act_fn);
+        GROK__GRAD_HOOK(a->dmlp, T, M, 0, 3, "blocks.%d.mlp.hook_pre");
         if (ln) {
             grok__matmul_backward(a->dln, grok__bg(m, l, GROK__W_IN), grok__bg(m, l, GROK__B_IN), a->dmlp,
                                   L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 0, 0);
-            grok__layernorm_backward(a->dresid, grok__bg(m, l, GROK__LN2_W), grok__bg(m, l, GROK__LN2_B), a->dln,
-                                     L->resid_mid, L->ln2_mean, L->ln2_rstd, grok__bp(m, w, l, GROK__LN2_W), R, C);
+            GROK__LN_BACK(a->dresid, grok__bg(m, l, GROK__LN2_W), grok__bg(m, l, GROK__LN2_B), L->resid_mid, L->ln2_mean,
+                          L->ln2_rstd, grok__bp(m, w, l, GROK__LN2_W), "blocks.%d.ln2.hook_normalized");
         } else {
             grok__matmul_backward(a->dresid, grok__bg(m, l, GROK__W_IN), grok__bg(m, l, GROK__B_IN), a->dmlp,
                                   L->ln2_out, grok__bp(m, w, l, GROK__W_IN), R, C, M, 1, 0);
         }
+        GROK__GRAD_HOOK(a->dresid, T, C, 0, 3, "blocks.%d.hook_resid_mid");
         /* attention */
-        grok__matmul_backward(a->dz, grok__bg(m, l, GROK__W_O), grok__bg(m, l, GROK__B_O), a->dresid,
+        if (hooked) {
+            memcpy(dattn_out, a->dresid, sizeof(float) * (size_t)R * C);
+            GROK__GRAD_HOOK(dattn_out, T, C, 0, 3, "blocks.%d.hook_attn_out");
+        }
+        grok__matmul_backward(a->dz, grok__bg(m, l, GROK__W_O), grok__bg(m, l, GROK__B_O), dattn_out,
                               L->z, grok__bp(m, w, l, GROK__W_O), R, HD, C, 0, 0);
-        grok__attention_backward(a->dqkv, a->dz, L->qkv, L->pattern, B, T, H, D);
+        if (hooked) {
+            static const char *const qkv_names[3] = {"blocks.%d.attn.hook_q", "blocks.%d.attn.hook_k", "blocks.%d.attn.hook_v"};
+            GROK__GRAD_HOOK(a->dz, T, H, D, 4, "blocks.%d.attn.hook_z");
+            grok__attention_backward(a->dqkv, dpattern, dscores, a->dz, L->qkv, L->pattern, B, T, H, D, GROK__ATTN_MIX);
+            GROK__GRAD_HOOK(dpattern, H, T, T, 4, "blocks.%d.attn.hook_pattern");
+            grok__attention_backward(a->dqkv, dpattern, dscores, a->dz, L->qkv, L->pattern, B, T, H, D, GROK__ATTN_SOFTMAX);
+            GROK__GRAD_HOOK(dscores, H, T, T, 4, "blocks.%d.attn.hook_attn_scores");
+            grok__attention_backward(a->dqkv, dpattern, dscores, a->dz, L->qkv, L->pattern, B, T, H, D, GROK__ATTN_SCORES);
+            for (s3 = 0; s3 < 3; s3++) {
+                /* d q, d k, d v are (B,T,H,D) views into the packed (R, 3*H*D) rows */
+                grok_tensor dqkv = grok__view4(a->dqkv + s3 * HD, B, T, H, D, 4);
+                dqkv.stride[0] = (long)T * 3 * HD; dqkv.stride[1] = 3L * HD; dqkv.stride[2] = D; dqkv.stride[3] = 1;
+                if ((st = grok__grad_hook_point(m, dqkv, qkv_names[s3], l)) != GROK_OK) return st;
+            }
+        } else {
+            grok__attention_backward(a->dqkv, NULL, NULL, a->dz, L->qkv, L->pattern, B, T, H, D, GROK__ATTN_ALL);
+        }
         memset(a->dwqkv, 0, sizeof(float) * (size_t)C * 3 * HD);
         grok__matmul_backward(ln ? a->dln : a->dresid, a->dwqkv, NULL, a->dqkv, L->ln1_out, L->wqkv, R, C, 3 * HD, !ln, 0);
         grok__qkv_grads_add(m, l, a->dwqkv, a->dqkv, R);
-        if (ln) grok__layernorm_backward(a->dresid, grok__bg(m, l, GROK__LN1_W), grok__bg(m, l, GROK__LN1_B), a->dln,
-                                         L->resid_pre, L->ln1_mean, L->ln1_rstd, grok__bp(m, w, l, GROK__LN1_W), R, C);
+        if (ln) {
+            GROK__LN_BACK(a->dresid, grok__bg(m, l, GROK__LN1_W), grok__bg(m, l, GROK__LN1_B), L->resid_pre, L->ln1_mean,
+                          L->ln1_rstd, grok__bp(m, w, l, GROK__LN1_W), "blocks.%d.ln1.hook_normalized");
+        }
+        GROK__GRAD_HOOK(a->dresid, T, C, 0, 3, "blocks.%d.hook_resid_pre");
     }
-    grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->dresid, a->tokens, R, T, C);
+    l = 0;
+    if (hooked) {
+        /* d hook_pos_embed gets its own copy (in dmlp_out, free again) so that a hook can change
+           one without the other */
+        memcpy(dmlp_out, a->dresid, sizeof(float) * (size_t)R * C);
+        GROK__GRAD_HOOK(dmlp_out, T, C, 0, 3, "hook_pos_embed");
+        GROK__GRAD_HOOK(a->dresid, T, C, 0, 3, "hook_embed");
+        grok__embed_backward(NULL, grok__gg(m, a->idx_W_pos), dmlp_out, a->tokens, R, T, C);
+        grok__embed_backward(grok__gg(m, a->idx_W_E), NULL, a->dresid, a->tokens, R, T, C);
+    } else {
+        grok__embed_backward(grok__gg(m, a->idx_W_E), grok__gg(m, a->idx_W_pos), a->dresid, a->tokens, R, T, C);
+    }
+#undef GROK__GRAD_HOOK
+#undef GROK__LN_BACK
+    return GROK_OK;
 }
 
 /* ---- the trimmed path */
@@ -5374,7 +5592,8 @@ static void grok__fold_backward(grok_model *m)
 static grok_path grok__path_choose(const grok_model *m, int n_targets, int wants_logits)
 {
     const grok__acts *a = m->acts;
-    if (m->general_path || m->cfg.n_layers != 1 || n_targets < 1 || wants_logits || a->n_hooks || a->capture)
+    if (m->general_path || m->cfg.n_layers != 1 || n_targets < 1 || wants_logits || a->n_hooks || a->capture ||
+        a->n_grad_hooks || a->grad_capture)
         return GROK_PATH_GENERAL;
     return m->cfg.normalization == GROK_NORM_LN ? GROK_PATH_TRIMMED : GROK_PATH_FOLDED;
 }
@@ -5466,9 +5685,11 @@ static int grok__model_backward(grok_model *m)
         return grok__fail(GROK_ERR_ARG, "grok_model_backward: the last forward had no targets");
     if (a->n_hooks)
         return grok__fail(GROK_ERR_ARG, "grok_model_backward: hooks are registered (grok_model_clear_hooks first)");
+    if (a->n_grad_hooks && a->path != GROK_PATH_GENERAL)
+        return grok__fail(GROK_ERR_ARG, "grok_model_backward: gradient hooks were added after the forward (run it again)");
     if (a->path == GROK_PATH_TRIMMED) grok__trim_backward(m);
     else if (a->path == GROK_PATH_FOLDED) grok__fold_backward(m);
-    else grok__backward_general(m);
+    else return grok__backward_general(m, 1);
     return GROK_OK;
 }
 
@@ -5648,6 +5869,226 @@ GROKDEF int grok_cache_run(grok_cache *c, grok_model *m, const int *tokens, int 
     return st;
 }
 
+/* ---- gradient hooks, metrics and the gradient cache */
+
+/* The hooked backward's copies: dmlp_out, dattn_out (R,C), dpattern, dscores (B,H,T,T). */
+static int grok__gscratch_ensure(grok_model *m)
+{
+    const grok_config *c = &m->cfg;
+    long B = m->max_rows / c->n_ctx;
+    long n = 2L * m->max_rows * c->d_model + 2L * B * c->n_heads * c->n_ctx * c->n_ctx;
+    if (m->acts->gscratch) return GROK_OK;
+    m->acts->gscratch = (float *)GROK_MALLOC(sizeof(float) * (size_t)n);
+    if (!m->acts->gscratch) return grok__fail(GROK_ERR_NOMEM, "gradient hooks: %ld floats for the backward's copies", n);
+    return GROK_OK;
+}
+
+GROKDEF int grok_model_add_grad_hook(grok_model *m, const char *name, grok_hook_fn fn, void *ctx)
+{
+    int st;
+    if (!m || !m->acts || !name || !fn) return grok__fail(GROK_ERR_ARG, "grok_model_add_grad_hook: NULL argument");
+    if (strlen(name) >= GROK_NAME_MAX || !strstr(name, "hook_"))
+        return grok__fail(GROK_ERR_ARG, "grok_model_add_grad_hook: '%s' is not a hook point name", name);
+    if ((st = grok__gscratch_ensure(m)) != GROK_OK) return st;
+    return grok__hook_add(m->acts->grad_hooks, &m->acts->n_grad_hooks, name, fn, ctx, "grok_model_add_grad_hook");
+}
+
+GROKDEF void grok_model_clear_grad_hooks(grok_model *m)
+{
+    if (m && m->acts) m->acts->n_grad_hooks = 0;
+}
+
+GROKDEF double grok_metric_loss(const float *logits, int B, int T, int V, float *dlogits, void *ctx)
+{
+    const int *targets = (const int *)ctx;
+    long r, R = (long)B * T, n = 0;
+    int v;
+    double sum = 0.0;
+    if (!logits || !targets || B < 1 || T < 1 || V < 1) {
+        grok__fail(GROK_ERR_ARG, "grok_metric_loss: NULL argument or empty logits (ctx: the targets)");
+        return NAN;
+    }
+    for (r = 0; r < R; r++) {
+        if (targets[r] < -1 || targets[r] >= V) {
+            grok__fail(GROK_ERR_ARG, "grok_metric_loss: target %d at row %ld is outside [-1, %d)", targets[r], r, V);
+            return NAN;
+        }
+        n += targets[r] >= 0;
+    }
+    if (n == 0) { grok__fail(GROK_ERR_ARG, "grok_metric_loss: no row has a target"); return NAN; }
+    for (r = 0; r < R; r++) {
+        const float *x = logits + r * V;
+        float *d = dlogits ? dlogits + r * V : NULL;
+        double mx, s = 0.0;
+        if (targets[r] < 0) {
+            if (d) memset(d, 0, sizeof(float) * (size_t)V);
+            continue;
+        }
+        mx = x[0];
+        for (v = 1; v < V; v++) if (x[v] > mx) mx = x[v];
+        for (v = 0; v < V; v++) s += exp((double)x[v] - mx);
+        sum += log(s) - ((double)x[targets[r]] - mx);
+        if (d) {
+            for (v = 0; v < V; v++) d[v] = (float)(exp((double)x[v] - mx) / s / (double)n);
+            d[targets[r]] = (float)((exp((double)x[targets[r]] - mx) / s - 1.0) / (double)n);
+        }
+    }
+    return sum / (double)n;
+}
+
+GROKDEF double grok_metric_logit_diff(const float *logits, int B, int T, int V, float *dlogits, void *ctx)
+{
+    const grok_logit_diff *ld = (const grok_logit_diff *)ctx;
+    int b, pos;
+    double sum = 0.0;
+    if (!logits || !ld || !ld->correct || !ld->wrong || B < 1 || T < 1 || V < 1) {
+        grok__fail(GROK_ERR_ARG, "grok_metric_logit_diff: NULL argument or empty logits");
+        return NAN;
+    }
+    pos = ld->pos < 0 ? T + ld->pos : ld->pos;
+    if (pos < 0 || pos >= T) {
+        grok__fail(GROK_ERR_ARG, "grok_metric_logit_diff: position %d for %d positions", ld->pos, T);
+        return NAN;
+    }
+    for (b = 0; b < B; b++)
+        if (ld->correct[b] < 0 || ld->correct[b] >= V || ld->wrong[b] < 0 || ld->wrong[b] >= V) {
+            grok__fail(GROK_ERR_ARG, "grok_metric_logit_diff: row %d compares tokens %d and %d, want 0..%d", b,
+                       ld->correct[b], ld->wrong[b], V - 1);
+            return NAN;
+        }
+    if (dlogits) memset(dlogits, 0, sizeof(float) * (size_t)B * T * V);
+    for (b = 0; b < B; b++) {
+        const float *x = logits + ((long)b * T + pos) * V;
+        sum += (double)x[ld->correct[b]] - x[ld->wrong[b]];
+        if (dlogits) {
+            dlogits[((long)b * T + pos) * V + ld->correct[b]] += (float)(1.0 / B);
+            dlogits[((long)b * T + pos) * V + ld->wrong[b]] -= (float)(1.0 / B);
+        }
+    }
+    return sum / B;
+}
+
+/* What the gradient cache asks of a transformer or a net: a forward of b sequences (from
+   tokens, tokens_per_seq ints each) writing logits (b,T,V), with the caches to fill at batch
+   row b0; and the backward of the last forward from dlogits. */
+typedef struct {
+    void *obj;
+    int max_seqs, T, V, tokens_per_seq;
+    float *param_grads;
+    size_t n_params;
+    int (*forward)(void *obj, const int *tokens, int b, float *logits_out);
+    int (*backward)(void *obj, const float *dlogits);
+    void (*capture)(void *obj, grok_cache *acts, grok_cache *grads, const char *filter, int b0);
+} grok__grad_target;
+
+/* The gradient cache of either kind: every chunk's forward (keeping its logits and, in acts,
+   its activations), the metric over all B sequences, then every chunk's backward from its part
+   of d metric / d logits (after a second forward when there is more than one chunk). The
+   parameter gradients the backward adds are put back as they were. */
+static int grok__grad_cache(grok__grad_target *g, grok_cache *acts, grok_cache *grads, const int *tokens, int B,
+                            const char *filter, int cap, grok_metric_fn metric, void *metric_ctx, double *value,
+                            const char *who)
+{
+    long per = (long)g->T * g->V, n = (long)B * per;
+    float *logits = NULL, *dlogits = NULL, *saved = NULL;
+    int start, st = GROK_OK, chunks = (B + g->max_seqs - 1) / g->max_seqs;
+    double v;
+    logits = (float *)GROK_MALLOC(sizeof(float) * (size_t)n);
+    dlogits = (float *)GROK_MALLOC(sizeof(float) * (size_t)n);
+    saved = (float *)GROK_MALLOC(sizeof(float) * (g->n_params ? g->n_params : 1));
+    grads->entries = (grok_cache_entry *)GROK_MALLOC(sizeof(grok_cache_entry) * (size_t)cap);
+    grads->B = B;
+    if (acts) {
+        acts->entries = (grok_cache_entry *)GROK_MALLOC(sizeof(grok_cache_entry) * (size_t)cap);
+        acts->B = B;
+    }
+    if (!logits || !dlogits || !saved || !grads->entries || (acts && !acts->entries)) {
+        st = grok__fail(GROK_ERR_NOMEM, "%s: %ld logits", who, n);
+        goto done;
+    }
+    for (start = 0; start < B && st == GROK_OK; start += g->max_seqs) {
+        int b = B - start < g->max_seqs ? B - start : g->max_seqs;
+        g->capture(g->obj, acts, NULL, filter, start);
+        st = g->forward(g->obj, tokens + (long)start * g->tokens_per_seq, b, logits + start * per);
+    }
+    g->capture(g->obj, NULL, NULL, NULL, 0);
+    if (st != GROK_OK) goto done;
+    v = metric(logits, B, g->T, g->V, dlogits, metric_ctx);
+    if (isnan(v)) { st = grok__fail(GROK_ERR_ARG, "%s: the metric failed: %s", who, grok__error_message); goto done; }
+    if (value) *value = v;
+    memcpy(saved, g->param_grads, sizeof(float) * g->n_params);
+    for (start = 0; start < B && st == GROK_OK; start += g->max_seqs) {
+        int b = B - start < g->max_seqs ? B - start : g->max_seqs;
+        if (chunks > 1) st = g->forward(g->obj, tokens + (long)start * g->tokens_per_seq, b, logits + start * per);
+        g->capture(g->obj, NULL, grads, filter, start);
+        if (st == GROK_OK) st = g->backward(g->obj, dlogits + start * per);
+    }
+    g->capture(g->obj, NULL, NULL, NULL, 0);
+    memcpy(g->param_grads, saved, sizeof(float) * g->n_params);
+done:
+    GROK_FREE(logits);
+    GROK_FREE(dlogits);
+    GROK_FREE(saved);
+    if (st != GROK_OK) {
+        grok_cache_free(grads);
+        if (acts) grok_cache_free(acts);
+    }
+    return st;
+}
+
+static int grok__model_grad_forward(void *obj, const int *tokens, int b, float *logits_out)
+{
+    return grok__model_forward((grok_model *)obj, tokens, NULL, b, NULL, NULL, logits_out);
+}
+
+static int grok__model_grad_backward(void *obj, const float *dlogits)
+{
+    grok_model *m = (grok_model *)obj;
+    memcpy(m->acts->dlogits, dlogits, sizeof(float) * (size_t)m->acts->B * m->cfg.n_ctx * m->cfg.d_vocab_out);
+    return grok__backward_general(m, 0);
+}
+
+static void grok__model_grad_capture(void *obj, grok_cache *acts, grok_cache *grads, const char *filter, int b0)
+{
+    grok__acts *a = ((grok_model *)obj)->acts;
+    a->capture = acts;
+    a->capture_filter = filter;
+    a->grad_capture = grads;
+    a->grad_capture_filter = filter;
+    a->capture_b0 = b0;
+}
+
+GROKDEF int grok_grad_cache_run(grok_cache *acts, grok_cache *grads, grok_model *m, const int *tokens, int B,
+                                const char *filter, grok_metric_fn metric, void *metric_ctx, double *value)
+{
+    grok__grad_target g;
+    unsigned fp;
+    int st;
+    if (grads) memset(grads, 0, sizeof *grads);
+    if (acts) memset(acts, 0, sizeof *acts);
+    if (!grads || !m || !m->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_grad_cache_run: NULL argument");
+    if (B < 1) return grok__fail(GROK_ERR_ARG, "grok_grad_cache_run: %d sequences", B);
+    if (!metric && !metric_ctx) return grok__fail(GROK_ERR_ARG, "grok_grad_cache_run: the loss needs the targets (metric_ctx)");
+    if (m->acts->n_hooks)
+        return grok__fail(GROK_ERR_ARG, "grok_grad_cache_run: forward hooks are registered (grok_model_clear_hooks first)");
+    if ((st = grok__gscratch_ensure(m)) != GROK_OK) return st;
+    memset(&g, 0, sizeof g);
+    g.obj = m;
+    g.max_seqs = m->max_rows / m->cfg.n_ctx;
+    g.T = m->cfg.n_ctx;
+    g.V = m->cfg.d_vocab_out;
+    g.tokens_per_seq = m->cfg.n_ctx;
+    g.param_grads = m->grads;
+    g.n_params = m->num_parameters;
+    g.forward = grok__model_grad_forward;
+    g.backward = grok__model_grad_backward;
+    g.capture = grok__model_grad_capture;
+    fp = grok__fp_enter();
+    st = grok__grad_cache(&g, acts, grads, tokens, B, filter, (m->cfg.n_layers + 1) * GROK__HOOKS_PER_LAYER,
+                          metric ? metric : grok_metric_loss, metric_ctx, value, "grok_grad_cache_run");
+    return grok__fp_restore(fp, st);
+}
+
 /* ==== >>nets: seed 003's BilinearNet and OneLayerMLP ========================================== */
 
 struct grok__net_acts {
@@ -5666,6 +6107,11 @@ struct grok__net_acts {
     grok_cache *capture;       /* grok_net_cache_run: where hook points are copied, at batch row capture_b0 */
     const char *capture_filter;
     int capture_b0;
+    grok__hook grad_hooks[GROK_MAX_HOOKS]; /* the backward's, on gradients */
+    int n_grad_hooks;
+    grok_cache *grad_capture;  /* grok_net_grad_cache_run: where gradients are copied, at batch row capture_b0 */
+    const char *grad_capture_filter;
+    float *gscratch;           /* bilinear, hooked backward: d x_embed, d y_embed (B,E); freed with the net */
 };
 
 /* Width of the activation W_U reads: embed_dim (bilinear) or hidden_dim (MLP). */
@@ -5768,6 +6214,7 @@ GROKDEF void grok_net_free(grok_net *net)
 {
     if (!net) return;
     grok_arena_free(&net->arena);
+    if (net->acts) GROK_FREE(net->acts->gscratch);
     GROK_FREE(net->acts);
     memset(net, 0, sizeof *net);
 }
@@ -5887,32 +6334,59 @@ GROKDEF int grok_net_forward(grok_net *net, const int *tokens, const int *target
     return grok__fp_restore(fp, grok__net_forward(net, tokens, targets, B, loss, acc, logits_out));
 }
 
-static int grok__net_backward(grok_net *net)
+/* The net's backward from d loss / d logits (from_loss: the cross-entropy's, else what
+   a->dlogits holds). With gradient hooks or a gradient cache every hook point's gradient is
+   materialised before it propagates: the MLP's ReLU is applied after d hidden is hooked, and
+   the bilinear net's d x_embed, d y_embed are formed in gscratch. */
+static int grok__net_backward_rows(grok_net *net, int from_loss)
 {
-    grok__net_acts *a;
-    int B, E, W, N, i, k, mlp;
-    float *dW_E_a, *dW_E_b;
-    if (!net || !net->acts) return grok__fail(GROK_ERR_ARG, "grok_net_backward: NULL net");
-    a = net->acts;
-    if (a->B < 1 || a->n_targets < 1) return grok__fail(GROK_ERR_ARG, "grok_net_backward: the last forward had no targets");
-    if (a->n_hooks) return grok__fail(GROK_ERR_ARG, "grok_net_backward: hooks are registered (grok_net_clear_hooks first)");
-    B = a->B; E = net->cfg.embed_dim; W = grok__net_mid(&net->cfg); N = net->cfg.n;
-    mlp = net->cfg.kind == GROK_NET_MLP;
-    dW_E_a = grok__net_grad(net, 0);
-    dW_E_b = grok__net_grad(net, 1);
-    grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, B, N, 1.0 / a->n_targets);
-    /* dlogits (B,N), mid (B,W), W_U (W,N) -> dmid (B,W) (before the ReLU for the MLP), dW_U += */
+    grok__net_acts *a = net->acts;
+    int B = a->B, E = net->cfg.embed_dim, W = grok__net_mid(&net->cfg), N = net->cfg.n, i, k, st, shape[2];
+    int mlp = net->cfg.kind == GROK_NET_MLP, hooked = a->n_grad_hooks > 0 || a->grad_capture != NULL;
+    float *dW_E_a = grok__net_grad(net, 0), *dW_E_b = grok__net_grad(net, 1);
+    grok_tensor xt, yt;
+#define GROK__NET_GRAD_HOOK(t, name) \
+    if (hooked && (st = grok__hooks_run(a->grad_hooks, a->n_grad_hooks, a->grad_capture, a->grad_capture_filter, \
+                                        a->capture_b0, t, name)) != GROK_OK) return st
+    if (from_loss) grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, B, N, 1.0 / a->n_targets);
+    shape[0] = B; shape[1] = N;
+    GROK__NET_GRAD_HOOK(grok_tensor_make(a->dlogits, 2, shape), "out");
+    /* dlogits (B,N), mid (B,W), W_U (W,N) -> dmid (B,W) (before the ReLU for the MLP, fused
+       unless d hidden is hooked), dW_U += */
     grok__matmul_backward(a->dmid, grok__net_grad(net, net->n_params - 1), NULL, a->dlogits, a->mid,
-                          net->weights + net->params[net->n_params - 1].offset, B, W, N, 0, mlp);
+                          net->weights + net->params[net->n_params - 1].offset, B, W, N, 0, mlp && !hooked);
+    shape[1] = W;
     if (mlp) {
+        GROK__NET_GRAD_HOOK(grok_tensor_make(a->dmid, 2, shape), "hidden");
+        if (hooked)
+            for (i = 0; i < B * W; i++) a->dmid[i] = a->mid[i] > 0.0f ? a->dmid[i] : 0.0f;
         /* dhidden (B,Hd), embed_stack (B,2E), W (2E,Hd) -> dstack (B,2E), dW += */
         grok__matmul_backward(a->dstack, grok__net_grad(net, 2), NULL, a->dmid, a->stack,
                               net->weights + net->params[2].offset, B, 2 * E, W, 0, 0);
+        shape[1] = 2 * E;
+        GROK__NET_GRAD_HOOK(grok_tensor_make(a->dstack, 2, shape), "embed_stack");
+        shape[1] = E;
+        xt = grok_tensor_make(a->dstack, 2, shape);
+        yt = grok_tensor_make(a->dstack + E, 2, shape);
+        xt.stride[0] = yt.stride[0] = 2L * E;
+        GROK__NET_GRAD_HOOK(xt, "x_embed");
+        GROK__NET_GRAD_HOOK(yt, "y_embed");
         /* serial scatter: rows share embedding rows */
         for (i = 0; i < B; i++)
             for (k = 0; k < E; k++) {
                 if (dW_E_a) dW_E_a[(long)a->ia[i] * E + k] += a->dstack[(long)i * 2 * E + k];
                 if (dW_E_b) dW_E_b[(long)a->ib[i] * E + k] += a->dstack[(long)i * 2 * E + E + k];
+            }
+    } else if (hooked) {
+        float *dx = a->gscratch, *dy = a->gscratch + (long)net->max_rows * E;
+        GROK__NET_GRAD_HOOK(grok_tensor_make(a->dmid, 2, shape), "product");
+        for (i = 0; i < B * E; i++) { dx[i] = a->dmid[i] * a->y[i]; dy[i] = a->dmid[i] * a->x[i]; }
+        GROK__NET_GRAD_HOOK(grok_tensor_make(dx, 2, shape), "x_embed");
+        GROK__NET_GRAD_HOOK(grok_tensor_make(dy, 2, shape), "y_embed");
+        for (i = 0; i < B; i++)
+            for (k = 0; k < E; k++) {
+                if (dW_E_a) dW_E_a[(long)a->ia[i] * E + k] += dx[(long)i * E + k];
+                if (dW_E_b) dW_E_b[(long)a->ib[i] * E + k] += dy[(long)i * E + k];
             }
     } else {
         /* dproduct (B,E) -> dW_E_a[a] += dproduct * y_embed, dW_E_b[b] += dproduct * x_embed */
@@ -5923,7 +6397,18 @@ static int grok__net_backward(grok_net *net)
                 if (dW_E_b) dW_E_b[(long)a->ib[i] * E + k] += d * a->x[(long)i * E + k];
             }
     }
+#undef GROK__NET_GRAD_HOOK
     return GROK_OK;
+}
+
+static int grok__net_backward(grok_net *net)
+{
+    grok__net_acts *a;
+    if (!net || !net->acts) return grok__fail(GROK_ERR_ARG, "grok_net_backward: NULL net");
+    a = net->acts;
+    if (a->B < 1 || a->n_targets < 1) return grok__fail(GROK_ERR_ARG, "grok_net_backward: the last forward had no targets");
+    if (a->n_hooks) return grok__fail(GROK_ERR_ARG, "grok_net_backward: hooks are registered (grok_net_clear_hooks first)");
+    return grok__net_backward_rows(net, 1);
 }
 
 GROKDEF int grok_net_backward(grok_net *net)
@@ -5932,17 +6417,22 @@ GROKDEF int grok_net_backward(grok_net *net)
     return grok__fp_restore(fp, grok__net_backward(net));
 }
 
+/* The name of a net's hook point, or NULL and an error naming the caller. */
+static const char *grok__net_hook_name(const grok_net *net, const char *name, const char *who)
+{
+    int i, mlp = net->cfg.kind == GROK_NET_MLP;
+    for (i = 0; i < 5 && grok__net_hooks[mlp][i]; i++)
+        if (strcmp(grok__net_hooks[mlp][i], name) == 0) return grok__net_hooks[mlp][i];
+    grok__fail(GROK_ERR_ARG, "%s: '%s' is not a hook point of %s", who, name, mlp ? "OneLayerMLP" : "BilinearNet");
+    return NULL;
+}
+
 GROKDEF int grok_net_add_hook(grok_net *net, const char *name, grok_hook_fn fn, void *ctx)
 {
     grok__net_acts *a;
-    int i, mlp;
     if (!net || !net->acts || !name || !fn) return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: NULL argument");
     a = net->acts;
-    mlp = net->cfg.kind == GROK_NET_MLP;
-    for (i = 0; i < 5 && grok__net_hooks[mlp][i]; i++)
-        if (strcmp(grok__net_hooks[mlp][i], name) == 0) break;
-    if (i == 5 || !grok__net_hooks[mlp][i])
-        return grok__fail(GROK_ERR_ARG, "grok_net_add_hook: '%s' is not a hook point of %s", name, mlp ? "OneLayerMLP" : "BilinearNet");
+    if (!grok__net_hook_name(net, name, "grok_net_add_hook")) return GROK_ERR_ARG;
     return grok__hook_add(a->hooks, &a->n_hooks, name, fn, ctx, "grok_net_add_hook");
 }
 
@@ -5973,6 +6463,93 @@ GROKDEF int grok_net_cache_run(grok_cache *c, grok_net *net, const int *tokens, 
     net->acts->capture_filter = NULL;
     if (st != GROK_OK) grok_cache_free(c);
     return st;
+}
+
+/* The bilinear net's hooked backward forms d x_embed and d y_embed (B,E) each in gscratch. */
+static int grok__net_gscratch_ensure(grok_net *net)
+{
+    size_t n = 2 * (size_t)net->max_rows * net->cfg.embed_dim;
+    if (net->cfg.kind != GROK_NET_BILINEAR || net->acts->gscratch) return GROK_OK;
+    net->acts->gscratch = (float *)GROK_MALLOC(sizeof(float) * n);
+    if (!net->acts->gscratch) return grok__fail(GROK_ERR_NOMEM, "gradient hooks: %lu floats for the backward's copies", (unsigned long)n);
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_add_grad_hook(grok_net *net, const char *name, grok_hook_fn fn, void *ctx)
+{
+    grok__net_acts *a;
+    int st;
+    if (!net || !net->acts || !name || !fn) return grok__fail(GROK_ERR_ARG, "grok_net_add_grad_hook: NULL argument");
+    a = net->acts;
+    if (!grok__net_hook_name(net, name, "grok_net_add_grad_hook")) return GROK_ERR_ARG;
+    if ((st = grok__net_gscratch_ensure(net)) != GROK_OK) return st;
+    return grok__hook_add(a->grad_hooks, &a->n_grad_hooks, name, fn, ctx, "grok_net_add_grad_hook");
+}
+
+GROKDEF void grok_net_clear_grad_hooks(grok_net *net)
+{
+    if (net && net->acts) net->acts->n_grad_hooks = 0;
+}
+
+static int grok__net_grad_forward(void *obj, const int *tokens, int b, float *logits_out)
+{
+    return grok__net_forward((grok_net *)obj, tokens, NULL, b, NULL, NULL, logits_out);
+}
+
+static int grok__net_grad_backward(void *obj, const float *dlogits)
+{
+    grok_net *net = (grok_net *)obj;
+    memcpy(net->acts->dlogits, dlogits, sizeof(float) * (size_t)net->acts->B * net->cfg.n);
+    return grok__net_backward_rows(net, 0);
+}
+
+static void grok__net_grad_capture(void *obj, grok_cache *acts, grok_cache *grads, const char *filter, int b0)
+{
+    grok__net_acts *a = ((grok_net *)obj)->acts;
+    a->capture = acts;
+    a->capture_filter = filter;
+    a->grad_capture = grads;
+    a->grad_capture_filter = filter;
+    a->capture_b0 = b0;
+}
+
+GROKDEF int grok_net_grad_cache_run(grok_cache *acts, grok_cache *grads, grok_net *net, const int *tokens, int B,
+                                    const char *filter, grok_metric_fn metric, void *metric_ctx, double *value)
+{
+    grok__grad_target g;
+    int *labels = NULL, st, i;
+    unsigned fp;
+    if (grads) memset(grads, 0, sizeof *grads);
+    if (acts) memset(acts, 0, sizeof *acts);
+    if (!grads || !net || !net->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_net_grad_cache_run: NULL argument");
+    if (B < 1) return grok__fail(GROK_ERR_ARG, "grok_net_grad_cache_run: %d rows", B);
+    if (!metric && !metric_ctx) return grok__fail(GROK_ERR_ARG, "grok_net_grad_cache_run: the loss needs the labels (metric_ctx)");
+    if (net->acts->n_hooks)
+        return grok__fail(GROK_ERR_ARG, "grok_net_grad_cache_run: forward hooks are registered (grok_net_clear_hooks first)");
+    if ((st = grok__net_gscratch_ensure(net)) != GROK_OK) return st;
+    if (!metric) {
+        /* the loss reads one label per logits row */
+        labels = (int *)GROK_MALLOC(sizeof(int) * (size_t)B);
+        if (!labels) return grok__fail(GROK_ERR_NOMEM, "grok_net_grad_cache_run: %d labels", B);
+        for (i = 0; i < B; i++) labels[i] = ((const int *)metric_ctx)[3 * i + 2];
+        metric = grok_metric_loss;
+        metric_ctx = labels;
+    }
+    memset(&g, 0, sizeof g);
+    g.obj = net;
+    g.max_seqs = net->max_rows;
+    g.T = 1;
+    g.V = net->cfg.n;
+    g.tokens_per_seq = 3;
+    g.param_grads = net->grads;
+    g.n_params = net->num_parameters;
+    g.forward = grok__net_grad_forward;
+    g.backward = grok__net_grad_backward;
+    g.capture = grok__net_grad_capture;
+    fp = grok__fp_enter();
+    st = grok__grad_cache(&g, acts, grads, tokens, B, filter, 8, metric, metric_ctx, value, "grok_net_grad_cache_run");
+    GROK_FREE(labels);
+    return grok__fp_restore(fp, st);
 }
 
 /* ==== >>optimizer: AdamW ====================================================================== */
@@ -11637,6 +12214,209 @@ GROKDEF int grok_factored_svd(double *U, double *S, double *Vt, const double *le
     }
     GROK_FREE(mem);
     return st;
+}
+
+/* ---- activation and attribution patching */
+
+static const char *const grok__patch_sites[GROK_PATCH_SITES][2] = {
+    {"resid_pre", "blocks.%d.hook_resid_pre"}, {"resid_mid", "blocks.%d.hook_resid_mid"},
+    {"resid_post", "blocks.%d.hook_resid_post"}, {"attn_out", "blocks.%d.hook_attn_out"},
+    {"mlp_out", "blocks.%d.hook_mlp_out"}, {"z", "blocks.%d.attn.hook_z"}, {"q", "blocks.%d.attn.hook_q"},
+    {"k", "blocks.%d.attn.hook_k"}, {"v", "blocks.%d.attn.hook_v"}, {"pattern", "blocks.%d.attn.hook_pattern"},
+    {"neuron", "blocks.%d.mlp.hook_post"}};
+
+GROKDEF const char *grok_patch_site_name(int site)
+{
+    return site >= 0 && site < GROK_PATCH_SITES ? grok__patch_sites[site][0] : "?";
+}
+
+GROKDEF int grok_patch_shape(int shape[3], int *ndim, const grok_model *m, int site, int by_pos)
+{
+    const grok_config *c;
+    int inner;
+    if (!shape || !ndim || !m) return grok__fail(GROK_ERR_ARG, "grok_patch_shape: NULL argument");
+    if (site < 0 || site >= GROK_PATCH_SITES) return grok__fail(GROK_ERR_ARG, "grok_patch_shape: site %d is not a grok_patch_site", site);
+    c = &m->cfg;
+    shape[0] = c->n_layers; shape[1] = shape[2] = 0;
+    inner = site == GROK_PATCH_NEURON ? c->d_mlp : c->n_heads; /* the per-layer unit, if any */
+    if (site <= GROK_PATCH_MLP_OUT) {
+        *ndim = by_pos ? 2 : 1;
+        shape[1] = by_pos ? c->n_ctx : 0;
+    } else if (!by_pos) {
+        *ndim = 2;
+        shape[1] = inner;
+    } else {
+        *ndim = 3;
+        shape[1] = site == GROK_PATCH_PATTERN ? c->n_heads : c->n_ctx;
+        shape[2] = site == GROK_PATCH_PATTERN ? c->n_ctx : inner;
+    }
+    return GROK_OK;
+}
+
+/* The slice of a site's hook point (batch first) that grid index (i1, i2) names: up to two
+   fixed (dimension, index) pairs, as in the table of grok_patch_shape. */
+typedef struct { int n, dim[2], idx[2]; } grok__patch_sel;
+
+static grok__patch_sel grok__patch_select(int site, int by_pos, int i1, int i2)
+{
+    grok__patch_sel s;
+    s.n = 0;
+    if (site <= GROK_PATCH_MLP_OUT) { /* (B,T,C) */
+        if (by_pos) { s.dim[0] = 1; s.idx[0] = i1; s.n = 1; }
+    } else if (site == GROK_PATCH_PATTERN) { /* (B,H,T,T): head, then destination */
+        s.dim[0] = 1; s.idx[0] = i1; s.n = 1;
+        if (by_pos) { s.dim[1] = 2; s.idx[1] = i2; s.n = 2; }
+    } else { /* (B,T,H,D) or (B,T,M): position, then head or neuron */
+        if (by_pos) { s.dim[0] = 1; s.idx[0] = i1; s.dim[1] = 2; s.idx[1] = i2; s.n = 2; }
+        else { s.dim[0] = 2; s.idx[0] = i1; s.n = 1; }
+    }
+    return s;
+}
+
+static int grok__patch_view(grok_tensor *v, const grok_tensor *t, const grok__patch_sel *s)
+{
+    int k, st;
+    *v = *t;
+    for (k = 0; k < s->n; k++)
+        if ((st = grok_tensor_slice(v, v, s->dim[k], s->idx[k], 1)) != GROK_OK) return st;
+    return GROK_OK;
+}
+
+static int grok__same_shape(const grok_tensor *a, const grok_tensor *b, int from_dim)
+{
+    int d;
+    if (a->ndim != b->ndim) return 0;
+    for (d = from_dim; d < a->ndim; d++)
+        if (a->shape[d] != b->shape[d]) return 0;
+    return 1;
+}
+
+/* The patching hook: the current forward's batch rows are rows b0.. of source. */
+typedef struct {
+    const grok_tensor *source;
+    grok__patch_sel sel;
+    int b0;
+} grok__patch_ctx;
+
+static int grok__patch_hook(grok_tensor *act, const char *name, void *ctx)
+{
+    const grok__patch_ctx *pc = (const grok__patch_ctx *)ctx;
+    grok_tensor src, dst;
+    long i, rows, last;
+    int k, st;
+    if (!grok__same_shape(act, pc->source, 1))
+        return grok__fail(GROK_ERR_ARG, "patching %s: the clean cache's entry has another shape", name);
+    if ((st = grok_tensor_slice(&src, pc->source, 0, pc->b0, act->shape[0])) != GROK_OK) return st;
+    if ((st = grok__patch_view(&src, &src, &pc->sel)) != GROK_OK || (st = grok__patch_view(&dst, act, &pc->sel)) != GROK_OK)
+        return st;
+    rows = grok__tensor_rows(&dst);
+    last = dst.shape[dst.ndim - 1];
+    for (i = 0; i < rows; i++) {
+        float *d = dst.data + grok__tensor_row_offset(&dst, i);
+        const float *s = src.data + grok__tensor_row_offset(&src, i);
+        for (k = 0; k < last; k++) d[k * dst.stride[dst.ndim - 1]] = s[k * src.stride[src.ndim - 1]];
+    }
+    return GROK_OK;
+}
+
+/* A site's cache entry for layer l, checked against B rows; NULL and an error if absent. */
+static const grok_tensor *grok__patch_entry(const grok_cache *c, int site, int l, int B, const char *what, const char *who)
+{
+    char name[GROK_NAME_MAX];
+    const grok_tensor *t;
+    /* cppcheck-suppress wrongPrintfScanfArgNum ; every format holds one %d, the layer */
+    snprintf(name, sizeof name, grok__patch_sites[site][1], l);
+    t = grok_cache_get(c, name);
+    if (!t) { grok__fail(GROK_ERR_ARG, "%s: the %s cache has no %s", who, what, name); return NULL; }
+    if (t->shape[0] != B) { grok__fail(GROK_ERR_ARG, "%s: the %s cache's %s has %d sequences, want %d", who, what, name, t->shape[0], B); return NULL; }
+    return t;
+}
+
+GROKDEF int grok_act_patch(double *out, grok_model *m, const int *corrupted, int B, const grok_cache *clean, int site,
+                           int by_pos, grok_metric_fn metric, void *metric_ctx)
+{
+    int shape[3], ndim, st, l, i1, i2, n1, n2, T, V, chunk, start, n_user;
+    long k = 0;
+    float *logits;
+    grok__patch_ctx pc;
+    if (!out || !m || !m->acts || !corrupted || !clean || !metric)
+        return grok__fail(GROK_ERR_ARG, "grok_act_patch: NULL argument");
+    if ((st = grok_patch_shape(shape, &ndim, m, site, by_pos)) != GROK_OK) return st;
+    if (B < 1) return grok__fail(GROK_ERR_ARG, "grok_act_patch: %d sequences", B);
+    for (l = 0; l < m->cfg.n_layers; l++)
+        if (!grok__patch_entry(clean, site, l, B, "clean", "grok_act_patch")) return GROK_ERR_ARG;
+    T = m->cfg.n_ctx; V = m->cfg.d_vocab_out;
+    chunk = m->max_rows / T;
+    logits = (float *)GROK_MALLOC(sizeof(float) * (size_t)B * T * V);
+    if (!logits) return grok__fail(GROK_ERR_NOMEM, "grok_act_patch: logits of %d sequences", B);
+    n1 = ndim > 1 ? shape[1] : 1;
+    n2 = ndim > 2 ? shape[2] : 1;
+    n_user = m->acts->n_hooks;
+    for (l = 0; l < m->cfg.n_layers && st == GROK_OK; l++) {
+        char name[GROK_NAME_MAX];
+        pc.source = grok__patch_entry(clean, site, l, B, "clean", "grok_act_patch");
+        /* cppcheck-suppress wrongPrintfScanfArgNum ; every format holds one %d, the layer */
+        snprintf(name, sizeof name, grok__patch_sites[site][1], l);
+        if ((st = grok_model_add_hook(m, name, grok__patch_hook, &pc)) != GROK_OK) break;
+        for (i1 = 0; i1 < n1 && st == GROK_OK; i1++)
+            for (i2 = 0; i2 < n2 && st == GROK_OK; i2++) {
+                double v;
+                pc.sel = grok__patch_select(site, by_pos, i1, i2);
+                for (start = 0; start < B && st == GROK_OK; start += chunk) {
+                    int b = B - start < chunk ? B - start : chunk;
+                    pc.b0 = start;
+                    st = grok_model_forward(m, corrupted + (long)start * T, NULL, b, NULL, NULL, logits + (long)start * T * V);
+                }
+                if (st != GROK_OK) break;
+                v = metric(logits, B, T, V, NULL, metric_ctx);
+                if (isnan(v)) st = grok__fail(GROK_ERR_ARG, "grok_act_patch: the metric failed: %s", grok__error_message);
+                out[k++] = v;
+            }
+        m->acts->n_hooks = n_user; /* the patching hook was the last one added */
+    }
+    GROK_FREE(logits);
+    return st;
+}
+
+GROKDEF int grok_attr_patch(double *out, const grok_model *m, const grok_cache *clean, const grok_cache *corrupted,
+                            const grok_cache *grads, int site, int by_pos)
+{
+    int shape[3], ndim, st, l, i1, i2, n1, n2, k;
+    long idx = 0, i, rows;
+    int B;
+    if (!out || !m || !clean || !corrupted || !grads) return grok__fail(GROK_ERR_ARG, "grok_attr_patch: NULL argument");
+    if ((st = grok_patch_shape(shape, &ndim, m, site, by_pos)) != GROK_OK) return st;
+    B = corrupted->B;
+    n1 = ndim > 1 ? shape[1] : 1;
+    n2 = ndim > 2 ? shape[2] : 1;
+    for (l = 0; l < m->cfg.n_layers; l++) {
+        const grok_tensor *tc = grok__patch_entry(clean, site, l, B, "clean", "grok_attr_patch");
+        const grok_tensor *tx = grok__patch_entry(corrupted, site, l, B, "corrupted", "grok_attr_patch");
+        const grok_tensor *tg = grok__patch_entry(grads, site, l, B, "gradient", "grok_attr_patch");
+        if (!tc || !tx || !tg) return GROK_ERR_ARG;
+        if (!grok__same_shape(tc, tx, 0) || !grok__same_shape(tc, tg, 0))
+            return grok__fail(GROK_ERR_ARG, "grok_attr_patch: layer %d: the three caches' %s entries differ in shape", l,
+                              grok_patch_site_name(site));
+        for (i1 = 0; i1 < n1; i1++)
+            for (i2 = 0; i2 < n2; i2++) {
+                grok__patch_sel sel = grok__patch_select(site, by_pos, i1, i2);
+                grok_tensor vc, vx, vg;
+                double sum = 0.0;
+                if ((st = grok__patch_view(&vc, tc, &sel)) != GROK_OK || (st = grok__patch_view(&vx, tx, &sel)) != GROK_OK ||
+                    (st = grok__patch_view(&vg, tg, &sel)) != GROK_OK)
+                    return st;
+                rows = grok__tensor_rows(&vc);
+                for (i = 0; i < rows; i++) {
+                    long o = grok__tensor_row_offset(&vc, i); /* the three views share one layout */
+                    for (k = 0; k < vc.shape[vc.ndim - 1]; k++) {
+                        long e = o + k * vc.stride[vc.ndim - 1];
+                        sum += ((double)vc.data[e] - vx.data[e]) * vg.data[e];
+                    }
+                }
+                out[idx++] = sum;
+            }
+    }
+    return GROK_OK;
 }
 
 #endif /* GROK_NO_ANALYSIS */

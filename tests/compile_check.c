@@ -30,7 +30,7 @@ typedef int grok_group_fourier_basis, grok_group_fourier_name, grok_net_group_fo
     grok_net_group_fourier_logits, grok_net_group_fourier_acts, grok_net_group_wu_cluster_norms,
     grok_net_group_logit_components;
 typedef int grok_resid_stack, grok_resid_stack_name, grok_resid_apply_ln, grok_logit_attrs, grok_circuit,
-    grok_factored_svd;
+    grok_factored_svd, grok_patch_site_name, grok_patch_shape, grok_act_patch, grok_attr_patch, grok_patch_site;
 #if defined(GROK_RESID_HEADS) || defined(GROK_CIRCUIT_QK)
 #error "GROK_NO_ANALYSIS left the attribution and circuit constants in"
 #endif

@@ -1144,6 +1144,140 @@ static void test_dla_circuits(void)
     group_end("dla circuits, factored SVD", 1e-9);
 }
 
+/* A copy of cache c in which every entry is a + t (b - a), a = c's entry, b = other's. */
+static int cache_lerp(grok_cache *out, const grok_cache *a, const grok_cache *b, double t)
+{
+    out->n = a->n; out->B = a->B;
+    out->entries = (grok_cache_entry *)calloc((size_t)a->n, sizeof(grok_cache_entry));
+    for (int i = 0; i < a->n; i++) {
+        const grok_tensor *tb = grok_cache_get(b, a->entries[i].name);
+        long n = grok_tensor_numel(&a->entries[i].t);
+        float *d = (float *)malloc(sizeof(float) * (size_t)n);
+        if (!tb || !d) return 0;
+        for (long k = 0; k < n; k++) d[k] = (float)(a->entries[i].t.data[k] + t * ((double)tb->data[k] - a->entries[i].t.data[k]));
+        out->entries[i] = a->entries[i];
+        out->entries[i].t.data = d;
+    }
+    return 1;
+}
+
+/* Activation and attribution patching on small random models (1 and 2 layers, LayerNorm on and
+   off), with a logit difference at the last position:
+   - patching with the corrupted run's own cache changes nothing; patching every position of
+     blocks.0.hook_resid_pre with the clean cache gives the clean metric;
+   - for every site, both grids: patching in corrupted + t (clean - corrupted) at t = 0.01 moves
+     the metric by t times the attribution to first order (attribution patching is the
+     derivative of activation patching);
+   - without LayerNorm the metric is linear in the last block's mlp.hook_post and hook_resid_post,
+     where attribution equals activation patching outright;
+   - summing the by-position attribution over positions gives the all-position one;
+   - shapes, and refusals. tests/parity/patch compares both with a torch re-implementation. */
+static void test_patching(void)
+{
+    int before = n_pass + n_fail;
+    for (int L = 1; L <= 2; L++)
+        for (int norm = 0; norm <= 1; norm++) {
+            grok_model m;
+            grok_cache clean, corr, grads, lerp;
+            enum { B = 5, T = 4, V = 10 };
+            int tokens[B * T], ctokens[B * T], correct[B], wrong[B], shape[3], ndim;
+            double base, clean_v, *act, *attr, *attr2;
+            grok_logit_diff ld;
+            if (!dla_model(&m, L, norm ? GROK_NORM_LN : GROK_NORM_NONE, 3)) { CHECK(0, "model"); continue; }
+            for (int i = 0; i < B * T; i++) tokens[i] = ctokens[i] = (int)((urand() + 1) * 5.5) % 11;
+            for (int b = 0; b < B; b++) {
+                ctokens[b * T + 1] = (tokens[b * T + 1] + 3) % 11; /* the corruption: position 1 */
+                correct[b] = b % V; wrong[b] = (b + 4) % V;
+            }
+            ld.pos = -1; ld.correct = correct; ld.wrong = wrong;
+            CHECK(grok_cache_run(&clean, &m, tokens, B, NULL, NULL) == GROK_OK, "clean cache");
+            CHECK(grok_grad_cache_run(NULL, &grads, &m, tokens, B, "resid_post", grok_metric_logit_diff, &ld, &clean_v) == GROK_OK,
+                  "clean metric");
+            grok_cache_free(&grads);
+            CHECK(grok_grad_cache_run(&corr, &grads, &m, ctokens, B, NULL, grok_metric_logit_diff, &ld, &base) == GROK_OK,
+                  "corrupted caches: %s", grok_last_error());
+            act = (double *)malloc(sizeof(double) * L * T * 24);
+            attr = (double *)malloc(sizeof(double) * L * T * 24);
+            attr2 = (double *)malloc(sizeof(double) * L * T * 24);
+            /* no-op and full patches */
+            {
+                int same = grok_act_patch(act, &m, ctokens, B, &corr, GROK_PATCH_Z, 1, grok_metric_logit_diff, &ld) == GROK_OK;
+                for (int i = 0; same && i < L * T * 3; i++) same &= act[i] == base;
+                CHECK(same, "L=%d ln=%d: patching the corrupted run's own z changes nothing", L, norm);
+                CHECK(grok_act_patch(act, &m, ctokens, B, &clean, GROK_PATCH_RESID_PRE, 0, grok_metric_logit_diff, &ld) == GROK_OK &&
+                      fabs(act[0] - clean_v) <= 1e-6 * (1 + fabs(clean_v)) && fabs(base - clean_v) > 1e-3,
+                      "L=%d ln=%d: patching all of resid_pre 0 gives the clean metric (%.9g, %.9g; corrupted %.9g)", L, norm, act[0],
+                      clean_v, base);
+            }
+            /* attribution is the derivative of activation patching, every site and grid */
+            CHECK(cache_lerp(&lerp, &corr, &clean, 0.01), "interpolated cache");
+            for (int site = 0; site < GROK_PATCH_SITES; site++)
+                for (int by_pos = 0; by_pos <= 1; by_pos++) {
+                    long n = 1;
+                    double err = 0, scale = 1e-3;
+                    CHECK(grok_patch_shape(shape, &ndim, &m, site, by_pos) == GROK_OK, "shape");
+                    for (int d = 0; d < ndim; d++) n *= shape[d];
+                    CHECK(grok_act_patch(act, &m, ctokens, B, &lerp, site, by_pos, grok_metric_logit_diff, &ld) == GROK_OK &&
+                          grok_attr_patch(attr, &m, &clean, &corr, &grads, site, by_pos) == GROK_OK,
+                          "patch %s: %s", grok_patch_site_name(site), grok_last_error());
+                    for (long i = 0; i < n; i++) if (fabs(attr[i]) > scale) scale = fabs(attr[i]);
+                    for (long i = 0; i < n; i++) {
+                        double e = fabs((act[i] - base) / 0.01 - attr[i]);
+                        if (e > err) err = e;
+                    }
+                    CHECK(err <= 0.03 * scale, "L=%d ln=%d %s by_pos=%d: (patched - corrupted) / t vs attribution: %.3g of %.3g", L,
+                          norm, grok_patch_site_name(site), by_pos, err, scale);
+                }
+            /* exact where the metric is linear in the site */
+            if (!norm) {
+                static const int linear_sites[2] = {GROK_PATCH_NEURON, GROK_PATCH_RESID_POST};
+                for (int s = 0; s < 2; s++) {
+                    int site = linear_sites[s];
+                    double err = 0, scale = 1e-3, sum_err = 0;
+                    long n1 = site == GROK_PATCH_NEURON ? 24 : 1, off = (long)(L - 1) * T * n1;
+                    grok_act_patch(act, &m, ctokens, B, &clean, site, 1, grok_metric_logit_diff, &ld);
+                    grok_attr_patch(attr, &m, &clean, &corr, &grads, site, 1);
+                    grok_attr_patch(attr2, &m, &clean, &corr, &grads, site, 0);
+                    for (long i = off; i < off + T * n1; i++) {
+                        if (fabs(attr[i]) > scale) scale = fabs(attr[i]);
+                        if (fabs(act[i] - base - attr[i]) > err) err = fabs(act[i] - base - attr[i]);
+                    }
+                    for (long j = 0; j < n1; j++) {
+                        double s2 = 0;
+                        for (int p = 0; p < T; p++) s2 += attr[off + p * n1 + j];
+                        if (fabs(s2 - attr2[(L - 1) * n1 + j]) > sum_err) sum_err = fabs(s2 - attr2[(L - 1) * n1 + j]);
+                    }
+                    CHECK(err <= 1e-6 * (1 + fabs(base)) + 1e-5 * scale, "L=%d %s of the last block: activation patching - corrupted = attribution (%.2e of %.2e)",
+                          L, grok_patch_site_name(site), err, scale);
+                    CHECK(sum_err <= 1e-9 * scale, "L=%d %s: by-position attribution sums to the all-position one (%.2e)", L,
+                          grok_patch_site_name(site), sum_err);
+                }
+            }
+            /* shapes and refusals */
+            grok_patch_shape(shape, &ndim, &m, GROK_PATCH_PATTERN, 1);
+            CHECK(ndim == 3 && shape[0] == L && shape[1] == 3 && shape[2] == T, "pattern by position: [layer, head, dest_pos]");
+            grok_patch_shape(shape, &ndim, &m, GROK_PATCH_Q, 1);
+            CHECK(ndim == 3 && shape[1] == T && shape[2] == 3, "q by position: [layer, pos, head]");
+            grok_patch_shape(shape, &ndim, &m, GROK_PATCH_NEURON, 0);
+            CHECK(ndim == 2 && shape[1] == 24, "neurons over all positions: [layer, neuron]");
+            CHECK(grok_patch_shape(shape, &ndim, &m, GROK_PATCH_SITES, 1) == GROK_ERR_ARG && strcmp(grok_patch_site_name(99), "?") == 0,
+                  "an unknown site is refused");
+            grok_cache_free(&lerp);
+            CHECK(grok_cache_run(&lerp, &m, tokens, B, "resid_post", NULL) == GROK_OK &&
+                  grok_act_patch(act, &m, ctokens, B, &lerp, GROK_PATCH_Z, 1, grok_metric_logit_diff, &ld) == GROK_ERR_ARG &&
+                  strstr(grok_last_error(), "hook_z"), "a cache without the site is refused: %s", grok_last_error());
+            grok_cache_free(&lerp);
+            CHECK(grok_act_patch(act, &m, ctokens, B - 1, &clean, GROK_PATCH_Z, 1, grok_metric_logit_diff, &ld) == GROK_ERR_ARG &&
+                  strstr(grok_last_error(), "sequences"), "a cache of another batch is refused: %s", grok_last_error());
+            CHECK(grok_act_patch(act, &m, ctokens, B, &clean, GROK_PATCH_Z, 1, NULL, &ld) == GROK_ERR_ARG, "no metric is refused");
+            CHECK(m.acts->n_hooks == 0, "patching leaves no hook behind");
+            free(act); free(attr); free(attr2);
+            grok_cache_free(&clean); grok_cache_free(&corr); grok_cache_free(&grads);
+            grok_model_free(&m);
+        }
+    printf("%-28s %d checks\n", "patching", n_pass + n_fail - before);
+}
+
 int main(void)
 {
     test_dft_direct();
@@ -1159,6 +1293,7 @@ int main(void)
     test_figures();
     test_dla_sum();
     test_dla_circuits();
+    test_patching();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }

@@ -477,6 +477,306 @@ static void test_hooks_cache(void)
     grok_model_free(&m);
 }
 
+/* Gradient hooks used by test_grad_cache. */
+static int grad_scale(grok_tensor *g, const char *name, void *ctx)
+{
+    long i, n = grok_tensor_numel(g);
+    (void)name;
+    for (i = 0; i < n; i++) g->data[i] *= *(const float *)ctx; /* the hooked gradients are contiguous */
+    return GROK_OK;
+}
+static int grad_count(grok_tensor *g, const char *name, void *ctx) { (void)g; (void)name; ++*(int *)ctx; return GROK_OK; }
+
+/* Sum over rows r of a^T (R,I) b (R,O) at [i][o]: what a parameter gradient is made of. */
+static double outer_sum(const float *a, long lda, const float *b, long ldb, long R, int i, int o)
+{
+    double s = 0;
+    long r;
+    for (r = 0; r < R; r++) s += (double)a[r * lda + i] * b[r * ldb + o];
+    return s;
+}
+
+/* Largest |x - y| over n floats, relative to the largest |y| (floored at 1e-3). */
+static double rel_diff(const float *x, const float *y, long n)
+{
+    double e = 0, s = 1e-3;
+    long i;
+    for (i = 0; i < n; i++) { if (fabs(x[i] - y[i]) > e) e = fabs(x[i] - y[i]); if (fabs(y[i]) > s) s = fabs(y[i]); }
+    return e / s;
+}
+
+/* The gradient cache and gradient hooks. Each hook point's gradient is tied to the parameter
+   gradients that test_gradients checks by finite differences (W_pos, W_E from hook_pos_embed and
+   hook_embed; W_O from hook_z and hook_attn_out; W_in from mlp.hook_pre and ln2; W_out from
+   mlp.hook_post and hook_mlp_out; W_Q from attn.hook_q; b_O's from resid gradients), the
+   hooked (phase by phase) backward gives the plain backward's bits, a replaced gradient changes
+   the parameter gradients as the chain rule says, chunks equal one batch, and the two metrics
+   have the gradients their formulas give. torch autograd checks every hook point to 1e-5 in
+   tests/parity/patch. */
+static void test_grad_cache(int ln)
+{
+    grok_config cfg = small_config(ln, GROK_ACT_GELU);
+    grok_model m;
+    grok_cache acts, grads, grads2;
+    enum { B = 5, T = 4, C = 8, H = 2, D = 4, M = 16, V = 5 };
+    int tokens[B * T], targets[B * T], i, k, l, calls = 0, correct[B], wrong[B];
+    float *g0, two = 2.0f, zero = 0.0f;
+    double loss, value, e, worst = 0;
+    size_t np;
+    const char *names[3] = {"blocks.1.attn.W_O", "blocks.0.mlp.W_in", "blocks.1.mlp.W_out"};
+    grok_logit_diff ld;
+    for (i = 0; i < B * T; i++) { tokens[i] = (i * 5 + 2) % 7; targets[i] = i % 3 == 2 ? -1 : (i * 3 + 1) % V; }
+    if (grok_model_init(&m, &cfg, B) != GROK_OK) { CHECK(0, "init: %s", grok_last_error()); return; }
+    randomise(&m, 31 + ln);
+    np = m.num_parameters;
+    g0 = (float *)malloc(sizeof(float) * np);
+    /* the plain backward of the loss */
+    grok_model_zero_grad(&m);
+    CHECK(grok_model_forward(&m, tokens, targets, B, &loss, NULL, NULL) == GROK_OK && grok_model_backward(&m) == GROK_OK,
+          "plain backward: %s", grok_last_error());
+    memcpy(g0, m.grads, sizeof(float) * np);
+    for (i = 0; i < (int)np; i++) m.grads[i] = 0.25f; /* the cache must leave these as they are */
+    CHECK(grok_grad_cache_run(&acts, &grads, &m, tokens, B, NULL, NULL, targets, &value) == GROK_OK,
+          "grad cache: %s", grok_last_error());
+    CHECK(fabs(value - loss) <= 1e-8 * fabs(loss), "ln=%d: the cache's metric %.12g is the forward's loss %.12g", ln, value, loss);
+    for (k = 0, i = 0; i < (int)np; i++) k += m.grads[i] != 0.25f;
+    CHECK(k == 0, "ln=%d: the gradient cache leaves the parameter gradients alone (%d changed)", ln, k);
+    CHECK(grads.n == acts.n && grads.n == (ln ? 33 : 28), "ln=%d: a gradient for every hook point (%d, %d activations)", ln,
+          grads.n, acts.n);
+    for (i = 0; i < grads.n; i++) {
+        const grok_tensor *a = grok_cache_get(&acts, grads.entries[i].name);
+        int same = a && a->ndim == grads.entries[i].t.ndim;
+        for (k = 0; same && k < a->ndim; k++) same &= a->shape[k] == grads.entries[i].t.shape[k];
+        CHECK(same, "ln=%d: %s's gradient has the activation's shape", ln, grads.entries[i].name);
+    }
+    /* each hook point's gradient against the parameter gradients built from it */
+    {
+        const grok_tensor *dpos = grok_cache_get(&grads, "hook_pos_embed"), *demb = grok_cache_get(&grads, "hook_embed");
+        const float *gw;
+        int t, c, h, d, o;
+        e = 0;
+        gw = g0 + grok_model_param(&m, "pos_embed.W_pos")->offset;
+        for (t = 0; t < T; t++)
+            for (c = 0; c < C; c++) {
+                double s = 0;
+                int b;
+                for (b = 0; b < B; b++) s += dpos->data[(b * T + t) * C + c];
+                if (fabs(s - gw[t * C + c]) > e) e = fabs(s - gw[t * C + c]);
+            }
+        gw = g0 + grok_model_param(&m, "embed.W_E")->offset;
+        for (c = 0; c < C; c++) {
+            double s = 0;
+            for (i = 0; i < B * T; i++) if (tokens[i] == 2) s += demb->data[i * C + c];
+            if (fabs(s - gw[2 * C + c]) > e) e = fabs(s - gw[2 * C + c]);
+        }
+        if (e > worst) worst = e;
+        for (l = 0; l < 2; l++) {
+            char nz[64], nao[64], nq[64], npre[64], npost[64], nmo[64], nin[64], nx[64], nmid[64], npost2[64];
+            const grok_tensor *z, *dao, *dq, *x, *dpre, *post, *dmo, *in, *dmid;
+            float *x_aff = NULL, *in_aff = NULL;
+            const float *xd, *ind;
+            const float *W_O = g0 + grok_model_param(&m, l ? "blocks.1.attn.W_O" : "blocks.0.attn.W_O")->offset;
+            const float *W_Q = g0 + grok_model_param(&m, l ? "blocks.1.attn.W_Q" : "blocks.0.attn.W_Q")->offset;
+            const float *W_in = g0 + grok_model_param(&m, l ? "blocks.1.mlp.W_in" : "blocks.0.mlp.W_in")->offset;
+            const float *W_out = g0 + grok_model_param(&m, l ? "blocks.1.mlp.W_out" : "blocks.0.mlp.W_out")->offset;
+            const float *b_O = g0 + grok_model_param(&m, l ? "blocks.1.attn.b_O" : "blocks.0.attn.b_O")->offset;
+            snprintf(nz, sizeof nz, "blocks.%d.attn.hook_z", l);
+            snprintf(nao, sizeof nao, "blocks.%d.hook_attn_out", l);
+            snprintf(nq, sizeof nq, "blocks.%d.attn.hook_q", l);
+            snprintf(npre, sizeof npre, "blocks.%d.mlp.hook_pre", l);
+            snprintf(npost, sizeof npost, "blocks.%d.mlp.hook_post", l);
+            snprintf(nmo, sizeof nmo, "blocks.%d.hook_mlp_out", l);
+            snprintf(nin, sizeof nin, ln ? "blocks.%d.ln2.hook_normalized" : "blocks.%d.hook_resid_mid", l);
+            snprintf(nx, sizeof nx, ln ? "blocks.%d.ln1.hook_normalized" : "blocks.%d.hook_resid_pre", l);
+            snprintf(nmid, sizeof nmid, "blocks.%d.hook_resid_mid", l);
+            snprintf(npost2, sizeof npost2, "blocks.%d.mlp.hook_post", l);
+            z = grok_cache_get(&acts, nz); dao = grok_cache_get(&grads, nao); dq = grok_cache_get(&grads, nq);
+            x = grok_cache_get(&acts, nx); dpre = grok_cache_get(&grads, npre); post = grok_cache_get(&acts, npost2);
+            dmo = grok_cache_get(&grads, nmo); in = grok_cache_get(&acts, nin); dmid = grok_cache_get(&grads, nmid);
+            if (!(z && dao && dq && x && dpre && post && dmo && in && dmid)) { CHECK(0, "layer %d: cache entries", l); continue; }
+            if (ln) { /* hook_normalized is before the LayerNorm's w and b: the matmuls read it after them */
+                const char *lw[4] = {"blocks.0.ln1.w", "blocks.0.ln1.b", "blocks.0.ln2.w", "blocks.0.ln2.b"};
+                const grok_tensor *src2[2];
+                float *dst2[2];
+                int s2;
+                src2[0] = x; src2[1] = in;
+                x_aff = (float *)malloc(sizeof(float) * B * T * C);
+                in_aff = (float *)malloc(sizeof(float) * B * T * C);
+                dst2[0] = x_aff; dst2[1] = in_aff;
+                for (s2 = 0; s2 < 2; s2++) {
+                    char nw[32], nb[32];
+                    const float *pw, *pb;
+                    snprintf(nw, sizeof nw, "blocks.%d.%s", l, lw[2 * s2] + 9);
+                    snprintf(nb, sizeof nb, "blocks.%d.%s", l, lw[2 * s2 + 1] + 9);
+                    pw = m.weights + grok_model_param(&m, nw)->offset;
+                    pb = m.weights + grok_model_param(&m, nb)->offset;
+                    for (i = 0; i < B * T * C; i++) dst2[s2][i] = src2[s2]->data[i] * pw[i % C] + pb[i % C];
+                }
+            }
+            xd = ln ? x_aff : x->data;
+            ind = ln ? in_aff : in->data;
+            e = 0;
+            /* W_O[h] (D,C) = sum_r z[r,h,:]^T d attn_out[r,:]; b_O = sum_r d attn_out = sum_r d resid_mid */
+            for (h = 0; h < H; h++)
+                for (d = 0; d < D; d++)
+                    for (c = 0; c < C; c++) {
+                        double s = outer_sum(z->data, H * D, dao->data, C, B * T, h * D + d, c);
+                        if (fabs(s - W_O[(h * D + d) * C + c]) > e) e = fabs(s - W_O[(h * D + d) * C + c]);
+                    }
+            for (c = 0; c < C; c++) {
+                double s = 0, s2 = 0;
+                for (i = 0; i < B * T; i++) { s += dao->data[i * C + c]; s2 += dmid->data[i * C + c]; }
+                if (fabs(s - b_O[c]) > e) e = fabs(s - b_O[c]);
+                if (fabs(s2 - b_O[c]) > e) e = fabs(s2 - b_O[c]);
+            }
+            /* W_Q[h] (C,D) = sum_r x[r]^T d q[r,h] */
+            for (h = 0; h < H; h++)
+                for (c = 0; c < C; c++)
+                    for (d = 0; d < D; d++) {
+                        double s = outer_sum(xd, C, dq->data, H * D, B * T, c, h * D + d);
+                        if (fabs(s - W_Q[(h * C + c) * D + d]) > e) e = fabs(s - W_Q[(h * C + c) * D + d]);
+                    }
+            /* W_in (C,M) = sum_r in[r]^T d pre[r]; W_out (M,C) = sum_r post[r]^T d mlp_out[r] */
+            for (c = 0; c < C; c++)
+                for (o = 0; o < M; o++) {
+                    double s = outer_sum(ind, C, dpre->data, M, B * T, c, o);
+                    double s2 = outer_sum(post->data, M, dmo->data, C, B * T, o, c);
+                    if (fabs(s - W_in[c * M + o]) > e) e = fabs(s - W_in[c * M + o]);
+                    if (fabs(s2 - W_out[o * C + c]) > e) e = fabs(s2 - W_out[o * C + c]);
+                }
+            if (e > worst) worst = e;
+            free(x_aff); free(in_aff);
+            x_aff = in_aff = NULL;
+        }
+    }
+    CHECK(worst <= 1e-5, "ln=%d: parameter gradients rebuilt from the hook points' gradients differ by %.2e", ln, worst);
+    /* d pattern and d scores obey the softmax's backward: dscores = p * (dpattern - sum_u p dpattern), 0 when masked */
+    {
+        const grok_tensor *p = grok_cache_get(&acts, "blocks.1.attn.hook_pattern");
+        const grok_tensor *dp = grok_cache_get(&grads, "blocks.1.attn.hook_pattern");
+        const grok_tensor *ds = grok_cache_get(&grads, "blocks.1.attn.hook_attn_scores");
+        int row, u, ok = p && dp && ds;
+        e = 0;
+        for (row = 0; ok && row < B * H * T; row++) {
+            double dot = 0;
+            for (u = 0; u < T; u++) dot += (double)p->data[row * T + u] * dp->data[row * T + u];
+            for (u = 0; u < T; u++) {
+                double want = p->data[row * T + u] * (dp->data[row * T + u] - dot);
+                if (fabs(want - ds->data[row * T + u]) > e) e = fabs(want - ds->data[row * T + u]);
+                if (u > row % T) ok &= ds->data[row * T + u] == 0.0f;
+            }
+        }
+        CHECK(ok && e <= 1e-6, "ln=%d: d attn_scores is the softmax backward of d pattern (%.2e), 0 where masked", ln, e);
+    }
+    grok_cache_free(&acts);
+    /* the hooked backward, phase by phase, gives the plain backward's bits */
+    grok_model_zero_grad(&m);
+    CHECK(grok_model_add_grad_hook(&m, "blocks.0.attn.hook_pattern", grad_count, &calls) == GROK_OK,
+          "add grad hook: %s", grok_last_error());
+    grok_model_forward(&m, tokens, targets, B, NULL, NULL, NULL);
+    CHECK(grok_model_backward(&m) == GROK_OK && calls == 1, "ln=%d: backward runs the gradient hook once (%d)", ln, calls);
+    CHECK(memcmp(m.grads, g0, sizeof(float) * np) == 0, "ln=%d: a hooked backward gives the plain backward's bits", ln);
+    grok_model_clear_grad_hooks(&m);
+    /* a replaced gradient: doubling d mlp_out of the last block doubles its W_out and b_out gradients,
+       and leaves W_U's; zeroing d attn_out of block 0 zeroes that block's attention gradients */
+    grok_model_add_grad_hook(&m, "blocks.1.hook_mlp_out", grad_scale, &two);
+    grok_model_add_grad_hook(&m, "blocks.0.hook_attn_out", grad_scale, &zero);
+    grok_model_zero_grad(&m);
+    grok_model_forward(&m, tokens, targets, B, NULL, NULL, NULL);
+    CHECK(grok_model_backward(&m) == GROK_OK, "hooked backward: %s", grok_last_error());
+    {
+        const grok_param *wout = grok_model_param(&m, "blocks.1.mlp.W_out"), *wu = grok_model_param(&m, "unembed.W_U");
+        const grok_param *wq0 = grok_model_param(&m, "blocks.0.attn.W_Q"), *bo0 = grok_model_param(&m, "blocks.0.attn.b_O");
+        int ok = 1, any = 0;
+        size_t j;
+        for (j = 0; j < wout->numel; j++) ok &= m.grads[wout->offset + j] == 2.0f * g0[wout->offset + j];
+        for (j = 0; j < wu->numel; j++) ok &= m.grads[wu->offset + j] == g0[wu->offset + j];
+        for (j = 0; j < wq0->numel; j++) ok &= m.grads[wq0->offset + j] == 0.0f;
+        for (j = 0; j < bo0->numel; j++) ok &= m.grads[bo0->offset + j] == 0.0f;
+        for (j = 0; j < wq0->numel; j++) any |= g0[wq0->offset + j] != 0.0f;
+        CHECK(ok && any, "ln=%d: replaced gradients propagate (W_out doubled, W_U unchanged, block 0's attention zero)", ln);
+    }
+    grok_model_clear_grad_hooks(&m);
+    /* chunks of 2 sequences give what one batch of 5 gives */
+    {
+        grok_model small;
+        int ok = 1;
+        if (grok_model_init(&small, &cfg, 2) == GROK_OK) {
+            memcpy(small.weights, m.weights, sizeof(float) * np);
+            ok = grok_grad_cache_run(NULL, &grads2, &small, tokens, B, "resid,hook_q", NULL, targets, &value) == GROK_OK;
+            CHECK(ok && fabs(value - loss) <= 1e-8 * fabs(loss) && grads2.n == 8, "ln=%d: chunked gradient cache (%d entries): %s",
+                  ln, grads2.n, grok_last_error());
+            e = 0;
+            for (i = 0; ok && i < grads2.n; i++) {
+                const grok_tensor *one = grok_cache_get(&grads, grads2.entries[i].name);
+                double d = one ? rel_diff(grads2.entries[i].t.data, one->data, grok_tensor_numel(one)) : 1;
+                if (d > e) e = d;
+            }
+            CHECK(ok && e <= 1e-6, "ln=%d: chunked gradients equal one batch's (%.2e)", ln, e);
+            grok_cache_free(&grads2);
+            grok_model_free(&small);
+        }
+    }
+    grok_cache_free(&grads);
+    /* the logit difference: its gradient is +-1/B at the two logits; against finite differences of the loss metric */
+    for (i = 0; i < B; i++) { correct[i] = i % V; wrong[i] = (i + 2) % V; }
+    ld.pos = -1; ld.correct = correct; ld.wrong = wrong;
+    CHECK(grok_grad_cache_run(NULL, &grads, &m, tokens, B, "resid_post", grok_metric_logit_diff, &ld, &value) == GROK_OK,
+          "logit-diff gradient cache: %s", grok_last_error());
+    {
+        float logits[B * T * V], dl[B * T * V];
+        double direct = 0, fd_err = 0;
+        int ok = 1;
+        grok_model_forward(&m, tokens, NULL, B, NULL, NULL, logits);
+        for (i = 0; i < B; i++) direct += (double)logits[(i * T + T - 1) * V + correct[i]] - logits[(i * T + T - 1) * V + wrong[i]];
+        CHECK(fabs(value - direct / B) <= 1e-12 * (1 + fabs(value)), "ln=%d: logit difference %.9g = %.9g", ln, value, direct / B);
+        grok_metric_logit_diff(logits, B, T, V, dl, &ld);
+        for (i = 0; i < B * T * V; i++) {
+            int b = i / (T * V), t = (i / V) % T, v = i % V;
+            float want = t == T - 1 ? (float)((v == correct[b]) - (v == wrong[b])) / B : 0.0f;
+            ok &= fabs(dl[i] - want) < 1e-7;
+        }
+        CHECK(ok, "ln=%d: d logit_diff / d logits is +-1/B at the compared logits", ln);
+        grok_metric_loss(logits, B, T, V, dl, targets);
+        for (i = 0; i < B * T * V; i += 7) {
+            float save = logits[i];
+            double up, down;
+            logits[i] = save + 1e-2f; up = grok_metric_loss(logits, B, T, V, NULL, targets);
+            logits[i] = save - 1e-2f; down = grok_metric_loss(logits, B, T, V, NULL, targets);
+            logits[i] = save;
+            if (fabs((up - down) / ((double)(save + 1e-2f) - (double)(save - 1e-2f)) - dl[i]) > fd_err)
+                fd_err = fabs((up - down) / ((double)(save + 1e-2f) - (double)(save - 1e-2f)) - dl[i]);
+        }
+        CHECK(fd_err < 1e-5, "ln=%d: d loss / d logits against finite differences (%.2e)", ln, fd_err);
+    }
+    grok_cache_free(&grads);
+    /* refusals */
+    wrong[0] = V;
+    CHECK(grok_grad_cache_run(NULL, &grads, &m, tokens, B, NULL, grok_metric_logit_diff, &ld, NULL) == GROK_ERR_ARG &&
+          strstr(grok_last_error(), "compares tokens") && grads.n == 0, "a bad logit-diff token is refused: %s", grok_last_error());
+    CHECK(grok_grad_cache_run(NULL, &grads, &m, tokens, B, NULL, NULL, NULL, NULL) == GROK_ERR_ARG, "the loss without targets is refused");
+    grok_model_add_hook(&m, "hook_embed", grok_hook_zero_ablate, NULL);
+    CHECK(grok_grad_cache_run(NULL, &grads, &m, tokens, B, NULL, NULL, targets, NULL) == GROK_ERR_ARG &&
+          strstr(grok_last_error(), "forward hooks"), "forward hooks are refused: %s", grok_last_error());
+    grok_model_clear_hooks(&m);
+    CHECK(grok_model_add_grad_hook(&m, names[0], grad_count, &calls) == GROK_ERR_ARG, "a parameter is not a hook point");
+    /* gradient hooks added after a fast-path forward: backward refuses */
+    if (!ln) {
+        grok_model one;
+        grok_config c1 = cfg;
+        c1.n_layers = 1;
+        if (grok_model_init(&one, &c1, B) == GROK_OK) {
+            grok_model_forward(&one, tokens, targets, B, NULL, NULL, NULL);
+            grok_model_add_grad_hook(&one, "blocks.0.hook_resid_pre", grad_count, &calls);
+            CHECK(grok_model_backward(&one) == GROK_ERR_ARG && strstr(grok_last_error(), "after the forward"),
+                  "gradient hooks added after a folded forward are refused: %s", grok_last_error());
+            grok_model_free(&one);
+        }
+    }
+    free(g0);
+    grok_model_free(&m);
+}
+
 static double warmup(long step, void *ctx) { (void)ctx; return step / 10.0 < 1.0 ? step / 10.0 : 1.0; }
 
 static void test_schedule(void)
@@ -809,6 +1109,8 @@ int main(void)
     test_path_choice();
     test_frozen_gradients();
     test_hooks_cache();
+    test_grad_cache(0);
+    test_grad_cache(1);
     test_adamw();
     test_schedule();
     test_split();

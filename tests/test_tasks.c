@@ -470,6 +470,115 @@ static void test_net_cache_hooks(grok_net_kind kind)
     CHECK(grok_net_init(&net, &cfg, 4) == GROK_ERR_ARG, "unknown net kind refused");
 }
 
+static int net_grad_scale(grok_tensor *g, const char *name, void *ctx)
+{
+    long i, n = grok_tensor_numel(g);
+    (void)name;
+    for (i = 0; i < n; i++) g->data[i] *= *(const float *)ctx;
+    return GROK_OK;
+}
+
+/* The net's gradient cache and gradient hooks: each hook point's gradient against the
+   parameter gradients built from it (which test_net_gradients checks by finite differences),
+   the hooked backward's bits against the plain backward's, a replaced gradient's effect, and
+   chunks against one batch. */
+static void test_net_grad_cache(grok_net_kind kind)
+{
+    grok_net_config cfg = small_net(kind);
+    grok_net net, small;
+    grok_cache acts, grads, grads2;
+    enum { B = 9, N = 7, E = 5 };
+    int tokens[3 * B], targets[3 * B], i, k, o, mlp = kind == GROK_NET_MLP, W = mlp ? 6 : 5, ok, nz = 0;
+    const char *kname = mlp ? "OneLayerMLP" : "BilinearNet";
+    float *g0, two = 2.0f;
+    double loss, value, e = 0;
+    const grok_tensor *dout, *dmid, *dx, *dy, *mid, *stack;
+    for (i = 0; i < B; i++) {
+        tokens[3 * i] = (i * 3 + 1) % N; tokens[3 * i + 1] = (i * 5 + 2) % N; tokens[3 * i + 2] = N;
+        targets[3 * i] = targets[3 * i + 1] = -1;
+        targets[3 * i + 2] = i % 4 == 3 ? -1 : (i * 2 + 1) % N;
+    }
+    if (grok_net_init(&net, &cfg, B) != GROK_OK) { CHECK(0, "init"); return; }
+    g0 = (float *)malloc(sizeof(float) * net.num_parameters);
+    grok_net_zero_grad(&net);
+    grok_net_forward(&net, tokens, targets, B, &loss, NULL, NULL);
+    grok_net_backward(&net);
+    memcpy(g0, net.grads, sizeof(float) * net.num_parameters);
+    CHECK(grok_net_grad_cache_run(&acts, &grads, &net, tokens, B, NULL, NULL, targets, &value) == GROK_OK,
+          "%s grad cache: %s", kname, grok_last_error());
+    CHECK(fabs(value - loss) <= 1e-8 * loss && grads.n == (mlp ? 5 : 4) && acts.n == grads.n, "%s: loss %.9g = %.9g, %d gradients",
+          kname, value, loss, grads.n);
+    CHECK(memcmp(net.grads, g0, sizeof(float) * net.num_parameters) == 0, "%s: parameter gradients left alone", kname);
+    dout = grok_cache_get(&grads, "out"); dmid = grok_cache_get(&grads, mlp ? "hidden" : "product");
+    dx = grok_cache_get(&grads, "x_embed"); dy = grok_cache_get(&grads, "y_embed");
+    mid = grok_cache_get(&acts, mlp ? "hidden" : "product"); stack = mlp ? grok_cache_get(&acts, "embed_stack") : NULL;
+    if (!(dout && dmid && dx && dy && mid && (!mlp || stack))) { CHECK(0, "%s: cache entries", kname); goto done; }
+    /* W_U (W,N) = sum_rows mid^T d out; W_E_a[a] = sum of d x_embed over rows with a; the MLP's W (2E,Hd) =
+       sum_rows stack^T (d hidden masked by hidden > 0) */
+    {
+        const float *gWU = g0 + grok_net_param(&net, "W_U")->offset, *gA = g0 + grok_net_param(&net, "W_E_a")->offset;
+        const float *gB = g0 + grok_net_param(&net, "W_E_b")->offset;
+        for (k = 0; k < W; k++)
+            for (o = 0; o < N; o++) {
+                double s = 0;
+                for (i = 0; i < B; i++) s += (double)mid->data[i * W + k] * dout->data[i * N + o];
+                if (fabs(s - gWU[k * N + o]) > e) e = fabs(s - gWU[k * N + o]);
+            }
+        for (k = 0; k < E; k++) {
+            double sa = 0, sb = 0;
+            for (i = 0; i < B; i++) {
+                if (tokens[3 * i] == 1) sa += dx->data[i * E + k];
+                if (tokens[3 * i + 1] == 2) sb += dy->data[i * E + k];
+            }
+            if (fabs(sa - gA[1 * E + k]) > e) e = fabs(sa - gA[1 * E + k]);
+            if (fabs(sb - gB[2 * E + k]) > e) e = fabs(sb - gB[2 * E + k]);
+        }
+        if (mlp) {
+            const float *gW = g0 + grok_net_param(&net, "W")->offset;
+            for (k = 0; k < 2 * E; k++)
+                for (o = 0; o < W; o++) {
+                    double s = 0;
+                    for (i = 0; i < B; i++)
+                        if (mid->data[i * W + o] > 0) s += (double)stack->data[i * 2 * E + k] * dmid->data[i * W + o];
+                    if (fabs(s - gW[k * W + o]) > e) e = fabs(s - gW[k * W + o]);
+                }
+        }
+        for (i = 0; i < B * N; i++) nz += dout->data[i] != 0.0f;
+    }
+    CHECK(e <= 1e-6 && nz > 0, "%s: parameter gradients rebuilt from the hook points' gradients differ by %.2e", kname, e);
+    /* hooked backward: same bits; doubling d out doubles every gradient */
+    CHECK(grok_net_add_grad_hook(&net, "out", net_grad_scale, &two) == GROK_OK, "%s add grad hook: %s", kname, grok_last_error());
+    grok_net_zero_grad(&net);
+    grok_net_forward(&net, tokens, targets, B, NULL, NULL, NULL);
+    CHECK(grok_net_backward(&net) == GROK_OK, "%s hooked backward: %s", kname, grok_last_error());
+    ok = 1;
+    for (i = 0; i < (int)net.num_parameters; i++) ok &= net.grads[i] == 2.0f * g0[i];
+    CHECK(ok, "%s: doubling d out doubles every parameter gradient exactly", kname);
+    grok_net_clear_grad_hooks(&net);
+    CHECK(grok_net_add_grad_hook(&net, mlp ? "product" : "hidden", net_grad_scale, &two) == GROK_ERR_ARG,
+          "%s: unknown gradient hook point refused", kname);
+    /* chunks of 4 rows */
+    if (grok_net_init(&small, &cfg, 4) == GROK_OK) {
+        memcpy(small.weights, net.weights, sizeof(float) * net.num_parameters);
+        ok = grok_net_grad_cache_run(NULL, &grads2, &small, tokens, B, "embed", NULL, targets, &value) == GROK_OK;
+        e = 0;
+        for (i = 0; ok && i < grads2.n; i++) {
+            const grok_tensor *one = grok_cache_get(&grads, grads2.entries[i].name);
+            long j;
+            for (j = 0; one && j < grok_tensor_numel(one); j++)
+                if (fabs(one->data[j] - grads2.entries[i].t.data[j]) > e) e = fabs(one->data[j] - grads2.entries[i].t.data[j]);
+        }
+        CHECK(ok && grads2.n == (mlp ? 3 : 2) && e <= 1e-7, "%s: chunked gradient cache equals one batch (%.2e)", kname, e);
+        grok_cache_free(&grads2);
+        grok_net_free(&small);
+    }
+done:
+    grok_cache_free(&acts);
+    grok_cache_free(&grads);
+    free(g0);
+    grok_net_free(&net);
+}
+
 /* Seed 003's init: normal / sqrt(fan), fan = embed_dim for the embeddings, else the rows; the
    seed decides the bits. */
 static void test_net_init(void)
@@ -739,6 +848,8 @@ int main(void)
     test_net_gradients(GROK_NET_MLP);
     test_net_cache_hooks(GROK_NET_BILINEAR);
     test_net_cache_hooks(GROK_NET_MLP);
+    test_net_grad_cache(GROK_NET_BILINEAR);
+    test_net_grad_cache(GROK_NET_MLP);
     test_net_init();
     test_net_adamw();
     test_dihedral_run();

@@ -27,53 +27,22 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity import st_load, check, record, relerr, WORST  # noqa: E402
+from parity import st_load, check, record, relerr, forward, WORST  # noqa: E402
 
 MODELS = ["l1_none", "l1_ln", "l2_none", "l2_ln"]
 HEADS, NEURONS, ACCUMULATED, INCL_MID = 1, 2, 4, 8
 
 
 def run_cache(P, cfg, tokens):
-    """A float64 forward keeping TransformerLens' hook points (as parity.forward computes)."""
-    T = tokens.shape[1]
-    ln = cfg["normalization_type"] == "LN"
-    eps = float(cfg["eps"])
+    """A float64 forward keeping every TransformerLens hook point (parity.forward's)."""
     cache = {}
 
-    def layer_norm(x, w, b, name):
-        x = x - x.mean(-1, keepdim=True)
-        scale = (x.pow(2).mean(-1, keepdim=True) + eps).sqrt()
-        cache[name + ".hook_scale"] = scale
-        return x / scale * w + b
+    def keep(name, x):
+        cache[name] = x
+        return x
 
-    gelu = lambda x: torch.nn.functional.gelu(x, approximate="none")  # noqa: E731
-    act = torch.relu if cfg["act_fn"] == "relu" else gelu
-    cache["hook_embed"] = P["embed.W_E"][tokens]
-    cache["hook_pos_embed"] = P["pos_embed.W_pos"][:T].expand(tokens.shape[0], T, -1)
-    resid = cache["hook_embed"] + cache["hook_pos_embed"]
-    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
-    for l in range(int(cfg["n_layers"])):
-        g = lambda n: P["blocks.%d.%s" % (l, n)]  # noqa: E731
-        cache["blocks.%d.hook_resid_pre" % l] = resid
-        x = layer_norm(resid, g("ln1.w"), g("ln1.b"), "blocks.%d.ln1" % l) if ln else resid
-        q = torch.einsum("btc,hcd->bthd", x, g("attn.W_Q")) + g("attn.b_Q")
-        k = torch.einsum("btc,hcd->bthd", x, g("attn.W_K")) + g("attn.b_K")
-        v = torch.einsum("btc,hcd->bthd", x, g("attn.W_V")) + g("attn.b_V")
-        scores = torch.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(q.shape[-1])
-        pattern = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
-        z = torch.einsum("bhqk,bkhd->bqhd", pattern, v)
-        cache["blocks.%d.attn.hook_z" % l] = z
-        cache["blocks.%d.hook_attn_out" % l] = torch.einsum("bqhd,hdc->bqc", z, g("attn.W_O")) + g("attn.b_O")
-        resid = resid + cache["blocks.%d.hook_attn_out" % l]
-        cache["blocks.%d.hook_resid_mid" % l] = resid
-        x = layer_norm(resid, g("ln2.w"), g("ln2.b"), "blocks.%d.ln2" % l) if ln else resid
-        post = act(x @ g("mlp.W_in") + g("mlp.b_in"))
-        cache["blocks.%d.mlp.hook_post" % l] = post
-        cache["blocks.%d.hook_mlp_out" % l] = post @ g("mlp.W_out") + g("mlp.b_out")
-        resid = resid + cache["blocks.%d.hook_mlp_out" % l]
-        cache["blocks.%d.hook_resid_post" % l] = resid
-    x = layer_norm(resid, P["ln_final.w"], P["ln_final.b"], "ln_final") if ln else resid
-    return cache, x @ P["unembed.W_U"] + P["unembed.b_U"]
+    logits = forward(P, cfg, tokens, keep)
+    return cache, logits
 
 
 def stack_tl(P, cfg, cache, pos, flags):

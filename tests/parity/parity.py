@@ -114,35 +114,46 @@ def st_save(path, tensors, meta=None):
 
 
 # ---------------------------------------------------------------- the model
-def layer_norm(x, w, b, eps):
-    x = x - x.mean(-1, keepdim=True)
-    scale = (x.pow(2).mean(-1, keepdim=True) + eps).sqrt()
-    return x / scale * w + b
-
-
-def forward(P, cfg, tokens):
-    """P: name -> float64 tensor. Returns logits (B, T, V) in float64."""
+def forward(P, cfg, tokens, hook=None):
+    """P: name -> float64 tensor. Returns logits (B, T, V). hook(name, x) -> x, when given, is
+    called at every TransformerLens hook point (hook_embed .. ln_final.hook_normalized, each
+    LayerNorm's hook_scale and hook_normalized, the latter before w and b) and what it returns
+    goes on, as HookPoint does."""
+    h = hook or (lambda name, x: x)
     T = tokens.shape[1]
     ln = cfg["normalization_type"] == "LN"
     eps = float(cfg.get("eps", 1e-5))
     act = torch.relu if cfg["act_fn"] == "relu" else (lambda x: torch.nn.functional.gelu(x, approximate="none"))
-    resid = P["embed.W_E"][tokens] + P["pos_embed.W_pos"][:T]
+
+    def norm(x, w, b, name):
+        x = x - x.mean(-1, keepdim=True)
+        scale = h(name + ".hook_scale", (x.pow(2).mean(-1, keepdim=True) + eps).sqrt())
+        return h(name + ".hook_normalized", x / scale) * w + b
+
+    embed = h("hook_embed", P["embed.W_E"][tokens])
+    pos_embed = h("hook_pos_embed", P["pos_embed.W_pos"][:T].expand(tokens.shape[0], T, -1))
+    resid = embed + pos_embed
     mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
     for l in range(int(cfg["n_layers"])):
         g = lambda n: P["blocks.%d.%s" % (l, n)]
-        x = layer_norm(resid, g("ln1.w"), g("ln1.b"), eps) if ln else resid
-        q = torch.einsum("btc,hcd->bthd", x, g("attn.W_Q")) + g("attn.b_Q")
-        k = torch.einsum("btc,hcd->bthd", x, g("attn.W_K")) + g("attn.b_K")
-        v = torch.einsum("btc,hcd->bthd", x, g("attn.W_V")) + g("attn.b_V")
+        n = lambda s: "blocks.%d.%s" % (l, s)
+        resid = h(n("hook_resid_pre"), resid)
+        x = norm(resid, g("ln1.w"), g("ln1.b"), n("ln1")) if ln else resid
+        q = h(n("attn.hook_q"), torch.einsum("btc,hcd->bthd", x, g("attn.W_Q")) + g("attn.b_Q"))
+        k = h(n("attn.hook_k"), torch.einsum("btc,hcd->bthd", x, g("attn.W_K")) + g("attn.b_K"))
+        v = h(n("attn.hook_v"), torch.einsum("btc,hcd->bthd", x, g("attn.W_V")) + g("attn.b_V"))
         scores = torch.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(q.shape[-1])
-        scores = scores.masked_fill(~mask, float("-inf"))
-        pattern = torch.softmax(scores, dim=-1)
-        z = torch.einsum("bhqk,bkhd->bqhd", pattern, v)
-        resid = resid + torch.einsum("bqhd,hdc->bqc", z, g("attn.W_O")) + g("attn.b_O")
-        x = layer_norm(resid, g("ln2.w"), g("ln2.b"), eps) if ln else resid
-        post = act(x @ g("mlp.W_in") + g("mlp.b_in"))
-        resid = resid + post @ g("mlp.W_out") + g("mlp.b_out")
-    x = layer_norm(resid, P["ln_final.w"], P["ln_final.b"], eps) if ln else resid
+        scores = h(n("attn.hook_attn_scores"), scores.masked_fill(~mask, float("-inf")))
+        pattern = h(n("attn.hook_pattern"), torch.softmax(scores, dim=-1))
+        z = h(n("attn.hook_z"), torch.einsum("bhqk,bkhd->bqhd", pattern, v))
+        attn_out = h(n("hook_attn_out"), torch.einsum("bqhd,hdc->bqc", z, g("attn.W_O")) + g("attn.b_O"))
+        resid = h(n("hook_resid_mid"), resid + attn_out)
+        x = norm(resid, g("ln2.w"), g("ln2.b"), n("ln2")) if ln else resid
+        pre = h(n("mlp.hook_pre"), x @ g("mlp.W_in") + g("mlp.b_in"))
+        post = h(n("mlp.hook_post"), act(pre))
+        mlp_out = h(n("hook_mlp_out"), post @ g("mlp.W_out") + g("mlp.b_out"))
+        resid = h(n("hook_resid_post"), resid + mlp_out)
+    x = norm(resid, P["ln_final.w"], P["ln_final.b"], "ln_final") if ln else resid
     return x @ P["unembed.W_U"] + P["unembed.b_U"]
 
 
