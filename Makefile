@@ -30,7 +30,7 @@ MPICC ?= mpicc
 SWEEP_MPI = $(if $(shell command -v $(MPICC) 2>/dev/null),examples/sweep_mpi)
 
 TESTS = tests/test_grok tests/test_gemm tests/test_analysis tests/test_progress tests/test_io tests/test_plots tests/test_digits tests/test_tasks tests/test_robust tests/test_corpus
-BINS = examples/modadd examples/analyze examples/digits examples/sweep $(SWEEP_MPI) examples/power_sum examples/groups $(TESTS)
+BINS = examples/modadd examples/analyze examples/digits examples/sweep $(SWEEP_MPI) examples/power_sum examples/groups examples/patch $(TESTS)
 
 all: $(BINS)
 
@@ -127,7 +127,7 @@ test-python: $(PYLIB)
 	fi
 
 # tests/test_cli.sh runs the examples
-CLI_EXAMPLES = examples/modadd examples/power_sum examples/analyze examples/digits examples/groups examples/sweep
+CLI_EXAMPLES = examples/modadd examples/power_sum examples/analyze examples/digits examples/groups examples/sweep examples/patch
 
 test: $(TESTS) cuda $(CLI_EXAMPLES)
 	CC="$(CC)" CXX="$(CXX)" sh tests/run.sh

@@ -30,6 +30,9 @@
 #    mlp or bilinear) and --split (labels from the group's table), digits --init (a checkpoint or
 #    safetensors of its config), recorded in run.args; missing files, other shapes and classes,
 #    --init with both models and indices out of range refused, writing nothing.
+# 7. patch on a modadd run (checkpoint and safetensors give the same CSV), --corrupt b,
+#    --act-sites none, a digits run (a carry, positions named); bad flags, a flag for the other
+#    task, missing and foreign files refused, writing nothing.
 cd "$(dirname "$0")/.." || exit 1
 pass=0
 fail=0
@@ -40,7 +43,7 @@ check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; } # name, shell conditi
 T=${TMPDIR:-/tmp}/grok_cli_test.$$
 rm -rf "$T"
 mkdir -p "$T"
-for p in modadd power_sum analyze digits groups sweep; do
+for p in modadd power_sum analyze digits groups sweep patch; do
     if [ ! -x examples/$p ]; then echo "FAIL examples/$p is not built (make examples/$p)"; echo "0 passed, 1 failed"; exit 1; fi
 done
 
@@ -95,7 +98,7 @@ refused "sweep --threads 1x: refused, not read as 1" "threads '1x'" ./examples/s
 refused "sweep --p 11,12x: refused" "p value '12x'" ./examples/sweep --p 11,12x --out "$T/flags"
 refused "sweep with SLURM_CPUS_PER_TASK=4x: refused, not read as 4" "SLURM_CPUS_PER_TASK .4x.: not a number" env -u GROK_THREADS SLURM_CPUS_PER_TASK=4x ./examples/sweep --p 11 --out "$T/flags"
 # --help: exit 0, and every flag's block (its line and the next) shows its default
-for p in modadd power_sum analyze digits groups sweep; do
+for p in modadd power_sum analyze digits groups sweep patch; do
     run ./examples/$p --help
     missing=$(awk '/^  --/ { if (name != "" && name != "--help" && !seen) print name; name = $1; seen = /default/; next }
                    { if (/default/) seen = 1 }
@@ -430,6 +433,38 @@ refused "digits --init of a net's safetensors: refused, naming the tensor it lac
 refused "digits --init of a file that is no model: refused" "neither a grok.h checkpoint nor a safetensors file" \
     $D --steps 20 --init "$T/digits/losses.csv" --out "$T/dg_x"
 check "... the refused runs wrote nothing" "[ ! -e '$T/dg_x' ]"
+
+# ---- 7. patch: activation and attribution patching from the command line
+P="./examples/patch --threads 1 --top 2"
+run $P --ckpt "$T/whole/latest.grok" --n 16 --out "$T/patch"
+check "patch on a modadd run: both grids of all 11 sites as CSV and SVG, report.html, the closing line" \
+    "[ $st -eq 0 ] && [ \$(ls '$T/patch/'*_pos.csv | wc -l) -eq 11 ] && [ \$(ls '$T/patch/'*_all.csv | wc -l) -eq 11 ] &&
+     [ \$(ls '$T/patch/'patch_*.svg | wc -l) -eq 22 ] && grep -q '<svg' '$T/patch/report.html' && tail -n 1 '$T/out' | grep -q '^top site=resid_pre cell=L0.a act=1.0000'"
+check "... z by position: TransformerLens' order (layer, pos, head), 3 positions x 4 heads" \
+    "[ \"\$(head -n 1 '$T/patch/z_pos.csv')\" = 'layer,pos,head,act_patch,attr_patch,act_norm,attr_norm' ] && [ \$(wc -l < '$T/patch/z_pos.csv') -eq 13 ]"
+check "... resid_pre at a restores the clean answer (1), at b and = changes nothing (0)" \
+    "[ \"\$(cut -d, -f2,5 '$T/patch/resid_pre_pos.csv' | tr '\n' ' ')\" = 'pos,act_norm 0,1 1,0 2,0 ' ]"
+run $P --ckpt "$T/whole/model.safetensors" --n 16 --out "$T/patch_st"
+check "patch on the run's model.safetensors: the same results as from latest.grok" "[ $st -eq 0 ] && cmp -s '$T/patch/z_pos.csv' '$T/patch_st/z_pos.csv'"
+run $P --ckpt "$T/whole/latest.grok" --n 16 --corrupt b --act-sites none --out "$T/patch_b"
+check "patch --corrupt b --act-sites none: b carries it, attribution only (act_patch nan)" \
+    "[ $st -eq 0 ] && grep -q '^resid_pre  L0.b attr' '$T/out' && sed -n 2p '$T/patch_b/z_pos.csv' | grep -q ',nan,' && tail -n 1 '$T/out' | grep -q '^top site=none'"
+run $P --ckpt "$T/digits/latest.grok" --n 16 --out "$T/patch_dg"
+check "patch on a digits run: a carry into column 1, positions named x1 x0 + y1 y0 = z2 z1 z0" \
+    "[ $st -eq 0 ] && grep -q 'corrupt carry (into column 1)' '$T/out' && grep -q 'at position z2 (which predicts z1)' '$T/out' &&
+     [ \$(wc -l < '$T/patch_dg/resid_pre_pos.csv') -eq 10 ] && grep -q '>x0<' '$T/patch_dg/patch_resid_pre_pos.svg'"
+refused "patch --n 0: refused" "n '0'" $P --ckpt "$T/whole/latest.grok" --n 0 --out "$T/patch_x"
+refused "patch --act-sites z,heads: refused, naming the bad site" "'heads' is not a site" $P --ckpt "$T/whole/latest.grok" --act-sites z,heads --out "$T/patch_x"
+refused "patch --corrupt carry on a modular model: refused" "carry is for digits" $P --ckpt "$T/whole/latest.grok" --corrupt carry --out "$T/patch_x"
+refused "patch --column on a modular model: refused" "--column is for digits" $P --ckpt "$T/whole/latest.grok" --column 1 --out "$T/patch_x"
+refused "patch --corrupt a on a digits model: refused" "digits take carry" $P --ckpt "$T/digits/latest.grok" --corrupt a --out "$T/patch_x"
+refused "patch --column 3 on a 2-digit model: refused" "adds 2-digit numbers" $P --ckpt "$T/digits/latest.grok" --column 3 --out "$T/patch_x"
+refused "patch --act-fn with a checkpoint: refused" "goes with a safetensors file" $P --ckpt "$T/whole/latest.grok" --act-fn gelu --out "$T/patch_x"
+refused "patch without --ckpt: refused" "give --ckpt FILE" $P --out "$T/patch_x"
+refused "patch of a missing file: refused" "cannot open $T/none.grok" $P --ckpt "$T/none.grok" --out "$T/patch_x"
+refused "patch of a file that is no model: refused" "neither a grok.h checkpoint nor a safetensors file" $P --ckpt "$T/digits/losses.csv" --out "$T/patch_x"
+refused "patch of a net's safetensors: refused" "embed.W_E" $P --ckpt "$T/groups/mlp/latest.safetensors" --out "$T/patch_x"
+check "... the refused runs wrote nothing" "[ ! -e '$T/patch_x' ]"
 
 [ $fail -eq 0 ] && rm -rf "$T" || echo "outputs kept in $T"
 echo "$pass passed, $fail failed"
