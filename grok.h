@@ -315,8 +315,9 @@ GROKDEF void grok_model_zero_grad(grok_model *m);
    hook_pattern (B,H,T,T) (masked scores are -inf); blocks.{l}.mlp.hook_pre/hook_post (B,T,M);
    with LayerNorm also blocks.{l}.ln1.hook_normalized, ln2.hook_normalized and
    ln_final.hook_normalized (B,T,C): TransformerLens' normalised x, (x - mean) / scale, before
-   the LayerNorm's w and b (grok.h has no hook_scale: the scale is recomputed from the residual). A hook returns GROK_OK or an error that aborts the forward.
-   While hooks are registered the model takes the general path and backward is refused. */
+   the LayerNorm's w and b (grok.h has no hook_scale: the scale is recomputed from the residual).
+   A hook returns GROK_OK or an error that aborts the forward. While hooks are registered the
+   model takes the general path and backward is refused. */
 #define GROK_MAX_HOOKS 32
 typedef int (*grok_hook_fn)(grok_tensor *act, const char *name, void *ctx);
 GROKDEF int  grok_model_add_hook(grok_model *m, const char *name, grok_hook_fn fn, void *ctx);
