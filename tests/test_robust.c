@@ -387,6 +387,76 @@ static void test_model_calls(void)
     grok_cache_free(&cache);
     MARK();
     CHECK(grok_cache_get(NULL, "hook_embed") == NULL && MSG_SET(), "cache_get NULL");
+    /* gradient hooks, metrics and the gradient cache */
+    BAD(grok_model_add_grad_hook(NULL, "hook_embed", dummy_hook, NULL), "grad hook on NULL model");
+    BAD(grok_model_add_grad_hook(&m, NULL, dummy_hook, NULL), "grad hook NULL name");
+    BAD(grok_model_add_grad_hook(&m, "hook_embed", NULL, NULL), "grad hook NULL fn");
+    BAD(grok_model_add_grad_hook(&m, "embed.W_E", dummy_hook, NULL), "grad hook on a parameter");
+    for (i = 0; i < GROK_MAX_HOOKS; i++) grok_model_add_grad_hook(&m, "hook_embed", dummy_hook, NULL);
+    BADM(grok_model_add_grad_hook(&m, "hook_embed", dummy_hook, NULL), "hooks", "grad hook 33");
+    grok_model_clear_grad_hooks(&m);
+    grok_model_clear_grad_hooks(NULL);
+    memset(&cache, 0x5a, sizeof cache);
+    BAD(grok_grad_cache_run(NULL, &cache, NULL, tok, 2, NULL, NULL, tgt, NULL), "grad cache of NULL model");
+    BAD(grok_grad_cache_run(NULL, NULL, &m, tok, 2, NULL, NULL, tgt, NULL), "grad cache without a cache");
+    BAD(grok_grad_cache_run(NULL, &cache, &m, NULL, 2, NULL, NULL, tgt, NULL), "grad cache of NULL tokens");
+    BAD(grok_grad_cache_run(NULL, &cache, &m, tok, 0, NULL, NULL, tgt, NULL), "grad cache of 0 sequences");
+    BADM(grok_grad_cache_run(NULL, &cache, &m, tok, 2, NULL, NULL, NULL, NULL), "targets", "the loss without targets");
+    CHECK(cache.entries == NULL && cache.n == 0, "a refused grad_cache_run leaves an empty cache (freeable)");
+    tgt[5] = 9;
+    BADM(grok_grad_cache_run(NULL, &cache, &m, tok, 2, NULL, NULL, tgt, NULL), "target 9", "grad cache with a bad target");
+    tgt[5] = 0;
+    tok[0] = 77;
+    BADM(grok_grad_cache_run(NULL, &cache, &m, tok, 2, NULL, NULL, tgt, NULL), "token 77", "grad cache with a bad token");
+    tok[0] = 0;
+    {
+        int correct[2] = {0, 1}, wrong[2] = {1, 5};
+        grok_logit_diff ld;
+        ld.pos = 3; ld.correct = correct; ld.wrong = wrong;
+        BADM(grok_grad_cache_run(NULL, &cache, &m, tok, 2, NULL, grok_metric_logit_diff, &ld, NULL), "position 3",
+             "logit difference past the positions");
+        ld.pos = -1;
+        BADM(grok_grad_cache_run(NULL, &cache, &m, tok, 2, NULL, grok_metric_logit_diff, &ld, NULL), "compares tokens 1 and 5",
+             "logit difference of a token past d_vocab_out");
+        MARK();
+        CHECK(isnan(grok_metric_loss(NULL, 2, 3, 5, NULL, tgt)) && MSG_SET(), "metric_loss of NULL logits: NaN and a message");
+        MARK();
+        CHECK(isnan(grok_metric_logit_diff(logits, 2, 3, 5, NULL, NULL)) && MSG_SET(), "logit_diff without ctx: NaN and a message");
+    }
+    grok_model_add_hook(&m, "hook_embed", dummy_hook, NULL);
+    BADM(grok_grad_cache_run(NULL, &cache, &m, tok, 2, NULL, NULL, tgt, NULL), "forward hooks", "grad cache with forward hooks");
+    grok_model_clear_hooks(&m);
+    CHECK(cache.entries == NULL, "nothing cached by the refused calls");
+    /* patching */
+    {
+        grok_cache clean, grads;
+        double pout[64];
+        int shape[3], ndim, correct[2] = {0, 1}, wrong[2] = {1, 2};
+        grok_logit_diff ld;
+        ld.pos = -1; ld.correct = correct; ld.wrong = wrong;
+        grok_cache_run(&clean, &m, tok, 2, "resid_pre", NULL);
+        grok_grad_cache_run(&cache, &grads, &m, tok, 2, NULL, grok_metric_logit_diff, &ld, NULL);
+        guard_fill(pout, sizeof pout);
+        watched = pout; watched_n = sizeof pout;
+        BAD(grok_patch_shape(NULL, &ndim, &m, GROK_PATCH_Z, 1), "patch_shape NULL shape");
+        BAD(grok_patch_shape(shape, &ndim, &m, -1, 1), "patch_shape site -1");
+        BAD(grok_act_patch(pout, NULL, tok, 2, &clean, GROK_PATCH_RESID_PRE, 1, grok_metric_logit_diff, &ld), "act_patch NULL model");
+        BAD(grok_act_patch(pout, &m, tok, 2, &clean, GROK_PATCH_RESID_PRE, 1, NULL, &ld), "act_patch NULL metric");
+        BAD(grok_act_patch(pout, &m, tok, 0, &clean, GROK_PATCH_RESID_PRE, 1, grok_metric_logit_diff, &ld), "act_patch 0 sequences");
+        BAD(grok_act_patch(pout, &m, tok, 2, &clean, GROK_PATCH_SITES, 1, grok_metric_logit_diff, &ld), "act_patch unknown site");
+        BADM(grok_act_patch(pout, &m, tok, 2, &clean, GROK_PATCH_Z, 1, grok_metric_logit_diff, &ld), "no blocks.0.attn.hook_z",
+             "act_patch from a cache without the site");
+        BADM(grok_act_patch(pout, &m, tok, 1, &clean, GROK_PATCH_RESID_PRE, 1, grok_metric_logit_diff, &ld), "2 sequences, want 1",
+             "act_patch from a cache of another batch");
+        BAD(grok_attr_patch(pout, &m, &clean, &cache, NULL, GROK_PATCH_RESID_PRE, 1), "attr_patch NULL grads");
+        BADM(grok_attr_patch(pout, &m, &clean, &cache, &grads, GROK_PATCH_Z, 0), "no blocks.0.attn.hook_z", "attr_patch, clean cache without the site");
+        CHECK(guard_intact(pout, sizeof pout), "patching output untouched by refused calls");
+        watched = NULL; watched_n = 0;
+        CHECK(m.acts->n_hooks == 0, "refused patching leaves no hook");
+        grok_cache_free(&clean); grok_cache_free(&grads); grok_cache_free(&cache);
+        CHECK(strcmp(grok_patch_site_name(GROK_PATCH_SITES), "?") == 0 && strcmp(grok_patch_site_name(GROK_PATCH_NEURON), "neuron") == 0,
+              "patch_site_name");
+    }
     CHECK(snap_same(&s, &m), "model unchanged by all refused calls");
     snap_free(&s);
     grok_model_free(&m);
@@ -1102,6 +1172,15 @@ static void test_nets_tasks_args(void)
     BAD(grok_net_add_hook(&net, NULL, dummy_hook, NULL), "net_add_hook NULL name");
     BAD(grok_net_cache_run(&cache, NULL, tok, 2, NULL, NULL), "net_cache_run NULL net");
     BAD(grok_net_cache_run(&cache, &net, tok, 0, NULL, NULL), "net_cache_run B 0");
+    BAD(grok_net_add_grad_hook(&net, NULL, dummy_hook, NULL), "net_add_grad_hook NULL name");
+    BADM(grok_net_add_grad_hook(&net, "product", dummy_hook, NULL), "not a hook point of OneLayerMLP", "net grad hook on a bilinear name");
+    BAD(grok_net_grad_cache_run(NULL, &cache, NULL, tok, 2, NULL, NULL, tgt, NULL), "net_grad_cache_run NULL net");
+    BAD(grok_net_grad_cache_run(NULL, &cache, &net, tok, 0, NULL, NULL, tgt, NULL), "net_grad_cache_run B 0");
+    BADM(grok_net_grad_cache_run(NULL, &cache, &net, tok, 2, NULL, NULL, NULL, NULL), "labels", "net_grad_cache_run, the loss without labels");
+    tok[0] = 9;
+    BADM(grok_net_grad_cache_run(NULL, &cache, &net, tok, 2, NULL, NULL, tgt, NULL), "row 0", "net_grad_cache_run, an element out of range");
+    tok[0] = 0;
+    CHECK(cache.entries == NULL && cache.n == 0, "refused net gradient caches leave an empty cache");
     MARK();
     CHECK(grok_net_param(NULL, "W_U") == NULL && MSG_SET(), "net_param NULL");
     BAD(grok_net_save_safetensors(NULL, "/tmp/x.safetensors", NULL), "net_save NULL");
