@@ -1178,13 +1178,15 @@ GROKDEF int grok_resid_stack(double *out, int *n_comp, const grok_model *m, cons
    "0_attn_out", "L0H1", "0_b_O", "0_mlp_out", "L0N7", "0_b_out", "0_pre", "0_mid", "final_post".
    GROK_ERR_ARG if buf is too small (it then holds a prefix) or i is not a component. */
 GROKDEF int grok_resid_stack_name(char *buf, size_t n, const grok_model *m, int flags, int i);
-/* apply_ln_to_stack for the final LayerNorm, in place on stack (n_comp, B, d_model): with
-   LayerNorm every vector is centred (its mean over d_model subtracted) and divided by
-   ln_final's scale of row b, sqrt(var + ln_eps) of the cached final residual at pos (ln_final's
-   hook_scale: grok.h caches no scale, so it is recomputed from that residual, in double);
-   without LayerNorm the stack is left as it is. ln_final.w and .b are not applied here. This is
-   apply_ln_to_stack(layer=None); TransformerLens' earlier layers' ln1 scales are not offered. */
-GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos);
+/* apply_ln_to_stack(layer, mlp_input), in place on stack (n_comp, B, d_model): with LayerNorm
+   every vector is centred (its mean over d_model subtracted) and divided by one LayerNorm's
+   scale of row b at pos, sqrt(var + ln_eps) of that LayerNorm's cached input: ln_final's (the
+   last block's hook_resid_post) for layer -1 or n_layers (TransformerLens' layer=None), else
+   block layer's ln1 (its hook_resid_pre) or, with mlp_input, its ln2 (hook_resid_mid). That is
+   TransformerLens' hook_scale; grok.h caches no scale, so it is recomputed, in double. Without
+   LayerNorm the stack is left as it is. The LayerNorm's w and b are not applied here. */
+GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos, int layer,
+                                int mlp_input);
 /* logit_attrs: out (n_comp, B, K) = apply_ln(stack) @ W_U', W_U' = W_U without LayerNorm and
    ln_final.w[:, None] * W_U with it (TransformerLens' fold_ln); stack (n_comp, B, d_model) as
    grok_resid_stack gives at the same pos, not normalised. tokens NULL: K = d_vocab_out, every
@@ -1193,9 +1195,11 @@ GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, 
    be NULL) = b_U (+ ln_final.b @ W_U with LayerNorm) at those logits: over the components of a
    non-accumulated stack, sum_i out[i] + bias = the logits at pos. The logit lens is an
    ACCUMULATED stack through here: row i + bias = the logits with the residual stream cut at
-   component i, through ln_final with the final scale (accumulated_resid(apply_ln=True)). */
+   component i, through ln_final with the final scale (accumulated_resid(apply_ln=True)).
+   incorrect (B, n_tokens) or NULL (needs tokens): the logit difference, out and bias onto
+   logit[tokens] - logit[incorrect] (TransformerLens' logit_attrs(.., incorrect_tokens)). */
 GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, const grok_cache *c, const double *stack,
-                             int n_comp, int pos, const int *tokens, int n_tokens);
+                             int n_comp, int pos, const int *tokens, const int *incorrect, int n_tokens);
 
 /* Circuits of head `head` of layer `layer` as factored matrices left (d_vocab, d_head) @ right
    (d_head, cols) (TransformerLens' FactoredMatrix A, B), from the raw weights (no LayerNorm
@@ -12018,7 +12022,8 @@ GROKDEF int grok_resid_stack_name(char *buf, size_t n, const grok_model *m, int 
     return GROK_OK;
 }
 
-GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos)
+GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos, int layer,
+                                int mlp_input)
 {
     static const char *fn = "grok_resid_apply_ln";
     char name[GROK_NAME_MAX];
@@ -12027,9 +12032,12 @@ GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, 
     if (!stack) return grok__fail(GROK_ERR_ARG, "%s: stack is NULL", fn);
     if ((st = grok__dla_check(m, c, &pos, fn)) != GROK_OK) return st;
     if (n_comp < 1) return grok__fail(GROK_ERR_ARG, "%s: %d components", fn, n_comp);
+    if (layer < -1 || layer > m->cfg.n_layers)
+        return grok__fail(GROK_ERR_ARG, "%s: layer %d, want -1..%d", fn, layer, m->cfg.n_layers);
     if (m->cfg.normalization != GROK_NORM_LN) return GROK_OK;
     B = c->B; C = m->cfg.d_model; T = m->cfg.n_ctx;
-    snprintf(name, sizeof name, "blocks.%d.hook_resid_post", m->cfg.n_layers - 1);
+    if (layer < 0 || layer == m->cfg.n_layers) snprintf(name, sizeof name, "blocks.%d.hook_resid_post", m->cfg.n_layers - 1);
+    else snprintf(name, sizeof name, mlp_input ? "blocks.%d.hook_resid_mid" : "blocks.%d.hook_resid_pre", layer);
     if (!(x = grok__dla_act(m, c, name, pos, C, 0, fn))) return GROK_ERR_ARG;
     for (long b = 0; b < B; b++) {
         const float *r = x + b * T * C;
@@ -12049,7 +12057,7 @@ GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, 
 }
 
 GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, const grok_cache *c, const double *stack,
-                             int n_comp, int pos, const int *tokens, int n_tokens)
+                             int n_comp, int pos, const int *tokens, const int *incorrect, int n_tokens)
 {
     static const char *fn = "grok_logit_attrs";
     const float *WU, *bU, *lw = NULL, *lb = NULL;
@@ -12061,8 +12069,11 @@ GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, con
     B = c->B; C = m->cfg.d_model; V = m->cfg.d_vocab_out;
     K = tokens ? n_tokens : V;
     if (K < 1) return grok__fail(GROK_ERR_ARG, "%s: %d tokens", fn, n_tokens);
+    if (incorrect && !tokens) return grok__fail(GROK_ERR_ARG, "%s: incorrect tokens without tokens", fn);
     for (long j = 0; tokens && j < (long)B * K; j++)
-        if (tokens[j] < 0 || tokens[j] >= V) return grok__fail(GROK_ERR_ARG, "%s: token %d outside 0..%d", fn, tokens[j], V - 1);
+        if (tokens[j] < 0 || tokens[j] >= V || (incorrect && (incorrect[j] < 0 || incorrect[j] >= V)))
+            return grok__fail(GROK_ERR_ARG, "%s: token %d outside 0..%d", fn,
+                              tokens[j] < 0 || tokens[j] >= V ? tokens[j] : incorrect[j], V - 1);
     if (!(WU = grok__dla_w(m, -1, "unembed.W_U", fn)) || !(bU = grok__dla_w(m, -1, "unembed.b_U", fn))) return GROK_ERR_ARG;
     if (m->cfg.normalization == GROK_NORM_LN &&
         (!(lw = grok__dla_w(m, -1, "ln_final.w", fn)) || !(lb = grok__dla_w(m, -1, "ln_final.b", fn))))
@@ -12073,16 +12084,16 @@ GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, con
     memcpy(s, stack, sizeof(double) * (size_t)n_comp * B * C);
     for (long k = 0; k < C; k++) /* W_U' = ln_final.w[:, None] * W_U */
         for (long v = 0; v < V; v++) W[k * V + v] = (lw ? (double)lw[k] : 1.0) * WU[k * V + v];
-    st = grok_resid_apply_ln(s, n_comp, m, c, pos);
+    st = grok_resid_apply_ln(s, n_comp, m, c, pos, -1, 0);
     for (long i = 0; i < n_comp && st == GROK_OK; i++)
         for (long b = 0; b < B; b++) {
             const double *x = s + (i * B + b) * C;
             double *o = out + (i * B + b) * K;
             if (tokens) {
                 for (long j = 0; j < K; j++) {
-                    const int t = tokens[b * K + j];
+                    const int t = tokens[b * K + j], u = incorrect ? incorrect[b * K + j] : -1;
                     double acc = 0;
-                    for (long k = 0; k < C; k++) acc += x[k] * W[k * V + t];
+                    for (long k = 0; k < C; k++) acc += x[k] * (u < 0 ? W[k * V + t] : W[k * V + t] - W[k * V + u]);
                     o[j] = acc;
                 }
             } else {
@@ -12092,9 +12103,9 @@ GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, con
         }
     for (long b = 0; bias && st == GROK_OK && b < B; b++)
         for (long j = 0; j < K; j++) {
-            const long t = tokens ? tokens[b * K + j] : j;
-            double acc = bU[t];
-            for (long k = 0; lb && k < C; k++) acc += (double)lb[k] * WU[k * V + t];
+            const long t = tokens ? tokens[b * K + j] : j, u = incorrect ? incorrect[b * K + j] : -1;
+            double acc = bU[t] - (u >= 0 ? bU[u] : 0.0);
+            for (long k = 0; lb && k < C; k++) acc += (double)lb[k] * ((double)WU[k * V + t] - (u >= 0 ? (double)WU[k * V + u] : 0.0));
             bias[b * K + j] = acc;
         }
     GROK_FREE(s);

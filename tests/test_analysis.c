@@ -1007,7 +1007,7 @@ static void test_dla_sum(void)
                         err = fmax(err, fabs(s - x) / (1 + fabs(x)));
                     }
                 CHECK(track(err) < 1e-5, "L %d norm %d flags %d: components sum to resid_post, err %g", L, norm, flag_sets[f], err);
-                CHECK(grok_logit_attrs(attr, bias, &m, &c, stack, n, pos, NULL, 0) == GROK_OK, "attrs");
+                CHECK(grok_logit_attrs(attr, bias, &m, &c, stack, n, pos, NULL, NULL, 0) == GROK_OK, "attrs");
                 err = 0;
                 for (int j = 0; j < B * 10; j++) scale = fmax(scale, fabs(logits[(j / 10 * T + pp) * 10 + j % 10]));
                 for (int b = 0; b < B; b++)
@@ -1020,7 +1020,7 @@ static void test_dla_sum(void)
                 /* given tokens: the same numbers */
                 free(attr);
                 attr = (double *)malloc(sizeof(double) * (size_t)n * B * 2);
-                CHECK(grok_logit_attrs(attr, bias_t, &m, &c, stack, n, pos, tok, 2) == GROK_OK, "attrs tokens");
+                CHECK(grok_logit_attrs(attr, bias_t, &m, &c, stack, n, pos, tok, NULL, 2) == GROK_OK, "attrs tokens");
                 err = 0;
                 for (int b = 0; b < B; b++)
                     for (int k = 0; k < 2; k++) {
@@ -1029,6 +1029,24 @@ static void test_dla_sum(void)
                         err = fmax(err, fabs(s - logits[((long)b * T + pp) * 10 + tok[b * 2 + k]]) / scale);
                     }
                 CHECK(track(err) < 2e-6, "L %d norm %d flags %d: token attributions sum to logits, err %g", L, norm, flag_sets[f], err);
+                {   /* the logit difference: tokens[0] against tokens[1], each row; = the two columns' difference */
+                    int first[B], second[B];
+                    double *diff = (double *)malloc(sizeof(double) * (size_t)n * B), bias_d[B], e2 = 0;
+                    for (int b = 0; b < B; b++) { first[b] = tok[b * 2]; second[b] = tok[b * 2 + 1]; }
+                    CHECK(grok_logit_attrs(diff, bias_d, &m, &c, stack, n, pos, first, second, 1) == GROK_OK, "attrs diff");
+                    for (int b = 0; b < B; b++) {
+                        double s = bias_d[b];
+                        e2 = fmax(e2, fabs(bias_d[b] - (bias_t[b * 2] - bias_t[b * 2 + 1])));
+                        for (int i = 0; i < n; i++) {
+                            s += diff[(long)i * B + b];
+                            e2 = fmax(e2, fabs(diff[(long)i * B + b] - (attr[((long)i * B + b) * 2] - attr[((long)i * B + b) * 2 + 1])));
+                        }
+                        err = fmax(err, fabs(s - (logits[((long)b * T + pp) * 10 + first[b]] - logits[((long)b * T + pp) * 10 + second[b]])) / scale);
+                    }
+                    CHECK(e2 < 1e-12 && track(err) < 2e-6, "L %d norm %d flags %d: logit-difference attributions (%g) sum to the difference (%g)",
+                          L, norm, flag_sets[f], e2, err);
+                    free(diff);
+                }
                 free(stack); free(attr);
             }
             {   /* the logit lens: its final_post row + bias is the logits */
@@ -1038,7 +1056,7 @@ static void test_dla_sum(void)
                 stack = (double *)malloc(sizeof(double) * (size_t)n * B * 16);
                 attr = (double *)malloc(sizeof(double) * (size_t)n * B * 10);
                 CHECK(grok_resid_stack(stack, &n, &m, &c, pos, GROK_RESID_ACCUMULATED | GROK_RESID_INCL_MID) == GROK_OK, "acc");
-                CHECK(grok_logit_attrs(attr, bias, &m, &c, stack, n, pos, NULL, 0) == GROK_OK, "lens");
+                CHECK(grok_logit_attrs(attr, bias, &m, &c, stack, n, pos, NULL, NULL, 0) == GROK_OK, "lens");
                 for (int j = 0; j < B * 10; j++) scale = fmax(scale, fabs(logits[(j / 10 * T + pp) * 10 + j % 10]));
                 for (int b = 0; b < B; b++)
                     for (int v = 0; v < 10; v++)
@@ -1123,10 +1141,12 @@ static void test_dla_circuits(void)
     CHECK(grok_resid_stack(NULL, &n, NULL, &c, 0, 0) == GROK_ERR_ARG, "model NULL");
     CHECK(grok_resid_stack_name(name, 4, &m, 0, 0) == GROK_ERR_ARG, "name buffer too small");
     CHECK(grok_resid_stack_name(name, sizeof name, &m, 0, 6) == GROK_ERR_ARG, "component 6 of 6");
-    CHECK(grok_logit_attrs(st, NULL, &m, &c, st, 1, 0, tokens, 0) == GROK_ERR_ARG, "0 tokens");
+    CHECK(grok_logit_attrs(st, NULL, &m, &c, st, 1, 0, tokens, NULL, 0) == GROK_ERR_ARG, "0 tokens");
     tokens[1] = 10;
-    CHECK(grok_logit_attrs(st, NULL, &m, &c, st, 1, 0, tokens, 1) == GROK_ERR_ARG, "token 10 of 10");
-    CHECK(grok_logit_attrs(NULL, NULL, &m, &c, st, 1, 0, NULL, 0) == GROK_ERR_ARG, "out NULL");
+    CHECK(grok_logit_attrs(st, NULL, &m, &c, st, 1, 0, tokens, NULL, 1) == GROK_ERR_ARG, "token 10 of 10");
+    CHECK(grok_logit_attrs(st, NULL, &m, &c, st, 1, 0, NULL, tokens, 1) == GROK_ERR_ARG, "incorrect tokens without tokens");
+    CHECK(grok_resid_apply_ln(st, 1, &m, &c, 0, 3, 0) == GROK_ERR_ARG, "apply_ln at layer 3 of 1");
+    CHECK(grok_logit_attrs(NULL, NULL, &m, &c, st, 1, 0, NULL, NULL, 0) == GROK_ERR_ARG, "out NULL");
     CHECK(grok_circuit(left, NULL, NULL, &m, 3, 0, 0) == GROK_ERR_ARG, "kind 3");
     CHECK(grok_circuit(left, NULL, NULL, &m, GROK_CIRCUIT_OV, 2, 0) == GROK_ERR_ARG, "layer 2");
     CHECK(grok_circuit(left, NULL, NULL, &m, GROK_CIRCUIT_OV, 0, 3) == GROK_ERR_ARG, "head 3");

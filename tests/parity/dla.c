@@ -87,7 +87,7 @@ static void run_model(const char *model, int n_layers, grok_norm norm)
             stack = (double *)alloc(sizeof(double) * (size_t)n * B * 16);
             attrs = (double *)alloc(sizeof(double) * (size_t)n * B * 12);
             must(grok_resid_stack(stack, &n, &m, &c, pos, flag_sets[f]), "stack");
-            must(grok_logit_attrs(attrs, bias, &m, &c, stack, n, pos, NULL, 0), "attrs");
+            must(grok_logit_attrs(attrs, bias, &m, &c, stack, n, pos, NULL, NULL, 0), "attrs");
             snprintf(name, sizeof name, "stack_%d_p%s", flag_sets[f], pi ? "1" : "last");
             save(model, name, stack, GROK_DT_F64, n, B, 16);
             snprintf(name, sizeof name, "attrs_%d_p%s", flag_sets[f], pi ? "1" : "last");
@@ -95,9 +95,30 @@ static void run_model(const char *model, int n_layers, grok_norm norm)
             snprintf(name, sizeof name, "bias_p%s", pi ? "1" : "last");
             save(model, name, bias, GROK_DT_F64, B, 12, 1);
             if (flag_sets[f] & GROK_RESID_ACCUMULATED) {
-                must(grok_resid_apply_ln(stack, n, &m, &c, pos), "apply_ln");
+                /* through every LayerNorm's scale: ln1 and ln2 of each block, then ln_final */
+                double *scaled = (double *)alloc(sizeof(double) * (size_t)n * B * 16);
+                for (int l = 0; l < n_layers; l++)
+                    for (int mi = 0; mi < 2; mi++) {
+                        memcpy(scaled, stack, sizeof(double) * (size_t)n * B * 16);
+                        must(grok_resid_apply_ln(scaled, n, &m, &c, pos, l, mi), "apply_ln at a block");
+                        snprintf(name, sizeof name, "ln_acc_l%d_%s_p%s", l, mi ? "ln2" : "ln1", pi ? "1" : "last");
+                        save(model, name, scaled, GROK_DT_F64, n, B, 16);
+                    }
+                free(scaled);
+                must(grok_resid_apply_ln(stack, n, &m, &c, pos, -1, 0), "apply_ln");
                 snprintf(name, sizeof name, "ln_acc_p%s", pi ? "1" : "last");
                 save(model, name, stack, GROK_DT_F64, n, B, 16);
+            } else if (flag_sets[f] == (GROK_RESID_HEADS | GROK_RESID_NEURONS)) {
+                /* the logit difference of two tokens per row */
+                int right[B], wrong[B];
+                double *diff = (double *)alloc(sizeof(double) * (size_t)n * B), dbias[B];
+                for (int b = 0; b < B; b++) { right[b] = (b * 5 + 2) % 12; wrong[b] = (b * 7 + 3) % 12; }
+                must(grok_logit_attrs(diff, dbias, &m, &c, stack, n, pos, right, wrong, 1), "logit-difference attrs");
+                snprintf(name, sizeof name, "diff_p%s", pi ? "1" : "last");
+                save(model, name, diff, GROK_DT_F64, n, B, 1);
+                snprintf(name, sizeof name, "diff_bias_p%s", pi ? "1" : "last");
+                save(model, name, dbias, GROK_DT_F64, B, 1, 1);
+                free(diff);
             }
             free(stack); free(attrs);
         }

@@ -74,11 +74,14 @@ def stack_tl(P, cfg, cache, pos, flags):
     return torch.stack(comps)
 
 
-def apply_ln_to_stack(cfg, cache, stack, pos):
+def apply_ln_to_stack(cfg, cache, stack, pos, layer=None, mlp_input=False):
+    """TransformerLens' apply_ln_to_stack: ln_final's scale for layer None, else block layer's
+    ln1 (ln2 with mlp_input)."""
     if cfg["normalization_type"] != "LN":
         return stack
     stack = stack - stack.mean(-1, keepdim=True)
-    return stack / cache["ln_final.hook_scale"][:, pos]
+    name = "ln_final" if layer is None else "blocks.%d.ln%d" % (layer, 2 if mlp_input else 1)
+    return stack / cache[name + ".hook_scale"][:, pos]
 
 
 def check_model(d, name):
@@ -109,6 +112,23 @@ def check_model(d, name):
             else:
                 record("apply_ln", relerr(load("ln_acc_p%s" % pname), apply_ln_to_stack(meta, cache, ref, pos).numpy()),
                        1e-5, what + " apply_ln")
+                for l in range(int(meta["n_layers"])):
+                    for mi, ln_name in ((False, "ln1"), (True, "ln2")):
+                        want = apply_ln_to_stack(meta, cache, ref, pos, l, mi).numpy()
+                        record("apply_ln at a block", relerr(load("ln_acc_l%d_%s_p%s" % (l, ln_name, pname)), want), 1e-5,
+                               "%s apply_ln layer %d %s" % (what, l, ln_name))
+            if flags == HEADS | NEURONS:  # logit_attrs(stack, tokens, incorrect_tokens)
+                B = tokens.shape[0]
+                right = torch.tensor([(b * 5 + 2) % 12 for b in range(B)])
+                wrong = torch.tensor([(b * 7 + 3) % 12 for b in range(B)])
+                normed = apply_ln_to_stack(meta, cache, ref, pos)
+                diff = (normed * (W_U[:, right] - W_U[:, wrong]).T).sum(-1)
+                dbias = bias[right] - bias[wrong]
+                record("logit-difference attrs", relerr(load("diff_p%s" % pname)[:, :, 0], diff.numpy()), 1e-5, what + " logit diff")
+                record("bias", relerr(load("diff_bias_p%s" % pname)[:, 0, 0], dbias.numpy()), 1e-6, what + " logit diff bias")
+                lg = logits[:, pos]
+                record("sum to logits", relerr(diff.sum(0) + dbias, lg[torch.arange(B), right] - lg[torch.arange(B), wrong]), 1e-12,
+                       what + " logit diff sums to the difference")
     L, H = int(meta["n_layers"]), int(meta["n_heads"])
     W_E = P["embed.W_E"]
     for l in range(L):
