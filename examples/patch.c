@@ -21,7 +21,10 @@
    attribution patching (grok_attr_patch, from one gradient cache) for every site. Writes
    DIR/SITE_pos.csv and DIR/SITE_all.csv (by position and over all positions, TransformerLens'
    index order, the raw and the normalised metric), DIR/patch_SITE.svg heatmaps and
-   DIR/report.html, and prints the top --top cells of each site. The last line is for scripts:
+   DIR/report.html, and prints the top --top cells of each site. Before them, seed 002's head
+   attribution and logit lens on the clean inputs: the direct logit attribution of every
+   component (embed, pos_embed, each head, b_O, each MLP) to the same logit difference, and the
+   accumulated residual's (DIR/dla.csv). The last line is for scripts:
        top site=SITE cell=... act=X attr=X
    the cell of largest |normalised activation patching| over the sites that ran it. */
 #define GROK_IMPLEMENTATION
@@ -228,6 +231,74 @@ static int plot_site(const char *dir, grok_report *rep, const patch_task *t, int
     return 0;
 }
 
+/* Seed 002's head attribution and logit lens on the clean inputs: the residual stream at the
+   answer position split into components (embed, pos_embed, each head, b_O, each MLP), each
+   projected on the logit difference (TransformerLens' stack_head_results and logit_attrs with
+   incorrect tokens), and the accumulated residual (accumulated_resid, incl_mid) likewise:
+   means over the inputs, printed, into DIR/dla.csv and the report. */
+static int direct_attribution(const char *dir, grok_report *rep, grok_model *m, const grok_cache *clean, const patch_task *t,
+                              grok_logit_diff *ld, int N)
+{
+    static const int flag_sets[2] = {GROK_RESID_HEADS, GROK_RESID_ACCUMULATED | GROK_RESID_INCL_MID};
+    static const char *const what[2] = {"direct logit attribution", "logit lens"};
+    char path[4200], name[GROK_NAME_MAX], *names_buf;
+    const char **names;
+    double *stack, *attr, *bias, *mean;
+    int f, n, i, b;
+    FILE *csv;
+    snprintf(path, sizeof path, "%s/dla.csv", dir);
+    if (!(csv = fopen(path, "w"))) { fprintf(stderr, "patch: cannot write %s: %s\n", path, strerror(errno)); return 1; }
+    fprintf(csv, "kind,component,logit_diff\n");
+    for (f = 0; f < 2; f++) {
+        grok_plot pl;
+        if (grok_resid_stack(NULL, &n, m, clean, t->answer_pos, flag_sets[f]) != GROK_OK) goto fail;
+        stack = (double *)malloc(sizeof(double) * (size_t)n * N * m->cfg.d_model);
+        attr = (double *)malloc(sizeof(double) * (size_t)n * N);
+        bias = (double *)malloc(sizeof(double) * (size_t)N);
+        mean = (double *)calloc((size_t)n, sizeof(double));
+        names = (const char **)malloc(sizeof(char *) * (size_t)n);
+        names_buf = (char *)malloc((size_t)n * GROK_NAME_MAX);
+        if (!stack || !attr || !bias || !mean || !names || !names_buf) { fprintf(stderr, "patch: out of memory\n"); fclose(csv); return 1; }
+        if (grok_resid_stack(stack, &n, m, clean, t->answer_pos, flag_sets[f]) != GROK_OK ||
+            grok_logit_attrs(attr, bias, m, clean, stack, n, t->answer_pos, ld->correct, ld->wrong, 1) != GROK_OK)
+            goto fail;
+        printf("%s at %s:", what[f], t->pos_names[t->answer_pos]);
+        for (i = 0; i < n; i++) {
+            double bias_mean = 0;
+            for (b = 0; b < N; b++) { mean[i] += attr[(long)i * N + b] / N; bias_mean += bias[b] / N; }
+            if (f == 1) mean[i] += bias_mean; /* the lens: the logit difference with the stream cut there */
+            grok_resid_stack_name(name, sizeof name, m, flag_sets[f], i);
+            snprintf(names_buf + (size_t)i * GROK_NAME_MAX, GROK_NAME_MAX, "%s", name);
+            names[i] = names_buf + (size_t)i * GROK_NAME_MAX;
+            printf(" %s %.3f", name, mean[i]);
+            fprintf(csv, "%s,%s,%.9g\n", f ? "lens" : "dla", name, mean[i]);
+        }
+        if (f == 0) {
+            double bias_mean = 0;
+            for (b = 0; b < N; b++) bias_mean += bias[b] / N;
+            printf(" bias %.3f", bias_mean);
+            fprintf(csv, "dla,bias,%.9g\n", bias_mean);
+        }
+        printf("\n");
+        grok_report_heading(rep, f ? "Logit lens (accumulated residual, logit difference)" :
+                                     "Direct logit attribution of each head (logit difference, clean inputs)");
+        memset(&pl, 0, sizeof pl);
+        pl.kind = GROK_PLOT_HEATMAP;
+        pl.title = what[f];
+        pl.z = mean; pl.rows = 1; pl.cols = n;
+        pl.x_names = names;
+        pl.clabel = "logit difference";
+        grok_report_plot(rep, &pl);
+        free(stack); free(attr); free(bias); free(mean); free(names); free(names_buf);
+    }
+    if (fclose(csv) != 0) { fprintf(stderr, "patch: cannot write %s\n", path); return 1; }
+    return 0;
+fail:
+    fprintf(stderr, "patch: %s\n", grok_last_error());
+    fclose(csv);
+    return 1;
+}
+
 static void cell_label(char *buf, size_t cap, const patch_task *t, int site, int by_pos, const site_result *r, long k)
 {
     int n1 = r->ndim > 1 ? r->shape[1] : 1, n2 = r->ndim > 2 ? r->shape[2] : 1;
@@ -408,6 +479,7 @@ int main(int argc, char **argv)
              "position %s: clean %.4f, corrupted %.4f. Values are normalised: (metric - corrupted) / (clean - corrupted).",
              ckpt, N, corrupt, task.pos_names[task.answer_pos], clean_v, corr_v);
     grok_report_note(&rep, text);
+    if (direct_attribution(out, &rep, &m, &clean, &task, &ld, N)) return 1;
     for (site = 0; site < GROK_PATCH_SITES; site++)
         for (by_pos = 1; by_pos >= 0; by_pos--) {
             site_result *r = &res[site][by_pos];

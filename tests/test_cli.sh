@@ -30,7 +30,8 @@
 #    mlp or bilinear) and --split (labels from the group's table), digits --init (a checkpoint or
 #    safetensors of its config), recorded in run.args; missing files, other shapes and classes,
 #    --init with both models and indices out of range refused, writing nothing.
-# 7. patch on a modadd run (checkpoint and safetensors give the same CSV), --corrupt b,
+# 7. patch on a modadd run (checkpoint and safetensors give the same CSV; the direct logit
+#    attribution sums to the clean logit difference), --corrupt b,
 #    --act-sites none, a digits run (a carry, positions named); bad flags, a flag for the other
 #    task, missing and foreign files refused, writing nothing.
 cd "$(dirname "$0")/.." || exit 1
@@ -444,6 +445,10 @@ check "... z by position: TransformerLens' order (layer, pos, head), 3 positions
     "[ \"\$(head -n 1 '$T/patch/z_pos.csv')\" = 'layer,pos,head,act_patch,attr_patch,act_norm,attr_norm' ] && [ \$(wc -l < '$T/patch/z_pos.csv') -eq 13 ]"
 check "... resid_pre at a restores the clean answer (1), at b and = changes nothing (0)" \
     "[ \"\$(cut -d, -f2,5 '$T/patch/resid_pre_pos.csv' | tr '\n' ' ')\" = 'pos,act_norm 0,1 1,0 2,0 ' ]"
+check "... direct logit attribution: the components and the bias sum to the clean logit difference" \
+    "clean=\$(sed -n 's/.*: clean \\([-0-9.]*\\), corrupted.*/\\1/p' '$T/out') &&
+     awk -F, -v c=\"\$clean\" '\$1 == \"dla\" { s += \$3 } END { exit !(NR > 1 && s - c < 1e-3 && c - s < 1e-3) }' '$T/patch/dla.csv' &&
+     grep -q '^logit lens at =: 0_pre' '$T/out'"
 run $P --ckpt "$T/whole/model.safetensors" --n 16 --out "$T/patch_st"
 check "patch on the run's model.safetensors: the same results as from latest.grok" "[ $st -eq 0 ] && cmp -s '$T/patch/z_pos.csv' '$T/patch_st/z_pos.csv'"
 run $P --ckpt "$T/whole/latest.grok" --n 16 --corrupt b --act-sites none --out "$T/patch_b"
