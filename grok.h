@@ -20,9 +20,10 @@
        >>nets       seed 003's BilinearNet and OneLayerMLP (grok_net), the same machinery
        >>optimizer  AdamW
        >>evaluate   loss and accuracy over a data set
-       >>tasks      modular addition and operations, groups C_n, D_n, S_n, n-digit addition
+       >>tasks      modular addition and operations, groups C_n, D_n, S_n, A_n, n-digit addition
        >>io         checkpoints; safetensors, .npy, data splits, run summaries (interchange)
-       >>analysis   DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses, progress
+       >>analysis   DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses, the groups'
+                    irreducible representations and the rep-theory paper's metrics, progress
                     measures, direct logit attribution, the logit lens, QK / OV circuits
        >>plots      SVG plots, phase diagrams, the HTML report
        >>train      the training driver: one loop for models and nets, on the CPU or the device
@@ -490,7 +491,15 @@ typedef enum {
     GROK_OP_DIV,      /* a b^-1 mod p; p must be prime; the p pairs with b = 0 are left out */
     GROK_OP_POW_SUM,  /* (a^m + b^n) mod p, seed 001 (m = n = 4) */
     GROK_OP_SQ_SUM,   /* (a^2 + b^2) mod p */
-    GROK_OP_SQ_CROSS  /* (a^2 + a b + b^2) mod p */
+    GROK_OP_SQ_CROSS, /* (a^2 + a b + b^2) mod p */
+    /* The rest of the grokking paper's (Power et al. 2022) binary operations, as openai/grok
+       computes them on the integers 0..p-1: */
+    GROK_OP_SQ_CROSS_PLUS_A, /* (a^2 + a b + b^2 + a) mod p */
+    GROK_OP_CUBE_CROSS,      /* (a^3 + a b) mod p */
+    GROK_OP_CUBE_CROSS_SQ,   /* (a^3 + a b^2 + b) mod p */
+    GROK_OP_DIV_IF_ODD,      /* a / b mod p when b is odd, else (a - b) mod p; p must be prime */
+    GROK_OP_ADD_OR_MUL,      /* (a + b) mod p when a is even, else a b mod p ("+*") */
+    GROK_OP_ADD_OR_SUB       /* (a + b) mod p when a is even, else (a - b) mod p ("+-") */
 } grok_modop;
 
 /* A user's operation: the label of (a, b) in [0, p), or -1 to leave the pair out. */
@@ -538,24 +547,27 @@ GROKDEF void grok_modtask_free(grok_modtask *t);
    element r + s n is the rotation r followed by s reflections, [e, r, .., r^(n-1), s, rs, ..,
    r^(n-1)s], and (x_r, x_s)∘(y_r, y_s) = ((x_r + y_r) mod n, y_s) when x_s = 0, else
    ((x_r - y_r) mod n, (1 + y_s) mod 2) (seed 003's DihedralGroup.compose). S_n (n <= 6, order
-   n!): the permutations of 0..n-1 in lexicographic order, x∘y = the permutation i -> x(y(i)). */
-typedef enum { GROK_GROUP_CYCLIC = 0, GROK_GROUP_DIHEDRAL, GROK_GROUP_SYMMETRIC } grok_group_kind;
+   n!): the permutations of 0..n-1 in lexicographic order, x∘y = the permutation i -> x(y(i)).
+   A_n (n <= 6, order n!/2, 1 for n = 1): the even permutations of 0..n-1, in lexicographic order
+   (element k is the k-th even one of S_n's list), composed as in S_n. */
+typedef enum { GROK_GROUP_CYCLIC = 0, GROK_GROUP_DIHEDRAL, GROK_GROUP_SYMMETRIC, GROK_GROUP_ALTERNATING } grok_group_kind;
 #define GROK_GROUP_MAX_ORDER 4096
 typedef struct {
     grok_group_kind kind;
-    int index;       /* n of C_n, D_n, S_n */
-    int order;       /* n, 2n, n! */
-    int identity;    /* 0 for all three */
+    int index;       /* n of C_n, D_n, S_n, A_n */
+    int order;       /* n, 2n, n!, n!/2 */
+    int identity;    /* 0 for all four */
     int *table;      /* (order, order): table[x*order + y] = x∘y */
     int *inverse;    /* (order): x∘inverse[x] = identity */
     /* k such that elements 0..k-1 form the cyclic group Z_k with x∘y = (x + y) mod k (the largest
-       such prefix): n for C_n, the rotations n for D_n, 2 for S_n (n >= 2). The Fourier analyses
+       such prefix): n for C_n, the rotations n for D_n, 2 for S_n (n >= 2), 3 for A_n (n >= 3).
+       The Fourier analyses
        of nets (grok_net_fourier_norms, grok_net_neuron_freqs) work on it. */
     int cyclic;
-    char name[16];   /* "C_113", "D_59", "S_5" */
+    char name[16];   /* "C_113", "D_59", "S_5", "A_5" */
 } grok_group;
 
-/* Builds the table (one allocation); order <= GROK_GROUP_MAX_ORDER, n >= 1, S_n: n <= 6. */
+/* Builds the table (one allocation); order <= GROK_GROUP_MAX_ORDER, n >= 1, S_n and A_n: n <= 6. */
 GROKDEF int  grok_group_init(grok_group *g, grok_group_kind kind, int n);
 GROKDEF void grok_group_free(grok_group *g);
 /* Seed 003's data set in modular addition's layout: the order^2 sequences (x, y, '=') with
@@ -563,6 +575,17 @@ GROKDEF void grok_group_free(grok_group *g);
    grok_task_modop. */
 GROKDEF int  grok_task_group(grok_data *train, grok_data *test, const grok_group *g, double frac_train,
                              uint64_t data_seed);
+/* Binary operations on a group's elements: composition x∘y, conjugation x∘y∘x^-1 and x∘y∘x (the
+   grokking paper's s5conj and s5aba on any group). openai/grok multiplies sympy permutations,
+   whose a*b applies a first, so its s5conj is x^-1∘y∘x in grok.h's order: the same task with
+   x renamed x^-1. */
+typedef enum { GROK_GROUP_OP_COMPOSE = 0, GROK_GROUP_OP_CONJUGATE, GROK_GROUP_OP_XYX } grok_group_op;
+/* op(x, y), or -1 and an error for a bad group, op or element. */
+GROKDEF int  grok_group_op_apply(const grok_group *g, grok_group_op op, int x, int y);
+/* grok_task_group's data set with the label op(x, y); GROK_GROUP_OP_COMPOSE gives grok_task_group's
+   data, bit for bit. */
+GROKDEF int  grok_task_group_op(grok_data *train, grok_data *test, const grok_group *g, grok_group_op op,
+                                double frac_train, uint64_t data_seed);
 
 /* ---- n-digit addition (seed 002). A question is x + y = z in T = 3n+3 tokens: the n digits
    of x (most significant first) at positions 0..n-1, '+' (token 10) at n, y at n+1..2n, '='
@@ -1108,6 +1131,160 @@ GROKDEF int grok_net_group_wu_cluster_norms(double *out, const grok_net *net, co
    where python would index from the end. cos_c, sin_c may be NULL (then nf may be 0). */
 GROKDEF int grok_net_group_logit_components(double *cos_c, double *sin_c, double *fourier_logits, grok_net *net,
                                             const grok_group *g, const int *freqs, int nf);
+/* ---- Representation theory of the groups (Chughtai et al. 2023, "A toy model of universality":
+   networks trained on a group learn a few of its irreducible representations and compose them
+   through traces). Every group grok_group builds gets its real irreducible representations, as
+   real orthogonal matrices rho(g) with rho(x∘y) = rho(x) rho(y):
+     C_n  the trivial irrep "1_1", for even n the sign (-1)^x "1_2", then for k = 1..(n-1)/2 the
+          rotation by 2 pi k x / n, "2_k": the real form of the pair of complex characters
+          exp(+-2 pi i k x / n) (the real Fourier basis of grok_fourier_basis spans them).
+     D_n  the trivial "1_1" and s -> -1 "1_2"; for even n also r -> -1 with s -> 1 "1_3" and
+          s -> -1 "1_4"; then for j = 1..(n-1)/2 (odd n) or n/2 - 1 (even n) "2_j": r^k s^t ->
+          R(2 pi j k / n) diag(1, -1)^t, R the rotation matrix. All are irreducible over C.
+     S_n  one irrep per partition of n, in decreasing lexicographic order ((5), (4,1), (3,2), ..,
+          (1,1,1,1,1)), named by it, "(4,1)": Young's orthogonal form on the standard tableaux
+          (enumerated by placing 1..n in turn, the upper row first), rho(s_i) e_T = e_T / r +
+          sqrt(1 - 1/r^2) e_{s_i T} for the swap s_i of i and i+1, r = content(i+1) - content(i)
+          (content = column - row), and the other elements by products of the s_i.
+     A_n  from S_n's by restriction: for a pair of conjugate partitions lambda != lambda' the
+          restrictions agree and are irreducible (the one of lambda > lambda' is kept); for a
+          self-conjugate lambda the map J e_T = sign(T) e_{T'} (T' the transposed tableau,
+          sign(T) that of its row-reading word) satisfies J rho(g) J^-1 = sgn(g) rho(g), J^2 =
+          +-I. J^2 = I (A_5's and A_6's): the restriction splits into J's +1 and -1 eigenspaces,
+          two real irreps of half the dimension; J^2 = -I (A_3's (2,1), A_4's (2,2)): the two
+          halves are complex conjugates and the restriction is kept whole, their real form.
+          A_n's irreps are sorted by dimension (stable) and named "DIM_INDEX", "3_1", "3_2".
+   A real irrep of complex type (C_n's rotations, A_3's and A_4's merged pairs) has
+   complex_pair 1: its character chi = tr rho is chi_pi + conj(chi_pi), <chi, chi> = 2 instead of
+   1, and its 2m x 2m matrices span the functions of the pair's 2 m^2-dimensional isotypic space.
+   The rep-theory paper's code does the same for C_n. Fractions per irrep below are per real
+   irrep, well defined either way: the squared norm of the projection onto its isotypic space. */
+typedef struct {
+    int order;        /* |G| */
+    int count;        /* real irreps */
+    int *dim;         /* (count) d_i */
+    int *complex_pair;/* (count) 1: the real form of a pair of complex conjugate irreps */
+    long *coef;       /* (count) first row of irrep i in a Fourier transform (d_i^2 rows) */
+    long n_coefs;     /* sum of d_i^2 (|G| when no irrep is a complex pair) */
+    char (*name)[24]; /* (count) "(4,1)", "2_3" */
+    double *mats;     /* rho_i(g) (d_i, d_i), row-major, at mats + order * coef[i] + g d_i^2 */
+    void *mem_;       /* one allocation behind all of the above */
+} grok_irreps;
+
+/* The real irreps of g (one allocation; free with grok_irreps_free). Irrep 0 is the trivial one.
+   The matrices take order * n_coefs doubles: 115 KB for S_5, 4.1 MB for S_6, 268 MB for C_4096. */
+GROKDEF int  grok_irreps_init(grok_irreps *ir, const grok_group *g);
+GROKDEF void grok_irreps_free(grok_irreps *ir);
+/* Conjugacy classes: class_of (order) = the class of each element, classes numbered in the order
+   of their first element (the identity's is 0); *n_classes their count. */
+GROKDEF int  grok_group_classes(int *class_of, int *n_classes, const grok_group *g);
+/* chi (count, order): chi[i*order + g] = tr rho_i(g). */
+GROKDEF int  grok_irreps_characters(double *chi, const grok_irreps *ir);
+/* The character table (count, n_classes): table[i*n_classes + c] = chi_i at class c's first element,
+   classes from grok_group_classes. */
+GROKDEF int  grok_irreps_char_table(double *table, const grok_irreps *ir, const int *class_of, int n_classes);
+
+/* The group Fourier transform of f (order, inner), one function of g per column: fhat (n_coefs,
+   inner), row coef[i] + a d_i + b of irrep i holds sum_g rho_i(g)[a][b] f(g) (the rep-theory
+   paper's f_hat(rho) = sum_g f(g) rho(g), d x d per irrep). */
+GROKDEF int grok_irreps_fourier(double *fhat, const double *f, long inner, const grok_irreps *ir);
+/* The inverse: f(g) = sum_i c_i tr(rho_i(g^-1) fhat_i) / |G| with c_i = d_i (d_i / 2 for a complex
+   pair), over every irrep (irrep = -1), or only irrep's term (0 <= irrep < count): f's
+   orthogonal projection onto the irrep's isotypic space. f (order, inner). */
+GROKDEF int grok_irreps_inverse(double *f, const double *fhat, long inner, int irrep, const grok_irreps *ir);
+/* norms (count): the squared Frobenius norm of W's projection onto each irrep's isotypic space
+   (Plancherel: c_i ||fhat_i||_F^2 / |G|), summing to ||W||_F^2; W (order, cols) with rows
+   indexed by the group (W_E), or (cols, order) when transpose != 0 (W_U). */
+GROKDEF int grok_irreps_norms(double *norms, const double *W, long cols, int transpose, const grok_irreps *ir);
+/* Key irreps from such norms, as grok_key_freqs does for frequencies: share[i] (i >= 1, may be
+   NULL; share[0] = 0) = norms[i] / sum_{j >= 1} norms[j], the irrep's share of the norm outside
+   the trivial irrep (which holds the mean, no group structure); keys = every i >= 1 with share >=
+   min_share, by share descending (ties: smaller i first), at least the largest; keys (count - 1
+   ints), *n_key their count. A group with one irrep has no key irreps (*n_key = 0). */
+GROKDEF int grok_irreps_keys(int *keys, int *n_key, double *share, const double *norms, const grok_irreps *ir,
+                             double min_share);
+
+/* ---- The rep-theory paper's metrics. A network on a group computes its hidden layer and logits
+   as functions of the pair (x, y) through x∘y; the "pair functions" of irrep i are the span of
+   rho_i(x∘y)[a][b] over the order^2 pairs (a-major: row x*order + y), the paper's rho(xy)
+   basis. Projecting a column over the pairs onto them averages it over each fibre x∘y = g and
+   projects that function of g onto the isotypic space. */
+
+/* norms (count): the squared norm of X's projection onto each irrep's pair functions, X (order^2,
+   cols); rest (may be NULL) = ||X||^2 minus their sum, what no function of x∘y holds. The paper's
+   percent_hidden is norms[i] / ||X||^2 of the uncentred hidden layer. */
+GROKDEF int grok_irreps_pair_norms(double *norms, double *rest, const double *X, long cols, const grok_group *g,
+                                   const grok_irreps *ir);
+/* out (order^2, cols) = X's projection onto the pair functions of the irreps with keep[i] != 0
+   (keep (count)). out may equal X. */
+GROKDEF int grok_irreps_pair_project(double *out, const double *X, long cols, const int *keep, const grok_group *g,
+                                     const grok_irreps *ir);
+/* Logit trace similarity (the paper's logit_trace_similarity): sims[i] = the mean over the
+   order^2 pairs of the cosine similarity between the pair's logits (order), centred (their mean
+   over z subtracted), and tr(rho_i(x) rho_i(y) rho_i(z^-1)) = chi_i(x∘y∘z^-1) over z. The
+   trivial irrep's trace is constant, so its similarity is 0; a pair with constant logits counts
+   0. logits (order^2, order). */
+GROKDEF int grok_irreps_trace_sims(double *sims, const double *logits, const grok_group *g, const grok_irreps *ir);
+/* Restricted and excluded losses: cross-entropy over all order^2 pairs against x∘y of the logits
+   base + X' W, X (order^2, cols) the logits themselves (W NULL: cols = order, the logit level)
+   or a hidden layer read out by W (cols, order) (the hidden level), base (order^2, order) what
+   the rest of the model adds (NULL: 0). restricted: X' = X projected onto the pair functions of
+   the key irreps keys (n_key) and the trivial irrep (which holds each column's mean: seed 004's
+   bias correction); total_excluded: X' = X minus its projection onto the key irreps';
+   excluded (count): X' = X minus its projection onto irrep i's, one loss per irrep;
+   restricted_each (count): X' = X projected onto irrep i's and the trivial irrep's. The paper
+   projects the embeddings instead (hidden = ReLU of the projected total embeddings), which
+   needs the model's architecture; these ablate where the group structure is read out. Any output
+   may be NULL. */
+GROKDEF int grok_irreps_losses(double *restricted, double *total_excluded, double *excluded, double *restricted_each,
+                               const double *X, long cols, const double *W, const double *base, const int *keys, int n_key,
+                               const grok_group *g, const grok_irreps *ir);
+
+/* Rows of grok_net_irreps_metrics' per_irrep (GROK_IRM_ROWS, count), each per irrep: */
+#define GROK_IRM_EMBED_X 0     /* share of the x embedding's squared norm (rows: the elements) */
+#define GROK_IRM_EMBED_Y 1     /* the same of the y embedding */
+#define GROK_IRM_UNEMBED 2     /* of W_U's (columns: the elements) */
+#define GROK_IRM_HIDDEN 3      /* of the hidden layer's, over its pair functions (grok_irreps_pair_norms) */
+#define GROK_IRM_TRACE 4       /* logit trace similarity */
+#define GROK_IRM_EXCL_LOGIT 5  /* excluded loss, logit level */
+#define GROK_IRM_EXCL_HIDDEN 6 /* excluded loss, hidden level */
+#define GROK_IRM_RESTR_LOGIT 7 /* restricted loss to this irrep (and the trivial one), logit level */
+#define GROK_IRM_RESTR_HIDDEN 8 /* the same, hidden level */
+#define GROK_IRM_ROWS 9
+/* and of its totals (GROK_IRT_N): */
+#define GROK_IRT_LOSS 0              /* loss over all order^2 pairs */
+#define GROK_IRT_RESTRICTED_LOGIT 1
+#define GROK_IRT_RESTRICTED_HIDDEN 2
+#define GROK_IRT_EXCLUDED_LOGIT 3    /* total excluded loss: every key irrep removed */
+#define GROK_IRT_EXCLUDED_HIDDEN 4
+#define GROK_IRT_SUMSQ 5             /* sum of squared weights */
+#define GROK_IRT_N 6
+/* The paper's metrics of a net trained on g (net->cfg.n == g->order), over all pairs. The
+   embeddings are the paper's "total embeddings", what enters the hidden layer per input: W_E_a
+   @ W[:E] and W_E_b @ W[E:] (order, Hd) for OneLayerMLP, W_E_a and W_E_b for BilinearNet; the
+   hidden layer is hidden (MLP) or product (bilinear), read out by W_U. Shares are of the whole
+   squared norm (the trivial irrep's included). Key irreps: *n_key > 0 on entry takes keys
+   (n_key); *n_key = 0 finds them as the paper does (keys must hold count - 1): every
+   non-trivial irrep whose logit trace similarity is > 0.05, here by similarity descending, and
+   returns them (possibly none). per_irrep or totals may be NULL. Costs O(order^3) memory and
+   time: S_6's logits alone are 720^3 doubles. */
+GROKDEF int grok_net_irreps_metrics(double *per_irrep, double *totals, int *keys, int *n_key, grok_net *net,
+                                    const grok_group *g, const grok_irreps *ir);
+/* The same for a one-layer transformer on grok_task_group's data (d_vocab = order + 1,
+   d_vocab_out = order, n_ctx 3): the x and y embeddings are both embed.W_E[:order] (C columns),
+   the unembedding unembed.W_U, the hidden layer blocks.0.mlp.hook_post at '=' read out by
+   W_logit = W_out W_U, base = the logits minus hidden @ W_logit (attention, embeddings and
+   biases). */
+GROKDEF int grok_model_irreps_metrics(double *per_irrep, double *totals, int *keys, int *n_key, grok_model *m,
+                                      const grok_group *g, const grok_irreps *ir);
+/* The order in which irreps are learnt over a checkpoint history: shares (n_ckpt, count), e.g.
+   grok_irreps_keys' share of each checkpoint, at ascending epochs (n_ckpt). learned[i] = the
+   epoch of the first checkpoint from which irrep i's share stays >= min_share to the last one
+   (-1: below at the last); order (count) = the irreps with learned >= 0 by that epoch (ties:
+   the larger last share first), *n_order their count. learned may be NULL. */
+GROKDEF int grok_irreps_learn_order(long *learned, int *order, int *n_order, const double *shares, const long *epochs,
+                                    int n_ckpt, int count, double min_share);
+
 /* The progress measures of grok_train_opts.progress_measures for the model as it is now:
    out (5) = restricted_loss, excluded_loss, gini_W_E, gini_W_logit, sum_sq_weights; train is
    the training split (for the excluded loss), test the rest (may be NULL): their labels are the
@@ -6859,6 +7036,12 @@ static int grok__modop_label(int a, int b, int p, void *ctx)
     case GROK_OP_POW_SUM: return (grok__powmod(a, c->m, p) + grok__powmod(b, c->n, p)) % p;
     case GROK_OP_SQ_SUM: return (int)((la * la + lb * lb) % p);
     case GROK_OP_SQ_CROSS: return (int)((la * la + la * lb + lb * lb) % p);
+    case GROK_OP_SQ_CROSS_PLUS_A: return (int)((la * la + la * lb + lb * lb + la) % p);
+    case GROK_OP_CUBE_CROSS: return (int)(((int64_t)grok__powmod(a, 3, p) + la * lb) % p);
+    case GROK_OP_CUBE_CROSS_SQ: return (int)(((int64_t)grok__powmod(a, 3, p) + la * (lb * lb % p) + lb) % p);
+    case GROK_OP_DIV_IF_ODD: return b % 2 ? (int)(la * grok__powmod(b, p - 2, p) % p) : (int)((la - lb + p) % p);
+    case GROK_OP_ADD_OR_MUL: return a % 2 ? (int)(la * lb % p) : (int)((la + lb) % p);
+    case GROK_OP_ADD_OR_SUB: return a % 2 ? (int)((la - lb + p) % p) : (int)((la + lb) % p);
     }
     return -2;
 }
@@ -6866,9 +7049,9 @@ static int grok__modop_label(int a, int b, int p, void *ctx)
 /* Checks an operation's arguments once, so that the label function only sees valid ones. */
 static int grok__modop_check(grok_modop op, int p, int m, int n, const char *who)
 {
-    if ((int)op < (int)GROK_OP_ADD || (int)op > (int)GROK_OP_SQ_CROSS) return grok__fail(GROK_ERR_ARG, "%s: unknown operation %d", who, (int)op);
+    if ((int)op < (int)GROK_OP_ADD || (int)op > (int)GROK_OP_ADD_OR_SUB) return grok__fail(GROK_ERR_ARG, "%s: unknown operation %d", who, (int)op);
     if (p < 2 || p > 46340) return grok__fail(GROK_ERR_ARG, "%s: p = %d, want 2..46340", who, p);
-    if (op == GROK_OP_DIV && !grok__is_prime(p))
+    if ((op == GROK_OP_DIV || op == GROK_OP_DIV_IF_ODD) && !grok__is_prime(p))
         return grok__fail(GROK_ERR_ARG, "%s: division needs a prime p (every b != 0 invertible), got %d", who, p);
     if (op == GROK_OP_POW_SUM && (m < 0 || n < 0)) return grok__fail(GROK_ERR_ARG, "%s: exponents %d, %d, want >= 0", who, m, n);
     return GROK_OK;
@@ -6917,7 +7100,10 @@ static int grok__modtask_alloc(grok_modtask *t, int p, const char *who)
 
 GROKDEF int grok_modtask_init(grok_modtask *t, grok_modop op, int p, int m, int n, grok_dirs dirs)
 {
-    static const char *const forms[] = {"a + b", "a - b", "a b", "a / b", "", "a^2 + b^2", "a^2 + a b + b^2"};
+    static const char *const forms[] = {"a + b", "a - b", "a b", "a / b", "", "a^2 + b^2", "a^2 + a b + b^2",
+                                        "a^2 + a b + b^2 + a", "a^3 + a b", "a^3 + a b^2 + b",
+                                        "a / b if b odd, else a - b", "a + b if a even, else a b",
+                                        "a + b if a even, else a - b"};
     grok__modop_ctx c;
     int st;
     if (!t) return grok__fail(GROK_ERR_ARG, "grok_modtask_init: NULL task");
@@ -7017,13 +7203,13 @@ GROKDEF void grok_group_free(grok_group *g)
 
 GROKDEF int grok_group_init(grok_group *g, grok_group_kind kind, int n)
 {
-    int N, x, y, k, fact = 1;
+    int N, x, y, k, fact = 1, rank_of[720], element_of[720];
     if (!g) return grok__fail(GROK_ERR_ARG, "grok_group_init: NULL group");
     memset(g, 0, sizeof *g);
-    if (kind == GROK_GROUP_SYMMETRIC) {
-        if (n < 1 || n > 6) return grok__fail(GROK_ERR_ARG, "grok_group_init: S_%d, want n in 1..6", n);
+    if (kind == GROK_GROUP_SYMMETRIC || kind == GROK_GROUP_ALTERNATING) {
+        if (n < 1 || n > 6) return grok__fail(GROK_ERR_ARG, "grok_group_init: %c_%d, want n in 1..6", kind == GROK_GROUP_SYMMETRIC ? 'S' : 'A', n);
         for (k = 2; k <= n; k++) fact *= k;
-        N = fact;
+        N = kind == GROK_GROUP_SYMMETRIC || n < 2 ? fact : fact / 2;
     } else if (kind == GROK_GROUP_CYCLIC || kind == GROK_GROUP_DIHEDRAL) {
         int most = kind == GROK_GROUP_CYCLIC ? GROK_GROUP_MAX_ORDER : GROK_GROUP_MAX_ORDER / 2;
         if (n < 1 || n > most) return grok__fail(GROK_ERR_ARG, "grok_group_init: n = %d, want 1..%d", n, most);
@@ -7037,7 +7223,16 @@ GROKDEF int grok_group_init(grok_group *g, grok_group_kind kind, int n)
     g->kind = kind;
     g->index = n;
     g->order = N;
-    snprintf(g->name, sizeof g->name, "%c_%d", kind == GROK_GROUP_CYCLIC ? 'C' : kind == GROK_GROUP_DIHEDRAL ? 'D' : 'S', n);
+    snprintf(g->name, sizeof g->name, "%c_%d", "CDSA"[kind], n);
+    /* S_n and A_n: the lexicographic rank in S_n of each element, and back (-1: odd) */
+    for (x = 0, k = 0; x < fact && (kind == GROK_GROUP_SYMMETRIC || kind == GROK_GROUP_ALTERNATING); x++) {
+        int px[8], inversions = 0, i, j;
+        grok__perm_unrank(px, x, n);
+        for (i = 0; i < n; i++)
+            for (j = i + 1; j < n; j++) inversions += px[j] < px[i];
+        element_of[x] = kind == GROK_GROUP_SYMMETRIC || inversions % 2 == 0 ? k : -1;
+        if (element_of[x] >= 0) rank_of[k++] = x;
+    }
     for (x = 0; x < N; x++)
         for (y = 0; y < N; y++) {
             int *z = &g->table[x * N + y];
@@ -7048,10 +7243,10 @@ GROKDEF int grok_group_init(grok_group *g, grok_group_kind kind, int n)
                 *z = xs == 0 ? (xr + yr) % n + ys * n : (xr - yr + n) % n + ((1 + ys) % 2) * n;
             } else {
                 int px[8], py[8], pz[8], i;
-                grok__perm_unrank(px, x, n);
-                grok__perm_unrank(py, y, n);
+                grok__perm_unrank(px, rank_of[x], n);
+                grok__perm_unrank(py, rank_of[y], n);
                 for (i = 0; i < n; i++) pz[i] = px[py[i]];
-                *z = grok__perm_rank(pz, n);
+                *z = element_of[grok__perm_rank(pz, n)];
             }
         }
     /* identity, inverses and the cyclic prefix follow from the table */
@@ -7085,6 +7280,45 @@ GROKDEF int grok_task_group(grok_data *train, grok_data *test, const grok_group 
     if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "grok_task_group: NULL or uninitialised group");
     return grok__task_pairs(train, test, grok__group_label, (void *)(uintptr_t)g, g->order, frac_train, data_seed,
                             "grok_task_group");
+}
+
+GROKDEF int grok_group_op_apply(const grok_group *g, grok_group_op op, int x, int y)
+{
+    int N;
+    if (!g || !g->table) { grok__fail(GROK_ERR_ARG, "grok_group_op_apply: NULL or uninitialised group"); return -1; }
+    N = g->order;
+    if ((int)op < (int)GROK_GROUP_OP_COMPOSE || (int)op > (int)GROK_GROUP_OP_XYX) {
+        grok__fail(GROK_ERR_ARG, "grok_group_op_apply: unknown operation %d", (int)op);
+        return -1;
+    }
+    if (x < 0 || x >= N || y < 0 || y >= N) {
+        grok__fail(GROK_ERR_ARG, "grok_group_op_apply: (%d, %d), want 0..%d", x, y, N - 1);
+        return -1;
+    }
+    if (op == GROK_GROUP_OP_COMPOSE) return g->table[x * N + y];
+    return g->table[g->table[x * N + y] * N + (op == GROK_GROUP_OP_CONJUGATE ? g->inverse[x] : x)];
+}
+
+typedef struct { const grok_group *g; grok_group_op op; } grok__group_op_ctx;
+
+static int grok__group_op_label(int a, int b, int p, void *ctx)
+{
+    const grok__group_op_ctx *c = (const grok__group_op_ctx *)ctx;
+    (void)p;
+    return grok_group_op_apply(c->g, c->op, a, b);
+}
+
+GROKDEF int grok_task_group_op(grok_data *train, grok_data *test, const grok_group *g, grok_group_op op,
+                               double frac_train, uint64_t data_seed)
+{
+    grok__group_op_ctx c;
+    if (train) memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "grok_task_group_op: NULL or uninitialised group");
+    if ((int)op < (int)GROK_GROUP_OP_COMPOSE || (int)op > (int)GROK_GROUP_OP_XYX)
+        return grok__fail(GROK_ERR_ARG, "grok_task_group_op: unknown operation %d", (int)op);
+    c.g = g; c.op = op;
+    return grok__task_pairs(train, test, grok__group_op_label, &c, g->order, frac_train, data_seed, "grok_task_group_op");
 }
 
 GROKDEF int grok_task_modadd(grok_data *train, grok_data *test, int p, double frac_train, uint64_t data_seed)
@@ -11591,6 +11825,906 @@ struct grok__progress {
     int n_test, test_batch, *test_pairs, *pair_correct;
     double *pair_loss;
 };
+
+/* ---- representation theory of the groups */
+
+/* One allocation for count irreps of the given dimensions over a group of order N. */
+static int grok__irreps_alloc(grok_irreps *ir, int N, int count, const int *dims, const int *pairs)
+{
+    long total = 0;
+    size_t bytes;
+    unsigned char *p;
+    for (int i = 0; i < count; i++) total += (long)dims[i] * dims[i];
+    bytes = sizeof(double) * ((size_t)total * N) + (sizeof(long) + 2 * sizeof(int) + 24) * (size_t)count;
+    if (!(p = GROK__NEW(unsigned char, bytes))) return grok__fail(GROK_ERR_NOMEM, "grok_irreps_init: out of memory");
+    memset(p, 0, bytes);
+    ir->mem_ = p;
+    ir->mats = (double *)p;               p += sizeof(double) * ((size_t)total * N);
+    ir->coef = (long *)p;                 p += sizeof(long) * (size_t)count;
+    ir->dim = (int *)p;                   p += sizeof(int) * (size_t)count;
+    ir->complex_pair = (int *)p;          p += sizeof(int) * (size_t)count;
+    ir->name = (char(*)[24])p;
+    ir->order = N;
+    ir->count = count;
+    ir->n_coefs = total;
+    for (long i = 0, off = 0; i < count; off += (long)dims[i] * dims[i], i++) {
+        ir->coef[i] = off;
+        ir->dim[i] = dims[i];
+        ir->complex_pair[i] = pairs[i];
+    }
+    return GROK_OK;
+}
+
+/* rho_i(g) of ir. */
+static double *grok__irrep_mat(const grok_irreps *ir, int i, int g)
+{
+    return ir->mats + (size_t)ir->order * ir->coef[i] + (size_t)g * ir->dim[i] * ir->dim[i];
+}
+
+/* Names "DIM_INDEX", the index counting from 1 within each dimension in irrep order. */
+static void grok__irreps_name_by_dim(grok_irreps *ir)
+{
+    for (int i = 0; i < ir->count; i++) {
+        int index = 1;
+        for (int j = 0; j < i; j++) index += ir->dim[j] == ir->dim[i];
+        snprintf(ir->name[i], sizeof ir->name[i], "%d_%d", ir->dim[i], index);
+    }
+}
+
+static int grok__irreps_cyclic_dihedral(grok_irreps *ir, const grok_group *g)
+{
+    int n = g->index, N = g->order, dihedral = g->kind == GROK_GROUP_DIHEDRAL, n1, n2, st;
+    int *dims, *pairs;
+    n1 = dihedral ? (n % 2 ? 2 : 4) : (n % 2 || n == 1 ? 1 : 2);
+    n2 = dihedral ? (n - 1) / 2 : (n - 1) / 2;
+    if (!(dims = GROK__NEW(int, 2 * (n1 + n2)))) return grok__fail(GROK_ERR_NOMEM, "grok_irreps_init: out of memory");
+    pairs = dims + n1 + n2;
+    for (int i = 0; i < n1 + n2; i++) { dims[i] = i < n1 ? 1 : 2; pairs[i] = i >= n1 && !dihedral; }
+    st = grok__irreps_alloc(ir, N, n1 + n2, dims, pairs);
+    GROK_FREE(dims);
+    if (st != GROK_OK) return st;
+    for (int x = 0; x < N; x++) {
+        int k = x % n, s = dihedral && x >= n; /* x = r^k s^s (D_n), or k (C_n) */
+        for (int i = 0; i < n1; i++) { /* (r, s) -> (+-1, +-1): 1_1 (1, 1), 1_2 (1, -1) or C_n's (-1)^x, 1_3 (-1, 1), 1_4 (-1, -1) */
+            int r_sign = dihedral ? i >= 2 : i == 1, s_sign = dihedral && i % 2;
+            *grok__irrep_mat(ir, i, x) = ((r_sign && k % 2) ^ (s_sign && s)) ? -1.0 : 1.0;
+        }
+        for (int j = 1; j <= n2; j++) {
+            double c, sn, *m = grok__irrep_mat(ir, n1 + j - 1, x);
+            grok__sincos2pi((int64_t)j * k % n, n, &c, &sn); /* angle reduced in integers: exact at quarter turns */
+            m[0] = c; m[1] = s ? sn : -sn; /* R(a) diag(1, -1)^s */
+            m[2] = sn; m[3] = s ? -c : c;
+        }
+    }
+    grok__irreps_name_by_dim(ir);
+    return GROK_OK;
+}
+
+/* ---- Young's orthogonal form */
+
+/* The standard Young tableaux of one partition of n <= 6 (at most 16): row[t][k], col[t][k] the
+   cell of the number k (0-based) in tableau t. */
+typedef struct {
+    int n, rows, shape[6], count;
+    signed char row[16][6], col[16][6];
+} grok__young;
+
+static void grok__young_fill(grok__young *y, int k, int *len, signed char *row, signed char *col)
+{
+    if (k == y->n) {
+        memcpy(y->row[y->count], row, 6);
+        memcpy(y->col[y->count], col, 6);
+        y->count++;
+        return;
+    }
+    for (int r = 0; r < y->rows; r++)
+        if (len[r] < y->shape[r] && (r == 0 || len[r - 1] > len[r])) {
+            row[k] = (signed char)r;
+            col[k] = (signed char)len[r]++;
+            grok__young_fill(y, k + 1, len, row, col);
+            len[r]--;
+        }
+}
+
+static void grok__young_init(grok__young *y, const int *shape, int rows, int n)
+{
+    int len[6] = {0};
+    signed char row[6] = {0}, col[6] = {0};
+    memset(y, 0, sizeof *y);
+    y->n = n; y->rows = rows;
+    memcpy(y->shape, shape, sizeof(int) * (size_t)rows);
+    grok__young_fill(y, 0, len, row, col);
+}
+
+/* The tableau t with the numbers a and b swapped, or -1 when that is not standard. */
+static int grok__young_swap(const grok__young *y, int t, int a, int b)
+{
+    for (int u = 0; u < y->count; u++) {
+        int same = 1;
+        for (int k = 0; k < y->n && same; k++) {
+            int from = k == a ? b : k == b ? a : k;
+            same = y->row[u][k] == y->row[t][from] && y->col[u][k] == y->col[t][from];
+        }
+        if (same) return u;
+    }
+    return -1;
+}
+
+/* The transposed tableau of t (its shape must be self-conjugate). */
+static int grok__young_transpose(const grok__young *y, int t)
+{
+    for (int u = 0; u < y->count; u++) {
+        int same = 1;
+        for (int k = 0; k < y->n && same; k++) same = y->row[u][k] == y->col[t][k] && y->col[u][k] == y->row[t][k];
+        if (same) return u;
+    }
+    return -1;
+}
+
+/* +1 or -1: the sign of t's row-reading word as a permutation of 0..n-1. */
+static int grok__young_sign(const grok__young *y, int t)
+{
+    int word[6], w = 0, inversions = 0;
+    for (int r = 0; r < y->rows; r++)
+        for (int c = 0; c < y->shape[r]; c++)
+            for (int k = 0; k < y->n; k++)
+                if (y->row[t][k] == r && y->col[t][k] == c) word[w++] = k;
+    for (int i = 0; i < w; i++)
+        for (int j = i + 1; j < w; j++) inversions += word[j] < word[i];
+    return inversions % 2 ? -1 : 1;
+}
+
+/* rho (N, f, f) of Young's orthogonal form on all of S_n (grok_group_init's S_n order), f =
+   y->count: the generators s_i from the tableaux, every other element by a breadth-first walk
+   x -> s_i∘x with rho(s_i∘x) = rho(s_i) rho(x). Scratch: gen (n-1, f, f), walk and seen (N). */
+static void grok__young_rho(double *rho, double *gen, int *walk, int *seen, const grok__young *y, const grok_group *sn)
+{
+    int n = y->n, f = y->count, N = sn->order, head = 0, tail = 0, s_elem[6];
+    size_t ff = (size_t)f * f;
+    for (int i = 0; i + 1 < n; i++) {
+        int perm[6];
+        double *m = gen + (size_t)i * ff;
+        memset(m, 0, sizeof(double) * ff);
+        for (int k = 0; k < n; k++) perm[k] = k;
+        perm[i] = i + 1; perm[i + 1] = i;
+        s_elem[i] = grok__perm_rank(perm, n);
+        for (int t = 0; t < f; t++) {
+            int r = (y->col[t][i + 1] - y->row[t][i + 1]) - (y->col[t][i] - y->row[t][i]), u;
+            m[t * f + t] = 1.0 / r;
+            if (r != 1 && r != -1 && (u = grok__young_swap(y, t, i, i + 1)) >= 0)
+                m[u * f + t] = sqrt(1.0 - 1.0 / ((double)r * r));
+        }
+    }
+    memset(seen, 0, sizeof(int) * (size_t)N);
+    memset(rho, 0, sizeof(double) * ff);
+    for (int t = 0; t < f; t++) rho[t * f + t] = 1.0;
+    walk[tail++] = 0; seen[0] = 1;
+    while (head < tail) {
+        int x = walk[head++];
+        for (int i = 0; i + 1 < n; i++) {
+            int z = sn->table[s_elem[i] * N + x];
+            const double *a = gen + (size_t)i * ff, *b = rho + (size_t)x * ff;
+            double *c = rho + (size_t)z * ff;
+            if (seen[z]) continue;
+            seen[z] = 1;
+            walk[tail++] = z;
+            for (int r = 0; r < f; r++) /* rho(z) = rho(s_i) rho(x) */
+                for (int col = 0; col < f; col++) {
+                    double acc = 0;
+                    for (int k = 0; k < f; k++) acc += a[r * f + k] * b[k * f + col];
+                    c[r * f + col] = acc;
+                }
+        }
+    }
+}
+
+/* Partitions of n in decreasing lexicographic order: parts[p][0..len[p]-1]; returns the count. */
+static int grok__partitions(int parts[][6], int *len, int n)
+{
+    int a[6], k = 0, count = 0;
+    a[0] = n;
+    for (;;) { /* the next smaller partition: lower the last part > 1 by one, refill after it greedily */
+        int rest = 0, j;
+        memcpy(parts[count], a, sizeof(int) * (size_t)(k + 1));
+        len[count++] = k + 1;
+        for (j = k; j >= 0 && a[j] == 1; j--) rest++;
+        if (j < 0) return count;
+        a[j]--; rest++;
+        k = j;
+        while (rest > 0) {
+            int part = rest < a[k] ? rest : a[k];
+            a[++k] = part;
+            rest -= part;
+        }
+    }
+}
+
+/* The conjugate partition of parts (len) into out; returns its length. */
+static int grok__partition_conjugate(int *out, const int *parts, int len)
+{
+    int m = parts[0];
+    for (int c = 0; c < m; c++) {
+        out[c] = 0;
+        for (int r = 0; r < len; r++) out[c] += parts[r] > c;
+    }
+    return m;
+}
+
+static int grok__irreps_permutations(grok_irreps *ir, const grok_group *g)
+{
+    int n = g->index, alternating = g->kind == GROK_GROUP_ALTERNATING, parts[11][6], plen[11], np, st, N = g->order;
+    int keep[11], split[11], selfconj[11], count = 0, dims[22], pairs[22], src[22], half[22], order_of[22], fact = 1;
+    grok_group sn;
+    grok__young *y;
+    double *rho = NULL, *scratch = NULL;
+    int *walk = NULL, *seen, *rank_of;
+    np = grok__partitions(parts, plen, n);
+    for (int k = 2; k <= n; k++) fact *= k;
+    if (!(y = GROK__NEW(grok__young, np))) return grok__fail(GROK_ERR_NOMEM, "grok_irreps_init: out of memory");
+    for (int p = 0; p < np; p++) {
+        int conj[6], clen = grok__partition_conjugate(conj, parts[p], plen[p]), cmp = 0;
+        grok__young_init(&y[p], parts[p], plen[p], n);
+        for (int r = 0; r < 6 && !cmp; r++) {
+            int a = r < plen[p] ? parts[p][r] : 0, b = r < clen ? conj[r] : 0;
+            cmp = a > b ? 1 : a < b ? -1 : 0;
+        }
+        keep[p] = !alternating || cmp >= 0;  /* of a conjugate pair, A_n keeps the larger */
+        selfconj[p] = alternating && cmp == 0 && n >= 2; /* S_1 = A_1: nothing to split */
+        split[p] = 0;
+        if (selfconj[p]) { /* J^2 = +-I decides */
+            int t0 = 0, u0 = grok__young_transpose(&y[p], t0);
+            split[p] = grok__young_sign(&y[p], t0) * grok__young_sign(&y[p], u0) == 1;
+        }
+    }
+    for (int p = 0; p < np; p++) {
+        if (!keep[p]) continue;
+        for (int h = 0; h < (split[p] ? 2 : 1); h++) {
+            dims[count] = split[p] ? y[p].count / 2 : y[p].count;
+            pairs[count] = selfconj[p] && !split[p];
+            src[count] = p;
+            half[count] = split[p] ? (h ? -1 : 1) : 0;
+            count++;
+        }
+    }
+    for (int i = 0; i < count; i++) order_of[i] = i;
+    if (alternating) /* by dimension, stable */
+        for (int i = 1; i < count; i++)
+            for (int j = i; j > 0 && dims[order_of[j - 1]] > dims[order_of[j]]; j--) {
+                int t = order_of[j]; order_of[j] = order_of[j - 1]; order_of[j - 1] = t;
+            }
+    {
+        int d2[22], p2[22];
+        for (int i = 0; i < count; i++) { d2[i] = dims[order_of[i]]; p2[i] = pairs[order_of[i]]; }
+        if ((st = grok__irreps_alloc(ir, N, count, d2, p2)) != GROK_OK) { GROK_FREE(y); return st; }
+    }
+    st = grok_group_init(&sn, GROK_GROUP_SYMMETRIC, n);
+    rho = st == GROK_OK ? GROK__NEW(double, (size_t)fact * 256) : NULL;
+    scratch = rho ? GROK__NEW(double, (size_t)5 * 256) : NULL; /* n - 1 <= 5 generators of f <= 16 */
+    walk = scratch ? GROK__NEW(int, 3 * (size_t)fact) : NULL;
+    if (!walk) {
+        GROK_FREE(y); GROK_FREE(rho); GROK_FREE(scratch); grok_group_free(&sn); grok_irreps_free(ir);
+        return st != GROK_OK ? st : grok__fail(GROK_ERR_NOMEM, "grok_irreps_init: out of memory");
+    }
+    seen = walk + fact;
+    rank_of = seen + fact;
+    for (int x = 0, k = 0; x < fact; x++) { /* A_n's element k is the k-th even permutation */
+        int px[6], inv = 0;
+        grok__perm_unrank(px, x, n);
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) inv += px[j] < px[i];
+        if (!alternating || inv % 2 == 0) rank_of[k++] = x;
+    }
+    for (int i = 0; i < count; i++) {
+        int o = order_of[i], p = src[o], f = y[p].count, d = ir->dim[i];
+        grok__young_rho(rho, scratch, walk, seen, &y[p], &sn);
+        if (!alternating) {
+            int c = 0;
+            for (int r = 0; r < plen[p]; r++) c += snprintf(ir->name[i] + c, sizeof ir->name[i] - (size_t)c, "%s%d", r ? "," : "(", parts[p][r]);
+            snprintf(ir->name[i] + c, sizeof ir->name[i] - (size_t)c, ")");
+        }
+        for (int x = 0; x < N; x++) {
+            const double *m = rho + (size_t)rank_of[x] * f * f;
+            double *out = grok__irrep_mat(ir, i, x);
+            if (!half[o]) { memcpy(out, m, sizeof(double) * (size_t)f * f); continue; }
+            /* Q^T rho Q with Q's columns (e_T + e * sign(T) e_T') / sqrt 2 over the pairs T < T',
+               e = +1 for J's +1 eigenspace, -1 for its -1 eigenspace */
+            {
+                int cols[8], q = 0;
+                double sg[8];
+                for (int t = 0; t < f && q < d; t++) {
+                    int u = grok__young_transpose(&y[p], t);
+                    if (u > t) { cols[q] = t; sg[q] = half[o] * grok__young_sign(&y[p], t); q++; }
+                }
+                for (int a = 0; a < d; a++)
+                    for (int b = 0; b < d; b++) {
+                        int ta = cols[a], ua = grok__young_transpose(&y[p], ta), tb = cols[b], ub = grok__young_transpose(&y[p], tb);
+                        double v = m[ta * f + tb] + sg[b] * m[ta * f + ub] + sg[a] * m[ua * f + tb] + sg[a] * sg[b] * m[ua * f + ub];
+                        out[a * d + b] = 0.5 * v;
+                    }
+            }
+        }
+    }
+    if (alternating) grok__irreps_name_by_dim(ir);
+    GROK_FREE(y); GROK_FREE(rho); GROK_FREE(scratch); GROK_FREE(walk);
+    grok_group_free(&sn);
+    return GROK_OK;
+}
+
+GROKDEF int grok_irreps_init(grok_irreps *ir, const grok_group *g)
+{
+    if (!ir) return grok__fail(GROK_ERR_ARG, "grok_irreps_init: NULL irreps");
+    memset(ir, 0, sizeof *ir);
+    if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "grok_irreps_init: NULL or uninitialised group");
+    if (g->kind == GROK_GROUP_CYCLIC || g->kind == GROK_GROUP_DIHEDRAL) return grok__irreps_cyclic_dihedral(ir, g);
+    if (g->kind == GROK_GROUP_SYMMETRIC || g->kind == GROK_GROUP_ALTERNATING) return grok__irreps_permutations(ir, g);
+    return grok__fail(GROK_ERR_ARG, "grok_irreps_init: unknown group kind %d", (int)g->kind);
+}
+
+GROKDEF void grok_irreps_free(grok_irreps *ir)
+{
+    if (!ir) return;
+    GROK_FREE(ir->mem_);
+    memset(ir, 0, sizeof *ir);
+}
+
+GROKDEF int grok_group_classes(int *class_of, int *n_classes, const grok_group *g)
+{
+    int N, c = 0;
+    if (!class_of || !n_classes) return grok__fail(GROK_ERR_ARG, "grok_group_classes: NULL output");
+    if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "grok_group_classes: NULL or uninitialised group");
+    N = g->order;
+    for (int x = 0; x < N; x++) class_of[x] = -1;
+    for (int x = 0; x < N; x++) {
+        if (class_of[x] >= 0) continue;
+        for (int y = 0; y < N; y++) class_of[g->table[g->table[y * N + x] * N + g->inverse[y]]] = c;
+        c++;
+    }
+    *n_classes = c;
+    return GROK_OK;
+}
+
+static int grok__irreps_check(const grok_irreps *ir, const char *fn)
+{
+    if (!ir || !ir->mem_ || ir->count < 1 || ir->order < 1) return grok__fail(GROK_ERR_ARG, "%s: NULL or uninitialised irreps", fn);
+    return GROK_OK;
+}
+
+GROKDEF int grok_irreps_characters(double *chi, const grok_irreps *ir)
+{
+    int st;
+    if ((st = grok__irreps_check(ir, "grok_irreps_characters")) != GROK_OK) return st;
+    if (!chi) return grok__fail(GROK_ERR_ARG, "grok_irreps_characters: NULL output");
+    for (int i = 0; i < ir->count; i++)
+        for (int x = 0; x < ir->order; x++) {
+            const double *m = grok__irrep_mat(ir, i, x);
+            double t = 0;
+            for (int a = 0; a < ir->dim[i]; a++) t += m[a * ir->dim[i] + a];
+            chi[(size_t)i * ir->order + x] = t;
+        }
+    return GROK_OK;
+}
+
+GROKDEF int grok_irreps_char_table(double *table, const grok_irreps *ir, const int *class_of, int n_classes)
+{
+    int st;
+    if ((st = grok__irreps_check(ir, "grok_irreps_char_table")) != GROK_OK) return st;
+    if (!table || !class_of || n_classes < 1 || n_classes > ir->order)
+        return grok__fail(GROK_ERR_ARG, "grok_irreps_char_table: NULL output or classes, or %d classes", n_classes);
+    for (int x = 0; x < ir->order; x++)
+        if (class_of[x] < 0 || class_of[x] >= n_classes)
+            return grok__fail(GROK_ERR_ARG, "grok_irreps_char_table: element %d in class %d of %d", x, class_of[x], n_classes);
+    for (int c = 0; c < n_classes; c++) {
+        int x = 0;
+        while (x < ir->order && class_of[x] != c) x++;
+        if (x == ir->order) return grok__fail(GROK_ERR_ARG, "grok_irreps_char_table: class %d has no element", c);
+    }
+    for (int c = 0; c < n_classes; c++) {
+        int x = 0;
+        while (class_of[x] != c) x++;
+        for (int i = 0; i < ir->count; i++) {
+            const double *m = grok__irrep_mat(ir, i, x);
+            double t = 0;
+            for (int a = 0; a < ir->dim[i]; a++) t += m[a * ir->dim[i] + a];
+            table[(size_t)i * n_classes + c] = t;
+        }
+    }
+    return GROK_OK;
+}
+
+GROKDEF int grok_irreps_fourier(double *fhat, const double *f, long inner, const grok_irreps *ir)
+{
+    int st;
+    if ((st = grok__irreps_check(ir, "grok_irreps_fourier")) != GROK_OK) return st;
+    if (!fhat || !f || inner < 1) return grok__fail(GROK_ERR_ARG, "grok_irreps_fourier: NULL array or inner = %ld", inner);
+    memset(fhat, 0, sizeof(double) * (size_t)ir->n_coefs * (size_t)inner);
+    for (int i = 0; i < ir->count; i++) {
+        int d2 = ir->dim[i] * ir->dim[i];
+        for (int x = 0; x < ir->order; x++) {
+            const double *m = grok__irrep_mat(ir, i, x), *fx = f + (size_t)x * inner;
+            for (int ab = 0; ab < d2; ab++) {
+                double *o = fhat + (size_t)(ir->coef[i] + ab) * inner, w = m[ab];
+                for (long j = 0; j < inner; j++) o[j] += w * fx[j];
+            }
+        }
+    }
+    return GROK_OK;
+}
+
+/* f (order, inner) += irrep i's term of the inverse transform of fhat. */
+static void grok__irreps_inverse_add(double *f, const double *fhat, long inner, int i, const grok_irreps *ir)
+{
+    /* rho(g^-1) = rho(g)^T, so tr(rho(g^-1) fhat) = sum_ab rho(g)[a][b] fhat[a][b] */
+    int d2 = ir->dim[i] * ir->dim[i];
+    double c = (ir->complex_pair[i] ? 0.5 : 1.0) * ir->dim[i] / ir->order;
+    for (int x = 0; x < ir->order; x++) {
+        const double *m = grok__irrep_mat(ir, i, x);
+        double *fx = f + (size_t)x * inner;
+        for (int ab = 0; ab < d2; ab++) {
+            const double *h = fhat + (size_t)(ir->coef[i] + ab) * inner;
+            double w = c * m[ab];
+            for (long j = 0; j < inner; j++) fx[j] += w * h[j];
+        }
+    }
+}
+
+GROKDEF int grok_irreps_inverse(double *f, const double *fhat, long inner, int irrep, const grok_irreps *ir)
+{
+    int st;
+    if ((st = grok__irreps_check(ir, "grok_irreps_inverse")) != GROK_OK) return st;
+    if (!fhat || !f || inner < 1) return grok__fail(GROK_ERR_ARG, "grok_irreps_inverse: NULL array or inner = %ld", inner);
+    if (irrep < -1 || irrep >= ir->count) return grok__fail(GROK_ERR_ARG, "grok_irreps_inverse: irrep %d of %d", irrep, ir->count);
+    memset(f, 0, sizeof(double) * (size_t)ir->order * (size_t)inner);
+    for (int i = 0; i < ir->count; i++)
+        if (irrep < 0 || i == irrep) grok__irreps_inverse_add(f, fhat, inner, i, ir);
+    return GROK_OK;
+}
+
+/* norms (count) from fhat (n_coefs, inner): c_i ||fhat_i||^2 / |G|, times scale. */
+static void grok__irreps_fhat_norms(double *norms, const double *fhat, long inner, double scale, const grok_irreps *ir)
+{
+    for (int i = 0; i < ir->count; i++) {
+        long d2 = (long)ir->dim[i] * ir->dim[i];
+        double s = 0;
+        for (long r = 0; r < d2 * inner; r++) s += fhat[ir->coef[i] * inner + r] * fhat[ir->coef[i] * inner + r];
+        norms[i] = scale * (ir->complex_pair[i] ? 0.5 : 1.0) * ir->dim[i] / ir->order * s;
+    }
+}
+
+GROKDEF int grok_irreps_norms(double *norms, const double *W, long cols, int transpose, const grok_irreps *ir)
+{
+    int st, N;
+    double *A, *fhat;
+    if ((st = grok__irreps_check(ir, "grok_irreps_norms")) != GROK_OK) return st;
+    if (!norms || !W || cols < 1) return grok__fail(GROK_ERR_ARG, "grok_irreps_norms: NULL array or cols = %ld", cols);
+    N = ir->order;
+    if (!(A = GROK__NEW(double, (size_t)cols * ((size_t)N + (size_t)ir->n_coefs))))
+        return grok__fail(GROK_ERR_NOMEM, "grok_irreps_norms: out of memory");
+    fhat = A + (size_t)N * cols;
+    for (long x = 0; x < N; x++)
+        for (long j = 0; j < cols; j++) A[x * cols + j] = transpose ? W[j * N + x] : W[x * cols + j];
+    grok_irreps_fourier(fhat, A, cols, ir);
+    grok__irreps_fhat_norms(norms, fhat, cols, 1.0, ir);
+    GROK_FREE(A);
+    return GROK_OK;
+}
+
+GROKDEF int grok_irreps_keys(int *keys, int *n_key, double *share, const double *norms, const grok_irreps *ir,
+                             double min_share)
+{
+    int st, n = 0, m;
+    double total = 0;
+    if ((st = grok__irreps_check(ir, "grok_irreps_keys")) != GROK_OK) return st;
+    if (!keys || !n_key || !norms) return grok__fail(GROK_ERR_ARG, "grok_irreps_keys: NULL array");
+    if (!(min_share >= 0 && min_share <= 1)) return grok__fail(GROK_ERR_ARG, "grok_irreps_keys: min_share %g, want 0..1", min_share);
+    for (int i = 1; i < ir->count; i++) {
+        if (!(norms[i] >= 0) || isinf(norms[i])) return grok__fail(GROK_ERR_ARG, "grok_irreps_keys: norm %d is %g", i, norms[i]);
+        total += norms[i];
+    }
+    if (share) {
+        share[0] = 0;
+        for (int i = 1; i < ir->count; i++) share[i] = total > 0 ? norms[i] / total : 0;
+    }
+    for (int i = 1; i < ir->count; i++) { /* insertion by share descending; a tie keeps the smaller index first */
+        int j = n++;
+        for (; j > 0 && norms[i] > norms[keys[j - 1]]; j--) keys[j] = keys[j - 1];
+        keys[j] = i;
+    }
+    for (m = n > 0 ? 1 : 0; m < n && total > 0 && norms[keys[m]] / total >= min_share; m++) {}
+    *n_key = m;
+    return GROK_OK;
+}
+
+/* Checks g against ir for fn. */
+static int grok__irreps_group_check(const grok_group *g, const grok_irreps *ir, const char *fn)
+{
+    int st;
+    if ((st = grok__irreps_check(ir, fn)) != GROK_OK) return st;
+    if (!g || !g->table) return grok__fail(GROK_ERR_ARG, "%s: NULL or uninitialised group", fn);
+    if (g->order != ir->order) return grok__fail(GROK_ERR_ARG, "%s: %s has order %d, the irreps %d", fn, g->name, g->order, ir->order);
+    return GROK_OK;
+}
+
+/* A (order, cols) = X (order^2, cols) averaged over each fibre x∘y = g. */
+static void grok__pair_fibre_mean(double *A, const double *X, long cols, const grok_group *g)
+{
+    int N = g->order;
+    memset(A, 0, sizeof(double) * (size_t)N * (size_t)cols);
+    for (long r = 0; r < (long)N * N; r++) {
+        double *a = A + (size_t)g->table[r] * cols;
+        const double *x = X + (size_t)r * cols;
+        for (long j = 0; j < cols; j++) a[j] += x[j];
+    }
+    for (long i = 0; i < (long)N * cols; i++) A[i] /= N;
+}
+
+GROKDEF int grok_irreps_pair_norms(double *norms, double *rest, const double *X, long cols, const grok_group *g,
+                                   const grok_irreps *ir)
+{
+    int st, N;
+    double *A, *fhat, total = 0, sum = 0;
+    if ((st = grok__irreps_group_check(g, ir, "grok_irreps_pair_norms")) != GROK_OK) return st;
+    if (!norms || !X || cols < 1) return grok__fail(GROK_ERR_ARG, "grok_irreps_pair_norms: NULL array or cols = %ld", cols);
+    N = g->order;
+    if (!(A = GROK__NEW(double, (size_t)cols * ((size_t)N + (size_t)ir->n_coefs))))
+        return grok__fail(GROK_ERR_NOMEM, "grok_irreps_pair_norms: out of memory");
+    fhat = A + (size_t)N * cols;
+    grok__pair_fibre_mean(A, X, cols, g);
+    grok_irreps_fourier(fhat, A, cols, ir);
+    grok__irreps_fhat_norms(norms, fhat, cols, N, ir); /* each value of A repeats over the N pairs of its fibre */
+    if (rest) {
+        for (long i = 0; i < (long)N * N * cols; i++) total += X[i] * X[i];
+        for (int i = 0; i < ir->count; i++) sum += norms[i];
+        *rest = total - sum;
+    }
+    GROK_FREE(A);
+    return GROK_OK;
+}
+
+/* P (order, cols) = the projection of B (order, cols) onto the isotypic spaces of the irreps with
+   keep[i]; fhat (n_coefs, cols) is B's transform. */
+static void grok__irreps_project(double *P, const double *fhat, long cols, const int *keep, const grok_irreps *ir)
+{
+    memset(P, 0, sizeof(double) * (size_t)ir->order * (size_t)cols);
+    for (int i = 0; i < ir->count; i++)
+        if (keep[i]) grok__irreps_inverse_add(P, fhat, cols, i, ir);
+}
+
+GROKDEF int grok_irreps_pair_project(double *out, const double *X, long cols, const int *keep, const grok_group *g,
+                                     const grok_irreps *ir)
+{
+    int st, N;
+    double *A, *fhat, *P;
+    if ((st = grok__irreps_group_check(g, ir, "grok_irreps_pair_project")) != GROK_OK) return st;
+    if (!out || !X || !keep || cols < 1) return grok__fail(GROK_ERR_ARG, "grok_irreps_pair_project: NULL array or cols = %ld", cols);
+    N = g->order;
+    if (!(A = GROK__NEW(double, (size_t)cols * (2 * (size_t)N + (size_t)ir->n_coefs))))
+        return grok__fail(GROK_ERR_NOMEM, "grok_irreps_pair_project: out of memory");
+    P = A + (size_t)N * cols;
+    fhat = P + (size_t)N * cols;
+    grok__pair_fibre_mean(A, X, cols, g);
+    grok_irreps_fourier(fhat, A, cols, ir);
+    grok__irreps_project(P, fhat, cols, keep, ir);
+    for (long r = 0; r < (long)N * N; r++) memcpy(out + (size_t)r * cols, P + (size_t)g->table[r] * cols, sizeof(double) * (size_t)cols);
+    GROK_FREE(A);
+    return GROK_OK;
+}
+
+GROKDEF int grok_irreps_trace_sims(double *sims, const double *logits, const grok_group *g, const grok_irreps *ir)
+{
+    int st, N;
+    double *chi, *lc;
+    if ((st = grok__irreps_group_check(g, ir, "grok_irreps_trace_sims")) != GROK_OK) return st;
+    if (!sims || !logits) return grok__fail(GROK_ERR_ARG, "grok_irreps_trace_sims: NULL array");
+    N = g->order;
+    if (!(chi = GROK__NEW(double, (size_t)ir->count * N + N))) return grok__fail(GROK_ERR_NOMEM, "grok_irreps_trace_sims: out of memory");
+    lc = chi + (size_t)ir->count * N;
+    grok_irreps_characters(chi, ir);
+    for (int i = 0; i < ir->count; i++) sims[i] = 0;
+    for (long r = 0; r < (long)N * N; r++) {
+        const double *l = logits + (size_t)r * N;
+        int xy = g->table[r];
+        double mean = 0, ll = 0;
+        for (int z = 0; z < N; z++) mean += l[z];
+        mean /= N;
+        for (int z = 0; z < N; z++) { lc[z] = l[z] - mean; ll += lc[z] * lc[z]; }
+        if (!(ll > 0)) continue;
+        for (int i = 0; i < ir->count; i++) {
+            const double *c = chi + (size_t)i * N;
+            double dot = 0, tt = 0;
+            for (int z = 0; z < N; z++) {
+                double t = c[g->table[xy * N + g->inverse[z]]];
+                dot += lc[z] * t; tt += t * t;
+            }
+            sims[i] += dot / sqrt(ll * tt);
+        }
+    }
+    for (int i = 0; i < ir->count; i++) sims[i] /= (double)N * N;
+    GROK_FREE(chi);
+    return GROK_OK;
+}
+
+/* Cross-entropy against x∘y over all pairs of L + sign * lift(P), P (order, order) a function of
+   x∘y per output; work (order^2, order) scratch, which may be L itself. */
+static int grok__irreps_lifted_loss(double *loss, const double *L, double sign, const double *P, double *work,
+                                    const grok_group *g)
+{
+    int N = g->order;
+    for (long r = 0; r < (long)N * N; r++) {
+        const double *p = P + (size_t)g->table[r] * N;
+        for (int z = 0; z < N; z++) work[r * N + z] = L[r * N + z] + sign * p[z];
+    }
+    return grok_logits_loss(loss, work, g->table, N * N, N, NULL, 0);
+}
+
+GROKDEF int grok_irreps_losses(double *restricted, double *total_excluded, double *excluded, double *restricted_each,
+                               const double *X, long cols, const double *W, const double *base, const int *keys, int n_key,
+                               const grok_group *g, const grok_irreps *ir)
+{
+    int st, N, *keep;
+    double *L, *A, *B, *fhat, *P, *work;
+    if ((st = grok__irreps_group_check(g, ir, "grok_irreps_losses")) != GROK_OK) return st;
+    N = g->order;
+    if (!X || cols < 1 || (!W && cols != N))
+        return grok__fail(GROK_ERR_ARG, "grok_irreps_losses: NULL X, or cols = %ld (without W it must be the order %d)", cols, N);
+    if (n_key < 0 || (n_key > 0 && !keys)) return grok__fail(GROK_ERR_ARG, "grok_irreps_losses: %d keys", n_key);
+    for (int k = 0; k < n_key; k++)
+        if (keys[k] < 0 || keys[k] >= ir->count) return grok__fail(GROK_ERR_ARG, "grok_irreps_losses: key irrep %d of %d", keys[k], ir->count);
+    L = GROK__NEW(double, 2 * (size_t)N * N * N + (size_t)cols * N + 2 * (size_t)N * N + (size_t)ir->n_coefs * N);
+    keep = GROK__NEW(int, ir->count);
+    if (!L || !keep) { GROK_FREE(L); GROK_FREE(keep); return grok__fail(GROK_ERR_NOMEM, "grok_irreps_losses: out of memory"); }
+    work = L + (size_t)N * N * N;
+    A = work + (size_t)N * N * N; /* (N, cols) */
+    B = A + (size_t)N * cols;      /* (N, N) */
+    P = B + (size_t)N * N;
+    fhat = P + (size_t)N * N;
+    /* L = base + X W over the pairs; B = (X averaged over the fibres) W: the projections act on the
+       pairs and W on the columns, so projecting X W is projecting B and lifting it */
+    for (long r = 0; r < (long)N * N; r++)
+        for (int z = 0; z < N; z++) {
+            double s = base ? base[r * N + z] : 0;
+            if (W) for (long j = 0; j < cols; j++) s += X[r * cols + j] * W[j * N + z];
+            else s += X[r * N + z];
+            L[r * N + z] = s;
+        }
+    grok__pair_fibre_mean(A, X, cols, g);
+    for (int x = 0; x < N; x++)
+        for (int z = 0; z < N; z++) {
+            double s = 0;
+            if (W) for (long j = 0; j < cols; j++) s += A[x * cols + j] * W[j * N + z];
+            else s = A[x * N + z];
+            B[x * N + z] = s;
+        }
+    grok_irreps_fourier(fhat, B, N, ir);
+    if (restricted) { /* base + the lifted projection onto the key irreps and the trivial one */
+        memset(keep, 0, sizeof(int) * (size_t)ir->count);
+        keep[0] = 1;
+        for (int k = 0; k < n_key; k++) keep[keys[k]] = 1;
+        grok__irreps_project(P, fhat, N, keep, ir);
+        for (long r = 0; r < (long)N * N * N; r++) work[r] = base ? base[r] : 0;
+        st = grok__irreps_lifted_loss(restricted, work, 1.0, P, work, g);
+    }
+    if (total_excluded && st == GROK_OK) { /* L minus the lifted projection onto the key irreps */
+        memset(keep, 0, sizeof(int) * (size_t)ir->count);
+        for (int k = 0; k < n_key; k++) keep[keys[k]] = 1;
+        grok__irreps_project(P, fhat, N, keep, ir);
+        st = grok__irreps_lifted_loss(total_excluded, L, -1.0, P, work, g);
+    }
+    for (int i = 0; excluded && i < ir->count && st == GROK_OK; i++) {
+        memset(keep, 0, sizeof(int) * (size_t)ir->count);
+        keep[i] = 1;
+        grok__irreps_project(P, fhat, N, keep, ir);
+        st = grok__irreps_lifted_loss(&excluded[i], L, -1.0, P, work, g);
+    }
+    for (int i = 0; restricted_each && i < ir->count && st == GROK_OK; i++) {
+        memset(keep, 0, sizeof(int) * (size_t)ir->count);
+        keep[0] = keep[i] = 1;
+        grok__irreps_project(P, fhat, N, keep, ir);
+        for (long r = 0; r < (long)N * N * N; r++) work[r] = base ? base[r] : 0;
+        st = grok__irreps_lifted_loss(&restricted_each[i], work, 1.0, P, work, g);
+    }
+    GROK_FREE(L); GROK_FREE(keep);
+    return st;
+}
+
+/* The metrics from a model's parts, in double: the x and y embeddings ex (order, cx), ey (order,
+   cy), the unembedding U (cu, order), the hidden layer (order^2, M) read out by Wr (M, order),
+   the logits (order^2, order) and base = logits - hidden Wr (NULL: 0). */
+static int grok__irreps_metrics(double *per_irrep, double *totals, int *keys, int *n_key, const double *ex, long cx,
+                                const double *ey, long cy, const double *U, long cu, const double *hidden, long M,
+                                const double *Wr, const double *logits, const double *base, double sumsq,
+                                const grok_group *g, const grok_irreps *ir, const char *fn)
+{
+    int n = ir->count, N = g->order, st;
+    double *nrm = GROK__NEW(double, 4 * (size_t)n), *row, sq, *sims = nrm + 3 * n;
+    if (!nrm) return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn);
+    st = grok_irreps_norms(nrm, ex, cx, 0, ir);
+    if (st == GROK_OK) st = grok_irreps_norms(nrm + n, ey, cy, 0, ir);
+    if (st == GROK_OK) st = grok_irreps_norms(nrm + 2 * n, U, cu, 1, ir);
+    if (st == GROK_OK) st = grok_irreps_trace_sims(sims, logits, g, ir);
+    if (st == GROK_OK && *n_key == 0) /* the paper's key irreps: trace similarity > 0.05, here by similarity descending */
+        for (int i = 1; i < n; i++) {
+            int j = *n_key;
+            if (!(sims[i] > 0.05)) continue;
+            for (; j > 0 && sims[i] > sims[keys[j - 1]]; j--) keys[j] = keys[j - 1];
+            keys[j] = i;
+            (*n_key)++;
+        }
+    for (int k = 0; st == GROK_OK && k < *n_key; k++)
+        if (keys[k] < 0 || keys[k] >= n) st = grok__fail(GROK_ERR_ARG, "%s: key irrep %d of %d", fn, keys[k], n);
+    if (st == GROK_OK && per_irrep) {
+        for (int w = 0; w < 3; w++) {
+            double total = 0;
+            for (int i = 0; i < n; i++) total += nrm[w * n + i];
+            for (int i = 0; i < n; i++) per_irrep[w * n + i] = total > 0 ? nrm[w * n + i] / total : 0;
+        }
+        row = per_irrep + GROK_IRM_HIDDEN * n;
+        st = grok_irreps_pair_norms(row, NULL, hidden, M, g, ir);
+        sq = 0;
+        for (long i = 0; i < (long)N * N * M; i++) sq += hidden[i] * hidden[i];
+        for (int i = 0; i < n; i++) row[i] = sq > 0 ? row[i] / sq : 0;
+        memcpy(per_irrep + GROK_IRM_TRACE * n, sims, sizeof(double) * (size_t)n);
+    }
+    if (st == GROK_OK)
+        st = grok_irreps_losses(totals ? totals + GROK_IRT_RESTRICTED_LOGIT : NULL, totals ? totals + GROK_IRT_EXCLUDED_LOGIT : NULL,
+                                per_irrep ? per_irrep + GROK_IRM_EXCL_LOGIT * n : NULL,
+                                per_irrep ? per_irrep + GROK_IRM_RESTR_LOGIT * n : NULL, logits, N, NULL, NULL, keys, *n_key, g, ir);
+    if (st == GROK_OK)
+        st = grok_irreps_losses(totals ? totals + GROK_IRT_RESTRICTED_HIDDEN : NULL, totals ? totals + GROK_IRT_EXCLUDED_HIDDEN : NULL,
+                                per_irrep ? per_irrep + GROK_IRM_EXCL_HIDDEN * n : NULL,
+                                per_irrep ? per_irrep + GROK_IRM_RESTR_HIDDEN * n : NULL, hidden, M, Wr, base, keys, *n_key, g, ir);
+    if (st == GROK_OK && totals) {
+        st = grok_logits_loss(totals + GROK_IRT_LOSS, logits, g->table, N * N, N, NULL, 0);
+        totals[GROK_IRT_SUMSQ] = sumsq;
+    }
+    GROK_FREE(nrm);
+    return st;
+}
+
+/* Checks the shared arguments of the metrics entry points. */
+static int grok__irreps_metrics_check(const int *keys, const int *n_key, const grok_group *g, const grok_irreps *ir,
+                                      const char *fn)
+{
+    int st;
+    if ((st = grok__irreps_group_check(g, ir, fn)) != GROK_OK) return st;
+    if (!keys || !n_key || *n_key < 0 || *n_key > ir->count - 1)
+        return grok__fail(GROK_ERR_ARG, "%s: keys NULL or n_key %d (at most %d)", fn, n_key ? *n_key : -1, ir->count - 1);
+    return GROK_OK;
+}
+
+GROKDEF int grok_net_irreps_metrics(double *per_irrep, double *totals, int *keys, int *n_key, grok_net *net,
+                                    const grok_group *g, const grok_irreps *ir)
+{
+    const char *fn = "grok_net_irreps_metrics";
+    int st, N, E, M, mlp;
+    long NN;
+    const float *Wa, *Wb, *W = NULL, *WU;
+    double *ex, *ey, *U, *hid, *lg, sumsq = 0;
+    float *lgf;
+    grok_cache c;
+    const grok_tensor *t;
+    if ((st = grok__irreps_metrics_check(keys, n_key, g, ir, fn)) != GROK_OK) return st;
+    if (!net || !net->weights) return grok__fail(GROK_ERR_ARG, "%s: NULL net", fn);
+    N = g->order;
+    if (net->cfg.n != N) return grok__fail(GROK_ERR_ARG, "%s: the net has n = %d, %s has order %d", fn, net->cfg.n, g->name, N);
+    mlp = net->cfg.kind == GROK_NET_MLP;
+    E = net->cfg.embed_dim;
+    M = mlp ? net->cfg.hidden_dim : E;
+    NN = (long)N * N;
+    Wa = net->weights + grok_net_param(net, "W_E_a")->offset;
+    Wb = net->weights + grok_net_param(net, "W_E_b")->offset;
+    WU = net->weights + grok_net_param(net, "W_U")->offset;
+    if (mlp) W = net->weights + grok_net_param(net, "W")->offset;
+    ex = GROK__NEW(double, 3 * (size_t)N * M + (size_t)NN * M + 2 * (size_t)NN * N);
+    lgf = GROK__NEW(float, (size_t)NN * N);
+    if (!ex || !lgf) { GROK_FREE(ex); GROK_FREE(lgf); return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn); }
+    ey = ex + (size_t)N * M;
+    U = ey + (size_t)N * M;   /* (M, N) */
+    hid = U + (size_t)N * M;  /* (N^2, M) */
+    lg = hid + (size_t)NN * M;
+    for (int x = 0; x < N; x++) /* the total embeddings: what each input adds before the ReLU (MLP) */
+        for (int j = 0; j < M; j++) {
+            double sa = 0, sb = 0;
+            if (!mlp) { sa = Wa[x * E + j]; sb = Wb[x * E + j]; }
+            else
+                for (int k = 0; k < E; k++) {
+                    sa += (double)Wa[x * E + k] * W[(size_t)k * M + j];
+                    sb += (double)Wb[x * E + k] * W[(size_t)(E + k) * M + j];
+                }
+            ex[(size_t)x * M + j] = sa; ey[(size_t)x * M + j] = sb;
+        }
+    for (long i = 0; i < (long)M * N; i++) U[i] = WU[i];
+    for (size_t i = 0; i < net->num_parameters; i++) sumsq += (double)net->weights[i] * net->weights[i];
+    st = grok__net_run_all_pairs(&c, net, N, mlp ? "hidden" : "product", lgf, fn);
+    if (st == GROK_OK) {
+        if ((t = grok_cache_get(&c, mlp ? "hidden" : "product")) != NULL) {
+            for (long i = 0; i < NN * M; i++) hid[i] = t->data[i];
+            for (long i = 0; i < NN * N; i++) lg[i] = lgf[i];
+        } else {
+            st = grok__fail(GROK_ERR_ARG, "%s: the cache holds no hidden layer", fn);
+        }
+        grok_cache_free(&c);
+    }
+    if (st == GROK_OK)
+        st = grok__irreps_metrics(per_irrep, totals, keys, n_key, ex, M, ey, M, U, M, hid, M, U, lg, NULL, sumsq, g, ir, fn);
+    GROK_FREE(ex); GROK_FREE(lgf);
+    return st;
+}
+
+GROKDEF int grok_model_irreps_metrics(double *per_irrep, double *totals, int *keys, int *n_key, grok_model *m,
+                                      const grok_group *g, const grok_irreps *ir)
+{
+    const char *fn = "grok_model_irreps_metrics";
+    int st, N, M, C;
+    long NN;
+    const float *WE, *WU;
+    double *ex, *U, *hid, *lg, *base, *Wl, sumsq;
+    float *lgf, *actf;
+    if ((st = grok__irreps_metrics_check(keys, n_key, g, ir, fn)) != GROK_OK) return st;
+    if (!grok__modadd_p(m, fn)) return GROK_ERR_ARG;
+    N = g->order;
+    if (m->cfg.d_vocab_out != N) return grok__fail(GROK_ERR_ARG, "%s: d_vocab_out %d, %s has order %d", fn, m->cfg.d_vocab_out, g->name, N);
+    M = m->cfg.d_mlp; C = m->cfg.d_model; NN = (long)N * N;
+    WE = grok__w(m, "embed.W_E"); WU = grok__w(m, "unembed.W_U");
+    ex = GROK__NEW(double, (size_t)N * C + (size_t)C * N + (size_t)NN * M + 2 * (size_t)NN * N + (size_t)M * N);
+    lgf = GROK__NEW(float, (size_t)NN * (N + M));
+    if (!ex || !lgf) { GROK_FREE(ex); GROK_FREE(lgf); return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn); }
+    actf = lgf + (size_t)NN * N;
+    U = ex + (size_t)N * C;
+    hid = U + (size_t)C * N;
+    lg = hid + (size_t)NN * M;
+    base = lg + (size_t)NN * N;
+    Wl = base + (size_t)NN * N;
+    for (long i = 0; i < (long)N * C; i++) ex[i] = WE[i]; /* W_E's first N rows: the elements ('=' is row N) */
+    for (long i = 0; i < (long)C * N; i++) U[i] = WU[i];
+    st = grok_modadd_run(lgf, actf, NULL, NULL, NULL, m);
+    if (st == GROK_OK) st = grok_modadd_wlogit(Wl, NULL, m);
+    if (st == GROK_OK) st = grok_weights_sumsq(&sumsq, m);
+    if (st == GROK_OK) {
+        for (long i = 0; i < NN * M; i++) hid[i] = actf[i];
+        for (long r = 0; r < NN; r++)
+            for (int z = 0; z < N; z++) {
+                double s = 0;
+                for (int j = 0; j < M; j++) s += hid[r * M + j] * Wl[(size_t)j * N + z];
+                lg[r * N + z] = lgf[r * N + z];
+                base[r * N + z] = lgf[r * N + z] - s;
+            }
+        st = grok__irreps_metrics(per_irrep, totals, keys, n_key, ex, C, ex, C, U, C, hid, M, Wl, lg, base, sumsq, g, ir, fn);
+    }
+    GROK_FREE(ex); GROK_FREE(lgf);
+    return st;
+}
+
+GROKDEF int grok_irreps_learn_order(long *learned, int *order, int *n_order, const double *shares, const long *epochs,
+                                    int n_ckpt, int count, double min_share)
+{
+    long *when;
+    int n = 0;
+    if (!order || !n_order || !shares || !epochs || n_ckpt < 1 || count < 1)
+        return grok__fail(GROK_ERR_ARG, "grok_irreps_learn_order: NULL array, %d checkpoints or %d irreps", n_ckpt, count);
+    for (int k = 1; k < n_ckpt; k++)
+        if (epochs[k] <= epochs[k - 1]) return grok__fail(GROK_ERR_ARG, "grok_irreps_learn_order: epochs not ascending at %d", k);
+    if (!(when = learned ? learned : GROK__NEW(long, count))) return grok__fail(GROK_ERR_NOMEM, "grok_irreps_learn_order: out of memory");
+    for (int i = 0; i < count; i++) {
+        int k = n_ckpt;
+        while (k > 0 && shares[(size_t)(k - 1) * count + i] >= min_share) k--;
+        when[i] = k < n_ckpt ? epochs[k] : -1;
+        if (when[i] < 0) continue;
+        { /* insert by epoch, then by the last share descending */
+            double last = shares[(size_t)(n_ckpt - 1) * count + i];
+            int j = n++;
+            for (; j > 0; j--) {
+                int o = order[j - 1];
+                double lo = shares[(size_t)(n_ckpt - 1) * count + o];
+                if (when[o] < when[i] || (when[o] == when[i] && lo >= last)) break;
+                order[j] = o;
+            }
+            order[j] = i;
+        }
+    }
+    *n_order = n;
+    if (!learned) GROK_FREE(when);
+    return GROK_OK;
+}
 
 /* ---- progress measures during training (grok_train_opts.progress_measures) */
 

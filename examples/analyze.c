@@ -1,6 +1,6 @@
 /* analyze - takes a modular-arithmetic checkpoint apart the way seeds 000, 001 and 004 do.
 
-   Usage: analyze --ckpt runs/modadd/latest.grok [--task add|sub|mul|div|pow_sum|sq_sum|sq_cross]
+   Usage: analyze --ckpt runs/modadd/latest.grok [--task add|sub|mul|div|pow_sum|sq_sum|sq_cross|..]
                   [--m 4] [--n 4] [--directions sum|task] [--p P] [--frac 0.3] [--data-seed 598]
                   [--split FILE.npy] [--act-fn relu|gelu] [--out DIR] [--threads N] [--help]
           analyze --history RUN_DIR [--phases E1,E2,E3] [--every N] [--out DIR] [--threads N]
@@ -70,7 +70,8 @@ static double now_s(void)
 }
 
 /* The tasks analyze knows, as grok_modop; run.args' program names the task of its runs. */
-static const char *const task_names[] = {"add", "sub", "mul", "div", "pow_sum", "sq_sum", "sq_cross", NULL};
+static const char *const task_names[] = {"add", "sub", "mul", "div", "pow_sum", "sq_sum", "sq_cross", "sq_cross_plus_a",
+                                         "cube_cross", "cube_cross_sq", "div_if_odd", "add_or_mul", "add_or_sub", NULL};
 static const char *const direction_names[] = {"sum", "task", NULL};
 static const char *const act_names[] = {"relu", "gelu", NULL};
 

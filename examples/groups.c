@@ -1,11 +1,14 @@
 /* groups - seed 003: group composition x∘y learnt by OneLayerMLP and BilinearNet, and what they
    learnt read in the Fourier basis: the notebook's, over all elements of the group, and grok.h's,
-   over the group's cyclic part (C_n, or the rotations of D_n).
+   over the group's cyclic part (C_n, or the rotations of D_n); with --irreps in the group's
+   irreducible representations (the rep-theory paper's metrics). --op trains the grokking
+   paper's conjugation x∘y∘x^-1 or x∘y∘x instead.
 
-   Usage: groups [--group dihedral] [--n 23] [--model both] [--frac 0.6] [--embed 32] [--hidden 128]
-                 [--lr 3e-3] [--wd 1] [--beta1 0.9] [--beta2 0.999] [--eps 1e-8] [--epochs 3000]
-                 [--every 100] [--history] [--analysis both] [--seed 1] [--data-seed 1] [--threads N]
-                 [--out runs/groups] [--force] [--init FILE] [--split FILE.npy] [--help]
+   Usage: groups [--group dihedral] [--n 23] [--op compose] [--model both] [--frac 0.6] [--embed 32]
+                 [--hidden 128] [--lr 3e-3] [--wd 1] [--beta1 0.9] [--beta2 0.999] [--eps 1e-8]
+                 [--epochs 3000] [--every 100] [--history] [--analysis both] [--irreps] [--seed 1]
+                 [--data-seed 1] [--threads N] [--out runs/groups] [--force] [--init FILE]
+                 [--split FILE.npy] [--help]
    Writes OUT/run.args (the flags that define the run); for each model OUT/MODEL/metrics.csv, with --history OUT/MODEL/net_EPOCH.safetensors
    every --every epochs, and, once training ended well, OUT/MODEL/latest.safetensors (the weights
    under the seed's names); then OUT/report.html (training curves, the Fourier norms of W_E_a,
@@ -26,12 +29,21 @@
 #include "options.h"
 #include "run_dir.h"
 
+/* The paper's metrics of one trained net: per_irrep (GROK_IRM_ROWS, count), totals, keys. */
+typedef struct {
+    double *per, totals[GROK_IRT_N];
+    int *keys, n_key;
+    long *learned;  /* (count) with --history: the epoch from which the trace similarity stays > 0.05 */
+    int *order, n_order;
+} irreps_result;
+
 typedef struct {
     grok_net net;
     const char *name, *sub; /* "OneLayerMLP", "mlp" */
     long first_99;
     double seconds;
     char dir[4096];
+    irreps_result irr;      /* with --irreps */
 } model_run;
 
 /* grok_net_train passes no model to on_eval: the run comes through ctx. */
@@ -247,6 +259,129 @@ static void print_group_analysis(const group_result *a, const grok_group *g)
     print_acts_map(a);
 }
 
+/* ---- the irreducible representations (the rep-theory paper's analysis) */
+
+/* The character table of g, classes by their first element, as printed by --irreps. */
+static void print_char_table(const grok_group *g, const grok_irreps *ir)
+{
+    int *cls = (int *)malloc(sizeof(int) * (size_t)g->order), nc = 0, i, c;
+    double *table = (double *)malloc(sizeof(double) * (size_t)ir->count * (size_t)g->order);
+    if (cls && table && grok_group_classes(cls, &nc, g) == GROK_OK && grok_irreps_char_table(table, ir, cls, nc) == GROK_OK) {
+        printf("character table of %s (%d irreps, %d classes; columns: a class's first element (its size); * the real form\n"
+               "of a pair of complex conjugate irreps):\n  %-14s", g->name, ir->count, nc, "");
+        for (c = 0; c < nc; c++) {
+            int x = 0, size = 0;
+            char head[32];
+            while (cls[x] != c) x++;
+            for (i = 0; i < g->order; i++) size += cls[i] == c;
+            snprintf(head, sizeof head, "%d(%d)", x, size);
+            printf(" %7s", head);
+        }
+        printf("\n");
+        for (i = 0; i < ir->count; i++) {
+            char label[32];
+            snprintf(label, sizeof label, "%s%s", ir->name[i], ir->complex_pair[i] ? "*" : "");
+            printf("  %-14s", label);
+            for (c = 0; c < nc; c++) printf(" %7.3f", fabs(table[(size_t)i * nc + c]) < 5e-13 ? 0.0 : table[(size_t)i * nc + c]);
+            printf("\n");
+        }
+    } else {
+        fprintf(stderr, "groups: character table: %s\n", grok_last_error());
+    }
+    free(cls); free(table);
+}
+
+static void irreps_result_free(irreps_result *a)
+{
+    free(a->per); free(a->keys); free(a->learned); free(a->order);
+    memset(a, 0, sizeof *a);
+}
+
+/* With --history: the trace similarities of every checkpoint OUT/MODEL/net_EPOCH.safetensors,
+   and the order in which the irreps pass 0.05 for good (the paper's key-irrep threshold). */
+static int irreps_history(irreps_result *a, model_run *r, const grok_group *g, const grok_irreps *ir, long epochs, long every)
+{
+    long n_ckpt = epochs / every, k, *ep;
+    int n = ir->count, st = GROK_OK, nk;
+    double *sims, *per; /* the key irreps of each checkpoint go to a->keys, which the final net's overwrite */
+    grok_net net;
+    if (n_ckpt < 1) return GROK_OK;
+    sims = (double *)malloc(sizeof(double) * (size_t)n_ckpt * n);
+    per = (double *)malloc(sizeof(double) * GROK_IRM_ROWS * (size_t)n);
+    ep = (long *)malloc(sizeof(long) * (size_t)n_ckpt);
+    a->learned = (long *)malloc(sizeof(long) * (size_t)n);
+    a->order = (int *)malloc(sizeof(int) * (size_t)n);
+    if (!sims || !per || !ep || !a->learned || !a->order || grok_net_init(&net, &r->net.cfg, 1) != GROK_OK) {
+        free(sims); free(per); free(ep);
+        return GROK_ERR_NOMEM;
+    }
+    for (k = 0; k < n_ckpt && st == GROK_OK; k++) {
+        char path[4200];
+        ep[k] = (k + 1) * every;
+        snprintf(path, sizeof path, "%s/net_%06ld.safetensors", r->dir, ep[k]);
+        nk = 0;
+        if ((st = grok_net_load_safetensors(&net, path)) == GROK_OK)
+            st = grok_net_irreps_metrics(per, NULL, a->keys, &nk, &net, g, ir);
+        if (st == GROK_OK) memcpy(sims + (size_t)k * n, per + GROK_IRM_TRACE * n, sizeof(double) * (size_t)n);
+    }
+    if (st == GROK_OK) st = grok_irreps_learn_order(a->learned, a->order, &a->n_order, sims, ep, (int)n_ckpt, n, 0.05);
+    grok_net_free(&net);
+    free(sims); free(per); free(ep);
+    return st;
+}
+
+static int irreps_analysis(irreps_result *a, model_run *r, const grok_group *g, const grok_irreps *ir, int history,
+                           long epochs, long every)
+{
+    int st;
+    memset(a, 0, sizeof *a);
+    a->per = (double *)malloc(sizeof(double) * GROK_IRM_ROWS * (size_t)ir->count);
+    a->keys = (int *)malloc(sizeof(int) * (size_t)ir->count);
+    if (!a->per || !a->keys) return GROK_ERR_NOMEM;
+    if (history && (st = irreps_history(a, r, g, ir, epochs, every)) != GROK_OK) return st;
+    return grok_net_irreps_metrics(a->per, a->totals, a->keys, &a->n_key, &r->net, g, ir);
+}
+
+static void print_irreps_analysis(const irreps_result *a, const grok_irreps *ir)
+{
+    int n = ir->count, i, k;
+    printf("  irreps (the rep-theory paper's metrics over all pairs): share of the squared norm of the total x / y\n"
+           "  embedding, W_U and the hidden layer's pair functions; logit trace similarity; loss with the irrep excluded /\n"
+           "  alone (with the trivial one), at the logit and the hidden level\n"
+           "    %-14s %6s %6s %6s %6s %7s %8s %8s %8s %8s\n", "irrep", "x", "y", "W_U", "hidden", "trace", "excl L",
+           "excl H", "only L", "only H");
+    for (i = 0; i < n; i++)
+        printf("    %-14s %6.3f %6.3f %6.3f %6.3f %7.3f %8.3g %8.3g %8.3g %8.3g\n", ir->name[i], a->per[GROK_IRM_EMBED_X * n + i],
+               a->per[GROK_IRM_EMBED_Y * n + i], a->per[GROK_IRM_UNEMBED * n + i], a->per[GROK_IRM_HIDDEN * n + i],
+               a->per[GROK_IRM_TRACE * n + i], a->per[GROK_IRM_EXCL_LOGIT * n + i], a->per[GROK_IRM_EXCL_HIDDEN * n + i],
+               a->per[GROK_IRM_RESTR_LOGIT * n + i], a->per[GROK_IRM_RESTR_HIDDEN * n + i]);
+    printf("  key irreps (trace similarity > 0.05):");
+    for (k = 0; k < a->n_key; k++)
+        printf(" %s (trace %.3f, x embedding %.3f)", ir->name[a->keys[k]], a->per[GROK_IRM_TRACE * n + a->keys[k]],
+               a->per[GROK_IRM_EMBED_X * n + a->keys[k]]);
+    if (!a->n_key) printf(" none");
+    printf("\n  loss over all pairs %.4g; restricted to the key irreps %.4g (logit) %.4g (hidden); all key irreps excluded "
+           "%.4g (logit) %.4g (hidden); sum of squared weights %.4g\n", a->totals[GROK_IRT_LOSS],
+           a->totals[GROK_IRT_RESTRICTED_LOGIT], a->totals[GROK_IRT_RESTRICTED_HIDDEN], a->totals[GROK_IRT_EXCLUDED_LOGIT],
+           a->totals[GROK_IRT_EXCLUDED_HIDDEN], a->totals[GROK_IRT_SUMSQ]);
+    if (a->order) {
+        printf("  learnt, in order (trace similarity > 0.05 from that checkpoint on):");
+        for (k = 0; k < a->n_order; k++) printf(" %s at epoch %ld", ir->name[a->order[k]], a->learned[a->order[k]]);
+        if (!a->n_order) printf(" none");
+        printf("\n");
+    }
+}
+
+/* The key irreps NAME,NAME of run number i appended to buf (cap bytes), after a ';' from the second on. */
+static void key_irreps_line(char *buf, size_t cap, int i, const irreps_result *a, const grok_irreps *ir)
+{
+    size_t len = strlen(buf);
+    int k;
+    if (i && len < cap) len += (size_t)snprintf(buf + len, cap - len, ";");
+    for (k = 0; k < a->n_key && len < cap; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? "," : "", ir->name[a->keys[k]]);
+}
+
 /* ---- training */
 
 /* One net into r, its weights from --seed or, with init, from that file; -1 to go on, else the
@@ -273,7 +408,7 @@ static int net_setup(model_run *r, grok_net_kind kind, int order, int n_train, i
 
 /* Trains the net of r (kept for the report) and prints what it found; a grok_status. */
 static int train_net(model_run *r, const grok_group *g, const grok_data *train, const grok_data *test, long epochs,
-                     long every, int history, int analysis, const char *out)
+                     long every, int history, int analysis, const grok_irreps *ir, const char *out)
 {
     grok_train_opts opts = grok_train_opts_default();
     run_dir run;
@@ -310,13 +445,17 @@ static int train_net(model_run *r, const grok_group *g, const grok_data *train, 
     if (r->first_99 >= 0) printf("%ld", r->first_99);
     else printf("none");
     printf("; %.1f s (%.2f ms/epoch)\n", r->seconds, 1000.0 * r->seconds / (double)(r->net.epoch > 0 ? r->net.epoch : 1));
-    if ((analysis & AN_GROUP) && g->kind != GROK_GROUP_SYMMETRIC) {
+    if ((analysis & AN_GROUP) && (g->kind == GROK_GROUP_CYCLIC || g->kind == GROK_GROUP_DIHEDRAL)) {
         group_result a;
         if (group_analysis(&a, r, g, M) == GROK_OK) print_group_analysis(&a, g);
         else fprintf(stderr, "groups: whole-group analysis: %s\n", grok_last_error());
         group_result_free(&a);
     }
     if (analysis & AN_SUBGROUP) subgroup_analysis(r, g, M);
+    if (ir) {
+        if (irreps_analysis(&r->irr, r, g, ir, history, epochs, every) == GROK_OK) print_irreps_analysis(&r->irr, ir);
+        else fprintf(stderr, "groups: irreps analysis: %s\n", grok_last_error());
+    }
     printf("  outputs: %s/metrics.csv, %s/latest.safetensors%s\n", r->dir, r->dir,
            history ? ", net_EPOCH.safetensors" : "");
     return st;
@@ -517,8 +656,69 @@ static void report_subgroup(grok_report *rep, model_run *r, const grok_group *g)
     free(norms); free(nm); free(freq); free(frac);
 }
 
+static void report_char_table(grok_report *rep, const grok_group *g, const grok_irreps *ir)
+{
+    int *cls = (int *)malloc(sizeof(int) * (size_t)g->order), nc = 0, i, c;
+    double *table = (double *)malloc(sizeof(double) * (size_t)ir->count * (size_t)g->order);
+    if (!cls || !table || grok_group_classes(cls, &nc, g) != GROK_OK || grok_irreps_char_table(table, ir, cls, nc) != GROK_OK) {
+        grok_report_note(rep, "The character table could not be computed.");
+        free(cls); free(table);
+        return;
+    }
+    grok_report_heading(rep, "Character table");
+    grok_report_printf(rep, "<table><caption>Characters of the real irreps of %s; columns: the conjugacy classes by their "
+                       "first element (their size); * the real form of a pair of complex conjugate irreps</caption>\n<tr><th>irrep"
+                       "</th><th>dim</th>", g->name);
+    for (c = 0; c < nc; c++) {
+        int x = 0, size = 0;
+        while (cls[x] != c) x++;
+        for (i = 0; i < g->order; i++) size += cls[i] == c;
+        grok_report_printf(rep, "<th>%d (%d)</th>", x, size);
+    }
+    grok_report_printf(rep, "</tr>\n");
+    for (i = 0; i < ir->count; i++) {
+        grok_report_printf(rep, "<tr><td>%s%s</td><td>%d</td>", ir->name[i], ir->complex_pair[i] ? "*" : "", ir->dim[i]);
+        for (c = 0; c < nc; c++)
+            grok_report_printf(rep, "<td>%.4g</td>", fabs(table[(size_t)i * nc + c]) < 5e-13 ? 0.0 : table[(size_t)i * nc + c]);
+        grok_report_printf(rep, "</tr>\n");
+    }
+    grok_report_printf(rep, "</table>\n");
+    free(cls); free(table);
+}
+
+static void report_irreps(grok_report *rep, const model_run *r, const grok_irreps *ir)
+{
+    static const char *const cols[] = {"x embedding", "y embedding", "W_U", "hidden", "trace similarity", "excluded loss (logit)",
+                                       "excluded loss (hidden)", "loss with it alone (logit)", "loss with it alone (hidden)"};
+    const irreps_result *a = &r->irr;
+    int n = ir->count, i, c, k;
+    if (!a->per) return;
+    grok_report_heading(rep, "Irreducible representations: the rep-theory paper's metrics");
+    grok_report_printf(rep, "<table><caption>Per irrep of the group: share of the squared norm of the total embeddings, W_U "
+                       "and the hidden layer's pair functions rho(x&#8728;y); the logit trace similarity; the loss over all "
+                       "pairs with the irrep excluded, or alone with the trivial irrep</caption>\n<tr><th>irrep</th><th>dim</th>");
+    for (c = 0; c < GROK_IRM_ROWS; c++) grok_report_printf(rep, "<th>%s</th>", cols[c]);
+    grok_report_printf(rep, "</tr>\n");
+    for (i = 0; i < n; i++) {
+        grok_report_printf(rep, "<tr><td>%s</td><td>%d%s</td>", ir->name[i], ir->dim[i], ir->complex_pair[i] ? " (complex pair)" : "");
+        for (c = 0; c < GROK_IRM_ROWS; c++) grok_report_printf(rep, "<td>%.4g</td>", a->per[c * n + i]);
+        grok_report_printf(rep, "</tr>\n");
+    }
+    grok_report_printf(rep, "</table>\n<p>Key irreps (trace similarity &gt; 0.05):");
+    for (k = 0; k < a->n_key; k++) grok_report_printf(rep, " %s", ir->name[a->keys[k]]);
+    grok_report_printf(rep, "%s. Loss %.4g; restricted to the key irreps %.4g (logit), %.4g (hidden); all key irreps excluded "
+                       "%.4g (logit), %.4g (hidden); sum of squared weights %.4g.</p>\n", a->n_key ? "" : " none",
+                       a->totals[GROK_IRT_LOSS], a->totals[GROK_IRT_RESTRICTED_LOGIT], a->totals[GROK_IRT_RESTRICTED_HIDDEN],
+                       a->totals[GROK_IRT_EXCLUDED_LOGIT], a->totals[GROK_IRT_EXCLUDED_HIDDEN], a->totals[GROK_IRT_SUMSQ]);
+    if (a->order) {
+        grok_report_printf(rep, "<p>Learnt, in order (trace similarity &gt; 0.05 from that checkpoint on):");
+        for (k = 0; k < a->n_order; k++) grok_report_printf(rep, " %s at epoch %ld", ir->name[a->order[k]], a->learned[a->order[k]]);
+        grok_report_printf(rep, "%s.</p>\n", a->n_order ? "" : " none");
+    }
+}
+
 static int write_report(const char *out, model_run *runs, int n_runs, const grok_group *g, const grok_adamw *opt,
-                        int analysis)
+                        int analysis, const grok_irreps *ir)
 {
     grok_report rep;
     char path[4200], title[128];
@@ -526,6 +726,7 @@ static int write_report(const char *out, model_run *runs, int n_runs, const grok
     snprintf(path, sizeof path, "%s/report.html", out);
     snprintf(title, sizeof title, "Seed 003: group composition on %s", g->name);
     if ((st = grok_report_begin(&rep, path, title)) != GROK_OK) return st;
+    if (ir) report_char_table(&rep, g, ir);
     for (i = 0; i < n_runs; i++) {
         model_run *r = &runs[i];
         char h[160];
@@ -539,25 +740,34 @@ static int write_report(const char *out, model_run *runs, int n_runs, const grok
                            r->net.epoch, r->seconds, r->net.metrics.train_acc, r->net.metrics.test_acc,
                            r->net.metrics.train_loss, r->net.metrics.test_loss, r->first_99);
         report_curves(&rep, r);
-        if ((analysis & AN_GROUP) && g->kind != GROK_GROUP_SYMMETRIC) report_group(&rep, r, g);
+        if ((analysis & AN_GROUP) && (g->kind == GROK_GROUP_CYCLIC || g->kind == GROK_GROUP_DIHEDRAL)) report_group(&rep, r, g);
         if (analysis & AN_SUBGROUP) report_subgroup(&rep, r, g);
+        if (ir) report_irreps(&rep, r, ir);
     }
     return grok_report_end(&rep);
 }
 
 int main(int argc, char **argv)
 {
-    static const char *const groups[] = {"dihedral", "cyclic", "symmetric", NULL};
+    static const char *const groups[] = {"dihedral", "cyclic", "symmetric", "alternating", NULL};
+    static const char *const ops[] = {"compose", "conjugate", "xyx", NULL};
     static const char *const models[] = {"mlp", "bilinear", "both", NULL};
     static const char *const analyses[] = {"group", "subgroup", "both", NULL};
-    int n = 23, embed = 32, hidden = 128, threads = 0, force = 0, history = 0, i, st = GROK_OK, rc = -1, n_runs = 0, an;
+    int n = 23, embed = 32, hidden = 128, threads = 0, force = 0, history = 0, irreps = 0, i, st = GROK_OK, rc = -1, n_runs = 0, an;
     double frac = 0.6, lr = 3e-3, wd = 1.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, seconds;
     long epochs = 3000, every = 100;
     unsigned long long seed = 1, data_seed = 1;
-    const char *out = "runs/groups", *group = "dihedral", *model = "both", *analysis = "both", *init = NULL, *split = NULL;
+    const char *out = "runs/groups", *group = "dihedral", *model = "both", *analysis = "both", *init = NULL, *split = NULL,
+               *op = "compose";
     opt options[] = {
-        opt_run(opt_choice("--group", &group, groups, "dihedral (D_n, order 2n), cyclic (C_n) or symmetric (S_n)")),
-        opt_run(opt_int("--n", &n, 1, GROK_GROUP_MAX_ORDER, "the group's index n; the order is at most 4096 and S_n needs n <= 6")),
+        opt_run(opt_choice("--group", &group, groups,
+                           "dihedral (D_n, order 2n), cyclic (C_n), symmetric (S_n) or alternating (A_n, the even\n"
+                           "permutations)")),
+        opt_run(opt_int("--n", &n, 1, GROK_GROUP_MAX_ORDER,
+                        "the group's index n; the order is at most 4096 and S_n, A_n need n <= 6")),
+        opt_run(opt_choice("--op", &op, ops,
+                           "the label of (x, y): compose x y (seed 003), conjugate x y x^-1 or xyx x y x (the grokking\n"
+                           "paper's s5conj and s5aba, on any group)")),
         opt_run(opt_choice("--model", &model, models, "OneLayerMLP, BilinearNet or both")),
         opt_run(opt_real("--frac", &frac, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX, "fraction of the order^2 pairs used for training")),
         opt_run(opt_int("--embed", &embed, 1, 16384, "embed_dim")),
@@ -577,6 +787,12 @@ int main(int argc, char **argv)
         opt_run(opt_choice("--analysis", &analysis, analyses,
                            "the Fourier analysis printed and drawn: group (seed 003's, over all elements), subgroup\n"
                            "(grok.h's, over the cyclic part) or both")),
+        opt_run(opt_flag("--irreps", &irreps,
+                         "the group's irreducible representations: print the character table and, per model, the\n"
+                         "rep-theory paper's metrics (shares of the embeddings, W_U and the hidden layer per irrep,\n"
+                         "logit trace similarity, restricted and excluded losses, the key irreps; with --history the\n"
+                         "order they are learnt in), draw them in the report, and end with a line\n"
+                         "key_irreps=NAME,NAME.. (each model's, ';' between models). Needs --op compose")),
         opt_run(opt_u64("--seed", &seed, "model initialisation seed")),
         opt_run(opt_u64("--data-seed", &data_seed, "train/test split seed")),
         opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
@@ -595,6 +811,9 @@ int main(int argc, char **argv)
     };
     run_dir whole;
     grok_group_kind kind;
+    grok_group_op gop;
+    grok_irreps ir;
+    char keys_line[4096] = "";
     grok_group g;
     grok_data train, test;
     grok_adamw opt;
@@ -604,7 +823,9 @@ int main(int argc, char **argv)
 
     if ((i = opt_parse("groups", about, options, OPT_COUNT(options), argc, argv)) >= 0) return i;
     if (threads) grok_threads_set(threads);
-    kind = !strcmp(group, "dihedral") ? GROK_GROUP_DIHEDRAL : !strcmp(group, "cyclic") ? GROK_GROUP_CYCLIC : GROK_GROUP_SYMMETRIC;
+    kind = !strcmp(group, "dihedral") ? GROK_GROUP_DIHEDRAL : !strcmp(group, "cyclic") ? GROK_GROUP_CYCLIC :
+           !strcmp(group, "symmetric") ? GROK_GROUP_SYMMETRIC : GROK_GROUP_ALTERNATING;
+    gop = !strcmp(op, "compose") ? GROK_GROUP_OP_COMPOSE : !strcmp(op, "conjugate") ? GROK_GROUP_OP_CONJUGATE : GROK_GROUP_OP_XYX;
     an = !strcmp(analysis, "group") ? AN_GROUP : !strcmp(analysis, "subgroup") ? AN_SUBGROUP : AN_GROUP | AN_SUBGROUP;
     opt.lr = lr; opt.weight_decay = wd; opt.beta1 = beta1; opt.beta2 = beta2; opt.eps = eps;
     opt.lr_schedule = NULL; opt.lr_schedule_ctx = NULL;
@@ -619,12 +840,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "groups: --split gives the split: --frac and --data-seed do not go with it\n");
         return 2;
     }
+    if (split && gop != GROK_GROUP_OP_COMPOSE) {
+        fprintf(stderr, "groups: --split labels its pairs with x y: --op %s does not go with it\n", op);
+        return 2;
+    }
+    if (irreps && gop != GROK_GROUP_OP_COMPOSE) {
+        fprintf(stderr, "groups: --irreps reads a net that composes x y: --op %s does not go with it\n", op);
+        return 2;
+    }
     if ((st = grok_group_init(&g, kind, n)) != GROK_OK) {
         fprintf(stderr, "groups: %s\n", grok_last_error());
         return st == GROK_ERR_ARG ? 2 : 1; /* e.g. S_7 */
     }
     if (split) rc = run_split_load(&train, &test, "groups", split, g.order, GROK_OP_ADD, 0, 0, &g);
-    else if ((st = grok_task_group(&train, &test, &g, frac, data_seed)) != GROK_OK) {
+    else if ((st = grok_task_group_op(&train, &test, &g, gop, frac, data_seed)) != GROK_OK) {
         fprintf(stderr, "groups: %s\n", grok_last_error());
         rc = st == GROK_ERR_ARG ? 2 : 1; /* e.g. a --frac that leaves no pair */
     }
@@ -648,24 +877,38 @@ int main(int argc, char **argv)
         grok_data_free(&train); grok_data_free(&test); grok_group_free(&g);
         return rc;
     }
-    if ((an & AN_GROUP) && kind == GROK_GROUP_SYMMETRIC)
-        printf("groups: seed 003 defines no Fourier basis for S_n; only the subgroup analysis runs\n");
+    if ((an & AN_GROUP) && (kind == GROK_GROUP_SYMMETRIC || kind == GROK_GROUP_ALTERNATING))
+        printf("groups: seed 003 defines no Fourier basis for S_n or A_n; only the subgroup analysis runs\n");
+    if (irreps && grok_irreps_init(&ir, &g) != GROK_OK) {
+        fprintf(stderr, "groups: %s\n", grok_last_error());
+        for (i = 0; i < n_runs; i++) grok_net_free(&runs[i].net);
+        grok_data_free(&train); grok_data_free(&test); grok_group_free(&g);
+        return 1;
+    }
     if (split) snprintf(how, sizeof how, "the training indices of %s", split);
     else snprintf(how, sizeof how, "frac %.3g, data seed %llu", frac, data_seed);
-    printf("groups: %s (order %d), %d pairs: %d train, %d test (%s); AdamW lr %g wd %g betas (%g, %g) eps %g, %ld epochs, "
-           "%d threads\n", g.name, g.order, g.order * g.order, train.n, test.n, how, lr, wd, beta1, beta2, eps, epochs,
-           grok_threads_get());
+    printf("groups: %s (order %d), %s, %d pairs: %d train, %d test (%s); AdamW lr %g wd %g betas (%g, %g) eps %g, %ld "
+           "epochs, %d threads\n", g.name, g.order, gop == GROK_GROUP_OP_COMPOSE ? "labels x y" : gop == GROK_GROUP_OP_CONJUGATE ?
+           "labels x y x^-1" : "labels x y x", g.order * g.order, train.n, test.n, how, lr, wd, beta1, beta2, eps, epochs, grok_threads_get());
+    if (irreps) print_char_table(&g, &ir);
     if (init) printf("weights: %s (AdamW afresh, epoch 0)\n", init);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (i = 0; i < n_runs && st == GROK_OK; i++) st = train_net(&runs[i], &g, &train, &test, epochs, every, history, an, out);
+    for (i = 0; i < n_runs && st == GROK_OK; i++)
+        st = train_net(&runs[i], &g, &train, &test, epochs, every, history, an, irreps ? &ir : NULL, out);
     if (st == GROK_OK) {
-        if ((st = write_report(out, runs, n_runs, &g, &opt, an)) != GROK_OK) fprintf(stderr, "groups: %s\n", grok_last_error());
+        if ((st = write_report(out, runs, n_runs, &g, &opt, an, irreps ? &ir : NULL)) != GROK_OK)
+            fprintf(stderr, "groups: %s\n", grok_last_error());
         else printf("report: %s/report.html\n", out);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     printf("total %.1f s\n", seconds);
-    for (i = 0; i < n_runs; i++) grok_net_free(&runs[i].net);
+    if (irreps && st == GROK_OK) {
+        for (i = 0; i < n_runs; i++) key_irreps_line(keys_line, sizeof keys_line, i, &runs[i].irr, &ir);
+        printf("key_irreps=%s\n", keys_line);
+    }
+    for (i = 0; i < n_runs; i++) { grok_net_free(&runs[i].net); irreps_result_free(&runs[i].irr); }
+    if (irreps) grok_irreps_free(&ir);
     grok_data_free(&train);
     grok_data_free(&test);
     grok_group_free(&g);

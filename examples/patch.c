@@ -460,9 +460,10 @@ int main(int argc, char **argv)
     {
         int changed = 0;
         for (i = 0; i < N; i++) changed += correct[i] != wrong[i];
+        char into[32] = "";
+        if (task.task == TASK_DIGITS) snprintf(into, sizeof into, " (into column %d)", column);
         printf("patch: %s, %s; %d inputs, corrupt %s%s; the answer changes on %d of them\n", ckpt,
-               task.task == TASK_MODULAR ? "modular arithmetic" : "digits", N, corrupt,
-               task.task == TASK_DIGITS ? (column == 1 ? " (into column 1)" : " (into column D)") : "", changed);
+               task.task == TASK_MODULAR ? "modular arithmetic" : "digits", N, corrupt, into, changed);
         printf("logit difference clean answer - corrupted answer at position %s (which predicts %s): clean %.4f, corrupted %.4f\n",
                task.pos_names[task.answer_pos], task.task == TASK_MODULAR ? "the answer" : task.pos_names[task.answer_pos + 1],
                clean_v, corr_v);

@@ -52,6 +52,12 @@ MODOP_TASK(task_div, GROK_OP_DIV, 1)
 MODOP_TASK(task_pow4, GROK_OP_POW_SUM, 4)
 MODOP_TASK(task_sq_sum, GROK_OP_SQ_SUM, 1)
 MODOP_TASK(task_sq_cross, GROK_OP_SQ_CROSS, 1)
+MODOP_TASK(task_sq_cross_plus_a, GROK_OP_SQ_CROSS_PLUS_A, 1)
+MODOP_TASK(task_cube_cross, GROK_OP_CUBE_CROSS, 1)
+MODOP_TASK(task_cube_cross_sq, GROK_OP_CUBE_CROSS_SQ, 1)
+MODOP_TASK(task_div_if_odd, GROK_OP_DIV_IF_ODD, 1)
+MODOP_TASK(task_add_or_mul, GROK_OP_ADD_OR_MUL, 1)
+MODOP_TASK(task_add_or_sub, GROK_OP_ADD_OR_SUB, 1)
 static const struct {
     const char *name;
     task_builder build;
@@ -64,6 +70,13 @@ static const struct {
     {"pow4", task_pow4, 0},         /* (a^4 + b^4) mod p, seed 001 */
     {"sq_sum", task_sq_sum, 0},     /* (a^2 + b^2) mod p */
     {"sq_cross", task_sq_cross, 0}, /* (a^2 + ab + b^2) mod p */
+    /* the rest of the grokking paper's operations (openai/grok) */
+    {"sq_cross_plus_a", task_sq_cross_plus_a, 0}, /* (a^2 + ab + b^2 + a) mod p */
+    {"cube_cross", task_cube_cross, 0},           /* (a^3 + ab) mod p */
+    {"cube_cross_sq", task_cube_cross_sq, 0},     /* (a^3 + ab^2 + b) mod p */
+    {"div_if_odd", task_div_if_odd, 0},           /* a / b if b odd, else a - b (mod p), p prime */
+    {"add_or_mul", task_add_or_mul, 0},           /* a + b if a even, else a b (mod p) */
+    {"add_or_sub", task_add_or_sub, 0},           /* a + b if a even, else a - b (mod p) */
 };
 #define N_TASKS ((int)(sizeof tasks / sizeof tasks[0]))
 

@@ -31,8 +31,15 @@ typedef int grok_group_fourier_basis, grok_group_fourier_name, grok_net_group_fo
     grok_net_group_logit_components;
 typedef int grok_resid_stack, grok_resid_stack_name, grok_resid_apply_ln, grok_logit_attrs, grok_circuit,
     grok_factored_svd, grok_patch_site_name, grok_patch_shape, grok_act_patch, grok_attr_patch, grok_patch_site;
+typedef int grok_irreps, grok_irreps_init, grok_irreps_free, grok_group_classes, grok_irreps_characters,
+    grok_irreps_char_table, grok_irreps_fourier, grok_irreps_inverse, grok_irreps_norms, grok_irreps_keys,
+    grok_irreps_pair_norms, grok_irreps_pair_project, grok_irreps_trace_sims, grok_irreps_losses,
+    grok_net_irreps_metrics, grok_model_irreps_metrics, grok_irreps_learn_order;
 #if defined(GROK_RESID_HEADS) || defined(GROK_CIRCUIT_QK)
 #error "GROK_NO_ANALYSIS left the attribution and circuit constants in"
+#endif
+#if defined(GROK_IRM_ROWS) || defined(GROK_IRT_N)
+#error "GROK_NO_ANALYSIS left the irreps metrics' constants in"
 #endif
 #endif
 #ifdef GROK_NO_INTEROP

@@ -1298,6 +1298,414 @@ static void test_patching(void)
     printf("%-28s %d checks\n", "patching", n_pass + n_fail - before);
 }
 
+/* ---------------------------------------------------------------- irreducible representations */
+
+/* rho_i(g) of ir */
+static const double *irrep_mat(const grok_irreps *ir, int i, int g)
+{
+    return ir->mats + (size_t)ir->order * ir->coef[i] + (size_t)g * ir->dim[i] * ir->dim[i];
+}
+
+/* The defining properties of one group's irreps: homomorphism (on every pair, or for S_6 on
+   every element times each generator s_i, which implies it by induction over words), orthogonal
+   matrices, the trivial irrep first, sum of d^2 over the complex irreps = |G|, as many complex
+   irreps as classes, character orthogonality <chi_i, chi_j> = kappa_i delta_ij (kappa 2 for a
+   complex pair), Schur orthogonality of the matrix coefficients of the real-type irreps. */
+static void check_irreps(grok_group_kind kind, int n)
+{
+    grok_group g;
+    grok_irreps ir;
+    int N, nc, *cls, complex_count = 0, trivial = 1, gens[6], n_gens = 0;
+    long sum_d2 = 0;
+    double hom = 0, orth = 0, chi_orth = 0, schur = 0, *chi, *table;
+    if (grok_group_init(&g, kind, n) != GROK_OK || grok_irreps_init(&ir, &g) != GROK_OK) {
+        CHECK(0, "irreps of kind %d n %d", (int)kind, n);
+        return;
+    }
+    N = g.order;
+    if (kind == GROK_GROUP_SYMMETRIC && n == 6) { /* ranks of s_0..s_4 in lexicographic order: 120, 24, 6, 2, 1 */
+        int r[5] = {120, 24, 6, 2, 1};
+        for (int i = 0; i < 5; i++) gens[n_gens++] = r[i];
+    }
+    for (int i = 0; i < ir.count; i++) {
+        int d = ir.dim[i];
+        sum_d2 += ir.complex_pair[i] ? (long)d * d / 2 : (long)d * d;
+        complex_count += ir.complex_pair[i] ? 2 : 1;
+        for (int x = 0; x < N; x++) {
+            const double *a = irrep_mat(&ir, i, x);
+            if (i == 0) trivial &= a[0] == 1.0 && d == 1;
+            for (int r = 0; r < d; r++)
+                for (int c = 0; c < d; c++) {
+                    double s = 0;
+                    for (int k = 0; k < d; k++) s += a[r * d + k] * a[c * d + k];
+                    orth = fmax(orth, fabs(s - (r == c)));
+                }
+            for (int yi = 0; yi < (n_gens ? n_gens : N); yi++) {
+                int y = n_gens ? gens[yi] : yi, z = n_gens ? g.table[y * N + x] : g.table[x * N + y];
+                const double *l = n_gens ? irrep_mat(&ir, i, y) : a, *rr = n_gens ? a : irrep_mat(&ir, i, y), *m = irrep_mat(&ir, i, z);
+                for (int r = 0; r < d; r++)
+                    for (int c = 0; c < d; c++) {
+                        double s = 0;
+                        for (int k = 0; k < d; k++) s += l[r * d + k] * rr[k * d + c];
+                        hom = fmax(hom, fabs(s - m[r * d + c]));
+                    }
+            }
+        }
+        if (!ir.complex_pair[i] && N <= 120) /* (1/|G|) sum_g rho_ab(g) rho_ce(g) = delta_ac delta_be / d */
+            for (int ab = 0; ab < d * d; ab++)
+                for (int ce = 0; ce < d * d; ce++) {
+                    double s = 0;
+                    for (int x = 0; x < N; x++) s += irrep_mat(&ir, i, x)[ab] * irrep_mat(&ir, i, x)[ce];
+                    schur = fmax(schur, fabs(s / N - (ab == ce ? 1.0 / d : 0.0)));
+                }
+    }
+    chi = (double *)malloc(sizeof(double) * ir.count * N);
+    cls = (int *)malloc(sizeof(int) * N);
+    grok_irreps_characters(chi, &ir);
+    for (int i = 0; i < ir.count; i++)
+        for (int j = 0; j < ir.count; j++) {
+            double s = 0;
+            for (int x = 0; x < N; x++) s += chi[i * N + x] * chi[j * N + x];
+            chi_orth = fmax(chi_orth, fabs(s / N - (i == j ? 1.0 + ir.complex_pair[i] : 0.0)));
+        }
+    CHECK(grok_group_classes(cls, &nc, &g) == GROK_OK && cls[0] == 0, "%s classes", g.name);
+    table = (double *)malloc(sizeof(double) * ir.count * nc);
+    CHECK(grok_irreps_char_table(table, &ir, cls, nc) == GROK_OK, "%s character table", g.name);
+    { /* the table holds each character's value on every element of the class */
+        int same = 1;
+        for (int i = 0; i < ir.count; i++)
+            for (int x = 0; x < N; x++) same &= fabs(table[i * nc + cls[x]] - chi[i * N + x]) < 1e-9;
+        CHECK(same, "%s: characters are class functions and the table holds them", g.name);
+    }
+    track(hom); track(orth); track(chi_orth); track(schur);
+    CHECK(hom < 1e-12 && orth < 1e-12, "%s: rho(xy) = rho(x) rho(y) (%.1e), orthogonal (%.1e)", g.name, hom, orth);
+    CHECK(trivial && sum_d2 == N && complex_count == nc, "%s: trivial first %d, sum d^2 = %ld (order %d), %d complex irreps, %d classes",
+          g.name, trivial, sum_d2, N, complex_count, nc);
+    CHECK(chi_orth < 1e-12 && schur < 1e-12, "%s: character orthogonality %.1e, Schur %.1e", g.name, chi_orth, schur);
+    free(chi); free(cls); free(table);
+    grok_irreps_free(&ir);
+    grok_group_free(&g);
+}
+
+static void test_irreps(void)
+{
+    grok_group g;
+    grok_irreps ir;
+    group_begin();
+    for (int n = 1; n <= 9; n++) check_irreps(GROK_GROUP_CYCLIC, n);
+    check_irreps(GROK_GROUP_CYCLIC, 113);
+    for (int n = 1; n <= 8; n++) check_irreps(GROK_GROUP_DIHEDRAL, n);
+    check_irreps(GROK_GROUP_DIHEDRAL, 59);
+    for (int n = 1; n <= 6; n++) {
+        check_irreps(GROK_GROUP_SYMMETRIC, n);
+        check_irreps(GROK_GROUP_ALTERNATING, n);
+    }
+    /* names and dimensions */
+    grok_group_init(&g, GROK_GROUP_SYMMETRIC, 5);
+    CHECK(grok_irreps_init(&ir, &g) == GROK_OK && ir.count == 7 && !strcmp(ir.name[1], "(4,1)") && ir.dim[1] == 4 &&
+          !strcmp(ir.name[2], "(3,2)") && ir.dim[3] == 6 && !strcmp(ir.name[6], "(1,1,1,1,1)"), "S_5: 7 irreps by partition, (4,1) of dim 4, (3,1,1) of dim 6");
+    { /* the sign irrep is the sign of the permutation: -1 on the transposition of rank 1 (0 1 2 4 3) */
+        CHECK(irrep_mat(&ir, 6, 1)[0] == -1.0 && irrep_mat(&ir, 6, 0)[0] == 1.0, "S_5: (1^5) is the sign");
+    }
+    grok_irreps_free(&ir); grok_group_free(&g);
+    grok_group_init(&g, GROK_GROUP_ALTERNATING, 5);
+    CHECK(grok_irreps_init(&ir, &g) == GROK_OK && ir.count == 5 && ir.dim[1] == 3 && ir.dim[2] == 3 && ir.dim[3] == 4 && ir.dim[4] == 5 &&
+          !strcmp(ir.name[2], "3_2") && !ir.complex_pair[1], "A_5: 1, 3, 3, 4, 5 (the split (3,1,1) is real)");
+    grok_irreps_free(&ir); grok_group_free(&g);
+    grok_group_init(&g, GROK_GROUP_ALTERNATING, 4);
+    CHECK(grok_irreps_init(&ir, &g) == GROK_OK && ir.count == 3 && ir.dim[1] == 2 && ir.complex_pair[1] && ir.dim[2] == 3,
+          "A_4: 1, the merged pair of complex 1-dim irreps (2, complex), 3");
+    grok_irreps_free(&ir); grok_group_free(&g);
+    grok_group_init(&g, GROK_GROUP_CYCLIC, 8);
+    CHECK(grok_irreps_init(&ir, &g) == GROK_OK && ir.count == 5 && !strcmp(ir.name[1], "1_2") && !strcmp(ir.name[4], "2_3") &&
+          ir.complex_pair[2] && fabs(irrep_mat(&ir, 2, 1)[2] - sqrt(0.5)) < 1e-15, "C_8: 1_1, 1_2 (sign), 2_1..2_3 rotations");
+    grok_irreps_free(&ir); grok_group_free(&g);
+    CHECK(grok_irreps_init(&ir, NULL) == GROK_ERR_ARG && grok_irreps_init(NULL, NULL) == GROK_ERR_ARG, "NULL refused");
+    group_end("irreps", 1e-12);
+}
+
+/* The group Fourier transform on random functions: inverse(fourier(f)) = f, Plancherel (norms
+   sum to ||f||^2), the projections sum to f, are orthogonal, and their squared norms are the
+   norms (which checks the complex pairs' factor 1/2); a matrix coefficient of irrep i lies in
+   irrep i; the transposed input; key irreps. */
+static void check_fourier(grok_group_kind kind, int n)
+{
+    enum { K = 3 };
+    grok_group g;
+    grok_irreps ir;
+    int N;
+    double *f, *fhat, *back, *P, *norms, *normsT, *fT, plan = 0, inv = 0, proj = 0, cross = 0, sumsq = 0, tot = 0;
+    grok_group_init(&g, kind, n);
+    grok_irreps_init(&ir, &g);
+    N = g.order;
+    f = rand_array((size_t)N * K);
+    fT = (double *)malloc(sizeof(double) * N * K);
+    fhat = (double *)malloc(sizeof(double) * ir.n_coefs * K);
+    back = (double *)malloc(sizeof(double) * N * K);
+    P = (double *)malloc(sizeof(double) * ir.count * N * K);
+    norms = (double *)malloc(sizeof(double) * ir.count);
+    normsT = (double *)malloc(sizeof(double) * ir.count);
+    for (int x = 0; x < N; x++)
+        for (int j = 0; j < K; j++) fT[j * N + x] = f[x * K + j];
+    CHECK(grok_irreps_fourier(fhat, f, K, &ir) == GROK_OK && grok_irreps_inverse(back, fhat, K, -1, &ir) == GROK_OK, "%s transforms", g.name);
+    for (int i = 0; i < N * K; i++) { inv = fmax(inv, fabs(back[i] - f[i])); sumsq += f[i] * f[i]; }
+    CHECK(grok_irreps_norms(norms, f, K, 0, &ir) == GROK_OK && grok_irreps_norms(normsT, fT, K, 1, &ir) == GROK_OK, "%s norms", g.name);
+    for (int i = 0; i < ir.count; i++) {
+        double s = 0;
+        grok_irreps_inverse(P + (size_t)i * N * K, fhat, K, i, &ir);
+        for (int r = 0; r < N * K; r++) s += P[(size_t)i * N * K + r] * P[(size_t)i * N * K + r];
+        proj = fmax(proj, fabs(s - norms[i]) / sumsq);
+        proj = fmax(proj, fabs(normsT[i] - norms[i]) / sumsq);
+        tot += norms[i];
+        for (int j = 0; j < i; j++) {
+            double c = 0;
+            for (int r = 0; r < N * K; r++) c += P[(size_t)i * N * K + r] * P[(size_t)j * N * K + r];
+            cross = fmax(cross, fabs(c) / sumsq);
+        }
+    }
+    for (int r = 0; r < N * K; r++) {
+        double s = 0;
+        for (int i = 0; i < ir.count; i++) s += P[(size_t)i * N * K + r];
+        proj = fmax(proj, fabs(s - f[r]));
+    }
+    plan = fabs(tot - sumsq) / sumsq;
+    track(inv); track(plan); track(proj); track(cross);
+    CHECK(inv < 1e-12 && plan < 1e-12 && proj < 1e-12 && cross < 1e-12,
+          "%s: inverse %.1e, Plancherel %.1e, projections %.1e, orthogonal %.1e", g.name, inv, plan, proj, cross);
+    { /* the last irrep's matrix coefficient [0][d-1] as a function: all its norm in that irrep */
+        int last = ir.count - 1, d = ir.dim[last], ok = 1;
+        double ff = 0;
+        for (int x = 0; x < N; x++) { f[x] = irrep_mat(&ir, last, x)[d - 1]; ff += f[x] * f[x]; }
+        grok_irreps_norms(norms, f, 1, 0, &ir);
+        for (int i = 0; i < ir.count; i++) ok &= fabs(norms[i] - (i == last ? ff : 0)) < 1e-12 * ff;
+        CHECK(ok, "%s: a matrix coefficient of %s lies in it (norm %g of %g)", g.name, ir.name[last], norms[last], ff);
+    }
+    free(f); free(fT); free(fhat); free(back); free(P); free(norms); free(normsT);
+    grok_irreps_free(&ir);
+    grok_group_free(&g);
+}
+
+static void test_irreps_fourier(void)
+{
+    grok_group g;
+    grok_irreps ir;
+    int keys[6], nk = -1;
+    double norms[7] = {5, 1, 0, 4, 0.3, 4, 0.2}, share[7];
+    group_begin();
+    check_fourier(GROK_GROUP_CYCLIC, 7);
+    check_fourier(GROK_GROUP_CYCLIC, 12);
+    check_fourier(GROK_GROUP_DIHEDRAL, 6);
+    check_fourier(GROK_GROUP_DIHEDRAL, 7);
+    check_fourier(GROK_GROUP_SYMMETRIC, 4);
+    check_fourier(GROK_GROUP_SYMMETRIC, 5);
+    check_fourier(GROK_GROUP_ALTERNATING, 4);
+    check_fourier(GROK_GROUP_ALTERNATING, 5);
+    grok_group_init(&g, GROK_GROUP_SYMMETRIC, 5);
+    grok_irreps_init(&ir, &g);
+    /* shares outside the trivial irrep: 1, 0, 4, 0.3, 4, 0.2 of 9.5; ties keep the smaller index */
+    CHECK(grok_irreps_keys(keys, &nk, share, norms, &ir, 0.05) == GROK_OK && nk == 3 && keys[0] == 3 && keys[1] == 5 && keys[2] == 1 &&
+          share[0] == 0 && fabs(share[3] - 4 / 9.5) < 1e-15, "key irreps (4,1)... by share: %d of %d, %d %d %d", nk, 6, keys[0], keys[1], keys[2]);
+    CHECK(grok_irreps_keys(keys, &nk, NULL, norms, &ir, 0.9) == GROK_OK && nk == 1 && keys[0] == 3, "at least the largest");
+    norms[2] = -1;
+    CHECK(grok_irreps_keys(keys, &nk, NULL, norms, &ir, 0.05) == GROK_ERR_ARG, "a negative norm refused");
+    CHECK(grok_irreps_inverse(norms, norms, 1, 7, &ir) == GROK_ERR_ARG && grok_irreps_fourier(NULL, norms, 1, &ir) == GROK_ERR_ARG,
+          "bad irrep, NULL refused");
+    grok_irreps_free(&ir);
+    grok_group_free(&g);
+    group_end("irreps fourier", 1e-12);
+}
+
+/* The paper's metrics on constructed logits: logits = 3 chi_i(x∘y∘z^-1) + a per-pair constant
+   have trace similarity 1 with irrep i and 0 with the others; with a bias b_z added, restricted
+   to {i} (and the trivial irrep) they keep the whole loss, and excluding i (or every key irrep)
+   leaves the bias alone's loss. The hidden level through W = I and a base equals the logit
+   level. Pair norms and projections. */
+static void test_irreps_metrics(void)
+{
+    grok_group g;
+    grok_irreps ir;
+    int N, NN, key, keys[6], nk, *keep;
+    double *chi, *L, *X, *P, *I, *base, sims[7], norms[7], rest, r1, t1, ex[7], re[7], r2, t2, ex2[7], re2[7], full, err = 0;
+    group_begin();
+    grok_group_init(&g, GROK_GROUP_SYMMETRIC, 4);
+    grok_irreps_init(&ir, &g);
+    N = g.order; NN = N * N; key = 3; /* (2,1,1) */
+    chi = (double *)malloc(sizeof(double) * ir.count * N);
+    L = (double *)malloc(sizeof(double) * NN * N);
+    X = (double *)malloc(sizeof(double) * NN * N);
+    P = (double *)malloc(sizeof(double) * NN * N);
+    I = (double *)calloc((size_t)N * N, sizeof(double));
+    base = (double *)malloc(sizeof(double) * NN * N);
+    keep = (int *)calloc((size_t)ir.count, sizeof(int));
+    grok_irreps_characters(chi, &ir);
+    for (int r = 0; r < NN; r++) {
+        double c = urand();
+        for (int z = 0; z < N; z++) L[r * N + z] = 3 * chi[key * N + g.table[g.table[r] * N + g.inverse[z]]] + c;
+    }
+    CHECK(grok_irreps_trace_sims(sims, L, &g, &ir) == GROK_OK, "trace sims");
+    for (int i = 0; i < ir.count; i++) err = fmax(err, fabs(sims[i] - (i == key)));
+    track(err);
+    CHECK(err < 1e-12, "S_4: trace similarity 1 with %s, 0 elsewhere (%.1e)", ir.name[key], err);
+    /* the losses with a bias b_z per output: the trivial irrep holds it, and without the chi
+       term the logits are b_z (+ a per-pair constant) */
+    for (int z = 0; z < N; z++) P[z] = urand();
+    for (int r = 0; r < NN; r++)
+        for (int z = 0; z < N; z++) { L[r * N + z] += P[z]; X[r * N + z] = P[z]; }
+    keys[0] = key; nk = 1;
+    grok_logits_loss(&full, L, g.table, NN, N, NULL, 0);
+    grok_logits_loss(&rest, X, g.table, NN, N, NULL, 0);
+    CHECK(grok_irreps_losses(&r1, &t1, ex, re, L, N, NULL, NULL, keys, nk, &g, &ir) == GROK_OK, "logit-level losses");
+    err = fmax(fabs(r1 - full), fmax(fabs(t1 - rest), fabs(ex[key] - rest)));
+    for (int i = 1; i < ir.count; i++) {
+        if (i != key) err = fmax(err, fmax(fabs(ex[i] - full), fabs(re[i] - rest)));
+        else err = fmax(err, fabs(re[i] - full));
+    }
+    track(err);
+    CHECK(err < 1e-12, "restricted = the loss %.4f, excluded = the bias alone's %.4f, restricted to each (%.1e)", full, rest, err);
+    /* hidden level: X = L - base through W = I, with base constant per pair */
+    for (int z = 0; z < N; z++) I[z * N + z] = 1;
+    for (int r = 0; r < NN * N; r++) { base[r] = 0.25 * urand(); X[r] = L[r] - base[r]; }
+    for (int r = 0; r < NN; r++) for (int z = 0; z < N; z++) base[r * N + z] = base[r * N];
+    for (int r = 0; r < NN; r++) for (int z = 0; z < N; z++) X[r * N + z] = L[r * N + z] - base[r * N + z];
+    CHECK(grok_irreps_losses(&r2, &t2, ex2, re2, X, N, I, base, keys, nk, &g, &ir) == GROK_OK, "hidden-level losses");
+    err = fmax(fabs(r2 - r1), fabs(t2 - t1));
+    for (int i = 0; i < ir.count; i++) err = fmax(err, fmax(fabs(ex2[i] - ex[i]), fabs(re2[i] - re[i])));
+    track(err);
+    CHECK(err < 1e-12, "hidden level through W = I, a per-pair base: the logit level's losses (%.1e)", err);
+    /* pair norms and the projection: the logits are functions of x∘y only through chi, so with a
+       random addition the rest is what no pair function holds */
+    for (int r = 0; r < NN * N; r++) X[r] = urand();
+    CHECK(grok_irreps_pair_norms(norms, &rest, X, N, &g, &ir) == GROK_OK, "pair norms");
+    for (int i = 0; i < ir.count; i++) keep[i] = 1;
+    CHECK(grok_irreps_pair_project(P, X, N, keep, &g, &ir) == GROK_OK, "pair projection");
+    {
+        double sx = 0, sp = 0, sn = 0, fib = 0;
+        for (int r = 0; r < NN * N; r++) { sx += X[r] * X[r]; sp += P[r] * P[r]; }
+        for (int i = 0; i < ir.count; i++) sn += norms[i];
+        for (int r = 0; r < NN; r++) /* every pair of a fibre gets the fibre's mean */
+            for (int z = 0; z < N; z++) {
+                double m = 0;
+                for (int s = 0; s < NN; s++) if (g.table[s] == g.table[r]) m += X[s * N + z];
+                fib = fmax(fib, fabs(P[r * N + z] - m / N));
+            }
+        err = fmax(fmax(fabs(sn + rest - sx) / sx, fabs(sp - sn) / sx), fib);
+        track(err);
+        CHECK(err < 1e-12 && rest > 0, "pair norms + rest = ||X||^2, the projection onto all of them is the fibre mean (%.1e)", err);
+    }
+    CHECK(grok_irreps_losses(&r1, NULL, NULL, NULL, L, N + 1, NULL, NULL, keys, nk, &g, &ir) == GROK_ERR_ARG, "logit level needs cols = order");
+    keys[0] = 99;
+    CHECK(grok_irreps_losses(&r1, NULL, NULL, NULL, L, N, NULL, NULL, keys, nk, &g, &ir) == GROK_ERR_ARG, "a bad key refused");
+    free(chi); free(L); free(X); free(P); free(I); free(base); free(keep);
+    grok_irreps_free(&ir);
+    grok_group_free(&g);
+    group_end("irreps metrics", 1e-12);
+}
+
+/* A net and a transformer on S_3: the shares sum to 1, the loss is the net's own, the hidden
+   level's excluded loss equals the one built from grok_irreps_pair_project, the transformer's
+   base + hidden W_logit gives back its logits; the learning order. */
+static void test_irreps_models(void)
+{
+    grok_group g;
+    grok_irreps ir;
+    grok_net net;
+    grok_net_config nc;
+    grok_model m;
+    grok_config cfg;
+    int keys[2], nk = 0, N, tokens[3 * 36], targets[3 * 36];
+    double per[GROK_IRM_ROWS * 3], tot[GROK_IRT_N], loss, acc, err = 0;
+    grok_group_init(&g, GROK_GROUP_SYMMETRIC, 3);
+    grok_irreps_init(&ir, &g);
+    N = g.order;
+    memset(&nc, 0, sizeof nc);
+    nc.kind = GROK_NET_MLP; nc.n = N; nc.embed_dim = 4; nc.hidden_dim = 10; nc.seed = 2;
+    grok_net_init(&net, &nc, N * N);
+    for (int r = 0; r < N * N; r++) { /* every pair, a-major */
+        tokens[3 * r] = r / N; tokens[3 * r + 1] = r % N; tokens[3 * r + 2] = N;
+        targets[3 * r] = targets[3 * r + 1] = -1; targets[3 * r + 2] = g.table[r];
+    }
+    CHECK(grok_net_irreps_metrics(per, tot, keys, &nk, &net, &g, &ir) == GROK_OK && nk >= 0 && nk < ir.count, "net metrics: %d keys", nk);
+    { /* the derived keys are the non-trivial irreps of trace similarity > 0.05 */
+        int want = 0, ok = 1;
+        for (int i = 1; i < ir.count; i++) want += per[GROK_IRM_TRACE * ir.count + i] > 0.05;
+        for (int k = 0; k < nk; k++) ok &= keys[k] >= 1 && per[GROK_IRM_TRACE * ir.count + keys[k]] > 0.05;
+        CHECK(ok && nk == want, "net: %d keys, %d irreps of trace similarity > 0.05", nk, want);
+    }
+    grok_net_forward(&net, tokens, targets, N * N, &loss, &acc, NULL);
+    for (int w = 0; w < 3; w++) {
+        double s = 0;
+        for (int i = 0; i < ir.count; i++) s += per[w * ir.count + i];
+        err = fmax(err, fabs(s - 1));
+    }
+    CHECK(err < 1e-12 && fabs(tot[GROK_IRT_LOSS] - loss) < 1e-5 * loss, "net: embedding shares sum to 1 (%.1e), loss %.6f vs forward %.6f",
+          err, tot[GROK_IRT_LOSS], loss);
+    {
+        double s = 0;
+        for (int i = 0; i < ir.count; i++) s += per[GROK_IRM_HIDDEN * ir.count + i];
+        CHECK(s > 0 && s <= 1 + 1e-12, "net: hidden shares %.4f in (0, 1]", s);
+    }
+    { /* the y embedding is the total one, W_E_b @ W[E:] */
+        const float *Wb = net.weights + grok_net_param(&net, "W_E_b")->offset, *W = net.weights + grok_net_param(&net, "W")->offset;
+        double ey[6 * 10], nrm[3], total = 0;
+        for (int x = 0; x < N; x++)
+            for (int j = 0; j < 10; j++) {
+                double v = 0;
+                for (int k = 0; k < 4; k++) v += (double)Wb[x * 4 + k] * W[(4 + k) * 10 + j];
+                ey[x * 10 + j] = v;
+            }
+        grok_irreps_norms(nrm, ey, 10, 0, &ir);
+        for (int i = 0; i < 3; i++) total += nrm[i];
+        err = 0;
+        for (int i = 0; i < 3; i++) err = fmax(err, fabs(nrm[i] / total - per[GROK_IRM_EMBED_Y * 3 + i]));
+        CHECK(err < 1e-12, "net: the y embedding's shares are those of W_E_b @ W[E:] (%.1e)", err);
+    }
+    grok_net_free(&net);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.n_layers = 1; cfg.n_heads = 2; cfg.d_model = 8; cfg.d_head = 4; cfg.d_mlp = 12; cfg.d_vocab = N + 1;
+    cfg.d_vocab_out = N; cfg.n_ctx = 3; cfg.act_fn = GROK_ACT_RELU; cfg.seed = 4; cfg.train_biases = 1;
+    CHECK(grok_model_init(&m, &cfg, N * N) == GROK_OK, "model");
+    for (int i = 0; i < m.n_params; i++) /* non-zero biases: they belong in the base */
+        if (strstr(m.params[i].name, ".b_"))
+            for (size_t j = 0; j < m.params[i].numel; j++) m.weights[m.params[i].offset + j] = (float)(0.2 * urand());
+    nk = 1; keys[0] = 1;
+    CHECK(grok_model_irreps_metrics(per, tot, keys, &nk, &m, &g, &ir) == GROK_OK, "model metrics");
+    { /* the hidden level's excluded loss of irrep 2, rebuilt from the projection */
+        int NN = N * N, M = cfg.d_mlp, keep[3] = {0, 0, 1};
+        float *lg = (float *)malloc(sizeof(float) * NN * N), *acts = (float *)malloc(sizeof(float) * NN * M);
+        double *A = (double *)malloc(sizeof(double) * NN * M), *PA = (double *)malloc(sizeof(double) * NN * M),
+               *Wl = (double *)malloc(sizeof(double) * M * N), *L = (double *)malloc(sizeof(double) * NN * N), l2;
+        grok_modadd_run(lg, acts, NULL, NULL, NULL, &m);
+        grok_modadd_wlogit(Wl, NULL, &m);
+        for (int i = 0; i < NN * M; i++) A[i] = acts[i];
+        grok_irreps_pair_project(PA, A, M, keep, &g, &ir);
+        for (int r = 0; r < NN; r++)
+            for (int z = 0; z < N; z++) {
+                double s = lg[r * N + z];
+                for (int j = 0; j < M; j++) s -= PA[r * M + j] * Wl[j * N + z];
+                L[r * N + z] = s;
+            }
+        grok_logits_loss(&l2, L, g.table, NN, N, NULL, 0);
+        CHECK(fabs(per[GROK_IRM_EXCL_HIDDEN * 3 + 2] - l2) < 1e-6 * l2, "model: excluded hidden loss %.6f, rebuilt %.6f",
+              per[GROK_IRM_EXCL_HIDDEN * 3 + 2], l2);
+        free(lg); free(acts); free(A); free(PA); free(Wl); free(L);
+    }
+    nk = 3;
+    CHECK(grok_model_irreps_metrics(per, tot, keys, &nk, &m, &g, &ir) == GROK_ERR_ARG, "3 keys of 3 irreps refused");
+    grok_model_free(&m);
+    { /* learning order: irrep 2 from the first checkpoint, irrep 1 only from 400 (it dips at 300), irrep 3 falls off */
+        double sh[4 * 4] = {0, 0.01, 0.2, 0.5,  0, 0.2, 0.3, 0.6,  0, 0.01, 0.4, 0.2,  0, 0.3, 0.5, 0.01};
+        long ep[4] = {100, 200, 300, 400}, learned[4];
+        int order[4], n_order = 0;
+        CHECK(grok_irreps_learn_order(learned, order, &n_order, sh, ep, 4, 4, 0.1) == GROK_OK && n_order == 2 && order[0] == 2 &&
+              order[1] == 1 && learned[1] == 400 && learned[2] == 100 && learned[3] == -1 && learned[0] == -1,
+              "learning order: %d irreps, %d then %d, learned at %ld, %ld", n_order, order[0], order[1], learned[2], learned[1]);
+        ep[2] = 200;
+        CHECK(grok_irreps_learn_order(learned, order, &n_order, sh, ep, 4, 4, 0.1) == GROK_ERR_ARG, "epochs not ascending refused");
+    }
+    grok_irreps_free(&ir);
+    grok_group_free(&g);
+}
+
 int main(void)
 {
     test_dft_direct();
@@ -1307,6 +1715,10 @@ int main(void)
     test_fourier();
     test_group_fourier();
     test_group_fourier_cells();
+    test_irreps();
+    test_irreps_fourier();
+    test_irreps_metrics();
+    test_irreps_models();
     test_svd();
     test_lstsq();
     test_errors();

@@ -34,6 +34,9 @@
 #    attribution sums to the clean logit difference), --corrupt b,
 #    --act-sites none, a digits run (a carry, positions named); bad flags, a flag for the other
 #    task, missing and foreign files refused, writing nothing.
+# 8. groups' irreps and tasks: --group alternating, --op (conjugate, xyx; refused with --irreps and
+#    --split), --irreps (the character table, the metrics, the report's section, the last line
+#    key_irreps=).
 cd "$(dirname "$0")/.." || exit 1
 pass=0
 fail=0
@@ -95,6 +98,13 @@ refused "groups --lr 0: refused" "lr '0'" ./examples/groups --lr 0 --out "$T/fla
 refused "groups --analysis all: refused, naming the choices" "one of group, subgroup, both" ./examples/groups --analysis all --out "$T/flags"
 refused "groups --history 1: a flag takes no value" "bad option 1" ./examples/groups --history 1 --out "$T/flags"
 refused "groups --history twice: refused" "history" ./examples/groups --history --history --out "$T/flags"
+refused "groups --group alt: refused, naming the choices" "one of dihedral, cyclic, symmetric, alternating" ./examples/groups --group alt --out "$T/flags"
+refused "groups --op conj: refused, naming the choices" "one of compose, conjugate, xyx" ./examples/groups --op conj --out "$T/flags"
+refused "groups --irreps 1: a flag takes no value" "bad option 1" ./examples/groups --irreps 1 --out "$T/flags"
+refused "groups --irreps --op conjugate: refused, the metrics read x y" "--op conjugate does not go with it" ./examples/groups --irreps --op conjugate --out "$T/flags"
+refused "groups --op xyx --split: refused, the split's labels are x y" "--op xyx does not go with it" ./examples/groups --op xyx --split "$T/none.npy" --out "$T/flags"
+refused "groups --group alternating --n 7: refused" "A_7" ./examples/groups --group alternating --n 7 --out "$T/flags"
+check "groups: refused flags wrote nothing" "[ ! -e '$T/flags/run.args' ]"
 refused "sweep --threads 1x: refused, not read as 1" "threads '1x'" ./examples/sweep --threads 1x --out "$T/flags"
 refused "sweep --p 11,12x: refused" "p value '12x'" ./examples/sweep --p 11,12x --out "$T/flags"
 refused "sweep with SLURM_CPUS_PER_TASK=4x: refused, not read as 4" "SLURM_CPUS_PER_TASK .4x.: not a number" env -u GROK_THREADS SLURM_CPUS_PER_TASK=4x ./examples/sweep --p 11 --out "$T/flags"
@@ -232,6 +242,16 @@ for f in "--beta1 0.5" "--beta2 0.9" "--eps 1e-3"; do
     check "groups $f reaches AdamW: metrics.csv differs from the defaults'" \
         "[ $st -eq 0 ] && [ \"\$(rows '$T/groups/mlp/metrics.csv')\" != \"\$(rows '$T/groups_opt/mlp/metrics.csv')\" ]"
 done
+run ./examples/groups --group alternating --n 4 --model both --epochs 20 --every 10 --history --irreps --threads 1 --out "$T/groups_irr"
+check "groups --irreps: the character table, the metrics, the report's section, the last line key_irreps= (';' between models)" \
+    "[ $st -eq 0 ] && grep -q '^character table of A_4 (3 irreps, 4 classes' '$T/out' && grep -q '^  3_1 ' '$T/out' &&
+     grep -q 'key irreps (trace similarity > 0.05)' '$T/out' && grep -q 'learnt, in order' '$T/out' &&
+     tail -n 1 '$T/out' | grep -qE '^key_irreps=[^;]*;[^;]*$' && grep -q 'Irreducible representations' '$T/groups_irr/report.html' &&
+     grep -q 'Characters of the real irreps of A_4' '$T/groups_irr/report.html' &&
+     grep -qx -- '--irreps on' '$T/groups_irr/run.args'"
+run ./examples/groups --group symmetric --n 3 --op conjugate --model mlp --epochs 20 --threads 1 --out "$T/groups_conj"
+check "groups --op conjugate: trains on x y x^-1, recorded in run.args" \
+    "[ $st -eq 0 ] && grep -q 'S_3 (order 6), labels x y x^-1' '$T/out' && grep -qx -- '--op conjugate' '$T/groups_conj/run.args'"
 
 # ---- 3. outputs only from a good state
 # under ulimit -f 0, so that a modadd that takes '' again cannot leave files in /; its output

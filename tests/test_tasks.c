@@ -36,6 +36,15 @@ static int brute_label(grok_modop op, int a, int b, int p, int m, int n)
         return (int)((am % p + bn % p) % p);
     case GROK_OP_SQ_SUM: return (int)(((long)a * a + (long)b * b) % p);
     case GROK_OP_SQ_CROSS: return (int)(((long)a * a + (long)a * b + (long)b * b) % p);
+    case GROK_OP_SQ_CROSS_PLUS_A: return (int)(((long)a * a + (long)a * b + (long)b * b + a) % p);
+    case GROK_OP_CUBE_CROSS: return (int)(((long)a * a % p * a + (long)a * b) % p);
+    case GROK_OP_CUBE_CROSS_SQ: return (int)(((long)a * a % p * a + (long)a * ((long)b * b % p) + b) % p);
+    case GROK_OP_DIV_IF_ODD:
+        if (b % 2 == 0) return ((a - b) % p + p) % p;
+        for (i = 1; i < p; i++) if ((long)b * i % p == 1) inv = i;
+        return (int)((long)a * inv % p);
+    case GROK_OP_ADD_OR_MUL: return a % 2 == 0 ? (a + b) % p : (int)((long)a * b % p);
+    case GROK_OP_ADD_OR_SUB: return a % 2 == 0 ? (a + b) % p : ((a - b) % p + p) % p;
     }
     return -2;
 }
@@ -93,11 +102,12 @@ static unsigned long long data_hash(const grok_data *tr, const grok_data *te)
 
 static void test_modops(void)
 {
-    static const char *const names[7] = {"add", "sub", "mul", "div", "pow_sum", "sq_sum", "sq_cross"};
+    static const char *const names[13] = {"add", "sub", "mul", "div", "pow_sum", "sq_sum", "sq_cross", "sq_cross_plus_a",
+                                          "cube_cross", "cube_cross_sq", "div_if_odd", "add_or_mul", "add_or_sub"};
     const int primes[3] = {2, 11, 23};
     grok_data tr, te, tr2, te2;
     int o, pi, kept, p = 12, st, i, applied_ok = 1;
-    for (o = GROK_OP_ADD; o <= GROK_OP_SQ_CROSS; o++)
+    for (o = GROK_OP_ADD; o <= GROK_OP_ADD_OR_SUB; o++)
         for (pi = 0; pi < 3; pi++) {
             op_case c;
             c.op = (grok_modop)o; c.p = primes[pi]; c.m = 4; c.n = o == GROK_OP_POW_SUM ? 3 : 4;
@@ -115,17 +125,17 @@ static void test_modops(void)
     { /* the largest prime grok.h takes: no overflow in squares and products */
         const int big = 46337, pairs[4][2] = {{46336, 46335}, {46336, 46336}, {1, 46336}, {40000, 123}};
         for (i = 0, applied_ok = 1; i < 4; i++)
-            for (o = GROK_OP_ADD; o <= GROK_OP_SQ_CROSS; o++)
+            for (o = GROK_OP_ADD; o <= GROK_OP_ADD_OR_SUB; o++)
                 applied_ok &= grok_modop_apply((grok_modop)o, pairs[i][0], pairs[i][1], big, 4, 4) ==
                               brute_label((grok_modop)o, pairs[i][0], pairs[i][1], big, 4, 4);
         CHECK(applied_ok, "p = 46337: every operation on pairs near p");
     }
     /* composite p: everything but division */
-    for (o = GROK_OP_ADD; o <= GROK_OP_SQ_CROSS; o++) {
+    for (o = GROK_OP_ADD; o <= GROK_OP_ADD_OR_SUB; o++) {
         op_case c;
         c.op = (grok_modop)o; c.p = p; c.m = 4; c.n = 4;
         st = grok_task_modop(&tr, &te, c.op, p, 4, 4, 0.3, 1);
-        if (o == GROK_OP_DIV) {
+        if (o == GROK_OP_DIV || o == GROK_OP_DIV_IF_ODD) {
             CHECK(st == GROK_ERR_ARG && strstr(grok_last_error(), "prime") && tr.n == 0, "division mod 12 refused: %s", grok_last_error());
             continue;
         }
@@ -198,6 +208,12 @@ static int group_label(int a, int b, void *ctx)
 {
     const grok_group *g = (const grok_group *)ctx;
     return g->table[a * g->order + b];
+}
+
+static int group_conj_label(int a, int b, void *ctx)
+{
+    const grok_group *g = (const grok_group *)ctx;
+    return g->table[g->table[a * g->order + b] * g->order + g->inverse[a]];
 }
 
 /* associativity (every triple), identity, inverses, Latin square; returns whether abelian */
@@ -277,13 +293,73 @@ static void test_groups(void)
         CHECK(n < 2 || g.cyclic == 2, "S_%d cyclic prefix %d", n, g.cyclic);
         grok_group_free(&g);
     }
+    for (n = 1; n <= 6; n++) { /* A_n: S_n's even permutations, in S_n's order */
+        int N = perms_lex(perms, n), i, j, even[360], ne = 0;
+        for (x = 0; x < N; x++) {
+            int inv = 0;
+            for (i = 0; i < n; i++)
+                for (j = i + 1; j < n; j++) inv += perms[x * n + j] < perms[x * n + i];
+            if (inv % 2 == 0) even[ne++] = x;
+        }
+        CHECK(grok_group_init(&g, GROK_GROUP_ALTERNATING, n) == GROK_OK && g.order == ne && g.identity == 0 &&
+              g.name[0] == 'A', "A_%d: order %d (%d even permutations)", n, g.order, ne);
+        ok = 1;
+        for (x = 0; x < ne && ok; x++)
+            for (y = 0; y < ne && ok; y++) {
+                int z[8], w;
+                for (i = 0; i < n; i++) z[i] = perms[even[x] * n + perms[even[y] * n + i]];
+                for (w = 0; w < ne && memcmp(perms + even[w] * n, z, sizeof(int) * (size_t)n); w++) {}
+                ok = g.table[x * ne + y] == w;
+            }
+        CHECK(ok, "A_%d table: the even permutations' x(y(i)), indexed in lexicographic order", n);
+        if (n <= 5) {
+            check_axioms(&g, &abelian);
+            CHECK(abelian == (n <= 3), "A_%d abelian only for n <= 3", n);
+        }
+        grok_group_free(&g);
+    }
+    { /* conjugation and x y x against permutations composed by hand, on S_4 */
+        int N = perms_lex(perms, 4), bad = 0, i, w;
+        grok_group_init(&g, GROK_GROUP_SYMMETRIC, 4);
+        for (x = 0; x < N; x++)
+            for (y = 0; y < N; y++) {
+                int xinv[4], conj[4], xyx[4];
+                for (i = 0; i < 4; i++) xinv[perms[x * 4 + i]] = i;
+                for (i = 0; i < 4; i++) {
+                    conj[i] = perms[x * 4 + perms[y * 4 + xinv[i]]];
+                    xyx[i] = perms[x * 4 + perms[y * 4 + perms[x * 4 + i]]];
+                }
+                for (w = 0; w < N && memcmp(perms + w * 4, conj, sizeof conj); w++) {}
+                bad += grok_group_op_apply(&g, GROK_GROUP_OP_CONJUGATE, x, y) != w;
+                for (w = 0; w < N && memcmp(perms + w * 4, xyx, sizeof xyx); w++) {}
+                bad += grok_group_op_apply(&g, GROK_GROUP_OP_XYX, x, y) != w;
+                bad += grok_group_op_apply(&g, GROK_GROUP_OP_COMPOSE, x, y) != g.table[x * N + y];
+            }
+        CHECK(bad == 0, "S_4: x y x^-1 and x y x against composed permutations (%d wrong)", bad);
+        CHECK(grok_task_group_op(&tr, &te, &g, GROK_GROUP_OP_CONJUGATE, 0.5, 3) == GROK_OK && check_split(&tr, &te, N, group_conj_label, &g, &kept) &&
+              kept == N * N, "S_4 conjugation data: labels, every pair once");
+        grok_data_free(&tr); grok_data_free(&te);
+        {
+            grok_data tr2, te2;
+            grok_task_group_op(&tr, &te, &g, GROK_GROUP_OP_COMPOSE, 0.4, 9);
+            grok_task_group(&tr2, &te2, &g, 0.4, 9);
+            CHECK(data_hash(&tr, &te) == data_hash(&tr2, &te2) && tr.n == tr2.n, "composition is grok_task_group's data, bit for bit");
+            grok_data_free(&tr2); grok_data_free(&te2);
+        }
+        grok_data_free(&tr); grok_data_free(&te);
+        CHECK(grok_group_op_apply(&g, GROK_GROUP_OP_XYX, 24, 0) == -1 && grok_group_op_apply(&g, (grok_group_op)3, 0, 0) == -1 &&
+              grok_task_group_op(&tr, &te, &g, (grok_group_op)7, 0.5, 1) == GROK_ERR_ARG && grok_task_group_op(&tr, &te, NULL, GROK_GROUP_OP_XYX, 0.5, 1) == GROK_ERR_ARG,
+              "bad element, operation or group refused");
+        grok_group_free(&g);
+    }
     /* the data set */
     grok_group_init(&g, GROK_GROUP_DIHEDRAL, 7);
     CHECK(grok_task_group(&tr, &te, &g, 0.6, 11) == GROK_OK && check_split(&tr, &te, 14, group_label, &g, &kept) &&
           kept == 196 && tr.n == (int)(196 * 0.6) && !strcmp(g.name, "D_7"), "D_7 data: labels, '=' = 14, split %d + %d", tr.n, te.n);
     grok_data_free(&tr); grok_data_free(&te);
     grok_group_free(&g);
-    CHECK(grok_group_init(&g, GROK_GROUP_SYMMETRIC, 7) == GROK_ERR_ARG, "S_7 refused");
+    CHECK(grok_group_init(&g, GROK_GROUP_SYMMETRIC, 7) == GROK_ERR_ARG && grok_group_init(&g, GROK_GROUP_ALTERNATING, 7) == GROK_ERR_ARG,
+          "S_7, A_7 refused");
     CHECK(grok_group_init(&g, GROK_GROUP_DIHEDRAL, 0) == GROK_ERR_ARG, "D_0 refused");
     CHECK(grok_group_init(&g, (grok_group_kind)9, 3) == GROK_ERR_ARG, "unknown kind refused");
     CHECK(grok_task_group(&tr, &te, NULL, 0.5, 1) == GROK_ERR_ARG, "NULL group refused");
@@ -757,7 +833,7 @@ static void test_modtask(void)
     grok_modtask t, d;
     grok_data tr, te;
     int bad = 0, p = 13;
-    for (int op = GROK_OP_ADD; op <= GROK_OP_SQ_CROSS; op++) {
+    for (int op = GROK_OP_ADD; op <= GROK_OP_ADD_OR_SUB; op++) {
         if (grok_modtask_init(&t, (grok_modop)op, p, 3, 2, GROK_DIRS_SUM) != GROK_OK) { CHECK(0, "modtask op %d: %s", op, grok_last_error()); continue; }
         for (int a = 0; a < p; a++)
             for (int b = 0; b < p; b++)
