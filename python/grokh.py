@@ -104,6 +104,9 @@ for _name, _res, _args in [
     ("grokpy_cache_entry", C.POINTER(C.c_float), [_vp, _int, _cp, C.POINTER(_int), C.POINTER(_int),
                                                   C.POINTER(C.c_int64)]),
     ("grokpy_cache_free", None, [_vp]),
+    ("grokpy_grad_cache_run", _vp, [_vp, _i32p, _int, _cp, _vp, _vp, _vp, _int, C.POINTER(_dbl)]),
+    ("grokpy_patch", _int, [_vp, _int, _i32p, _i32p, _int, _int, _int, _vp, _vp, _vp, _int, _f64p]),
+    ("grok_patch_shape", _int, [_i32p, C.POINTER(_int), _vp, _int, _int]),
     ("grok_fourier_basis", _int, [_f64p, _int]),
     ("grok_fourier_basis_name", _int, [_cp, C.c_size_t, _int, _int]),
     ("grok_fourier_norms", _int, [_f64p, _f32p, _int, _int, _int]),
@@ -168,6 +171,10 @@ def threads_get():
 CONFIG_INTS = ("n_layers", "n_heads", "d_model", "d_head", "d_mlp", "d_vocab", "d_vocab_out", "n_ctx", "act_fn",
                "normalization", "seed", "train_biases")
 CONFIG_DBLS = ("init_range", "ln_eps")
+
+
+# grok_patch_site, in order: the sites of act_patch and attr_patch
+PATCH_SITES = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out", "z", "q", "k", "v", "pattern", "neuron"]
 
 
 class Config(dict):
@@ -574,6 +581,10 @@ class Model(_Handle):
                                       _ptr(logits))
         if not cache:
             raise _error()
+        return ActivationCache(self._cache_entries(cache), logits)
+
+    def _cache_entries(self, cache):
+        """Copies every entry of a cache handle into a dict of numpy arrays, and frees the handle."""
         try:
             entries = {}
             name = C.create_string_buffer(_NAME_MAX)
@@ -588,7 +599,58 @@ class Model(_Handle):
                 entries[name.value.decode()] = _copy_strided(ptr, shape[:d], stride[:d])
         finally:
             _lib.grokpy_cache_free(cache)
-        return ActivationCache(entries, logits)
+        return entries
+
+    def _metric_args(self, B, targets, correct, wrong):
+        if (targets is None) == (correct is None or wrong is None):
+            raise GrokError(-1, "give either targets (the loss) or correct and wrong (a logit difference)")
+        if targets is not None:
+            return _as(targets, np.int32, "targets", 2), None, None
+        c, w = _as(correct, np.int32, "correct", 1), _as(wrong, np.int32, "wrong", 1)
+        if c.shape[0] != B or w.shape[0] != B:
+            raise GrokError(-1, "correct and wrong need one token per sequence (%d)" % B)
+        return None, c, w
+
+    def grad_cache(self, tokens, targets=None, correct=None, wrong=None, pos=-1, names=None):
+        """grok_grad_cache_run: (metric, {hook point: gradient}) of the loss over targets (B, T), or of
+        the mean logit difference logits[b, pos, correct[b]] - logits[b, pos, wrong[b]]."""
+        t = self._tokens(tokens)
+        tg, c, w = self._metric_args(t.shape[0], targets, correct, wrong)
+        if isinstance(names, (list, tuple)):
+            names = ",".join(names)
+        value = C.c_double()
+        cache = _lib.grokpy_grad_cache_run(self.ptr, t, t.shape[0], None if names is None else names.encode(), _ptr(tg),
+                                           _ptr(c), _ptr(w), pos, C.byref(value))
+        if not cache:
+            raise _error()
+        return value.value, self._cache_entries(cache)
+
+    def _patch(self, attr, clean_tokens, corrupted_tokens, site, by_pos, targets, correct, wrong, pos):
+        a, b = self._tokens(clean_tokens), self._tokens(corrupted_tokens)
+        if a.shape != b.shape:
+            raise GrokError(-1, "clean tokens %s, corrupted tokens %s" % (a.shape, b.shape))
+        tg, c, w = self._metric_args(a.shape[0], targets, correct, wrong)
+        if site not in PATCH_SITES:
+            raise GrokError(-1, "site %r is not one of %s" % (site, ", ".join(PATCH_SITES)))
+        s = PATCH_SITES.index(site)
+        shape, ndim = np.zeros(3, np.int32), C.c_int()
+        _check(_lib.grok_patch_shape(shape, C.byref(ndim), self.ptr, s, int(by_pos)))
+        out = np.empty(tuple(shape[:ndim.value]), np.float64)
+        _check(_lib.grokpy_patch(self.ptr, int(attr), a, b, a.shape[0], s, int(by_pos), _ptr(tg), _ptr(c), _ptr(w), pos,
+                                 out))
+        return out
+
+    def act_patch(self, clean_tokens, corrupted_tokens, site, by_pos=True, targets=None, correct=None, wrong=None, pos=-1):
+        """grok_act_patch: the metric of the corrupted run with each cell of site's grid patched from
+        the clean run, in TransformerLens' index order (grok_patch_shape). site: a name of
+        PATCH_SITES. The metric as grad_cache's."""
+        return self._patch(0, clean_tokens, corrupted_tokens, site, by_pos, targets, correct, wrong, pos)
+
+    def attr_patch(self, clean_tokens, corrupted_tokens, site, by_pos=True, targets=None, correct=None, wrong=None,
+                   pos=-1):
+        """grok_attr_patch: the first-order estimate of act_patch's change of the metric,
+        sum of (clean - corrupted) * grad over the batch and each cell's slice."""
+        return self._patch(1, clean_tokens, corrupted_tokens, site, by_pos, targets, correct, wrong, pos)
 
     def modadd_run(self):
         """grok_modadd_run over all p*p pairs: dict of logits (p*p, p), acts (p*p, d_mlp), resid_mid

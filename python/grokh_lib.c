@@ -373,3 +373,54 @@ GROKPY_API void grokpy_cache_free(grok_cache *c)
     grok_cache_free(c);
     free(c);
 }
+
+/* ---- gradients and patching, with the metric chosen by its arguments: the loss over targets
+   (B, n_ctx) when targets is given, else the logit difference at pos between correct and wrong
+   (B). */
+
+static grok_metric_fn grokpy_metric(const int *targets, const int *correct, const int *wrong, int pos,
+                                    grok_logit_diff *ld, void **ctx)
+{
+    if (targets) { *ctx = (void *)targets; return grok_metric_loss; }
+    ld->pos = pos; ld->correct = correct; ld->wrong = wrong;
+    *ctx = ld;
+    return grok_metric_logit_diff;
+}
+
+/* grok_grad_cache_run: the gradient cache as a handle (grokpy_cache_* read it), *value the metric. */
+GROKPY_API grok_cache *grokpy_grad_cache_run(grok_model *m, const int *tokens, int B, const char *filter, const int *targets,
+                                             const int *correct, const int *wrong, int pos, double *value)
+{
+    grok_logit_diff ld;
+    void *ctx;
+    grok_metric_fn metric = grokpy_metric(targets, correct, wrong, pos, &ld, &ctx);
+    grok_cache *c = (grok_cache *)calloc(1, sizeof *c);
+    if (!c) return grok__fail(GROK_ERR_NOMEM, "grokpy_grad_cache_run: out of memory"), (grok_cache *)NULL;
+    if (grok_grad_cache_run(NULL, c, m, tokens, B, filter, metric, ctx, value) != GROK_OK) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* grok_act_patch (attr 0) or grok_attr_patch (attr 1) of clean and corrupted tokens (B, n_ctx)
+   for site and by_pos into out (grok_patch_shape's shape); the caches are made and freed here. */
+GROKPY_API int grokpy_patch(grok_model *m, int attr, const int *clean_tokens, const int *corrupted_tokens, int B, int site,
+                            int by_pos, const int *targets, const int *correct, const int *wrong, int pos, double *out)
+{
+    grok_logit_diff ld;
+    void *ctx;
+    grok_metric_fn metric = grokpy_metric(targets, correct, wrong, pos, &ld, &ctx);
+    grok_cache clean, corr, grads;
+    int st = grok_cache_run(&clean, m, clean_tokens, B, NULL, NULL);
+    if (st != GROK_OK) return st;
+    if (!attr) {
+        st = grok_act_patch(out, m, corrupted_tokens, B, &clean, site, by_pos, metric, ctx);
+    } else if ((st = grok_grad_cache_run(&corr, &grads, m, corrupted_tokens, B, NULL, metric, ctx, NULL)) == GROK_OK) {
+        st = grok_attr_patch(out, m, &clean, &corr, &grads, site, by_pos);
+        grok_cache_free(&corr);
+        grok_cache_free(&grads);
+    }
+    grok_cache_free(&clean);
+    return st;
+}

@@ -325,6 +325,65 @@ def test_train_deterministic():
     check(all(np.array_equal(out[0][k], out[1][k]) for k in out[0]), "the same seeds give the same bits")
 
 
+@test
+def test_gradients_and_patching():
+    m, _, _ = trained()
+    w = {k: v.astype(np.float64) for k, v in m.params().items()}
+    rng = np.random.default_rng(5)
+    B = 8
+    clean = np.stack([rng.integers(0, P, B), rng.integers(0, P, B), np.full(B, P)], 1).astype(np.int32)
+    corr = clean.copy()
+    corr[:, 0] = (clean[:, 0] + 1 + rng.integers(0, P - 1, B)) % P
+    correct, wrong = (clean[:, 0] + clean[:, 1]) % P, (corr[:, 0] + corr[:, 1]) % P
+
+    def metric(tokens):
+        lg, _ = numpy_forward(w, tokens)
+        return float(np.mean(lg[np.arange(B), -1, correct] - lg[np.arange(B), -1, wrong]))
+
+    value, grads = m.grad_cache(corr, correct=correct, wrong=wrong)
+    close(value, metric(corr), 1e-4, "grad_cache's metric is the numpy logit difference")
+    check(len(grads) == 15 and grads["blocks.0.attn.hook_z"].shape == (B, 3, 4, 8), "every hook point, its shape")
+    # the metric is linear in hook_mlp_out: its gradient is (W_U[:, c] - W_U[:, w]) / B at the last position
+    want = np.zeros((B, 3, SMALL["d_model"]))
+    want[:, -1] = (w["unembed.W_U"][:, correct] - w["unembed.W_U"][:, wrong]).T / B
+    close(grads["blocks.0.hook_mlp_out"], want, 1e-6, "d logit_diff / d hook_mlp_out")
+    # hook_pos_embed's gradient summed over the batch is d metric / d W_pos: central differences in float64
+    fd = np.zeros_like(w["pos_embed.W_pos"])
+    for t in range(3):
+        for c in range(0, SMALL["d_model"], 5):
+            save = w["pos_embed.W_pos"][t, c]
+            w["pos_embed.W_pos"][t, c] = save + 1e-5
+            up = metric(corr)
+            w["pos_embed.W_pos"][t, c] = save - 1e-5
+            down = metric(corr)
+            w["pos_embed.W_pos"][t, c] = save
+            fd[t, c] = (up - down) / 2e-5
+    got = grads["hook_pos_embed"].sum(0)
+    close(got[:, ::5], fd[:, ::5], 1e-3 * max(1.0, np.abs(fd).max()), "d metric / d W_pos by finite differences")
+    # activation patching of resid_pre at a position is the corrupted run with the clean token there
+    act = m.act_patch(clean, corr, "resid_pre", correct=correct, wrong=wrong)
+    check(act.shape == (1, 3), "resid_pre by position: [layer, pos]")
+    want = []
+    for t in range(3):
+        mixed = corr.copy()
+        mixed[:, t] = clean[:, t]
+        want.append(metric(mixed))
+    close(act[0], want, 1e-3 * max(1.0, abs(want[0])), "act_patch resid_pre against numpy reruns")
+    # attribution patching of z by position and head: (clean - corrupted) . grad over the batch
+    attr = m.attr_patch(clean, corr, "z", correct=correct, wrong=wrong)
+    z_clean, z_corr = numpy_forward(w, clean)[1]["blocks.0.attn.hook_z"], numpy_forward(w, corr)[1]["blocks.0.attn.hook_z"]
+    want = np.einsum("bthd,bthd->th", z_clean - z_corr, grads["blocks.0.attn.hook_z"])[None]
+    close(attr, want, 1e-4 * max(1.0, np.abs(want).max()), "attr_patch z against numpy's caches and the gradients")
+    check(m.act_patch(clean, corr, "neuron", by_pos=False, correct=correct, wrong=wrong).shape == (1, SMALL["d_mlp"]),
+          "neurons over all positions: [layer, neuron]")
+    loss, g2 = m.grad_cache(clean, targets=np.where(np.arange(3) == 2, (clean[:, :1] + clean[:, 1:2]) % P, -1))
+    close(loss, xent(numpy_forward(w, clean)[0][:, -1], correct), 1e-5, "grad_cache of the loss")
+    raises(lambda: m.act_patch(clean, corr, "heads", correct=correct, wrong=wrong), "an unknown site", "site")
+    raises(lambda: m.grad_cache(corr, targets=np.zeros((B, 3)), correct=correct, wrong=wrong), "two metrics at once")
+    raises(lambda: m.grad_cache(corr, correct=correct, wrong=np.full(B, P)), "a wrong token past d_vocab_out",
+           "compares tokens")
+
+
 # ---- analyses
 
 @test
