@@ -1330,7 +1330,11 @@ GROKDEF int grok_modadd_logit_components(double *cos_c, double *sin_c, const gro
    of layers, LayerNorm on or off. The residual-stream functions read a grok_cache of the model
    over B = c->B sequences (grok_cache_run, filter NULL or naming the hook points used) at one
    position pos: 0 <= pos < n_ctx, or -1 for the last (TransformerLens' pos_slice=-1). A stack
-   is double (n_comp, B, d_model), its components in TransformerLens' order. */
+   is double (n_comp, B, d_model), its components in TransformerLens' order. pos GROK_POS_ALL
+   takes every position at once (pos_slice=None): the stack is (n_comp, B, n_ctx, d_model),
+   grok_logit_attrs' out (n_comp, B, n_ctx, K), bias (B, n_ctx, K) and tokens (B, n_ctx,
+   n_tokens), each position as the single-position call computes it. */
+#define GROK_POS_ALL (-65536)
 
 /* flags of grok_resid_stack:
    0                 decompose_resid: embed, pos_embed, then per layer l: l_attn_out, l_mlp_out
@@ -13073,7 +13077,7 @@ static const float *grok__dla_w(const grok_model *m, int l, const char *name, co
     return w;
 }
 
-GROKDEF int grok_resid_stack(double *out, int *n_comp, const grok_model *m, const grok_cache *c, int pos, int flags)
+static int grok__resid_stack_at(double *out, int *n_comp, const grok_model *m, const grok_cache *c, int pos, int flags)
 {
     static const char *fn = "grok_resid_stack";
     int n, st;
@@ -13156,8 +13160,8 @@ GROKDEF int grok_resid_stack_name(char *buf, size_t n, const grok_model *m, int 
     return GROK_OK;
 }
 
-GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos, int layer,
-                                int mlp_input)
+static int grok__resid_apply_ln_at(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos, int layer,
+                                   int mlp_input)
 {
     static const char *fn = "grok_resid_apply_ln";
     char name[GROK_NAME_MAX];
@@ -13190,8 +13194,8 @@ GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, 
     return GROK_OK;
 }
 
-GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, const grok_cache *c, const double *stack,
-                             int n_comp, int pos, const int *tokens, const int *incorrect, int n_tokens)
+static int grok__logit_attrs_at(double *out, double *bias, const grok_model *m, const grok_cache *c, const double *stack,
+                                int n_comp, int pos, const int *tokens, const int *incorrect, int n_tokens)
 {
     static const char *fn = "grok_logit_attrs";
     const float *WU, *bU, *lw = NULL, *lb = NULL;
@@ -13218,7 +13222,7 @@ GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, con
     memcpy(s, stack, sizeof(double) * (size_t)n_comp * B * C);
     for (long k = 0; k < C; k++) /* W_U' = ln_final.w[:, None] * W_U */
         for (long v = 0; v < V; v++) W[k * V + v] = (lw ? (double)lw[k] : 1.0) * WU[k * V + v];
-    st = grok_resid_apply_ln(s, n_comp, m, c, pos, -1, 0);
+    st = grok__resid_apply_ln_at(s, n_comp, m, c, pos, -1, 0);
     for (long i = 0; i < n_comp && st == GROK_OK; i++)
         for (long b = 0; b < B; b++) {
             const double *x = s + (i * B + b) * C;
@@ -13243,6 +13247,94 @@ GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, con
             bias[b * K + j] = acc;
         }
     GROK_FREE(s);
+    return st;
+}
+
+/* GROK_POS_ALL: the single-position functions above at every position t, rows (i, b) of their
+   (n, B, w) results moved to rows (i, b, t) of (n, B, T, w) (TransformerLens' pos_slice=None). */
+static void grok__pos_move(double *all, double *one, long n, long B, long T, long t, long w, int to_all)
+{
+    for (long r = 0; r < n * B; r++) {
+        double *a = all + (r * T + t) * w, *o = one + r * w;
+        if (to_all) memcpy(a, o, sizeof(double) * (size_t)w);
+        else memcpy(o, a, sizeof(double) * (size_t)w);
+    }
+}
+
+GROKDEF int grok_resid_stack(double *out, int *n_comp, const grok_model *m, const grok_cache *c, int pos, int flags)
+{
+    double *one;
+    int st = GROK_OK, t;
+    long B, C, T;
+    if (pos != GROK_POS_ALL) return grok__resid_stack_at(out, n_comp, m, c, pos, flags);
+    if ((st = grok__resid_stack_at(NULL, n_comp, m, c, 0, flags)) != GROK_OK || !out) return st;
+    B = c->B; C = m->cfg.d_model; T = m->cfg.n_ctx;
+    if (!(one = GROK__NEW(double, (size_t)*n_comp * B * C))) return grok__fail(GROK_ERR_NOMEM, "grok_resid_stack: out of memory");
+    for (t = 0; t < T && st == GROK_OK; t++)
+        if ((st = grok__resid_stack_at(one, n_comp, m, c, t, flags)) == GROK_OK) grok__pos_move(out, one, *n_comp, B, T, t, C, 1);
+    GROK_FREE(one);
+    return st;
+}
+
+GROKDEF int grok_resid_apply_ln(double *stack, int n_comp, const grok_model *m, const grok_cache *c, int pos, int layer,
+                                int mlp_input)
+{
+    double *one;
+    int st = GROK_OK, t;
+    long B, C, T;
+    if (pos != GROK_POS_ALL) return grok__resid_apply_ln_at(stack, n_comp, m, c, pos, layer, mlp_input);
+    if (!stack || n_comp < 1) return grok__resid_apply_ln_at(stack, n_comp, m, c, 0, layer, mlp_input);
+    t = 0;
+    if ((st = grok__dla_check(m, c, &t, "grok_resid_apply_ln")) != GROK_OK) return st;
+    B = c->B; C = m->cfg.d_model; T = m->cfg.n_ctx;
+    if (!(one = GROK__NEW(double, (size_t)n_comp * B * C))) return grok__fail(GROK_ERR_NOMEM, "grok_resid_apply_ln: out of memory");
+    for (t = 0; t < T && st == GROK_OK; t++) {
+        grok__pos_move(stack, one, n_comp, B, T, t, C, 0);
+        if ((st = grok__resid_apply_ln_at(one, n_comp, m, c, t, layer, mlp_input)) == GROK_OK)
+            grok__pos_move(stack, one, n_comp, B, T, t, C, 1);
+    }
+    GROK_FREE(one);
+    return st;
+}
+
+GROKDEF int grok_logit_attrs(double *out, double *bias, const grok_model *m, const grok_cache *c, const double *stack,
+                             int n_comp, int pos, const int *tokens, const int *incorrect, int n_tokens)
+{
+    double *one, *one_out, *one_bias;
+    int *tok = NULL, *inc = NULL, st = GROK_OK, t, K;
+    long B, C, T;
+    if (pos != GROK_POS_ALL) return grok__logit_attrs_at(out, bias, m, c, stack, n_comp, pos, tokens, incorrect, n_tokens);
+    if (!out || !stack || n_comp < 1 || (tokens && n_tokens < 1) || (incorrect && !tokens))
+        return grok__logit_attrs_at(out, bias, m, c, stack, n_comp, 0, tokens, incorrect, n_tokens); /* its message */
+    t = 0;
+    if ((st = grok__dla_check(m, c, &t, "grok_logit_attrs")) != GROK_OK) return st;
+    B = c->B; C = m->cfg.d_model; T = m->cfg.n_ctx;
+    K = tokens ? n_tokens : m->cfg.d_vocab_out;
+    one = GROK__NEW(double, (size_t)n_comp * B * C + (size_t)n_comp * B * K + (size_t)B * K);
+    if (tokens) tok = GROK__NEW(int, (size_t)2 * B * K);
+    if (!one || (tokens && !tok)) {
+        GROK_FREE(one);
+        GROK_FREE(tok);
+        return grok__fail(GROK_ERR_NOMEM, "grok_logit_attrs: out of memory");
+    }
+    one_out = one + (size_t)n_comp * B * C;
+    one_bias = one_out + (size_t)n_comp * B * K;
+    if (incorrect) inc = tok + (size_t)B * K;
+    for (t = 0; t < T && st == GROK_OK; t++) {
+        long b, j;
+        for (b = 0; tokens && b < B; b++)
+            for (j = 0; j < K; j++) {
+                tok[b * K + j] = tokens[(b * T + t) * K + j];
+                if (inc) inc[b * K + j] = incorrect[(b * T + t) * K + j];
+            }
+        grok__pos_move((double *)stack, one, n_comp, B, T, t, C, 0);
+        st = grok__logit_attrs_at(one_out, bias ? one_bias : NULL, m, c, one, n_comp, t, tok, inc, n_tokens);
+        if (st != GROK_OK) break;
+        grok__pos_move(out, one_out, n_comp, B, T, t, K, 1);
+        if (bias) grok__pos_move(bias, one_bias, 1, B, T, t, K, 1);
+    }
+    GROK_FREE(one);
+    GROK_FREE(tok);
     return st;
 }
 

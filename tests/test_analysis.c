@@ -1164,6 +1164,62 @@ static void test_dla_circuits(void)
     group_end("dla circuits, factored SVD", 1e-9);
 }
 
+/* GROK_POS_ALL: every position at once equals the single-position calls, bit for bit; with
+   tokens per (b, t) the components of every position sum to that position's logits. */
+static void test_dla_all_positions(void)
+{
+    int before = n_pass + n_fail;
+    for (int norm = 0; norm <= 1; norm++) {
+        grok_model m;
+        grok_cache c;
+        enum { B = 3, T = 4, C = 16, V = 10 };
+        int tokens[B * T], tok[B * T], inc[B * T], n, flags = GROK_RESID_HEADS | GROK_RESID_NEURONS;
+        float logits[B * T * V];
+        double *all, *one, *attr, *attr1, bias[B * T], bias1[B], err = 0;
+        int same = 1;
+        if (!dla_model(&m, 2, norm ? GROK_NORM_LN : GROK_NORM_NONE, 3)) { CHECK(0, "model"); continue; }
+        for (int i = 0; i < B * T; i++) { tokens[i] = (i * 7 + 2) % 11; tok[i] = i % V; inc[i] = (i * 3 + 1) % V; }
+        CHECK(grok_cache_run(&c, &m, tokens, B, NULL, logits) == GROK_OK, "cache");
+        grok_resid_stack(NULL, &n, &m, &c, GROK_POS_ALL, flags);
+        all = (double *)malloc(sizeof(double) * (size_t)n * B * T * C);
+        one = (double *)malloc(sizeof(double) * (size_t)n * B * C);
+        attr = (double *)malloc(sizeof(double) * (size_t)n * B * T);
+        attr1 = (double *)malloc(sizeof(double) * (size_t)n * B);
+        CHECK(grok_resid_stack(all, &n, &m, &c, GROK_POS_ALL, flags) == GROK_OK &&
+              grok_logit_attrs(attr, bias, &m, &c, all, n, GROK_POS_ALL, tok, inc, 1) == GROK_OK, "all positions: %s",
+              grok_last_error());
+        for (int t = 0; t < T; t++) {
+            int tk[B], ic[B];
+            for (int b = 0; b < B; b++) { tk[b] = tok[b * T + t]; ic[b] = inc[b * T + t]; }
+            grok_resid_stack(one, &n, &m, &c, t, flags);
+            for (int i = 0; i < n; i++)
+                for (int b = 0; b < B; b++) same &= memcmp(one + ((long)i * B + b) * C, all + (((long)i * B + b) * T + t) * C, sizeof(double) * C) == 0;
+            grok_logit_attrs(attr1, bias1, &m, &c, one, n, t, tk, ic, 1);
+            for (int b = 0; b < B; b++) {
+                double s = bias[b * T + t];
+                same &= bias1[b] == bias[b * T + t];
+                for (int i = 0; i < n; i++) { same &= attr1[(long)i * B + b] == attr[((long)i * B + b) * T + t]; s += attr[((long)i * B + b) * T + t]; }
+                err = fmax(err, fabs(s - (logits[((long)b * T + t) * V + tk[b]] - logits[((long)b * T + t) * V + ic[b]])));
+            }
+        }
+        CHECK(same, "norm %d: GROK_POS_ALL equals the per-position calls bit for bit", norm);
+        CHECK(err < 1e-4, "norm %d: every position's logit-difference attributions sum to its difference (%.2e)", norm, err);
+        /* apply_ln at every position in place equals per position */
+        grok_resid_apply_ln(all, n, &m, &c, GROK_POS_ALL, 1, 1);
+        grok_resid_stack(one, &n, &m, &c, 2, flags);
+        grok_resid_apply_ln(one, n, &m, &c, 2, 1, 1);
+        same = 1;
+        for (int i = 0; i < n; i++)
+            for (int b = 0; b < B; b++) same &= memcmp(one + ((long)i * B + b) * C, all + (((long)i * B + b) * T + 2) * C, sizeof(double) * C) == 0;
+        CHECK(same, "norm %d: apply_ln over all positions equals position 2's", norm);
+        CHECK(grok_resid_stack(all, &n, &m, &c, -3, flags) == GROK_ERR_ARG, "position -3 refused");
+        free(all); free(one); free(attr); free(attr1);
+        grok_cache_free(&c);
+        grok_model_free(&m);
+    }
+    printf("%-28s %d checks\n", "dla, all positions", n_pass + n_fail - before);
+}
+
 /* A copy of cache c in which every entry is a + t (b - a), a = c's entry, b = other's. */
 static int cache_lerp(grok_cache *out, const grok_cache *a, const grok_cache *b, double t)
 {
@@ -1725,6 +1781,7 @@ int main(void)
     test_figures();
     test_dla_sum();
     test_dla_circuits();
+    test_dla_all_positions();
     test_patching();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
