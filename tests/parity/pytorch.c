@@ -93,10 +93,54 @@ static int analyze(const char *file, const char *split)
     return 0;
 }
 
+/* From PyTorch's initial weights and split: EPOCHS full-batch AdamW steps (lr 1e-2, wd 1, betas
+   (0.9, 0.98), eps 1e-8, the torch run's), the training loss of each step's forward (before the
+   step, as loss.item() in torch) and the test loss after every 10th step, into OUT (EPOCHS, 2),
+   NaN where there is no test loss. */
+static int train_from(const char *file, const char *split, const char *epochs_text, const char *out)
+{
+    grok_config c;
+    grok_model m;
+    grok_data train, test;
+    grok_array a;
+    char *end;
+    long epochs = strtol(epochs_text, &end, 10), e;
+    int n_zeroed;
+    double *traj, loss;
+    if (*end || epochs < 1 || epochs > 1000000) { fprintf(stderr, "pytorch: epochs '%s'\n", epochs_text); return 2; }
+    if (grok_safetensors_config(&c, file) != GROK_OK) return fail("config");
+    if (grok_task_modadd_from_npy(&train, &test, c.d_vocab_out, split, NULL) != GROK_OK) return fail("split");
+    if (grok_model_init(&m, &c, train.n > test.n ? train.n : test.n) != GROK_OK ||
+        grok_model_load_safetensors_ex(&m, file, &n_zeroed) != GROK_OK)
+        return fail("load");
+    m.opt = grok_adamw_default();
+    m.opt.lr = 1e-2;
+    traj = (double *)malloc(sizeof(double) * 2 * (size_t)epochs);
+    if (!traj) return fail("memory");
+    for (e = 0; e < epochs; e++) {
+        grok_model_zero_grad(&m);
+        if (grok_model_forward(&m, train.tokens, train.targets, train.n, &loss, NULL, NULL) != GROK_OK ||
+            grok_model_backward(&m) != GROK_OK || grok_model_adamw_step(&m) != GROK_OK)
+            return fail("step");
+        traj[2 * e] = loss;
+        traj[2 * e + 1] = NAN;
+        if ((e + 1) % 10 == 0 && grok_model_forward(&m, test.tokens, test.targets, test.n, &traj[2 * e + 1], NULL, NULL) != GROK_OK)
+            return fail("test loss");
+    }
+    memset(&a, 0, sizeof a);
+    a.dtype = GROK_DT_F64; a.ndim = 2; a.shape[0] = epochs; a.shape[1] = 2; a.data = traj;
+    if (grok_npy_save(out, &a) != GROK_OK) return fail("save");
+    free(traj);
+    grok_model_free(&m); grok_data_free(&train); grok_data_free(&test);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "model")) return model(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "analyze")) return analyze(argv[2], argv[3]);
-    fprintf(stderr, "usage: pytorch model DIR | pytorch analyze FILE.safetensors SPLIT.npy\n");
+    if (argc == 6 && !strcmp(argv[1], "train")) return train_from(argv[2], argv[3], argv[4], argv[5]);
+    fprintf(stderr, "usage: pytorch model DIR | pytorch analyze FILE.safetensors SPLIT.npy | pytorch train INIT.safetensors "
+                    "SPLIT.npy EPOCHS OUT.npy\n");
     return 2;
 }

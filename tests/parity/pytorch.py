@@ -9,6 +9,12 @@ Usage: /usr/bin/python3 tests/parity/pytorch.py PATH_TO_PYTORCH_BINARY
    torch.randperm split (80%: it groks, two key frequencies and their neuron clusters). Its
    state_dict goes out with st_save (as safetensors.torch.save_file writes it, no __metadata__)
    and the training indices with np.save.
+   Before training, its initial weights go out too, and the run is repeated in float64 from
+   them. `pytorch train` (C) trains grok.h from the same weights and split with the same AdamW:
+   its training loss must match torch float32's to 1e-6 over the first 4 epochs, and in each
+   window of epochs (1-10, 11-50, 51-300) its training and test losses must stay within 5 times
+   torch float64's distance from torch float32 (PyTorch's own rounding spread; training
+   amplifies any rounding difference, by 1e-5 at epoch 5 and 10-30% by epoch 30 at lr 1e-2).
 2. `pytorch analyze` (C: the calls examples/analyze makes) loads it (the config from the shapes,
    the absent biases zero and frozen) with that split; its losses over all pairs, the training
    and the test pairs (limit 1e-5 relative to a float64 forward here), its key frequencies and
@@ -33,6 +39,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity import st_load, st_save, check, record, WORST  # noqa: E402
 
 P, D, H, DH, M = 23, 64, 4, 16, 128
+EPOCHS = 300
+# A trajectory from torch's weights and split: the first EXACT_EPOCHS agree to rounding; after
+# that training amplifies any rounding difference (torch float32 against float64 differ by 1e-5
+# at epoch 5 and 10% by epoch 30 here), so in each window grok.h's distance from torch float32
+# must stay within SPREAD times torch float64's.
+EXACT_EPOCHS, SPREAD = 4, 5.0
+WINDOWS = ((0, 10), (10, 50), (50, EPOCHS))
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
@@ -106,6 +119,25 @@ class Transformer(torch.nn.Module):
         return (resid @ self.unembed.W_U + (self.unembed.b_U if self.bias else 0.0))[:, -1], post[:, -1]
 
 
+def train_torch(model, tokens, labels, train, test):
+    """EPOCHS full-batch AdamW steps (lr 1e-2, weight decay 1, betas (0.9, 0.98)): (EPOCHS, 2) of
+    the training loss of each step's forward and the test loss after every 10th step (NaN
+    between)."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1.0, betas=(0.9, 0.98))
+    traj = np.full((EPOCHS, 2), np.nan)
+    for e in range(EPOCHS):
+        opt.zero_grad()
+        logits, _ = model(tokens[train])
+        loss = torch.nn.functional.cross_entropy(logits, labels[train])
+        loss.backward()
+        opt.step()
+        traj[e, 0] = loss.item()
+        if (e + 1) % 10 == 0:
+            with torch.no_grad():
+                traj[e, 1] = torch.nn.functional.cross_entropy(model(tokens[test])[0], labels[test]).item()
+    return traj
+
+
 def all_pairs(p):
     a, b = np.divmod(np.arange(p * p), p)
     return torch.tensor(np.stack([a, b, np.full(p * p, p)], 1)), torch.tensor((a + b) % p)
@@ -165,18 +197,40 @@ def main():
         perm = torch.randperm(P * P)
         train = perm[: int(0.8 * P * P)]
         test = perm[int(0.8 * P * P):]
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1.0, betas=(0.9, 0.98))
-        for _ in range(300):
-            opt.zero_grad()
-            logits, _ = model(tokens[train])
-            loss = torch.nn.functional.cross_entropy(logits, labels[train])
-            loss.backward()
-            opt.step()
+        init = os.path.join(d, "init.safetensors")
+        st_save(init, {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()})
+        # the same run in float64 from the same weights: PyTorch's own rounding spread
+        model64 = Transformer(P, D, H, DH, M, bias=False).double()
+        model64.load_state_dict({k: v.double() for k, v in model.state_dict().items()}, strict=True)
+        traj, traj64 = train_torch(model, tokens, labels, train, test), train_torch(model64, tokens, labels, train, test)
         sd = {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()}
         check(not any(".b_" in k for k in sd), "the torch state dict has no bias tensors")
         path, split = os.path.join(d, "model.safetensors"), os.path.join(d, "train_indices.npy")
         st_save(path, sd)
         np.save(split, train.numpy().astype(np.int64))
+
+        # 0. the same run in grok.h from torch's initial weights and split: the trajectories agree
+        out = os.path.join(d, "grok_traj.npy")
+        r = subprocess.run([binary, "train", init, split, str(EPOCHS), out], capture_output=True, text=True)
+        check(r.returncode == 0, "pytorch train: exit %d %s" % (r.returncode, r.stderr))
+        if r.returncode == 0:
+            g = np.load(out)
+            rel = lambda a, col: np.abs(a[:, col] - traj[:, col]) / np.abs(traj[:, col])  # noqa: E731
+            record("trajectory: first epochs", rel(g, 0)[:EXACT_EPOCHS].max(), 1e-6,
+                   "training loss of epochs 1..%d against torch float32" % EXACT_EPOCHS)
+            tests = ~np.isnan(traj[:, 1])
+            for lo, hi in WINDOWS:
+                for col, what in ((0, "training"), (1, "test")):
+                    sel = np.zeros(EPOCHS, bool)
+                    sel[lo:hi] = True
+                    if col == 1:
+                        sel &= tests
+                    ours, spread = rel(g, col)[sel].max(), rel(traj64, col)[sel].max()
+                    print("epochs %d..%d, %s loss: grok.h within %.2e of torch float32; torch float64 within %.2e"
+                          % (lo + 1, hi, what, ours, spread))
+                    record("trajectory: within torch's own spread", ours / (SPREAD * spread + 1e-6), 1.0,
+                           "epochs %d..%d %s loss: grok.h's deviation %.2e > %g x torch float64's %.2e"
+                           % (lo + 1, hi, what, ours, SPREAD, spread))
 
         # the reference: a float64 forward of the saved float32 weights
         ref = Transformer(P, D, H, DH, M, bias=False).double()
