@@ -31,6 +31,7 @@ typedef int grok_group_fourier_basis, grok_group_fourier_name, grok_net_group_fo
     grok_net_group_logit_components;
 typedef int grok_resid_stack, grok_resid_stack_name, grok_resid_apply_ln, grok_logit_attrs, grok_circuit,
     grok_factored_svd;
+typedef int grok_llc_opts, grok_llc_loss_fn, grok_llc_sgld, grok_model_llc;
 #if defined(GROK_RESID_HEADS) || defined(GROK_CIRCUIT_QK)
 #error "GROK_NO_ANALYSIS left the attribution and circuit constants in"
 #endif
