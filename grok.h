@@ -13,20 +13,23 @@
        declarations and then its implementation (tests/check_sections.py keeps the two in step).
        >>core       errors, arena, RNG, tensor views
        >>kernels    GEMM (AVX-512 / AVX2 / portable, chosen at run time), thread pool, vector kernels
-       >>layers     embedding, LayerNorm, linear, activation, attention, cross-entropy (internal)
+       >>layers     embedding, LayerNorm, linear, activation, attention, cross-entropy and
+                    StableMax's (internal)
        >>model      config, parameter table and layout; forward/backward: the general path (the
                     reference), then the trimmed and folded paths, then the rule that picks one
        >>hooks      hooks, ablations, the activation cache
        >>nets       seed 003's BilinearNet and OneLayerMLP (grok_net), the same machinery
-       >>optimizer  AdamW
+       >>optimizer  AdamW (with the orthogonal gradient and a fixed norm), Grokfast's gradient filters
        >>evaluate   loss and accuracy over a data set
        >>tasks      modular addition and operations, groups C_n, D_n, S_n, A_n, n-digit addition
        >>io         checkpoints; safetensors, .npy, data splits, run summaries (interchange)
        >>analysis   DFT, Fourier basis of Z_p, SVD, least squares, the seeds' analyses, the groups'
                     irreducible representations and the rep-theory paper's metrics, progress
-                    measures, direct logit attribution, the logit lens, QK / OV circuits
+                    measures, direct logit attribution, the logit lens, QK / OV circuits,
+                    patching, the local learning coefficient (SGLD)
        >>plots      SVG plots, phase diagrams, the HTML report
-       >>train      the training driver: one loop for models and nets, on the CPU or the device
+       >>train      the training driver: one loop for models and nets, on the CPU or the device;
+                    early stopping
        >>cuda       the CUDA companion's API (its kernels are in grok_cuda.cu)
        After the declarations, one internal block that grok_cuda.cu shares (grok__expf).
 
@@ -242,12 +245,62 @@ typedef struct {
 } grok_metrics;
 
 /* AdamW with PyTorch's semantics; lr_schedule (may be NULL) returns the factor applied to lr
-   at optimizer step `step` (0-based), exactly like torch.optim.lr_scheduler.LambdaLR. */
+   at optimizer step `step` (0-based), exactly like torch.optim.lr_scheduler.LambdaLR.
+   orthogonal = 1: each trainable tensor's gradient loses its component along that tensor's
+   weights and is rescaled to its own norm before the update (the orthogonal gradient of
+   Prieto et al., grok_orthograd). fixed_norm > 0: after each update the trainable weights are
+   scaled together to that total L2 norm (Omnigrok's constraint, grok_weights_project_norm).
+   Both 0 (the default): plain AdamW. */
 typedef struct {
     double lr, weight_decay, beta1, beta2, eps;
     double (*lr_schedule)(long step, void *ctx);
     void *lr_schedule_ctx;
+    int orthogonal;
+    double fixed_norm;
 } grok_adamw;
+
+/* The loss of every forward with targets (training and evaluation): softmax cross-entropy, or
+   StableMax cross-entropy (Prieto et al. 2025: s(x) = x + 1 for x >= 0, 1 / (1 - x) for x < 0 in
+   place of exp, -log(s(x_t) / sum_v s(x_v)), in float64). */
+typedef enum { GROK_LOSS_SOFTMAX = 0, GROK_LOSS_STABLEMAX = 1 } grok_loss;
+
+/* Grokfast (Lee et al. 2024) low-pass filters on the gradient, applied after backward and before
+   the optimizer, with the reference code's definitions (ironjr/grokfast):
+   EMA  ema = g on the first step, then ema = alpha * ema + (1 - alpha) * g; g += lamb * ema.
+   MA   the last `window` gradients kept; g += lamb * mean of them, once the window is full
+        (warmup = 1), or from the first step (warmup = 0, the mean of those kept so far).
+   Only trainable tensors are filtered. Zero fields take the reference defaults: EMA alpha 0.98,
+   lamb 2; MA window 100, lamb 5 (warmup is as given: grok_gradfilter_default sets 1). */
+typedef enum { GROK_FILTER_NONE = 0, GROK_FILTER_EMA = 1, GROK_FILTER_MA = 2 } grok_filter_kind;
+typedef struct {
+    int kind;      /* grok_filter_kind */
+    double alpha;  /* EMA */
+    double lamb;
+    int window;    /* MA */
+    int warmup;    /* MA */
+} grok_gradfilter_config;
+
+/* A filter's state, in its own arena, made once before training (grok_gradfilter_init): EMA one
+   float per parameter, MA `window` floats per parameter (the canonical p = 113 model's 226k
+   parameters: 0.9 MB for EMA, 90 MB for a window of 100). A step allocates nothing. */
+typedef struct {
+    grok_gradfilter_config cfg; /* resolved: no zero defaults left */
+    size_t n;                   /* parameters: floats per gradient */
+    long count;                 /* gradients seen; MA's newest sits in slot (count - 1) % window */
+    float *state;               /* EMA (n); MA (window, n), a ring */
+    grok_arena arena;
+} grok_gradfilter;
+
+/* The early stop's counters, kept with the model (and in its checkpoint) so that a resumed run
+   stops where an uninterrupted one does; zero is the start. */
+typedef struct {
+    long last_epoch;       /* the last evaluation seen; 0: none yet */
+    long streak;           /* evaluations in a row with test accuracy at or above the threshold */
+    long memorised_epoch;  /* first evaluation with train accuracy at or above `memorised`; 0: none yet */
+    long best_epoch;       /* the evaluation that set best_test_acc; 0: none yet */
+    double best_test_acc;
+    int reason;            /* grok_stop_reason: why training stopped, GROK_STOP_NONE while it goes on */
+} grok_stop_state;
 
 /* The three ways a forward computes the same function (tests/test_grok compares them):
    GENERAL  every position and every activation, with hook points: the reference, and the
@@ -277,6 +330,9 @@ typedef struct {
     grok_metrics metrics;   /* last evaluation */
     int max_rows;           /* batch rows the activation buffers hold */
     int general_path;       /* 1: every forward takes GROK_PATH_GENERAL (see grok_path) */
+    int loss;               /* grok_loss of every forward; GROK_LOSS_SOFTMAX after init */
+    grok_gradfilter filter; /* grok_train's gradient filter state (train opts' grokfast); kind NONE: none */
+    grok_stop_state stop;   /* grok_train's early-stop counters */
     grok__acts *acts;
     grok_arena arena;
 } grok_model;
@@ -362,8 +418,9 @@ GROKDEF void grok_model_clear_grad_hooks(grok_model *m);
    when dlogits is not NULL, writes d metric / d logits (B,T,V). Used by the gradient cache and
    by activation and attribution patching. */
 typedef double (*grok_metric_fn)(const float *logits, int B, int T, int V, float *dlogits, void *ctx);
-/* The mean over rows with a target of -log softmax(logits)[target] (float64), the training
-   loss. ctx: const int *targets, one per logits row (B*T), -1 for none. */
+/* The mean over rows with a target of -log softmax(logits)[target] (float64): the training
+   loss of softmax models (a StableMax model's is not this one). ctx: const int *targets, one
+   per logits row (B*T), -1 for none. */
 GROKDEF double grok_metric_loss(const float *logits, int B, int T, int V, float *dlogits, void *ctx);
 /* The logit difference at one position, the usual patching metric: the mean over the batch of
    logits[b, pos, correct[b]] - logits[b, pos, wrong[b]]. ctx: grok_logit_diff; pos < 0 counts
@@ -423,6 +480,9 @@ typedef struct {
     long epoch;             /* epochs completed (grok_net_train) */
     grok_metrics metrics;   /* last evaluation */
     int max_rows;           /* pairs (rows) the activation buffers hold */
+    int loss;               /* grok_loss of every forward; GROK_LOSS_SOFTMAX after init */
+    grok_gradfilter filter; /* grok_net_train's gradient filter state */
+    grok_stop_state stop;   /* grok_net_train's early-stop counters */
     grok__net_acts *acts;
     grok_arena arena;
 } grok_net;
@@ -455,6 +515,22 @@ GROKDEF grok_adamw grok_adamw_default(void); /* lr 1e-3, wd 1, betas (0.9, 0.98)
 /* One AdamW step with m->opt on every trainable parameter; frozen ones are not touched. */
 GROKDEF int grok_model_adamw_step(grok_model *m);
 GROKDEF int  grok_net_adamw_step(grok_net *net); /* the transformer's AdamW, with net->opt */
+/* Replaces each trainable tensor's gradient g by g - (g.w / (w.w + 1e-30)) w, rescaled to the
+   norm of g (divided by its own norm + 1e-30): the orthogonal gradient of Prieto et al.'s code,
+   per tensor. Dots and norms in double, in a fixed order. */
+GROKDEF int grok_orthograd(float *grads, const float *weights, const grok_param *params, int n_params);
+/* Scales the trainable tensors of weights together to total L2 norm `norm` (> 0); the norm is
+   summed in double in table order. Returns the norm before (-1 and an error on bad input). */
+GROKDEF double grok_weights_project_norm(float *weights, const grok_param *params, int n_params, double norm);
+/* The reference defaults of a filter kind (EMA: alpha 0.98, lamb 2; MA: window 100, lamb 5, warmup 1). */
+GROKDEF grok_gradfilter_config grok_gradfilter_default(int kind);
+/* Makes f's state for gradients of n floats (one allocation; zero fields of c take the
+   defaults). A kind of GROK_FILTER_NONE makes an empty filter. */
+GROKDEF int  grok_gradfilter_init(grok_gradfilter *f, const grok_gradfilter_config *c, size_t n);
+GROKDEF void grok_gradfilter_free(grok_gradfilter *f);
+/* Filters grads (f->n floats, the layout of params) in place and advances the state; frozen
+   tensors are left alone. Element-wise, so the thread count changes no bit. */
+GROKDEF int  grok_gradfilter_apply(grok_gradfilter *f, float *grads, const grok_param *params, int n_params);
 
 /* ==== >>evaluate: loss and accuracy over a data set =========================================== */
 
@@ -672,12 +748,15 @@ GROKDEF int grok_digits_string(char *buf, size_t cap, const int *tokens, const f
 
 /* Checkpoint: little-endian binary, versioned (see GROK_CKPT_VERSION and the format comment
    in the implementation): config, step, epoch, metrics, AdamW settings, weights and, if
-   with_optimizer, both AdamW moments. Crash-safe: written to path.tmp, fsync'ed, renamed over
+   with_optimizer, both AdamW moments and the training state of the levers (loss, orthogonal
+   gradient, fixed norm, early-stop counters, the Grokfast filter's state). Version 2 is written
+   only when one of those differs from its default, so a plain run's files are version 1; both
+   are read. Crash-safe: written to path.tmp, fsync'ed, renamed over
    path, and the directory fsync'ed, so that path always holds a complete checkpoint (the old
    one or the new one) whenever the process or the machine stops. Every file grok.h writes
    (.npy, safetensors, summaries, SVG, the report) goes the same way through path.tmp, so a
    full disk or a kill leaves the old file, never part of a new one. */
-#define GROK_CKPT_VERSION 1
+#define GROK_CKPT_VERSION 2
 GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer);
 /* mkdir -p: creates dir and any missing parents (an existing one is fine). GROK_ERR_ARG for an
    empty or over-long name, GROK_ERR_IO naming the part that could not be created. */
@@ -1440,6 +1519,36 @@ GROKDEF int grok_act_patch(double *out, grok_model *m, const int *corrupted, int
 GROKDEF int grok_attr_patch(double *out, const grok_model *m, const grok_cache *clean, const grok_cache *corrupted,
                             const grok_cache *grads, int site, int by_pos);
 
+/* ---- The local learning coefficient (developmental interpretability: Lau et al., "Quantifying
+   degeneracy in singular models via the learning coefficient"; devinterp's SGLD estimator).
+   Around w0, `chains` SGLD chains of burnin + draws steps on minibatches of `batch` rows:
+     w += -step_size / 2 * (nbeta * grad L_batch(w) + localization * (w - w0)) + N(0, step_size)
+   and llc = nbeta * (mean over the chains' draws of L_batch(w) - L(w0)), L(w0) over the whole
+   data set (devinterp averages it over some batches). A regular model of d parameters has
+   llc = d/2 (tests/test_analysis checks it on linear regression); a singular one less.
+   Defaults (zero fields): devinterp's chains 10, draws 100, burnin 0, localization 100, nbeta
+   = batch / log(batch); step_size 1e-4 (devinterp's examples; its SGLD's own default is 1e-2);
+   batch min(n, 512) (a larger batch is the whole data set). A localization of exactly 0 is not
+   expressible: use a tiny one. The noise is grok.h's RNG from seed, one stream per chain: the same seed
+   gives the same bits. */
+typedef struct {
+    int chains, draws, burnin, batch;
+    double step_size, nbeta, localization;
+    uint64_t seed;
+} grok_llc_opts;
+/* The loss of the rows (n_rows indices into the data set) at weights w, and its gradient into
+   grad (d floats, overwritten); a status. */
+typedef int (*grok_llc_loss_fn)(void *ctx, const float *w, const int *rows, int n_rows, double *loss, float *grad);
+/* llc (and, may be NULL, std: the standard deviation of the chains' estimates) of any model of
+   d parameters at w0 over a data set of n rows, through loss. */
+GROKDEF int grok_llc_sgld(double *llc, double *std, const float *w0, size_t d, long n, grok_llc_loss_fn loss, void *ctx,
+                          const grok_llc_opts *opts);
+/* The same for a transformer at its current weights over the data set data (d =
+   num_parameters; the frozen tensors stay at w0, so only the trainable ones count): forward and
+   backward in chunks of max_batch sequences. m's weights and gradients are as they were on
+   return. */
+GROKDEF int grok_model_llc(double *llc, double *std, grok_model *m, const grok_data *data, const grok_llc_opts *opts);
+
 #endif /* GROK_NO_ANALYSIS */
 
 /* ==== >>plots: SVG plots, phase diagrams, the HTML report ===================================== */
@@ -1598,6 +1707,24 @@ GROKDEF int grok_modadd_report(const char *path, grok_model *m, const char *metr
 
 /* ==== >>train: the training driver ============================================================ */
 
+/* Early stopping: a grokking sweep knows a run's answer long before its last epoch. Stop when
+   test accuracy has stayed at or above `acc` for `evals` evaluations in a row (grokked), or,
+   with stall_epochs > 0, when the run has memorised (train accuracy at or above `memorised`)
+   and `stall_epochs` epochs have passed since the later of that evaluation and the last new
+   best test accuracy (stalled). acc 0 turns the first rule off, stall_epochs 0 the second. */
+typedef struct {
+    double acc;         /* in (0, 1] */
+    long evals;         /* >= 1 when acc > 0 */
+    double memorised;   /* in (0, 1] when stall_epochs > 0 */
+    long stall_epochs;
+} grok_early_stop;
+typedef enum { GROK_STOP_NONE = 0, GROK_STOP_GROKKED = 1, GROK_STOP_STALLED = 2 } grok_stop_reason;
+
+/* The rule on one evaluation at `epoch` (> the previous one) with metrics mt: updates s and
+   returns the grok_stop_reason (also left in s->reason), or a negative status for a bad rule. */
+GROKDEF int grok_early_stop_update(grok_stop_state *s, const grok_early_stop *rule, long epoch, const grok_metrics *mt);
+GROKDEF const char *grok_stop_reason_name(int reason); /* "none", "grokked", "stalled" */
+
 typedef struct {
     long epochs;           /* full-batch epochs to reach (counting from m->epoch) */
     long eval_every;       /* evaluate on train and test every N epochs (and at the end) */
@@ -1633,6 +1760,26 @@ typedef struct {
        run the epochs on the GPU through grok_train_cuda / grok_net_train_cuda (a program built
        with GROK_CUDA and grok_cuda.o; otherwise, or with no device, GROK_ERR_ARG). */
     int device;
+    /* A Grokfast filter on every step's gradient, between backward and the update (kind NONE:
+       none). Its state is the model's `filter`, made at the start when the model holds none of
+       this kind, window and size (a state of another kind or window is dropped), carried by
+       resumable checkpoints, so that a resumed run filters as an uninterrupted one. */
+    grok_gradfilter_config grokfast;
+    /* Early stopping (grok_early_stop; zero: off). The counters live in the model's `stop` and
+       its checkpoints; the stop's epoch is evaluated and checkpointed as a last epoch would be,
+       metrics.csv gains a column `stop` (0, or the grok_stop_reason on the row where it
+       stopped) and training ends with GROK_OK. The rule sees the evaluations every eval_every
+       epochs, not the extra one at a run's last epoch, so that a run stopped and resumed
+       decides as an uninterrupted one. A model whose stop.reason is set does not train
+       on (clear it to go on). */
+    grok_early_stop early_stop;
+    /* 1: two more columns of metrics.csv at each evaluation, measured on that epoch's training
+       step: softmax_collapse, the fraction of training rows whose float32 softmax has collapsed
+       (cross-entropy exactly 0 in float32: the target is the argmax and every other exp(x - max)
+       vanishes in the float sum; measured on the softmax whatever the loss), and grad_weight_cos,
+       the cosine between the gradient (after backward, before any filter) and the weights over
+       the trainable tensors, in double. On the CPU only. */
+    int stability_monitors;
 } grok_train_opts;
 
 enum { GROK_DEVICE_CPU = 0, GROK_DEVICE_CUDA = 1 };
@@ -4149,39 +4296,75 @@ typedef struct {
     const float *logits;
     const int *targets;
     int R, V;
+    int loss; /* grok_loss */
     double dscale;
 } grok__ce_args;
+
+/* row_correct's bits: the argmax is the target, and (given that) float32's softmax has
+   collapsed: its cross-entropy, log of a float sum of exp(x - max), is exactly 0, because every
+   other term is under half an ulp of 1 (Prieto et al., "Grokking at the edge of numerical
+   stability"; the sum in index order). Collapsed rows give no gradient in float32. */
+#define GROK__ROW_CORRECT 1
+#define GROK__ROW_COLLAPSED 2
+
+/* The float32 softmax sum of row x (V) about its maximum at index best, in index order: 1.0f
+   exactly when the row has collapsed. e: the numerators when the caller has them, else NULL. */
+static int grok__softmax_collapsed(const float *e, const float *x, int best, int V)
+{
+    float sum = 0.0f;
+    int v;
+    for (v = 0; v < V; v++) sum += e ? e[v] : grok__expf(x[v] - x[best]);
+    return sum == 1.0f;
+}
+
+/* StableMax (Prieto et al.): s(x) = x + 1 for x >= 0, 1 / (1 - x) for x < 0, in double as the
+   paper's float64 loss computes it (its epsilon of 1e-30 is below double's ulp of 1 - x). */
+static double grok__stablemax_s(double x) { return x >= 0.0 ? x + 1.0 : 1.0 / (1.0 - x); }
 
 /* Per row with a target: the softmax numerators e = exp(x - max) (float, by the kernel's
    softmax: each term only needs float's relative precision) summed in double, loss = log(sum) - (x[target] - max) in double,
    so that losses of 1e-7 and below keep their digits (seed 000), and whether the argmax (the
-   first maximum) is the target. */
+   first maximum) is the target. StableMax: e = s(x) (no shift: s is not shift-invariant), the
+   sum in double in index order, loss = log(sum) - log(s(x[target])). */
 static void grok__crossentropy_forward_task(void *ctx, int task, int ntasks)
 {
     const grok__ce_args *a = (const grok__ce_args *)ctx;
     const grok__kernel *kr = grok__kernel_get();
     long r, lo = grok__chunk_lo(a->R, task, ntasks), hi = grok__chunk_lo(a->R, task + 1, ntasks);
-    int V = a->V;
+    int V = a->V, v;
     for (r = lo; r < hi; r++) {
         const float *x = a->logits + r * V;
-        int target = a->targets[r], best;
-        double sum;
+        float *e = a->probs + r * V;
+        int target = a->targets[r], best = 0;
+        double sum = 0.0;
         if (target < 0) continue;
-        sum = kr->softmax(a->probs + r * V, x, V, &best);
+        if (a->loss == GROK_LOSS_STABLEMAX) {
+            for (v = 0; v < V; v++) {
+                double s = grok__stablemax_s(x[v]);
+                e[v] = (float)s;
+                sum += s;
+                if (x[v] > x[best]) best = v;
+            }
+            a->row_loss[r] = log(sum) - log(grok__stablemax_s(x[target]));
+        } else {
+            sum = kr->softmax(e, x, V, &best);
+            a->row_loss[r] = log(sum) - ((double)x[target] - x[best]);
+        }
         a->row_sum[r] = sum;
-        a->row_loss[r] = log(sum) - ((double)x[target] - x[best]);
-        a->row_correct[r] = best == target;
+        a->row_correct[r] = best != target ? 0
+                            : GROK__ROW_CORRECT | (grok__softmax_collapsed(a->loss == GROK_LOSS_STABLEMAX ? NULL : e, x,
+                                                                           best, V) ? GROK__ROW_COLLAPSED : 0);
     }
 }
 
 /* logits (R,V), targets (R) -> probs (R,V) numerators, row_sum, row_loss, row_correct (R). */
 static void grok__crossentropy_forward(float *probs, double *row_sum, double *row_loss, int *row_correct,
-                                       const float *logits, const int *targets, int R, int V)
+                                       const float *logits, const int *targets, int R, int V, int loss)
 {
     grok__ce_args a;
     memset(&a, 0, sizeof a);
     a.probs = probs; a.row_sum = row_sum; a.row_loss = row_loss; a.row_correct = row_correct;
-    a.logits = logits; a.targets = targets; a.R = R; a.V = V;
+    a.logits = logits; a.targets = targets; a.R = R; a.V = V; a.loss = loss;
     grok__parallel_for(grok__crossentropy_forward_task, &a, grok__tasks_for(R));
 }
 
@@ -4198,23 +4381,33 @@ static void grok__crossentropy_backward_task(void *ctx, int task, int ntasks)
             memset(d, 0, sizeof(float) * (size_t)V);
             continue;
         }
+        scale = a->dscale / a->row_sum[r];
+        if (a->loss == GROK_LOSS_STABLEMAX) {
+            /* d/dx_v of log(sum) - log(s(x_t)) = s'(x_v) / sum - [v = t] s'(x_t) / s(x_t), with
+               s' = 1 where s >= 1 (x >= 0) and s' = s^2 where s < 1 (x < 0). */
+            double st = d[target], dst = st >= 1.0 ? 1.0 : st * st;
+            dtarget = dst * scale - a->dscale * dst / st;
+            for (v = 0; v < V; v++) d[v] = (float)((d[v] >= 1.0f ? 1.0 : (double)d[v] * d[v]) * scale);
+            d[target] = (float)dtarget;
+            continue;
+        }
         /* sum >= 1 (the maximum's term is 1); p - 1 at the target is formed in double, where
            it keeps its digits when p is within 1e-7 of 1. */
-        scale = a->dscale / a->row_sum[r];
         dtarget = (double)d[target] * scale - a->dscale;
         for (v = 0; v < V; v++) d[v] = (float)(d[v] * scale);
         d[target] = (float)dtarget;
     }
 }
 
-/* probs (R,V) from the forward -> in place d loss / d logits = (softmax - onehot) * dscale;
-   rows without a target get zero gradient. */
+/* probs (R,V) from the forward -> in place d loss / d logits = (softmax - onehot) * dscale
+   (StableMax: its own, above); rows without a target get zero gradient. */
 static void grok__crossentropy_backward(float *probs, const double *row_sum, const int *targets, int R, int V,
-                                        double dscale)
+                                        double dscale, int loss)
 {
     grok__ce_args a;
     memset(&a, 0, sizeof a);
     a.probs = probs; a.row_sum = (double *)row_sum; a.targets = targets; a.R = R; a.V = V; a.dscale = dscale;
+    a.loss = loss;
     grok__parallel_for(grok__crossentropy_backward_task, &a, grok__tasks_for(R));
 }
 
@@ -4244,6 +4437,7 @@ struct grok__acts {
     int B, n_targets;         /* last forward */
     double loss_sum;          /* last forward: summed loss and correct count over targets */
     long n_correct;
+    long n_collapsed;         /* last forward: target rows whose float32 softmax has collapsed */
     grok_path path;           /* the path the last forward took */
     float *embed, *pos_embed; /* (R,C): hook_embed and hook_pos_embed of the general path */
     grok__hook hooks[GROK_MAX_HOOKS];
@@ -4439,6 +4633,9 @@ typedef struct {
     grok_adamw *opt;
     long *step, *epoch;
     grok_metrics *metrics;
+    int *loss;
+    grok_gradfilter *filter;
+    grok_stop_state *stop;
 } grok__pset;
 
 /* The four buffers of a parameter set of np floats each, first in the arena. */
@@ -4624,6 +4821,7 @@ static grok__pset grok__pset_model(grok_model *m)
     ps.n_params = m->n_params; ps.params = m->params; ps.num_parameters = m->num_parameters;
     ps.weights = m->weights; ps.grads = m->grads; ps.adam_m = m->adam_m; ps.adam_v = m->adam_v;
     ps.opt = &m->opt; ps.step = &m->step; ps.epoch = &m->epoch; ps.metrics = &m->metrics;
+    ps.loss = &m->loss; ps.filter = &m->filter; ps.stop = &m->stop;
     return ps;
 }
 
@@ -4632,6 +4830,7 @@ GROKDEF void grok_model_free(grok_model *m)
     if (!m) return;
     grok_arena_free(&m->arena);
     if (m->acts) GROK_FREE(m->acts->gscratch);
+    grok_gradfilter_free(&m->filter);
     GROK_FREE(m->acts);
     memset(m, 0, sizeof *m);
 }
@@ -4997,7 +5196,7 @@ static int grok__backward_general(grok_model *m, int from_loss)
         dpattern = dattn_out + (long)R * C;
         dscores = dpattern + (long)B * H * T * T;
     }
-    if (from_loss) grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, R, V, 1.0 / a->n_targets);
+    if (from_loss) grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, R, V, 1.0 / a->n_targets, m->loss);
     l = 0;
     if (ln) {
         grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
@@ -5226,7 +5425,8 @@ static void grok__trim_forward(grok_model *m)
     grok__layernorm_forward(a->lnf_out, a->lnf_mean, a->lnf_rstd, a->resid_final,
                             grok__gp(m, w, a->idx_lnf_w), grok__gp(m, w, a->idx_lnf_b), Q, C, eps);
     grok__matmul_forward(a->logits, a->lnf_out, grok__gp(m, w, a->idx_W_U), grok__gp(m, w, a->idx_b_U), Q, C, c->d_vocab_out, 0, 0);
-    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, c->d_vocab_out);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, c->d_vocab_out,
+                               m->loss);
 }
 
 /* Per query: dpattern, the softmax backward ds (Q,H,T) into scores, dq (Q, H*D) into dqkv. */
@@ -5325,7 +5525,7 @@ static void grok__trim_backward(grok_model *m)
     int Vin = c->d_vocab, Nt = T * Vin, Q = a->n_targets, relu = c->act_fn == GROK_ACT_RELU;
     float *w = m->weights;
 
-    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q, m->loss);
     grok__matmul_backward(a->dln, grok__gg(m, a->idx_W_U), grok__gg(m, a->idx_b_U), a->dlogits,
                           a->lnf_out, grok__gp(m, w, a->idx_W_U), Q, C, V, 0, 0);
     memset(a->dresid, 0, sizeof(float) * (size_t)Q * C);
@@ -5556,7 +5756,7 @@ static void grok__fold_forward(grok_model *m)
     }
     grok__parallel_for(grok__fold_gather_task, &fa, grok__tasks_for(Q));
     grok_gemm(0, 0, Q, V, M, 1.0f, L->mlp_post, M, a->wc, V, 1.0f, a->logits, V);
-    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, V);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->qtarget, Q, V, m->loss);
 }
 
 /* Per table row j, its queries in order, in batches: dfold_tab gets the gradients of j's
@@ -5705,7 +5905,7 @@ static void grok__fold_backward(grok_model *m)
 
     fa.m = m; fa.n_q = Q; fa.n_y = a->n_att * H; fa.kr = grok__kernel_get();
     nsrc = fa.n_y + a->n_own + 2;
-    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q);
+    grok__crossentropy_backward(a->dlogits, a->row_sum, a->qtarget, Q, V, 1.0 / Q, m->loss);
     /* logits = ... + mlp_post @ wc */
     /* d wc transposed: V as the GEMM's rows, where any count fits the kernel's broadcasts,
        not its columns, where V = 113 fills 113 of 128 vector lanes (same products, same order) */
@@ -5807,12 +6007,14 @@ static void grok__loss_sum(grok__acts *a, long R, double *loss, double *acc)
     long r, k = 0;
     a->loss_sum = 0.0;
     a->n_correct = 0;
+    a->n_collapsed = 0;
     for (r = 0; r < R; r++) {
         long slot;
         if (a->targets[r] < 0) continue;
         slot = grok__target_slot(a, r, k++);
         a->loss_sum += a->row_loss[slot];
-        a->n_correct += a->row_correct[slot];
+        a->n_correct += a->row_correct[slot] & GROK__ROW_CORRECT;
+        a->n_collapsed += (a->row_correct[slot] & GROK__ROW_COLLAPSED) != 0;
     }
     if (loss) *loss = a->n_targets ? a->loss_sum / a->n_targets : 0.0;
     if (acc) *acc = a->n_targets ? (double)a->n_correct / a->n_targets : 0.0;
@@ -5825,6 +6027,8 @@ static int grok__model_forward(grok_model *m, const int *tokens, const int *targ
     grok__acts *a;
     int T, V, R, r, st;
     if (!m || !m->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_model_forward: NULL argument");
+    if (m->loss != GROK_LOSS_SOFTMAX && m->loss != GROK_LOSS_STABLEMAX)
+        return grok__fail(GROK_ERR_ARG, "grok_model_forward: m->loss %d, want GROK_LOSS_SOFTMAX or GROK_LOSS_STABLEMAX", m->loss);
     c = &m->cfg; a = m->acts;
     T = c->n_ctx; V = c->d_vocab_out;
     if (B < 1 || (long)B * T > m->max_rows)
@@ -5851,7 +6055,7 @@ static int grok__model_forward(grok_model *m, const int *tokens, const int *targ
         return st;
     }
     if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)R * V);
-    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, R, V);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, R, V, m->loss);
     grok__loss_sum(a, R, loss, acc);
     return GROK_OK;
 }
@@ -6288,7 +6492,7 @@ struct grok__net_acts {
     int *row_correct, *ia, *ib, *targets; /* (B) */
     int B, n_targets;          /* last forward */
     double loss_sum;
-    long n_correct;
+    long n_correct, n_collapsed;
     grok__hook hooks[GROK_MAX_HOOKS];
     int n_hooks;
     grok_cache *capture;       /* grok_net_cache_run: where hook points are copied, at batch row capture_b0 */
@@ -6394,6 +6598,7 @@ static grok__pset grok__pset_net(grok_net *net)
     ps.n_params = net->n_params; ps.params = net->params; ps.num_parameters = net->num_parameters;
     ps.weights = net->weights; ps.grads = net->grads; ps.adam_m = net->adam_m; ps.adam_v = net->adam_v;
     ps.opt = &net->opt; ps.step = &net->step; ps.epoch = &net->epoch; ps.metrics = &net->metrics;
+    ps.loss = &net->loss; ps.filter = &net->filter; ps.stop = &net->stop;
     return ps;
 }
 
@@ -6402,6 +6607,7 @@ GROKDEF void grok_net_free(grok_net *net)
     if (!net) return;
     grok_arena_free(&net->arena);
     if (net->acts) GROK_FREE(net->acts->gscratch);
+    grok_gradfilter_free(&net->filter);
     GROK_FREE(net->acts);
     memset(net, 0, sizeof *net);
 }
@@ -6482,6 +6688,8 @@ static int grok__net_forward(grok_net *net, const int *tokens, const int *target
     grok__net_acts *a;
     int N, i, st;
     if (!net || !net->acts || !tokens) return grok__fail(GROK_ERR_ARG, "grok_net_forward: NULL argument");
+    if (net->loss != GROK_LOSS_SOFTMAX && net->loss != GROK_LOSS_STABLEMAX)
+        return grok__fail(GROK_ERR_ARG, "grok_net_forward: net->loss %d, want GROK_LOSS_SOFTMAX or GROK_LOSS_STABLEMAX", net->loss);
     a = net->acts;
     N = net->cfg.n;
     if (B < 1 || B > net->max_rows) return grok__fail(GROK_ERR_ARG, "grok_net_forward: batch %d, want 1..%d", B, net->max_rows);
@@ -6504,11 +6712,16 @@ static int grok__net_forward(grok_net *net, const int *tokens, const int *target
         return st;
     }
     if (logits_out) memcpy(logits_out, a->logits, sizeof(float) * (size_t)B * N);
-    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, B, N);
+    grok__crossentropy_forward(a->dlogits, a->row_sum, a->row_loss, a->row_correct, a->logits, a->targets, B, N, net->loss);
     a->loss_sum = 0.0;
     a->n_correct = 0;
+    a->n_collapsed = 0;
     for (i = 0; i < B; i++)
-        if (a->targets[i] >= 0) { a->loss_sum += a->row_loss[i]; a->n_correct += a->row_correct[i]; }
+        if (a->targets[i] >= 0) {
+            a->loss_sum += a->row_loss[i];
+            a->n_correct += a->row_correct[i] & GROK__ROW_CORRECT;
+            a->n_collapsed += (a->row_correct[i] & GROK__ROW_COLLAPSED) != 0;
+        }
     if (loss) *loss = a->n_targets ? a->loss_sum / a->n_targets : 0.0;
     if (acc) *acc = a->n_targets ? (double)a->n_correct / a->n_targets : 0.0;
     return GROK_OK;
@@ -6535,7 +6748,7 @@ static int grok__net_backward_rows(grok_net *net, int from_loss)
 #define GROK__NET_GRAD_HOOK(t, name) \
     if (hooked && (st = grok__hooks_run(a->grad_hooks, a->n_grad_hooks, a->grad_capture, a->grad_capture_filter, \
                                         a->capture_b0, t, name)) != GROK_OK) return st
-    if (from_loss) grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, B, N, 1.0 / a->n_targets);
+    if (from_loss) grok__crossentropy_backward(a->dlogits, a->row_sum, a->targets, B, N, 1.0 / a->n_targets, net->loss);
     shape[0] = B; shape[1] = N;
     GROK__NET_GRAD_HOOK(grok_tensor_make(a->dlogits, 2, shape), "out");
     /* dlogits (B,N), mid (B,W), W_U (W,N) -> dmid (B,W) (before the ReLU for the MLP, fused
@@ -6798,7 +7011,59 @@ static void grok__adamw_task(void *ctx, int task, int ntasks)
 static int grok__adamw_valid(const grok_adamw *o)
 {
     return o->lr >= 0.0 && o->weight_decay >= 0.0 && o->beta1 >= 0.0 && o->beta1 < 1.0 && o->beta2 >= 0.0 &&
-           o->beta2 < 1.0 && o->eps >= 0.0;
+           o->beta2 < 1.0 && o->eps >= 0.0 && (o->orthogonal == 0 || o->orthogonal == 1) && o->fixed_norm >= 0.0 &&
+           o->fixed_norm < HUGE_VAL;
+}
+#define GROK__ADAMW_RANGES "need lr, wd, eps >= 0, betas in [0, 1), orthogonal 0 or 1 and a finite fixed_norm >= 0"
+
+static void grok__orthograd(float *grads, const float *weights, const grok_param *params, int n_params)
+{
+    int i;
+    for (i = 0; i < n_params; i++) {
+        const grok_param *p = &params[i];
+        float *g = grads + p->offset;
+        const float *w = weights + p->offset;
+        double gw = 0.0, ww = 0.0, gg = 0.0, oo = 0.0, proj, scale;
+        size_t k;
+        if (!p->trainable) continue;
+        for (k = 0; k < p->numel; k++) {
+            gw += (double)g[k] * w[k];
+            ww += (double)w[k] * w[k];
+            gg += (double)g[k] * g[k];
+        }
+        proj = gw / (ww + 1e-30);
+        for (k = 0; k < p->numel; k++) {
+            double o = g[k] - proj * w[k];
+            oo += o * o;
+        }
+        scale = sqrt(gg) / (sqrt(oo) + 1e-30);
+        for (k = 0; k < p->numel; k++) g[k] = (float)((g[k] - proj * w[k]) * scale);
+    }
+}
+
+/* The total L2 norm of the trainable tensors, in double, in table order. */
+static double grok__trainable_norm(const float *weights, const grok_param *params, int n_params)
+{
+    double ss = 0.0;
+    int i;
+    size_t k;
+    for (i = 0; i < n_params; i++)
+        for (k = 0; params[i].trainable && k < params[i].numel; k++)
+            ss += (double)weights[params[i].offset + k] * weights[params[i].offset + k];
+    return sqrt(ss);
+}
+
+static double grok__project_norm(float *weights, const grok_param *params, int n_params, double norm)
+{
+    double before = grok__trainable_norm(weights, params, n_params);
+    float scale;
+    int i;
+    size_t k;
+    if (!(before > 0.0) || !isfinite(before)) return before; /* nothing to scale, or the NaN guard's to report */
+    scale = (float)(norm / before);
+    for (i = 0; i < n_params; i++)
+        for (k = 0; params[i].trainable && k < params[i].numel; k++) weights[params[i].offset + k] *= scale;
+    return before;
 }
 
 /* PyTorch's single-tensor AdamW (torch/optim/adamw.py) step t = step + 1, per element:
@@ -6814,7 +7079,7 @@ static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param 
     double lr, t;
     size_t total = 0;
     int i, ntasks, bad = 0;
-    if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "%s: need lr, wd, eps >= 0 and betas in [0, 1)", who);
+    if (!grok__adamw_valid(o)) return grok__fail(GROK_ERR_ARG, "%s: " GROK__ADAMW_RANGES, who);
     lr = o->lr * (o->lr_schedule ? o->lr_schedule(*step, o->lr_schedule_ctx) : 1.0);
     if (!isfinite(lr)) return grok__fail(GROK_ERR_NUMERIC, "%s: learning rate %g at step %ld", who, lr, *step);
     t = (double)(*step + 1);
@@ -6836,9 +7101,11 @@ static int grok__adamw_params(const grok_adamw *o, long *step, const grok_param 
         for (i = 0; i < ntasks; i++) bad |= a.bad[i];
         if (bad) { *nonfinite = 1; return GROK_OK; }
     }
+    if (o->orthogonal) grok__orthograd(grads, weights, params, n_params);
     a.check = 0;
     grok__parallel_for(grok__adamw_task, &a, ntasks);
     for (i = 0; i < ntasks; i++) bad |= a.bad[i];
+    if (!bad && o->fixed_norm > 0.0) grok__project_norm(weights, params, n_params, o->fixed_norm);
     if (nonfinite) *nonfinite = bad ? 2 : 0;
     (*step)++;
     return GROK_OK;
@@ -6868,6 +7135,167 @@ GROKDEF int grok_net_adamw_step(grok_net *net)
 {
     unsigned fp = grok__fp_enter();
     return grok__fp_restore(fp, grok__net_adamw_step(net));
+}
+
+/* Every tensor of the table inside a buffer of at most n floats (n 0: not known). */
+static int grok__table_ok(const grok_param *params, int n_params, size_t n)
+{
+    int i;
+    if (!params || n_params < 1) return 0;
+    for (i = 0; i < n_params; i++)
+        if (n && (params[i].offset > n || params[i].numel > n - params[i].offset)) return 0;
+    return 1;
+}
+
+GROKDEF int grok_orthograd(float *grads, const float *weights, const grok_param *params, int n_params)
+{
+    if (!grads || !weights || !grok__table_ok(params, n_params, 0))
+        return grok__fail(GROK_ERR_ARG, "grok_orthograd: NULL buffer or an empty parameter table");
+    grok__orthograd(grads, weights, params, n_params);
+    return GROK_OK;
+}
+
+GROKDEF double grok_weights_project_norm(float *weights, const grok_param *params, int n_params, double norm)
+{
+    if (!weights || !grok__table_ok(params, n_params, 0)) {
+        grok__fail(GROK_ERR_ARG, "grok_weights_project_norm: NULL buffer or an empty parameter table");
+        return -1.0;
+    }
+    if (!(norm > 0.0) || !isfinite(norm)) {
+        grok__fail(GROK_ERR_ARG, "grok_weights_project_norm: norm %g, want a finite norm > 0", norm);
+        return -1.0;
+    }
+    return grok__project_norm(weights, params, n_params, norm);
+}
+
+/* ---- Grokfast's gradient filters */
+
+GROKDEF grok_gradfilter_config grok_gradfilter_default(int kind)
+{
+    grok_gradfilter_config c;
+    memset(&c, 0, sizeof c);
+    c.kind = kind;
+    if (kind == GROK_FILTER_EMA) { c.alpha = 0.98; c.lamb = 2.0; }
+    if (kind == GROK_FILTER_MA) { c.window = 100; c.lamb = 5.0; c.warmup = 1; }
+    return c;
+}
+
+/* c with its zero fields at the kind's defaults; GROK_ERR_ARG naming the field out of range. */
+static int grok__gradfilter_resolve(grok_gradfilter_config *out, const grok_gradfilter_config *c, const char *who)
+{
+    grok_gradfilter_config d = grok_gradfilter_default(c->kind);
+    if (c->kind < GROK_FILTER_NONE || c->kind > GROK_FILTER_MA)
+        return grok__fail(GROK_ERR_ARG, "%s: filter kind %d, want GROK_FILTER_NONE, _EMA or _MA", who, c->kind);
+    *out = *c;
+    if (c->kind == GROK_FILTER_NONE) return GROK_OK;
+    if (out->lamb == 0.0) out->lamb = d.lamb;
+    if (!isfinite(out->lamb)) return grok__fail(GROK_ERR_ARG, "%s: filter lamb %g, want a finite number", who, out->lamb);
+    if (c->kind == GROK_FILTER_EMA) {
+        if (out->alpha == 0.0) out->alpha = d.alpha;
+        if (!(out->alpha > 0.0 && out->alpha < 1.0))
+            return grok__fail(GROK_ERR_ARG, "%s: EMA filter alpha %g, want 0 < alpha < 1", who, out->alpha);
+        out->window = 0; out->warmup = 0;
+    } else {
+        if (out->window == 0) out->window = d.window;
+        if (out->window < 1 || out->window > 1000000)
+            return grok__fail(GROK_ERR_ARG, "%s: MA filter window %d, want 1..1000000", who, out->window);
+        if (out->warmup != 0 && out->warmup != 1)
+            return grok__fail(GROK_ERR_ARG, "%s: MA filter warmup %d, want 0 or 1", who, out->warmup);
+        out->alpha = 0.0;
+    }
+    return GROK_OK;
+}
+
+/* The floats of a filter's state for gradients of n floats: 0 when that overflows. */
+static size_t grok__gradfilter_floats(const grok_gradfilter_config *c, size_t n)
+{
+    size_t slots = c->kind == GROK_FILTER_EMA ? 1 : c->kind == GROK_FILTER_MA ? (size_t)c->window : 0;
+    return slots && n <= ((size_t)-1 / sizeof(float) - 2 * GROK__ALIGN) / slots ? slots * n : 0;
+}
+
+GROKDEF int grok_gradfilter_init(grok_gradfilter *f, const grok_gradfilter_config *c, size_t n)
+{
+    grok_gradfilter_config r;
+    size_t floats;
+    int st;
+    if (!f || !c) return grok__fail(GROK_ERR_ARG, "grok_gradfilter_init: NULL argument");
+    if ((st = grok__gradfilter_resolve(&r, c, "grok_gradfilter_init")) != GROK_OK) return st;
+    floats = grok__gradfilter_floats(&r, n);
+    if (r.kind != GROK_FILTER_NONE && !floats)
+        return grok__fail(GROK_ERR_ARG, "grok_gradfilter_init: a filter over %zu parameters", n);
+    memset(f, 0, sizeof *f);
+    f->cfg = r;
+    f->n = n;
+    if (r.kind == GROK_FILTER_NONE) return GROK_OK;
+    if ((st = grok_arena_init(&f->arena, floats * sizeof(float))) != GROK_OK) return st;
+    f->state = (float *)grok_arena_alloc(&f->arena, floats * sizeof(float));
+    memset(f->state, 0, floats * sizeof(float));
+    return GROK_OK;
+}
+
+GROKDEF void grok_gradfilter_free(grok_gradfilter *f)
+{
+    if (!f) return;
+    grok_arena_free(&f->arena);
+    memset(f, 0, sizeof *f);
+}
+
+typedef struct {
+    grok_gradfilter *f;
+    float *g;
+    const grok_param *params;
+    int n_params;
+} grok__filter_args;
+
+/* ironjr/grokfast's gradfilter_ema and gradfilter_ma in float32, element by element: the EMA's
+   first step starts from g itself; the MA's mean is the sum from the oldest kept gradient to the
+   newest (Python's sum over the deque), divided by how many are kept. */
+static void grok__gradfilter_task(void *ctx, int task, int ntasks)
+{
+    const grok__filter_args *a = (const grok__filter_args *)ctx;
+    const grok_gradfilter *f = a->f;
+    const grok_gradfilter_config *c = &f->cfg;
+    float lamb = (float)c->lamb;
+    int i;
+    for (i = 0; i < a->n_params; i++) {
+        const grok_param *p = &a->params[i];
+        size_t lo = p->offset + (size_t)grok__chunk_lo((long)p->numel, task, ntasks);
+        size_t hi = p->offset + (size_t)grok__chunk_lo((long)p->numel, task + 1, ntasks), k;
+        if (!p->trainable) continue;
+        if (c->kind == GROK_FILTER_EMA) {
+            float alpha = (float)c->alpha, rest = (float)(1.0 - c->alpha);
+            for (k = lo; k < hi; k++) {
+                float e = f->count == 0 ? a->g[k] : f->state[k];
+                e = e * alpha + a->g[k] * rest;
+                f->state[k] = e;
+                a->g[k] = a->g[k] + e * lamb;
+            }
+        } else {
+            long W = c->window, kept = f->count + 1 < W ? f->count + 1 : W, first = f->count + 1 - kept, j;
+            size_t n = f->n;
+            for (k = lo; k < hi; k++) f->state[(size_t)(f->count % W) * n + k] = a->g[k];
+            if (c->warmup && kept < W) continue;
+            for (k = lo; k < hi; k++) {
+                float sum = 0.0f;
+                for (j = first; j < first + kept; j++) sum += f->state[(size_t)(j % W) * n + k];
+                a->g[k] = a->g[k] + sum / (float)kept * lamb;
+            }
+        }
+    }
+}
+
+GROKDEF int grok_gradfilter_apply(grok_gradfilter *f, float *grads, const grok_param *params, int n_params)
+{
+    grok__filter_args a;
+    if (!f || !grads) return grok__fail(GROK_ERR_ARG, "grok_gradfilter_apply: NULL argument");
+    if (!grok__table_ok(params, n_params, f->n))
+        return grok__fail(GROK_ERR_ARG, "grok_gradfilter_apply: the parameter table does not fit the filter's %zu floats", f->n);
+    if (f->cfg.kind == GROK_FILTER_NONE) return GROK_OK;
+    if (!f->state) return grok__fail(GROK_ERR_ARG, "grok_gradfilter_apply: the filter has no state (grok_gradfilter_init)");
+    a.f = f; a.g = grads; a.params = params; a.n_params = n_params;
+    grok__parallel_for(grok__gradfilter_task, &a, grok__tasks_for((long)(f->n / 4096)));
+    f->count++;
+    return GROK_OK;
 }
 
 /* ==== >>evaluate: loss and accuracy over a data set =========================================== */
@@ -7622,7 +8050,13 @@ GROKDEF int grok_dir_make(const char *dir)
               f64 lr weight_decay beta1 beta2 eps
      table:   i32 n_params, u64 num_parameters, n_params bytes of trainable flags
      f32 weights[num_parameters], then if flags bit 0: f32 adam_m[...], f32 adam_v[...]
-     u64 FNV-1a hash of every byte before it. */
+     u64 FNV-1a hash of every byte before it.
+   Version 2 adds, after eps, the levers (GROK__CKPT_LEVERS bytes):
+     u32 loss orthogonal, f64 fixed_norm,
+     early stop: i64 last_epoch streak memorised_epoch best_epoch, f64 best_test_acc, u32 reason,
+     filter: u32 kind window warmup, f64 alpha lamb, i64 count, u64 state floats (S),
+   and, after the moments, f32 filter state[S] (S is 0 without the moments or a filter). */
+#define GROK__CKPT_LEVERS (4 + 4 + 8 + 4 * 8 + 8 + 4 + 3 * 4 + 2 * 8 + 8 + 8)
 
 typedef struct {
     FILE *f;
@@ -7703,19 +8137,94 @@ static int grok__fsync_dir(const char *path)
     return e ? grok__fail(GROK_ERR_IO, "cannot sync directory %s: %s", dir, strerror(e)) : GROK_OK;
 }
 
+/* Whether m's levers are all at their defaults (a version 1 file holds m whole). */
+static int grok__ckpt_levers_default(const grok_model *m)
+{
+    grok_stop_state zero;
+    memset(&zero, 0, sizeof zero);
+    return m->loss == GROK_LOSS_SOFTMAX && !m->opt.orthogonal && m->opt.fixed_norm == 0.0 &&
+           m->filter.cfg.kind == GROK_FILTER_NONE && !memcmp(&m->stop, &zero, sizeof zero);
+}
+
+static void grok__ckpt_put_levers(grok__stream *s, const grok_model *m, size_t filter_floats)
+{
+    const grok_gradfilter *f = &m->filter;
+    grok__put_u32(s, (uint32_t)m->loss); grok__put_u32(s, (uint32_t)m->opt.orthogonal);
+    grok__put_f64(s, m->opt.fixed_norm);
+    grok__put_u64(s, (uint64_t)m->stop.last_epoch); grok__put_u64(s, (uint64_t)m->stop.streak);
+    grok__put_u64(s, (uint64_t)m->stop.memorised_epoch); grok__put_u64(s, (uint64_t)m->stop.best_epoch);
+    grok__put_f64(s, m->stop.best_test_acc); grok__put_u32(s, (uint32_t)m->stop.reason);
+    grok__put_u32(s, (uint32_t)f->cfg.kind); grok__put_u32(s, (uint32_t)f->cfg.window); grok__put_u32(s, (uint32_t)f->cfg.warmup);
+    grok__put_f64(s, f->cfg.alpha); grok__put_f64(s, f->cfg.lamb);
+    grok__put_u64(s, filter_floats ? (uint64_t)f->count : 0u);
+    grok__put_u64(s, (uint64_t)filter_floats);
+}
+
+/* The levers of a version 2 file as read, before they are checked. */
+typedef struct {
+    int loss, orthogonal;
+    double fixed_norm;
+    grok_stop_state stop;
+    grok_gradfilter_config filter;
+    long count;
+    uint64_t floats;
+} grok__ckpt_levers;
+
+static void grok__ckpt_get_levers(grok__stream *s, grok__ckpt_levers *l)
+{
+    memset(l, 0, sizeof *l);
+    l->loss = (int)grok__get_u32(s); l->orthogonal = (int)grok__get_u32(s);
+    l->fixed_norm = grok__get_f64(s);
+    l->stop.last_epoch = (long)grok__get_u64(s); l->stop.streak = (long)grok__get_u64(s);
+    l->stop.memorised_epoch = (long)grok__get_u64(s); l->stop.best_epoch = (long)grok__get_u64(s);
+    l->stop.best_test_acc = grok__get_f64(s); l->stop.reason = (int)grok__get_u32(s);
+    l->filter.kind = (int)grok__get_u32(s); l->filter.window = (int)grok__get_u32(s); l->filter.warmup = (int)grok__get_u32(s);
+    l->filter.alpha = grok__get_f64(s); l->filter.lamb = grok__get_f64(s);
+    l->count = (long)grok__get_u64(s);
+    l->floats = grok__get_u64(s);
+}
+
+/* The levers of a file checked against what its own fields and the model's size n allow; the
+   filter state's floats must be what the filter makes (or 0 without the moments). */
+static int grok__ckpt_levers_check(const grok__ckpt_levers *l, const char *path, uint32_t flags, size_t n)
+{
+    grok_gradfilter_config r;
+    grok_adamw o = grok_adamw_default();
+    uint64_t want = 0;
+    o.orthogonal = l->orthogonal; o.fixed_norm = l->fixed_norm;
+    if ((l->loss != GROK_LOSS_SOFTMAX && l->loss != GROK_LOSS_STABLEMAX) || !grok__adamw_valid(&o) ||
+        l->stop.last_epoch < 0 || l->stop.streak < 0 || l->stop.memorised_epoch < 0 || l->stop.best_epoch < 0 ||
+        l->stop.reason < GROK_STOP_NONE || l->stop.reason > GROK_STOP_STALLED || l->count < 0 ||
+        !(l->stop.best_test_acc >= 0.0 && l->stop.best_test_acc <= 1.0))
+        return grok__fail(GROK_ERR_FORMAT, "%s: a training state out of range (loss, optimizer or early stop)", path);
+    if (grok__gradfilter_resolve(&r, &l->filter, "grok_checkpoint_load") != GROK_OK ||
+        (l->filter.kind != GROK_FILTER_NONE && (r.alpha != l->filter.alpha || r.lamb != l->filter.lamb ||
+                                                r.window != l->filter.window || r.warmup != l->filter.warmup)))
+        return grok__fail(GROK_ERR_FORMAT, "%s: a gradient filter out of range", path);
+    if (l->filter.kind != GROK_FILTER_NONE && (flags & 1u)) want = grok__gradfilter_floats(&r, n);
+    if (l->floats != want || (want == 0 && l->count != 0))
+        return grok__fail(GROK_ERR_FORMAT, "%s: %llu floats of filter state, its filter makes %llu", path,
+                          (unsigned long long)l->floats, (unsigned long long)want);
+    return GROK_OK;
+}
+
 GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with_optimizer)
 {
     const grok_config *c;
     grok__stream s;
     char tmp[4096];
-    int i, st;
+    size_t filter_floats;
+    int i, st, version;
     if (!m || !m->weights || !path) return grok__fail(GROK_ERR_ARG, "grok_checkpoint_save: NULL argument");
     c = &m->cfg;
+    /* the filter's state is optimizer state: the history's weight-only checkpoints go without it */
+    filter_floats = with_optimizer && m->filter.state ? grok__gradfilter_floats(&m->filter.cfg, m->filter.n) : 0;
+    version = grok__ckpt_levers_default(m) ? 1 : 2;
     if ((st = grok__open_tmp(&s.f, tmp, sizeof tmp, path, "grok_checkpoint_save")) != GROK_OK) return st;
     s.hash = 0xCBF29CE484222325ull;
     s.failed = 0;
     grok__put(&s, grok__ckpt_magic, 8);
-    grok__put_u32(&s, GROK_CKPT_VERSION);
+    grok__put_u32(&s, (uint32_t)version);
     grok__put_u32(&s, with_optimizer ? 1u : 0u);
     grok__put_u32(&s, (uint32_t)c->n_layers); grok__put_u32(&s, (uint32_t)c->n_heads);
     grok__put_u32(&s, (uint32_t)c->d_model); grok__put_u32(&s, (uint32_t)c->d_head);
@@ -7730,6 +8239,7 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
     grok__put_f64(&s, m->metrics.train_acc); grok__put_f64(&s, m->metrics.test_acc);
     grok__put_f64(&s, m->opt.lr); grok__put_f64(&s, m->opt.weight_decay);
     grok__put_f64(&s, m->opt.beta1); grok__put_f64(&s, m->opt.beta2); grok__put_f64(&s, m->opt.eps);
+    if (version == 2) grok__ckpt_put_levers(&s, m, filter_floats);
     grok__put_u32(&s, (uint32_t)m->n_params);
     grok__put_u64(&s, (uint64_t)m->num_parameters);
     for (i = 0; i < m->n_params; i++) { unsigned char t = (unsigned char)m->params[i].trainable; grok__put(&s, &t, 1); }
@@ -7738,6 +8248,7 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
         grok__put_floats(&s, m->adam_m, m->num_parameters);
         grok__put_floats(&s, m->adam_v, m->num_parameters);
     }
+    if (filter_floats) grok__put_floats(&s, m->filter.state, filter_floats);
     grok__put_u64(&s, s.hash);
     /* and the rename reaches the disk before we return */
     if ((st = grok__commit(s.f, !s.failed, tmp, path, "grok_checkpoint_save")) != GROK_OK) return st;
@@ -7745,7 +8256,7 @@ GROKDEF int grok_checkpoint_save(const grok_model *m, const char *path, int with
 }
 
 /* Reads the header up to and including the config; leaves the stream after it. */
-static int grok__ckpt_header(grok__stream *s, const char *path, grok_config *c, uint32_t *flags)
+static int grok__ckpt_header(grok__stream *s, const char *path, grok_config *c, uint32_t *flags, uint32_t *version_out)
 {
     char magic[8];
     uint32_t version;
@@ -7753,8 +8264,10 @@ static int grok__ckpt_header(grok__stream *s, const char *path, grok_config *c, 
     if (s->failed || memcmp(magic, grok__ckpt_magic, 8) != 0)
         return grok__fail(GROK_ERR_FORMAT, "%s is not a grok.h checkpoint (bad magic)", path);
     version = grok__get_u32(s);
-    if (version != GROK_CKPT_VERSION)
-        return grok__fail(GROK_ERR_FORMAT, "%s: checkpoint version %u, this grok.h reads version %d", path, version, GROK_CKPT_VERSION);
+    if (version < 1 || version > GROK_CKPT_VERSION)
+        return grok__fail(GROK_ERR_FORMAT, "%s: checkpoint version %u, this grok.h reads versions 1 to %d", path, version,
+                          GROK_CKPT_VERSION);
+    *version_out = version;
     *flags = grok__get_u32(s);
     memset(c, 0, sizeof *c);
     c->n_layers = (int)grok__get_u32(s); c->n_heads = (int)grok__get_u32(s);
@@ -7773,15 +8286,18 @@ static int grok__ckpt_header(grok__stream *s, const char *path, grok_config *c, 
 /* After the header: the parameter table's counts must be those of config c, and the file exactly
    as long as they make it, so that a header claiming a large model is refused before anyone
    allocates for it. Reads the fields before the counts; leaves the stream after them. */
-static int grok__ckpt_sizes(grok__stream *s, const char *path, const grok_config *c, uint32_t flags)
+static int grok__ckpt_sizes(grok__stream *s, const char *path, const grok_config *c, uint32_t flags, uint32_t version)
 {
     unsigned char skip[8 * 11]; /* step, epoch, 4 metrics, 5 optimizer settings */
+    grok__ckpt_levers lv;
     uint32_t n_params;
     uint64_t num, floats;
     size_t want_num;
-    int want_n;
+    int want_n, st;
     long here, size;
     grok__get(s, skip, sizeof skip);
+    memset(&lv, 0, sizeof lv);
+    if (version == 2) grok__ckpt_get_levers(s, &lv);
     n_params = grok__get_u32(s);
     num = grok__get_u64(s);
     if (s->failed) return grok__fail(GROK_ERR_FORMAT, "%s: truncated checkpoint", path);
@@ -7789,7 +8305,8 @@ static int grok__ckpt_sizes(grok__stream *s, const char *path, const grok_config
     if (n_params != (uint32_t)want_n || num != (uint64_t)want_num)
         return grok__fail(GROK_ERR_FORMAT, "%s: %u tensors of %llu floats, its config makes %d of %zu", path, n_params,
                           (unsigned long long)num, want_n, want_num);
-    floats = num * (flags & 1u ? 3u : 1u);
+    if (version == 2 && (st = grok__ckpt_levers_check(&lv, path, flags, want_num)) != GROK_OK) return st;
+    floats = num * (flags & 1u ? 3u : 1u) + lv.floats;
     if ((here = ftell(s->f)) < 0 || (size = grok__file_size(s->f)) < 0)
         return grok__fail(GROK_ERR_IO, "%s: cannot determine its size", path);
     if ((uint64_t)size != (uint64_t)here + n_params + 4 * floats + 8)
@@ -7801,13 +8318,14 @@ static int grok__ckpt_sizes(grok__stream *s, const char *path, const grok_config
 GROKDEF int grok_checkpoint_config(grok_config *cfg, const char *path)
 {
     grok__stream s;
-    uint32_t flags;
+    uint32_t flags, version;
     int st;
     if (!cfg || !path) return grok__fail(GROK_ERR_ARG, "grok_checkpoint_config: NULL argument");
     if (!(s.f = grok__open_read(path))) return GROK_ERR_IO;
     s.hash = 0xCBF29CE484222325ull;
     s.failed = 0;
-    if ((st = grok__ckpt_header(&s, path, cfg, &flags)) == GROK_OK) st = grok__ckpt_sizes(&s, path, cfg, flags);
+    if ((st = grok__ckpt_header(&s, path, cfg, &flags, &version)) == GROK_OK)
+        st = grok__ckpt_sizes(&s, path, cfg, flags, version);
     fclose(s.f);
     return st;
 }
@@ -7818,7 +8336,9 @@ GROKDEF int grok_checkpoint_load(grok_model *m, const char *path)
     grok_config c;
     grok_metrics met;
     grok_adamw opt;
-    uint32_t flags, n_params;
+    grok__ckpt_levers lv;
+    grok_gradfilter filter;
+    uint32_t flags, n_params, version;
     uint64_t num, hash;
     long step, epoch;
     unsigned char *trainable = NULL;
@@ -7829,7 +8349,9 @@ GROKDEF int grok_checkpoint_load(grok_model *m, const char *path)
     if (!(s.f = grok__open_read(path))) return GROK_ERR_IO;
     s.hash = 0xCBF29CE484222325ull;
     s.failed = 0;
-    if ((st = grok__ckpt_header(&s, path, &c, &flags)) != GROK_OK) goto done;
+    memset(&filter, 0, sizeof filter);
+    memset(&lv, 0, sizeof lv);
+    if ((st = grok__ckpt_header(&s, path, &c, &flags, &version)) != GROK_OK) goto done;
     if (c.n_layers != m->cfg.n_layers || c.n_heads != m->cfg.n_heads || c.d_model != m->cfg.d_model ||
         c.d_head != m->cfg.d_head || c.d_mlp != m->cfg.d_mlp || c.d_vocab != m->cfg.d_vocab ||
         c.d_vocab_out != m->cfg.d_vocab_out || c.n_ctx != m->cfg.n_ctx || c.act_fn != m->cfg.act_fn ||
@@ -7843,15 +8365,18 @@ GROKDEF int grok_checkpoint_load(grok_model *m, const char *path)
     opt = m->opt;
     opt.lr = grok__get_f64(&s); opt.weight_decay = grok__get_f64(&s);
     opt.beta1 = grok__get_f64(&s); opt.beta2 = grok__get_f64(&s); opt.eps = grok__get_f64(&s);
+    if (version == 2) grok__ckpt_get_levers(&s, &lv);
+    opt.orthogonal = lv.orthogonal; opt.fixed_norm = lv.fixed_norm;
     n_params = grok__get_u32(&s);
     num = grok__get_u64(&s);
     if (s.failed || n_params != (uint32_t)m->n_params || num != (uint64_t)m->num_parameters) {
         st = grok__fail(GROK_ERR_FORMAT, "%s: truncated, or its parameter table does not match the model", path);
         goto done;
     }
+    if (version == 2 && (st = grok__ckpt_levers_check(&lv, path, flags, m->num_parameters)) != GROK_OK) goto done;
     /* Everything is read into staging memory and checked before the model changes, so a
        bad file leaves the model as it was. */
-    need = (size_t)num * (flags & 1u ? 3u : 1u);
+    need = (size_t)num * (flags & 1u ? 3u : 1u) + (size_t)lv.floats;
     trainable = (unsigned char *)GROK_MALLOC(n_params);
     staging = (float *)GROK_MALLOC(need * sizeof(float));
     if (!trainable || !staging) { st = grok__fail(GROK_ERR_NOMEM, "%s: cannot allocate staging memory", path); goto done; }
@@ -7864,6 +8389,11 @@ GROKDEF int grok_checkpoint_load(grok_model *m, const char *path)
         if (s.failed || hash != expect) { st = grok__fail(GROK_ERR_FORMAT, "%s: checksum mismatch (corrupt file)", path); goto done; }
     }
     if (fgetc(s.f) != EOF) { st = grok__fail(GROK_ERR_FORMAT, "%s: trailing bytes after the checksum", path); goto done; }
+    if (lv.floats) {
+        if ((st = grok_gradfilter_init(&filter, &lv.filter, m->num_parameters)) != GROK_OK) goto done;
+        memcpy(filter.state, staging + 3 * num, (size_t)lv.floats * sizeof(float));
+        filter.count = lv.count;
+    }
     memcpy(m->weights, staging, (size_t)num * sizeof(float));
     if (flags & 1u) {
         memcpy(m->adam_m, staging + num, (size_t)num * sizeof(float));
@@ -7874,7 +8404,13 @@ GROKDEF int grok_checkpoint_load(grok_model *m, const char *path)
     }
     for (i = 0; i < m->n_params; i++) m->params[i].trainable = trainable[i] != 0;
     m->step = step; m->epoch = epoch; m->metrics = met; m->opt = opt;
+    m->loss = lv.loss;
+    m->stop = lv.stop;
+    grok_gradfilter_free(&m->filter);
+    m->filter = filter; /* the state moves to the model: nothing below frees it */
+    memset(&filter, 0, sizeof filter);
 done:
+    grok_gradfilter_free(&filter);
     GROK_FREE(trainable);
     GROK_FREE(staging);
     fclose(s.f);
@@ -12840,7 +13376,7 @@ static int grok__progress_eval(struct grok__progress *pm, grok_model *m, int fix
             long q = grok__target_slot(m->acts, 3 * r + 2, r);
             memcpy(pm->logits + (s + r) * p, m->acts->logits + q * p, sizeof(float) * (size_t)p);
             pm->pair_loss[s + r] = m->acts->row_loss[q];
-            pm->pair_correct[s + r] = m->acts->row_correct[q];
+            pm->pair_correct[s + r] = m->acts->row_correct[q] & GROK__ROW_CORRECT;
         }
     }
     m->acts->n_targets = 0; /* a partial batch, as grok_model_evaluate leaves it */
@@ -13656,6 +14192,149 @@ GROKDEF int grok_attr_patch(double *out, const grok_model *m, const grok_cache *
             }
     }
     return GROK_OK;
+}
+
+/* ---- the local learning coefficient */
+
+static int grok__llc_resolve(grok_llc_opts *r, const grok_llc_opts *o, long n, const char *who)
+{
+    *r = *o;
+    if (!r->chains) r->chains = 10;
+    if (!r->draws) r->draws = 100;
+    if (!r->batch) r->batch = n < 512 ? (int)n : 512;
+    if (r->batch > n) r->batch = (int)n;
+    if (r->step_size == 0.0) r->step_size = 1e-4;
+    if (r->localization == 0.0) r->localization = 100.0;
+    if (r->nbeta == 0.0) r->nbeta = r->batch > 1 ? r->batch / log((double)r->batch) : 1.0;
+    if (r->chains < 1 || r->draws < 1 || r->burnin < 0 || r->batch < 1 || !(r->step_size > 0.0) || !isfinite(r->step_size) ||
+        !(r->nbeta > 0.0) || !isfinite(r->nbeta) || !(r->localization >= 0.0) || !isfinite(r->localization))
+        return grok__fail(GROK_ERR_ARG, "%s: need chains, draws, batch >= 1, burnin >= 0, step_size, nbeta > 0 and "
+                          "localization >= 0, finite", who);
+    return GROK_OK;
+}
+
+GROKDEF int grok_llc_sgld(double *llc, double *std, const float *w0, size_t d, long n, grok_llc_loss_fn loss, void *ctx,
+                          const grok_llc_opts *opts)
+{
+    grok_llc_opts o;
+    float *w, *g;
+    int *rows;
+    double init, sum = 0.0, sumsq = 0.0, noise;
+    long k, pos;
+    int c, st, t;
+    size_t i;
+    if (!llc || !w0 || !loss || !opts || d < 1 || n < 1) return grok__fail(GROK_ERR_ARG, "grok_llc_sgld: bad argument");
+    if ((st = grok__llc_resolve(&o, opts, n, "grok_llc_sgld")) != GROK_OK) return st;
+    w = GROK__NEW(float, d);
+    g = GROK__NEW(float, d);
+    rows = GROK__NEW(int, n);
+    if (!w || !g || !rows) { st = grok__fail(GROK_ERR_NOMEM, "grok_llc_sgld: out of memory"); goto done; }
+    for (k = 0; k < n; k++) rows[k] = (int)k;
+    if ((st = loss(ctx, w0, rows, (int)n, &init, g)) != GROK_OK) goto done;
+    noise = sqrt(o.step_size);
+    for (c = 0; c < o.chains; c++) {
+        grok_rng r;
+        double chain = 0.0, est;
+        grok_rng_seed(&r, o.seed + 0x9E3779B97F4A7C15ull * (uint64_t)(c + 1));
+        memcpy(w, w0, sizeof(float) * d);
+        pos = n; /* a fresh permutation of the rows at the first step, as a shuffling loader starts */
+        for (t = 0; t < o.burnin + o.draws; t++) {
+            double l;
+            if (pos + o.batch > n) { grok_rng_shuffle(&r, rows, (size_t)n); pos = 0; }
+            if ((st = loss(ctx, w, rows + pos, o.batch, &l, g)) != GROK_OK) goto done;
+            if (!isfinite(l)) { st = grok__fail(GROK_ERR_NUMERIC, "grok_llc_sgld: chain %d step %d: loss %g (step_size too large?)", c, t, l); goto done; }
+            pos += o.batch;
+            if (t >= o.burnin) chain += l;
+            for (i = 0; i < d; i++)
+                w[i] = (float)(w[i] - o.step_size / 2.0 * (o.nbeta * g[i] + o.localization * ((double)w[i] - w0[i])) +
+                               noise * grok_rng_normal(&r));
+        }
+        est = o.nbeta * (chain / o.draws - init);
+        sum += est;
+        sumsq += est * est;
+    }
+    *llc = sum / o.chains;
+    if (std) *std = o.chains > 1 ? sqrt(fmax(0.0, (sumsq - sum * sum / o.chains) / (o.chains - 1))) : 0.0;
+done:
+    GROK_FREE(w);
+    GROK_FREE(g);
+    GROK_FREE(rows);
+    return st;
+}
+
+typedef struct {
+    grok_model *m;
+    const grok_data *data;
+    const float *w0;
+    int *tokens, *targets; /* (max_batch, n_ctx): one chunk of the minibatch gathered */
+} grok__llc_model;
+
+/* The loss of the rows at w and its gradient, the mean over their target positions: w's
+   trainable tensors go into the model (the frozen ones stay w0's, so their coordinates of w do
+   not change the loss), forward and backward in chunks of max_batch sequences, each chunk's
+   gradient weighted by its share of the targets. */
+static int grok__llc_model_loss(void *ctx, const float *w, const int *rows, int n_rows, double *loss, float *grad)
+{
+    grok__llc_model *c = (grok__llc_model *)ctx;
+    grok_model *m = c->m;
+    int T = m->cfg.n_ctx, B = m->max_rows / T, s, st, i;
+    long targets = 0;
+    double sum = 0.0;
+    size_t k;
+    for (i = 0; i < m->n_params; i++) {
+        const grok_param *p = &m->params[i];
+        memcpy(m->weights + p->offset, (p->trainable ? w : c->w0) + p->offset, sizeof(float) * p->numel);
+    }
+    memset(grad, 0, sizeof(float) * m->num_parameters);
+    for (s = 0; s < n_rows; s += B) {
+        int b = n_rows - s < B ? n_rows - s : B, nt;
+        double l;
+        for (i = 0; i < b; i++) {
+            memcpy(c->tokens + (size_t)i * T, c->data->tokens + (size_t)rows[s + i] * T, sizeof(int) * (size_t)T);
+            memcpy(c->targets + (size_t)i * T, c->data->targets + (size_t)rows[s + i] * T, sizeof(int) * (size_t)T);
+        }
+        grok_model_zero_grad(m);
+        if ((st = grok_model_forward(m, c->tokens, c->targets, b, &l, NULL, NULL)) != GROK_OK) return st;
+        if ((nt = m->acts->n_targets) == 0) continue;
+        if ((st = grok_model_backward(m)) != GROK_OK) return st;
+        for (k = 0; k < m->num_parameters; k++) grad[k] += m->grads[k] * (float)nt;
+        sum += l * nt;
+        targets += nt;
+    }
+    for (k = 0; targets && k < m->num_parameters; k++) grad[k] /= (float)targets;
+    *loss = targets ? sum / targets : 0.0;
+    return GROK_OK;
+}
+
+GROKDEF int grok_model_llc(double *llc, double *std, grok_model *m, const grok_data *data, const grok_llc_opts *opts)
+{
+    grok__llc_model c;
+    grok_llc_opts o;
+    float *w0, *grads;
+    int st;
+    if (!llc || !m || !m->acts || !data || !data->tokens || !data->targets || !opts)
+        return grok__fail(GROK_ERR_ARG, "grok_model_llc: NULL argument");
+    if (data->n_ctx != m->cfg.n_ctx || data->n < 1)
+        return grok__fail(GROK_ERR_ARG, "grok_model_llc: data of n_ctx %d and %d rows for a model of n_ctx %d", data->n_ctx,
+                          data->n, m->cfg.n_ctx);
+    o = *opts;
+    c.m = m; c.data = data;
+    c.tokens = GROK__NEW(int, m->max_rows);
+    c.targets = GROK__NEW(int, m->max_rows);
+    w0 = GROK__NEW(float, m->num_parameters);
+    grads = GROK__NEW(float, m->num_parameters);
+    if (!c.tokens || !c.targets || !w0 || !grads) st = grok__fail(GROK_ERR_NOMEM, "grok_model_llc: out of memory");
+    else {
+        memcpy(w0, m->weights, sizeof(float) * m->num_parameters);
+        memcpy(grads, m->grads, sizeof(float) * m->num_parameters);
+        c.w0 = w0;
+        st = grok_llc_sgld(llc, std, w0, m->num_parameters, data->n, grok__llc_model_loss, &c, &o);
+        memcpy(m->weights, w0, sizeof(float) * m->num_parameters);
+        memcpy(m->grads, grads, sizeof(float) * m->num_parameters);
+        m->acts->n_targets = 0; /* no backward through the sampler's last forward */
+    }
+    GROK_FREE(c.tokens); GROK_FREE(c.targets); GROK_FREE(w0); GROK_FREE(grads);
+    return st;
 }
 
 #endif /* GROK_NO_ANALYSIS */
@@ -14767,6 +15446,47 @@ done:
 
 /* ==== >>train: the training driver ============================================================ */
 
+/* Whether an early-stop rule is on, and GROK_ERR_ARG naming the field out of range. */
+static int grok__early_stop_check(const grok_early_stop *r, const char *who)
+{
+    if (r->acc != 0.0 && !(r->acc > 0.0 && r->acc <= 1.0 && r->evals >= 1))
+        return grok__fail(GROK_ERR_ARG, "%s: early stop at test accuracy %g for %ld evaluations, want 0 < acc <= 1 and "
+                          "evals >= 1", who, r->acc, r->evals);
+    if (r->stall_epochs < 0 || (r->stall_epochs > 0 && !(r->memorised > 0.0 && r->memorised <= 1.0)))
+        return grok__fail(GROK_ERR_ARG, "%s: stall stop after %ld epochs at train accuracy %g, want stall_epochs >= 0 and "
+                          "0 < memorised <= 1", who, r->stall_epochs, r->memorised);
+    return GROK_OK;
+}
+
+static int grok__early_stop_on(const grok_early_stop *r) { return r->acc != 0.0 || r->stall_epochs != 0; }
+
+GROKDEF int grok_early_stop_update(grok_stop_state *s, const grok_early_stop *rule, long epoch, const grok_metrics *mt)
+{
+    long since;
+    int st;
+    if (!s || !rule || !mt) return grok__fail(GROK_ERR_ARG, "grok_early_stop_update: NULL argument");
+    if ((st = grok__early_stop_check(rule, "grok_early_stop_update")) != GROK_OK) return st;
+    if (epoch <= s->last_epoch)
+        return grok__fail(GROK_ERR_ARG, "grok_early_stop_update: epoch %ld, want one after the last evaluation (%ld)", epoch,
+                          s->last_epoch);
+    s->last_epoch = epoch;
+    if (s->reason != GROK_STOP_NONE) return s->reason;
+    s->streak = rule->acc > 0.0 && mt->test_acc >= rule->acc ? s->streak + 1 : 0;
+    if (mt->test_acc > s->best_test_acc) { s->best_test_acc = mt->test_acc; s->best_epoch = epoch; }
+    if (rule->stall_epochs > 0 && s->memorised_epoch == 0 && mt->train_acc >= rule->memorised) s->memorised_epoch = epoch;
+    since = s->best_epoch > s->memorised_epoch ? s->best_epoch : s->memorised_epoch;
+    if (rule->acc > 0.0 && s->streak >= rule->evals) s->reason = GROK_STOP_GROKKED;
+    else if (rule->stall_epochs > 0 && s->memorised_epoch > 0 && epoch - since >= rule->stall_epochs)
+        s->reason = GROK_STOP_STALLED;
+    return s->reason;
+}
+
+GROKDEF const char *grok_stop_reason_name(int reason)
+{
+    static const char *const names[3] = {"none", "grokked", "stalled"};
+    return reason >= 0 && reason < 3 ? names[reason] : "?";
+}
+
 GROKDEF grok_train_opts grok_train_opts_default(void)
 {
     grok_train_opts o;
@@ -14832,8 +15552,10 @@ static int grok__metrics_open(FILE **csv, const grok_train_opts *opts, long epoc
     *csv = fopen(path, epoch > 0 ? "a" : "w");
     if (!*csv) return grok__fail(GROK_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     if (!has_header)
-        fprintf(*csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s\n", opts->progress_measures ?
-                ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "");
+        fprintf(*csv, "epoch,train_loss,test_loss,train_acc,test_acc,lr,seconds%s%s%s\n", opts->progress_measures ?
+                ",restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights" : "",
+                opts->stability_monitors ? ",softmax_collapse,grad_weight_cos" : "",
+                grok__early_stop_on(&opts->early_stop) ? ",stop" : "");
     return GROK_OK;
 }
 
@@ -14844,11 +15566,12 @@ static int grok__progress_mode(const grok_train_opts *opts, int *live)
     return opts->progress < 0 ? 1 : opts->progress;
 }
 
-/* One evaluation's row of metrics.csv (csv may be NULL; pmv: the 5 progress measures or NULL)
-   and the progress line on stderr; the learning rate is that of the last step taken. */
+/* One evaluation's row of metrics.csv (csv may be NULL; pmv: the 5 progress measures or NULL;
+   mon: the 2 stability monitors or NULL; stop: the stop column's value, or -1 for none) and the
+   progress line on stderr; the learning rate is that of the last step taken. */
 static void grok__train_log(FILE *csv, const grok_train_opts *opts, const grok_metrics *mt, const grok_adamw *opt,
                             long step, long epoch, long first_epoch, double t0, double now, const double *pmv,
-                            int progress, int live, int last, double *last_print)
+                            const double *mon, int stop, int progress, int live, int last, double *last_print)
 {
     char eta[32];
     double rate = (double)(epoch - first_epoch) / (now - t0 + 1e-9);
@@ -14856,16 +15579,20 @@ static void grok__train_log(FILE *csv, const grok_train_opts *opts, const grok_m
     if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.6f,%.6f,%.6g,%.3f", epoch, mt->train_loss, mt->test_loss, mt->train_acc,
                      mt->test_acc, lr, now - t0);
     if (csv && pmv) fprintf(csv, ",%.9g,%.9g,%.9g,%.9g,%.9g", pmv[0], pmv[1], pmv[2], pmv[3], pmv[4]);
+    if (csv && mon) fprintf(csv, ",%.9g,%.9g", mon[0], mon[1]);
+    if (csv && stop >= 0) fprintf(csv, ",%d", stop);
     if (csv) fputc('\n', csv);
     grok__format_duration(eta, sizeof eta, (double)(opts->epochs - epoch) / (rate + 1e-12));
     if (progress && live) {
         fprintf(stderr, "\r\033[Kepoch %ld/%ld  train %.3e  test %.3e  test acc %5.1f%%  %.0f ep/s  ETA %s",
                 epoch, opts->epochs, mt->train_loss, mt->test_loss, 100.0 * mt->test_acc, rate, eta);
+        if (stop > 0) fprintf(stderr, "  stopped: %s", grok_stop_reason_name(stop));
         if (last) fputc('\n', stderr);
         fflush(stderr);
     } else if (progress && (last || now - *last_print >= 10.0)) {
-        fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s\n",
-                epoch, opts->epochs, mt->train_loss, mt->test_loss, mt->test_acc, rate, eta);
+        fprintf(stderr, "epoch %ld/%ld train_loss %.4e test_loss %.4e test_acc %.4f %.1f ep/s ETA %s%s%s\n",
+                epoch, opts->epochs, mt->train_loss, mt->test_loss, mt->test_acc, rate, eta, stop > 0 ? " stopped: " : "",
+                stop > 0 ? grok_stop_reason_name(stop) : "");
         *last_print = now;
     }
     if (csv) fflush(csv);
@@ -14921,10 +15648,64 @@ struct grok__trainer {
     grok_model *model;      /* the transformer (on_eval's argument, progress measures), NULL for a net */
     grok_net *net;
     const grok_data *train;
+    double monitors[2];     /* softmax_collapse, grad_weight_cos of the last measured epoch */
 #ifdef GROK_CUDA
     grok_cuda *g;
 #endif
 };
+
+/* The levers of a run checked before it starts: the loss, the optimizer's orthogonal gradient
+   and fixed norm, the Grokfast filter, early stopping and the monitors; those the device lacks
+   refused there; the filter state made to the options (kept when the model holds one of the
+   same kind, window and size, as after a checkpoint's load: the one allocation, before any
+   step). */
+static int grok__train_levers(grok__trainer *t, const grok_train_opts *opts)
+{
+    const grok__pset *ps = &t->ps;
+    grok_gradfilter_config fc;
+    int st;
+    if (*ps->loss != GROK_LOSS_SOFTMAX && *ps->loss != GROK_LOSS_STABLEMAX)
+        return grok__fail(GROK_ERR_ARG, "%s: loss %d, want GROK_LOSS_SOFTMAX or GROK_LOSS_STABLEMAX", t->who, *ps->loss);
+    if (!grok__adamw_valid(ps->opt)) return grok__fail(GROK_ERR_ARG, "%s: the optimizer: " GROK__ADAMW_RANGES, t->who);
+    if ((st = grok__gradfilter_resolve(&fc, &opts->grokfast, t->who)) != GROK_OK) return st;
+    if ((st = grok__early_stop_check(&opts->early_stop, t->who)) != GROK_OK) return st;
+    if (opts->stability_monitors != 0 && opts->stability_monitors != 1)
+        return grok__fail(GROK_ERR_ARG, "%s: stability_monitors %d, want 0 or 1", t->who, opts->stability_monitors);
+    if (t->ops->device_epochs) {
+        const char *what = fc.kind != GROK_FILTER_NONE ? "a Grokfast filter" : *ps->loss != GROK_LOSS_SOFTMAX ? "StableMax"
+                           : ps->opt->orthogonal ? "the orthogonal gradient" : ps->opt->fixed_norm > 0.0 ? "a fixed norm"
+                           : opts->stability_monitors ? "the stability monitors" : NULL;
+        if (what) return grok__fail(GROK_ERR_ARG, "%s: %s is not implemented in grok_cuda.cu; train on the CPU", t->who, what);
+    }
+    if (fc.kind == GROK_FILTER_NONE) { grok_gradfilter_free(ps->filter); return GROK_OK; }
+    if (ps->filter->cfg.kind == fc.kind && ps->filter->cfg.window == fc.window && ps->filter->n == ps->num_parameters &&
+        ps->filter->state) {
+        ps->filter->cfg = fc; /* alpha, lamb and warmup may change; the state carries over */
+        return GROK_OK;
+    }
+    grok_gradfilter_free(ps->filter);
+    return grok_gradfilter_init(ps->filter, &fc, ps->num_parameters);
+}
+
+/* The stability monitors of this epoch's step (grok_train_opts): the collapsed share of the
+   training rows of the forward, and the cosine between the gradient and the weights over the
+   trainable tensors, in double in table order. */
+static void grok__train_monitors(grok__trainer *t)
+{
+    const grok__pset *ps = &t->ps;
+    long collapsed = t->model ? t->model->acts->n_collapsed : t->net->acts->n_collapsed;
+    int n = t->model ? t->model->acts->n_targets : t->net->acts->n_targets, i;
+    double gw = 0.0, gg = 0.0, ww = 0.0;
+    size_t k;
+    for (i = 0; i < ps->n_params; i++)
+        for (k = ps->params[i].offset; ps->params[i].trainable && k < ps->params[i].offset + ps->params[i].numel; k++) {
+            gw += (double)ps->grads[k] * ps->weights[k];
+            gg += (double)ps->grads[k] * ps->grads[k];
+            ww += (double)ps->weights[k] * ps->weights[k];
+        }
+    t->monitors[0] = n ? (double)collapsed / n : 0.0;
+    t->monitors[1] = gg > 0.0 && ww > 0.0 ? gw / (sqrt(gg) * sqrt(ww)) : 0.0;
+}
 
 /* "latest.grok (epoch E) kept" for the NaN guard's messages; buf holds it. */
 static const char *grok__last_ckpt(char *buf, size_t n, const grok__trainer *t, long epoch)
@@ -15024,14 +15805,18 @@ static int grok__net_save(grok__trainer *t, const char *path, int resumable)
 /* ---- the loop */
 
 /* One epoch on the CPU: zero_grad, forward over the training set, the loss checked, backward,
-   the guarded update. */
-static int grok__train_epoch(grok__trainer *t, long last_ckpt, double *loss, double *acc)
+   the monitors when `measure`, the gradient filter, the guarded update. */
+static int grok__train_epoch(grok__trainer *t, long last_ckpt, int measure, double *loss, double *acc)
 {
     int st;
     memset(t->ps.grads, 0, sizeof(float) * t->ps.num_parameters);
     if ((st = t->ops->forward(t, loss, acc)) != GROK_OK) return st;
     if ((st = grok__train_check_loss(t, *loss, last_ckpt)) != GROK_OK) return st;
     if ((st = t->ops->backward(t)) != GROK_OK) return st;
+    if (measure) grok__train_monitors(t);
+    if (t->ps.filter->cfg.kind != GROK_FILTER_NONE &&
+        (st = grok_gradfilter_apply(t->ps.filter, t->ps.grads, t->ps.params, t->ps.n_params)) != GROK_OK)
+        return st;
     if ((st = grok__train_update(t, last_ckpt, t->ops->adamw_who)) != GROK_OK) return st;
     ++*t->ps.epoch;
     return GROK_OK;
@@ -15064,7 +15849,7 @@ static int grok__train_loop(grok__trainer *t, const grok_train_opts *opts, const
     FILE *csv = NULL;
     double t0, last_print = -1e9, loss = 0.0, acc = 0.0;
     long first_epoch, last_ckpt = -1;
-    int st = GROK_OK, live, progress, test_from_measures = 0;
+    int st = GROK_OK, live, progress, test_from_measures = 0, stop_on = grok__early_stop_on(&opts->early_stop);
     grok_metrics *mt = t->ps.metrics;
 #ifndef GROK_NO_ANALYSIS
     memset(&pm, 0, sizeof pm);
@@ -15084,18 +15869,21 @@ static int grok__train_loop(grok__trainer *t, const grok_train_opts *opts, const
     progress = grok__progress_mode(opts, &live);
     first_epoch = *t->ps.epoch;
     t0 = grok__now();
-    while (*t->ps.epoch < opts->epochs) {
-        long epoch;
-        int last, eval, ckpt;
+    while (*t->ps.epoch < opts->epochs && !(stop_on && t->ps.stop->reason != GROK_STOP_NONE)) {
+        long epoch = *t->ps.epoch + 1;
+        int last, eval, ckpt, downloaded = 0, stop = stop_on ? GROK_STOP_NONE : -1; /* -1: no stop column */
+        int measure = opts->stability_monitors && (epoch == opts->epochs || epoch % opts->eval_every == 0);
         st = t->ops->device_epochs ? t->ops->device_epochs(t, grok__epochs_to_stop(opts, *t->ps.epoch), &loss, &acc)
-                                   : grok__train_epoch(t, last_ckpt, &loss, &acc);
+                                   : grok__train_epoch(t, last_ckpt, measure, &loss, &acc);
         if (st != GROK_OK) break;
         epoch = *t->ps.epoch;
         last = epoch == opts->epochs;
         eval = last || epoch % opts->eval_every == 0;
         ckpt = opts->checkpoint_every > 0 && (last || epoch % opts->checkpoint_every == 0);
-        if (t->ops->download && ((eval && (opts->progress_measures || opts->on_eval)) || (ckpt && opts->out_dir)))
+        if (t->ops->download && ((eval && (opts->progress_measures || opts->on_eval)) || (ckpt && opts->out_dir))) {
             if ((st = t->ops->download(t)) != GROK_OK) break;
+            downloaded = 1;
+        }
         if (eval) {
             double now;
             mt->train_loss = loss;
@@ -15108,8 +15896,19 @@ static int grok__train_loop(grok__trainer *t, const grok_train_opts *opts, const
                 measures = pmv;
             }
 #endif
-            grok__train_log(csv, opts, mt, t->ps.opt, *t->ps.step, epoch, first_epoch, t0, now, measures, progress,
-                            live, last, &last_print);
+            if (stop_on && epoch % opts->eval_every == 0) {
+                /* Only the regular evaluations count: the extra one at the end of a run that is
+                   later resumed is not one of the uninterrupted run's. The stop's epoch ends the
+                   run: it is checkpointed as a last epoch is. */
+                if ((stop = grok_early_stop_update(t->ps.stop, &opts->early_stop, epoch, mt)) < 0) { st = stop; break; }
+                if (stop != GROK_STOP_NONE) {
+                    last = 1;
+                    ckpt = opts->checkpoint_every > 0;
+                    if (t->ops->download && !downloaded && opts->out_dir && (st = t->ops->download(t)) != GROK_OK) break;
+                }
+            }
+            grok__train_log(csv, opts, mt, t->ps.opt, *t->ps.step, epoch, first_epoch, t0, now, measures,
+                            opts->stability_monitors ? t->monitors : NULL, stop, progress, live, last, &last_print);
         }
         if (ckpt && opts->out_dir) {
             /* A checkpoint must resume: the weights were checked by the update, the moments
@@ -15202,6 +16001,7 @@ GROKDEF int grok_train(grok_model *m, const grok_train_opts *opts, const grok_da
     if (!grok__adamw_valid(&m->opt))
         return grok__fail(GROK_ERR_ARG, "grok_train: m->opt needs lr, weight_decay, eps >= 0 and betas in [0, 1)");
     grok__trainer_init(&t, &grok__model_ops, "grok_train", grok__pset_model(m), m, NULL, train);
+    if ((st = grok__train_levers(&t, opts)) != GROK_OK) return st;
     return grok__train_loop(&t, opts, train, test);
 }
 
@@ -15225,6 +16025,7 @@ GROKDEF int grok_net_train(grok_net *net, const grok_train_opts *opts, const gro
     if (opts->progress_measures)
         return grok__fail(GROK_ERR_ARG, "grok_net_train: progress_measures are for the modular-addition transformer");
     grok__trainer_init(&t, &grok__net_ops, "grok_net_train", grok__pset_net(net), NULL, net, train);
+    if ((st = grok__train_levers(&t, opts)) != GROK_OK) return st;
     return grok__train_loop(&t, opts, train, test);
 }
 
@@ -15286,6 +16087,7 @@ GROKDEF int grok_train_cuda(grok_model *m, const grok_train_opts *opts, const gr
     if ((st = grok__train_check_opts(opts, "grok_train_cuda")) != GROK_OK) return st;
     if (test && test->n < 1) test = NULL;
     grok__trainer_init(&t, &grok__cuda_model_ops, "grok_train_cuda", grok__pset_model(m), m, NULL, train);
+    if ((st = grok__train_levers(&t, opts)) != GROK_OK) return st;
     return grok__cuda_train(&t, grok_cuda_init(&t.g, m), opts, train, test);
 }
 
@@ -15299,6 +16101,7 @@ GROKDEF int grok_net_train_cuda(grok_net *net, const grok_train_opts *opts, cons
     if (opts->progress_measures)
         return grok__fail(GROK_ERR_ARG, "grok_net_train_cuda: progress_measures are for the modular-addition transformer");
     grok__trainer_init(&t, &grok__cuda_net_ops, "grok_net_train_cuda", grok__pset_net(net), NULL, net, train);
+    if ((st = grok__train_levers(&t, opts)) != GROK_OK) return st;
     return grok__cuda_train(&t, grok_cuda_net_init(&t.g, net), opts, train, test);
 }
 #endif

@@ -462,6 +462,8 @@ static int gc_adam_scalars(gc_adam *a, const grok_adamw *o, long step)
     if (!(o->lr >= 0.0) || !(o->weight_decay >= 0.0) || !(o->beta1 >= 0.0 && o->beta1 < 1.0) ||
         !(o->beta2 >= 0.0 && o->beta2 < 1.0) || !(o->eps >= 0.0))
         return GC_FAIL(GROK_ERR_ARG, "AdamW: need lr, wd, eps >= 0 and betas in [0, 1)");
+    if (o->orthogonal || o->fixed_norm != 0.0)
+        return GC_FAIL(GROK_ERR_ARG, "AdamW: the orthogonal gradient and a fixed norm are not implemented in grok_cuda.cu");
     lr = o->lr * (o->lr_schedule ? o->lr_schedule(step, o->lr_schedule_ctx) : 1.0);
     if (!isfinite(lr)) return GC_FAIL(GROK_ERR_NUMERIC, "AdamW: learning rate %g at step %ld", lr, step);
     t = (double)(step + 1);
@@ -1188,6 +1190,8 @@ GROKDEF int grok_cuda_upload(grok_cuda *g, const grok_model *m)
     TRY(gc_kind(g, 0, "grok_cuda_upload"));
     if (!gc_same_shape(&m->cfg, &g->cfg) || m->n_params != g->n_params || m->num_parameters != g->np)
         return GC_FAIL(GROK_ERR_ARG, "grok_cuda_upload: not the model this device state was made for");
+    if (m->loss != GROK_LOSS_SOFTMAX)
+        return GC_FAIL(GROK_ERR_ARG, "grok_cuda_upload: StableMax is not implemented in grok_cuda.cu (m->loss)");
     return gc_upload_buffers(g, m->params, m->weights, m->grads, m->adam_m, m->adam_v);
 }
 
@@ -1553,6 +1557,8 @@ GROKDEF int grok_cuda_net_upload(grok_cuda *g, const grok_net *net)
 {
     if (!g || !net || !net->weights) return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_upload: NULL argument");
     TRY(gc_same_net(g, net, "grok_cuda_net_upload"));
+    if (net->loss != GROK_LOSS_SOFTMAX)
+        return GC_FAIL(GROK_ERR_ARG, "grok_cuda_net_upload: StableMax is not implemented in grok_cuda.cu (net->loss)");
     return gc_upload_buffers(g, net->params, net->weights, net->grads, net->adam_m, net->adam_v);
 }
 

@@ -229,10 +229,10 @@ static int phases_parse(long out[3], const char *text)
 }
 
 enum { H_EPOCH, H_TRAIN_LOSS, H_TEST_LOSS, H_TRAIN_ACC, H_TEST_ACC, H_RESTRICTED, H_EXCLUDED, H_EXCLUDED_NEURONS,
-       H_RESIDUAL, H_GINI_E, H_GINI_LOGIT, H_SUMSQ, H_COLS };
+       H_RESIDUAL, H_GINI_E, H_GINI_LOGIT, H_SUMSQ, H_LLC, H_COLS }; /* H_LLC: with --llc only */
 static const char *const history_columns[H_COLS] = {
     "epoch", "train_loss", "test_loss", "train_acc", "test_acc", "restricted_loss", "excluded_loss", "excluded_loss_neurons",
-    "residual_frac", "gini_W_E", "gini_W_logit", "sum_sq_weights"};
+    "residual_frac", "gini_W_E", "gini_W_logit", "sum_sq_weights", "llc"};
 
 /* Loss and accuracy of logits (N, p) on rows with the task's labels. */
 static void rows_metrics(double *loss, double *acc, const double *L, const int *labels, int N, int p, const int *rows, int n)
@@ -260,8 +260,10 @@ static void lines_plot(grok_report *r, const char *title, const char *ylabel, co
 }
 
 static int analyze_history(const char *run, const char *out, const char *phases_text, grok_modop op, int em, int en,
-                           grok_dirs dirs, double frac, unsigned long long data_seed, const char *split, int p_arg, int found)
+                           grok_dirs dirs, double frac, unsigned long long data_seed, const char *split, int p_arg, int found,
+                           const grok_llc_opts *llc)
 {
+    int n_cols = llc ? H_COLS : H_LLC;
     history_ckpt *list = NULL;
     char path[4300], final_path[4300];
     int n_ck, p, M, C, nf, nk, kf[4096], *train_rows = NULL, *test_rows = NULL, st = 1;
@@ -333,7 +335,7 @@ static int analyze_history(const char *run, const char *out, const char *phases_
     if (!(fh = fopen(path, "w"))) { fprintf(stderr, "analyze: cannot write %s\n", path); goto done; }
     snprintf(path, sizeof path, "%s/history_freqs.csv", out);
     if (!(ff = fopen(path, "w"))) { fprintf(stderr, "analyze: cannot write %s\n", path); goto done; }
-    for (int j = 0; j < H_COLS; j++) fprintf(fh, "%s%s", j ? "," : "", history_columns[j]);
+    for (int j = 0; j < n_cols; j++) fprintf(fh, "%s%s", j ? "," : "", history_columns[j]);
     fprintf(fh, "\n");
     fprintf(ff, "epoch,k,coeff,cos_sim,W_E_cos_norm,W_E_sin_norm\n");
     for (int c = 0; c < n_ck; c++) {
@@ -364,7 +366,8 @@ static int analyze_history(const char *run, const char *out, const char *phases_
         grok_wlogit_fourier_norms(nrm, &m);
         grok_gini(&gini, nrm, p); h[H_GINI_LOGIT] = gini;
         grok_weights_sumsq(&h[H_SUMSQ], &m);
-        for (int j = 0; j < H_COLS; j++) fprintf(fh, j ? ",%.9g" : "%.0f", h[j]);
+        if (llc && grok_model_llc(&h[H_LLC], NULL, &m, &train, llc) != GROK_OK) { die("the local learning coefficient"); goto done; }
+        for (int j = 0; j < n_cols; j++) fprintf(fh, j ? ",%.9g" : "%.0f", h[j]);
         fprintf(fh, "\n");
     }
     if (fclose(fh) != 0 || fclose(ff) != 0) { fh = ff = NULL; fprintf(stderr, "analyze: writing the history CSV files failed\n"); goto done; }
@@ -446,6 +449,15 @@ static int analyze_history(const char *run, const char *out, const char *phases_
         names[0] = "sum_sq_weights";
         for (int c = 0; c < n_ck; c++) y[c] = row[(long)c * H_COLS + H_SUMSQ];
         lines_plot(&rep, "Sum of squared weights", "sum of squares", x, y, n_ck, 1, names, 0, vl, vll, nvl);
+        if (llc) {
+            grok_report_heading(&rep, "Local learning coefficient");
+            names[0] = "llc";
+            for (int c = 0; c < n_ck; c++) y[c] = row[(long)c * H_COLS + H_LLC];
+            lines_plot(&rep, "LLC by SGLD around each checkpoint (on the training set)", "llc", x, y, n_ck, 1, names, 0, vl,
+                       vll, nvl);
+            grok_report_note(&rep, "nbeta * (mean minibatch loss over the SGLD draws - the loss at the checkpoint), "
+                                   "devinterp's estimator (grok_model_llc); a regular model of d parameters has d/2.");
+        }
         st = grok_report_end(&rep) == GROK_OK ? 0 : 1;
         if (st) fprintf(stderr, "analyze: writing %s: %s\n", path, grok_last_error());
         free(x); free(y); free(names); free(ynames); free(xnames); free(nb);
@@ -469,6 +481,9 @@ int main(int argc, char **argv)
         kf[4096], op, found, is_st = 0, n_zeroed = 0, known;
     double frac = 0.3, t0 = now_s(), ksh[4096], S[4096];
     unsigned long long data_seed = 598;
+    int llc_on = 0;
+    grok_llc_opts llc_opts = {10, 100, 0, 512, 1e-4, 0.0, 100.0, 0}; /* devinterp's defaults (grok_llc_opts) */
+    unsigned long long llc_seed = 0;
     grok_config cfg;
     grok_model m;
     grok_data train, test;
@@ -510,6 +525,16 @@ int main(int argc, char **argv)
         opt_default(opt_text("--out", &out, "DIR", "where the CSV files and report.html (history.html) go"),
                     "the checkpoint's (run's) directory/analysis"),
         opt_default(opt_int("--threads", &threads, 1, 64, "worker threads"), "GROK_THREADS, else all cores"),
+        opt_flag("--llc", &llc_on, "the local learning coefficient by SGLD on the training set around the checkpoint\n"
+                                   "(--history: around each, a column of history.csv and a plot; grok_model_llc)"),
+        opt_int("--llc-chains", &llc_opts.chains, 1, 1000, "--llc: SGLD chains"),
+        opt_int("--llc-draws", &llc_opts.draws, 1, 1000000, "--llc: draws per chain (one step each, no burn-in)"),
+        opt_real("--llc-step", &llc_opts.step_size, 0, 1, OPT_OPEN_MIN, "--llc: the SGLD step size epsilon"),
+        opt_real("--llc-gamma", &llc_opts.localization, 0, 1e9, OPT_OPEN_MIN, "--llc: the localization strength gamma"),
+        opt_default(opt_real("--llc-nbeta", &llc_opts.nbeta, 0, 1e12, OPT_OPEN_MIN, "--llc: n*beta, the inverse temperature"),
+                    "batch / log(batch)"),
+        opt_int("--llc-batch", &llc_opts.batch, 1, 1000000, "--llc: minibatch rows per step (at most the training set)"),
+        opt_u64("--llc-seed", &llc_seed, "--llc: the SGLD noise's seed"),
     };
     int rc = opt_parse("analyze", about, options, OPT_COUNT(options), argc, argv);
     if (rc >= 0) return rc;
@@ -526,6 +551,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "analyze: --split gives the split: --frac and --data-seed do not go with it\n");
         return 2;
     }
+    for (int i = 0; i < OPT_COUNT(options); i++)
+        if (!strncmp(options[i].name, "--llc-", 6) && options[i].given && !llc_on) {
+            fprintf(stderr, "analyze: %s goes with --llc\n", options[i].name);
+            return 2;
+        }
+    llc_opts.seed = llc_seed;
     if (threads) grok_threads_set(threads);
     if (history) snprintf(run_dir_path, sizeof run_dir_path, "%s", history);
     else dir_of(run_dir_path, sizeof run_dir_path, ckpt);
@@ -545,7 +576,12 @@ int main(int argc, char **argv)
     }
     if (history) return analyze_history(history, out, phases, (grok_modop)op, em, en,
                                         !strcmp(directions, "task") ? GROK_DIRS_TASK : GROK_DIRS_SUM, frac, data_seed, run_split,
-                                        p_arg, found);
+                                        p_arg, found, llc_on ? &llc_opts : NULL);
+    if (llc_on && !known) {
+        fprintf(stderr, "analyze: --llc samples on the training set, and %s's split is unknown (--split, or a run's run.args)\n",
+                ckpt);
+        return 2;
+    }
     if (grok_dir_make(out) != GROK_OK) { fprintf(stderr, "analyze: %s\n", grok_last_error()); return 1; }
 
     if ((is_st = run_weights_kind("analyze", ckpt)) < 0) return 2;
@@ -605,6 +641,11 @@ int main(int argc, char **argv)
     if (!is_st) snprintf(epoch_text, sizeof epoch_text, "epoch %ld", m.epoch);
     printf("analyze: %s: p=%d, %s, %d layer(s), %d heads, d_model %d, d_mlp %d; %s\n", ckpt, p, epoch_text, cfg.n_layers, H,
            C, M, config_text);
+    if (llc_on) {
+        double llc, llc_std;
+        if (grok_model_llc(&llc, &llc_std, &m, &train, &llc_opts) != GROK_OK) return die("the local learning coefficient");
+        printf("llc %.6g (std over the chains %.3g) by SGLD on the %d training pairs\n", llc, llc_std, train.n);
+    }
     if (n_zeroed) printf("  %d bias tensors absent from the file: zero (a model without biases)\n", n_zeroed);
     if (run_split[0]) printf("split: the training indices of %s (%d train, %d test)\n", run_split, train.n, test.n);
     else if (known) printf("split: frac %.3g seed %llu (%d train, %d test)\n", frac, data_seed, train.n, test.n);

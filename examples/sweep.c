@@ -5,6 +5,11 @@
    The grid is the product of the values of every axis (defaults: seed 000's canonical run):
        task add | p 113 | frac 0.3 | lr 1e-3 | wd 1 | seed 999 (model) | data-seed 598 (split)
        epochs 25000 | every 100 (evaluation period) | d-model 128 | d-mlp 512 | n-heads 4
+       grokfast none (ema, ma: Grokfast's filters at the reference defaults) | stablemax 0 (1:
+       StableMax cross-entropy) | orthograd 0 (1: the orthogonal gradient) | fixed-norm 0 (> 0: the
+       trainable weights held at that L2 norm) | early-stop 0 (> 0: stop once test accuracy held
+       that for 3 evaluations) | stall-stop 0 (> 0: stop a run that memorised, train accuracy
+       >= 0.99, and set no new best test accuracy for that many epochs)
    e.g. sweep --p 59 --epochs 3000 --wd 0.1,0.3,1 --frac 0.2,0.3,0.5 --seed 1,2. --grid FILE
    reads the same from a file, one axis a line ("wd 0.1, 0.3, 1" or "wd = 0.1,0.3,1"; # comments);
    an axis given on the command line replaces the file's. Values are read as options.h reads a
@@ -12,7 +17,8 @@
    than MAX_POINTS points is refused.
 
    Each point trains once and appends one row to OUT/results.csv, flushed at once; a restarted
-   sweep skips the points already there (the first 12 columns are the point), so a killed
+   sweep skips the points already there (the first 18 columns are the point; the column stop says whether and why
+   a run stopped early), so a killed
    sweep resumes where it stopped. A row that does not parse (row_check) is reported and its
    point runs again; a row that cannot be written (a full disk) stops the sweep. At the end OUT/phase.svg, OUT/epochs.svg and OUT/sweep.html
    show the phase diagram over --x and --y (default wd x frac) from every row of results.csv.
@@ -80,31 +86,48 @@ static const struct {
 };
 #define N_TASKS ((int)(sizeof tasks / sizeof tasks[0]))
 
-enum { A_TASK, A_P, A_FRAC, A_LR, A_WD, A_SEED, A_DATA_SEED, A_EPOCHS, A_EVERY, A_D_MODEL, A_D_MLP, A_N_HEADS, N_AXES };
-enum { K_TASK, K_INT, K_SEED, K_REAL }; /* how an axis' values are read and written; a seed is any 64-bit value */
+enum {
+    A_TASK, A_P, A_FRAC, A_LR, A_WD, A_SEED, A_DATA_SEED, A_EPOCHS, A_EVERY, A_D_MODEL, A_D_MLP, A_N_HEADS,
+    A_GROKFAST, A_STABLEMAX, A_ORTHOGRAD, A_FIXED_NORM, A_EARLY_STOP, A_STALL_STOP, N_AXES
+};
+/* how an axis' values are read and written; a seed is any 64-bit value, a name one of the axis' names */
+enum { K_TASK, K_INT, K_SEED, K_REAL, K_NAME };
+static const char *const grokfast_names[] = {"none", "ema", "ma", NULL}; /* grok_filter_kind's order */
 static const struct {
     const char *col, *alias, *def;
     int kind;
-    double min, max; /* the range of a value (K_INT, K_REAL) */
-    int open;        /* K_REAL: OPT_OPEN_MIN | OPT_OPEN_MAX, as options.h reads it */
+    double min, max;          /* the range of a value (K_INT, K_REAL) */
+    int open;                 /* K_REAL: OPT_OPEN_MIN | OPT_OPEN_MAX, as options.h reads it */
+    const char *const *names; /* K_NAME */
 } axes[N_AXES] = {
-    {"task", "task", "add", K_TASK, 0, 0, 0},
-    {"p", "p", "113", K_INT, 2, 46340, 0},
-    {"frac_train", "frac", "0.3", K_REAL, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX},
-    {"lr", "lr", "1e-3", K_REAL, 0, 100, OPT_OPEN_MIN},
-    {"wd", "wd", "1", K_REAL, 0, 100, 0},
-    {"seed", "seed", "999", K_SEED, 0, 0, 0},
-    {"data_seed", "data_seed", "598", K_SEED, 0, 0, 0},
-    {"epochs", "epochs", "25000", K_INT, 1, 1000000000, 0},
-    {"every", "every", "100", K_INT, 1, 1000000000, 0},
-    {"d_model", "d_model", "128", K_INT, 1, 8192, 0},
-    {"d_mlp", "d_mlp", "512", K_INT, 1, 65536, 0},
-    {"n_heads", "n_heads", "4", K_INT, 1, 1024, 0},
+    {"task", "task", "add", K_TASK, 0, 0, 0, NULL},
+    {"p", "p", "113", K_INT, 2, 46340, 0, NULL},
+    {"frac_train", "frac", "0.3", K_REAL, 0, 1, OPT_OPEN_MIN | OPT_OPEN_MAX, NULL},
+    {"lr", "lr", "1e-3", K_REAL, 0, 100, OPT_OPEN_MIN, NULL},
+    {"wd", "wd", "1", K_REAL, 0, 100, 0, NULL},
+    {"seed", "seed", "999", K_SEED, 0, 0, 0, NULL},
+    {"data_seed", "data_seed", "598", K_SEED, 0, 0, 0, NULL},
+    {"epochs", "epochs", "25000", K_INT, 1, 1000000000, 0, NULL},
+    {"every", "every", "100", K_INT, 1, 1000000000, 0, NULL},
+    {"d_model", "d_model", "128", K_INT, 1, 8192, 0, NULL},
+    {"d_mlp", "d_mlp", "512", K_INT, 1, 65536, 0, NULL},
+    {"n_heads", "n_heads", "4", K_INT, 1, 1024, 0, NULL},
+    {"grokfast", "grokfast", "none", K_NAME, 0, 0, 0, grokfast_names},
+    {"stablemax", "stablemax", "0", K_INT, 0, 1, 0, NULL},
+    {"orthograd", "orthograd", "0", K_INT, 0, 1, 0, NULL},
+    {"fixed_norm", "fixed_norm", "0", K_REAL, 0, 1e6, 0, NULL},
+    {"early_stop", "early_stop", "0", K_REAL, 0, 1, 0, NULL},
+    {"stall_stop", "stall_stop", "0", K_INT, 0, 1000000000, 0, NULL},
 };
+/* early_stop > 0 stops a run whose test accuracy stayed at or above it for EARLY_STOP_EVALS
+   evaluations; stall_stop > 0 one that memorised (train accuracy >= STALL_MEMORISED) and then
+   set no new best test accuracy for that many epochs (grok_early_stop). */
+#define EARLY_STOP_EVALS 3
+#define STALL_MEMORISED 0.99
 static const char *const result_cols =
     "n_train,n_test,epoch_train_99,epoch_test_99,final_epoch,train_loss,test_loss,train_acc,test_acc,"
-    "restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights,phase,status,seconds";
-#define N_COLS (N_AXES + 17)
+    "restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights,phase,status,stop,seconds";
+#define N_COLS (N_AXES + 18)
 #define N_OPTIONS (N_AXES + 7) /* an option per axis, then --grid, --out, --threads, --x, --y, --report-only, --quiet */
 #define MAX_POINTS 10000000L
 #define MAX_VALUES 256
@@ -138,6 +161,15 @@ static int task_find(const char *name)
     return -1;
 }
 
+/* The index of name among a K_NAME axis' names; -1 if none. */
+static int name_find(int a, const char *name)
+{
+    int k;
+    for (k = 0; axes[a].names[k]; k++)
+        if (!strcmp(name, axes[a].names[k])) return k;
+    return -1;
+}
+
 /* Reads one value of axis a into its canonical text (so that 1e-3 and 0.001 are one point), as
    options.h reads a flag's value. Returns NULL, or why s is not a value of the axis. */
 static const char *value_parse(char *out, int a, const char *s)
@@ -145,6 +177,9 @@ static const char *value_parse(char *out, int a, const char *s)
     const char *why;
     if (axes[a].kind == K_TASK) {
         if (task_find(s) < 0) return "not a task";
+        snprintf(out, VAL_MAX, "%s", s);
+    } else if (axes[a].kind == K_NAME) {
+        if (name_find(a, s) < 0) return "not one of its names";
         snprintf(out, VAL_MAX, "%s", s);
     } else if (axes[a].kind == K_INT || axes[a].kind == K_SEED) {
         unsigned long long v;
@@ -184,6 +219,9 @@ static void axis_range(char *buf, size_t cap, int a)
     if (axes[a].kind == K_TASK) {
         n = (size_t)snprintf(buf, cap, "one of");
         for (t = 0; t < N_TASKS && n < cap; t++) n += (size_t)snprintf(buf + n, cap - n, "%s %s", t ? "," : "", tasks[t].name);
+    } else if (axes[a].kind == K_NAME) {
+        n = (size_t)snprintf(buf, cap, "one of");
+        for (t = 0; axes[a].names[t] && n < cap; t++) n += (size_t)snprintf(buf + n, cap - n, "%s %s", t ? "," : "", axes[a].names[t]);
     } else if (axes[a].kind == K_SEED) {
         snprintf(buf, cap, "integers in 0..18446744073709551615");
     } else if (axes[a].kind == K_INT) {
@@ -348,6 +386,14 @@ static void run_point(char *row, const grid *g, long i)
     if (st == GROK_OK) {
         m.opt.lr = value_real(v[A_LR]);
         m.opt.weight_decay = value_real(v[A_WD]);
+        m.opt.orthogonal = (int)value_u64(v[A_ORTHOGRAD]);
+        m.opt.fixed_norm = value_real(v[A_FIXED_NORM]);
+        m.loss = value_u64(v[A_STABLEMAX]) ? GROK_LOSS_STABLEMAX : GROK_LOSS_SOFTMAX;
+        o.grokfast = grok_gradfilter_default(name_find(A_GROKFAST, v[A_GROKFAST]));
+        o.early_stop.acc = value_real(v[A_EARLY_STOP]);
+        o.early_stop.evals = EARLY_STOP_EVALS;
+        o.early_stop.stall_epochs = (long)value_u64(v[A_STALL_STOP]);
+        o.early_stop.memorised = STALL_MEMORISED;
         o.epochs = (long)value_u64(v[A_EPOCHS]);
         o.eval_every = (long)value_u64(v[A_EVERY]);
         o.checkpoint_every = 0;
@@ -361,11 +407,11 @@ static void run_point(char *row, const grid *g, long i)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     seconds = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec - t0;
     phase = grok_phase_classify(ms.train_99, ms.test_99, ms.last.train_acc, ms.last.test_acc, 0);
-    snprintf(row, ROW_MAX, "%s,%d,%d,%ld,%ld,%ld,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f", key, train.n, test.n,
+    snprintf(row, ROW_MAX, "%s,%d,%d,%ld,%ld,%ld,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f", key, train.n, test.n,
              ms.train_99, ms.test_99, ms.epoch, num(b[0], ms.last.train_loss, 9), num(b[1], ms.last.test_loss, 9),
              num(b[2], ms.last.train_acc, 6), num(b[3], ms.last.test_acc, 6), num(b[4], pm[0], 9), num(b[5], pm[1], 9),
              num(b[6], pm[2], 9), num(b[7], pm[3], 9), num(b[8], pm[4], 9), grok_phase_name(phase),
-             st == GROK_OK ? "ok" : grok_status_name(st), seconds);
+             st == GROK_OK ? "ok" : grok_status_name(st), grok_stop_reason_name(m.stop.reason), seconds);
     grok_model_free(&m);
     grok_data_free(&train);
     grok_data_free(&test);
@@ -422,8 +468,13 @@ static int row_check(char *why, size_t cap, const char *row)
             return -1;
         }
     for (k = 0; k < 5 && strcmp(f[N_AXES + 14], grok_phase_name(k)); k++) {}
-    if (k == 5 || !*f[N_AXES + 15] || !is_number(f[N_AXES + 16]) || !(strtod(f[N_AXES + 16], NULL) >= 0)) {
-        snprintf(why, cap, "does not end in a phase, a status and the seconds");
+    if (k == 5 || !*f[N_AXES + 15] || !is_number(f[N_AXES + 17]) || !(strtod(f[N_AXES + 17], NULL) >= 0)) {
+        snprintf(why, cap, "does not end in a phase, a status, the stop and the seconds");
+        return -1;
+    }
+    for (k = 0; k < 3 && strcmp(f[N_AXES + 16], grok_stop_reason_name(k)); k++) {}
+    if (k == 3) {
+        snprintf(why, cap, "has '%s' for the stop, not none, grokked or stalled", f[N_AXES + 16]);
         return -1;
     }
     return 0;

@@ -35,6 +35,7 @@ typedef int grok_irreps, grok_irreps_init, grok_irreps_free, grok_group_classes,
     grok_irreps_char_table, grok_irreps_fourier, grok_irreps_inverse, grok_irreps_norms, grok_irreps_keys,
     grok_irreps_pair_norms, grok_irreps_pair_project, grok_irreps_trace_sims, grok_irreps_losses,
     grok_net_irreps_metrics, grok_model_irreps_metrics, grok_irreps_learn_order;
+typedef int grok_llc_opts, grok_llc_loss_fn, grok_llc_sgld, grok_model_llc;
 #if defined(GROK_RESID_HEADS) || defined(GROK_CIRCUIT_QK) || defined(GROK_POS_ALL)
 #error "GROK_NO_ANALYSIS left the attribution and circuit constants in"
 #endif

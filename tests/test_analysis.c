@@ -1762,6 +1762,111 @@ static void test_irreps_models(void)
     grok_group_free(&g);
 }
 
+/* ------------------------------------------------ the local learning coefficient */
+
+/* Linear regression y = X w + noise, L(w) = 1/(2n) sum (x_i.w - y_i)^2 over the given rows: a
+   regular model, whose LLC is d/2; with localization gamma and nbeta the tempered posterior's
+   exact value is 1/2 sum_i nbeta h_i / (nbeta h_i + gamma), h_i the eigenvalues of X^T X / n. */
+typedef struct { int n, d; const double *X, *y; } linreg;
+
+static int linreg_loss(void *ctx, const float *w, const int *rows, int n_rows, double *loss, float *grad)
+{
+    const linreg *r = (const linreg *)ctx;
+    double g[8] = {0}, sum = 0.0;
+    int i, j;
+    for (i = 0; i < n_rows; i++) {
+        const double *x = r->X + (size_t)rows[i] * r->d;
+        double e = -r->y[rows[i]];
+        for (j = 0; j < r->d; j++) e += x[j] * w[j];
+        sum += 0.5 * e * e;
+        for (j = 0; j < r->d; j++) g[j] += e * x[j];
+    }
+    for (j = 0; j < r->d; j++) grad[j] = (float)(g[j] / n_rows);
+    *loss = sum / n_rows;
+    return GROK_OK;
+}
+
+static void test_llc(void)
+{
+    enum { N = 1000, D = 4 };
+    static double X[N * D], y[N], H[D * D], S[D];
+    linreg r = {N, D, X, y};
+    float w0[D];
+    double llc, std, llc2, want = 0.0, nb;
+    grok_llc_opts o;
+    grok_rng g;
+    int i, j, k;
+    grok_rng_seed(&g, 3);
+    for (i = 0; i < N * D; i++) X[i] = grok_rng_normal(&g);
+    for (i = 0; i < N; i++) y[i] = X[i * D] - 2.0 * X[i * D + 1] + 0.5 * X[i * D + 3] + 0.3 * grok_rng_normal(&g);
+    /* w0 = the least-squares solution, by the normal equations (D = 4) */
+    for (i = 0; i < D; i++)
+        for (j = 0; j < D; j++) {
+            H[i * D + j] = 0;
+            for (k = 0; k < N; k++) H[i * D + j] += X[k * D + i] * X[k * D + j] / N;
+        }
+    {
+        double A[D * (D + 1)];
+        for (i = 0; i < D; i++) {
+            for (j = 0; j < D; j++) A[i * (D + 1) + j] = H[i * D + j];
+            A[i * (D + 1) + D] = 0;
+            for (k = 0; k < N; k++) A[i * (D + 1) + D] += X[k * D + i] * y[k] / N;
+        }
+        for (i = 0; i < D; i++)
+            for (j = 0; j < D; j++)
+                if (j != i) {
+                    double f = A[j * (D + 1) + i] / A[i * (D + 1) + i];
+                    for (k = 0; k <= D; k++) A[j * (D + 1) + k] -= f * A[i * (D + 1) + k];
+                }
+        for (i = 0; i < D; i++) w0[i] = (float)(A[i * (D + 1) + D] / A[i * (D + 1) + i]);
+    }
+    grok_svd(NULL, S, NULL, H, D, D, 0); /* H is symmetric positive definite: its singular values are its eigenvalues */
+    memset(&o, 0, sizeof o);
+    o.batch = N;              /* full batch: the estimator's only noise is the sampler's */
+    o.chains = 8; o.draws = 4000; o.burnin = 500; o.step_size = 5e-4; o.seed = 11;
+    o.localization = 0.01;    /* next to nbeta h ~ 145: the posterior is the unlocalised one */
+    CHECK(grok_llc_sgld(&llc, &std, w0, D, N, linreg_loss, &r, &o) == GROK_OK, "grok_llc_sgld: %s", grok_last_error());
+    CHECK(fabs(llc - D / 2.0) < 0.1 * D / 2.0, "linear regression, d = 4: llc %.3f (chains' std %.3f), want d/2 = 2 within 10%%",
+          llc, std);
+    printf("llc of linear regression (d = 4, n = 1000, nbeta = n/log n): %.3f, std over 8 chains %.3f; d/2 = 2\n", llc, std);
+    CHECK(grok_llc_sgld(&llc2, NULL, w0, D, N, linreg_loss, &r, &o) == GROK_OK && llc2 == llc, "the same seed, the same bits");
+    o.seed = 12;
+    CHECK(grok_llc_sgld(&llc2, NULL, w0, D, N, linreg_loss, &r, &o) == GROK_OK && llc2 != llc, "another seed, another draw");
+    o.localization = 100.0; /* devinterp's: the localised posterior's value, below d/2 */
+    nb = N / log((double)N);
+    for (i = 0; i < D; i++) want += 0.5 * nb * S[i] / (nb * S[i] + o.localization);
+    CHECK(grok_llc_sgld(&llc, NULL, w0, D, N, linreg_loss, &r, &o) == GROK_OK && fabs(llc - want) < 0.1 * want,
+          "localization 100: llc %.3f, the localised posterior's %.3f", llc, want);
+    o.step_size = -1;
+    CHECK(grok_llc_sgld(&llc, NULL, w0, D, N, linreg_loss, &r, &o) == GROK_ERR_ARG && strstr(grok_last_error(), "step_size"),
+          "a negative step size refused");
+    {   /* a transformer: deterministic for a seed, its weights and gradients as they were, frozen tensors out of it */
+        grok_config cfg = grok_config_modadd(7);
+        grok_data tr, te;
+        grok_model m;
+        float *w, *gr;
+        cfg.d_model = 16; cfg.d_head = 4; cfg.d_mlp = 32;
+        grok_task_modadd(&tr, &te, 7, 0.6, 2);
+        grok_model_init(&m, &cfg, 8); /* smaller than the 29 training rows: minibatches in chunks */
+        for (i = 0; i < (int)m.num_parameters; i++) m.grads[i] = 0.5f;
+        w = (float *)malloc(sizeof(float) * m.num_parameters);
+        gr = (float *)malloc(sizeof(float) * m.num_parameters);
+        memcpy(w, m.weights, sizeof(float) * m.num_parameters);
+        memcpy(gr, m.grads, sizeof(float) * m.num_parameters);
+        memset(&o, 0, sizeof o);
+        o.chains = 2; o.draws = 20; o.batch = 20; o.seed = 5;
+        CHECK(grok_model_llc(&llc, &std, &m, &tr, &o) == GROK_OK && isfinite(llc) && isfinite(std), "grok_model_llc: %s",
+              grok_last_error());
+        CHECK(memcmp(w, m.weights, sizeof(float) * m.num_parameters) == 0 && memcmp(gr, m.grads, sizeof(float) * m.num_parameters) == 0,
+              "the model's weights and gradients as they were");
+        CHECK(grok_model_llc(&llc2, NULL, &m, &tr, &o) == GROK_OK && llc2 == llc, "the model's llc: the same seed, the same bits (%g)", llc);
+        CHECK(grok_model_llc(&llc2, NULL, &m, &te, &o) == GROK_ERR_ARG || llc2 != llc, "another data set, another value");
+        free(w); free(gr);
+        grok_model_free(&m);
+        grok_data_free(&tr); grok_data_free(&te);
+    }
+}
+
 int main(void)
 {
     test_dft_direct();
@@ -1783,6 +1888,7 @@ int main(void)
     test_dla_circuits();
     test_dla_all_positions();
     test_patching();
+    test_llc();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }

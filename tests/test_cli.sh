@@ -37,6 +37,11 @@
 # 8. groups' irreps and tasks: --group alternating, --op (conjugate, xyx; refused with --irreps and
 #    --split), --irreps (the character table, the metrics, the report's section, the last line
 #    key_irreps=).
+# 7. The levers: modadd's Grokfast, StableMax, orthogonal-gradient, fixed-norm, monitor and
+#    early-stop flags refused when out of range or without the flag they qualify, writing
+#    nothing; a run with every lever on, stopped and resumed, ends with the uninterrupted bytes;
+#    --resume refuses a lever that differs; --early-stop stops a grokked run and a resume of it
+#    trains no further; sweep's lever axes are checked and early stopping shows in its rows.
 cd "$(dirname "$0")/.." || exit 1
 pass=0
 fail=0
@@ -315,9 +320,9 @@ st=$?
 check "sweep on a full disk (ulimit -f): exit 1, stops at the row it cannot write" \
     "[ $st -eq 1 ] && grep -q 'writing .*results.csv failed.*stops' '$T/err' && ! grep -q 'phase.svg' '$T/out'"
 check "... printed a line only for each row it wrote" \
-    "[ \$(grep -c '^\[[0-9]*/8\]' '$T/out') -eq \$(grep -c ',ok,[0-9.]*\$' '$T/sweep_full/results.csv') ]"
+    "[ \$(grep -c '^\[[0-9]*/8\]' '$T/out') -eq \$(grep -c ',ok,[a-z]*,[0-9.]*\$' '$T/sweep_full/results.csv') ]"
 run $S --quiet --out "$T/sweep_full"
-check "... and a rerun completes it: 8 rows" "[ $st -eq 0 ] && [ \$(grep -c ',ok,[0-9.]*\$' '$T/sweep_full/results.csv') -eq 8 ]"
+check "... and a rerun completes it: 8 rows" "[ $st -eq 0 ] && [ \$(grep -c ',ok,[a-z]*,[0-9.]*\$' '$T/sweep_full/results.csv') -eq 8 ]"
 
 # ---- 5. analyze knows the task; checkpoint history
 run ./examples/power_sum --p 11 --epochs 300 --every 100 --history --out "$T/ps"
@@ -333,6 +338,15 @@ refused "analyze --data-seed 1 against the run's: refused" "data-seed 1, but the
 run ./examples/analyze --history "$T/ps"
 check "analyze --history: 3 checkpoints into history.csv, history_freqs.csv, history.html" "[ $st -eq 0 ] && [ \$(wc -l < '$T/ps/analysis/history.csv') -eq 4 ] && [ \$(wc -l < '$T/ps/analysis/history_freqs.csv') -eq 16 ] && grep -q '<svg' '$T/ps/analysis/history.html'"
 refused "analyze --phases not ascending: refused" "three ascending epochs" ./examples/analyze --history "$T/ps" --phases 200,100,300
+run ./examples/analyze --history "$T/ps" --llc --llc-chains 2 --llc-draws 10 --out "$T/ps/llc"
+check "analyze --history --llc: history.csv gains the column llc, finite at every checkpoint, and history.html its plot" \
+    "[ $st -eq 0 ] && head -n 1 '$T/ps/llc/history.csv' | grep -q ',llc\$' &&
+     [ \$(sed 1d '$T/ps/llc/history.csv' | awk -F, '\$NF + 0 == \$NF && \$NF != \"nan\"' | wc -l) -eq 3 ] &&
+     grep -q 'Local learning coefficient' '$T/ps/llc/history.html'"
+run ./examples/analyze --ckpt "$T/ps/latest.grok" --llc --llc-chains 2 --llc-draws 10 --llc-seed 3 --out "$T/ps/llc1"
+check "analyze --ckpt --llc prints the estimate" "[ $st -eq 0 ] && grep -q '^llc [-0-9.e]* (std over the chains' '$T/out'"
+refused "analyze --llc-draws without --llc: refused" "llc-draws goes with --llc" ./examples/analyze --ckpt "$T/ps/latest.grok" --llc-draws 5
+refused "analyze --llc-step 0: refused" "llc-step '0'" ./examples/analyze --ckpt "$T/ps/latest.grok" --llc --llc-step 0
 refused "analyze --phases with --ckpt: refused" "goes with --history" ./examples/analyze --ckpt "$T/ps/latest.grok" --phases 1,2,3
 refused "power_sum into a run with history: refused without --force" "already holds a run" ./examples/power_sum --p 11 --epochs 60 --every 30 --history --out "$T/ps"
 run ./examples/power_sum --p 11 --epochs 60 --every 30 --history --force --out "$T/ps"
@@ -490,6 +504,51 @@ refused "patch of a missing file: refused" "cannot open $T/none.grok" $P --ckpt 
 refused "patch of a file that is no model: refused" "neither a grok.h checkpoint nor a safetensors file" $P --ckpt "$T/digits/losses.csv" --out "$T/patch_x"
 refused "patch of a net's safetensors: refused" "embed.W_E" $P --ckpt "$T/groups/mlp/latest.safetensors" --out "$T/patch_x"
 check "... the refused runs wrote nothing" "[ ! -e '$T/patch_x' ]"
+# ---- 7. the levers: Grokfast, StableMax, the orthogonal gradient, a fixed norm, early stopping
+L="./examples/modadd --p 11 --frac 0.5 --every 5 --threads 1"
+refused "modadd --grokfast emma: refused, naming the choices" "one of none, ema, ma" $L --grokfast emma --out "$T/lv_x"
+refused "modadd --grokfast-alpha 1: refused, alpha < 1" "grokfast-alpha '1'.*\(0, 1\)" $L --grokfast ema --grokfast-alpha 1 --out "$T/lv_x"
+refused "modadd --grokfast-alpha without --grokfast ema: refused" "grokfast-alpha needs --grokfast ema" $L --grokfast ma --grokfast-alpha 0.9 --out "$T/lv_x"
+refused "modadd --grokfast-window 0: refused" "grokfast-window '0'.*1\.\.1000000" $L --grokfast ma --grokfast-window 0 --out "$T/lv_x"
+refused "modadd --grokfast-window without --grokfast ma: refused" "grokfast-window needs --grokfast ma" $L --grokfast-window 10 --out "$T/lv_x"
+refused "modadd --grokfast-lamb 0x: refused" "grokfast-lamb '0x'" $L --grokfast ema --grokfast-lamb 0x --out "$T/lv_x"
+refused "modadd --fixed-norm -1: refused" "fixed-norm '-1'" $L --fixed-norm -1 --out "$T/lv_x"
+refused "modadd --fixed-norm 0: refused (leave it out for none)" "fixed-norm '0'" $L --fixed-norm 0 --out "$T/lv_x"
+refused "modadd --early-stop 1.5: refused" "early-stop '1.5'.*\(0, 1\]" $L --early-stop 1.5 --out "$T/lv_x"
+refused "modadd --early-stop-evals without --early-stop: refused" "early-stop-evals needs --early-stop" $L --early-stop-evals 3 --out "$T/lv_x"
+refused "modadd --stall-stop 0: refused" "stall-stop '0'" $L --stall-stop 0 --out "$T/lv_x"
+refused "modadd --memorised without --stall-stop: refused" "memorised needs --stall-stop" $L --memorised 0.9 --out "$T/lv_x"
+refused "modadd --stablemax 1: a flag takes no value" "bad option 1" $L --stablemax 1 --out "$T/lv_x"
+check "... the refused runs wrote nothing" "[ ! -e '$T/lv_x' ]"
+for f in ema ma; do
+    LV="$L --grokfast $f --stablemax --orthograd --fixed-norm 40 --monitors --stall-stop 200 --memorised 0.9"
+    run $LV --epochs 60 --out "$T/lv_$f"
+    check "modadd with every lever ($f): metrics.csv carries the monitors and the stop" \
+        "[ $st -eq 0 ] && head -n 1 '$T/lv_$f/metrics.csv' | grep -q ',softmax_collapse,grad_weight_cos,stop\$' &&
+         grep -q '\"stop\": \"none\"' '$T/lv_$f/summary.json'"
+    run $LV --epochs 30 --out "$T/lv_${f}_a"
+    run $LV --epochs 60 --resume --out "$T/lv_${f}_a"
+    check "... 30 epochs, then --resume to 60: latest.grok and metrics.csv as the uninterrupted run's" \
+        "[ $st -eq 0 ] && cmp -s '$T/lv_$f/latest.grok' '$T/lv_${f}_a/latest.grok' &&
+         [ \"\$(rows '$T/lv_$f/metrics.csv')\" = \"\$(rows '$T/lv_${f}_a/metrics.csv')\" ]"
+done
+refused "modadd --resume without the run's --orthograd: refused, naming it" "orthograd" \
+    $L --grokfast ma --stablemax --fixed-norm 40 --monitors --stall-stop 200 --memorised 0.9 --epochs 90 --resume --out "$T/lv_ma_a"
+run ./examples/modadd $BASE --early-stop 0.99 --early-stop-evals 2 --epochs 2000 --out "$T/lv_stop"
+check "modadd --early-stop 0.99: stops 2 evaluations after test accuracy reached 99%, and says so" \
+    "[ $st -eq 0 ] && grep -q '^stopped early at epoch [0-9]*: grokked' '$T/out' && ! grep -q '^final epoch=2000 ' '$T/out' &&
+     [ \$(tail -n 1 '$T/lv_stop/metrics.csv' | awk -F, '{print \$NF}') -eq 1 ] && grep -q '\"stop\": \"grokked\"' '$T/lv_stop/summary.json'"
+E=$(sed -n 's/^stopped early at epoch \([0-9]*\).*/\1/p' "$T/out")
+run ./examples/modadd $BASE --early-stop 0.99 --early-stop-evals 2 --epochs 2000 --resume --out "$T/lv_stop"
+check "... a --resume of the stopped run trains no further (epoch $E)" "[ $st -eq 0 ] && grep -q '^final epoch=$E ' '$T/out'"
+refused "sweep --grokfast fast: refused, naming the choices" "grokfast value 'fast'.*one of none, ema, ma" ./examples/sweep --grokfast fast --out "$T/lv_sw"
+refused "sweep --early-stop 2: refused" "early_stop value '2'" ./examples/sweep --early-stop 2 --out "$T/lv_sw"
+refused "sweep --stablemax 2: refused" "stablemax value '2'" ./examples/sweep --stablemax 2 --out "$T/lv_sw"
+run ./examples/sweep --p 23 --frac 0.8 --lr 1e-2 --wd 0.3 --epochs 400 --every 10 --threads 1 \
+    --early-stop 0,0.99 --grokfast none,ema --quiet --out "$T/lv_sw"
+check "sweep --early-stop 0,0.99 --grokfast none,ema: the point that groks stops 3 evaluations after 99%, the rest run on" \
+    "[ $st -eq 0 ] && [ \$(grep -c '^add,.*,none,0,0,0,0.99,0,.*,200,.*,ok,grokked,[0-9.]*\$' '$T/lv_sw/results.csv') -eq 1 ] &&
+     [ \$(grep -c ',400,.*,ok,none,[0-9.]*\$' '$T/lv_sw/results.csv') -eq 3 ]"
 
 [ $fail -eq 0 ] && rm -rf "$T" || echo "outputs kept in $T"
 echo "$pass passed, $fail failed"

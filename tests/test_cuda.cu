@@ -298,7 +298,7 @@ static void test_kernels(void)
         int *d_rc;
         fill(a, (long)R * V, &rng, 3.0);
         a[6 * V + 3] = a[6 * V + 9] = 50.0f; /* a tie for the maximum: the first one wins */
-        grok__crossentropy_forward(c, rs, rl, rc, a, tgt, R, V);
+        grok__crossentropy_forward(c, rs, rl, rc, a, tgt, R, V, GROK_LOSS_SOFTMAX);
         d_a = (float *)dput(a, sizeof(float) * R * V); d_c = (float *)dput(NULL, sizeof(float) * R * V);
         d_rs = (double *)dput(NULL, sizeof(double) * R); d_rl = (double *)dput(NULL, sizeof(double) * R);
         d_rc = (int *)dput(NULL, sizeof(int) * R); d_stats = (double *)dput(NULL, sizeof(double) * 2);
@@ -314,7 +314,7 @@ static void test_kernels(void)
         }
         CHECK(ok, "k_ce_forward: row sums, losses or argmax differ");
         CHECK(fabs(sums[0] - lsum) <= 1e-9 * lsum && sums[1] == csum, "k_loss_sum: %g %g vs %g %g", sums[0], sums[1], lsum, csum);
-        grok__crossentropy_backward(c, rs, tgt, R, V, 1.0 / nt);
+        grok__crossentropy_backward(c, rs, tgt, R, V, 1.0 / nt, GROK_LOSS_SOFTMAX);
         k_ce_backward<<<R, GC_THREADS>>>(d_c, d_rs, d_tgt, R, V, 1.0 / nt);
         dget(d, d_c, sizeof(float) * R * V);
         CHECK(rel_err(d, c, (long)R * V) < 1e-5, "k_ce_backward: rel err %g", rel_err(d, c, (long)R * V));
@@ -600,6 +600,55 @@ static void test_driver(void)
           memcmp(ml.weights, md.weights, sizeof(float) * md.num_parameters) == 0,
           "grok_train with device GROK_DEVICE_CUDA is grok_train_cuda: %s", grok_last_error());
     grok_model_free(&mc); grok_model_free(&md); grok_model_free(&ml);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
+/* The levers grok_cuda.cu lacks are refused with a message naming them, nothing trained; early
+   stopping, which is the driver's, stops the device run where it stops the CPU's. */
+static void test_levers_on_device(void)
+{
+    grok_config cfg = grok_config_modadd(11);
+    grok_data tr, te;
+    grok_model mc, md;
+    grok_cuda *g = NULL;
+    grok_train_opts o = grok_train_opts_default();
+    cfg.d_model = 32; cfg.d_head = 8; cfg.d_mlp = 64;
+    grok_task_modadd(&tr, &te, 11, 0.5, 3);
+    grok_model_init(&mc, &cfg, tr.n); grok_model_init(&md, &cfg, tr.n);
+    o.epochs = 40; o.eval_every = 4; o.checkpoint_every = 0; o.progress = 0;
+    o.grokfast = grok_gradfilter_default(GROK_FILTER_EMA);
+    CHECK(grok_train_cuda(&md, &o, &tr, &te) == GROK_ERR_ARG && md.epoch == 0 && strstr(grok_last_error(), "Grokfast") &&
+          strstr(grok_last_error(), "grok_cuda.cu"), "a Grokfast filter refused on the device: %s", grok_last_error());
+    o.grokfast.kind = GROK_FILTER_NONE;
+    o.stability_monitors = 1;
+    CHECK(grok_train_cuda(&md, &o, &tr, &te) == GROK_ERR_ARG && strstr(grok_last_error(), "monitors"),
+          "the monitors refused on the device: %s", grok_last_error());
+    o.stability_monitors = 0;
+    md.loss = GROK_LOSS_STABLEMAX;
+    CHECK(grok_train_cuda(&md, &o, &tr, &te) == GROK_ERR_ARG && strstr(grok_last_error(), "StableMax"),
+          "StableMax refused on the device: %s", grok_last_error());
+    md.loss = GROK_LOSS_SOFTMAX;
+    md.opt.orthogonal = 1;
+    CHECK(grok_train_cuda(&md, &o, &tr, &te) == GROK_ERR_ARG && strstr(grok_last_error(), "orthogonal"),
+          "the orthogonal gradient refused on the device: %s", grok_last_error());
+    md.opt.orthogonal = 0;
+    CHECK(grok_cuda_init(&g, &md) == GROK_OK, "grok_cuda_init: %s", grok_last_error());
+    md.opt.fixed_norm = 3.0;
+    CHECK(grok_cuda_adamw_step(g, &md) == GROK_ERR_ARG && md.step == 0 && strstr(grok_last_error(), "fixed norm"),
+          "grok_cuda_adamw_step refuses a fixed norm: %s", grok_last_error());
+    md.opt.fixed_norm = 0.0;
+    md.loss = GROK_LOSS_STABLEMAX;
+    CHECK(grok_cuda_upload(g, &md) == GROK_ERR_ARG && strstr(grok_last_error(), "StableMax"),
+          "grok_cuda_upload refuses StableMax: %s", grok_last_error());
+    md.loss = GROK_LOSS_SOFTMAX;
+    grok_cuda_free(g);
+    o.early_stop.memorised = 0.01; o.early_stop.stall_epochs = 8;
+    CHECK(grok_train(&mc, &o, &tr, &te) == GROK_OK && grok_train_cuda(&md, &o, &tr, &te) == GROK_OK,
+          "early stopping on both: %s", grok_last_error());
+    CHECK(md.epoch == mc.epoch && md.stop.reason == mc.stop.reason && md.stop.best_epoch == mc.stop.best_epoch,
+          "the device stops where the CPU does: epoch %ld (%s), CPU %ld (%s)", md.epoch,
+          grok_stop_reason_name(md.stop.reason), mc.epoch, grok_stop_reason_name(mc.stop.reason));
+    grok_model_free(&mc); grok_model_free(&md);
     grok_data_free(&tr); grok_data_free(&te);
 }
 
@@ -964,22 +1013,22 @@ static void test_items_on_host(void)
         fill(a, R * V, &rng, 3.0);
         a[2 * V + 4] = a[2 * V + 11] = 40.0f; /* a tie for the maximum (row 2 has a target) */
         a[4 * V + 0] = NAN;                   /* a NaN logit: a NaN loss, on both */
-        grok__crossentropy_forward(c, rs, rl, rc, a, tgt, R, V);
+        grok__crossentropy_forward(c, rs, rl, rc, a, tgt, R, V, GROK_LOSS_SOFTMAX);
         for (long r = 0; r < R; r++)
             if (tgt[r] >= 0) gc_ce_forward_row(r, 0, 1, d, rs2, rl2, rc2, a, tgt, V);
         ok = 1;
         for (int r = 0; r < R; r++)
             if (tgt[r] >= 0 && (memcmp(c + r * V, d + r * V, sizeof(float) * V) != 0 || memcmp(&rs[r], &rs2[r], 8) != 0 ||
-                                memcmp(&rl[r], &rl2[r], 8) != 0 || rc[r] != rc2[r])) ok = 0;
+                                memcmp(&rl[r], &rl2[r], 8) != 0 || (rc[r] & GROK__ROW_CORRECT) != rc2[r])) ok = 0;
         CHECK(ok && rc2[2] == (tgt[2] == 4) && isnan(rl2[4]), "host: cross-entropy forward rows differ from grok.h's");
-        for (int r = 0; r < R; r++) if (tgt[r] >= 0 && r != 4) { lsum += rl[r]; csum += rc[r]; }
+        for (int r = 0; r < R; r++) if (tgt[r] >= 0 && r != 4) { lsum += rl[r]; csum += rc[r] & GROK__ROW_CORRECT; }
         rl2[4] = 0.0; /* drop the NaN row for the sums */
         gc_loss_sum_lanes(0, 1, out, &slot, rl2, rc2, tgt, R, 0);
         slot_loss = out[2];
         gc_loss_sum_lanes(0, 1, out, &slot, rl2, rc2, tgt, R, 1);
         CHECK(out[0] == 0.0 && slot_loss == lsum && out[2] == 2 * lsum && out[3] == 2 * csum,
               "host: loss sums into their slot, accumulating: %g %g vs %g %g", out[2], out[3], 2 * lsum, 2 * csum);
-        grok__crossentropy_backward(c, rs, tgt, R, V, 1.0 / nt);
+        grok__crossentropy_backward(c, rs, tgt, R, V, 1.0 / nt, GROK_LOSS_SOFTMAX);
         for (long r = 0; r < R; r++) gc_ce_backward_row(r, 0, 1, d, rs2, tgt, V, 1.0 / nt);
         CHECK(memcmp(c, d, sizeof(float) * R * V) == 0, "host: cross-entropy backward rows differ from grok.h's");
     }
@@ -1167,6 +1216,7 @@ int main(void)
         test_model("1 layer, LayerNorm, W_E and W_K frozen", c3, 16, 0, "embed.W_E", "attn.W_K");
         test_training();
         test_driver();
+        test_levers_on_device();
         test_net("BilinearNet", GROK_NET_BILINEAR, NULL, NULL);
         test_net("OneLayerMLP", GROK_NET_MLP, NULL, NULL);
         test_net("BilinearNet, W_E_b frozen", GROK_NET_BILINEAR, "W_E_b", NULL);

@@ -1092,6 +1092,401 @@ static void test_train_driver(void)
     grok_data_free(&tr); grok_data_free(&te);
 }
 
+/* ------------------------------------------------ the training levers */
+
+/* A three-tensor table of n = 40 floats, the middle one frozen. */
+static int lever_table(grok_param *params)
+{
+    static const int sizes[3] = {16, 10, 14};
+    int i, n = 0;
+    memset(params, 0, 3 * sizeof *params);
+    for (i = 0; i < 3; i++) {
+        snprintf(params[i].name, sizeof params[i].name, "t%d", i);
+        params[i].ndim = 1; params[i].shape[0] = sizes[i];
+        params[i].offset = (size_t)n; params[i].numel = (size_t)sizes[i];
+        params[i].trainable = i != 1;
+        n += sizes[i];
+    }
+    return n;
+}
+
+/* Grokfast's filters against their recurrences in double, the orthogonal gradient and the
+   fixed norm against their definitions, and their refusals. */
+static void test_filters_and_projections(void)
+{
+    grok_param params[3];
+    int n = lever_table(params), s, k, i;
+    float g[40], w[40], orig[40];
+    double ema[40], ring[4][40], worst = 0;
+    grok_gradfilter f;
+    grok_gradfilter_config c;
+    grok_rng r;
+    grok_rng_seed(&r, 21);
+    c = grok_gradfilter_default(GROK_FILTER_EMA);
+    CHECK(c.alpha == 0.98 && c.lamb == 2.0, "EMA defaults alpha 0.98 lamb 2");
+    c = grok_gradfilter_default(GROK_FILTER_MA);
+    CHECK(c.window == 100 && c.lamb == 5.0 && c.warmup == 1, "MA defaults window 100 lamb 5 warm-up");
+    memset(&c, 0, sizeof c);
+    c.kind = GROK_FILTER_EMA; /* zeros: the defaults */
+    CHECK(grok_gradfilter_init(&f, &c, (size_t)n) == GROK_OK && f.cfg.alpha == 0.98 && f.cfg.lamb == 2.0,
+          "EMA init with zero fields takes the defaults: %s", grok_last_error());
+    for (s = 0; s < 6; s++) {
+        for (k = 0; k < n; k++) g[k] = orig[k] = (float)grok_rng_normal(&r);
+        grok_gradfilter_apply(&f, g, params, 3);
+        for (k = 0; k < n; k++) {
+            double want;
+            if (k >= 16 && k < 26) { CHECK(g[k] == orig[k], "EMA: frozen element %d untouched", k); continue; }
+            ema[k] = s == 0 ? orig[k] : 0.98 * ema[k] + 0.02 * orig[k];
+            want = orig[k] + 2.0 * ema[k];
+            if (fabs(g[k] - want) > worst) worst = fabs(g[k] - want);
+        }
+    }
+    CHECK(worst < 1e-5 && f.count == 6, "EMA: g + 2 ema with ema from g at the first step (worst %.2e)", worst);
+    grok_gradfilter_free(&f);
+    c = grok_gradfilter_default(GROK_FILTER_MA);
+    c.window = 4; c.lamb = 3.0;
+    for (i = 0; i < 2; i++) { /* with warm-up, then without */
+        c.warmup = 1 - i;
+        worst = 0;
+        CHECK(grok_gradfilter_init(&f, &c, (size_t)n) == GROK_OK, "MA init");
+        for (s = 0; s < 9; s++) {
+            int kept = s + 1 < 4 ? s + 1 : 4, filtered = !c.warmup || kept == 4;
+            for (k = 0; k < n; k++) g[k] = orig[k] = (float)grok_rng_normal(&r);
+            grok_gradfilter_apply(&f, g, params, 3);
+            for (k = 0; k < n; k++) {
+                double mean = 0, want;
+                int j;
+                ring[s % 4][k] = orig[k];
+                for (j = 0; j < kept; j++) mean += ring[(s - j) % 4][k];
+                mean /= kept;
+                want = (k >= 16 && k < 26) || !filtered ? orig[k] : orig[k] + 3.0 * mean;
+                if (fabs(g[k] - want) > worst) worst = fabs(g[k] - want);
+            }
+        }
+        CHECK(worst < 1e-5, "MA window 4 warm-up %d: g + 3 mean of the last 4 (worst %.2e)", c.warmup, worst);
+        grok_gradfilter_free(&f);
+    }
+    c.warmup = 2;
+    CHECK(grok_gradfilter_init(&f, &c, (size_t)n) == GROK_ERR_ARG && strstr(grok_last_error(), "warmup"), "warmup 2 refused");
+    c = grok_gradfilter_default(GROK_FILTER_EMA); c.alpha = 1.0;
+    CHECK(grok_gradfilter_init(&f, &c, (size_t)n) == GROK_ERR_ARG && strstr(grok_last_error(), "alpha"), "alpha 1 refused");
+    c.kind = 7;
+    CHECK(grok_gradfilter_init(&f, &c, (size_t)n) == GROK_ERR_ARG && strstr(grok_last_error(), "kind"), "kind 7 refused");
+    c = grok_gradfilter_default(GROK_FILTER_MA); c.window = 3;
+    grok_gradfilter_init(&f, &c, 20);
+    CHECK(grok_gradfilter_apply(&f, g, params, 3) == GROK_ERR_ARG && f.count == 0, "a table larger than the filter refused");
+    grok_gradfilter_free(&f);
+
+    for (k = 0; k < n; k++) { g[k] = orig[k] = (float)grok_rng_normal(&r); w[k] = (float)grok_rng_normal(&r); }
+    CHECK(grok_orthograd(g, w, params, 3) == GROK_OK, "grok_orthograd");
+    for (i = 0; i < 3; i += 2) {
+        double gw = 0, gg = 0, oo = 0, ww = 0;
+        for (k = (int)params[i].offset; k < (int)(params[i].offset + params[i].numel); k++) {
+            gw += (double)g[k] * w[k]; gg += (double)g[k] * g[k]; oo += (double)orig[k] * orig[k]; ww += (double)w[k] * w[k];
+        }
+        CHECK(fabs(gw) / sqrt(gg * ww) < 1e-6 && fabs(sqrt(gg) / sqrt(oo) - 1) < 1e-6,
+              "orthograd %s: orthogonal to its weights (cos %.1e), its norm kept (%.7f)", params[i].name,
+              gw / sqrt(gg * ww), sqrt(gg / oo));
+    }
+    CHECK(memcmp(g + 16, orig + 16, 10 * sizeof(float)) == 0, "orthograd: the frozen tensor untouched");
+    memcpy(orig, w, sizeof w);
+    CHECK(grok_weights_project_norm(w, params, 3, 5.0) > 0, "grok_weights_project_norm");
+    {
+        double ss = 0;
+        for (k = 0; k < n; k++) if (k < 16 || k >= 26) ss += (double)w[k] * w[k];
+        CHECK(fabs(sqrt(ss) - 5.0) < 1e-5 && memcmp(w + 16, orig + 16, 10 * sizeof(float)) == 0,
+              "fixed norm: the trainable tensors' norm is 5 (%.7f), the frozen one untouched", sqrt(ss));
+    }
+    CHECK(grok_weights_project_norm(w, params, 3, -1.0) < 0 && strstr(grok_last_error(), "norm"), "norm -1 refused");
+    CHECK(grok_orthograd(NULL, w, params, 3) == GROK_ERR_ARG, "orthograd: NULL refused");
+}
+
+/* The early-stop rule on synthetic metrics. */
+static void test_early_stop_rule(void)
+{
+    grok_early_stop rule;
+    grok_stop_state s;
+    grok_metrics mt;
+    static const double acc[] = {0.1, 0.5, 0.995, 0.99, 0.98, 0.99, 0.999, 1.0};
+    int i, r = 0;
+    memset(&rule, 0, sizeof rule);
+    memset(&s, 0, sizeof s);
+    memset(&mt, 0, sizeof mt);
+    rule.acc = 0.99; rule.evals = 3;
+    for (i = 0; i < 8; i++) {
+        mt.test_acc = acc[i];
+        r = grok_early_stop_update(&s, &rule, 100L * (i + 1), &mt);
+        if (i < 7) CHECK(r == GROK_STOP_NONE, "no stop at evaluation %d (streak %ld)", i, s.streak);
+    }
+    CHECK(r == GROK_STOP_GROKKED && s.streak == 3 && s.reason == GROK_STOP_GROKKED,
+          "grokked after 3 evaluations at or above 0.99, the dip at 0.98 resetting the streak (%s)", grok_stop_reason_name(r));
+    mt.test_acc = 0.0;
+    CHECK(grok_early_stop_update(&s, &rule, 900, &mt) == GROK_STOP_GROKKED, "the stop stays");
+    CHECK(grok_early_stop_update(&s, &rule, 900, &mt) == GROK_ERR_ARG, "an epoch that does not advance refused");
+
+    memset(&s, 0, sizeof s);
+    memset(&rule, 0, sizeof rule);
+    rule.memorised = 0.99; rule.stall_epochs = 500;
+    mt.train_acc = 0.5; mt.test_acc = 0.02;
+    CHECK(grok_early_stop_update(&s, &rule, 100, &mt) == GROK_STOP_NONE && s.memorised_epoch == 0, "not memorised yet");
+    mt.train_acc = 1.0;
+    CHECK(grok_early_stop_update(&s, &rule, 200, &mt) == GROK_STOP_NONE && s.memorised_epoch == 200, "memorised at 200");
+    mt.test_acc = 0.03; /* a new best at 400 restarts the span */
+    for (i = 3; i <= 8; i++) {
+        if (i == 4) mt.test_acc = 0.05;
+        r = grok_early_stop_update(&s, &rule, 100L * i, &mt);
+        CHECK(r == GROK_STOP_NONE, "no stall at %d (best %.2f at %ld)", 100 * i, s.best_test_acc, s.best_epoch);
+    }
+    r = grok_early_stop_update(&s, &rule, 900, &mt);
+    CHECK(r == GROK_STOP_STALLED && s.best_epoch == 400, "stalled 500 epochs after the last best, at 900 (%s)",
+          grok_stop_reason_name(r));
+    memset(&s, 0, sizeof s);
+    mt.train_acc = 0.9; /* never memorised: never stalls */
+    for (i = 1; i <= 20; i++) r = grok_early_stop_update(&s, &rule, 100L * i, &mt);
+    CHECK(r == GROK_STOP_NONE, "a run that has not memorised does not stall");
+    rule.memorised = 0.0;
+    CHECK(grok_early_stop_update(&s, &rule, 5000, &mt) == GROK_ERR_ARG && strstr(grok_last_error(), "memorised"),
+          "a stall rule without a memorised accuracy refused");
+    memset(&rule, 0, sizeof rule);
+    rule.acc = 0.99;
+    CHECK(grok_early_stop_update(&s, &rule, 5000, &mt) == GROK_ERR_ARG && strstr(grok_last_error(), "evals"), "evals 0 refused");
+    CHECK(strcmp(grok_stop_reason_name(GROK_STOP_STALLED), "stalled") == 0, "reason names");
+}
+
+/* Reads column `name` of the last row of a metrics.csv; NAN when absent. */
+static double csv_last(const char *path, const char *name)
+{
+    char line[4096], header[4096] = "", *tok, *save;
+    int col = -1, i = 0;
+    double v = NAN;
+    FILE *f = fopen(path, "r");
+    if (!f) return NAN;
+    if (fgets(header, sizeof header, f)) {
+        header[strcspn(header, "\n")] = 0;
+        for (tok = strtok_r(header, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++)
+            if (!strcmp(tok, name)) col = i;
+    }
+    while (col >= 0 && fgets(line, sizeof line, f)) {
+        for (i = 0, tok = strtok_r(line, ",", &save); tok && i < col; tok = strtok_r(NULL, ",", &save)) i++;
+        if (tok) v = atof(tok);
+    }
+    fclose(f);
+    return v;
+}
+
+/* StableMax through the trimmed and folded paths equals the general path, its loss is its
+   definition on the logits, and the collapse count is what the float32 softmax gives. */
+static void test_stablemax_paths(void)
+{
+    int ln;
+    for (ln = 0; ln < 2; ln++) {
+        grok_config cfg = small_config(ln, GROK_ACT_RELU);
+        grok_model m;
+        enum { B = 5, T = 4 };
+        int tokens[B * T], targets[B * T], i, r;
+        double lf, af, lg, ag, want = 0, worst = 0;
+        float *gf, logits[B * T * 5];
+        int n = 0;
+        cfg.n_layers = 1;
+        grok_model_init(&m, &cfg, B);
+        randomise(&m, 31 + ln);
+        m.loss = GROK_LOSS_STABLEMAX;
+        for (i = 0; i < B * T; i++) { tokens[i] = (i * 5 + 3) % 7; targets[i] = i % T == T - 1 ? (i * 3) % 5 : -1; }
+        gf = (float *)malloc(sizeof(float) * m.num_parameters);
+        grok_model_zero_grad(&m);
+        grok_model_forward(&m, tokens, targets, B, &lf, &af, NULL);
+        CHECK(grok_model_path(&m) != GROK_PATH_GENERAL, "ln=%d: the fast path", ln);
+        grok_model_backward(&m);
+        memcpy(gf, m.grads, sizeof(float) * m.num_parameters);
+        grok_model_zero_grad(&m);
+        grok_model_forward(&m, tokens, targets, B, &lg, &ag, logits);
+        grok_model_backward(&m);
+        for (r = 0; r < B * T; r++) {
+            double sum = 0, st = 0;
+            if (targets[r] < 0) continue;
+            for (i = 0; i < 5; i++) {
+                double x = logits[r * 5 + i], sx = x >= 0 ? x + 1 : 1 / (1 - x);
+                sum += sx;
+                if (i == targets[r]) st = sx;
+            }
+            want += -log(st / sum);
+            n++;
+        }
+        want /= n;
+        for (i = 0; i < (int)m.num_parameters; i++)
+            if (fabs(m.grads[i] - gf[i]) > worst) worst = fabs(m.grads[i] - gf[i]);
+        m.loss = 7;
+        CHECK(grok_model_forward(&m, tokens, targets, B, &lf, &af, NULL) == GROK_ERR_ARG && strstr(grok_last_error(), "loss"),
+              "ln=%d: a loss of 7 refused", ln);
+        m.loss = GROK_LOSS_STABLEMAX;
+        grok_model_forward(&m, tokens, targets, B, &lf, &af, NULL);
+        CHECK(fabs(lg - want) < 1e-12 * want && fabs(lf - lg) < 1e-6 * lg && af == ag && worst < 1e-6,
+              "ln=%d StableMax: loss %.9g (definition %.9g), fast path %.9g, gradients differ by %.1e", ln, lg, want, lf, worst);
+        free(gf);
+        grok_model_free(&m);
+    }
+}
+
+/* Every lever on at once: 13 epochs, a checkpoint, and a resumed run to the end give the bytes
+   of an uninterrupted run (weights, moments, filter state, early-stop counters, metrics.csv
+   but its seconds); once for each filter. The monitors are checked against their definition. */
+static void test_levers_resume(void)
+{
+    grok_config cfg = grok_config_modadd(11);
+    grok_data tr, te;
+    int kind;
+    cfg.d_model = 16; cfg.d_head = 4; cfg.d_mlp = 32;
+    grok_task_modadd(&tr, &te, 11, 0.5, 3);
+    for (kind = GROK_FILTER_EMA; kind <= GROK_FILTER_MA; kind++) {
+        grok_model a, c;
+        grok_train_opts o = grok_train_opts_default();
+        size_t na, nc;
+        unsigned char *fa, *fc;
+        int same;
+        system("rm -rf /tmp/grok_test_levers");
+        grok_model_init(&a, &cfg, tr.n);
+        grok_model_init(&c, &cfg, tr.n);
+        o.epochs = 60; o.eval_every = 5; o.checkpoint_every = 5; o.progress = 0;
+        o.grokfast = grok_gradfilter_default(kind);
+        if (kind == GROK_FILTER_MA) o.grokfast.window = 7;
+        o.early_stop.acc = 0.999; o.early_stop.evals = 2; o.early_stop.memorised = 0.01; o.early_stop.stall_epochs = 20;
+        o.stability_monitors = 1;
+        a.loss = c.loss = GROK_LOSS_STABLEMAX;
+        a.opt.orthogonal = c.opt.orthogonal = 1;
+        a.opt.fixed_norm = c.opt.fixed_norm = 9.0;
+        o.out_dir = "/tmp/grok_test_levers/a";
+        CHECK(grok_train(&a, &o, &tr, &te) == GROK_OK, "filter %d, every lever: %s", kind, grok_last_error());
+        printf("every lever, filter %d: %ld epochs, stop %s, test acc %.3f, collapse %.3f, cos %.4f\n", kind, a.epoch,
+               grok_stop_reason_name(a.stop.reason), a.metrics.test_acc,
+               csv_last("/tmp/grok_test_levers/a/metrics.csv", "softmax_collapse"),
+               csv_last("/tmp/grok_test_levers/a/metrics.csv", "grad_weight_cos"));
+        CHECK(fabs(grok__trainable_norm(a.weights, a.params, a.n_params) - 9.0) < 1e-5, "the fixed norm holds after training");
+        CHECK(a.filter.count == a.step && a.filter.state, "the filter saw every step (%ld of %ld)", a.filter.count, a.step);
+        o.out_dir = "/tmp/grok_test_levers/c";
+        o.epochs = 13;
+        CHECK(grok_train(&c, &o, &tr, &te) == GROK_OK, "13 epochs");
+        grok_model_free(&c);
+        grok_model_init(&c, &cfg, tr.n);
+        o.epochs = 60;
+        CHECK(grok_checkpoint_load(&c, "/tmp/grok_test_levers/c/latest.grok") == GROK_OK && c.epoch == 13 &&
+              c.filter.count == 13 && c.loss == GROK_LOSS_STABLEMAX && c.opt.orthogonal && c.opt.fixed_norm == 9.0 &&
+              c.stop.last_epoch == 10, /* the early stop saw the evaluation at 10, not the extra one at the run's end */
+              "the checkpoint at 13 carries the levers (epoch %ld): %s", c.epoch, grok_last_error());
+        CHECK(grok_train(&c, &o, &tr, &te) == GROK_OK, "resumed from 13");
+        CHECK(grok_checkpoint_save(&a, "/tmp/grok_test_levers/a.grok", 1) == GROK_OK &&
+              grok_checkpoint_save(&c, "/tmp/grok_test_levers/c.grok", 1) == GROK_OK, "save both");
+        fa = slurp_file("/tmp/grok_test_levers/a.grok", &na);
+        fc = slurp_file("/tmp/grok_test_levers/c.grok", &nc);
+        same = fa && fc && na == nc && memcmp(fa, fc, na) == 0;
+        CHECK(same && a.epoch == c.epoch && fa[8] == 2, "filter %d: resumed == uninterrupted, checkpoint bytes (%zu), version 2",
+              kind, na);
+        free(fa); free(fc);
+        CHECK(csv_last("/tmp/grok_test_levers/a/metrics.csv", "stop") == csv_last("/tmp/grok_test_levers/c/metrics.csv", "stop") &&
+              csv_last("/tmp/grok_test_levers/a/metrics.csv", "grad_weight_cos") ==
+              csv_last("/tmp/grok_test_levers/c/metrics.csv", "grad_weight_cos"), "metrics.csv's last rows agree");
+        o.epochs = 80;
+        CHECK(a.stop.reason == GROK_STOP_NONE || (grok_train(&a, &o, &tr, &te) == GROK_OK && a.epoch == c.epoch),
+              "a stopped model does not train on (epoch %ld)", a.epoch);
+        grok_model_free(&a); grok_model_free(&c);
+    }
+    system("rm -rf /tmp/grok_test_levers");
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
+/* The monitors of one epoch against their definitions, computed by hand from the same step. */
+static void test_monitors(void)
+{
+    grok_config cfg = grok_config_modadd(11);
+    grok_data tr, te;
+    grok_model a, b;
+    grok_train_opts o = grok_train_opts_default();
+    double gw = 0, gg = 0, ww = 0, cosv, collapse;
+    long collapsed = 0, correct = 0;
+    int i, r, n = 0;
+    cfg.d_model = 16; cfg.d_head = 4; cfg.d_mlp = 32;
+    system("rm -rf /tmp/grok_test_monitors");
+    grok_task_modadd(&tr, &te, 11, 0.5, 3);
+    grok_model_init(&a, &cfg, tr.n);
+    grok_model_init(&b, &cfg, tr.n);
+    {   /* W_U scaled so that the logits are large enough that some correct rows collapse and some do not */
+        const grok_param *wu = grok_model_param(&a, "unembed.W_U");
+        for (i = 0; i < (int)wu->numel; i++) a.weights[wu->offset + i] = b.weights[wu->offset + i] *= 50.0f;
+    }
+    o.epochs = 1; o.eval_every = 1; o.checkpoint_every = 0; o.progress = 0; o.stability_monitors = 1;
+    o.out_dir = "/tmp/grok_test_monitors";
+    CHECK(grok_train(&a, &o, &tr, &te) == GROK_OK, "one epoch with the monitors: %s", grok_last_error());
+    {
+        float *logits = (float *)malloc(sizeof(float) * (size_t)tr.n * 3 * 11);
+        grok_model_forward(&b, tr.tokens, tr.targets, tr.n, NULL, NULL, logits);
+        grok_model_zero_grad(&b);
+        grok_model_forward(&b, tr.tokens, tr.targets, tr.n, NULL, NULL, NULL);
+        grok_model_backward(&b);
+        for (r = 0; r < tr.n * 3; r++) {
+            const float *x = logits + (size_t)r * 11;
+            float sum = 0, mx = x[0];
+            int t = tr.targets[r], best = 0;
+            if (t < 0) continue;
+            n++;
+            for (i = 1; i < 11; i++) if (x[i] > mx) { mx = x[i]; best = i; }
+            for (i = 0; i < 11; i++) sum += expf(x[i] - mx);
+            collapsed += best == t && sum == 1.0f;
+            correct += best == t;
+        }
+        free(logits);
+    }
+    for (i = 0; i < b.n_params; i++) {
+        const grok_param *p = &b.params[i];
+        size_t k;
+        for (k = p->offset; p->trainable && k < p->offset + p->numel; k++) {
+            gw += (double)b.grads[k] * b.weights[k]; gg += (double)b.grads[k] * b.grads[k]; ww += (double)b.weights[k] * b.weights[k];
+        }
+    }
+    cosv = csv_last("/tmp/grok_test_monitors/metrics.csv", "grad_weight_cos");
+    collapse = csv_last("/tmp/grok_test_monitors/metrics.csv", "softmax_collapse");
+    CHECK(fabs(cosv - gw / sqrt(gg * ww)) < 1e-8 && collapsed > 0 && collapsed < correct &&
+          fabs(collapse - (double)collapsed / n) < 1e-8,
+          "monitors: cos %.9g (definition %.9g), collapse %.6f (expf's float sum: %ld of %d rows, %ld correct)", cosv,
+          gw / sqrt(gg * ww), collapse, collapsed, n, correct);
+    system("rm -rf /tmp/grok_test_monitors");
+    grok_model_free(&a); grok_model_free(&b);
+    grok_data_free(&tr); grok_data_free(&te);
+}
+
+/* A version 2 checkpoint's filter state is checked; a plain model still writes version 1. */
+static void test_checkpoint_levers(void)
+{
+    grok_config cfg = small_config(0, GROK_ACT_RELU);
+    grok_model m, n;
+    grok_gradfilter_config c = grok_gradfilter_default(GROK_FILTER_EMA);
+    const char *path = "/tmp/grok_test_ckpt2.grok";
+    unsigned char *b = NULL;
+    size_t size;
+    FILE *f;
+    grok_model_init(&m, &cfg, 1);
+    grok_model_init(&n, &cfg, 1);
+    CHECK(grok_checkpoint_save(&m, path, 1) == GROK_OK && (b = slurp_file(path, &size)) && b[8] == 1,
+          "a model with no lever on writes version 1");
+    free(b);
+    grok_gradfilter_init(&m.filter, &c, m.num_parameters);
+    m.filter.count = 3;
+    m.filter.state[5] = 0.25f;
+    m.stop.best_epoch = 40; m.stop.best_test_acc = 0.5; m.stop.last_epoch = 40;
+    CHECK(grok_checkpoint_save(&m, path, 1) == GROK_OK && grok_checkpoint_load(&n, path) == GROK_OK &&
+          n.filter.count == 3 && n.filter.state[5] == 0.25f && n.filter.cfg.kind == GROK_FILTER_EMA &&
+          n.stop.best_epoch == 40 && n.stop.best_test_acc == 0.5, "version 2 round trip: %s", grok_last_error());
+    CHECK(grok_checkpoint_save(&m, path, 0) == GROK_OK && grok_checkpoint_load(&n, path) == GROK_OK &&
+          n.filter.cfg.kind == GROK_FILTER_NONE && n.stop.best_epoch == 40, "weights only: no filter state, the counters kept");
+    grok_checkpoint_save(&m, path, 1);
+    b = slurp_file(path, &size);
+    b[8 + 4 + 4 + 11 * 4 + 8 + 16 + 11 * 8 + 4 + 4 + 8 + 32 + 8 + 4 + 0] = 9; /* the filter kind */
+    f = fopen(path, "wb"); fwrite(b, 1, size, f); fclose(f);
+    CHECK(grok_checkpoint_load(&n, path) == GROK_ERR_FORMAT && strstr(grok_last_error(), "filter") && n.filter.count == 0,
+          "a bad filter kind refused, the model unchanged: %s", grok_last_error());
+    free(b);
+    remove(path);
+    grok_model_free(&m); grok_model_free(&n);
+}
+
 int main(void)
 {
     printf("grok.h tests, GEMM kernel %s, %d threads\n", grok_gemm_kernel_name(), grok_threads_get());
@@ -1116,6 +1511,12 @@ int main(void)
     test_split();
     test_checkpoint();
     test_train_driver();
+    test_filters_and_projections();
+    test_early_stop_rule();
+    test_stablemax_paths();
+    test_monitors();
+    test_checkpoint_levers();
+    test_levers_resume();
     test_integration_and_determinism();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;

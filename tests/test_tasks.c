@@ -828,6 +828,49 @@ static void test_dihedral_run(void)
 
 /* (a^4 + b^4) mod 23 (seed 001's task) on a small transformer generalises. */
 /* grok_modtask: the labels of every operation, the directions, the task of a data set. */
+/* A net through grok_net_train with every lever on: StableMax, the orthogonal gradient, a fixed
+   norm, each Grokfast filter, the monitors and early stopping; it fits D_5's training pairs and
+   stops, grokked or stalled. */
+static void test_net_levers(void)
+{
+    grok_group g;
+    grok_data tr, te;
+    grok_net_config cfg;
+    int kind;
+    grok_group_init(&g, GROK_GROUP_DIHEDRAL, 5);
+    grok_task_group(&tr, &te, &g, 0.8, 1);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.kind = GROK_NET_MLP; cfg.n = g.order; cfg.embed_dim = 16; cfg.hidden_dim = 64; cfg.seed = 2;
+    for (kind = GROK_FILTER_EMA; kind <= GROK_FILTER_MA; kind++) {
+        grok_net net;
+        grok_train_opts o = grok_train_opts_default();
+        double ss = 0;
+        size_t k;
+        grok_net_init(&net, &cfg, tr.n);
+        net.opt.lr = 1e-2; net.opt.weight_decay = 0.0;
+        net.loss = GROK_LOSS_STABLEMAX;
+        net.opt.orthogonal = 1;
+        net.opt.fixed_norm = 30.0;
+        o.epochs = 600; o.eval_every = 10; o.checkpoint_every = 0; o.progress = 0; o.stability_monitors = 1;
+        o.grokfast = grok_gradfilter_default(kind);
+        if (kind == GROK_FILTER_MA) o.grokfast.window = 10;
+        o.early_stop.acc = 1.0; o.early_stop.evals = 2; o.early_stop.memorised = 0.9; o.early_stop.stall_epochs = 100;
+        o.out_dir = "/tmp/grok_test_net_levers";
+        system("rm -rf /tmp/grok_test_net_levers");
+        CHECK(grok_net_train(&net, &o, &tr, &te) == GROK_OK, "net with every lever, filter %d: %s", kind, grok_last_error());
+        for (k = 0; k < net.num_parameters; k++) ss += (double)net.weights[k] * net.weights[k];
+        CHECK(net.filter.count == net.step && fabs(sqrt(ss) - 30.0) < 1e-4 && net.stop.reason != GROK_STOP_NONE &&
+              net.epoch < 600 && net.metrics.train_acc >= 0.9,
+              "filter %d: the filter saw every step (%ld of %ld), norm %.6f, stopped (%s) at %ld, train acc %.3f test acc %.3f",
+              kind, net.filter.count, net.step, sqrt(ss), grok_stop_reason_name(net.stop.reason), net.epoch,
+              net.metrics.train_acc, net.metrics.test_acc);
+        grok_net_free(&net);
+    }
+    system("rm -rf /tmp/grok_test_net_levers");
+    grok_data_free(&tr); grok_data_free(&te);
+    grok_group_free(&g);
+}
+
 static void test_modtask(void)
 {
     grok_modtask t, d;
@@ -929,6 +972,7 @@ int main(void)
     test_net_init();
     test_net_adamw();
     test_dihedral_run();
+    test_net_levers();
     test_modtask();
     test_power_sum_run();
     printf("%d passed, %d failed\n", n_pass, n_fail);

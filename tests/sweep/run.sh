@@ -28,7 +28,7 @@ if [ ! -x examples/sweep ]; then echo "FAIL examples/sweep is not built (make ex
 ./examples/sweep $GRID --threads 2 --quiet --out "$T/serial" > "$T/serial.log" 2>&1
 check "serial sweep exits 0" "[ $? -eq 0 ]"
 check "serial: header and 8 rows" "[ \$(wc -l < '$T/serial/results.csv') -eq 9 ]"
-check "serial: every row ok" "[ \$(grep -c ',ok,[0-9.]*\$' '$T/serial/results.csv') -eq 8 ]"
+check "serial: every row ok" "[ \$(grep -c ',ok,[a-z]*,[0-9.]*\$' '$T/serial/results.csv') -eq 8 ]"
 check "serial: 8 distinct points" "[ \$(cut -d, -f1-12 '$T/serial/results.csv' | sed 1d | sort -u | wc -l) -eq 8 ]"
 check "report: phase.svg and epochs.svg" "grep -q '</svg>' '$T/serial/phase.svg' && grep -q '</svg>' '$T/serial/epochs.svg'"
 check "report: sweep.html embeds both diagrams" "[ \$(grep -c '<svg' '$T/serial/sweep.html') -eq 2 ]"
