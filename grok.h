@@ -12373,17 +12373,18 @@ static int grok__irreps_alloc(grok_irreps *ir, int N, int count, const int *dims
 {
     long total = 0;
     size_t bytes;
-    unsigned char *p;
+    void *mem;
     for (int i = 0; i < count; i++) total += (long)dims[i] * dims[i];
     bytes = sizeof(double) * ((size_t)total * N) + (sizeof(long) + 2 * sizeof(int) + 24) * (size_t)count;
-    if (!(p = GROK__NEW(unsigned char, bytes))) return grok__fail(GROK_ERR_NOMEM, "grok_irreps_init: out of memory");
-    memset(p, 0, bytes);
-    ir->mem_ = p;
-    ir->mats = (double *)p;               p += sizeof(double) * ((size_t)total * N);
-    ir->coef = (long *)p;                 p += sizeof(long) * (size_t)count;
-    ir->dim = (int *)p;                   p += sizeof(int) * (size_t)count;
-    ir->complex_pair = (int *)p;          p += sizeof(int) * (size_t)count;
-    ir->name = (char(*)[24])p;
+    if (!(mem = GROK_MALLOC(bytes))) return grok__fail(GROK_ERR_NOMEM, "grok_irreps_init: out of memory");
+    memset(mem, 0, bytes);
+    /* one block, largest alignment first: the matrices, then coef, dim, complex_pair, name */
+    ir->mem_ = mem;
+    ir->mats = (double *)mem;
+    ir->coef = (long *)(void *)(ir->mats + (size_t)total * N);
+    ir->dim = (int *)(void *)(ir->coef + count);
+    ir->complex_pair = ir->dim + count;
+    ir->name = (char(*)[24])(void *)(ir->complex_pair + count);
     ir->order = N;
     ir->count = count;
     ir->n_coefs = total;
@@ -12669,8 +12670,8 @@ static int grok__irreps_permutations(grok_irreps *ir, const grok_group *g)
             /* Q^T rho Q with Q's columns (e_T + e * sign(T) e_T') / sqrt 2 over the pairs T < T',
                e = +1 for J's +1 eigenspace, -1 for its -1 eigenspace */
             {
-                int cols[8], q = 0;
-                double sg[8];
+                int cols[8] = {0}, q = 0; /* d <= 8: half of a self-conjugate S_n irrep, n <= 6 */
+                double sg[8] = {0};
                 for (int t = 0; t < f && q < d; t++) {
                     int u = grok__young_transpose(&y[p], t);
                     if (u > t) { cols[q] = t; sg[q] = half[o] * grok__young_sign(&y[p], t); q++; }
@@ -13075,8 +13076,9 @@ static int grok__irreps_metrics(double *per_irrep, double *totals, int *keys, in
                                 const grok_group *g, const grok_irreps *ir, const char *fn)
 {
     int n = ir->count, N = g->order, st;
-    double *nrm = GROK__NEW(double, 4 * (size_t)n), *row, sq, *sims = nrm + 3 * n;
+    double *nrm = GROK__NEW(double, 4 * (size_t)n), *row, sq, *sims;
     if (!nrm) return grok__fail(GROK_ERR_NOMEM, "%s: out of memory", fn);
+    sims = nrm + 3 * n;
     st = grok_irreps_norms(nrm, ex, cx, 0, ir);
     if (st == GROK_OK) st = grok_irreps_norms(nrm + n, ey, cy, 0, ir);
     if (st == GROK_OK) st = grok_irreps_norms(nrm + 2 * n, U, cu, 1, ir);
