@@ -19,15 +19,13 @@ entry of the reference); the circuits, from the weights alone, to 1e-12. Prints 
 last.
 """
 import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity import st_load, check, record, relerr, forward, WORST  # noqa: E402
+from parity import st_load, check, record, relerr, forward, run_suite  # noqa: E402
 
 MODELS = ["l1_none", "l1_ln", "l2_none", "l2_ln"]
 HEADS, NEURONS, ACCUMULATED, INCL_MID = 1, 2, 4, 8
@@ -145,27 +143,10 @@ def check_model(d, name):
                        what + " singular values")
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        sys.exit(2)
-    binary = os.path.abspath(sys.argv[1])
-    with tempfile.TemporaryDirectory(prefix="grok_dla_") as d:
-        r = subprocess.run([binary, d], capture_output=True, text=True)
-        print(r.stdout.strip())
-        if r.returncode != 0:
-            print("FAIL dla:", r.stderr.strip())
-            print("0 passed, 1 failed")
-            sys.exit(1)
-        for name in MODELS:
-            check_model(d, name)
-    print("worst relative error per quantity (limit):")
-    for q, (err, limit) in WORST.items():
-        print("  %-44s %.3e  (%.0e)" % (q, err, limit))
-    import parity
-    print("%d passed, %d failed" % (parity.PASS, parity.FAIL))
-    sys.exit(1 if parity.FAIL else 0)
+def check_all(d):
+    for name in MODELS:
+        check_model(d, name)
 
 
 if __name__ == "__main__":
-    main()
+    run_suite(__doc__, "dla", check_all)

@@ -63,6 +63,28 @@ def relerr(a, b, scale=None):
     return 0.0 if d == 0 else d / s
 
 
+def run_suite(doc, name, check_all):
+    """The main of a suite whose C half writes into a directory: `NAME.py BINARY` runs `BINARY DIR`
+    in a temporary DIR, then check_all(DIR), the worst error per quantity and the closing line."""
+    if len(sys.argv) != 2:
+        print(doc)
+        sys.exit(2)
+    binary = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="grok_%s_" % name) as d:
+        r = subprocess.run([binary, d], capture_output=True, text=True)
+        print(r.stdout.strip())
+        if r.returncode != 0:
+            print("FAIL %s:" % name, r.stderr.strip())
+            print("0 passed, 1 failed")
+            sys.exit(1)
+        check_all(d)
+    print("worst relative error per quantity (limit):")
+    for q, (err, limit) in WORST.items():
+        print("  %-44s %.3e  (%.0e)" % (q, err, limit))
+    print("%d passed, %d failed" % (PASS, FAIL))
+    sys.exit(1 if FAIL else 0)
+
+
 # ---------------------------------------------------------------- safetensors
 DTYPES = {"F64": np.float64, "F32": np.float32, "I64": np.int64, "I32": np.int32, "BOOL": np.bool_, "U8": np.uint8}
 

@@ -23,15 +23,13 @@ with what grok.h computes (see tests/parity/patch.c). Here:
 Prints "N passed, N failed" last.
 """
 import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity import st_load, check, record, relerr, forward, WORST  # noqa: E402
+from parity import st_load, check, record, relerr, forward, run_suite  # noqa: E402
 
 MODELS = ["l1_none", "l1_ln", "l2_none", "l2_ln"]
 SITES = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out", "z", "q", "k", "v", "pattern", "neuron"]
@@ -199,29 +197,12 @@ def check_net(d, name):
                 record("gradient at a net's hook point", relerr(got[k], ref[k].numpy()), 1e-5, "%s %s d/d %s" % (name, tag, k))
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        sys.exit(2)
-    binary = os.path.abspath(sys.argv[1])
-    with tempfile.TemporaryDirectory(prefix="grok_patch_") as d:
-        r = subprocess.run([binary, d], capture_output=True, text=True)
-        print(r.stdout.strip())
-        if r.returncode != 0:
-            print("FAIL patch:", r.stderr.strip())
-            print("0 passed, 1 failed")
-            sys.exit(1)
-        for name in MODELS:
-            check_transformer(d, name)
-        for name in ("bilinear", "mlp"):
-            check_net(d, name)
-    print("worst relative error per quantity (limit):")
-    for q, (err, limit) in WORST.items():
-        print("  %-44s %.3e  (%.0e)" % (q, err, limit))
-    import parity
-    print("%d passed, %d failed" % (parity.PASS, parity.FAIL))
-    sys.exit(1 if parity.FAIL else 0)
+def check_all(d):
+    for name in MODELS:
+        check_transformer(d, name)
+    for name in ("bilinear", "mlp"):
+        check_net(d, name)
 
 
 if __name__ == "__main__":
-    main()
+    run_suite(__doc__, "patch", check_all)
