@@ -6,7 +6,7 @@
 
    Usage: groups [--group dihedral] [--n 23] [--op compose] [--model both] [--frac 0.6] [--embed 32]
                  [--hidden 128] [--lr 3e-3] [--wd 1] [--beta1 0.9] [--beta2 0.999] [--eps 1e-8]
-                 [--epochs 3000] [--every 100] [--history] [--analysis both] [--irreps] [--seed 1]
+                 [--epochs 3000] [--every 100] [--early-stop ACC] [--history] [--analysis both] [--irreps] [--seed 1]
                  [--data-seed 1] [--threads N] [--out runs/groups] [--force] [--init FILE]
                  [--split FILE.npy] [--help]
    Writes OUT/run.args (the flags that define the run); for each model OUT/MODEL/metrics.csv, with --history OUT/MODEL/net_EPOCH.safetensors
@@ -15,7 +15,9 @@
    W_E_b and W_U, the neuron clusters, the centred neurons and the logits in the 2-D Fourier
    basis, W_U's norms per cluster, the logits' cos / sin components). An OUT that holds a
    run needs --force (run_dir.h). Prints the final accuracies, the epoch at which test accuracy
-   first reached 99%, what the chosen analysis finds, and how long it took. The optimiser is
+   first reached 99%, what the chosen analysis finds, and how long it took. --early-stop ACC
+   ends a net's training once its test accuracy has stayed at or above ACC for 3 evaluations
+   (metrics.csv's stop column); the analyses then read the net and the history it reached. The optimiser is
    torch.optim.AdamW(lr, weight_decay) as the notebook builds it: betas (0.9, 0.999), eps 1e-8
    are torch's defaults (grok_adamw_default's beta2 0.98 is the transformer seeds'). --init starts
    the one net of --model mlp or bilinear from a safetensors state dict of its shape (an earlier
@@ -408,7 +410,7 @@ static int net_setup(model_run *r, grok_net_kind kind, int order, int n_train, i
 
 /* Trains the net of r (kept for the report) and prints what it found; a grok_status. */
 static int train_net(model_run *r, const grok_group *g, const grok_data *train, const grok_data *test, long epochs,
-                     long every, int history, int analysis, const grok_irreps *ir, const char *out)
+                     long every, double early_stop, int history, int analysis, const grok_irreps *ir, const char *out)
 {
     grok_train_opts opts = grok_train_opts_default();
     run_dir run;
@@ -419,6 +421,8 @@ static int train_net(model_run *r, const grok_group *g, const grok_data *train, 
     run.history = "net_"; run.history_ext = ".safetensors";
     opts.epochs = epochs;
     opts.eval_every = every;
+    opts.early_stop.acc = early_stop;
+    opts.early_stop.evals = 3;
     opts.checkpoint_every = history ? every : epochs;
     opts.keep_history = history;
     opts.out_dir = r->dir;
@@ -445,6 +449,7 @@ static int train_net(model_run *r, const grok_group *g, const grok_data *train, 
     if (r->first_99 >= 0) printf("%ld", r->first_99);
     else printf("none");
     printf("; %.1f s (%.2f ms/epoch)\n", r->seconds, 1000.0 * r->seconds / (double)(r->net.epoch > 0 ? r->net.epoch : 1));
+    if (r->net.stop.reason != GROK_STOP_NONE) printf("  stopped early at epoch %ld: %s\n", r->net.epoch, grok_stop_reason_name(r->net.stop.reason));
     if ((analysis & AN_GROUP) && (g->kind == GROK_GROUP_CYCLIC || g->kind == GROK_GROUP_DIHEDRAL)) {
         group_result a;
         if (group_analysis(&a, r, g, M) == GROK_OK) print_group_analysis(&a, g);
@@ -453,7 +458,7 @@ static int train_net(model_run *r, const grok_group *g, const grok_data *train, 
     }
     if (analysis & AN_SUBGROUP) subgroup_analysis(r, g, M);
     if (ir) {
-        if (irreps_analysis(&r->irr, r, g, ir, history, epochs, every) == GROK_OK) print_irreps_analysis(&r->irr, ir);
+        if (irreps_analysis(&r->irr, r, g, ir, history, r->net.epoch, every) == GROK_OK) print_irreps_analysis(&r->irr, ir);
         else fprintf(stderr, "groups: irreps analysis: %s\n", grok_last_error());
     }
     printf("  outputs: %s/metrics.csv, %s/latest.safetensors%s\n", r->dir, r->dir,
@@ -754,7 +759,7 @@ int main(int argc, char **argv)
     static const char *const models[] = {"mlp", "bilinear", "both", NULL};
     static const char *const analyses[] = {"group", "subgroup", "both", NULL};
     int n = 23, embed = 32, hidden = 128, threads = 0, force = 0, history = 0, irreps = 0, i, st = GROK_OK, rc = -1, n_runs = 0, an;
-    double frac = 0.6, lr = 3e-3, wd = 1.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, seconds;
+    double frac = 0.6, lr = 3e-3, wd = 1.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, early_stop = 0.0, seconds;
     long epochs = 3000, every = 100;
     unsigned long long seed = 1, data_seed = 1;
     const char *out = "runs/groups", *group = "dihedral", *model = "both", *analysis = "both", *init = NULL, *split = NULL,
@@ -780,6 +785,9 @@ int main(int argc, char **argv)
         opt_run(opt_real("--eps", &eps, 0, 1, OPT_OPEN_MIN, "AdamW eps (the notebook: torch's default)")),
         opt_run(opt_long("--epochs", &epochs, 1, 1000000000, "full-batch epochs")),
         opt_run(opt_long("--every", &every, 1, 1000000000, "evaluate (and with --history checkpoint) every N epochs")),
+        opt_run(opt_default(opt_real("--early-stop", &early_stop, 0, 1, OPT_OPEN_MIN,
+                                     "stop once test accuracy has stayed at or above ACC for 3 evaluations"),
+                            "off")),
         opt_run(opt_flag("--history", &history,
                  "keep a checkpoint OUT/MODEL/net_EPOCH.safetensors every --every epochs: epochs/every\n"
                  "files per model, each 4 bytes per parameter + about 0.4 KB of header (MLP: 4 (2 order E +\n"
@@ -894,7 +902,7 @@ int main(int argc, char **argv)
     if (init) printf("weights: %s (AdamW afresh, epoch 0)\n", init);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (i = 0; i < n_runs && st == GROK_OK; i++)
-        st = train_net(&runs[i], &g, &train, &test, epochs, every, history, an, irreps ? &ir : NULL, out);
+        st = train_net(&runs[i], &g, &train, &test, epochs, every, early_stop, history, an, irreps ? &ir : NULL, out);
     if (st == GROK_OK) {
         if ((st = write_report(out, runs, n_runs, &g, &opt, an, irreps ? &ir : NULL)) != GROK_OK)
             fprintf(stderr, "groups: %s\n", grok_last_error());

@@ -411,7 +411,16 @@ static grok_net_config small_net(grok_net_kind kind)
     return c;
 }
 
-static void test_net_gradients(grok_net_kind kind)
+static int net_grad_scale(grok_tensor *g, const char *name, void *ctx)
+{
+    long i, n = grok_tensor_numel(g);
+    (void)name;
+    for (i = 0; i < n; i++) g->data[i] *= *(const float *)ctx;
+    return GROK_OK;
+}
+
+/* folded: the forward without logits_out, so the MLP takes its folded path */
+static void test_net_gradients(grok_net_kind kind, int folded)
 {
     grok_net_config cfg = small_net(kind);
     grok_net net;
@@ -420,7 +429,7 @@ static void test_net_gradients(grok_net_kind kind)
     double loss, acc, ref, *w, rlogits[B * N], lerr = 0, worst = 0;
     float logits[B * N];
     size_t j;
-    const char *kname = kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet";
+    const char *kname = folded ? "OneLayerMLP (folded)" : kind == GROK_NET_MLP ? "OneLayerMLP" : "BilinearNet";
     for (i = 0; i < B; i++) {
         tokens[3 * i] = (i * 3 + 1) % N; tokens[3 * i + 1] = (i * 5 + 2) % N; tokens[3 * i + 2] = N;
         targets[3 * i] = targets[3 * i + 1] = -1;
@@ -432,13 +441,21 @@ static void test_net_gradients(grok_net_kind kind)
     CHECK(net.n_params == (kind == GROK_NET_MLP ? 4 : 3) && grok_net_param(&net, "W_U")->shape[0] == (kind == GROK_NET_MLP ? 6 : 5) &&
           (kind != GROK_NET_MLP || (grok_net_param(&net, "W")->shape[0] == 10 && grok_net_param(&net, "W")->shape[1] == 6)),
           "%s parameter table", kname);
+    if (folded) { /* forcing the general path, then letting the forward choose */
+        net.general_path = 1;
+        grok_net_forward(&net, tokens, targets, B, NULL, NULL, NULL);
+        CHECK(grok_net_path(&net) == GROK_PATH_GENERAL, "%s: general_path = 1 keeps the general path", kname);
+        net.general_path = 0;
+    }
     grok_net_zero_grad(&net);
-    CHECK(grok_net_forward(&net, tokens, targets, B, &loss, &acc, logits) == GROK_OK, "%s forward", kname);
+    CHECK(grok_net_forward(&net, tokens, targets, B, &loss, &acc, folded ? NULL : logits) == GROK_OK, "%s forward", kname);
+    CHECK(grok_net_path(&net) == (folded ? GROK_PATH_FOLDED : GROK_PATH_GENERAL), "%s: the forward took the %s path", kname,
+          grok_path_name(folded ? GROK_PATH_FOLDED : GROK_PATH_GENERAL));
     CHECK(grok_net_backward(&net) == GROK_OK, "%s backward", kname);
     w = (double *)malloc(sizeof(double) * net.num_parameters);
     for (j = 0; j < net.num_parameters; j++) w[j] = net.weights[j];
     ref = ref_net(&net, w, tokens, targets, B, rlogits);
-    for (i = 0; i < B * N; i++) if (fabs(logits[i] - rlogits[i]) > lerr) lerr = fabs(logits[i] - rlogits[i]);
+    for (i = 0; !folded && i < B * N; i++) if (fabs(logits[i] - rlogits[i]) > lerr) lerr = fabs(logits[i] - rlogits[i]);
     CHECK(fabs(loss - ref) <= 1e-6 * fabs(ref) && lerr <= 1e-6, "%s: loss %.9g vs double reference %.9g, logits differ by %.2g",
           kname, loss, ref, lerr);
     for (i = 0; i < net.n_params; i++) {
@@ -461,6 +478,13 @@ static void test_net_gradients(grok_net_kind kind)
         if (err > worst) worst = err;
         CHECK(scale > 1e-3 && err <= 1e-4, "%s %s: max relative gradient error %.3g (scale %.3g)", kname, p->name, err, scale);
         free(fd);
+    }
+    if (folded) {
+        float two = 2.0f;
+        grok_net_forward(&net, tokens, targets, B, NULL, NULL, NULL);
+        grok_net_add_grad_hook(&net, "out", net_grad_scale, &two);
+        CHECK(grok_net_backward(&net) == GROK_ERR_ARG, "%s: a gradient hook added after a folded forward is refused", kname);
+        grok_net_clear_grad_hooks(&net);
     }
     printf("gradient check %s: %d tensors, every element, max relative error %.2e, loss diff %.1e\n", kname, net.n_params,
            worst, fabs(loss - ref));
@@ -546,14 +570,6 @@ static void test_net_cache_hooks(grok_net_kind kind)
     CHECK(grok_net_init(&net, &cfg, 4) == GROK_ERR_ARG, "unknown net kind refused");
 }
 
-static int net_grad_scale(grok_tensor *g, const char *name, void *ctx)
-{
-    long i, n = grok_tensor_numel(g);
-    (void)name;
-    for (i = 0; i < n; i++) g->data[i] *= *(const float *)ctx;
-    return GROK_OK;
-}
-
 /* The net's gradient cache and gradient hooks: each hook point's gradient against the
    parameter gradients built from it (which test_net_gradients checks by finite differences),
    the hooked backward's bits against the plain backward's, a replaced gradient's effect, and
@@ -575,6 +591,7 @@ static void test_net_grad_cache(grok_net_kind kind)
         targets[3 * i + 2] = i % 4 == 3 ? -1 : (i * 2 + 1) % N;
     }
     if (grok_net_init(&net, &cfg, B) != GROK_OK) { CHECK(0, "init"); return; }
+    net.general_path = 1; /* the hooked backward is the general path's; compare it with its plain twin */
     g0 = (float *)malloc(sizeof(float) * net.num_parameters);
     grok_net_zero_grad(&net);
     grok_net_forward(&net, tokens, targets, B, &loss, NULL, NULL);
@@ -963,8 +980,9 @@ int main(void)
     printf("grok.h task and net tests, GEMM kernel %s, %d threads\n", grok_gemm_kernel_name(), grok_threads_get());
     test_modops();
     test_groups();
-    test_net_gradients(GROK_NET_BILINEAR);
-    test_net_gradients(GROK_NET_MLP);
+    test_net_gradients(GROK_NET_BILINEAR, 0);
+    test_net_gradients(GROK_NET_MLP, 0);
+    test_net_gradients(GROK_NET_MLP, 1);
     test_net_cache_hooks(GROK_NET_BILINEAR);
     test_net_cache_hooks(GROK_NET_MLP);
     test_net_grad_cache(GROK_NET_BILINEAR);
