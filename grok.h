@@ -501,7 +501,7 @@ GROKDEF const grok_param *grok_net_param(const grok_net *net, const char *name);
             net->general_path = 1.
    FOLDED   training and evaluation (labels, no logits_out, no hooks): W_E_a @ W[:E] and
             W_E_b @ W[E:] are formed once per forward as (N,Hd) tables and each row adds its two
-            table rows, so the row's cost no longer depends on E (S_5's step: 5.2x fewer FLOPs).
+            table rows, so the row's cost no longer depends on E (S_5's step: 4.8x fewer FLOPs).
    The bilinear net has only the general path. grok_net_path says which path the last forward
    took. */
 GROKDEF int  grok_net_forward(grok_net *net, const int *tokens, const int *targets, int B, double *loss,

@@ -26,12 +26,17 @@ __all__ = [
     "digits_batch", "DigitsRng", "ModTask", "ActivationCache", "fourier_basis", "fourier_basis_names",
     "fourier_norms", "key_freqs", "neuron_freqs", "modadd_run", "modadd_restricted", "svd", "svd_truncation",
     "gini", "pair_rows", "threads_set", "threads_get", "OP_ADD", "OP_SUB", "OP_MUL", "OP_DIV", "OP_POW_SUM", "OP_SQ_SUM",
-    "OP_SQ_CROSS", "GROUP_CYCLIC", "GROUP_DIHEDRAL", "GROUP_SYMMETRIC", "DIRS_SUM", "DIRS_TASK",
+    "OP_SQ_CROSS", "OP_SQ_CROSS_PLUS_A", "OP_CUBE_CROSS", "OP_CUBE_CROSS_SQ", "OP_DIV_IF_ODD", "OP_ADD_OR_MUL",
+    "OP_ADD_OR_SUB", "GROUP_CYCLIC", "GROUP_DIHEDRAL", "GROUP_SYMMETRIC", "GROUP_ALTERNATING", "GROUP_OP_COMPOSE",
+    "GROUP_OP_CONJUGATE", "GROUP_OP_XYX", "DIRS_SUM", "DIRS_TASK",
 ]
 
-# Enum values of grok.h (grok_modop, grok_group_kind, grok_dirs): part of its API, hence stable.
-OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW_SUM, OP_SQ_SUM, OP_SQ_CROSS = range(7)
-GROUP_CYCLIC, GROUP_DIHEDRAL, GROUP_SYMMETRIC = range(3)
+# Enum values of grok.h (grok_modop, grok_group_kind, grok_group_op, grok_dirs): part of its API,
+# hence stable.
+(OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW_SUM, OP_SQ_SUM, OP_SQ_CROSS, OP_SQ_CROSS_PLUS_A, OP_CUBE_CROSS,
+ OP_CUBE_CROSS_SQ, OP_DIV_IF_ODD, OP_ADD_OR_MUL, OP_ADD_OR_SUB) = range(13)
+GROUP_CYCLIC, GROUP_DIHEDRAL, GROUP_SYMMETRIC, GROUP_ALTERNATING = range(4)
+GROUP_OP_COMPOSE, GROUP_OP_CONJUGATE, GROUP_OP_XYX = range(3)
 DIRS_SUM, DIRS_TASK = range(2)
 
 _NAME_MAX = 40  # GROK_NAME_MAX: the name buffers of grokpy_model_param and grokpy_cache_entry
@@ -89,7 +94,7 @@ for _name, _res, _args in [
     ("grokpy_task_modop", _int, [_int, _int, _int, _int, _dbl, C.c_uint64, C.POINTER(_int), _i32p, _i32p,
                                  C.POINTER(_int), _i32p, _i32p]),
     ("grokpy_group_order", _int, [_int, _int]),
-    ("grokpy_task_group", _int, [_int, _int, _dbl, C.c_uint64, C.POINTER(_int), _i32p, _i32p, C.POINTER(_int),
+    ("grokpy_task_group", _int, [_int, _int, _int, _dbl, C.c_uint64, C.POINTER(_int), _i32p, _i32p, C.POINTER(_int),
                                  _i32p, _i32p]),
     ("grokpy_rng_seed", None, [_u64p, C.c_uint64]),
     ("grokpy_task_digits", _int, [_int, _int, _u64p, _i32p, _i32p]),
@@ -273,12 +278,13 @@ def modadd_task(p, frac_train=0.3, data_seed=598):
     return modop_task(OP_ADD, p, frac_train, data_seed)
 
 
-def group_task(kind, n, frac_train=0.3, data_seed=598):
-    """grok_task_group: seed 003's composition in C_n, D_n or S_n (kind GROUP_*), '=' = order."""
+def group_task(kind, n, frac_train=0.3, data_seed=598, op=GROUP_OP_COMPOSE):
+    """grok_task_group_op: seed 003's composition x y in C_n, D_n, S_n or A_n (kind GROUP_*), or
+    the grokking paper's x y x^-1 (GROUP_OP_CONJUGATE) or x y x (GROUP_OP_XYX); '=' = order."""
     order = _lib.grokpy_group_order(kind, n)
     if order < 0:
         raise _error()
-    return _split(lambda *a: _lib.grokpy_task_group(kind, n, frac_train, data_seed, *a), order * order)
+    return _split(lambda *a: _lib.grokpy_task_group(kind, n, op, frac_train, data_seed, *a), order * order)
 
 
 class DigitsRng:

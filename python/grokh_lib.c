@@ -192,7 +192,7 @@ GROKPY_API int grokpy_group_order(int kind, int n)
     return order;
 }
 
-GROKPY_API int grokpy_task_group(int kind, int n, double frac_train, uint64_t data_seed, int *n_train,
+GROKPY_API int grokpy_task_group(int kind, int n, int op, double frac_train, uint64_t data_seed, int *n_train,
                                  int *train_tokens, int *train_targets, int *n_test, int *test_tokens, int *test_targets)
 {
     grok_group g;
@@ -203,7 +203,7 @@ GROKPY_API int grokpy_task_group(int kind, int n, double frac_train, uint64_t da
     memset(&test, 0, sizeof test);
     if ((st = grok_group_init(&g, (grok_group_kind)kind, n)) != GROK_OK) return st;
     order = g.order;
-    st = grok_task_group(&train, &test, &g, frac_train, data_seed);
+    st = grok_task_group_op(&train, &test, &g, (grok_group_op)op, frac_train, data_seed);
     grok_group_free(&g);
     return grokpy__split_out(st, &train, &test, order * order, n_train, train_tokens, train_targets, n_test,
                              test_tokens, test_targets);

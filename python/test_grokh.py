@@ -178,6 +178,28 @@ def test_modop_and_group_tasks():
     (xs, xr), (ys, yr) = np.divmod(d[:, 0], 5), np.divmod(d[:, 1], 5)
     want = np.where(xs == 0, (xr + yr) % 5 + 5 * ys, (xr - yr) % 5 + 5 * ((1 + ys) % 2))
     check(np.array_equal(lab, want), "D_5 composition")
+    for op, f in [(grokh.OP_SQ_CROSS_PLUS_A, lambda a, b: (a * a + a * b + b * b + a) % p),
+                  (grokh.OP_CUBE_CROSS, lambda a, b: (a ** 3 + a * b) % p),
+                  (grokh.OP_CUBE_CROSS_SQ, lambda a, b: (a ** 3 + a * b * b + b) % p),
+                  (grokh.OP_ADD_OR_MUL, lambda a, b: np.where(a % 2 == 0, a + b, a * b) % p),
+                  (grokh.OP_ADD_OR_SUB, lambda a, b: np.where(a % 2 == 0, a + b, a - b) % p)]:
+        tr, te = grokh.modop_task(op, p, 0.5, 1)
+        d = np.concatenate([tr.tokens, te.tokens])
+        lab = np.concatenate([tr.labels, te.labels])
+        check(len(d) == p * p and np.array_equal(lab, f(d[:, 0], d[:, 1])), "the grokking paper's op %d labels" % op)
+    tr, te = grokh.modop_task(grokh.OP_DIV_IF_ODD, p, 0.5, 1)
+    d = np.concatenate([tr.tokens, te.tokens])
+    lab = np.concatenate([tr.labels, te.labels])
+    odd = d[:, 1] % 2 == 1
+    check(np.all(lab[odd] * d[odd, 1] % p == d[odd, 0]) and np.array_equal(lab[~odd], (d[~odd, 0] - d[~odd, 1]) % p),
+          "x/y if y odd else x-y")
+    for op, f in [(grokh.GROUP_OP_CONJUGATE, lambda x, y: y), (grokh.GROUP_OP_XYX, lambda x, y: (2 * x + y) % 7)]:
+        tr, te = grokh.group_task(grokh.GROUP_CYCLIC, 7, 0.5, 2, op=op)
+        d = np.concatenate([tr.tokens, te.tokens])
+        lab = np.concatenate([tr.labels, te.labels])
+        check(len(d) == 49 and np.array_equal(lab, f(d[:, 0], d[:, 1])), "C_7 group op %d" % op)
+    tr, te = grokh.group_task(grokh.GROUP_ALTERNATING, 4, 0.5, 2)
+    check(len(tr) + len(te) == 144 and np.all(tr.tokens[:, 2] == 12), "A_4: order 12")
 
 
 @test

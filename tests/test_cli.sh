@@ -36,7 +36,8 @@
 #    task, missing and foreign files refused, writing nothing.
 # 8. groups' irreps and tasks: --group alternating, --op (conjugate, xyx; refused with --irreps and
 #    --split), --irreps (the character table, the metrics, the report's section, the last line
-#    key_irreps=).
+#    key_irreps=). groups --early-stop stops a grokked net, records the stop, and the irreps'
+#    learning order reads the history it reached; a bad value is refused.
 # 7. The levers: modadd's Grokfast, StableMax, orthogonal-gradient, fixed-norm, monitor and
 #    early-stop flags refused when out of range or without the flag they qualify, writing
 #    nothing; a run with every lever on, stopped and resumed, ends with the uninterrupted bytes;
@@ -109,6 +110,8 @@ refused "groups --irreps 1: a flag takes no value" "bad option 1" ./examples/gro
 refused "groups --irreps --op conjugate: refused, the metrics read x y" "--op conjugate does not go with it" ./examples/groups --irreps --op conjugate --out "$T/flags"
 refused "groups --op xyx --split: refused, the split's labels are x y" "--op xyx does not go with it" ./examples/groups --op xyx --split "$T/none.npy" --out "$T/flags"
 refused "groups --group alternating --n 7: refused" "A_7" ./examples/groups --group alternating --n 7 --out "$T/flags"
+refused "groups --early-stop 0: refused, ACC in (0, 1]" "early-stop '0'.*\\(0, 1\\]" ./examples/groups --early-stop 0 --out "$T/flags"
+refused "groups --early-stop 0.99x: refused" "early-stop '0.99x'" ./examples/groups --early-stop 0.99x --out "$T/flags"
 check "groups: refused flags wrote nothing" "[ ! -e '$T/flags/run.args' ]"
 refused "sweep --threads 1x: refused, not read as 1" "threads '1x'" ./examples/sweep --threads 1x --out "$T/flags"
 refused "sweep --p 11,12x: refused" "p value '12x'" ./examples/sweep --p 11,12x --out "$T/flags"
@@ -254,6 +257,12 @@ check "groups --irreps: the character table, the metrics, the report's section, 
      tail -n 1 '$T/out' | grep -qE '^key_irreps=[^;]*;[^;]*$' && grep -q 'Irreducible representations' '$T/groups_irr/report.html' &&
      grep -q 'Characters of the real irreps of A_4' '$T/groups_irr/report.html' &&
      grep -qx -- '--irreps on' '$T/groups_irr/run.args'"
+run ./examples/groups --group cyclic --n 23 --model mlp --frac 0.8 --lr 1e-2 --epochs 3000 --every 100 --early-stop 0.99 \
+    --history --irreps --threads 1 --out "$T/groups_es"
+check "groups --early-stop: a grokked net stops (stop column 1 on its last row), and the learning order reads its history" \
+    "[ $st -eq 0 ] && grep -q 'stopped early at epoch [0-9]*: grokked' '$T/out' &&
+     tail -n 1 '$T/groups_es/mlp/metrics.csv' | grep -q ',1\$' && [ \$(wc -l < '$T/groups_es/mlp/metrics.csv') -lt 30 ] &&
+     grep -q 'learnt, in order' '$T/out' && tail -n 1 '$T/out' | grep -q '^key_irreps=2_'"
 run ./examples/groups --group symmetric --n 3 --op conjugate --model mlp --epochs 20 --threads 1 --out "$T/groups_conj"
 check "groups --op conjugate: trains on x y x^-1, recorded in run.args" \
     "[ $st -eq 0 ] && grep -q 'S_3 (order 6), labels x y x^-1' '$T/out' && grep -qx -- '--op conjugate' '$T/groups_conj/run.args'"
