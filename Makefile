@@ -14,6 +14,7 @@
 #   make cuda       grok_cuda.o, tests/test_cuda, tests/test_cuda_host, bench/train_cuda (nvcc; else a note)
 #   make bench      bench/: FMA peak, GEMM and training-epoch speed (bench/README.md)
 #   make bench-compare  the same against OpenBLAS and PyTorch when they are installed
+#   make bench-sweep  sweep throughput: a loop of examples/modadd against examples/sweep --jobs 1 and 2 (minutes)
 #   make python     python/libgrokh.so, the library python/grokh.py loads (ctypes)
 #   make test-python  python/test_grokh.py (Debian's python3-numpy; skips without)
 #   make clean
@@ -102,6 +103,10 @@ bench: $(BENCH)
 	./bench/train
 	./bench/fft
 	./bench/svd
+
+# Not in make bench: it trains 36 runs (bench/README.md, "Sweep throughput")
+bench-sweep: examples/modadd examples/sweep
+	sh bench/sweep.sh
 
 bench-compare: bench/gemm_openblas bench/train bench/fft_fftw bench/svd_lapacke
 	@mkdir -p bench/results
@@ -209,4 +214,4 @@ clean:
 	rm -rf $(PYLIB) python/__pycache__
 	rm -rf runs tests/asan tests/valgrind tests/fuzz/seeds tests/fuzz/corpus_*
 
-.PHONY: all python test-python cuda test test-parity test-browser test-asan test-valgrind fuzz lint test-sweep sweep-mpi run analyze clean bench bench-compare
+.PHONY: all python test-python cuda test test-parity test-browser test-asan test-valgrind fuzz lint test-sweep sweep-mpi run analyze clean bench bench-compare bench-sweep

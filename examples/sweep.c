@@ -1,7 +1,7 @@
-/* sweep - a grid of grokking runs, serially or across MPI ranks, and its phase diagram.
+/* sweep - a grid of grokking runs, several at once or across MPI ranks, and its phase diagram.
 
-   Usage: sweep [--AXIS v1,v2,..].. [--grid FILE] [--out DIR] [--threads N] [--x AXIS] [--y AXIS]
-                [--report-only] [--quiet] [--help]
+   Usage: sweep [--AXIS v1,v2,..].. [--grid FILE] [--out DIR] [--threads N] [--jobs N] [--x AXIS]
+                [--y AXIS] [--report-only] [--quiet] [--help]
    The grid is the product of the values of every axis (defaults: seed 000's canonical run):
        task add | p 113 | frac 0.3 | lr 1e-3 | wd 1 | seed 999 (model) | data-seed 598 (split)
        epochs 25000 | every 100 (evaluation period) | d-model 128 | d-mlp 512 | n-heads 4
@@ -17,27 +17,42 @@
    than MAX_POINTS points is refused.
 
    Each point trains once and appends one row to OUT/results.csv, flushed at once; a restarted
-   sweep skips the points already there (the first 18 columns are the point; the column stop says whether and why
-   a run stopped early), so a killed
-   sweep resumes where it stopped. A row that does not parse (row_check) is reported and its
-   point runs again; a row that cannot be written (a full disk) stops the sweep. At the end OUT/phase.svg, OUT/epochs.svg and OUT/sweep.html
-   show the phase diagram over --x and --y (default wd x frac) from every row of results.csv.
+   sweep skips the points already there (the first 18 columns are the point; the column stop
+   says whether and why a run stopped early), so a killed sweep resumes where it stopped. A row
+   that does not parse (row_check) is reported and its point runs again; a row that cannot be
+   written (a full disk) stops the sweep. At the end OUT/phase.svg, OUT/epochs.svg and
+   OUT/sweep.html show the phase diagram over --x and --y (default wd x frac) from every row of
+   results.csv.
+
+   --jobs N trains N points at once in N forked worker processes, --threads threads each: the
+   sweep hands out the points one at a time to the workers as they become free (a work queue,
+   over a pipe to each) and writes the rows they send back as they arrive. A small run gains
+   little from a second thread, so by default every core trains a run of its own: --jobs is the
+   cores divided by the threads per run where these are given (--threads, GROK_THREADS,
+   SLURM_CPUS_PER_TASK), else the cores, each job then getting the cores / --jobs threads; never
+   more jobs than points to run. Processes rather than threads in one process: as fast
+   (measured), each job keeps a thread pool of its own (grok.h's is one per process and runs one
+   parallel job at a time), and a worker that dies (out of memory) costs only its point, which a
+   rerun trains. A worker whose sweep was killed stops at its next evaluation.
 
    Built with -DGROK_MPI and mpicc (make sweep-mpi: examples/sweep_mpi), `mpirun -n N` or
-   Slurm's srun start N ranks: rank 0 hands out points one at a time to ranks 1..N-1 as they
-   become free (a work queue), writes the rows they send back and draws the diagram; it does
-   not train itself. Threads per rank: --threads, else GROK_THREADS, else SLURM_CPUS_PER_TASK,
-   else the node's cores divided by the ranks on the node. A run's bits do not depend on the
-   rank or the thread count, so the rows do not depend on how many ranks ran the sweep. */
+   Slurm's srun start N ranks: rank 0 is the same work queue over MPI, handing out points to
+   ranks 1..N-1, and does not train itself; the ranks are the jobs (--jobs > 1 is refused).
+   Threads per rank: --threads, else GROK_THREADS, else SLURM_CPUS_PER_TASK, else the node's
+   cores divided by the ranks on the node. A run's bits do not depend on the job, the rank or
+   the thread count, so the rows do not depend on how the sweep was run. */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #ifdef GROK_MPI
 #include <mpi.h>
 #endif
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,7 +143,7 @@ static const char *const result_cols =
     "n_train,n_test,epoch_train_99,epoch_test_99,final_epoch,train_loss,test_loss,train_acc,test_acc,"
     "restricted_loss,excluded_loss,gini_W_E,gini_W_logit,sum_sq_weights,phase,status,stop,seconds";
 #define N_COLS (N_AXES + 18)
-#define N_OPTIONS (N_AXES + 7) /* an option per axis, then --grid, --out, --threads, --x, --y, --report-only, --quiet */
+#define N_OPTIONS (N_AXES + 8) /* an option per axis, then --grid, --out, --threads, --jobs, --x, --y, --report-only, --quiet */
 #define MAX_POINTS 10000000L
 #define MAX_VALUES 256
 #define ROW_MAX 1024
@@ -322,9 +337,14 @@ typedef struct {
     grok_metrics last;
 } milestones;
 
+/* In a --jobs worker, the process that forked it: once it is gone (killed), the row has nowhere
+   to go, and the worker stops its point at the next evaluation instead of training it on. */
+static pid_t coordinator;
+
 static int on_eval(grok_model *m, void *ctx)
 {
     milestones *ms = (milestones *)ctx;
+    if (coordinator && getppid() != coordinator) return 1;
     if (ms->train_99 < 0 && m->metrics.train_acc >= 0.99) ms->train_99 = m->epoch;
     if (ms->test_99 < 0 && m->metrics.test_acc >= 0.99) ms->test_99 = m->epoch;
     ms->epoch = m->epoch;
@@ -727,15 +747,215 @@ done:
     return st;
 }
 
-/* ----- driver */
+/* ----- the work queue: a coordinator hands out the points one at a time to its workers as they
+   become free and writes the rows they send back, in the order they arrive. The workers are MPI
+   ranks 1..N-1 (rank 0 coordinates), or --jobs processes forked by the sweep, each with a pipe
+   that brings it points and one that takes its rows back. */
+
+#define MAX_JOBS 64
+
+typedef struct {
+    int n;                                   /* workers */
+    int over_mpi;                            /* worker w is rank w + 1; the rest is for forked ones */
+    int work_fd[MAX_JOBS], row_fd[MAX_JOBS]; /* the coordinator's ends of the pipes */
+    int busy[MAX_JOBS];                      /* given a point whose row has not come back */
+    pid_t pid[MAX_JOBS];
+    int my_work, my_row;                     /* in a worker: its own ends */
+} crew;
 
 #ifdef GROK_MPI
+enum { TAG_WORK = 1, TAG_ROW = 2 };
+
 static void nap(void) /* 10 ms: how rank 0 waits without spinning a core */
 {
     struct timespec ts = {0, 10000000L};
     nanosleep(&ts, NULL);
 }
 #endif
+
+/* A pipe's read or write may move fewer bytes than asked: this moves all n, read into buf, or
+   written from it when out. 0, or -1: the other end closed, or an error. */
+static int pipe_move(int fd, void *buf, size_t n, int out)
+{
+    char *s = (char *)buf;
+    while (n > 0) {
+        ssize_t k = out ? write(fd, s, n) : read(fd, s, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        s += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Gives worker w point idx, or -1: no more work. A worker that died is found by crew_take. */
+static void crew_give(crew *c, int w, long idx)
+{
+#ifdef GROK_MPI
+    if (c->over_mpi) { MPI_Send(&idx, 1, MPI_LONG, w + 1, TAG_WORK, MPI_COMM_WORLD); return; }
+#endif
+    c->busy[w] = idx >= 0;
+    (void)pipe_move(c->work_fd[w], &idx, sizeof idx, 1);
+}
+
+/* Waits for a row from any busy worker; returns the worker, or -1 - w when worker w ended
+   without sending its row (killed, out of memory). */
+static int crew_take(crew *c, char *row)
+{
+    struct pollfd pf[MAX_JOBS];
+    int w;
+#ifdef GROK_MPI
+    if (c->over_mpi) {
+        MPI_Status s;
+        int flag = 0;
+        for (;;) {
+            MPI_Iprobe(MPI_ANY_SOURCE, TAG_ROW, MPI_COMM_WORLD, &flag, &s);
+            if (flag) break;
+            nap();
+        }
+        MPI_Recv(row, ROW_MAX, MPI_CHAR, s.MPI_SOURCE, TAG_ROW, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        return s.MPI_SOURCE - 1;
+    }
+#endif
+    for (w = 0; w < c->n; w++) {
+        pf[w].fd = c->busy[w] ? c->row_fd[w] : -1; /* poll skips a negative fd */
+        pf[w].events = POLLIN;
+        pf[w].revents = 0;
+    }
+    while (poll(pf, (nfds_t)c->n, -1) < 0) {} /* EINTR, or a passing ENOMEM: the arguments are valid */
+    for (w = 0; w < c->n && !pf[w].revents; w++) {}
+    c->busy[w] = 0;
+    if (pipe_move(c->row_fd[w], row, ROW_MAX, 0) != 0) return -1 - w;
+    row[ROW_MAX - 1] = 0;
+    return w;
+}
+
+/* The worker's side: its next point (-1: none), and its row back. */
+static long crew_next(crew *c)
+{
+    long idx = -1;
+#ifdef GROK_MPI
+    if (c->over_mpi) { MPI_Recv(&idx, 1, MPI_LONG, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE); return idx; }
+#endif
+    return pipe_move(c->my_work, &idx, sizeof idx, 0) == 0 ? idx : -1;
+}
+
+static int crew_send(crew *c, char *row)
+{
+#ifdef GROK_MPI
+    if (c->over_mpi) return MPI_Send(row, (int)strlen(row) + 1, MPI_CHAR, 0, TAG_ROW, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+#endif
+    return pipe_move(c->my_row, row, ROW_MAX, 1);
+}
+
+/* A worker: trains the points it is given until told to stop. */
+static void crew_work(crew *c, const grid *g, long total)
+{
+    static char row[ROW_MAX];
+    long idx;
+    while ((idx = crew_next(c)) >= 0 && idx < total) {
+        run_point(row, g, idx);
+        if (crew_send(c, row) != 0) break;
+    }
+}
+
+/* The coordinator: hands out the pending points and writes each row to results.csv as it comes.
+   After a row that cannot be written no more points go out (the sweep stops; a rerun resumes
+   it); a worker that died costs only its point, which a rerun trains. 0, or 1 after either. */
+static int crew_serve(crew *c, const long *pending, long n_pending, FILE *f, const char *csv, int quiet)
+{
+    static char row[ROW_MAX];
+    const char *who = c->over_mpi ? "rank" : "job";
+    long next = 0, got = 0;
+    int active = 0, write_failed = 0, lost = 0, w;
+    for (w = 0; w < c->n; w++) {
+        long idx = next < n_pending ? pending[next++] : -1;
+        crew_give(c, w, idx);
+        active += idx >= 0;
+    }
+    while (active > 0) {
+        long idx;
+        if ((w = crew_take(c, row)) < 0) {
+            w = -1 - w;
+            fprintf(stderr, "sweep: %s %d ended without its row; a rerun trains its point\n", who, w + 1);
+            lost = 1;
+            active--;
+            continue;
+        }
+        got++;
+        if (!write_failed && line_write(f, row, csv) != 0) write_failed = 1;
+        else if (!quiet && !write_failed)
+            printf("[%ld/%ld] %s %d: %s\n", got, n_pending, who, w + 1, row), fflush(stdout);
+        idx = !write_failed && next < n_pending ? pending[next++] : -1;
+        crew_give(c, w, idx);
+        active -= idx < 0;
+    }
+    return write_failed || lost;
+}
+
+static void pipe_close(const int fd[2])
+{
+    close(fd[0]);
+    close(fd[1]);
+}
+
+/* Forks n workers (fewer if a pipe or fork fails part-way, after a message); 0 when at least one
+   runs. */
+static int crew_fork(crew *c, int n, const grid *g, long total)
+{
+    pid_t self = getpid();
+    int w, k, err = 0;
+    signal(SIGPIPE, SIG_IGN); /* a dead worker's pipe is an error to read, not a signal that kills */
+    fflush(NULL);             /* else each child would write the buffered output again */
+    c->n = 0;
+    c->over_mpi = 0;
+    for (w = 0; w < n; w++) {
+        int work[2], rows[2];
+        pid_t pid;
+        if (pipe(work) != 0) { err = errno; break; }
+        if (pipe(rows) != 0) { err = errno; pipe_close(work); break; }
+        if ((pid = fork()) < 0) { err = errno; pipe_close(work); pipe_close(rows); break; }
+        if (pid == 0) {
+            /* the earlier workers' pipes: held here, they would not close when the coordinator's do */
+            for (k = 0; k < w; k++) { close(c->work_fd[k]); close(c->row_fd[k]); }
+            close(work[1]);
+            close(rows[0]);
+            c->my_work = work[0];
+            c->my_row = rows[1];
+            coordinator = self;
+            crew_work(c, g, total);
+            _exit(0);
+        }
+        close(work[0]);
+        close(rows[1]);
+        c->work_fd[w] = work[1];
+        c->row_fd[w] = rows[0];
+        c->pid[w] = pid;
+        c->busy[w] = 0;
+        c->n = w + 1;
+    }
+    if (err) fprintf(stderr, "sweep: starting job %d: %s; %d job%s\n", c->n + 1, strerror(err), c->n, c->n == 1 ? "" : "s");
+    return c->n > 0 ? 0 : -1;
+}
+
+static void crew_close(crew *c)
+{
+    int w;
+    for (w = 0; w < c->n; w++) {
+        close(c->work_fd[w]);
+        close(c->row_fd[w]);
+        while (waitpid(c->pid[w], NULL, 0) < 0 && errno == EINTR) {}
+    }
+}
+
+/* ----- driver */
+
+/* The online cores, at least 1 and at most 64 (grok.h's most threads). */
+static int cores_online(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
+}
 
 static const char *const about =
     "Trains every point of a grid and draws its grokking phase diagram. The grid is the product of the\n"
@@ -748,10 +968,11 @@ int main(int argc, char **argv)
     char header[ROW_MAX], csv[4096];
     static char axis_names[N_AXES][32], axis_helps[N_AXES][320];
     const char *out = "runs/sweep", *grid_path = NULL, *x_name = "wd", *y_name = "frac", *axis_text[N_AXES];
-    int rank = 0, size = 1, local = 1, threads = 0, report_only = 0, quiet = 0, ax, ay, a, i, rc = 0;
+    int rank = 0, size = 1, local = 1, threads = 0, jobs = 0, share, report_only = 0, quiet = 0, ax, ay, a, i, rc = 0;
     opt options[N_OPTIONS];
     long total = 1, n_pending = 0, *pending = NULL, k;
     table done;
+    crew c;
     FILE *f = NULL;
 #ifdef GROK_MPI
     MPI_Init(&argc, &argv);
@@ -780,12 +1001,15 @@ int main(int argc, char **argv)
     options[N_AXES] = opt_default(opt_text("--grid", &grid_path, "FILE", "axes from a file, one a line: \"wd 0.1, 0.3, 1\" or "
                                            "\"wd = 0.1,0.3,1\" (# comments;\n- and _ alike)"), "none");
     options[N_AXES + 1] = opt_text("--out", &out, "DIR", "results.csv, phase.svg, epochs.svg, sweep.html");
-    options[N_AXES + 2] = opt_default(opt_int("--threads", &threads, 1, 64, "threads per rank"),
-                                      "GROK_THREADS, else SLURM_CPUS_PER_TASK, else the cores / the ranks on the node");
-    options[N_AXES + 3] = opt_text("--x", &x_name, "AXIS", "the phase diagram's x axis (- and _ alike)");
-    options[N_AXES + 4] = opt_text("--y", &y_name, "AXIS", "the phase diagram's y axis");
-    options[N_AXES + 5] = opt_flag("--report-only", &report_only, "only redraw the diagram and sweep.html from results.csv");
-    options[N_AXES + 6] = opt_flag("--quiet", &quiet, "no line per finished run");
+    options[N_AXES + 2] = opt_default(opt_int("--threads", &threads, 1, 64, "threads per run"),
+                                      "GROK_THREADS, else SLURM_CPUS_PER_TASK, else the cores / the jobs (MPI: / the ranks on the node)");
+    options[N_AXES + 3] = opt_default(opt_int("--jobs", &jobs, 1, MAX_JOBS, "points trained at once, each in a worker process of its own "
+                                              "(refused with more than\none MPI rank: the ranks are the jobs)"),
+                                      "the cores / the threads per run where given, else the cores; at most the points to run");
+    options[N_AXES + 4] = opt_text("--x", &x_name, "AXIS", "the phase diagram's x axis (- and _ alike)");
+    options[N_AXES + 5] = opt_text("--y", &y_name, "AXIS", "the phase diagram's y axis");
+    options[N_AXES + 6] = opt_flag("--report-only", &report_only, "only redraw the diagram and sweep.html from results.csv");
+    options[N_AXES + 7] = opt_flag("--quiet", &quiet, "no line per finished run");
 #ifdef GROK_MPI
     if (rank == 0) rc = opt_parse("sweep", about, options, N_OPTIONS, argc, argv); /* one message, one --help */
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -814,21 +1038,24 @@ int main(int argc, char **argv)
         }
         total *= g.n[a];
     }
-    if (threads > 0) {
-        if (grok_threads_set(threads) != 0) { if (rank == 0) fprintf(stderr, "sweep: bad --threads %d\n", threads); SWEEP_EXIT(2); }
-    } else if (getenv("GROK_THREADS")) grok_threads_set(0);
-    else if (getenv("SLURM_CPUS_PER_TASK")) {
+    if (size > 1 && jobs > 1) {
+        if (rank == 0) fprintf(stderr, "sweep: --jobs %d under MPI: the ranks are the jobs (mpirun -n)\n", jobs);
+        SWEEP_EXIT(2);
+    }
+    if (threads == 0 && getenv("GROK_THREADS")) {
+        grok_threads_set(0);
+        threads = grok_threads_get();
+    } else if (threads == 0 && getenv("SLURM_CPUS_PER_TASK")) {
         unsigned long long cpus;
         const char *why = opt_read_integer(getenv("SLURM_CPUS_PER_TASK"), 1, 64, &cpus);
         if (why) {
             if (rank == 0) fprintf(stderr, "sweep: SLURM_CPUS_PER_TASK '%s': %s\n", getenv("SLURM_CPUS_PER_TASK"), why);
             SWEEP_EXIT(2);
         }
-        grok_threads_set((int)cpus);
-    } else {
-        grok_threads_set(0);
-        if (local > 1) grok_threads_set(grok_threads_get() / local > 1 ? grok_threads_get() / local : 1);
+        threads = (int)cpus;
     }
+    share = cores_online() / local > 1 ? cores_online() / local : 1; /* this rank's cores */
+    if (size > 1) grok_threads_set(threads > 0 ? threads : share);
     header[0] = 0;
     for (a = 0; a < N_AXES; a++) { strcat(header, axes[a].col); strcat(header, ","); }
     strcat(header, result_cols);
@@ -857,9 +1084,18 @@ int main(int argc, char **argv)
                 for (i = 0; i < done.n && !seen; i++) seen = !strncmp(done.rows[i], key, kl) && done.rows[i][kl] == ',';
                 if (!seen) pending[n_pending++] = k;
             }
-            printf("sweep: %ld points, %d rows already in %s, %ld to run on %d rank%s (%s), %d threads each\n", total,
-                   done.n, csv, n_pending, size > 1 ? size - 1 : 1, size > 2 ? "s" : "",
-                   size > 1 ? "rank 0 hands out points" : "serial", grok_threads_get());
+            if (size == 1) {
+                if (jobs == 0) jobs = share / (threads > 0 ? threads : 1);
+                if (jobs > n_pending) jobs = (int)n_pending; /* a job more would only sit idle */
+                if (jobs < 1) jobs = 1;
+                if (threads == 0) threads = share / jobs > 1 ? share / jobs : 1;
+                grok_threads_set(threads);
+            }
+            printf("sweep: %ld points, %d rows already in %s, %ld to run ", total, done.n, csv, n_pending);
+            if (size > 1) printf("on %d rank%s (rank 0 hands out points)", size - 1, size > 2 ? "s" : "");
+            else if (jobs > 1) printf("in %d jobs (worker processes)", jobs);
+            else printf("serially");
+            printf(", %d thread%s each\n", grok_threads_get(), grok_threads_get() > 1 ? "s" : "");
             fflush(stdout);
             table_free(&done);
             if (!(f = fopen(csv, "a"))) { fprintf(stderr, "sweep: cannot open %s: %s\n", csv, strerror(errno)); rc = 1; }
@@ -868,49 +1104,28 @@ int main(int argc, char **argv)
         if (rc) n_pending = 0;
     }
 
-    if (!report_only && rank == 0 && size == 1) {
+    memset(&c, 0, sizeof c);
+    if (!report_only && rank == 0 && size == 1 && jobs <= 1) {
         for (k = 0; k < n_pending && f && rc == 0; k++) {
             run_point(row, &g, pending[k]);
             if (line_write(f, row, csv) != 0) rc = 1;
             else if (!quiet) printf("[%ld/%ld] %s\n", k + 1, n_pending, row), fflush(stdout);
         }
+    } else if (!report_only && rank == 0 && size == 1) {
+        if (crew_fork(&c, jobs, &g, total) != 0) rc = 1;
+        else {
+            rc = crew_serve(&c, pending, n_pending, f, csv, quiet);
+            crew_close(&c);
+        }
     }
 #ifdef GROK_MPI
     if (!report_only && size > 1) {
-        enum { TAG_WORK = 1, TAG_ROW = 2 };
         MPI_Request rq;
         int fin = 0;
-        if (rank == 0) {
-            long next = 0, got = 0;
-            int active = 0, r;
-            for (r = 1; r < size; r++) {
-                long idx = next < n_pending ? pending[next++] : -1;
-                MPI_Send(&idx, 1, MPI_LONG, r, TAG_WORK, MPI_COMM_WORLD);
-                active += idx >= 0;
-            }
-            while (active > 0) {
-                MPI_Status s;
-                int flag = 0;
-                long idx;
-                MPI_Iprobe(MPI_ANY_SOURCE, TAG_ROW, MPI_COMM_WORLD, &flag, &s);
-                if (!flag) { nap(); continue; }
-                MPI_Recv(row, ROW_MAX, MPI_CHAR, s.MPI_SOURCE, TAG_ROW, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                got++;
-                if (f && rc == 0 && line_write(f, row, csv) != 0) rc = 1;
-                else if (!quiet && rc == 0) printf("[%ld/%ld] rank %d: %s\n", got, n_pending, s.MPI_SOURCE, row), fflush(stdout);
-                idx = rc == 0 && next < n_pending ? pending[next++] : -1; /* after a failed write, no more work */
-                MPI_Send(&idx, 1, MPI_LONG, s.MPI_SOURCE, TAG_WORK, MPI_COMM_WORLD);
-                active -= idx < 0;
-            }
-        } else {
-            for (;;) {
-                long idx;
-                MPI_Recv(&idx, 1, MPI_LONG, 0, TAG_WORK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                if (idx < 0 || idx >= total) break;
-                run_point(row, &g, idx);
-                MPI_Send(row, (int)strlen(row) + 1, MPI_CHAR, 0, TAG_ROW, MPI_COMM_WORLD);
-            }
-        }
+        c.n = size - 1;
+        c.over_mpi = 1;
+        if (rank > 0) crew_work(&c, &g, total);
+        else if (crew_serve(&c, pending, n_pending, f, csv, quiet) != 0) rc = 1;
         /* the ranks that finish first wait here asleep rather than spinning in MPI_Finalize */
         MPI_Ibarrier(MPI_COMM_WORLD, &rq);
         while (!fin) {
