@@ -6,7 +6,8 @@
                  [--history] [--init FILE] [--split FILE.npy] [--resume | --force]
                  [--grokfast ema|ma [--grokfast-alpha X] [--grokfast-lamb X] [--grokfast-window N]
                  [--grokfast-no-warmup]] [--stablemax] [--orthograd] [--fixed-norm X] [--monitors]
-                 [--early-stop ACC [--early-stop-evals N]] [--stall-stop EPOCHS [--memorised ACC]] [--help]
+                 [--early-stop ACC [--early-stop-evals N]] [--stall-stop EPOCHS [--memorised ACC]]
+                 [--general-path] [--help]
    Writes OUT/run.args (the flags that define the run), OUT/metrics.csv (every --every epochs)
    and OUT/latest.grok (weights + AdamW state, every --every epochs), and, only when training
    ended well, OUT/summary.json (the run summary), OUT/model.safetensors (the weights under
@@ -16,7 +17,9 @@
    OUT/ckpt_EPOCH.grok, for examples/analyze --history. The levers of grokking research: Grokfast's
    gradient filters, StableMax cross-entropy and the orthogonal gradient, training at a fixed
    weight norm, the stability monitors (metrics.csv's softmax_collapse and grad_weight_cos) and
-   early stopping (metrics.csv's stop column, summary.json's "stop"). */
+   early stopping (metrics.csv's stop column, summary.json's "stop"). --general-path trains on the
+   general forward (every position and activation) instead of the folded one the canonical model
+   takes: the same function, rounded another way (bench/fidelity.py compares the two). */
 #define GROK_IMPLEMENTATION
 #include "../grok.h"
 #include <stdlib.h>
@@ -50,7 +53,7 @@ static const char *const about =
 int main(int argc, char **argv)
 {
     int p = 113, n_zeroed = 0, threads = 0, no_measures = 0, history = 0, resume = 0, force = 0, rc, st, kind;
-    int gf_window = 100, gf_no_warmup = 0, stablemax = 0, orthograd = 0, monitors = 0;
+    int gf_window = 100, gf_no_warmup = 0, stablemax = 0, orthograd = 0, monitors = 0, general_path = 0;
     double frac = 0.3, lr = 1e-3, wd = 1.0, seconds, gf_alpha = 0.98, gf_lamb = 0.0, fixed_norm = 0.0;
     double early_stop = 0.0, memorised = 0.99;
     long epochs = 25000, every = 100, start_epoch, early_stop_evals = 3, stall_stop = 0;
@@ -111,6 +114,9 @@ int main(int argc, char **argv)
                                      "stop a run that has memorised (train accuracy >= --memorised) and set no new best\n"
                                      "test accuracy for this many epochs"), "off")),
         opt_run(opt_real("--memorised", &memorised, 0, 1, OPT_OPEN_MIN, "train accuracy at which --stall-stop counts a run as memorised")),
+        opt_run(opt_flag("--general-path", &general_path,
+                         "train and evaluate on the general forward (every position and activation) rather than\n"
+                         "the folded one: the same function, rounded another way")),
     };
     run_dir run;
     grok_config cfg;
@@ -158,6 +164,7 @@ int main(int argc, char **argv)
     m.opt.orthogonal = orthograd;
     m.opt.fixed_norm = fixed_norm;
     m.loss = stablemax ? GROK_LOSS_STABLEMAX : GROK_LOSS_SOFTMAX;
+    m.general_path = general_path;
     if (init && !resume && (rc = run_weights_load(&m, "modadd", init, &n_zeroed)) >= 0) {
         grok_model_free(&m); grok_data_free(&train); grok_data_free(&test);
         return rc;
