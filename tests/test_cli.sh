@@ -11,7 +11,8 @@
 #    uninterrupted one (latest.grok, model.safetensors, metrics.csv but its seconds column, the
 #    summary but its seconds, the milestones included). digits records run.args, keeps its
 #    checkpoints with --history (removed by --force, refused without it) and writes its report
-#    again from the run with --report-only, byte for byte.
+#    again from the run with --report-only, byte for byte. modadd --general-path is recorded,
+#    rounds the same run another way, and is checked on --resume.
 # 3. Outputs only from a good state: after a failed training (a NaN, a file that cannot be
 #    written) the final files are not written, the program says which it kept, and "outputs:"
 #    names only files that exist.
@@ -158,6 +159,14 @@ refused "--resume with --no-measures added: refused, naming it" "--no-measures o
 refused "--resume to an epoch before the checkpoint's: refused" "at epoch 300, past --epochs 200" \
     ./examples/modadd $BASE --epochs 200 --out "$T/split" --resume
 refused "--resume where there is no run: refused" "no run to resume" ./examples/modadd $BASE --epochs 300 --out "$T/empty" --resume
+run ./examples/modadd $BASE --epochs 30 --general-path --out "$T/general"
+check "modadd --general-path: recorded in run.args; the same run rounded another way (other bits, training losses at epoch 10 within 1e-3)" \
+    "[ $st -eq 0 ] && grep -qx -- '--general-path on' '$T/general/run.args' &&
+     ! cmp -s '$T/general/metrics.csv' '$T/split/metrics.csv' &&
+     awk -F, 'NR == FNR { if (FNR == 2) a = \$2; next } FNR == 2 { d = a - \$2; if (d < 0) d = -d; exit !(d < 1e-3 * a) }' \
+         '$T/whole/metrics.csv' '$T/general/metrics.csv'"
+refused "--resume without --general-path: refused, naming it" "--general-path off differs" \
+    ./examples/modadd $BASE --epochs 40 --out "$T/general" --resume
 refused "power_sum --resume of a modadd run: refused" "not a run of power_sum" \
     ./examples/power_sum --p 23 --frac 0.8 --lr 1e-2 --wd 0.3 --every 10 --epochs 400 --out "$T/split" --resume
 run ./examples/modadd --p 7 --epochs 10 --every 5 --threads 1 --out "$T/split" --force
