@@ -152,27 +152,28 @@ def test_modadd_task():
     check(not np.array_equal(other.tokens, train.tokens), "another seed, another split")
 
 
+def whole_split(train, test):
+    """The tokens and labels of every pair of a task, training pairs first."""
+    return np.concatenate([train.tokens, test.tokens]), np.concatenate([train.labels, test.labels])
+
+
 @test
 def test_modop_and_group_tasks():
     p = 11
     for op, f in [(grokh.OP_SUB, lambda a, b: (a - b) % p), (grokh.OP_MUL, lambda a, b: a * b % p),
                   (grokh.OP_POW_SUM, lambda a, b: (a ** 3 + b ** 2) % p)]:
         tr, te = grokh.modop_task(op, p, 0.5, 1, m=3, n=2)
-        d = np.concatenate([tr.tokens, te.tokens])
-        lab = np.concatenate([tr.labels, te.labels])
+        d, lab = whole_split(tr, te)
         check(len(d) == p * p and np.array_equal(lab, f(d[:, 0], d[:, 1])), "op %d labels" % op)
     tr, te = grokh.modop_task(grokh.OP_DIV, p, 0.5, 1)
-    d = np.concatenate([tr.tokens, te.tokens])
-    lab = np.concatenate([tr.labels, te.labels])
+    d, lab = whole_split(tr, te)
     check(len(d) == p * (p - 1) and np.all(d[:, 1] != 0), "division leaves out b = 0")
     check(np.all(lab * d[:, 1] % p == d[:, 0]), "division labels: label * b = a")
     tr, te = grokh.group_task(grokh.GROUP_CYCLIC, 7, 0.5, 2)
-    d = np.concatenate([tr.tokens, te.tokens])
-    lab = np.concatenate([tr.labels, te.labels])
+    d, lab = whole_split(tr, te)
     check(len(d) == 49 and np.array_equal(lab, (d[:, 0] + d[:, 1]) % 7) and np.all(d[:, 2] == 7), "C_7")
     tr, te = grokh.group_task(grokh.GROUP_DIHEDRAL, 5, 0.3, 2)
-    d = np.concatenate([tr.tokens, te.tokens])
-    lab = np.concatenate([tr.labels, te.labels])
+    d, lab = whole_split(tr, te)
     check(len(tr) == 30 and len(d) == 100 and np.all(d[:, 2] == 10), "D_5: %d + %d pairs" % (len(tr), len(te)))
     # grok.h's rule: element r + s n; (x_r, x_s)(y_r, y_s) = (x_r + y_r, y_s) if x_s = 0, else (x_r - y_r, 1 + y_s)
     (xs, xr), (ys, yr) = np.divmod(d[:, 0], 5), np.divmod(d[:, 1], 5)
@@ -184,19 +185,16 @@ def test_modop_and_group_tasks():
                   (grokh.OP_ADD_OR_MUL, lambda a, b: np.where(a % 2 == 0, a + b, a * b) % p),
                   (grokh.OP_ADD_OR_SUB, lambda a, b: np.where(a % 2 == 0, a + b, a - b) % p)]:
         tr, te = grokh.modop_task(op, p, 0.5, 1)
-        d = np.concatenate([tr.tokens, te.tokens])
-        lab = np.concatenate([tr.labels, te.labels])
+        d, lab = whole_split(tr, te)
         check(len(d) == p * p and np.array_equal(lab, f(d[:, 0], d[:, 1])), "the grokking paper's op %d labels" % op)
     tr, te = grokh.modop_task(grokh.OP_DIV_IF_ODD, p, 0.5, 1)
-    d = np.concatenate([tr.tokens, te.tokens])
-    lab = np.concatenate([tr.labels, te.labels])
+    d, lab = whole_split(tr, te)
     odd = d[:, 1] % 2 == 1
     check(np.all(lab[odd] * d[odd, 1] % p == d[odd, 0]) and np.array_equal(lab[~odd], (d[~odd, 0] - d[~odd, 1]) % p),
           "x/y if y odd else x-y")
     for op, f in [(grokh.GROUP_OP_CONJUGATE, lambda x, y: y), (grokh.GROUP_OP_XYX, lambda x, y: (2 * x + y) % 7)]:
         tr, te = grokh.group_task(grokh.GROUP_CYCLIC, 7, 0.5, 2, op=op)
-        d = np.concatenate([tr.tokens, te.tokens])
-        lab = np.concatenate([tr.labels, te.labels])
+        d, lab = whole_split(tr, te)
         check(len(d) == 49 and np.array_equal(lab, f(d[:, 0], d[:, 1])), "C_7 group op %d" % op)
     tr, te = grokh.group_task(grokh.GROUP_ALTERNATING, 4, 0.5, 2)
     check(len(tr) + len(te) == 144 and np.all(tr.tokens[:, 2] == 12), "A_4: order 12")
