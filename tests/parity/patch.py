@@ -54,6 +54,16 @@ def logit_diff_metric(correct, wrong, pos=-1):
     return metric
 
 
+def check_grad_cache(d, name, tag, value, ref_value, ref, what):
+    """grok.h's metric value and gradient cache (NAME_grads_TAG.safetensors in d) against torch's."""
+    got, _ = st_load(os.path.join(d, "%s_grads_%s.safetensors" % (name, tag)))
+    record("metric value", abs(value - ref_value) / max(1.0, abs(ref_value)), 1e-5, "%s %s metric" % (name, tag))
+    check(sorted(got) == sorted(ref), "%s %s: grok.h has gradients of %s, torch of %s" % (name, tag, sorted(got), sorted(ref)))
+    for k in ref:
+        if k in got:
+            record(what, relerr(got[k], ref[k].numpy()), 1e-5, "%s %s d/d %s" % (name, tag, k))
+
+
 def grads_of(run, metric):
     """run(hook) -> logits; the metric's value and its gradient at every hook point."""
     kept = {}
@@ -118,12 +128,7 @@ def check_transformer(d, name):
     for tag, toks, metric, value in (("loss", tokens, loss_metric(targets), metrics[0]),
                                      ("ld", ctokens, ld, metrics[1])):
         ref_value, ref = grads_of(lambda hook: forward(P, cfg, toks, hook), metric)
-        got, _ = st_load(os.path.join(d, "%s_grads_%s.safetensors" % (name, tag)))
-        record("metric value", abs(value - ref_value) / max(1.0, abs(ref_value)), 1e-5, "%s %s metric" % (name, tag))
-        check(sorted(got) == sorted(ref), "%s %s: grok.h has gradients of %s, torch of %s" % (name, tag, sorted(got), sorted(ref)))
-        for k in ref:
-            if k in got:
-                record("gradient at a hook point", relerr(got[k], ref[k].numpy()), 1e-5, "%s %s d/d %s" % (name, tag, k))
+        check_grad_cache(d, name, tag, value, ref_value, ref, "gradient at a hook point")
     # patching: clean cache, corrupted run with one slice replaced
     clean = cache_of(P, cfg, tokens)
     got, _ = st_load(os.path.join(d, name + "_acts.safetensors"))
@@ -189,12 +194,7 @@ def check_net(d, name):
     metrics = load("metrics")
     for tag, metric, value in (("loss", loss_metric(labels), metrics[0]), ("ld", logit_diff_metric(correct, wrong), metrics[1])):
         ref_value, ref = grads_of(lambda hook: net_forward(W, rows, hook), metric)
-        got, _ = st_load(os.path.join(d, "%s_grads_%s.safetensors" % (name, tag)))
-        record("metric value", abs(value - ref_value) / max(1.0, abs(ref_value)), 1e-5, "%s %s metric" % (name, tag))
-        check(sorted(got) == sorted(ref), "%s %s: grok.h has gradients of %s, torch of %s" % (name, tag, sorted(got), sorted(ref)))
-        for k in ref:
-            if k in got:
-                record("gradient at a net's hook point", relerr(got[k], ref[k].numpy()), 1e-5, "%s %s d/d %s" % (name, tag, k))
+        check_grad_cache(d, name, tag, value, ref_value, ref, "gradient at a net's hook point")
 
 
 def check_all(d):
