@@ -21,15 +21,12 @@ Ends with "N passed, N failed".
 """
 import itertools
 import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-import parity  # noqa: E402
-from parity import check, record, relerr, WORST  # noqa: E402
+from parity import check, record, relerr, run_suite  # noqa: E402
 
 
 # ---------------------------------------------------------------- groups
@@ -292,36 +289,21 @@ def check_group(d, name, table, irreps, names):
            "%s: restricted, excluded losses (logit, hidden level)" % name)
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        sys.exit(2)
-    binary = os.path.abspath(sys.argv[1])
-    with tempfile.TemporaryDirectory(prefix="grok_irreps_") as d:
-        r = subprocess.run([binary, "gen", d], capture_output=True, text=True)
-        print(r.stdout.strip())
-        if r.returncode != 0:
-            print("FAIL irreps gen:", r.stderr.strip())
-            print("0 passed, 1 failed")
-            sys.exit(1)
-        for n in (1, 7, 12):
-            irr, names = irreps_cyclic_dihedral(n, False)
-            check_group(d, "C_%d" % n, cyclic_dihedral_table(n, False), irr, names)
-        for n in (1, 2, 5, 6):
-            irr, names = irreps_cyclic_dihedral(n, True)
-            check_group(d, "D_%d" % n, cyclic_dihedral_table(n, True), irr, names)
-        for n in (2, 3, 4, 5, 6):
-            table, irr, names = irreps_perm(n, False)
-            check_group(d, "S_%d" % n, table, irr, names)
-        for n in (3, 4, 5, 6):
-            table, irr, names = irreps_perm(n, True)
-            check_group(d, "A_%d" % n, table, irr, names)
-    print("numpy %s; worst error per quantity (limit):" % np.__version__)
-    for q, (err, limit) in WORST.items():
-        print("  %-20s %.3e  (%.0e)" % (q, err, limit))
-    print("%d passed, %d failed" % (parity.PASS, parity.FAIL))
-    sys.exit(1 if parity.FAIL else 0)
+def check_all(d):
+    for n in (1, 7, 12):
+        irr, names = irreps_cyclic_dihedral(n, False)
+        check_group(d, "C_%d" % n, cyclic_dihedral_table(n, False), irr, names)
+    for n in (1, 2, 5, 6):
+        irr, names = irreps_cyclic_dihedral(n, True)
+        check_group(d, "D_%d" % n, cyclic_dihedral_table(n, True), irr, names)
+    for n in (2, 3, 4, 5, 6):
+        table, irr, names = irreps_perm(n, False)
+        check_group(d, "S_%d" % n, table, irr, names)
+    for n in (3, 4, 5, 6):
+        table, irr, names = irreps_perm(n, True)
+        check_group(d, "A_%d" % n, table, irr, names)
 
 
 if __name__ == "__main__":
-    main()
+    print("numpy %s" % np.__version__)
+    run_suite(__doc__, "irreps", check_all, args=("gen",))

@@ -63,15 +63,16 @@ def relerr(a, b, scale=None):
     return 0.0 if d == 0 else d / s
 
 
-def run_suite(doc, name, check_all):
-    """The main of a suite whose C half writes into a directory: `NAME.py BINARY` runs `BINARY DIR`
-    in a temporary DIR, then check_all(DIR), the worst error per quantity and the closing line."""
+def run_suite(doc, name, check_all, args=()):
+    """The main of a suite whose C half writes into a directory: `NAME.py BINARY` runs `BINARY ARGS
+    DIR` in a temporary DIR, then check_all(DIR), the worst error per quantity and the closing
+    line."""
     if len(sys.argv) != 2:
         print(doc)
         sys.exit(2)
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="grok_%s_" % name) as d:
-        r = subprocess.run([binary, d], capture_output=True, text=True)
+        r = subprocess.run([binary, *args, d], capture_output=True, text=True)
         print(r.stdout.strip())
         if r.returncode != 0:
             print("FAIL %s:" % name, r.stderr.strip())
