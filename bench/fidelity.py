@@ -14,6 +14,8 @@ evaluated epoch at which test accuracy reaches 50% and 99%:
   torch32_merged   float32, the block's output side only at '=' and W_out merged with W_U
                    (logits = resid_mid W_U + post (W_out W_U)), as grok.h's folded path computes it
   torch64          the same as torch32 in float64 (from the float32 initial weights)
+  torch64_merged   torch32_merged in float64: a third of torch64's work, for p = 113, where
+                   torch64 takes about 1 s per epoch on one core
   grokh            examples/modadd --init --split: the folded path (the default), 1 thread
   grokh_general    examples/modadd --general-path: the general forward, 1 thread
   grokh_denormals  examples/modadd built with -DGROK_KEEP_DENORMALS (subnormals kept), 1 thread
@@ -89,7 +91,8 @@ def forward_merged(w, tokens):
 
 
 TORCH_VARIANTS = {"torch32": (torch.float32, forward), "torch32_matmul": (torch.float32, forward_matmul),
-                  "torch32_merged": (torch.float32, forward_merged), "torch64": (torch.float64, forward)}
+                  "torch32_merged": (torch.float32, forward_merged), "torch64": (torch.float64, forward),
+                  "torch64_merged": (torch.float64, forward_merged)}
 GROKH_VARIANTS = ("grokh", "grokh_general", "grokh_denormals", "grokh_2threads")
 
 
